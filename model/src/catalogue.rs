@@ -1,0 +1,137 @@
+//! What the form functions need from `content/`: the events, the SCC cities
+//! and the travel rules, checked. The generator reads the same files.
+
+use crate::cities::Directory;
+use crate::error::{ContentError, ContentErrors};
+use crate::event::{self, Event};
+use crate::rules::TravelRules;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Paths of the data files, relative to the content folder.
+pub const PROJECTS_FILE: &str = "data/scc-projects.yaml";
+pub const RULES_FILE: &str = "data/travel-support.yaml";
+pub const EVENTS_DIR: &str = "events";
+
+/// Raw content handed in by the caller (read from disk, or embedded in a binary).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// (path for messages, text) of every event file.
+    pub events: Vec<(PathBuf, String)>,
+    pub projects: (PathBuf, String),
+    pub rules: (PathBuf, String),
+}
+
+impl Sources {
+    /// Reads the catalogue's files from a content folder.
+    pub fn read_dir(content: &Path) -> Result<Sources, ContentErrors> {
+        let read = |p: PathBuf| -> Result<(PathBuf, String), ContentError> {
+            std::fs::read_to_string(&p).map(|t| (p.clone(), t)).map_err(|e| ContentError::new(&p, 1, 1, format!("cannot read: {e}")))
+        };
+        let mut errors = ContentErrors::default();
+        let mut events = Vec::new();
+        for path in event_files(&content.join(EVENTS_DIR)) {
+            match read(path) {
+                Ok(e) => events.push(e),
+                Err(e) => errors.push(e),
+            }
+        }
+        let projects = read(content.join(PROJECTS_FILE)).map_err(|e| errors.push(e));
+        let rules = read(content.join(RULES_FILE)).map_err(|e| errors.push(e));
+        match (projects, rules) {
+            (Ok(projects), Ok(rules)) if errors.is_empty() => Ok(Sources { events, projects, rules }),
+            _ => Err(errors.sorted()),
+        }
+    }
+}
+
+/// Every `*.md` under `dir`, sorted, so builds do not depend on directory order.
+pub fn event_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// Sorted by start.
+    pub events: Vec<Event>,
+    by_id: HashMap<String, usize>,
+    pub directory: Directory,
+    pub rules: TravelRules,
+}
+
+impl Catalogue {
+    /// Parses and checks everything; drafts are kept only when asked (local preview).
+    pub fn from_sources(src: &Sources, include_drafts: bool) -> Result<Catalogue, ContentErrors> {
+        let mut errors = ContentErrors::default();
+        let mut events = Vec::new();
+        for (path, text) in &src.events {
+            match event::parse(path, text) {
+                Ok(e) => events.push(e),
+                Err(es) => errors.extend(es),
+            }
+        }
+        errors.extend(event::duplicate_ids(&events));
+        let directory = Directory::parse(&src.projects.0, &src.projects.1).map_err(|es| errors.extend(es));
+        let rules = TravelRules::parse(&src.rules.0, &src.rules.1).map_err(|e| errors.push(e));
+        let (Ok(directory), Ok(rules)) = (directory, rules) else { return Err(errors.sorted()) };
+        if !errors.is_empty() {
+            return Err(errors.sorted());
+        }
+        events.retain(|e| include_drafts || !e.draft);
+        events.sort_by_key(|e| (e.when.start_instant(), e.id.clone()));
+        let by_id = events.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
+        Ok(Catalogue { events, by_id, directory, rules })
+    }
+
+    pub fn load_dir(content: &Path, include_drafts: bool) -> Result<Catalogue, ContentErrors> {
+        Catalogue::from_sources(&Sources::read_dir(content)?, include_drafts)
+    }
+
+    pub fn event(&self, id: &str) -> Option<&Event> {
+        self.by_id.get(id).map(|&i| &self.events[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
+    }
+
+    #[test]
+    fn the_real_content_loads() {
+        let published = Catalogue::load_dir(&content(), false).unwrap();
+        let preview = Catalogue::load_dir(&content(), true).unwrap();
+        assert!(published.events.iter().all(|e| !e.draft));
+        assert!(preview.events.len() > published.events.len(), "the example drafts are seen in preview only");
+        assert!(published.event("ccg-2021-10-launch").is_some());
+    }
+
+    #[test]
+    fn all_errors_of_all_files_are_reported() {
+        let mut src = Sources::read_dir(&content()).unwrap();
+        let bad = "---\nid: x\ntitle: t\nstart: 2024-01-01T10:00\nend: 2024-01-01T09:00\ntimezone: Mars/Olympus\nformat: virtual\nkind: advocacy\n---\n";
+        src.events.push(("events/bad1.md".into(), bad.into()));
+        src.events.push(("events/bad2.md".into(), bad.replace("kind: advocacy", "kind: party")));
+        src.events.push(("events/dup.md".into(), src.events[0].1.clone()));
+        let errs = Catalogue::from_sources(&src, true).unwrap_err();
+        let files: Vec<_> = errs.0.iter().map(|e| e.file.display().to_string()).collect();
+        assert_eq!(files, ["events/bad1.md", "events/bad2.md", "events/dup.md"], "{errs}");
+    }
+}

@@ -1,0 +1,181 @@
+//! The travel-support rules, as data (`content/data/travel-support.yaml`) and
+//! as the pure checks the claim function applies. No I/O, no HTTP, no AWS.
+
+use crate::cities::{CityMatch, Role};
+use crate::error::ContentError;
+use crate::event::{Event, Format};
+use crate::money::Cents;
+use crate::yaml;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A city qualifies through a role in an SCC project, and maybe only once
+/// that project has ended (judged at the event's date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EligibleRole {
+    pub role: Role,
+    #[serde(default)]
+    pub project_ended: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TravelRules {
+    pub max_per_trip: Cents,
+    pub max_trips_per_year: u32,
+    pub max_per_year: Cents,
+    pub eligible_cities: Vec<EligibleRole>,
+    pub eligible_formats: Vec<Format>,
+    /// Only events the secretariat announced (an `announced` date on or before the start).
+    pub require_announced: bool,
+}
+
+/// Why a claim is refused; `code()` is the stable reason in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("this city is not eligible for a travel contribution for this event")]
+    CityNotEligible,
+    #[error("this event is not eligible: only physical CCG events announced by the secretariat and not cancelled")]
+    EventNotEligible,
+    #[error("the amount is over the limit per trip")]
+    OverPerTrip,
+    #[error("the city has already used its trips for that year")]
+    OverYearlyTrips,
+    #[error("the amount would take the city over its yearly limit")]
+    OverYearlyAmount,
+    #[error("a claim for this city and this event already exists")]
+    DuplicateClaim,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::CityNotEligible => "city_not_eligible",
+            Refusal::EventNotEligible => "event_not_eligible",
+            Refusal::OverPerTrip => "over_per_trip_limit",
+            Refusal::OverYearlyTrips => "over_yearly_trips",
+            Refusal::OverYearlyAmount => "over_yearly_amount",
+            Refusal::DuplicateClaim => "duplicate_claim",
+        }
+    }
+}
+
+/// What a city has already claimed in one year.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct YearUsage {
+    pub trips: u32,
+    pub amount: Cents,
+}
+
+impl TravelRules {
+    pub fn parse(file: &Path, text: &str) -> Result<TravelRules, ContentError> {
+        let rules: TravelRules = yaml::parse(file, text, 1)?;
+        let line = |k| yaml::key_line(text, 1, k);
+        if rules.max_per_trip > rules.max_per_year {
+            return Err(ContentError::new(file, line("max_per_trip"), 1, "max_per_trip is larger than max_per_year"));
+        }
+        if rules.max_trips_per_year == 0 || rules.max_per_trip.0 <= 0 {
+            return Err(ContentError::new(file, line("max_trips_per_year"), 1, "limits must be above zero"));
+        }
+        Ok(rules)
+    }
+
+    pub fn check_event(&self, event: &Event) -> Result<(), Refusal> {
+        let announced = match event.announced {
+            Some(a) => a <= event.when.start_date(),
+            None => !self.require_announced,
+        };
+        if event.is_cancelled() || event.draft || !announced || !self.eligible_formats.contains(&event.format) {
+            return Err(Refusal::EventNotEligible);
+        }
+        Ok(())
+    }
+
+    /// True when one of the city's roles qualifies on `on` (the event's date).
+    pub fn city_qualifies(&self, roles: &[CityMatch<'_>], on: Date) -> bool {
+        roles.iter().any(|m| {
+            self.eligible_cities.iter().any(|e| e.role == m.role && (!e.project_ended || m.project.has_ended_on(on)))
+        })
+    }
+
+    pub fn check_city(&self, roles: &[CityMatch<'_>], on: Date) -> Result<(), Refusal> {
+        if self.city_qualifies(roles, on) { Ok(()) } else { Err(Refusal::CityNotEligible) }
+    }
+
+    pub fn check_amount(&self, amount: Cents) -> Result<(), Refusal> {
+        if amount > self.max_per_trip { Err(Refusal::OverPerTrip) } else { Ok(()) }
+    }
+
+    /// Whether one more claim of `amount` fits the year. The stores apply the
+    /// same test atomically with the write; this is the single definition.
+    pub fn check_year(&self, used: YearUsage, amount: Cents) -> Result<YearUsage, Refusal> {
+        if used.trips >= self.max_trips_per_year {
+            return Err(Refusal::OverYearlyTrips);
+        }
+        if used.amount.0 + amount.0 > self.max_per_year.0 {
+            return Err(Refusal::OverYearlyAmount);
+        }
+        Ok(YearUsage { trips: used.trips + 1, amount: Cents(used.amount.0 + amount.0) })
+    }
+
+    /// What is left after `used`: (trips, euros).
+    pub fn remaining(&self, used: YearUsage) -> YearUsage {
+        YearUsage {
+            trips: self.max_trips_per_year.saturating_sub(used.trips),
+            amount: Cents((self.max_per_year.0 - used.amount.0).max(0)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cities::Directory;
+
+    fn rules() -> TravelRules {
+        TravelRules::parse(Path::new("t.yaml"), include_str!("../../content/data/travel-support.yaml")).unwrap()
+    }
+
+    #[test]
+    fn the_content_rules_are_the_documented_defaults() {
+        let r = rules();
+        assert_eq!(r.max_per_trip, Cents(45000));
+        assert_eq!(r.max_per_year, Cents(90000));
+        assert_eq!(r.max_trips_per_year, 2);
+        assert_eq!(r.eligible_formats, vec![Format::Physical]);
+    }
+
+    #[test]
+    fn yearly_limits() {
+        let r = rules();
+        let one = r.check_year(YearUsage::default(), Cents(45000)).unwrap();
+        let two = r.check_year(one, Cents(45000)).unwrap();
+        assert_eq!(r.check_year(two, Cents(1)), Err(Refusal::OverYearlyTrips));
+        assert_eq!(r.check_year(YearUsage { trips: 1, amount: Cents(60000) }, Cents(30001)), Err(Refusal::OverYearlyAmount));
+        assert_eq!(r.remaining(one), YearUsage { trips: 1, amount: Cents(45000) });
+        assert_eq!(r.check_amount(Cents(45001)), Err(Refusal::OverPerTrip));
+        assert_eq!(r.check_amount(Cents(45000)), Ok(()));
+    }
+
+    #[test]
+    fn city_needs_an_ended_project_at_the_event_date() {
+        let r = rules();
+        let dir = Directory::parse(Path::new("p.yaml"), include_str!("../../content/data/scc-projects.yaml")).unwrap();
+        // Seraing: fellow of REMOURBAN, which ended 2020-06.
+        let seraing = dir.find("Seraing", Some("BE"));
+        assert!(!r.city_qualifies(&seraing, Date::constant(2020, 6, 30)));
+        assert!(r.city_qualifies(&seraing, Date::constant(2020, 7, 1)));
+        // Observers never qualify by default.
+        let tianjin = dir.find("Tianjin", None);
+        assert!(!tianjin.is_empty());
+        assert!(!r.city_qualifies(&tianjin, Date::constant(2030, 1, 1)));
+    }
+
+    #[test]
+    fn bad_rules_are_located() {
+        let e = TravelRules::parse(Path::new("t.yaml"), "max_per_trip: 1.5\n").unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+}
