@@ -15,6 +15,8 @@ pub enum Format {
     Physical,
     Virtual,
     Hybrid,
+    /// For real past events whose format was never published.
+    Unknown,
 }
 
 /// The three meeting formats of the CCG (called "kind" so it does not clash
@@ -25,6 +27,8 @@ pub enum Kind {
     Networking,
     CoCreation,
     Advocacy,
+    /// For real past events whose format was never published.
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -41,6 +45,7 @@ impl Format {
             Format::Physical => "physical",
             Format::Virtual => "virtual",
             Format::Hybrid => "hybrid",
+            Format::Unknown => "unknown",
         }
     }
     pub fn label(self) -> &'static str {
@@ -48,8 +53,10 @@ impl Format {
             Format::Physical => "In person",
             Format::Virtual => "Online",
             Format::Hybrid => "Hybrid (in person and online)",
+            Format::Unknown => "Format not published",
         }
     }
+    /// The formats an editor announces (filters list these; `Unknown` is only in "all").
     pub const ALL: [Format; 3] = [Format::Physical, Format::Virtual, Format::Hybrid];
 }
 
@@ -59,6 +66,7 @@ impl Kind {
             Kind::Networking => "networking",
             Kind::CoCreation => "co-creation",
             Kind::Advocacy => "advocacy",
+            Kind::Unknown => "unknown",
         }
     }
     pub fn label(self) -> &'static str {
@@ -66,8 +74,10 @@ impl Kind {
             Kind::Networking => "Networking and knowledge sharing",
             Kind::CoCreation => "Co-creation workshop",
             Kind::Advocacy => "Advocacy meeting",
+            Kind::Unknown => "Meeting type not published",
         }
     }
+    /// The three meeting formats (filters list these; `Unknown` is only in "all").
     pub const ALL: [Kind; 3] = [Kind::Networking, Kind::CoCreation, Kind::Advocacy];
 }
 
@@ -305,7 +315,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             errors.push(err("format", format!("a {} event needs a `location` (city and country)", fm.format.as_str())));
         }
         (Some(loc), _) if !is_country_code(&loc.country) => {
-            errors.push(err("location", format!("location country `{}` must be an ISO 3166-1 alpha-2 code such as BE", loc.country)));
+            errors.push(err("location", format!("location country `{}` is not an ISO 3166-1 alpha-2 code (such as BE)", loc.country)));
         }
         _ => {}
     }
@@ -337,7 +347,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
 }
 
 pub fn is_country_code(c: &str) -> bool {
-    c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())
+    crate::countries::is_known(c)
 }
 
 /// Reports every id used by more than one event, at each later use.

@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod cities;
+pub mod countries;
 pub mod error;
 pub mod event;
 pub mod front_matter;
