@@ -82,12 +82,14 @@ impl TravelRules {
         Ok(rules)
     }
 
+    /// Drafts are not refused here: a deployed catalogue never contains them,
+    /// and the local preview includes them on purpose so the form can be tried.
     pub fn check_event(&self, event: &Event) -> Result<(), Refusal> {
         let announced = match event.announced {
             Some(a) => a <= event.when.start_date(),
             None => !self.require_announced,
         };
-        if event.is_cancelled() || event.draft || !announced || !self.eligible_formats.contains(&event.format) {
+        if event.is_cancelled() || !announced || !self.eligible_formats.contains(&event.format) {
             return Err(Refusal::EventNotEligible);
         }
         Ok(())
