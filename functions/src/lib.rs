@@ -1,1 +1,21 @@
+//! The two form functions of the CCG site (join, travel claim): decoding,
+//! validation, the travel rules applied to a claim, the stores (DynamoDB and
+//! an embedded SQLite one), and the HTTP handler shared by the Lambda
+//! binaries and the generator's local `serve`.
+//!
+//! Data flows one way: request -> `decode` -> `validate` -> `claims` -> `store` -> `http` response.
 
+pub mod claims;
+pub mod decode;
+pub mod embedded;
+pub mod export;
+pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod store;
+pub mod validate;
+
+pub use crate::http::{App, Endpoint, Settings, handle};
+#[cfg(feature = "dynamodb")]
+pub use crate::store::dynamo::DynamoStore;
+pub use crate::store::{Store, StoreError, sqlite::SqliteStore};

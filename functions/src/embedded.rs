@@ -1,0 +1,43 @@
+//! The content compiled into the Lambda binaries (see build.rs). Drafts are
+//! dropped here: a deployed function never accepts a claim for a draft.
+
+use ccg_model::{Catalogue, ContentErrors, SiteConfig, Sources};
+use std::path::PathBuf;
+
+mod content {
+    include!(concat!(env!("OUT_DIR"), "/content.rs"));
+}
+
+pub fn sources() -> Sources {
+    Sources {
+        events: content::EVENTS.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect(),
+        projects: (PathBuf::from(content::PROJECTS.0), content::PROJECTS.1.to_string()),
+        rules: (PathBuf::from(content::RULES.0), content::RULES.1.to_string()),
+    }
+}
+
+/// The published catalogue: events, cities and rules, without drafts.
+pub fn catalogue() -> Result<Catalogue, ContentErrors> {
+    Catalogue::from_sources(&sources(), false)
+}
+
+pub fn site() -> Result<SiteConfig, ccg_model::ContentError> {
+    SiteConfig::parse(content::CONFIG.0.as_ref(), content::CONFIG.1)
+}
+
+/// How many event files were embedded, drafts included (for the start-up log).
+pub fn event_files() -> usize {
+    content::EVENTS.len()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_content_is_the_published_catalogue() {
+        let cat = super::catalogue().unwrap();
+        assert!(super::event_files() > cat.events.len(), "the example draft is embedded but dropped");
+        assert!(cat.events.iter().all(|e| !e.draft));
+        assert!(cat.event("ccg-2021-10-launch").is_some());
+        assert_eq!(super::site().unwrap().api_base, "/api");
+    }
+}

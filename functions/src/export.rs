@@ -1,0 +1,130 @@
+//! CSV for the secretariat (RFC 4180: CRLF line ends, fields quoted when needed;
+//! money as 412.50).
+
+use crate::claims::{Claim, Registration};
+
+/// Quotes a field when it holds a comma, a quote, a line break or leading/trailing space.
+/// A leading `=`, `+`, `-` or `@` gets an apostrophe, so a spreadsheet never runs it as a formula.
+pub fn field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn row(out: &mut String, fields: &[&str]) {
+    let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
+}
+
+pub fn registrations_csv(rows: &[Registration]) -> String {
+    let mut out = String::new();
+    row(&mut out, &["id", "name", "email", "city", "country", "organisation", "position", "city_status", "project", "created_at", "updated_at"]);
+    for r in rows {
+        row(
+            &mut out,
+            &[
+                &r.id,
+                &r.name,
+                &r.email,
+                &r.city,
+                &r.country,
+                &r.organisation,
+                &r.position,
+                &r.city_status,
+                r.project.as_deref().unwrap_or(""),
+                &r.created_at,
+                &r.updated_at,
+            ],
+        );
+    }
+    out
+}
+
+pub fn claims_csv(rows: &[Claim]) -> String {
+    let mut out = String::new();
+    row(
+        &mut out,
+        &[
+            "id",
+            "year",
+            "event",
+            "city",
+            "country",
+            "city_key",
+            "name",
+            "email",
+            "travel_start",
+            "travel_end",
+            "amount_eur",
+            "transport_eur",
+            "accommodation_eur",
+            "created_at",
+        ],
+    );
+    for c in rows {
+        row(
+            &mut out,
+            &[
+                &c.id,
+                &c.year.to_string(),
+                &c.event_id,
+                &c.city,
+                &c.country,
+                &c.city_key,
+                &c.name,
+                &c.email,
+                &c.travel_start.to_string(),
+                &c.travel_end.to_string(),
+                &c.amount.to_decimal(),
+                &c.transport.to_decimal(),
+                &c.accommodation.to_decimal(),
+                &c.created_at,
+            ],
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccg_model::Cents;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(field(" padded"), "\" padded\"");
+    }
+
+    #[test]
+    fn claims_have_money_in_euros() {
+        let c = Claim {
+            id: "clm_1".into(),
+            name: "López, Ana".into(),
+            email: "a@b.eu".into(),
+            city: "Valladolid".into(),
+            city_key: "ES:valladolid".into(),
+            country: "ES".into(),
+            event_id: "e".into(),
+            year: 2027,
+            travel_start: jiff::civil::Date::constant(2027, 3, 15),
+            travel_end: jiff::civil::Date::constant(2027, 3, 17),
+            amount: Cents(41250),
+            transport: Cents(30000),
+            accommodation: Cents(11250),
+            created_at: "2027-01-01T00:00:00Z".into(),
+        };
+        let csv = claims_csv(&[c]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z");
+    }
+}

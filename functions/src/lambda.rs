@@ -1,0 +1,88 @@
+//! What the two Lambda binaries share: start-up from the embedded content and
+//! the environment, and the conversion between lambda_http and the handler.
+//!
+//! Environment: `CCG_TABLE` (the DynamoDB table, required), `CCG_ALLOWED_ORIGIN`
+//! (the site's origin for CORS and redirects; default: `base_url` of the embedded
+//! config.yaml), plus the usual AWS variables the Lambda runtime sets.
+
+use crate::embedded;
+use crate::http::{App, Endpoint, Settings, handle};
+use crate::store::dynamo::{self, DynamoStore};
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the one-time start-up took.
+#[derive(Debug, Clone, Copy)]
+pub struct Startup {
+    pub catalogue: Duration,
+    pub client: Duration,
+}
+
+/// Parses the embedded content (drafts dropped) and builds the DynamoDB client.
+pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, Startup)> {
+    let t0 = Instant::now();
+    let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
+    let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
+    let t1 = Instant::now();
+    let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
+    let client = dynamo::client_from_env().await;
+    let t2 = Instant::now();
+    let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
+    let settings = Settings {
+        allowed_origin: Some(origin.clone()),
+        allow_same_origin: false,
+        accept_drafts: false,
+        // The API may live on another host than the site: send people back to the site.
+        site_url: origin,
+        site_title: site.title.clone(),
+        store_timeout: Duration::from_secs(3),
+        only: Some(endpoint),
+        log: true,
+    };
+    let app = App::new(DynamoStore::new(client, table), catalogue, settings);
+    Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
+}
+
+pub fn from_lambda(req: lambda_http::Request) -> http::Request<Bytes> {
+    let (parts, body) = req.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Empty => Bytes::new(),
+        lambda_http::Body::Text(t) => Bytes::from(t),
+        lambda_http::Body::Binary(b) => Bytes::from(b),
+        // The enum is non-exhaustive upstream; a body we cannot read is an empty one.
+        #[allow(unreachable_patterns)]
+        _ => Bytes::new(),
+    };
+    http::Request::from_parts(parts, bytes)
+}
+
+pub fn to_lambda(resp: http::Response<Bytes>) -> http::Response<lambda_http::Body> {
+    let (parts, body) = resp.into_parts();
+    let body = if body.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        match String::from_utf8(body.to_vec()) {
+            Ok(t) => lambda_http::Body::Text(t),
+            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+        }
+    };
+    http::Response::from_parts(parts, body)
+}
+
+/// The whole `main` of a Lambda binary.
+pub async fn run(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+    let (app, t) = startup(endpoint).await.map_err(|e| lambda_http::Error::from(e.to_string()))?;
+    eprintln!(
+        "forms {} start-up: catalogue {:.2} ms, client {:.2} ms",
+        endpoint.name(),
+        t.catalogue.as_secs_f64() * 1000.0,
+        t.client.as_secs_f64() * 1000.0
+    );
+    let app = Arc::new(app);
+    lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(to_lambda(handle(&app, from_lambda(req)).await)) }
+    }))
+    .await
+}

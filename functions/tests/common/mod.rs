@@ -1,0 +1,239 @@
+//! Shared by the integration tests: a test catalogue, request builders, a
+//! temporary SQLite store, and AWS's DynamoDB Local started on a free port.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use ccg_functions::store::dynamo::{self, DynamoStore};
+use ccg_functions::{App, Settings, SqliteStore, Store};
+use ccg_model::{Catalogue, Sources};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A physical, announced CCG event in Lisbon.
+pub fn event_md(id: &str, start: &str, end: &str, extra: &str) -> String {
+    format!(
+        "---\nid: {id}\ntitle: Test {id}\nstart: {start}\nend: {end}\ntimezone: Europe/Lisbon\nformat: physical\nkind: co-creation\n\
+         location: {{city: Porto, country: PT}}\nannounced: 2020-01-01\n{extra}---\nBody\n"
+    )
+}
+
+/// The real SCC cities and (unless given) the real rules, with `n` eligible events
+/// `e1`..`eN` on 2027-03-16/17, `y2028` in 2028, `virtual`, and the draft `draft`.
+pub fn catalogue_with(n: usize, rules: Option<&str>, drafts: bool) -> Catalogue {
+    let content = workspace().join("content");
+    let read = |p: &str| (PathBuf::from(p), std::fs::read_to_string(content.join(p)).unwrap());
+    let mut events: Vec<String> = (1..=n).map(|i| event_md(&format!("e{i}"), "2027-03-16", "2027-03-17", "")).collect();
+    events.push(event_md("y2028", "2028-05-10", "2028-05-10", ""));
+    events.push(event_md("virtual", "2027-04-01", "2027-04-01", "").replace("format: physical", "format: virtual"));
+    events.push(event_md("draft", "2027-06-01", "2027-06-02", "draft: true\n"));
+    let mut rules_src = read("data/travel-support.yaml");
+    if let Some(r) = rules {
+        rules_src.1 = r.to_string();
+    }
+    let src = Sources {
+        events: events.into_iter().enumerate().map(|(i, t)| (PathBuf::from(format!("events/{i}.md")), t)).collect(),
+        projects: read("data/scc-projects.yaml"),
+        rules: rules_src,
+    };
+    Catalogue::from_sources(&src, drafts).unwrap()
+}
+
+pub fn catalogue() -> Catalogue {
+    catalogue_with(30, None, false)
+}
+
+/// Rules with room for many trips, so the euro limit is the one that bites.
+pub const EURO_RULES: &str = "max_per_trip: 450\nmax_trips_per_year: 10\nmax_per_year: 900\n\
+    eligible_cities:\n  - {role: lighthouse, project_ended: true}\n  - {role: fellow, project_ended: true}\n\
+    eligible_formats: [physical]\nrequire_announced: true\n";
+
+pub const ORIGIN: &str = "https://ccg.example.eu";
+
+pub fn settings() -> Settings {
+    Settings { allowed_origin: Some(ORIGIN.into()), store_timeout: Duration::from_secs(3), log: std::env::var_os("CCG_TEST_LOG").is_some(), ..Settings::default() }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh folder under the system temp dir, unique to this process and call.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("ccg-functions-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn sqlite_store(name: &str) -> SqliteStore {
+    SqliteStore::open(&temp_dir(name).join("forms.sqlite3")).unwrap()
+}
+
+pub fn app<S: Store>(store: S, cat: Catalogue) -> App<S> {
+    App::new(store, cat, settings())
+}
+
+pub fn json_post(path: &str, body: serde_json::Value) -> http::Request<Bytes> {
+    http::Request::post(path).header("content-type", "application/json").body(Bytes::from(body.to_string())).unwrap()
+}
+
+pub fn form_post(path: &str, pairs: &[(&str, &str)]) -> http::Request<Bytes> {
+    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+    http::Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(Bytes::from(body.join("&"))).unwrap()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn registration(email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": "Ana López", "email": email, "city": "Valladolid", "country": "ES",
+        "organisation": "Ayuntamiento de Valladolid", "position": "Project officer",
+        "city_status": "lighthouse", "project": "REMOURBAN", "consent": "yes", "website": ""
+    })
+}
+
+/// A claim for Valladolid of `euros` (all transport) to `event`.
+pub fn claim(event: &str, euros: &str) -> serde_json::Value {
+    claim_for("Valladolid", "ES", event, euros)
+}
+
+pub fn claim_for(city: &str, country: &str, event: &str, euros: &str) -> serde_json::Value {
+    let (start, end) = match event {
+        "y2028" => ("2028-05-09", "2028-05-11"),
+        "draft" => ("2027-06-01", "2027-06-02"),
+        "virtual" => ("2027-04-01", "2027-04-01"),
+        _ => ("2027-03-15", "2027-03-17"),
+    };
+    serde_json::json!({
+        "name": "Ana López", "email": "ana@valladolid.es", "city": city, "country": country, "event": event,
+        "travel_start": start, "travel_end": end, "amount_eur": euros, "transport_eur": euros,
+        "accommodation_eur": "0", "consent": "yes", "website": ""
+    })
+}
+
+pub fn as_pairs(v: &serde_json::Value) -> Vec<(String, String)> {
+    v.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect()
+}
+
+pub fn form_from_json(path: &str, v: &serde_json::Value) -> http::Request<Bytes> {
+    let pairs = as_pairs(v);
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    form_post(path, &refs)
+}
+
+pub fn body_json(r: &http::Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(r.body()).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(r.body())))
+}
+
+pub fn body_text(r: &http::Response<Bytes>) -> String {
+    String::from_utf8(r.body().to_vec()).unwrap()
+}
+
+// ---------------------------------------------------------------- DynamoDB Local
+
+/// AWS's DynamoDB Local, killed when dropped.
+pub struct DynamoLocal {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Drop for DynamoLocal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn find_jar() -> PathBuf {
+    if let Some(j) = std::env::var_os("CCG_DYNAMODB_LOCAL_JAR") {
+        return PathBuf::from(j);
+    }
+    let lib = workspace().join(".cache/dynamodb-local/package/lib");
+    let found = std::fs::read_dir(&lib).ok().and_then(|entries| {
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("dynamodb_local_")))
+            .filter(|p| p.join("DynamoDBLocal.jar").is_file())
+            .collect();
+        dirs.sort();
+        dirs.pop().map(|d| d.join("DynamoDBLocal.jar"))
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "DynamoDB Local is not installed: no CCG_DYNAMODB_LOCAL_JAR and no {}/dynamodb_local_*/DynamoDBLocal.jar. Run ./scripts/test.sh, which installs it.",
+            lib.display()
+        )
+    })
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl DynamoLocal {
+    pub async fn start() -> DynamoLocal {
+        let jar = find_jar();
+        assert!(jar.is_file(), "{} does not exist. Run ./scripts/test.sh, which installs DynamoDB Local.", jar.display());
+        let dir = jar.parent().unwrap();
+        let port = free_port();
+        let child = Command::new("java")
+            .arg("-Xmx512m")
+            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
+            .arg("-jar")
+            .arg(&jar)
+            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start java for DynamoDB Local (is Java 17 installed? ./scripts/test.sh installs it)");
+        let local = DynamoLocal { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let client = local.client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if client.list_tables().send().await.is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "DynamoDB Local did not answer on {} within 60 s", local.endpoint);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        local
+    }
+
+    pub fn client(&self) -> aws_sdk_dynamodb::Client {
+        client_for(&self.endpoint)
+    }
+
+    /// A new, empty table and a store on it.
+    pub async fn store(&self, table: &str) -> DynamoStore {
+        let client = self.client();
+        dynamo::create_table(&client, table).await.unwrap();
+        DynamoStore::new(client, table)
+    }
+}
+
+/// A client with fake credentials for any endpoint (DynamoDB Local, or a port that is closed or silent).
+pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("fake", "fake", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .timeout_config(dynamo::timeouts())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}

@@ -1,0 +1,336 @@
+//! The handler with built requests: both body types, every status, CORS, the
+//! limits, the honeypot, drafts, and stores that are down or slow.
+
+mod common;
+
+use bytes::Bytes;
+use ccg_functions::store::dynamo::DynamoStore;
+use ccg_functions::{App, Endpoint, Settings, SqliteStore, Store, handle};
+use common::*;
+use std::time::{Duration, Instant};
+
+const REG: &str = "/api/register";
+const CLAIMS: &str = "/api/travel-claims";
+
+fn sqlite_app() -> App<SqliteStore> {
+    app(sqlite_store("handler"), catalogue())
+}
+
+#[tokio::test]
+async fn form_success_redirects_to_the_thank_you_pages() {
+    let app = sqlite_app();
+    let r = handle(&app, form_from_json(REG, &registration("ana@valladolid.es"))).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/join/thanks/");
+    let r = handle(&app, form_from_json(CLAIMS, &claim("e1", "412.50"))).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    assert_eq!(r.headers()["location"], "/financial-support/thanks/");
+    let stored = app.store.list_claims().await.unwrap();
+    assert_eq!(stored[0].amount.to_decimal(), "412.50");
+}
+
+#[tokio::test]
+async fn json_success_gives_the_id_and_what_is_left() {
+    let app = sqlite_app();
+    let r = handle(&app, json_post(REG, registration("ana@valladolid.es"))).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let b = body_json(&r);
+    assert!(b["id"].as_str().unwrap().starts_with("reg_"));
+    let r = handle(&app, json_post(CLAIMS, claim("e1", "100.5"))).await;
+    assert_eq!(body_json(&r)["remaining"], serde_json::json!({"trips": 1, "euros": "799.50"}));
+}
+
+#[tokio::test]
+async fn form_errors_are_an_accessible_html_page() {
+    let app = sqlite_app();
+    let mut bad = registration("not-an-email");
+    bad["country"] = "XX".into();
+    bad["name"] = "<script>alert(1)</script>".repeat(20).into();
+    let r = handle(&app, form_from_json(REG, &bad)).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    let html = body_text(&r);
+    for needle in [
+        "<!DOCTYPE html>",
+        "<html lang=\"en\">",
+        "<title>Please correct the form – City Coordinators Group</title>",
+        "<h1>Please correct the form</h1>",
+        "<link rel=\"stylesheet\" href=\"/style.css\">",
+        "<li><strong>Your name</strong>: Use at most 200 characters.</li>",
+        "<li><strong>Email address</strong>: Enter an email address like name@city.eu.</li>",
+        "<li><strong>Country</strong>:",
+        "<a href=\"/join/\">Back to the form</a>",
+    ] {
+        assert!(html.contains(needle), "missing {needle} in\n{html}");
+    }
+    assert!(html.find("Your name").unwrap() < html.find("Email address").unwrap(), "in the order of the form");
+    assert!(!html.contains("<script>"));
+    assert!(app.store.list_registrations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn json_errors_are_per_field() {
+    let app = sqlite_app();
+    let mut bad = claim("e1", "300");
+    bad["accommodation_eur"] = "50".into();
+    bad["travel_start"] = "tomorrow".into();
+    bad.as_object_mut().unwrap().remove("consent");
+    let r = handle(&app, json_post(CLAIMS, bad)).await;
+    assert_eq!(r.status(), 422);
+    let e = &body_json(&r)["errors"];
+    assert_eq!(e["travel_start"], "Enter a date like 2027-03-16 (year-month-day).");
+    assert!(e["amount_eur"].as_str().unwrap().contains("transport plus accommodation"));
+    assert!(e["consent"].is_string());
+    // Domain checks are field errors too: unknown event, unknown city, dates outside the event.
+    let mut bad = claim_for("Atlantis", "ES", "nope", "300");
+    bad["travel_end"] = "2027-01-01".into();
+    bad["travel_start"] = "2027-01-01".into();
+    let e = body_json(&handle(&app, json_post(CLAIMS, bad)).await)["errors"].clone();
+    assert!(e["event"].is_string() && e["city"].is_string(), "{e}");
+    let mut early = claim("e1", "300");
+    early["travel_start"] = "2027-03-01".into();
+    early["travel_end"] = "2027-03-15".into();
+    let e = body_json(&handle(&app, json_post(CLAIMS, early)).await)["errors"].clone();
+    assert_eq!(e["travel_end"], "The trip cannot end before the event starts (2027-03-16).");
+}
+
+#[tokio::test]
+async fn refusals_are_409_with_a_reason() {
+    let app = sqlite_app();
+    let cases = [
+        (claim("virtual", "100"), "event_not_eligible"),
+        (claim_for("Tianjin", "CN", "e1", "100"), "city_not_eligible"),
+        (claim("e1", "451"), "over_per_trip_limit"),
+    ];
+    for (c, reason) in cases {
+        let r = handle(&app, json_post(CLAIMS, c.clone())).await;
+        assert_eq!(r.status(), 409);
+        let b = body_json(&r);
+        assert_eq!(b["reason"], reason);
+        assert!(b["message"].as_str().unwrap().ends_with('.'));
+        let r = handle(&app, form_from_json(CLAIMS, &c)).await;
+        assert_eq!(r.status(), 409);
+        let html = body_text(&r);
+        assert!(html.contains("<h1>We cannot accept this claim</h1>") && html.contains("/financial-support/"), "{html}");
+    }
+    assert!(body_text(&handle(&app, form_from_json(CLAIMS, &claim("e1", "451"))).await).contains("450 EUR per trip"));
+    assert!(app.store.list_claims().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn drafts_only_when_the_app_accepts_them() {
+    // The preview: catalogue with drafts, drafts accepted.
+    let preview = App::new(sqlite_store("drafts"), catalogue_with(2, None, true), Settings { accept_drafts: true, log: false, ..Settings::default() });
+    assert_eq!(handle(&preview, json_post(CLAIMS, claim("draft", "100"))).await.status(), 201);
+    // A deployed function: the embedded catalogue never has drafts.
+    let deployed = App::new(sqlite_store("drafts"), ccg_functions::embedded::catalogue().unwrap(), Settings { log: false, ..Settings::default() });
+    let mut c = claim("example-2027-03-co-creation", "100");
+    c["travel_start"] = "2027-03-16".into();
+    c["travel_end"] = "2027-03-17".into();
+    let r = handle(&deployed, json_post(CLAIMS, c)).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_json(&r)["errors"]["event"].is_string());
+}
+
+#[tokio::test]
+async fn honeypot_looks_accepted_and_stores_nothing() {
+    let app = sqlite_app();
+    let mut spam = registration("bot@spam.example");
+    spam["website"] = "http://spam.example".into();
+    let r = handle(&app, form_from_json(REG, &spam)).await;
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/join/thanks/"));
+    let r = handle(&app, json_post(REG, spam)).await;
+    assert_eq!(r.status(), 201);
+    assert!(body_json(&r)["id"].as_str().unwrap().starts_with("reg_"));
+    let mut spam = claim("e1", "100");
+    spam["website"] = "x".into();
+    assert_eq!(handle(&app, json_post(CLAIMS, spam)).await.status(), 201);
+    assert!(app.store.list_registrations().await.unwrap().is_empty());
+    assert!(app.store.list_claims().await.unwrap().is_empty());
+}
+
+fn request(method: &str, path: &str, ct: Option<&str>, body: impl Into<Bytes>) -> http::Request<Bytes> {
+    let mut b = http::Request::builder().method(method).uri(path);
+    if let Some(ct) = ct {
+        b = b.header("content-type", ct);
+    }
+    b.body(body.into()).unwrap()
+}
+
+#[tokio::test]
+async fn transport_errors_are_clear_4xx() {
+    let app = sqlite_app();
+    let form = Some("application/x-www-form-urlencoded");
+    let json = Some("application/json");
+    // Unknown methods: 405 with Allow.
+    for m in ["GET", "PUT", "DELETE", "HEAD", "PATCH"] {
+        let r = handle(&app, request(m, REG, None, "")).await;
+        assert_eq!(r.status(), 405, "{m}");
+        assert_eq!(r.headers()["allow"], "POST, OPTIONS");
+    }
+    // Unknown path, and a Lambda that serves the other form.
+    assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
+    let only = App::new(sqlite_store("only"), catalogue(), Settings { only: Some(Endpoint::Register), log: false, ..Settings::default() });
+    assert_eq!(handle(&only, json_post(CLAIMS, claim("e1", "1"))).await.status(), 404);
+    assert_eq!(handle(&only, json_post("/register", registration("a@b.eu"))).await.status(), 201);
+    // Too large: 413, in the body type asked for.
+    let big = format!("name={}", "a".repeat(16 * 1024));
+    let r = handle(&app, request("POST", REG, form, big.clone())).await;
+    assert_eq!(r.status(), 413);
+    assert!(body_text(&r).contains("16 KiB"));
+    let r = handle(&app, request("POST", REG, json, format!("{{\"name\":\"{}\"}}", "a".repeat(17000)))).await;
+    assert_eq!(r.status(), 413);
+    assert!(body_json(&r)["error"].as_str().unwrap().contains("16 KiB"));
+    // Other content types: 415.
+    for ct in [None, Some("text/plain"), Some("multipart/form-data; boundary=x"), Some("application/json; charset=iso-8859-1")] {
+        assert_eq!(handle(&app, request("POST", REG, ct, "a=b")).await.status(), 415, "{ct:?}");
+    }
+    // Invalid UTF-8 and malformed bodies: 400.
+    for (ct, body) in [
+        (form, &b"name=\xff\xfe"[..]),
+        (form, b"name=%C3%28"),
+        (form, b"name=%zz"),
+        (json, b"{\"name\":\"\xc3\x28\"}"),
+        (json, b"{\"name\":"),
+        (json, b"[\"name\"]"),
+        (json, b"{\"name\":[1]}"),
+    ] {
+        let r = handle(&app, request("POST", REG, ct, Bytes::copy_from_slice(body))).await;
+        assert_eq!(r.status(), 400, "{:?}", String::from_utf8_lossy(body));
+    }
+    let r = handle(&app, request("POST", REG, json, &b"{\"a\":\"\xff\"}"[..])).await;
+    assert!(body_json(&r)["error"].as_str().unwrap().contains("UTF-8"));
+    // A bad Idempotency-Key: 400.
+    let mut r = json_post(REG, registration("a@b.eu"));
+    r.headers_mut().insert("idempotency-key", "".parse().unwrap());
+    assert_eq!(handle(&app, r).await.status(), 400);
+    assert!(app.store.list_registrations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_site() {
+    let app = sqlite_app();
+    let preflight = |origin: &str| {
+        http::Request::builder()
+            .method("OPTIONS")
+            .uri(CLAIMS)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type, idempotency-key")
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let r = handle(&app, preflight(ORIGIN)).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], ORIGIN);
+    assert_eq!(r.headers()["access-control-allow-methods"], "POST, OPTIONS");
+    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("Idempotency-Key"));
+    assert_eq!(r.headers()["vary"], "Origin");
+    let r = handle(&app, preflight("https://evil.example")).await;
+    assert_eq!(r.status(), 204);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(r.headers().get("access-control-allow-methods").is_none());
+
+    let mut post = json_post(REG, registration("a@b.eu"));
+    post.headers_mut().insert("origin", ORIGIN.parse().unwrap());
+    assert_eq!(handle(&app, post).await.headers()["access-control-allow-origin"], ORIGIN);
+    let mut post = json_post(REG, registration("a@b.eu"));
+    post.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert!(handle(&app, post).await.headers().get("access-control-allow-origin").is_none());
+    // Errors carry CORS too, so the page's script can read them.
+    let mut bad = request("POST", REG, Some("text/plain"), "x");
+    bad.headers_mut().insert("origin", ORIGIN.parse().unwrap());
+    assert_eq!(handle(&app, bad).await.headers()["access-control-allow-origin"], ORIGIN);
+
+    // The preview allows its own origin, whatever the port.
+    let preview = App::new(sqlite_store("cors"), catalogue(), Settings { allow_same_origin: true, log: false, ..Settings::default() });
+    let mut own = preflight("http://127.0.0.1:1111");
+    own.headers_mut().insert("host", "127.0.0.1:1111".parse().unwrap());
+    assert_eq!(handle(&preview, own).await.headers()["access-control-allow-origin"], "http://127.0.0.1:1111");
+    let mut other = preflight("http://127.0.0.1:9999");
+    other.headers_mut().insert("host", "127.0.0.1:1111".parse().unwrap());
+    assert!(handle(&preview, other).await.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn idempotency_key_reused_for_a_form_is_a_page() {
+    let app = sqlite_app();
+    let keyed = |v: &serde_json::Value| {
+        let mut r = form_from_json(REG, v);
+        r.headers_mut().insert("idempotency-key", "same".parse().unwrap());
+        r
+    };
+    assert_eq!(handle(&app, keyed(&registration("a@b.eu"))).await.status(), 303);
+    let r = handle(&app, keyed(&registration("c@d.eu"))).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_text(&r).contains("already used for a different request"));
+}
+
+// ------------------------------------------------------------ stores down or slow
+
+async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
+    for (path, body) in [(REG, registration("a@b.eu")), (CLAIMS, claim("e1", "100"))] {
+        let t = Instant::now();
+        let r = handle(app, json_post(path, body.clone())).await;
+        assert_eq!(r.status(), 503, "{path}: {}", body_text(&r));
+        assert!(t.elapsed() < limit, "{path}: answered after {:?}", t.elapsed());
+        let msg = body_json(&r)["error"].as_str().unwrap().to_string();
+        assert!(msg.contains("unavailable") && msg.contains("nothing was stored"), "{msg}");
+        let r = handle(app, form_from_json(path, &body)).await;
+        assert_eq!(r.status(), 503);
+        assert!(body_text(&r).contains("<h1>The form could not be sent</h1>"));
+    }
+}
+
+#[tokio::test]
+async fn sqlite_locked_by_another_writer_is_503_and_stores_nothing() {
+    let path = temp_dir("locked").join("forms.sqlite3");
+    let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap();
+    let app = App::new(store, catalogue(), Settings { store_timeout: Duration::from_secs(2), log: false, ..Settings::default() });
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    expect_503(&app, Duration::from_secs(2)).await;
+    // An idempotent request that failed can be retried once the store is back.
+    let keyed = || {
+        let mut r = json_post(CLAIMS, claim("e2", "100"));
+        r.headers_mut().insert("idempotency-key", "retry-me".parse().unwrap());
+        r
+    };
+    assert_eq!(handle(&app, keyed()).await.status(), 503);
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(app.store.list_claims().await.unwrap().is_empty(), "nothing half-stored");
+    assert!(app.store.list_registrations().await.unwrap().is_empty());
+    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap().trips, 0);
+    assert_eq!(handle(&app, keyed()).await.status(), 201, "the retry is processed once the lock is gone");
+}
+
+#[test]
+fn sqlite_that_cannot_be_opened_is_unavailable() {
+    let e = SqliteStore::open(std::path::Path::new("/proc/no-such-dir/forms.sqlite3")).err().unwrap();
+    assert!(matches!(e, ccg_functions::StoreError::Unavailable(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn dynamodb_down_is_503() {
+    let closed = free_port();
+    let store = DynamoStore::new(client_for(&format!("http://127.0.0.1:{closed}")), "ccg");
+    let app = App::new(store, catalogue(), Settings { log: false, ..Settings::default() });
+    expect_503(&app, Duration::from_secs(4)).await;
+}
+
+#[tokio::test]
+async fn dynamodb_slow_is_503_within_the_timeout() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let store = DynamoStore::new(client_for(&format!("http://127.0.0.1:{port}")), "ccg");
+    let app = App::new(store, catalogue(), Settings { store_timeout: Duration::from_millis(700), log: false, ..Settings::default() });
+    expect_503(&app, Duration::from_millis(1500)).await;
+}

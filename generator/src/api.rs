@@ -1,0 +1,74 @@
+//! The forms back end of the local preview: the same handler as the Lambda
+//! functions (crate ccg-functions), on the embedded SQLite store in the data
+//! folder, with the catalogue read from content/ drafts included, so the whole
+//! flow can be tried locally. `serve` routes every /api/ request here.
+
+use anyhow::Context;
+use ccg_functions::{App, Settings, SqliteStore};
+use ccg_model::Catalogue;
+use std::path::Path;
+
+/// File of the embedded store inside the data folder.
+pub const DB_FILE: &str = "forms.sqlite3";
+
+pub struct Api {
+    app: App<SqliteStore>,
+}
+
+impl Api {
+    /// Opens the embedded store in `data_dir` and loads the catalogue (drafts included).
+    pub fn open(content_dir: &Path, data_dir: &Path, site: &ccg_model::SiteConfig) -> anyhow::Result<Api> {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+        let db = data_dir.join(DB_FILE);
+        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?;
+        let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let settings = Settings {
+            allowed_origin: Some(site.origin().to_string()),
+            // The preview's own origin (http://127.0.0.1:<port>) posts the forms.
+            allow_same_origin: true,
+            accept_drafts: true,
+            site_url: String::new(),
+            site_title: site.title.clone(),
+            ..Settings::default()
+        };
+        Ok(Api { app: App::new(store, catalogue, settings) })
+    }
+
+    /// After each successful rebuild, so the forms see the same content as the preview.
+    pub fn reload(&self, content_dir: &Path) -> anyhow::Result<()> {
+        let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.app.set_catalogue(catalogue);
+        Ok(())
+    }
+
+    pub async fn handle(&self, req: http::Request<bytes::Bytes>) -> http::Response<bytes::Bytes> {
+        ccg_functions::handle(&self.app, req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_preview_takes_a_claim_for_the_example_draft() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let content = root.join("content");
+        let data = std::env::temp_dir().join(format!("ccg-api-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let site = ccg_model::SiteConfig::parse(&content.join("config.yaml"), &std::fs::read_to_string(content.join("config.yaml")).unwrap()).unwrap();
+        let api = Api::open(&content, &data, &site).unwrap();
+        let body = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=example-2027-03-co-creation\
+                    &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
+        let req = http::Request::post("/api/travel-claims")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(bytes::Bytes::from(body))
+            .unwrap();
+        let res = api.handle(req).await;
+        assert_eq!(res.status(), 303, "{}", String::from_utf8_lossy(res.body()));
+        assert_eq!(res.headers()["location"], "/financial-support/thanks/");
+        api.reload(&content).unwrap();
+        assert!(data.join(DB_FILE).is_file());
+        let _ = std::fs::remove_dir_all(&data);
+    }
+}

@@ -1,0 +1,566 @@
+//! load -> validate -> render -> write. Every error is collected before the
+//! output is touched; pages are rendered in parallel and streamed to the
+//! writer, lists and feeds come from the light event summaries.
+
+use crate::load::{self, Content, Page};
+use crate::markdown::{self, Link};
+use crate::render::{self, object, to_value};
+use crate::view::{self, EventView};
+use crate::write::{WriteStats, Writer};
+use ccg_model::event::{Event, Format, Kind};
+use ccg_model::{ContentError, ContentErrors, SiteConfig};
+use jiff::Timestamp;
+use rayon::prelude::*;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tera::{Context, Tera, Value};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder holding content/ and templates/.
+    pub root: PathBuf,
+    pub out: PathBuf,
+    /// Include draft pages and events (shown with a "Draft" label).
+    pub drafts: bool,
+    /// Splits upcoming from past events and dates the eligibility of cities.
+    pub now: Timestamp,
+    /// Replaces `base_url` of the config (the local preview).
+    pub base_url: Option<String>,
+    /// `false`: validate and render everything, write nothing (`check`).
+    pub write: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub pages: usize,
+    pub events: usize,
+    pub stats: WriteStats,
+    pub elapsed: Duration,
+    pub config: SiteConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Content(ContentErrors),
+    #[error("cannot write the site: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    Kind(Kind),
+    Format(Format),
+}
+
+enum Job<'a> {
+    Page { page: &'a Page, url: String, out: String, filter: Option<Filter> },
+    Event { index: usize },
+}
+
+/// Everything the rendering threads share, read-only.
+struct Shared<'a> {
+    root: &'a Path,
+    content: &'a Content,
+    urls: HashSet<String>,
+    /// `None` when templates or data did not load: links are still checked.
+    tera: Option<Tera>,
+    config: Option<SiteConfig>,
+    base_url: String,
+    views: Vec<EventView>,
+    values: Vec<Value>,
+    /// (event index, end instant)
+    upcoming: Vec<(usize, Timestamp)>,
+    past: Vec<(usize, Timestamp)>,
+    calendar_url: Option<String>,
+    /// Fingerprint of everything every page depends on (templates, data, events, menu, addresses...).
+    global_key: u64,
+}
+
+const CALENDAR_TEMPLATE: &str = "calendar.html";
+const EVENT_TEMPLATE: &str = "event.html";
+
+fn filter_path(f: Filter) -> String {
+    match f {
+        Filter::Kind(k) => format!("kind/{}/", k.as_str()),
+        Filter::Format(x) => format!("format/{}/", x.as_str()),
+    }
+}
+
+fn filter_label(f: Filter) -> &'static str {
+    match f {
+        Filter::Kind(k) => k.label(),
+        Filter::Format(x) => x.label(),
+    }
+}
+
+fn filters() -> impl Iterator<Item = Filter> {
+    Kind::ALL.into_iter().map(Filter::Kind).chain(Format::ALL.into_iter().map(Filter::Format))
+}
+
+fn out_of(url: &str) -> String {
+    format!("{}index.html", url.trim_start_matches('/'))
+}
+
+fn check_links(links: &[Link], file: &Path, body: &str, body_line: usize, urls: &HashSet<String>, errors: &mut Vec<ContentError>) {
+    for l in links {
+        let path = l.href.split(['#', '?']).next().unwrap_or("");
+        if path.is_empty() || urls.contains(path) {
+            continue;
+        }
+        let hint = if !path.ends_with('/') && urls.contains(&format!("{path}/")) {
+            format!(" (did you mean `{path}/`?)")
+        } else {
+            String::new()
+        };
+        let (line, column) = markdown::position(body, body_line, l.offset);
+        errors.push(ContentError::new(file, line, column, format!("link to `{}`, which is not a page of this site{hint}", l.href)));
+    }
+}
+
+impl Shared<'_> {
+    fn calendar_value(&self, base: &str, filter: Option<Filter>) -> Value {
+        let events = &self.content.events;
+        let keep = |i: usize| match filter {
+            None => true,
+            Some(Filter::Kind(k)) => events[i].kind == k,
+            Some(Filter::Format(f)) => events[i].format == f,
+        };
+        let pick = |list: &[(usize, Timestamp)]| -> Vec<(usize, Timestamp)> {
+            list.iter().copied().filter(|(i, _)| keep(*i)).collect()
+        };
+        let (up, past) = (pick(&self.upcoming), pick(&self.past));
+        let groups = |g: Vec<view::Group>| -> Value {
+            Value::from(
+                g.into_iter()
+                    .map(|g| {
+                        let evs: Vec<Value> = g.events.iter().map(|&i| self.values[i].clone()).collect();
+                        object([("key", g.key.into()), ("label", g.label.into()), ("events", evs.into())])
+                    })
+                    .collect::<Vec<Value>>(),
+            )
+        };
+        let link = |f: Filter| {
+            object([
+                ("label", filter_label(f).into()),
+                ("url", format!("{base}{}", filter_path(f)).into()),
+                ("current", (filter == Some(f)).into()),
+            ])
+        };
+        object([
+            ("all_url", base.into()),
+            ("all_current", filter.is_none().into()),
+            ("filter_label", filter.map(filter_label).into()),
+            ("kinds", Kind::ALL.into_iter().map(|k| link(Filter::Kind(k))).collect::<Vec<_>>().into()),
+            ("formats", Format::ALL.into_iter().map(|f| link(Filter::Format(f))).collect::<Vec<_>>().into()),
+            ("upcoming_count", up.len().into()),
+            ("past_count", past.len().into()),
+            ("upcoming", groups(view::group_by_month(&up, &self.views, true))),
+            ("past", groups(view::group_by_month(&past, &self.views, false))),
+        ])
+    }
+
+    fn page_value(&self, title: &str, description: &str, url: &str, draft: bool) -> Value {
+        object([
+            ("title", title.into()),
+            ("description", description.into()),
+            ("url", url.into()),
+            ("permalink", format!("{}{url}", self.base_url).into()),
+            ("draft", draft.into()),
+        ])
+    }
+
+    /// Where a job's page goes, and the fingerprint of everything it is made from.
+    fn target(&self, job: &Job) -> (String, u64) {
+        let mut h = DefaultHasher::new();
+        self.global_key.hash(&mut h);
+        match job {
+            Job::Page { page, out, filter, .. } => {
+                page.hash.hash(&mut h);
+                filter.map(filter_path).hash(&mut h);
+                (out.clone(), h.finish())
+            }
+            Job::Event { index } => {
+                self.content.events[*index].id.hash(&mut h);
+                (out_of(&self.views[*index].url), h.finish())
+            }
+        }
+    }
+
+    /// Renders one job (markdown, links checked, then its template) and hands
+    /// it to the writer, unless the writer still has it from identical inputs.
+    fn render(&self, job: &Job, writer: &Writer, scratch: &mut Scratch, errors: &mut Vec<ContentError>) -> std::io::Result<()> {
+        let (out, key) = self.target(job);
+        if self.tera.is_some() && writer.reuse(&out, key) {
+            return Ok(());
+        }
+        let Scratch { html, buf, links } = scratch;
+        html.clear();
+        buf.clear();
+        links.clear();
+        let (source, body, body_line) = match job {
+            Job::Page { page, .. } => (&page.source, &page.body, page.body_line),
+            Job::Event { index } => {
+                let e = &self.content.events[*index];
+                (&e.source, &e.body, e.body_line)
+            }
+        };
+        markdown::render(body, html, links);
+        if !matches!(job, Job::Page { filter: Some(_), .. }) {
+            check_links(links, source, body, body_line, &self.urls, errors);
+        }
+        let (Some(tera), Some(config)) = (self.tera.as_ref(), self.config.as_ref()) else { return Ok(()) };
+        let mut ctx = Context::new();
+        let template = match job {
+            Job::Page { page, url, filter, .. } => {
+                let Some(meta) = page.meta.as_ref() else { return Ok(()) };
+                let (title, description) = match filter {
+                    Some(f) => (
+                        format!("{}: {}", meta.title, filter_label(*f)),
+                        format!("{} Showing: {}.", meta.description.trim_end(), filter_label(*f)),
+                    ),
+                    None => (meta.title.clone(), meta.description.clone()),
+                };
+                ctx.insert_value("page", self.page_value(&title, &description, url, meta.draft));
+                ctx.insert_value("content", Value::safe_string(html));
+                if meta.template == CALENDAR_TEMPLATE {
+                    let base = self.calendar_url.as_deref().unwrap_or(url);
+                    ctx.insert_value("calendar", self.calendar_value(base, *filter));
+                    // The intro goes above the list, the rest (how to subscribe) below it.
+                    let (intro, rest) = html.split_at(html.find("<h2").unwrap_or(html.len()));
+                    ctx.insert_value("content_intro", Value::safe_string(intro));
+                    ctx.insert_value("content_rest", Value::safe_string(rest));
+                }
+                meta.template.as_str()
+            }
+            Job::Event { index } => {
+                let e = &self.content.events[*index];
+                let v = &self.views[*index];
+                let description = match &e.summary {
+                    Some(s) if !s.trim().is_empty() => s.trim().to_string(),
+                    _ => format!("{} ({}), {}: {}.", e.kind.label(), e.format.label(), v.start_text, v.place),
+                };
+                ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft));
+                ctx.insert_value("event", self.values[*index].clone());
+                ctx.insert_value("content", Value::safe_string(html));
+                ctx.insert_value("json_ld", Value::safe_string(&view::json_ld(e, v, config)));
+                EVENT_TEMPLATE
+            }
+        };
+        match tera.render_to(template, &ctx, &mut *buf) {
+            Ok(()) => writer.put_keyed(&out, buf, Some(key)),
+            Err(e) => {
+                errors.push(render::tera_error(self.root, &e, source));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Buffers each rendering thread reuses from page to page.
+#[derive(Default)]
+struct Scratch {
+    html: String,
+    buf: Vec<u8>,
+    links: Vec<Link>,
+}
+
+/// Values every template can use; built once, shared by reference.
+fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timestamp) {
+    let c = s.content;
+    let base = &s.base_url;
+    let feed = format!("{base}/calendar.ics");
+    let webcal = match feed.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => feed.clone(),
+    };
+    let g = tera.global_context();
+    g.insert_value(
+        "site",
+        object([
+            ("title", config.title.as_str().into()),
+            ("description", config.description.as_str().into()),
+            ("base_url", base.as_str().into()),
+            ("language", config.language.as_str().into()),
+            ("api_base", config.api_base.as_str().into()),
+            ("official_url", config.official_url.as_str().into()),
+            ("calendar_name", config.calendar.name.as_str().into()),
+            ("calendar_description", config.calendar.description.as_str().into()),
+            ("feed_url", feed.into()),
+            ("webcal_url", webcal.into()),
+            ("calendar_url", s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into()).into()),
+        ]),
+    );
+    let mut nav: Vec<(i32, &str, &str)> = c
+        .pages
+        .iter()
+        .filter_map(|p| {
+            let m = p.meta.as_ref()?;
+            Some((m.menu?, p.url.as_str(), m.menu_title.as_deref().unwrap_or(&m.title)))
+        })
+        .collect();
+    nav.sort();
+    g.insert_value(
+        "nav",
+        nav.into_iter().map(|(_, url, title)| object([("url", url.into()), ("title", title.into())])).collect::<Vec<_>>().into(),
+    );
+    let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
+    g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
+    g.insert_value("upcoming_events", upcoming.into());
+
+    let (Some(rules), Some(dir)) = (&c.rules, &c.directory) else { return };
+    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    g.insert_value("rules", to_value(&view::rules_view(rules)));
+    g.insert_value("projects", to_value(&dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>()));
+    g.insert_value("countries", to_value(&view::country_choices()));
+    g.insert_value(
+        "project_choices",
+        dir.projects.iter().map(|p| Value::from(p.acronym.as_str())).collect::<Vec<_>>().into(),
+    );
+    // Claims: upcoming events the rules accept; cities judged at the latest such date.
+    let eligible: Vec<usize> = s.upcoming.iter().map(|(i, _)| *i).filter(|&i| rules.check_event(&c.events[i]).is_ok()).collect();
+    let on = eligible.iter().map(|&i| c.events[i].when.start_date()).max().map_or(today, |d| d.max(today));
+    let mut claim_events: Vec<&usize> = eligible.iter().collect();
+    claim_events.sort_by_key(|&&i| (c.events[i].when.start_instant(), &c.events[i].id));
+    let claim_events: Vec<view::Choice> = claim_events
+        .into_iter()
+        .map(|&i| {
+            let (e, v) = (&c.events[i], &s.views[i]);
+            let day = e.when.start_date().strftime("%-d %B %Y");
+            view::Choice { value: e.id.clone(), label: format!("{}, {day}, {}", e.title, v.place) }
+        })
+        .collect();
+    g.insert_value("claim_events", to_value(&claim_events));
+    let cities = view::eligible_cities(dir, rules, on);
+    // A claim only succeeds for the country of an eligible city: offer just those.
+    let mut codes: Vec<&str> = cities.iter().map(|c| c.country.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let claim_countries: Vec<view::Choice> =
+        view::country_choices().into_iter().filter(|c| codes.binary_search(&c.value.as_str()).is_ok()).collect();
+    g.insert_value("claim_countries", to_value(&claim_countries));
+    g.insert_value("claim_cities", to_value(&cities));
+}
+
+fn sitemap(base: &str, urls: &[&str]) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for u in urls {
+        out.push_str("  <url><loc>");
+        out.push_str(&esc(&format!("{base}{u}")));
+        out.push_str("</loc></url>\n");
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+/// Builds (or, with `write: false`, only checks) the site.
+pub fn build(opts: &Options) -> Result<Report, BuildError> {
+    let started = Instant::now();
+    // CCG_TIMING=1 prints how long each phase took (for the benchmark).
+    let timing = std::env::var_os("CCG_TIMING").is_some();
+    let phase = |name: &str| {
+        if timing {
+            eprintln!("{:>8.1} ms  {name}", started.elapsed().as_secs_f64() * 1000.0);
+        }
+    };
+    let root = opts.root.as_path();
+    let (content, mut errors) = load::load(root, opts.drafts);
+    phase("loaded");
+    let tera = match render::compile(root, &content.templates) {
+        Ok(t) => Some(t),
+        Err(es) => {
+            errors.extend(es);
+            None
+        }
+    };
+    let config = content.config.clone().map(|mut c| {
+        if let Some(b) = &opts.base_url {
+            c.base_url = b.trim_end_matches('/').to_string();
+        }
+        c
+    });
+    let base_url = config.as_ref().map_or_else(String::new, |c| c.base_url.clone());
+
+    // Every output, so links can be checked and clashes reported.
+    let mut outputs: HashMap<String, PathBuf> = HashMap::new();
+    let mut claim = |out: String, by: &Path, line: usize, errors: &mut Vec<ContentError>| {
+        if let Some(first) = outputs.get(&out) {
+            errors.push(ContentError::new(by, line, 1, format!("`{out}` is also produced by {}", first.display())));
+            false
+        } else {
+            outputs.insert(out, by.to_path_buf());
+            true
+        }
+    };
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut calendar_url = None;
+    for page in &content.pages {
+        if !claim(page.out.clone(), &page.source, 1, &mut errors) {
+            continue;
+        }
+        if let (Some(meta), Some(t)) = (&page.meta, &tera) {
+            if !t.get_template_names().any(|n| n == meta.template) {
+                errors.push(ContentError::new(&page.source, page.template_line, 1, format!("template `{}` does not exist in templates/", meta.template)));
+            }
+            if meta.template == CALENDAR_TEMPLATE && calendar_url.is_none() {
+                calendar_url = Some(page.url.clone());
+                for f in filters() {
+                    let url = format!("{}{}", page.url, filter_path(f));
+                    if claim(out_of(&url), &page.source, 1, &mut errors) {
+                        jobs.push(Job::Page { page, out: out_of(&url), url, filter: Some(f) });
+                    }
+                }
+            }
+        }
+        jobs.push(Job::Page { page, url: page.url.clone(), out: page.out.clone(), filter: None });
+    }
+    let mut ids = HashSet::new();
+    for (index, e) in content.events.iter().enumerate() {
+        if !ids.insert(e.id.as_str()) {
+            continue; // a duplicate id, already reported by the model
+        }
+        claim(format!("calendar/{}/index.html", e.id), &e.source, e.id_line, &mut errors);
+        claim(format!("calendar/{}.ics", e.id), &e.source, e.id_line, &mut errors);
+        jobs.push(Job::Event { index });
+    }
+    let generated = ["calendar.ics", "sitemap.xml", "robots.txt"];
+    for g in generated {
+        claim(g.to_string(), Path::new("(generated)"), 1, &mut errors);
+    }
+    for (rel, abs) in &content.statics {
+        claim(rel.clone(), abs, 1, &mut errors);
+    }
+    let mut urls: HashSet<String> = HashSet::with_capacity(outputs.len() * 2);
+    for out in outputs.keys() {
+        urls.insert(format!("/{out}"));
+        if let Some(dir) = out.strip_suffix("index.html") {
+            urls.insert(format!("/{dir}"));
+        }
+    }
+    for id in &content.broken_event_ids {
+        urls.insert(format!("/calendar/{id}/"));
+        urls.insert(format!("/calendar/{id}.ics"));
+    }
+    urls.insert("/".into());
+
+    let views: Vec<EventView> = content.events.iter().map(|e| view::event_view(e, &base_url)).collect();
+    let values: Vec<Value> = views.iter().map(to_value).collect();
+    let (mut upcoming, mut past): (Vec<(usize, Timestamp)>, Vec<(usize, Timestamp)>) = content
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, e.when.end_instant()))
+        .partition(|(_, end)| *end > opts.now);
+    upcoming.sort_by_key(|&(i, end)| (end, &content.events[i].id));
+    past.sort_by_key(|&(i, end)| std::cmp::Reverse((end, &content.events[i].id)));
+
+    let global_key = {
+        let mut h = DefaultHasher::new();
+        // A new generator binary may render differently: never reuse across versions.
+        if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
+            (m.len(), m.modified().ok()).hash(&mut h);
+        }
+        (content.fingerprint, &content.templates, &base_url, opts.drafts).hash(&mut h);
+        let mut sorted_urls: Vec<&String> = urls.iter().collect();
+        sorted_urls.sort_unstable();
+        sorted_urls.hash(&mut h);
+        for p in &content.pages {
+            if let Some(m) = &p.meta {
+                (&p.url, m.menu, &m.menu_title, &m.title).hash(&mut h);
+            }
+        }
+        upcoming.iter().map(|(i, _)| *i).collect::<Vec<_>>().hash(&mut h);
+        opts.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string().hash(&mut h);
+        h.finish()
+    };
+    let can_render = tera.is_some() && config.is_some() && content.rules.is_some() && content.directory.is_some();
+    let mut shared = Shared {
+        root,
+        content: &content,
+        urls,
+        tera: None,
+        config: config.clone(),
+        base_url: base_url.clone(),
+        views,
+        values,
+        upcoming,
+        past,
+        calendar_url,
+        global_key,
+    };
+    if let (Some(mut t), Some(cfg), true) = (tera, &config, can_render) {
+        global_context(&mut t, &shared, cfg, opts.now);
+        shared.tera = Some(t);
+    }
+
+    phase("planned");
+    let writer = Writer::new(&opts.out, opts.write && errors.is_empty())?;
+    let found: Mutex<Vec<ContentError>> = Mutex::new(Vec::new());
+    let io_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    jobs.par_iter().for_each_init(Scratch::default, |scratch, job| {
+        let mut errs = Vec::new();
+        if let Err(e) = shared.render(job, &writer, scratch, &mut errs) {
+            io_error.lock().expect("not poisoned").get_or_insert(e);
+        }
+        if !errs.is_empty() {
+            found.lock().expect("not poisoned").extend(errs);
+        }
+    });
+    errors.extend(found.into_inner().expect("not poisoned"));
+    phase("rendered and staged");
+    if let Some(e) = io_error.into_inner().expect("not poisoned") {
+        writer.discard();
+        return Err(e.into());
+    }
+
+    if let Some(cfg) = &shared.config {
+        let events: Vec<&Event> = content.events.iter().collect();
+        writer.put("calendar.ics", crate::ical::feed(cfg, &base_url, &events).as_bytes())?;
+        for e in &events {
+            writer.put(&format!("calendar/{}.ics", e.id), crate::ical::single(cfg, &base_url, e).as_bytes())?;
+        }
+        let mut pages: Vec<&str> = jobs
+            .iter()
+            .map(|j| match j {
+                Job::Page { url, .. } => url.as_str(),
+                Job::Event { index } => shared.views[*index].url.as_str(),
+            })
+            .filter(|u| *u != "/404.html")
+            .collect();
+        pages.sort_unstable();
+        writer.put("sitemap.xml", sitemap(&base_url, &pages).as_bytes())?;
+        let robots = format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n");
+        writer.put("robots.txt", robots.as_bytes())?;
+    }
+    for (rel, abs) in &content.statics {
+        match std::fs::read(abs) {
+            Ok(bytes) => writer.put(rel, &bytes)?,
+            Err(e) => errors.push(ContentError::new(abs, 1, 1, format!("cannot read: {e}"))),
+        }
+    }
+
+    if !errors.is_empty() {
+        writer.discard();
+        // One template mistake shows on every page that uses it: report it once.
+        let mut unique: BTreeMap<(PathBuf, usize, usize, String), ContentError> = BTreeMap::new();
+        for e in errors {
+            unique.entry((e.file.clone(), e.line, e.column, e.message.clone())).or_insert(e);
+        }
+        return Err(BuildError::Content(ContentErrors(unique.into_values().collect())));
+    }
+    phase("feeds and static files");
+    let stats = writer.commit()?;
+    phase("committed");
+    Ok(Report {
+        pages: jobs.len(),
+        events: content.events.len(),
+        stats,
+        elapsed: started.elapsed(),
+        config: config.expect("no errors means the config loaded"),
+    })
+}

@@ -1,0 +1,316 @@
+//! Reads `content/` and `templates/`: splits front matter and parses it into
+//! typed values. Every mistake is collected with its file and line; nothing
+//! stops at the first one.
+
+use ccg_model::event::{self, Event};
+use ccg_model::{ContentError, Directory, SiteConfig, TravelRules, front_matter, yaml};
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+/// Front matter of a page (see CONTRACT.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageMeta {
+    pub title: String,
+    pub description: String,
+    #[serde(default = "default_template")]
+    pub template: String,
+    #[serde(default)]
+    pub menu: Option<i32>,
+    #[serde(default)]
+    pub menu_title: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+}
+
+fn default_template() -> String {
+    "page.html".into()
+}
+
+#[derive(Debug)]
+pub struct Page {
+    /// Path shown in messages (relative to the site root when possible).
+    pub source: PathBuf,
+    pub url: String,
+    /// Output file, relative to the output folder.
+    pub out: String,
+    /// `None` when the front matter has errors (already reported); the body
+    /// is still checked for broken links.
+    pub meta: Option<PageMeta>,
+    /// Line of `template:` in the file, for an unknown template.
+    pub template_line: usize,
+    pub body: String,
+    pub body_line: usize,
+    /// Fingerprint of the file (path and text): with the site-wide one, says whether the page changed.
+    pub hash: u64,
+}
+
+impl Page {
+    pub fn is_draft(&self) -> bool {
+        self.meta.as_ref().is_some_and(|m| m.draft)
+    }
+}
+
+/// Everything read from the site root.
+#[derive(Debug, Default)]
+pub struct Content {
+    pub config: Option<SiteConfig>,
+    /// Every page that is part of this build (drafts only when asked), sorted by source.
+    pub pages: Vec<Page>,
+    /// Events of this build, sorted by start.
+    pub events: Vec<Event>,
+    /// Ids of event files that could not be parsed: their pages count as
+    /// existing so one mistake is not also reported as broken links elsewhere.
+    pub broken_event_ids: Vec<String>,
+    pub directory: Option<Directory>,
+    pub rules: Option<TravelRules>,
+    /// (name relative to templates/, source)
+    pub templates: Vec<(String, String)>,
+    /// (path relative to the output, absolute source path)
+    pub statics: Vec<(String, PathBuf)>,
+    /// Fingerprint of the config, the data files and every event file.
+    pub fingerprint: u64,
+}
+
+fn hash_of(parts: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+pub const CONTENT: &str = "content";
+pub const TEMPLATES: &str = "templates";
+pub const STATIC: &str = "static";
+
+/// Path shown to editors: relative to the root they run from.
+pub fn shown(root: &Path, rel: &Path) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() { rel.to_path_buf() } else { root.join(rel) }
+}
+
+fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| ext.is_none_or(|x| p.extension().is_some_and(|e| e == x)))
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    out.sort();
+    out
+}
+
+fn read(root: &Path, rel: &Path, errors: &mut Vec<ContentError>) -> Option<String> {
+    match std::fs::read_to_string(root.join(rel)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.push(ContentError::new(shown(root, rel), 1, 1, format!("cannot read: {e}")));
+            None
+        }
+    }
+}
+
+/// Maps `pages/a/b.md` to (`/a/b/`, `a/b/index.html`).
+pub fn page_url(rel_to_pages: &Path) -> Result<(String, String), String> {
+    let mut segments: Vec<String> = Vec::new();
+    for c in rel_to_pages.with_extension("").components() {
+        let s = c.as_os_str().to_string_lossy().into_owned();
+        let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok && s != "404" {
+            return Err(format!(
+                "the file name `{s}` becomes part of a web address: use lowercase letters, digits and dashes"
+            ));
+        }
+        segments.push(s);
+    }
+    if segments.last().is_some_and(|s| s == "index") {
+        segments.pop();
+    }
+    if segments.len() == 1 && segments[0] == "404" {
+        return Ok(("/404.html".into(), "404.html".into()));
+    }
+    if segments.is_empty() {
+        return Ok(("/".into(), "index.html".into()));
+    }
+    let path = segments.join("/");
+    Ok((format!("/{path}/"), format!("{path}/index.html")))
+}
+
+fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<Page>, Vec<ContentError>) {
+    let file = shown(root, rel);
+    let mut errors = Vec::new();
+    let (url, out) = match page_url(rel.strip_prefix(pages_dir).unwrap_or(rel)) {
+        Ok(u) => u,
+        Err(msg) => return (None, vec![ContentError::new(&file, 1, 1, msg)]),
+    };
+    let doc = match front_matter::split(&file, text) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(e);
+            let hash = hash_of((&file, text));
+            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash }), errors);
+        }
+    };
+    let meta: Option<PageMeta> = match yaml::parse(&file, doc.yaml, doc.yaml_line) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let line = |k| yaml::key_line(doc.yaml, doc.yaml_line, k);
+    if let Some(m) = &meta {
+        if m.title.trim().is_empty() {
+            errors.push(ContentError::new(&file, line("title"), 1, "title is empty"));
+        }
+        if m.description.trim().is_empty() {
+            errors.push(ContentError::new(&file, line("description"), 1, "description is empty: one sentence for search engines and link previews"));
+        }
+    }
+    let meta = if errors.is_empty() { meta } else { None };
+    let hash = hash_of((&file, text));
+    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash };
+    (Some(page), errors)
+}
+
+/// A cheap look at `id:` in a file whose front matter did not parse.
+fn scan_id(text: &str) -> Option<String> {
+    text.lines().skip(1).take_while(|l| l.trim_end() != "---").find_map(|l| {
+        let v = l.strip_prefix("id:")?.trim().trim_matches(['"', '\'']);
+        event::is_valid_id(v).then(|| v.to_string())
+    })
+}
+
+/// Loads everything; `include_drafts` keeps draft pages and events (preview, tests).
+pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
+    let mut errors = Vec::new();
+    let mut c = Content::default();
+    let content = Path::new(CONTENT);
+    let mut fingerprint = DefaultHasher::new();
+
+    let config_rel = content.join("config.yaml");
+    if let Some(t) = read(root, &config_rel, &mut errors) {
+        t.hash(&mut fingerprint);
+        match SiteConfig::parse(&shown(root, &config_rel), &t) {
+            Ok(cfg) => c.config = Some(cfg),
+            Err(e) => errors.push(e),
+        }
+    }
+    let projects_rel = content.join(ccg_model::catalogue::PROJECTS_FILE);
+    if let Some(t) = read(root, &projects_rel, &mut errors) {
+        t.hash(&mut fingerprint);
+        match Directory::parse(&shown(root, &projects_rel), &t) {
+            Ok(d) => c.directory = Some(d),
+            Err(es) => errors.extend(es),
+        }
+    }
+    let rules_rel = content.join(ccg_model::catalogue::RULES_FILE);
+    if let Some(t) = read(root, &rules_rel, &mut errors) {
+        t.hash(&mut fingerprint);
+        match TravelRules::parse(&shown(root, &rules_rel), &t) {
+            Ok(r) => c.rules = Some(r),
+            Err(e) => errors.push(e),
+        }
+    }
+
+    // Events and pages are the bulk of a site: read and parse them in parallel.
+    let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
+    let event_files: Vec<PathBuf> = files_under(&root.join(&events_dir), Some("md"));
+    let parsed: Vec<(Result<Event, Vec<ContentError>>, Option<String>, u64)> = event_files
+        .par_iter()
+        .map(|abs| {
+            let rel = abs.strip_prefix(root).unwrap_or(abs);
+            let file = shown(root, rel);
+            match std::fs::read_to_string(abs) {
+                Ok(t) => {
+                    let r = event::parse(&file, &t);
+                    let id = if r.is_err() { scan_id(&t) } else { None };
+                    (r, id, hash_of((&file, &t)))
+                }
+                Err(e) => (Err(vec![ContentError::new(&file, 1, 1, format!("cannot read: {e}"))]), None, 0),
+            }
+        })
+        .collect();
+    let mut events = Vec::with_capacity(parsed.len());
+    for (r, id, hash) in parsed {
+        hash.hash(&mut fingerprint);
+        match r {
+            Ok(e) => events.push(e),
+            Err(es) => {
+                errors.extend(es);
+                c.broken_event_ids.extend(id);
+            }
+        }
+    }
+    errors.extend(event::duplicate_ids(&events));
+    events.retain(|e| include_drafts || !e.draft);
+    events.sort_by(|a, b| (a.when.start_instant(), &a.id).cmp(&(b.when.start_instant(), &b.id)));
+    c.events = events;
+
+    let pages_dir = content.join("pages");
+    let page_files = files_under(&root.join(&pages_dir), Some("md"));
+    let loaded: Vec<(Option<Page>, Vec<ContentError>)> = page_files
+        .par_iter()
+        .map(|abs| {
+            let rel = abs.strip_prefix(root).unwrap_or(abs);
+            match std::fs::read_to_string(abs) {
+                Ok(t) => load_page(root, rel, &pages_dir, &t),
+                Err(e) => (None, vec![ContentError::new(shown(root, rel), 1, 1, format!("cannot read: {e}"))]),
+            }
+        })
+        .collect();
+    for (page, es) in loaded {
+        errors.extend(es);
+        if let Some(p) = page
+            && (include_drafts || !p.is_draft())
+        {
+            c.pages.push(p);
+        }
+    }
+
+    let templates_dir = root.join(TEMPLATES);
+    let static_dir = templates_dir.join(STATIC);
+    for abs in files_under(&templates_dir, None) {
+        let rel = abs.strip_prefix(root).unwrap_or(&abs).to_path_buf();
+        if let Ok(in_static) = abs.strip_prefix(&static_dir) {
+            let out = in_static.to_string_lossy().replace('\\', "/");
+            c.statics.push((out, abs.clone()));
+        } else if abs.extension().is_some_and(|e| e == "html") {
+            let name = abs.strip_prefix(&templates_dir).unwrap_or(&abs).to_string_lossy().replace('\\', "/");
+            if let Some(src) = read(root, &rel, &mut errors) {
+                c.templates.push((name, src));
+            }
+        }
+    }
+    c.fingerprint = fingerprint.finish();
+    if c.templates.is_empty() {
+        errors.push(ContentError::new(shown(root, Path::new(TEMPLATES)), 1, 1, "no templates (*.html) found"));
+    }
+    (c, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_of_pages() {
+        let u = |p: &str| page_url(Path::new(p)).unwrap();
+        assert_eq!(u("index.md"), ("/".into(), "index.html".into()));
+        assert_eq!(u("how-it-works.md"), ("/how-it-works/".into(), "how-it-works/index.html".into()));
+        assert_eq!(u("join/thanks.md"), ("/join/thanks/".into(), "join/thanks/index.html".into()));
+        assert_eq!(u("join/index.md"), ("/join/".into(), "join/index.html".into()));
+        assert_eq!(u("404.md"), ("/404.html".into(), "404.html".into()));
+        assert!(page_url(Path::new("About Us.md")).is_err());
+    }
+
+    #[test]
+    fn id_of_a_broken_event() {
+        assert_eq!(scan_id("---\ntitle: x\nid: my-event\nkind: party\n---\n").as_deref(), Some("my-event"));
+        assert_eq!(scan_id("---\nid: Bad Id\n---\n"), None);
+    }
+}

