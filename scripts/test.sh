@@ -117,7 +117,7 @@ if [ "$site_ok" -eq 1 ]; then
   export CCG_REPO=$root CCG_GENERATOR=$generator CCG_SITE=$site CCG_SITE_DRAFTS=$drafts
   rc=0
   step "node --test tests/e2e/" e2e \
-    node --test --test-concurrency=1 \
+    node --test --test-concurrency=1 --test-timeout=900000 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$logs/e2e.tap" \
       tests/e2e/ || rc=$?

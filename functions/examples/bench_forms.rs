@@ -5,7 +5,7 @@
 //! and a time; prints requests/s and p50/p99 latency per endpoint and store,
 //! and the Lambda start-up time (embedded catalogue parse + SDK client).
 //!
-//!   cargo run --release -p ccg-functions --example bench_forms -- [--clients 100] [--requests 20000] [--seconds 20] [--rate N] [--skip-dynamodb]
+//!   cargo run --release -p ccg-functions --example bench_forms -- [--clients 100] [--requests 20000] [--seconds 20] [--rate N] [--dynamodb-rate N] [--skip-dynamodb]
 //! (scripts/bench-forms.sh runs it and reports the Lambda binary sizes.)
 
 #[path = "../tests/common/mod.rs"]
@@ -30,11 +30,13 @@ struct Opts {
     seconds: u64,
     /// Offered load in requests/s over all clients (0: each client sends as fast as it can).
     rate: usize,
+    /// The same for DynamoDB Local, which takes far less than SQLite.
+    dynamodb_rate: usize,
     dynamodb: bool,
 }
 
 fn opts() -> Opts {
-    let mut o = Opts { clients: 100, requests: 20_000, seconds: 20, rate: 0, dynamodb: true };
+    let mut o = Opts { clients: 100, requests: 20_000, seconds: 20, rate: 0, dynamodb_rate: 0, dynamodb: true };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -44,6 +46,7 @@ fn opts() -> Opts {
             "--requests" => o.requests = val(),
             "--seconds" => o.seconds = val() as u64,
             "--rate" => o.rate = val(),
+            "--dynamodb-rate" => o.dynamodb_rate = val(),
             "--skip-dynamodb" => {
                 o.dynamodb = false;
                 i -= 1;
@@ -206,11 +209,11 @@ fn report(store: &str, endpoint: &str, clients: usize, rate: usize, mut run: Run
     );
 }
 
-async fn bench_store<S: Store>(name: &str, store: S, o: &Opts) {
+async fn bench_store<S: Store>(name: &str, store: S, o: &Opts, rate: usize) {
     let cat = bench_catalogue();
     let cities = Arc::new(cities(&cat));
     let events: Arc<Vec<String>> = Arc::new(cat.events.iter().map(|e| e.id.clone()).collect());
-    let app = Arc::new(App::new(store, cat, Settings { log: false, ..Settings::default() }));
+    let app = Arc::new(App::new(store, cat, Settings { log: std::env::var_os("BENCH_LOG").is_some(), ..Settings::default() }));
     let addr = serve(app).await;
     let limit = Duration::from_secs(o.seconds);
 
@@ -219,7 +222,7 @@ async fn bench_store<S: Store>(name: &str, store: S, o: &Opts) {
     drop(drive(addr, "/api/register", 10, 500, limit, 0, warm).await);
 
     let reg = Arc::new(|n: usize| common::registration(&format!("person{n}@city{}.example", n % 97)).to_string());
-    report(name, "register", o.clients, o.rate, drive(addr, "/api/register", o.clients, o.requests, limit, o.rate, reg).await);
+    report(name, "register", o.clients, rate, drive(addr, "/api/register", o.clients, o.requests, limit, rate, reg).await);
 
     let claim = {
         let (cities, events) = (cities.clone(), events.clone());
@@ -234,7 +237,7 @@ async fn bench_store<S: Store>(name: &str, store: S, o: &Opts) {
             c.to_string()
         })
     };
-    report(name, "travel-claims", o.clients, o.rate, drive(addr, "/api/travel-claims", o.clients, o.requests, limit, o.rate, claim).await);
+    report(name, "travel-claims", o.clients, rate, drive(addr, "/api/travel-claims", o.clients, o.requests, limit, rate, claim).await);
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -261,12 +264,12 @@ async fn main() {
 
     let dir = common::temp_dir("bench");
     let sqlite = SqliteStore::open(&dir.join("forms.sqlite3")).unwrap();
-    bench_store("embedded/sqlite", sqlite, &o).await;
+    bench_store("embedded/sqlite", sqlite, &o, o.rate).await;
     let _ = std::fs::remove_dir_all(&dir);
 
     if o.dynamodb {
         let local = common::DynamoLocal::start().await;
         let store = local.store("ccg-bench").await;
-        bench_store("dynamodb-local", store, &o).await;
+        bench_store("dynamodb-local", store, &o, if o.rate > 0 && o.dynamodb_rate > 0 { o.dynamodb_rate } else { o.rate }).await;
     }
 }

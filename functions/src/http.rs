@@ -406,7 +406,9 @@ fn render<S: Store>(app: &App<S>, json: bool, ep: Endpoint, outcome: Outcome) ->
             if app.settings.log {
                 eprintln!("forms {} store unavailable: {detail}", ep.name());
             }
-            let msg = "The form service is unavailable at the moment, so nothing was stored. Please try again in a few minutes.";
+            // A timeout cannot tell whether the write landed (it is atomic either way): promise only what is sure.
+            let msg = "The form service is unavailable at the moment, so your submission could not be confirmed. \
+                       Please try again in a few minutes.";
             if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg}))
             } else {

@@ -30,6 +30,25 @@ where
     concurrent_claims_respect_the_euros(fresh("conc-euros".into()).await).await;
     concurrent_claims_for_one_event(fresh("conc-event".into()).await).await;
     idempotent_retry_stores_once(fresh("idem".into()).await).await;
+    idempotency_marks(fresh("marks".into()).await).await;
+}
+
+/// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
+async fn idempotency_marks<S: Store>(store: S) {
+    use ccg_functions::store::{Kept, StoredAnswer};
+    assert_eq!(store.idempotent_start("register", "k", "h1").await.unwrap(), None);
+    assert_eq!(store.idempotent_start("register", "k", "h1").await.unwrap(), Some(Kept::Pending { request_hash: "h1".into() }));
+    assert_eq!(store.idempotent_start("travel-claims", "k", "h1").await.unwrap(), None, "keys are per endpoint");
+    // A 503 lets go of the key, so the retry runs.
+    store.idempotent_abandon("register", "k").await.unwrap();
+    assert_eq!(store.idempotent_get("register", "k").await.unwrap(), None);
+    assert_eq!(store.idempotent_start("register", "k", "h2").await.unwrap(), None);
+    let answer = StoredAnswer { request_hash: "h2".into(), status: 303, content_type: String::new(), location: Some("/join/thanks/".into()), body: vec![] };
+    store.idempotent_finish("register", "k", answer.clone()).await.unwrap();
+    assert_eq!(store.idempotent_start("register", "k", "h2").await.unwrap(), Some(Kept::Done(answer.clone())));
+    // Abandon never drops a finished answer.
+    store.idempotent_abandon("register", "k").await.unwrap();
+    assert_eq!(store.idempotent_get("register", "k").await.unwrap(), Some(Kept::Done(answer)));
 }
 
 async fn register_twice_is_one_contact<S: Store>(store: S) {

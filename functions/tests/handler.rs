@@ -276,7 +276,7 @@ async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
         assert_eq!(r.status(), 503, "{path}: {}", body_text(&r));
         assert!(t.elapsed() < limit, "{path}: answered after {:?}", t.elapsed());
         let msg = body_json(&r)["error"].as_str().unwrap().to_string();
-        assert!(msg.contains("unavailable") && msg.contains("nothing was stored"), "{msg}");
+        assert!(msg.contains("unavailable") && msg.contains("could not be confirmed"), "{msg}");
         let r = handle(app, form_from_json(path, &body)).await;
         assert_eq!(r.status(), 503);
         assert!(body_text(&r).contains("<h1>The form could not be sent</h1>"));

@@ -358,6 +358,17 @@ fn sitemap(base: &str, urls: &[&str]) -> String {
     out
 }
 
+/// Rendering threads also create files, and on a busy disk creating a file
+/// means waiting: a few more threads than cores keep the cores busy meanwhile.
+fn io_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = std::env::var("CCG_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(cores * 2);
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("threads can be started")
+    })
+}
+
 /// Builds (or, with `write: false`, only checks) the site.
 pub fn build(opts: &Options) -> Result<Report, BuildError> {
     let started = Instant::now();
@@ -502,14 +513,16 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     let writer = Writer::new(&opts.out, opts.write && errors.is_empty())?;
     let found: Mutex<Vec<ContentError>> = Mutex::new(Vec::new());
     let io_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
-    jobs.par_iter().for_each_init(Scratch::default, |scratch, job| {
-        let mut errs = Vec::new();
-        if let Err(e) = shared.render(job, &writer, scratch, &mut errs) {
-            io_error.lock().expect("not poisoned").get_or_insert(e);
-        }
-        if !errs.is_empty() {
-            found.lock().expect("not poisoned").extend(errs);
-        }
+    io_pool().install(|| {
+        jobs.par_iter().for_each_init(Scratch::default, |scratch, job| {
+            let mut errs = Vec::new();
+            if let Err(e) = shared.render(job, &writer, scratch, &mut errs) {
+                io_error.lock().expect("not poisoned").get_or_insert(e);
+            }
+            if !errs.is_empty() {
+                found.lock().expect("not poisoned").extend(errs);
+            }
+        })
     });
     errors.extend(found.into_inner().expect("not poisoned"));
     phase("rendered and staged");
@@ -554,7 +567,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         return Err(BuildError::Content(ContentErrors(unique.into_values().collect())));
     }
     phase("feeds and static files");
-    let stats = writer.commit()?;
+    let stats = io_pool().install(|| writer.commit())?;
     phase("committed");
     Ok(Report {
         pages: jobs.len(),

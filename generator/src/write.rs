@@ -8,6 +8,7 @@
 //! did not are removed (the manifest says which), and the staging folder goes.
 //! Unchanged files are never rewritten, so an unchanged rebuild writes nothing.
 
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
@@ -157,8 +158,10 @@ impl Writer {
         let tmp = self.staging.join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        // The rename keeps the time: read it now from the open file rather than stat it later.
+        let st = f.metadata().map(|m| stamp(&m)).ok();
         drop(f);
-        self.record(rel, key, None);
+        self.record(rel, key, st);
         self.staged.lock().expect("no panics while holding").push((rel.to_string(), tmp));
         Ok(())
     }
@@ -189,17 +192,12 @@ impl Writer {
         if !self.enabled {
             return Ok(stats);
         }
-        let mut dirs: HashSet<PathBuf> = HashSet::new();
-        for (rel, tmp) in &staged {
-            let target = self.out.join(rel);
-            if let Some(parent) = target.parent()
-                && !dirs.contains(parent)
-            {
-                fs::create_dir_all(parent)?;
-                dirs.insert(parent.to_path_buf());
-            }
-            fs::rename(tmp, &target)?;
-        }
+        // Folders first (once each), then the renames, in parallel: on a busy
+        // disk each is a wait for the file system, not work for the CPU.
+        let dirs: BTreeSet<PathBuf> =
+            staged.iter().filter_map(|(rel, _)| self.out.join(rel).parent().map(Path::to_path_buf)).collect();
+        dirs.par_iter().try_for_each(fs::create_dir_all)?;
+        staged.par_iter().try_for_each(|(rel, tmp)| fs::rename(tmp, self.out.join(rel)))?;
         let names: HashSet<&str> = produced.iter().map(|p| p.rel.as_str()).collect();
         let mut emptied: BTreeSet<PathBuf> = BTreeSet::new();
         for rel in self.previous.keys().filter(|r| !names.contains(r.as_str())) {

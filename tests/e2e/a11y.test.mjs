@@ -9,13 +9,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { crawl, isLocal, launchBrowser, publishedBuild, startServe, startStatic } from './support.mjs';
+import { axeViolations, crawl, isLocal, launchBrowser, publishedBuild, startServe, startStatic } from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const BUDGET = 30 * 1024;
 // Data listings that grow with the data, not typical pages: every SCC project
 // with all its cities, meant to be searched with Ctrl-F.
@@ -55,16 +50,7 @@ async function checkSite(t, base, label) {
       const cssBytes = (await Promise.all(css)).reduce((a, b) => a + b, 0);
       sizes.push({ path, htmlBytes, cssBytes });
       const onText = await page.evaluate(() => document.querySelector('main')?.innerText ?? '');
-      await page.addScriptTag({ content: AXE_SOURCE });
-      const result = await page.evaluate(
-        (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-        WCAG_TAGS,
-      );
-      for (const v of result.violations) {
-        for (const node of v.nodes) {
-          violations.push(`${path}: ${v.id} (${v.impact}) at ${node.target.join(' ')}: ${v.help}`);
-        }
-      }
+      violations.push(...(await axeViolations(page, path)));
       await page.close();
 
       // JavaScript off: the main content is still there.

@@ -6,7 +6,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentEvents, isDraft, launchBrowser, normalize, sccCities, startServe, tempDir, cleanup, travelRules } from './support.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
 
 const RULES = travelRules();
 const euros = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -15,6 +17,11 @@ const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice
 let serve;
 let browser;
 let dataDir;
+// The HTML pages the forms answer with (errors, refusals), checked at the end: { name, url, status, html }.
+const answerPages = [];
+async function keepAnswer(name, page, resp) {
+  answerPages.push({ name, url: page.url(), status: resp.status(), html: await resp.text() });
+}
 
 before(async () => {
   dataDir = tempDir('forms-data');
@@ -153,7 +160,7 @@ function readRemaining(rem) {
 
 // ---------------------------------------------------------------------------
 
-describe('registration (/join/)', () => {
+describe('registration (/join/)', { timeout: 300_000 }, () => {
   async function fillRegistration(page, email) {
     const form = formOf(page, 'register');
     assert.equal(await form.count(), 1, '/join/ has no form posting to .../register');
@@ -203,6 +210,7 @@ describe('registration (/join/)', () => {
     // The browser's own check would stop a person here; the server must check too.
     await form.evaluate((f) => f.setAttribute('novalidate', ''));
     const resp = await submit(page, form);
+    await keepAnswer('registration with a bad email', page, resp);
     assert.ok(resp.status() >= 400 && resp.status() < 500, `status ${resp.status()} at ${page.url()}`);
     assert.match(await page.locator('body').innerText(), /e-?mail/i);
     await ctx.close();
@@ -254,7 +262,7 @@ describe('registration (/join/)', () => {
   });
 });
 
-describe('travel claims (/financial-support/)', () => {
+describe('travel claims (/financial-support/)', { timeout: 300_000 }, () => {
   let page; // the claim form read once, JavaScript off
   let ctx;
   let event; // content event chosen from the form's options
@@ -330,6 +338,7 @@ describe('travel claims (/financial-support/)', () => {
     const form = await fillClaim(page, city, claimBody(city, { email: 'not-an-email', amount_eur: euros(over), transport_eur: euros(over), accommodation_eur: '0.00' }));
     await form.evaluate((f) => f.setAttribute('novalidate', ''));
     const resp = await submit(page, form);
+    await keepAnswer('claim with a bad email and amount', page, resp);
     const text = await page.locator('body').innerText();
     assert.ok(resp.status() >= 400 && resp.status() < 500, `status ${resp.status()} at ${page.url()}: ${text.slice(0, 300)}`);
     assert.notEqual(new URL(page.url()).pathname, '/financial-support/thanks/');
@@ -338,6 +347,20 @@ describe('travel claims (/financial-support/)', () => {
     assert.ok(text.includes(euros(RULES.maxPerTripCents).replace(/\.00$/, '')), `the error page does not say the limit (${RULES.maxPerTripCents / 100} EUR):\n${text}`);
     // The city has not used a trip: a valid claim for it still goes through.
     cities.unshift(city);
+  });
+
+  test('with JavaScript off: a claim over the per-trip limit is refused on a page that says the limit', async () => {
+    await page.goto(`${serve.base}/financial-support/`);
+    const city = takeCity();
+    const over = RULES.maxPerTripCents + 1;
+    const form = await fillClaim(page, city, claimBody(city, { amount_eur: euros(over), transport_eur: euros(over), accommodation_eur: '0.00' }));
+    const resp = await submit(page, form);
+    await keepAnswer('claim over the per-trip limit', page, resp);
+    const text = await page.locator('body').innerText();
+    assert.ok(resp.status() >= 400 && resp.status() < 500, `status ${resp.status()} at ${page.url()}: ${text.slice(0, 300)}`);
+    assert.match(text, /amount|limit/i, text);
+    assert.ok(text.includes(euros(RULES.maxPerTripCents).replace(/\.00$/, '')), `the page does not say the limit (${RULES.maxPerTripCents / 100} EUR):\n${text}`);
+    cities.unshift(city); // refused: nothing used
   });
 
   test('with JavaScript off: a valid claim for an offered event and city lands on /financial-support/thanks/', async () => {
@@ -473,6 +496,7 @@ describe('travel claims (/financial-support/)', () => {
       const r = await fetch(url, init);
       const text = await r.text();
       got.push(`${what}: ${r.status}`);
+      if ((r.headers.get('content-type') ?? '').startsWith('text/html')) answerPages.push({ name: `claim endpoint, ${what}`, url, status: r.status, html: text });
       assert.ok(r.status >= 400 && r.status < 500, `${what}: ${r.status} ${text.slice(0, 200)}`);
       assert.ok(text.length > 0, `${what}: empty answer`);
     }
@@ -489,4 +513,34 @@ describe('travel claims (/financial-support/)', () => {
     assert.equal(again.status, 409, again.text);
     assert.ok(namesIn(again.json).has('duplicate_claim'), again.text);
   });
+});
+
+test('the pages the forms answer with are valid HTML without WCAG A/AA violations', { timeout: 300_000 }, async () => {
+  assert.ok(answerPages.length >= 3, `only ${answerPages.length} answer pages were collected`);
+  const dir = tempDir('answers');
+  try {
+    const files = new Map();
+    answerPages.forEach((a, i) => {
+      mkdirSync(dir, { recursive: true });
+      const f = join(dir, `answer-${i}.html`);
+      writeFileSync(f, a.html);
+      files.set(f, `${a.name} (${a.status})`);
+    });
+    const htmlErrors = vnuErrors(files);
+    assert.deepEqual(htmlErrors, []);
+  } finally {
+    cleanup(dir);
+  }
+  // axe needs JavaScript: replay each answer at its own address so its CSS loads as it did.
+  const ctx = await browser.newContext();
+  const violations = [];
+  for (const a of answerPages) {
+    const p = await ctx.newPage();
+    await p.route(a.url, (route) => route.fulfill({ status: a.status, contentType: 'text/html; charset=utf-8', body: a.html }));
+    await p.goto(a.url);
+    violations.push(...(await axeViolations(p, a.name)));
+    await p.close();
+  }
+  await ctx.close();
+  assert.deepEqual(violations, []);
 });

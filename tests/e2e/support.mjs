@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, c
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -439,4 +440,53 @@ export function normalize(s) {
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
+}
+
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+let axeSource;
+/** axe-core's WCAG 2.0/2.1 A and AA violations on the loaded page, one line per element. */
+export async function axeViolations(page, label = new URL(page.url()).pathname) {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+    WCAG_TAGS,
+  );
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${label}: ${v.id} (${v.impact}) at ${n.target.join(' ')}: ${v.help}`));
+}
+
+const VNU = join(here, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
+
+/**
+ * Runs the Nu HTML Checker once over `files` (Map: path on disk -> name for
+ * messages) and returns its errors as `name:line:column: message [extract]`.
+ */
+export function vnuErrors(files) {
+  if (!existsSync(VNU)) throw new Error(`${VNU} is missing: run ./scripts/setup-test-deps.sh`);
+  const res = spawnSync('java', ['-jar', VNU, '--errors-only', '--format', 'json', ...files.keys()], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 300_000,
+  });
+  if (res.status !== 0 && res.status !== 1) {
+    throw new Error(`vnu failed to run (status ${res.status}, signal ${res.signal}): ${res.error ?? ''}\n${res.stderr}`);
+  }
+  let report;
+  try {
+    report = JSON.parse(res.stderr || res.stdout);
+  } catch {
+    throw new Error(`vnu did not answer JSON:\n${res.stdout}\n${res.stderr}`);
+  }
+  return report.messages
+    .filter((m) => m.type === 'error' || m.type === 'non-document-error' || m.subType === 'fatal')
+    .map((m) => {
+      let where = m.url;
+      try {
+        where = files.get(fileURLToPath(m.url)) ?? m.url; // vnu writes file:/x, not file:///x
+      } catch {
+        // not a file URL: keep it
+      }
+      const extract = m.extract ? ` [${m.extract.replace(/\s+/g, ' ').trim()}]` : '';
+      return `${where}:${m.lastLine ?? m.firstLine ?? '?'}:${m.firstColumn ?? m.lastColumn ?? '?'}: ${m.message}${extract}`;
+    });
 }

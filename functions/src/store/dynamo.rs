@@ -81,7 +81,8 @@ fn sdk_err<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: Sdk
             if code.contains("Throttl") || code.contains("ProvisionedThroughputExceeded") || code == "RequestLimitExceeded" || code == "InternalServerError" {
                 StoreError::Unavailable(format!("DynamoDB is busy ({code})"))
             } else {
-                StoreError::Failed(format!("DynamoDB refused the request ({code}: {})", s.err().message().unwrap_or("")))
+                // The code only: a service message may quote the request, and logs carry no personal data.
+                StoreError::Failed(format!("DynamoDB refused the request ({code})"))
             }
         }
         _ => StoreError::Failed("DynamoDB request could not be built".into()),
@@ -452,17 +453,20 @@ impl Store for DynamoStore {
     }
 
     async fn idempotent_abandon(&self, endpoint: &str, key: &str) -> Result<(), StoreError> {
-        let del = self
+        // Expire the mark rather than delete it: the functions' roles have no DeleteItem.
+        let upd = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("IDEM#{endpoint}#{key}")))
+            .update_expression("SET expires_at = :past")
             .condition_expression("#s = :pending")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":pending", n(0))
+            .expression_attribute_values(":past", n(0))
             .send()
             .await;
-        match del {
+        match upd {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(()),
             Err(e) => Err(sdk_err(e)),
