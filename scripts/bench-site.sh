@@ -61,8 +61,8 @@ for N in "${SIZES[@]}"; do
   PAGES=$((N + N / 10))
   : >"$DIR/gen-full" ; : >"$DIR/hugo-full"; : >"$DIR/gen-same"; : >"$DIR/hugo-same"; : >"$DIR/gen-edit"
   for r in $(seq 1 "$RUNS"); do
-    measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-$r" --now "$NOW" >>"$DIR/gen-full"
-    measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-$r" --quiet >>"$DIR/hugo-full"
+    sync; measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-$r" --now "$NOW" >>"$DIR/gen-full"
+    sync; measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-$r" --quiet >>"$DIR/hugo-full"
   done
   for r in $(seq 1 "$RUNS"); do
     measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" >>"$DIR/gen-same"

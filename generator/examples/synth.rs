@@ -223,7 +223,7 @@ fn event(rng: &mut Rng, i: usize, n_pages: usize) -> EventData {
         write!(extra, "part_of:\n  name: \"{}\"\n  url: https://example.org/conference\n", capitalize(&words(rng, 3))).unwrap();
     }
     if format == "physical" && rng.below(10) < 7 {
-        write!(extra, "announced: {}-{m:02}-01\n", y - 1).unwrap();
+        writeln!(extra, "announced: {}-{m:02}-01", y - 1).unwrap();
     }
     if rng.below(20) == 0 {
         extra.push_str("status: cancelled\n");

@@ -461,7 +461,8 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
 
     let views: Vec<EventView> = content.events.iter().map(|e| view::event_view(e, &base_url)).collect();
     let values: Vec<Value> = views.iter().map(to_value).collect();
-    let (mut upcoming, mut past): (Vec<(usize, Timestamp)>, Vec<(usize, Timestamp)>) = content
+    type Ends = Vec<(usize, Timestamp)>;
+    let (mut upcoming, mut past): (Ends, Ends) = content
         .events
         .iter()
         .enumerate()

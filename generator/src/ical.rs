@@ -61,11 +61,11 @@ pub fn fold(line: &str, out: &mut String) {
 fn unfold(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for physical in text.split("\r\n") {
-        if let Some(cont) = physical.strip_prefix([' ', '\t']) {
-            if let Some(last) = lines.last_mut() {
-                last.push_str(cont);
-                continue;
-            }
+        if let Some(cont) = physical.strip_prefix([' ', '\t'])
+            && let Some(last) = lines.last_mut()
+        {
+            last.push_str(cont);
+            continue;
         }
         if !physical.is_empty() {
             lines.push(physical.to_string());

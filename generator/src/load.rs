@@ -220,7 +220,9 @@ pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
     // Events and pages are the bulk of a site: read and parse them in parallel.
     let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
     let event_files: Vec<PathBuf> = files_under(&root.join(&events_dir), Some("md"));
-    let parsed: Vec<(Result<Event, Vec<ContentError>>, Option<String>, u64)> = event_files
+    // (the event or its errors, the id of a broken one, fingerprint of the file)
+    type Parsed = (Result<Event, Vec<ContentError>>, Option<String>, u64);
+    let parsed: Vec<Parsed> = event_files
         .par_iter()
         .map(|abs| {
             let rel = abs.strip_prefix(root).unwrap_or(abs);

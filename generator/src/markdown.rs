@@ -76,10 +76,10 @@ impl<'a> Stream<'a, '_> {
     fn pull(&mut self) -> Option<Event<'a>> {
         let (event, range) = self.it.next()?;
         match &event {
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
-                if is_internal(dest_url) {
-                    self.links.push(Link { href: dest_url.to_string(), offset: range.start });
-                }
+            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. })
+                if is_internal(dest_url) =>
+            {
+                self.links.push(Link { href: dest_url.to_string(), offset: range.start });
             }
             Event::Html(raw) | Event::InlineHtml(raw) if raw.contains("=") => {
                 // `raw` is a verbatim piece of the body: find it to locate its links.

@@ -254,10 +254,10 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             let state = state.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| state.clone().handle(req));
-                if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
-                    if !e.is_incomplete_message() {
-                        eprintln!("connection error: {e}");
-                    }
+                if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
+                    && !e.is_incomplete_message()
+                {
+                    eprintln!("connection error: {e}");
                 }
             });
         }

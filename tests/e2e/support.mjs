@@ -125,8 +125,11 @@ async function waitForHttp(url, proc, output, timeoutMs) {
  * Starts `generator serve --port P --data D --out O` on the repo's content (drafts shown,
  * forms working). Returns { base, port, dataDir, output(), stop() }.
  */
-export async function startServe({ dataDir = tempDir('data'), port } = {}) {
+export async function startServe({ dataDir, port } = {}) {
   port ??= await freePort();
+  // A data folder of its own unless the caller keeps one across restarts.
+  const ownData = !dataDir;
+  dataDir ??= tempDir('data');
   // Its own output folder: never the developer's target/ccg-serve.
   const outDir = tempDir('serve-out');
   const proc = spawn(requireGenerator(), ['serve', '--port', String(port), '--data', dataDir, '--out', outDir], {
@@ -145,6 +148,7 @@ export async function startServe({ dataDir = tempDir('data'), port } = {}) {
   const stop = async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) {
       cleanup(outDir);
+      if (ownData) cleanup(dataDir);
       return;
     }
     const exited = new Promise((r) => proc.once('exit', r));
@@ -153,6 +157,7 @@ export async function startServe({ dataDir = tempDir('data'), port } = {}) {
     await exited;
     clearTimeout(t);
     cleanup(outDir);
+    if (ownData) cleanup(dataDir);
   };
   try {
     await waitForHttp(`${base}/`, proc, () => log, 60_000);
