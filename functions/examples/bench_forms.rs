@@ -9,7 +9,6 @@
 //! (scripts/bench-forms.sh runs it and reports the Lambda binary sizes.)
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use bytes::Bytes;

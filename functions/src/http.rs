@@ -143,7 +143,7 @@ async fn with_timeout<T>(limit: Duration, f: impl Future<Output = Result<T, Stor
     }
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -259,11 +259,10 @@ async fn route<S: Store>(
             with_timeout(limit, app.store.idempotent_finish(ep.name(), &key, answer)).await
         };
         // The answer stands: only the copy for retries is missing (the mark expires by itself).
-        if let Err(e) = kept {
-            if app.settings.log {
+        if let Err(e) = kept
+            && app.settings.log {
                 eprintln!("forms {} idempotency record not updated: {e}", ep.name());
             }
-        }
     }
     (resp, id)
 }

@@ -293,24 +293,21 @@ pub fn claim(fields: &Fields) -> Result<Submission<ClaimInput>, FieldErrors> {
     let accommodation = r.money("accommodation_eur", "Enter the cost of accommodation, in euros (0 if none).");
     r.consent();
     let mut errors = r.errors;
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s {
             errors.add("travel_end", "The last day of travel cannot be before the first.");
         }
-    }
-    if let Some(a) = amount {
-        if a.0 <= 0 {
+    if let Some(a) = amount
+        && a.0 <= 0 {
             errors.add("amount_eur", "Enter an amount above zero.");
         }
-    }
-    if let (Some(a), Some(t), Some(c)) = (amount, transport, accommodation) {
-        if a.0 > 0 && t.0 + c.0 != a.0 {
+    if let (Some(a), Some(t), Some(c)) = (amount, transport, accommodation)
+        && a.0 > 0 && t.0 + c.0 != a.0 {
             errors.add(
                 "amount_eur",
                 format!("The amount must be transport plus accommodation: {} + {} = {}.", t.to_decimal(), c.to_decimal(), Cents(t.0 + c.0).to_decimal()),
             );
         }
-    }
     match (start, end, amount, transport, accommodation) {
         (Some(travel_start), Some(travel_end), Some(amount), Some(transport), Some(accommodation)) if errors.is_empty() => {
             Ok(Submission::Valid(ClaimInput { name, email, city, country, event, travel_start, travel_end, amount, transport, accommodation }))

@@ -481,8 +481,9 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         let mut sorted_urls: Vec<&String> = urls.iter().collect();
         sorted_urls.sort_unstable();
         sorted_urls.hash(&mut h);
+        // Every page shows the menu; other pages' titles are theirs alone.
         for p in &content.pages {
-            if let Some(m) = &p.meta {
+            if let Some(m) = p.meta.as_ref().filter(|m| m.menu.is_some()) {
                 (&p.url, m.menu, &m.menu_title, &m.title).hash(&mut h);
             }
         }

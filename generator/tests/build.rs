@@ -11,11 +11,29 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-fn temp(name: &str) -> PathBuf {
+/// A fresh folder, removed when the test ends (set CCG_KEEP_TEST_DIRS to keep it).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("CCG_KEEP_TEST_DIRS").is_none() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("ccg-gen-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -32,7 +50,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A private copy of the real site, safe to break.
-fn site_copy(name: &str) -> PathBuf {
+fn site_copy(name: &str) -> TempDir {
     let root = temp(name);
     copy_dir(&workspace().join("content"), &root.join("content"));
     copy_dir(&workspace().join("templates"), &root.join("templates"));
@@ -87,7 +105,8 @@ fn errors_of(r: Result<generator::Report, BuildError>) -> Vec<ccg_model::Content
 
 #[test]
 fn the_real_site_builds_with_every_page() {
-    let out = temp("real").join("public");
+    let dir = temp("real");
+    let out = dir.join("public");
     let report = build(&opts(&workspace(), &out, false)).unwrap();
     for f in [
         "index.html",
@@ -206,7 +225,8 @@ fn two_builds_are_byte_identical() {
 
 #[test]
 fn unchanged_rebuild_writes_nothing_and_stale_files_go() {
-    let out = temp("rebuild").join("public");
+    let dir = temp("rebuild");
+    let out = dir.join("public");
     let first = build(&opts(&workspace(), &out, true)).unwrap();
     assert!(first.stats.written > 20);
     let mtimes: BTreeMap<PathBuf, std::time::SystemTime> =
@@ -317,7 +337,7 @@ fn every_content_mistake_is_reported_with_file_and_line_in_one_run() {
     assert!(!root.join("public").exists() || walk(&root.join("public")).is_empty(), "nothing written");
 
     // The command line: every problem printed as file:line:col, exit status 1.
-    let res = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(&root).output().unwrap();
+    let res = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(&*root).output().unwrap();
     assert_eq!(res.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&res.stderr);
     for needle in ["events/kind.md:8:7:", "events/zone.md:6:1:", "pages/links.md:7:8:", "events/dup.md:2:1:", "problem(s) found"] {
@@ -373,7 +393,7 @@ fn front_matter_is_escaped_in_pages_and_feeds() {
 #[test]
 fn check_writes_nothing() {
     let root = site_copy("check");
-    let res = Command::new(env!("CARGO_BIN_EXE_generator")).args(["check", "--root"]).arg(&root).output().unwrap();
+    let res = Command::new(env!("CARGO_BIN_EXE_generator")).args(["check", "--root"]).arg(&*root).output().unwrap();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     assert!(!root.join("public").exists());
     assert!(!root.join("unused").exists());

@@ -45,17 +45,22 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
-/// Creates the table as the deployment template does (tests, benchmark, local trials).
+/// Creates the table as the deployment template does (tests, benchmark, local
+/// trials); a table that already exists is fine (a retried call may have made it).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().map_err(build_err)?)
         .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(build_err)?)
         .send()
-        .await
-        .map_err(sdk_err)?;
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => return Ok(()),
+        Err(e) => return Err(sdk_err(e)),
+    }
     client
         .update_time_to_live()
         .table_name(table)

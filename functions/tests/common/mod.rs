@@ -1,5 +1,6 @@
 //! Shared by the integration tests: a test catalogue, request builders, a
 //! temporary SQLite store, and AWS's DynamoDB Local started on a free port.
+// Each test binary uses a part of it.
 #![allow(dead_code)]
 
 use bytes::Bytes;
@@ -56,13 +57,25 @@ pub const EURO_RULES: &str = "max_per_trip: 450\nmax_trips_per_year: 10\nmax_per
 pub const ORIGIN: &str = "https://ccg.example.eu";
 
 pub fn settings() -> Settings {
-    Settings { allowed_origin: Some(ORIGIN.into()), store_timeout: Duration::from_secs(3), log: std::env::var_os("CCG_TEST_LOG").is_some(), ..Settings::default() }
+    Settings { allowed_origin: Some(ORIGIN.into()), store_timeout: Duration::from_secs(10), log: std::env::var_os("CCG_TEST_LOG").is_some(), ..Settings::default() }
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh folder under the system temp dir, unique to this process and call.
+/// The folders of earlier runs (whose process is gone) are removed on first use.
 pub fn temp_dir(name: &str) -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let file_name = e.file_name();
+            let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix("ccg-functions-")) else { continue };
+            let pid = rest.split('-').next().unwrap_or("");
+            if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let d = std::env::temp_dir().join(format!("ccg-functions-{}-{name}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -218,7 +231,7 @@ impl DynamoLocal {
         client_for(&self.endpoint)
     }
 
-    /// A new, empty table and a store on it.
+    /// A new, empty table (names are unique per test case) and a store on it.
     pub async fn store(&self, table: &str) -> DynamoStore {
         let client = self.client();
         dynamo::create_table(&client, table).await.unwrap();
@@ -233,7 +246,15 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("fake", "fake", None, None, "tests"))
         .endpoint_url(endpoint)
-        .timeout_config(dynamo::timeouts())
+        // Roomier than production's: DynamoDB Local on a busy 2-core machine can take
+        // seconds; the handler's own timeout still bounds every answer.
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
         .build();
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
