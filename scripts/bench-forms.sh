@@ -8,7 +8,7 @@
 #    from the jar ./scripts/test.sh installs): requests/s and p50/p99 per endpoint,
 #    first as fast as the clients can go (closed loop: latency = clients / throughput),
 #    then at a fixed offered load;
-# 2. builds the two Lambda binaries (`--profile lambda`: LTO, opt-level s,
+# 2. builds the two Lambda binaries (`--profile release-lambda`: LTO, opt-level s,
 #    stripped) and prints their sizes (target: < 8 MB each);
 # 3. prints the one-time start-up of each binary (embedded catalogue parsed +
 #    DynamoDB client built; target: < 10 ms), as the binary itself logs it.
@@ -30,10 +30,10 @@ echo "== closed loop: each of the clients sends its next request as soon as the 
 echo "== offered load: ${RATE} requests/s (DynamoDB Local: ${DDB_RATE}/s) spread over the same 100 clients"
 "$bench" --clients 100 --rate "$RATE" --dynamodb-rate "$DDB_RATE" "$@"
 
-echo "== Lambda binaries (cargo build --profile lambda)"
-cargo build --profile lambda -p ccg-functions --bin register --bin travel-claim
+echo "== Lambda binaries (cargo build --profile release-lambda)"
+cargo build --profile release-lambda -p ccg-functions --bin register --bin travel-claim
 for bin in register travel-claim; do
-    f=target/lambda/$bin
+    f=target/release-lambda/$bin
     stripped=$(mktemp)
     strip -o "$stripped" "$f" 2>/dev/null || cp "$f" "$stripped"
     size=$(stat -c %s "$stripped")
@@ -41,13 +41,13 @@ for bin in register travel-claim; do
     awk -v b="$bin" -v s="$size" 'BEGIN { printf "%-13s %9d bytes stripped (%.2f MiB)%s\n", b, s, s / 1048576, (s < 8 * 1048576 ? "" : "  OVER the 8 MB target") }'
 done
 echo "   highest glibc symbol needed (provided.al2023 has glibc 2.34):" \
-    "$(objdump -T target/lambda/register | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
+    "$(objdump -T target/release-lambda/register | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
 
 echo "== start-up of the Lambda binaries (5 runs each; the runtime API is unreachable, so each exits after start-up)"
 for bin in register travel-claim; do
     for _ in 1 2 3 4 5; do
         # The binary aborts once it finds no runtime API; only its start-up line matters here.
-        out=$(AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 timeout 10 sh -c '"$0" 2>&1' "target/lambda/$bin" 2>/dev/null || true)
+        out=$(AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 timeout 10 sh -c '"$0" 2>&1' "target/release-lambda/$bin" 2>/dev/null || true)
         grep -m1 'start-up' <<<"$out" || echo "$bin: no start-up line"
     done
 done

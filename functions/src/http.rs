@@ -10,7 +10,7 @@ use crate::store::{ClaimError, Kept, Store, StoreError, StoredAnswer};
 use crate::validate::{self, FieldErrors, Submission};
 use bytes::Bytes;
 use ccg_model::rules::YearUsage;
-use ccg_model::{Catalogue, Refusal, TravelRules};
+use ccg_model::{Catalogue, Cents, Refusal, TravelRules};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -286,7 +286,19 @@ async fn claim<S: Store>(app: &App<S>, fields: &decode::Fields) -> Outcome {
     let input = match validate::claim(fields) {
         Ok(Submission::Valid(i)) => i,
         Ok(Submission::Honeypot) => return Outcome::Ignored,
-        Err(e) => return Outcome::Invalid(e),
+        Err(mut e) => {
+            // The per-trip limit needs no store: tell it now with the other
+            // mistakes, so a person does not have to submit twice to learn it.
+            // (Alone, it stays the 409 `over_per_trip_limit` refusal.)
+            let amount = fields.get("amount_eur").and_then(|a| Cents::parse_eur(a).ok());
+            if let Some(a) = amount
+                && !e.has("amount_eur")
+                && cat.rules.check_amount(a).is_err()
+            {
+                e.add("amount_eur", format!("The most paid for one trip is {}.", cat.rules.max_per_trip));
+            }
+            return Outcome::Invalid(e);
+        }
     };
     let c = match claims::claim(&cat, input, app.settings.accept_drafts, &now()) {
         Ok(c) => c,

@@ -93,6 +93,12 @@ async fn json_errors_are_per_field() {
     early["travel_end"] = "2027-03-15".into();
     let e = body_json(&handle(&app, json_post(CLAIMS, early)).await)["errors"].clone();
     assert_eq!(e["travel_end"], "The trip cannot end before the event starts (2027-03-16).");
+    // With other mistakes, an amount over the per-trip limit is named at once too.
+    let mut over = claim("e1", "451");
+    over["email"] = "not-an-email".into();
+    let e = body_json(&handle(&app, json_post(CLAIMS, over)).await)["errors"].clone();
+    assert!(e["email"].is_string(), "{e}");
+    assert_eq!(e["amount_eur"], "The most paid for one trip is 450 EUR.");
 }
 
 #[tokio::test]
