@@ -165,6 +165,9 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
     if app.settings.log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let ep = endpoint.map_or("-", Endpoint::name);
+        // A registration's id is derived from the email address, so only claim
+        // ids (city and event) are logged: the logs hold no personal data.
+        let id = id.filter(|_| endpoint == Some(Endpoint::TravelClaims));
         eprintln!("forms {ep} {} {ms:.1}ms{}", resp.status().as_u16(), id.map(|i| format!(" id={i}")).unwrap_or_default());
     }
     resp
