@@ -112,15 +112,9 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, now: &str)
     }
     let (Some(event), true) = (event, errors.is_empty()) else { return Err(Rejection::Invalid(errors)) };
 
-    let eligible = if event.draft && accept_drafts {
-        // The preview lets people try the whole flow on the example drafts.
-        let mut published = event.clone();
-        published.draft = false;
-        cat.rules.check_event(&published)
-    } else {
-        cat.rules.check_event(event)
-    };
-    eligible.map_err(Rejection::Refused)?;
+    // A draft got this far only in the preview (`accept_drafts`), where people
+    // try the whole flow on the example events; the rules judge it like any other.
+    cat.rules.check_event(event).map_err(Rejection::Refused)?;
     cat.rules.check_city(&found, event.when.start_date()).map_err(Rejection::Refused)?;
     cat.rules.check_amount(input.amount).map_err(Rejection::Refused)?;
 
