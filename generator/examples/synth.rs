@@ -10,6 +10,9 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::copy_dir;
 
 const WORDS: &[&str] = &[
     "city", "cities", "energy", "mobility", "district", "heating", "data", "platform", "citizens", "project",
@@ -176,18 +179,6 @@ fn body(rng: &mut Rng, n_pages: usize, target: usize) -> String {
     out
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
