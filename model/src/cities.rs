@@ -2,7 +2,6 @@
 
 use crate::error::ContentError;
 use crate::yaml;
-use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::path::Path;
@@ -78,10 +77,6 @@ impl Project {
     /// Ended on `date` when that day is after the last day of its last month.
     pub fn has_ended_on(&self, date: Date) -> bool {
         date > self.end.last_day()
-    }
-    /// The first day on which the project counts as ended.
-    pub fn ended_from(&self) -> Date {
-        self.end.last_day().checked_add(1.day()).expect("date in range")
     }
     pub fn cities(&self) -> impl Iterator<Item = (Role, &City)> {
         let l = self.lighthouse_cities.iter().map(|c| (Role::Lighthouse, c));
@@ -247,7 +242,6 @@ mod tests {
         let remourban = dir.projects.iter().find(|p| p.acronym == "REMOURBAN").unwrap();
         assert!(!remourban.has_ended_on(Date::constant(2020, 6, 30)));
         assert!(remourban.has_ended_on(Date::constant(2020, 7, 1)));
-        assert_eq!(remourban.ended_from(), Date::constant(2020, 7, 1));
     }
 
     #[test]

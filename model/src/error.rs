@@ -37,10 +37,6 @@ impl ContentErrors {
         self.0.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         self
     }
-    /// `Ok(value)` when nothing was found, else every error.
-    pub fn into_result<T>(self, value: T) -> Result<T, ContentErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self.sorted()) }
-    }
 }
 
 impl fmt::Display for ContentErrors {
