@@ -353,7 +353,9 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
             ),
             None => format!("This amount would take your city over its yearly limit of {}.", rules.max_per_year),
         },
-        Refusal::DuplicateClaim => {
+        Refusal::ClaimsNotOpen => "This meeting does not take claims on this date.".into(),
+        Refusal::NotRepresentative => "Only an approved representative of the city can claim for it.".into(),
+        Refusal::AlreadyClaimed => {
             "Your city has already sent a claim for this event. To change it, write to the Scalable Cities secretariat.".into()
         }
     }

@@ -19,3 +19,4 @@ pub use crate::http::{App, Endpoint, Settings, handle};
 #[cfg(feature = "dynamodb")]
 pub use crate::store::dynamo::DynamoStore;
 pub use crate::store::{Store, StoreError, sqlite::SqliteStore};
+pub mod mail;

@@ -64,7 +64,7 @@ fn every_status_the_handler_can_give_is_documented() {
         .map(|v| v.as_str().unwrap())
         .collect();
     use ccg_model::Refusal::*;
-    for r in [CityNotEligible, EventNotEligible, OverPerTrip, OverYearlyTrips, OverYearlyAmount, DuplicateClaim] {
+    for r in [CityNotEligible, EventNotEligible, OverPerTrip, OverYearlyTrips, OverYearlyAmount, AlreadyClaimed] {
         assert!(refusals.contains(&r.code()), "reason {} is not in openapi.yaml", r.code());
     }
 }

@@ -30,6 +30,21 @@ pub struct TravelRules {
     pub eligible_formats: Vec<Format>,
     /// Only events the secretariat announced (an `announced` date on or before the start).
     pub require_announced: bool,
+    /// How the claim form works (the site's own settings, said as such on the page).
+    pub claim_form: ClaimForm,
+}
+
+/// The claim form's own rules: when a meeting is open for claims, and which
+/// travel dates fit it. Not rules of the group: settings of this form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimForm {
+    /// A meeting takes claims from its `announced` date until this many days after it ends.
+    pub days_after_meeting: u32,
+    /// Travel may start at most this many days before the meeting starts...
+    pub travel_days_before: u32,
+    /// ... and end at most this many days after it ends.
+    pub travel_days_after: u32,
 }
 
 /// Why a claim is refused; `code()` is the stable reason in the API.
@@ -45,8 +60,12 @@ pub enum Refusal {
     OverYearlyTrips,
     #[error("the amount would take the city over its yearly limit")]
     OverYearlyAmount,
-    #[error("a claim for this city and this event already exists")]
-    DuplicateClaim,
+    #[error("this person already has a contribution for this meeting")]
+    AlreadyClaimed,
+    #[error("the meeting is not open for claims on this date")]
+    ClaimsNotOpen,
+    #[error("the claimant is not an approved representative of this city")]
+    NotRepresentative,
 }
 
 impl Refusal {
@@ -57,7 +76,9 @@ impl Refusal {
             Refusal::OverPerTrip => "over_per_trip_limit",
             Refusal::OverYearlyTrips => "over_yearly_trips",
             Refusal::OverYearlyAmount => "over_yearly_amount",
-            Refusal::DuplicateClaim => "duplicate_claim",
+            Refusal::AlreadyClaimed => "already_claimed",
+            Refusal::ClaimsNotOpen => "claims_not_open",
+            Refusal::NotRepresentative => "not_representative",
         }
     }
 }
@@ -93,6 +114,32 @@ impl TravelRules {
             return Err(Refusal::EventNotEligible);
         }
         Ok(())
+    }
+
+    /// The days on which an eligible meeting takes claims: from its announcement
+    /// (or, when announcements are not required and it has none, from any day)
+    /// to `days_after_meeting` days after its last day, both included.
+    pub fn claim_window(&self, event: &Event) -> (Date, Date) {
+        let from = event.announced.unwrap_or(Date::MIN);
+        let until = event.when.end_date().saturating_add(jiff::Span::new().days(i64::from(self.claim_form.days_after_meeting)));
+        (from, until)
+    }
+
+    /// An eligible meeting whose claim window holds `today`.
+    pub fn check_open(&self, event: &Event, today: Date) -> Result<(), Refusal> {
+        self.check_event(event)?;
+        let (from, until) = self.claim_window(event);
+        if today < from || today > until {
+            return Err(Refusal::ClaimsNotOpen);
+        }
+        Ok(())
+    }
+
+    /// The travel dates that fit a meeting: (earliest start, latest end).
+    pub fn travel_range(&self, event: &Event) -> (Date, Date) {
+        let before = jiff::Span::new().days(i64::from(self.claim_form.travel_days_before));
+        let after = jiff::Span::new().days(i64::from(self.claim_form.travel_days_after));
+        (event.when.start_date().saturating_sub(before), event.when.end_date().saturating_add(after))
     }
 
     /// True when one of the city's roles qualifies on `on` (the event's date).
@@ -173,6 +220,26 @@ mod tests {
         let tianjin = dir.find("Tianjin", None);
         assert!(!tianjin.is_empty());
         assert!(!r.city_qualifies(&tianjin, Date::constant(2030, 1, 1)));
+    }
+
+    fn event(text: &str) -> Event {
+        crate::event::parse(Path::new("e.md"), text).unwrap()
+    }
+
+    #[test]
+    fn claim_window_and_travel_range() {
+        let r = rules();
+        let e = event("---\nid: w\ntitle: W\nstart: 2027-03-16T09:00\nend: 2027-03-17T13:00\ntimezone: Europe/Lisbon\nformat: physical\nkind: co-creation\nlocation: {city: Porto, country: PT}\nannounced: 2026-12-01\n---\nB\n");
+        let days = i64::from(r.claim_form.days_after_meeting);
+        assert_eq!(r.claim_window(&e), (Date::constant(2026, 12, 1), Date::constant(2027, 3, 17).saturating_add(jiff::Span::new().days(days))));
+        assert_eq!(r.check_open(&e, Date::constant(2026, 11, 30)), Err(Refusal::ClaimsNotOpen), "not before the announcement");
+        assert_eq!(r.check_open(&e, Date::constant(2026, 12, 1)), Ok(()));
+        let last = Date::constant(2027, 3, 17).saturating_add(jiff::Span::new().days(days));
+        assert_eq!(r.check_open(&e, last), Ok(()));
+        assert_eq!(r.check_open(&e, last.tomorrow().unwrap()), Err(Refusal::ClaimsNotOpen), "not long after");
+        let (a, b) = r.travel_range(&e);
+        assert_eq!(a, Date::constant(2027, 3, 16).saturating_sub(jiff::Span::new().days(i64::from(r.claim_form.travel_days_before))));
+        assert_eq!(b, Date::constant(2027, 3, 17).saturating_add(jiff::Span::new().days(i64::from(r.claim_form.travel_days_after))));
     }
 
     #[test]

@@ -21,6 +21,16 @@ pub struct SiteConfig {
     /// Official page of the CCG, for the roadmap and the secretariat's contact.
     pub official_url: String,
     pub calendar: CalendarConfig,
+    pub forms: FormsConfig,
+}
+
+/// How the forms handle what people send; the privacy notice quotes these.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormsConfig {
+    /// How long an emailed confirmation link works; an unconfirmed submission
+    /// is deleted when it stops working.
+    pub confirm_link_hours: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

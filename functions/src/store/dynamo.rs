@@ -266,7 +266,7 @@ impl DynamoStore {
     async fn explain(&self, reasons: &[CancellationReason], c: &Claim, rules: &TravelRules) -> Result<Cancelled, StoreError> {
         let (year, claim) = (reasons.first(), reasons.get(1));
         if claim.is_some_and(|r| code(r) == "ConditionalCheckFailed") {
-            return Ok(Cancelled::Refused(Refusal::DuplicateClaim));
+            return Ok(Cancelled::Refused(Refusal::AlreadyClaimed));
         }
         if let Some(r) = year.filter(|r| code(r) == "ConditionalCheckFailed") {
             // ALL_OLD gives the counter that failed the condition; read it if the table did not.

@@ -206,7 +206,7 @@ impl Store for SqliteStore {
                     .map_err(map_err)?
                     .is_some();
                 if exists {
-                    return Ok(Err(Refusal::DuplicateClaim));
+                    return Ok(Err(Refusal::AlreadyClaimed));
                 }
                 let used = usage(&tx, &c.city_key, c.year).map_err(map_err)?;
                 let after = match rules.check_year(used, c.amount) {

@@ -1,0 +1,34 @@
+//! Email: one small trait, like the store. In AWS, Amazon SES (`ses`); in the
+//! preview and the tests, an outbox folder of files (`outbox`) that `serve`
+//! shows at `/_outbox/`. The service layer writes the messages; a mailer only
+//! delivers them.
+
+pub mod outbox;
+#[cfg(feature = "ses")]
+pub mod ses;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// One message: plain text plus a simple HTML part, in the site's words, no tracking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// Not sent; the caller keeps the submission and says so (the person can ask for the link again).
+    #[error("the email could not be sent: {0}")]
+    NotSent(String),
+}
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>>;
+
+/// Delivers one message. Object-safe, so the edges hold an `Arc<dyn Mailer>`.
+pub trait Mailer: Send + Sync + 'static {
+    fn send<'a>(&'a self, email: &'a Email) -> SendFuture<'a>;
+}
