@@ -3,51 +3,10 @@
 //! The yearly limits need the stored counters, so the stores apply them (with
 //! `TravelRules::check_year`, the single definition) inside their transaction.
 
+use crate::records::{Claim, Registration};
 use crate::validate::{ClaimInput, FieldErrors, RegistrationInput};
-use ccg_model::{Catalogue, Cents, Refusal};
+use ccg_model::{Catalogue, Refusal};
 use jiff::civil::Date;
-use sha2::{Digest, Sha256};
-
-/// One contact of the CCG, keyed by the lower-cased email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registration {
-    /// Derived from the email, so a repeat gets the same answer as the first time.
-    pub id: String,
-    pub email_key: String,
-    pub name: String,
-    pub email: String,
-    pub city: String,
-    pub country: String,
-    pub organisation: String,
-    pub position: String,
-    pub city_status: String,
-    pub project: Option<String>,
-    /// RFC 3339; the first registration's time is kept on a repeat.
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-/// A travel claim, ready to be counted against its city's year.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claim {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    /// The city as the directory spells it (not as typed).
-    pub city: String,
-    /// `ES:valladolid`: the same city whatever the spelling or project.
-    pub city_key: String,
-    pub country: String,
-    pub event_id: String,
-    /// The calendar year of the event: the year the claim counts in.
-    pub year: i16,
-    pub travel_start: Date,
-    pub travel_end: Date,
-    pub amount: Cents,
-    pub transport: Cents,
-    pub accommodation: Cents,
-    pub created_at: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
@@ -57,17 +16,14 @@ pub enum Rejection {
     Refused(Refusal),
 }
 
-fn short_hash(prefix: &str, text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}_{hex}")
+/// The key of a contact: one per address, whatever its letter case.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
-pub fn registration(input: RegistrationInput, now: &str) -> Registration {
-    let email_key = input.email.to_lowercase();
+pub fn registration(input: RegistrationInput) -> Registration {
     Registration {
-        id: short_hash("reg", &format!("registration:{email_key}")),
-        email_key,
+        email_key: email_key(&input.email),
         name: input.name,
         email: input.email,
         city: input.city,
@@ -76,15 +32,16 @@ pub fn registration(input: RegistrationInput, now: &str) -> Registration {
         position: input.position,
         city_status: input.city_status.as_str().to_string(),
         project: input.project,
-        created_at: now.to_string(),
-        updated_at: now.to_string(),
     }
 }
 
-/// Checks a claim against the catalogue: the event, the city at the event's
-/// date, the travel dates, the per-trip amount. `accept_drafts` is true only
-/// in the local preview, whose catalogue holds the drafts.
-pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, now: &str) -> Result<Claim, Rejection> {
+/// Checks a claim against the catalogue on `today`: the event and its claim
+/// window, the city at the event's date, the travel dates, the per-trip
+/// amount. `accept_drafts` is true only in the local preview, whose catalogue
+/// holds the drafts. What depends on stored data (the representative, the
+/// year's limits, one contribution per person and meeting) is checked when the
+/// claim is confirmed.
+pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, today: Date, now: &str) -> Result<Claim, Rejection> {
     let mut errors = FieldErrors::default();
     let event = cat.event(&input.event).filter(|e| accept_drafts || !e.draft);
     if event.is_none() {
@@ -103,29 +60,30 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, now: &str)
         _ => errors.add("city", "Several SCC cities match this name: write the city's full name."),
     }
     if let Some(e) = event {
-        if input.travel_end < e.when.start_date() {
-            errors.add("travel_end", format!("The trip cannot end before the event starts ({}).", e.when.start_date()));
+        let (from, until) = cat.rules.travel_range(e);
+        if input.travel_start < from || input.travel_start > until {
+            errors.add("travel_start", format!("The trip must start between {from} and {until} for this meeting."));
         }
-        if input.travel_start > e.when.end_date() {
-            errors.add("travel_start", format!("The trip cannot start after the event ends ({}).", e.when.end_date()));
+        if input.travel_end < from || input.travel_end > until {
+            errors.add("travel_end", format!("The trip must end between {from} and {until} for this meeting."));
         }
     }
     let (Some(event), true) = (event, errors.is_empty()) else { return Err(Rejection::Invalid(errors)) };
 
     // A draft got this far only in the preview (`accept_drafts`), where people
     // try the whole flow on the example events; the rules judge it like any other.
-    cat.rules.check_event(event).map_err(Rejection::Refused)?;
+    cat.rules.check_open(event, today).map_err(Rejection::Refused)?;
     cat.rules.check_city(&found, event.when.start_date()).map_err(Rejection::Refused)?;
     cat.rules.check_amount(input.amount).map_err(Rejection::Refused)?;
 
     let city = found[0].city;
-    let city_key = found[0].key();
     Ok(Claim {
-        id: short_hash("clm", &format!("claim:{city_key}#{}", event.id)),
+        id: crate::token::new_id("clm"),
+        email_key: email_key(&input.email),
         name: input.name,
         email: input.email,
         city: city.name.clone(),
-        city_key,
+        city_key: found[0].key(),
         country: city.country.clone(),
         event_id: event.id.clone(),
         year: event.claim_year(),
@@ -135,6 +93,7 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, now: &str)
         transport: input.transport,
         accommodation: input.accommodation,
         created_at: now.to_string(),
+        confirmed_at: String::new(),
     })
 }
 
@@ -183,6 +142,8 @@ pub(crate) mod tests {
         }
     }
 
+    const TODAY: Date = Date::constant(2027, 1, 10);
+
     fn cat() -> Catalogue {
         catalogue(
             &[
@@ -215,29 +176,30 @@ pub(crate) mod tests {
 
     #[test]
     fn an_eligible_claim_names_the_city_as_the_directory_does() {
-        let c = claim(&cat(), input("ok", "valladolid", "es", 45000), false, "t").unwrap();
+        let c = claim(&cat(), input("ok", "valladolid", "es", 45000), false, TODAY, "t").unwrap();
         assert_eq!((c.city.as_str(), c.city_key.as_str(), c.country.as_str()), ("Valladolid", "ES:valladolid", "ES"));
         assert_eq!(c.year, 2027);
-        let again = claim(&cat(), input("ok", "VALLADOLID", "ES", 100), false, "u").unwrap();
-        assert_eq!(c.id, again.id, "one id per city and event");
-        let koln = claim(&cat(), input("ok", "Köln", "DE", 100), false, "t").unwrap();
+        let again = claim(&cat(), input("ok", "VALLADOLID", "ES", 100), false, TODAY, "u").unwrap();
+        assert_ne!(c.id, again.id, "every claim has its own id");
+        assert_eq!(c.email_key, "ana@example.eu");
+        let koln = claim(&cat(), input("ok", "Köln", "DE", 100), false, TODAY, "t").unwrap();
         assert_eq!(koln.city, "Cologne");
     }
 
     #[test]
     fn events_that_are_not_eligible() {
         for id in ["virtual", "cancelled", "unannounced", "late-notice"] {
-            assert_eq!(refused(claim(&cat(), input(id, "Valladolid", "ES", 100), false, "t")), Refusal::EventNotEligible, "{id}");
+            assert_eq!(refused(claim(&cat(), input(id, "Valladolid", "ES", 100), false, TODAY, "t")), Refusal::EventNotEligible, "{id}");
         }
-        assert!(invalid(claim(&cat(), input("nope", "Valladolid", "ES", 100), false, "t")).has("event"));
+        assert!(invalid(claim(&cat(), input("nope", "Valladolid", "ES", 100), false, TODAY, "t")).has("event"));
     }
 
     #[test]
     fn drafts_only_in_the_preview() {
-        assert!(invalid(claim(&cat(), input("draft", "Valladolid", "ES", 100), false, "t")).has("event"));
-        assert!(claim(&cat(), input("draft", "Valladolid", "ES", 100), true, "t").is_ok());
+        assert!(invalid(claim(&cat(), input("draft", "Valladolid", "ES", 100), false, TODAY, "t")).has("event"));
+        assert!(claim(&cat(), input("draft", "Valladolid", "ES", 100), true, TODAY, "t").is_ok());
         let published = catalogue(&[event_md("draft", "2027-03-16", "2027-03-17", "draft: true\n")], None, false);
-        assert!(invalid(claim(&published, input("draft", "Valladolid", "ES", 100), true, "t")).has("event"));
+        assert!(invalid(claim(&published, input("draft", "Valladolid", "ES", 100), true, TODAY, "t")).has("event"));
     }
 
     #[test]
@@ -246,39 +208,61 @@ pub(crate) mod tests {
         let mut i = input("in-2020", "Valladolid", "ES", 100);
         i.travel_start = Date::constant(2020, 6, 16);
         i.travel_end = Date::constant(2020, 6, 16);
-        assert_eq!(refused(claim(&cat(), i, false, "t")), Refusal::CityNotEligible);
+        assert_eq!(refused(claim(&cat(), i, false, Date::constant(2020, 6, 1), "t")), Refusal::CityNotEligible);
         // Observers never are.
-        assert_eq!(refused(claim(&cat(), input("ok", "Tianjin", "CN", 100), false, "t")), Refusal::CityNotEligible);
+        assert_eq!(refused(claim(&cat(), input("ok", "Tianjin", "CN", 100), false, TODAY, "t")), Refusal::CityNotEligible);
     }
 
     #[test]
     fn unknown_city_or_country_is_a_field_error() {
-        assert!(invalid(claim(&cat(), input("ok", "Atlantis", "ES", 100), false, "t")).has("city"));
-        assert!(invalid(claim(&cat(), input("ok", "Valladolid", "FR", 100), false, "t")).has("city"));
+        assert!(invalid(claim(&cat(), input("ok", "Atlantis", "ES", 100), false, TODAY, "t")).has("city"));
+        assert!(invalid(claim(&cat(), input("ok", "Valladolid", "FR", 100), false, TODAY, "t")).has("city"));
     }
 
     #[test]
     fn per_trip_limit() {
-        assert_eq!(refused(claim(&cat(), input("ok", "Valladolid", "ES", 45001), false, "t")), Refusal::OverPerTrip);
+        assert_eq!(refused(claim(&cat(), input("ok", "Valladolid", "ES", 45001), false, TODAY, "t")), Refusal::OverPerTrip);
     }
 
     #[test]
     fn travel_dates_must_fit_the_event() {
+        // The meeting is on 16-17 March; the form takes 3 days either side (content/data/travel-support.yaml).
         let mut i = input("ok", "Valladolid", "ES", 100);
-        i.travel_start = Date::constant(2027, 3, 10);
-        i.travel_end = Date::constant(2027, 3, 15);
-        assert!(invalid(claim(&cat(), i.clone(), false, "t")).has("travel_end"));
-        i.travel_start = Date::constant(2027, 3, 18);
-        i.travel_end = Date::constant(2027, 3, 19);
-        assert!(invalid(claim(&cat(), i.clone(), false, "t")).has("travel_start"));
-        // Arriving the evening before, leaving on the last day: fine.
-        i.travel_start = Date::constant(2027, 3, 15);
-        i.travel_end = Date::constant(2027, 3, 17);
-        assert!(claim(&cat(), i, false, "t").is_ok());
+        i.travel_start = Date::constant(2027, 3, 12);
+        i.travel_end = Date::constant(2027, 3, 21);
+        let e = invalid(claim(&cat(), i.clone(), false, TODAY, "t"));
+        assert!(e.has("travel_start") && e.has("travel_end"), "{e:?}");
+        assert!(e.0["travel_start"].contains("2027-03-13 and 2027-03-20"), "{e:?}");
+        i.travel_start = Date::constant(1, 1, 1);
+        i.travel_end = Date::constant(9999, 12, 31);
+        assert!(invalid(claim(&cat(), i.clone(), false, TODAY, "t")).has("travel_start"));
+        i.travel_start = Date::constant(2027, 3, 13);
+        i.travel_end = Date::constant(2027, 3, 20);
+        assert!(claim(&cat(), i, false, TODAY, "t").is_ok());
     }
 
     #[test]
-    fn registration_id_ignores_email_case() {
+    fn a_meeting_takes_claims_from_its_announcement_until_some_days_after() {
+        let c = catalogue(
+            &[
+                event_md("soon", "2027-03-16", "2027-03-17", "").replace("2020-01-01", "2027-02-01"),
+                event_md("ok", "2027-03-16", "2027-03-17", ""),
+            ],
+            None,
+            false,
+        );
+        let i = input("soon", "Valladolid", "ES", 100);
+        assert_eq!(refused(claim(&c, i.clone(), false, Date::constant(2027, 1, 31), "t")), Refusal::ClaimsNotOpen, "announced in the future");
+        assert!(claim(&c, i, false, Date::constant(2027, 2, 1), "t").is_ok());
+        let days = c.rules.claim_form.days_after_meeting as i64;
+        let last = Date::constant(2027, 3, 17).saturating_add(jiff::Span::new().days(days));
+        assert!(claim(&c, input("ok", "Valladolid", "ES", 100), false, last, "t").is_ok());
+        let late = last.tomorrow().unwrap();
+        assert_eq!(refused(claim(&c, input("ok", "Valladolid", "ES", 100), false, late, "t")), Refusal::ClaimsNotOpen, "years later");
+    }
+
+    #[test]
+    fn registration_key_ignores_email_case() {
         let r = |email: &str| {
             registration(
                 RegistrationInput {
@@ -291,11 +275,10 @@ pub(crate) mod tests {
                     city_status: CityStatus::Other,
                     project: None,
                 },
-                "t",
             )
         };
-        assert_eq!(r("Ana@City.EU").id, r("ana@city.eu").id);
+        assert_eq!(r("Ana@City.EU").email_key, r("ana@city.eu").email_key);
         assert_eq!(r("Ana@City.EU").email_key, "ana@city.eu");
-        assert_ne!(r("bob@city.eu").id, r("ana@city.eu").id);
+        assert_eq!(r("Ana@City.EU").email, "Ana@City.EU", "kept as typed");
     }
 }

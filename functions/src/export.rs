@@ -1,7 +1,7 @@
 //! CSV for the secretariat (RFC 4180: CRLF line ends, fields quoted when needed;
 //! money as 412.50).
 
-use crate::claims::{Claim, Registration};
+use crate::records::{Claim, Contact};
 
 /// Quotes a field when it holds a comma, a quote, a line break or leading/trailing space.
 /// A leading `=`, `+`, `-` or `@` gets an apostrophe, so a spreadsheet never runs it as a formula.
@@ -20,24 +20,32 @@ fn row(out: &mut String, fields: &[&str]) {
     out.push_str("\r\n");
 }
 
-pub fn registrations_csv(rows: &[Registration]) -> String {
+pub fn contacts_csv(rows: &[Contact]) -> String {
     let mut out = String::new();
-    row(&mut out, &["id", "name", "email", "city", "country", "organisation", "position", "city_status", "project", "created_at", "updated_at"]);
-    for r in rows {
+    row(
+        &mut out,
+        &[
+            "email", "name", "city", "country", "organisation", "position", "city_status", "project", "status", "represents", "created_at",
+            "updated_at",
+        ],
+    );
+    for c in rows {
+        let r = &c.details;
         row(
             &mut out,
             &[
-                &r.id,
-                &r.name,
                 &r.email,
+                &r.name,
                 &r.city,
                 &r.country,
                 &r.organisation,
                 &r.position,
                 &r.city_status,
                 r.project.as_deref().unwrap_or(""),
-                &r.created_at,
-                &r.updated_at,
+                c.status.as_str(),
+                c.city_key.as_deref().unwrap_or(""),
+                &c.created_at,
+                &c.updated_at,
             ],
         );
     }
@@ -63,6 +71,7 @@ pub fn claims_csv(rows: &[Claim]) -> String {
             "transport_eur",
             "accommodation_eur",
             "created_at",
+            "confirmed_at",
         ],
     );
     for c in rows {
@@ -83,6 +92,7 @@ pub fn claims_csv(rows: &[Claim]) -> String {
                 &c.transport.to_decimal(),
                 &c.accommodation.to_decimal(),
                 &c.created_at,
+                &c.confirmed_at,
             ],
         );
     }
@@ -110,6 +120,7 @@ mod tests {
             id: "clm_1".into(),
             name: "López, Ana".into(),
             email: "a@b.eu".into(),
+            email_key: "a@b.eu".into(),
             city: "Valladolid".into(),
             city_key: "ES:valladolid".into(),
             country: "ES".into(),
@@ -121,10 +132,11 @@ mod tests {
             transport: Cents(30000),
             accommodation: Cents(11250),
             created_at: "2027-01-01T00:00:00Z".into(),
+            confirmed_at: "2027-01-01T00:05:00Z".into(),
         };
         let csv = claims_csv(&[c]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z");
+        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z");
     }
 }

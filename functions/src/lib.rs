@@ -12,11 +12,15 @@ pub mod export;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod mail;
+pub mod records;
+pub mod service;
 pub mod store;
+pub mod token;
 pub mod validate;
 
 pub use crate::http::{App, Endpoint, Settings, handle};
+pub use crate::service::{Form, Forms, Options};
 #[cfg(feature = "dynamodb")]
 pub use crate::store::dynamo::DynamoStore;
 pub use crate::store::{Store, StoreError, sqlite::SqliteStore};
-pub mod mail;

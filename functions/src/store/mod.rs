@@ -1,16 +1,22 @@
 //! The one interface between the rules and the storage. Both stores keep the
 //! same promises, checked by the same contract tests:
-//! - one registration per lower-cased email; a repeat updates it;
-//! - a claim is counted against its city's year and stored in one atomic
-//!   step, re-checking the yearly limits and the one-claim-per-city-and-event
-//!   rule inside that step, so concurrent claims can never pass a limit;
+//! - a submission waits as `Pending` until its emailed link is opened; the
+//!   link works once, until `expires_at` (checked on read, so a record the
+//!   store has not deleted yet is already gone for everyone);
+//! - one contact per lower-cased email, changed only through a confirmed link
+//!   or by the secretariat, never by a bare form;
+//! - confirming a claim re-checks, in one atomic step, that the claimant still
+//!   represents the city, that they have no contribution for that meeting yet,
+//!   and the city's yearly limits; then counts it, so concurrent
+//!   confirmations can never pass a limit;
+//! - every change is written together with its audit entry;
 //! - an idempotent request's first answer is kept and given back.
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
 pub mod sqlite;
 
-use crate::claims::{Claim, Registration};
+use crate::records::{AuditEntry, Claim, Contact, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Refusal, TravelRules};
 use std::future::Future;
@@ -25,19 +31,99 @@ pub enum StoreError {
     Failed(String),
 }
 
+/// Why a confirmation link did not confirm anything.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClaimError {
+pub enum ConfirmError {
+    /// Unknown, expired, or not the secret that was sent: one answer for all, so guessing learns nothing.
+    #[error("the link is not valid or has expired")]
+    Invalid,
+    /// The link worked once already.
+    #[error("the link was already used")]
+    Used,
+    /// A rule refuses the claim now (the limits, the representative, one per meeting); the link still works.
     #[error("refused: {0}")]
     Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+/// A claim counted by its confirmation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimOutcome {
-    pub id: String,
+    pub claim: Claim,
     /// The city's usage of the claim's year once this claim is counted.
     pub used: YearUsage,
+}
+
+/// A confirmed registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactOutcome {
+    pub contact: Contact,
+    /// No contact had this address before.
+    pub created: bool,
+}
+
+/// Why the secretariat's change of a contact was not written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    /// The contact changed since it was read (or is gone): read it again and decide again.
+    #[error("the contact changed in the meantime")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The contact a confirmed registration leaves: new, or the existing one with
+/// the new details. A representative who moves to another city is no longer
+/// approved for the old one: the secretariat decides again.
+pub fn apply_registration(existing: Option<&Contact>, details: Registration, now: &str) -> Contact {
+    match existing {
+        None => Contact {
+            details,
+            status: crate::records::ContactStatus::Confirmed,
+            city_key: None,
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            version: 1,
+        },
+        Some(old) => {
+            let same_city = old.details.city.to_lowercase() == details.city.to_lowercase() && old.details.country == details.country;
+            let (status, city_key) = if old.status == crate::records::ContactStatus::Approved && !same_city {
+                (crate::records::ContactStatus::Confirmed, None)
+            } else {
+                (old.status, old.city_key.clone())
+            };
+            Contact { details, status, city_key, created_at: old.created_at.clone(), updated_at: now.to_string(), version: old.version + 1 }
+        }
+    }
+}
+
+/// The pending record behind a link, if the link may still be used: known, the
+/// secret is one that was sent, not expired at `now` (Unix seconds).
+pub fn check_link(p: Option<&Pending>, token_hash: &str, now: i64) -> Result<(), ConfirmError> {
+    let Some(p) = p else { return Err(ConfirmError::Invalid) };
+    if p.expires_at <= now || !p.token_hashes.iter().any(|h| h == token_hash) {
+        return Err(ConfirmError::Invalid);
+    }
+    if p.used {
+        return Err(ConfirmError::Used);
+    }
+    Ok(())
+}
+
+/// The claim a pending record holds, or `Invalid` (a registration's link used on the claim page).
+pub fn pending_claim(p: &Pending) -> Result<&Claim, ConfirmError> {
+    match &p.item {
+        PendingItem::Claim(c) => Ok(c),
+        PendingItem::Registration(_) => Err(ConfirmError::Invalid),
+    }
+}
+
+pub fn pending_registration(p: &Pending) -> Result<&Registration, ConfirmError> {
+    match &p.item {
+        PendingItem::Registration(r) => Ok(r),
+        PendingItem::Claim(_) => Err(ConfirmError::Invalid),
+    }
 }
 
 /// The first answer to an idempotent request, as sent.
@@ -65,12 +151,56 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 pub const PENDING_TTL_SECS: i64 = 60;
 
 /// Implemented with `async fn`; the futures are `Send` so a multi-threaded server can hold them.
+/// Times: `now` is RFC 3339 for records, `now_secs` Unix seconds for expiry.
 pub trait Store: Send + Sync + 'static {
-    /// Inserts or updates the contact with this email; the answer does not say which.
-    fn register(&self, r: Registration) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Keeps a submission until its link is used or it expires.
+    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Counts the claim against its city's year (with `rules.check_year`) and stores it, atomically.
-    fn claim(&self, c: Claim, rules: &TravelRules) -> impl Future<Output = Result<ClaimOutcome, ClaimError>> + Send;
+    /// The pending record `id`, used or not; `None` when unknown or expired at `now_secs`.
+    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send;
+
+    /// The newest unused, unexpired pending record of this kind (`registration`/`claim`) for this address.
+    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send;
+
+    /// Adds the hash of a newly sent secret to a pending record. False (nothing
+    /// written) when it is gone, used, expired, or has `MAX_LINKS` already.
+    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Uses a registration's link: the contact is created or changed
+    /// (`apply_registration`), the link marked used, the audit written, atomically.
+    fn confirm_registration(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: &str,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send;
+
+    /// Uses a claim's link: in one atomic step checks the claimant still
+    /// represents the city, has no contribution for the meeting, and the
+    /// year's limits (`rules.check_year`); then stores the claim (with
+    /// `confirmed_at = now`), counts it, marks the link used and writes the audit.
+    /// A refusal writes nothing and leaves the link usable.
+    fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send;
+
+    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+
+    /// Every contact, by email key.
+    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send;
+
+    /// Writes `new` (whose `version` is `expected_version + 1`) and its audit
+    /// entry atomically, if the stored contact still has `expected_version`.
+    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send;
+
+    /// The whole audit trail, oldest first.
+    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
 
     /// Claims `key` for a new request, unless something is kept under it: then returns that.
     fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send;
@@ -87,19 +217,16 @@ pub trait Store: Send + Sync + 'static {
     /// What a city has used in a year.
     fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send;
 
-    /// Everything, for the secretariat's export: by email.
-    fn list_registrations(&self) -> impl Future<Output = Result<Vec<Registration>, StoreError>> + Send;
-
-    /// Everything, for the secretariat's export: by year, city, event.
+    /// Every counted claim, for the secretariat: by year, city, event.
     fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send;
 }
 
 #[cfg(feature = "dynamodb")]
-pub(crate) fn sort_registrations(v: &mut [Registration]) {
-    v.sort_by(|a, b| a.email_key.cmp(&b.email_key));
+pub(crate) fn sort_contacts(v: &mut [Contact]) {
+    v.sort_by(|a, b| a.details.email_key.cmp(&b.details.email_key));
 }
 
 #[cfg(feature = "dynamodb")]
 pub(crate) fn sort_claims(v: &mut [Claim]) {
-    v.sort_by(|a, b| (a.year, &a.city_key, &a.event_id).cmp(&(b.year, &b.city_key, &b.event_id)));
+    v.sort_by(|a, b| (a.year, &a.city_key, &a.event_id, &a.id).cmp(&(b.year, &b.city_key, &b.event_id, &b.id)));
 }

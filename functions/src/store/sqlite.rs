@@ -1,10 +1,14 @@
 //! The embedded store: one SQLite file (WAL), for `serve` and single-machine
-//! use. One connection behind a mutex, used from `spawn_blocking`; every claim
-//! is a `BEGIN IMMEDIATE` transaction that re-reads the counters, so another
-//! process on the same file (an export, a second server) cannot race it either.
+//! use. One connection behind a mutex, used from `spawn_blocking`; every
+//! change is a `BEGIN IMMEDIATE` transaction that re-reads what it depends
+//! on, so another process on the same file (the desk, a second server)
+//! cannot race it either.
 
-use super::{ClaimError, ClaimOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer};
-use crate::claims::{Claim, Registration};
+use super::{
+    ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
+    UpdateError, apply_registration, check_link, pending_claim, pending_registration,
+};
+use crate::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -21,10 +25,12 @@ pub struct SqliteStore {
     max_wait: Duration,
 }
 
+/// Bumped when the tables change shape; an older file's tables are kept aside, renamed.
+const SCHEMA_VERSION: i64 = 2;
+
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS registrations (
+CREATE TABLE IF NOT EXISTS contacts (
     email_key TEXT PRIMARY KEY,
-    id TEXT NOT NULL,
     name TEXT NOT NULL,
     email TEXT NOT NULL,
     city TEXT NOT NULL,
@@ -33,11 +39,26 @@ CREATE TABLE IF NOT EXISTS registrations (
     position TEXT NOT NULL,
     city_status TEXT NOT NULL,
     project TEXT,
+    status TEXT NOT NULL,
+    city_key TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pending (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    item TEXT NOT NULL,
+    token_hashes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_by_email ON pending (kind, email_key, created_at);
 CREATE TABLE IF NOT EXISTS claims (
     id TEXT PRIMARY KEY,
+    email_key TEXT NOT NULL,
     city_key TEXT NOT NULL,
     event_id TEXT NOT NULL,
     year INTEGER NOT NULL,
@@ -51,7 +72,8 @@ CREATE TABLE IF NOT EXISTS claims (
     transport_cents INTEGER NOT NULL,
     accommodation_cents INTEGER NOT NULL,
     created_at TEXT NOT NULL,
-    UNIQUE (city_key, event_id)
+    confirmed_at TEXT NOT NULL,
+    UNIQUE (email_key, event_id)
 );
 CREATE TABLE IF NOT EXISTS year_usage (
     city_key TEXT NOT NULL,
@@ -59,6 +81,14 @@ CREATE TABLE IF NOT EXISTS year_usage (
     trips INTEGER NOT NULL,
     cents INTEGER NOT NULL,
     PRIMARY KEY (city_key, year)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     endpoint TEXT NOT NULL,
@@ -72,6 +102,23 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (endpoint, key)
 );
 ";
+
+/// A file written by the first version (registrations taken on trust, claims
+/// without confirmation) keeps those tables under `v1_*`, out of the way.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < SCHEMA_VERSION {
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('registrations', 'claims', 'year_usage')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for t in tables {
+            conn.execute_batch(&format!("ALTER TABLE {t} RENAME TO v1_{t}"))?;
+        }
+    }
+    conn.execute_batch(SCHEMA)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+}
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
@@ -100,7 +147,7 @@ impl SqliteStore {
         // durable across a crash of the process, the risk that matters here.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(map_err)?;
-        conn.execute_batch(SCHEMA).map_err(map_err)?;
+        migrate(&conn).map_err(map_err)?;
         // Checkpoints (which fsync) run on a connection of their own, off the request path.
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         let conn = Arc::new(Mutex::new(conn));
@@ -145,6 +192,9 @@ fn spawn_checkpointer(path: &Path, store: std::sync::Weak<Mutex<Connection>>) {
     });
 }
 
+const CLAIM_COLUMNS: &str = "id, email_key, city_key, event_id, year, name, email, city, country, travel_start, travel_end, \
+     amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at";
+
 fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
     let date = |i: usize| -> rusqlite::Result<jiff::civil::Date> {
         let s: String = r.get(i)?;
@@ -152,20 +202,111 @@ fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
     };
     Ok(Claim {
         id: r.get(0)?,
-        city_key: r.get(1)?,
-        event_id: r.get(2)?,
-        year: r.get(3)?,
-        name: r.get(4)?,
-        email: r.get(5)?,
-        city: r.get(6)?,
-        country: r.get(7)?,
-        travel_start: date(8)?,
-        travel_end: date(9)?,
-        amount: Cents(r.get(10)?),
-        transport: Cents(r.get(11)?),
-        accommodation: Cents(r.get(12)?),
-        created_at: r.get(13)?,
+        email_key: r.get(1)?,
+        city_key: r.get(2)?,
+        event_id: r.get(3)?,
+        year: r.get(4)?,
+        name: r.get(5)?,
+        email: r.get(6)?,
+        city: r.get(7)?,
+        country: r.get(8)?,
+        travel_start: date(9)?,
+        travel_end: date(10)?,
+        amount: Cents(r.get(11)?),
+        transport: Cents(r.get(12)?),
+        accommodation: Cents(r.get(13)?),
+        created_at: r.get(14)?,
+        confirmed_at: r.get(15)?,
     })
+}
+
+const CONTACT_COLUMNS: &str =
+    "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version";
+
+fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
+    let status: String = r.get(9)?;
+    Ok(Contact {
+        details: Registration {
+            email_key: r.get(0)?,
+            name: r.get(1)?,
+            email: r.get(2)?,
+            city: r.get(3)?,
+            country: r.get(4)?,
+            organisation: r.get(5)?,
+            position: r.get(6)?,
+            city_status: r.get(7)?,
+            project: r.get(8)?,
+        },
+        status: ContactStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into())
+        })?,
+        city_key: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+        version: r.get::<_, i64>(13)? as u64,
+    })
+}
+
+fn contact(conn: &Connection, email_key: &str) -> rusqlite::Result<Option<Contact>> {
+    conn.prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE email_key = ?1"))?
+        .query_row(params![email_key], row_to_contact)
+        .optional()
+}
+
+fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
+    let d = &c.details;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?
+    .execute(params![
+        d.email_key,
+        d.name,
+        d.email,
+        d.city,
+        d.country,
+        d.organisation,
+        d.position,
+        d.city_status,
+        d.project,
+        c.status.as_str(),
+        c.city_key,
+        c.created_at,
+        c.updated_at,
+        c.version as i64
+    ])?;
+    Ok(())
+}
+
+fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![a.at, a.actor, a.action, a.subject, a.detail])?;
+    Ok(())
+}
+
+fn row_to_pending(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
+    let bad = |i: usize, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
+    let item: String = r.get(1)?;
+    let hashes: String = r.get(2)?;
+    Ok(Pending {
+        id: r.get(0)?,
+        item: PendingItem::from_json(&item).map_err(|e| bad(1, e))?,
+        token_hashes: serde_json::from_str(&hashes).map_err(|e| bad(2, e.to_string()))?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+        used: r.get(5)?,
+    })
+}
+
+/// The pending record, unless expired at `now_secs` (used ones are returned).
+fn pending(conn: &Connection, id: &str, now_secs: i64) -> rusqlite::Result<Option<Pending>> {
+    conn.prepare_cached("SELECT id, item, token_hashes, created_at, expires_at, used FROM pending WHERE id = ?1 AND expires_at > ?2")?
+        .query_row(params![id, now_secs], row_to_pending)
+        .optional()
+}
+
+fn mark_used(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE pending SET used = 1 WHERE id = ?1")?.execute(params![id])?;
+    Ok(())
 }
 
 fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::Result<YearUsage> {
@@ -175,77 +316,203 @@ fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::Result<YearU
         .map(Option::unwrap_or_default)
 }
 
+fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
+    AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
+}
+
 impl Store for SqliteStore {
-    async fn register(&self, r: Registration) -> Result<String, StoreError> {
+    async fn put_pending(&self, p: Pending) -> Result<(), StoreError> {
         self.run(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO registrations (email_key, id, name, email, city, country, organisation, position, city_status, project, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (email_key) DO UPDATE SET name = excluded.name, email = excluded.email, city = excluded.city,
-                   country = excluded.country, organisation = excluded.organisation, position = excluded.position,
-                   city_status = excluded.city_status, project = excluded.project, updated_at = excluded.updated_at",
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            // What nobody confirmed in time is deleted, as the privacy notice says.
+            tx.execute("DELETE FROM pending WHERE expires_at <= ?1", params![jiff::Timestamp::now().as_second()]).map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO pending (id, kind, email_key, item, token_hashes, created_at, expires_at, used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    p.id,
+                    p.item.kind(),
+                    p.item.email_key(),
+                    p.item.to_json(),
+                    serde_json::to_string(&p.token_hashes).unwrap_or_else(|_| "[]".into()),
+                    p.created_at,
+                    p.expires_at,
+                    p.used
+                ],
             )
-            .and_then(|mut st| st.execute(params![
-                    r.email_key, r.id, r.name, r.email, r.city, r.country, r.organisation, r.position, r.city_status, r.project,
-                    r.created_at, r.updated_at
-                ]))
             .map_err(map_err)?;
-            Ok(r.id)
+            tx.commit().map_err(map_err)
         })
         .await
     }
 
-    async fn claim(&self, c: Claim, rules: &TravelRules) -> Result<ClaimOutcome, ClaimError> {
-        let rules = rules.clone();
-        let result = self
-            .run(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-                let exists: bool = tx
-                    .prepare_cached("SELECT 1 FROM claims WHERE city_key = ?1 AND event_id = ?2")
-                    .and_then(|mut st| st.query_row(params![c.city_key, c.event_id], |_| Ok(())).optional())
-                    .map_err(map_err)?
-                    .is_some();
-                if exists {
-                    return Ok(Err(Refusal::AlreadyClaimed));
-                }
-                let used = usage(&tx, &c.city_key, c.year).map_err(map_err)?;
-                let after = match rules.check_year(used, c.amount) {
-                    Ok(after) => after,
-                    Err(refusal) => return Ok(Err(refusal)),
-                };
-                tx.prepare_cached(
-                    "INSERT INTO claims (id, city_key, event_id, year, name, email, city, country, travel_start, travel_end,
-                       amount_cents, transport_cents, accommodation_cents, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                )
-                .and_then(|mut st| st.execute(params![
-                        c.id,
-                        c.city_key,
-                        c.event_id,
-                        c.year,
-                        c.name,
-                        c.email,
-                        c.city,
-                        c.country,
-                        c.travel_start.to_string(),
-                        c.travel_end.to_string(),
-                        c.amount.0,
-                        c.transport.0,
-                        c.accommodation.0,
-                        c.created_at
-                    ]))
-                .map_err(map_err)?;
-                tx.prepare_cached(
-                    "INSERT INTO year_usage (city_key, year, trips, cents) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (city_key, year) DO UPDATE SET trips = excluded.trips, cents = excluded.cents",
-                )
-                .and_then(|mut st| st.execute(params![c.city_key, c.year, after.trips, after.amount.0]))
-                .map_err(map_err)?;
-                tx.commit().map_err(map_err)?;
-                Ok(Ok(ClaimOutcome { id: c.id, used: after }))
+    async fn get_pending(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| pending(conn, &id, now_secs).map_err(map_err)).await
+    }
+
+    async fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+        let (kind, email_key) = (kind.to_string(), email_key.to_string());
+        self.run(move |conn| {
+            conn.prepare_cached(
+                "SELECT id, item, token_hashes, created_at, expires_at, used FROM pending
+                 WHERE kind = ?1 AND email_key = ?2 AND used = 0 AND expires_at > ?3 ORDER BY created_at DESC, id LIMIT 1",
+            )
+            .and_then(|mut st| st.query_row(params![kind, email_key, now_secs], row_to_pending).optional())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
+        let (id, hash) = (id.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let Some(mut p) = pending(&tx, &id, now_secs).map_err(map_err)? else { return Ok(false) };
+            if p.used || p.token_hashes.len() >= MAX_LINKS {
+                return Ok(false);
+            }
+            p.token_hashes.push(hash);
+            let hashes = serde_json::to_string(&p.token_hashes).map_err(|e| StoreError::Failed(e.to_string()))?;
+            tx.execute("UPDATE pending SET token_hashes = ?1 WHERE id = ?2", params![hashes, id]).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmError> {
+        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let p = pending(&tx, &id, now_secs).map_err(map_err)?;
+            if let Err(e) = check_link(p.as_ref(), &hash, now_secs) {
+                return Ok(Err(e));
+            }
+            let p = p.expect("checked");
+            let details = match pending_registration(&p) {
+                Ok(r) => r.clone(),
+                Err(e) => return Ok(Err(e)),
+            };
+            let old = contact(&tx, &details.email_key).map_err(map_err)?;
+            let new = apply_registration(old.as_ref(), details, &now);
+            write_contact(&tx, &new).map_err(map_err)?;
+            mark_used(&tx, &id).map_err(map_err)?;
+            let action = if old.is_some() { "contact.changed" } else { "contact.confirmed" };
+            write_audit(&tx, &audit_entry(&now, "applicant", action, &new.details.email_key, format!("link {id}"))).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(ContactOutcome { contact: new, created: old.is_none() }))
+        })
+        .await?
+    }
+
+    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
+        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let p = pending(&tx, &id, now_secs).map_err(map_err)?;
+            if let Err(e) = check_link(p.as_ref(), &hash, now_secs) {
+                return Ok(Err(e));
+            }
+            let p = p.expect("checked");
+            let mut c = match pending_claim(&p) {
+                Ok(c) => c.clone(),
+                Err(e) => return Ok(Err(e)),
+            };
+            let represents = contact(&tx, &c.email_key).map_err(map_err)?.is_some_and(|k| k.represents(&c.city_key));
+            if !represents {
+                return Ok(Err(ConfirmError::Refused(Refusal::NotRepresentative)));
+            }
+            let already: bool = tx
+                .prepare_cached("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2")
+                .and_then(|mut st| st.query_row(params![c.email_key, c.event_id], |_| Ok(())).optional())
+                .map_err(map_err)?
+                .is_some();
+            if already {
+                return Ok(Err(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+            }
+            let used = usage(&tx, &c.city_key, c.year).map_err(map_err)?;
+            let after = match rules.check_year(used, c.amount) {
+                Ok(after) => after,
+                Err(refusal) => return Ok(Err(ConfirmError::Refused(refusal))),
+            };
+            c.confirmed_at = now.clone();
+            tx.prepare_cached(&format!(
+                "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+            ))
+            .and_then(|mut st| {
+                st.execute(params![
+                    c.id,
+                    c.email_key,
+                    c.city_key,
+                    c.event_id,
+                    c.year,
+                    c.name,
+                    c.email,
+                    c.city,
+                    c.country,
+                    c.travel_start.to_string(),
+                    c.travel_end.to_string(),
+                    c.amount.0,
+                    c.transport.0,
+                    c.accommodation.0,
+                    c.created_at,
+                    c.confirmed_at
+                ])
             })
-            .await?;
-        result.map_err(ClaimError::Refused)
+            .map_err(map_err)?;
+            tx.prepare_cached(
+                "INSERT INTO year_usage (city_key, year, trips, cents) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (city_key, year) DO UPDATE SET trips = excluded.trips, cents = excluded.cents",
+            )
+            .and_then(|mut st| st.execute(params![c.city_key, c.year, after.trips, after.amount.0]))
+            .map_err(map_err)?;
+            mark_used(&tx, &id).map_err(map_err)?;
+            let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
+            write_audit(&tx, &audit_entry(&now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(ClaimOutcome { claim: c, used: after }))
+        })
+        .await?
+    }
+
+    async fn get_contact(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
+        let email_key = email_key.to_string();
+        self.run(move |conn| contact(conn, &email_key).map_err(map_err)).await
+    }
+
+    async fn list_contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.run(|conn| {
+            let mut st = conn.prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY email_key")).map_err(map_err)?;
+            let rows = st.query_map([], row_to_contact).map_err(map_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let current = contact(&tx, &new.details.email_key).map_err(map_err)?;
+            if current.map(|c| c.version) != Some(expected_version) || new.version != expected_version + 1 {
+                return Ok(Err(UpdateError::Conflict));
+            }
+            write_contact(&tx, &new).map_err(map_err)?;
+            write_audit(&tx, &audit).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.run(|conn| {
+            let mut st = conn.prepare("SELECT at, actor, action, subject, detail FROM audit ORDER BY seq").map_err(map_err)?;
+            let rows = st
+                .query_map([], |r| Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? }))
+                .map_err(map_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        })
+        .await
     }
 
     async fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> Result<Option<Kept>, StoreError> {
@@ -301,46 +568,9 @@ impl Store for SqliteStore {
         self.run(move |conn| usage(conn, &city_key, year).map_err(map_err)).await
     }
 
-    async fn list_registrations(&self) -> Result<Vec<Registration>, StoreError> {
-        self.run(|conn| {
-            let mut st = conn
-                .prepare(
-                    "SELECT id, email_key, name, email, city, country, organisation, position, city_status, project, created_at, updated_at
-                     FROM registrations ORDER BY email_key",
-                )
-                .map_err(map_err)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok(Registration {
-                        id: r.get(0)?,
-                        email_key: r.get(1)?,
-                        name: r.get(2)?,
-                        email: r.get(3)?,
-                        city: r.get(4)?,
-                        country: r.get(5)?,
-                        organisation: r.get(6)?,
-                        position: r.get(7)?,
-                        city_status: r.get(8)?,
-                        project: r.get(9)?,
-                        created_at: r.get(10)?,
-                        updated_at: r.get(11)?,
-                    })
-                })
-                .map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
-        })
-        .await
-    }
-
     async fn list_claims(&self) -> Result<Vec<Claim>, StoreError> {
         self.run(|conn| {
-            let mut st = conn
-                .prepare(
-                    "SELECT id, city_key, event_id, year, name, email, city, country, travel_start, travel_end,
-                       amount_cents, transport_cents, accommodation_cents, created_at
-                     FROM claims ORDER BY year, city_key, event_id",
-                )
-                .map_err(map_err)?;
+            let mut st = conn.prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY year, city_key, event_id, id")).map_err(map_err)?;
             let rows = st.query_map([], row_to_claim).map_err(map_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })

@@ -1,0 +1,171 @@
+//! The HTML the forms answer with: small, valid, accessible pages that read
+//! well without the site's CSS, and the sentences for each refusal.
+
+use crate::records::{Pending, PendingItem};
+use crate::service::confirm::Receipt;
+use crate::service::{Form, Forms, messages};
+use crate::validate::{self, FieldErrors};
+use ccg_model::rules::YearUsage;
+use ccg_model::{Refusal, TravelRules};
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page around `inner`, with a link back to the form's page.
+pub fn page<S>(f: &Forms<S>, form: Form, heading: &str, inner: &str) -> String {
+    let site = escape(&f.options.public_url);
+    let title = escape(&f.options.site_title);
+    let back = escape(&f.page(form.form_page()));
+    let home = escape(&f.page("/"));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{heading} – {title}</title>\n<meta name=\"robots\" content=\"noindex\">\n<link rel=\"stylesheet\" href=\"{site}/style.css\">\n</head>\n<body>\n\
+         <header class=\"site-header\"><p><a href=\"{home}\">{title}</a></p></header>\n\
+         <main id=\"main\" class=\"form-result\">\n<h1>{heading}</h1>\n{inner}\n\
+         <p><a href=\"{back}\">Back to the form</a></p>\n</main>\n</body>\n</html>\n",
+        heading = escape(heading),
+    )
+}
+
+pub fn paragraph(text: &str) -> String {
+    format!("<p>{}</p>", escape(text))
+}
+
+/// Each wrong field with its label and message, in the form's order.
+pub fn field_errors(form: Form, errors: &FieldErrors, order: &[&str]) -> String {
+    let mut ordered: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
+    ordered.sort_by_key(|(k, _)| order.iter().position(|f| f == k).unwrap_or(usize::MAX));
+    let items: String =
+        ordered.iter().map(|(k, v)| format!("<li><strong>{}</strong>: {}</li>\n", escape(validate::label(k)), escape(v))).collect();
+    let what = if form == Form::Register { "registration" } else { "claim" };
+    format!(
+        "<p>We could not accept your {what} yet. Please correct {}:</p>\n<ul>\n{items}</ul>\n\
+         <p>Use your browser's Back button to return to the form with what you typed.</p>",
+        if ordered.len() == 1 { "this field" } else { "these fields" }
+    )
+}
+
+/// A small form that asks for the link again, for `email`.
+pub fn resend_form<S>(f: &Forms<S>, form: Form, email: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\">\n<p><label for=\"resend-email\">Email address</label>\n\
+         <input id=\"resend-email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{email}\"></p>\n\
+         <p><button type=\"submit\">Send the link again</button></p>\n</form>",
+        action = escape(&format!("{}{}/{}/resend", f.options.public_url, f.options.api_base, form.name())),
+        email = escape(email),
+    )
+}
+
+/// The page a link opens: what it confirms, and the button that does it.
+pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (String, String) {
+    let cat = f.catalogue();
+    let (heading, what) = match &p.item {
+        PendingItem::Registration(r) => (
+            "Confirm your registration",
+            format!(
+                "<p>Press Confirm to register these details with the City Coordinators Group (or to replace the details \
+                 kept for this address):</p>\n<pre class=\"details\">{}</pre>",
+                escape(&registration_lines(r))
+            ),
+        ),
+        PendingItem::Claim(c) => {
+            let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
+            (
+                "Confirm your travel claim",
+                format!(
+                    "<p>Press Confirm to send this claim. It counts towards your city's yearly limits from that moment, \
+                     if they leave room for it.</p>\n<pre class=\"details\">{}</pre>",
+                    escape(&messages::claim_details(c, &event))
+                ),
+            )
+        }
+    };
+    let action = escape(&format!("{}{}/{}/confirm", f.options.public_url, f.options.api_base, form.name()));
+    let inner = format!(
+        "{what}\n<form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+         <p><button type=\"submit\">Confirm</button></p>\n</form>",
+        escape(token)
+    );
+    (heading.to_string(), inner)
+}
+
+fn registration_lines(r: &crate::records::Registration) -> String {
+    let mut lines = vec![
+        format!("Name: {}", r.name),
+        format!("Email: {}", r.email),
+        format!("City: {} ({})", r.city, r.country),
+        format!("Organisation: {}", r.organisation),
+        format!("Position: {}", r.position),
+    ];
+    if let Some(p) = &r.project {
+        lines.push(format!("SCC project: {p}"));
+    }
+    lines.join("\n")
+}
+
+pub fn receipt(r: &Receipt) -> String {
+    format!(
+        "<p>Your claim is confirmed and counted. Keep its reference for any question to the Scalable Cities secretariat.</p>\n\
+         <dl class=\"receipt\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city}</dd>\n\
+         <dt>Travel</dt><dd>{start} to {end}</dd>\n<dt>Contribution asked for</dt><dd>{amount}</dd>\n\
+         <dt>Your city has left for {year}</dt><dd>{trips} trip(s), {euros}</dd>\n</dl>",
+        id = escape(&r.claim.id),
+        event = escape(&r.event_title),
+        city = escape(&r.claim.city),
+        start = r.claim.travel_start,
+        end = r.claim.travel_end,
+        amount = r.claim.amount,
+        year = r.claim.year,
+        trips = r.remaining.trips,
+        euros = r.remaining.amount,
+    )
+}
+
+/// The human sentence for a refusal, with the limits from the rules.
+pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearUsage)>) -> String {
+    match r {
+        Refusal::CityNotEligible => "Your city does not qualify for a travel contribution for this meeting: the contribution is for the \
+             SCC cities listed on the financial support page, judged on the date of the meeting."
+            .into(),
+        Refusal::EventNotEligible => {
+            let formats: Vec<&str> = rules.eligible_formats.iter().map(|f| f.label()).collect();
+            format!(
+                "This meeting is not eligible: travel contributions are only for CCG meetings of this format: {}, announced by the secretariat and not cancelled.",
+                formats.join(", ").to_lowercase()
+            )
+        }
+        Refusal::ClaimsNotOpen => format!(
+            "This meeting does not take claims today: this form takes claims for a meeting from the day it is announced until {} days after it ends.",
+            rules.claim_form.days_after_meeting
+        ),
+        Refusal::OverPerTrip => format!("The amount is over the limit of {} per trip. Please ask for {} or less.", rules.max_per_trip, rules.max_per_trip),
+        Refusal::OverYearlyTrips => match year {
+            Some((y, _)) => format!("Your city has already had its {} trips for {y}.", rules.max_trips_per_year),
+            None => format!("Your city has already had its {} trips for the year of this meeting.", rules.max_trips_per_year),
+        },
+        Refusal::OverYearlyAmount => match year {
+            Some((y, used)) => format!(
+                "This amount would take your city over its limit of {} for {y}: it has {} left.",
+                rules.max_per_year,
+                rules.remaining(used).amount
+            ),
+            None => format!("This amount would take your city over its yearly limit of {}.", rules.max_per_year),
+        },
+        Refusal::AlreadyClaimed => "You already have a travel contribution for this meeting: one person receives at most one per meeting.".into(),
+        Refusal::NotRepresentative => {
+            "This address is no longer an approved representative of the city, so the claim cannot count. Write to the Scalable Cities secretariat.".into()
+        }
+    }
+}

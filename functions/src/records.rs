@@ -1,0 +1,255 @@
+//! What the stores keep: contacts, claims, submissions waiting for their
+//! emailed link, and the audit trail. Plain data: no rules, no I/O.
+
+use ccg_model::Cents;
+use jiff::civil::Date;
+
+/// A person's details as they sent them through the join form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The lower-cased email: one contact per address.
+    pub email_key: String,
+    pub name: String,
+    pub email: String,
+    pub city: String,
+    pub country: String,
+    pub organisation: String,
+    pub position: String,
+    pub city_status: String,
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactStatus {
+    /// The address confirmed its registration; the secretariat has not decided yet.
+    Confirmed,
+    /// The secretariat admitted the person as a representative of `Contact::city_key`.
+    Approved,
+    /// The secretariat declined (or withdrew) the person as a representative.
+    Declined,
+}
+
+impl ContactStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactStatus::Confirmed => "confirmed",
+            ContactStatus::Approved => "approved",
+            ContactStatus::Declined => "declined",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ContactStatus> {
+        match s {
+            "confirmed" => Some(ContactStatus::Confirmed),
+            "approved" => Some(ContactStatus::Approved),
+            "declined" => Some(ContactStatus::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// A confirmed contact of the CCG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub details: Registration,
+    pub status: ContactStatus,
+    /// Set while `Approved`: the city (directory key, `ES:valladolid`) this person represents.
+    pub city_key: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub updated_at: String,
+    /// Bumped by every change; a write that read an older version is refused and retried.
+    pub version: u64,
+}
+
+impl Contact {
+    /// True when this contact may claim for `city_key`.
+    pub fn represents(&self, city_key: &str) -> bool {
+        self.status == ContactStatus::Approved && self.city_key.as_deref() == Some(city_key)
+    }
+}
+
+/// A travel claim. It exists in the store once its claimant confirmed it, and
+/// from then on it counts against its city's year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// The lower-cased email: one contribution per person and meeting.
+    pub email_key: String,
+    /// The city as the directory spells it (not as typed).
+    pub city: String,
+    /// `ES:valladolid`: the same city whatever the spelling or project.
+    pub city_key: String,
+    pub country: String,
+    pub event_id: String,
+    /// The calendar year of the event: the year the claim counts in.
+    pub year: i16,
+    pub travel_start: Date,
+    pub travel_end: Date,
+    pub amount: Cents,
+    pub transport: Cents,
+    pub accommodation: Cents,
+    /// When it was sent (RFC 3339); `confirmed_at` is set when it was counted.
+    pub created_at: String,
+    pub confirmed_at: String,
+}
+
+/// What waits for its emailed link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingItem {
+    /// A registration, or a change of an existing contact.
+    Registration(Registration),
+    /// A claim from an approved representative (`confirmed_at` still empty).
+    Claim(Claim),
+}
+
+impl PendingItem {
+    pub fn email_key(&self) -> &str {
+        match self {
+            PendingItem::Registration(r) => &r.email_key,
+            PendingItem::Claim(c) => &c.email_key,
+        }
+    }
+    /// `registration` or `claim`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PendingItem::Registration(_) => "registration",
+            PendingItem::Claim(_) => "claim",
+        }
+    }
+}
+
+/// A submission waiting for its emailed link. The link carries `id` and a
+/// secret; only the SHA-256 of each secret sent is kept (`token_hashes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// `pnd_` + 32 hex digits, random.
+    pub id: String,
+    pub item: PendingItem,
+    /// One per email sent for it (the first, then each "send the link again").
+    pub token_hashes: Vec<String>,
+    pub created_at: String,
+    /// Unix seconds: after this the link no longer works and the record is deleted.
+    pub expires_at: i64,
+    /// Set when the link was used: a link works once.
+    pub used: bool,
+}
+
+/// How many links one pending submission may have sent (the first and the resends).
+pub const MAX_LINKS: usize = 5;
+
+/// One line of the audit trail: who changed what, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// RFC 3339, to the nanosecond, so entries sort in order.
+    pub at: String,
+    /// The secretariat's operator name, or `applicant` for a confirmation by its link.
+    pub actor: String,
+    /// `contact.confirmed`, `contact.changed`, `contact.approved`, `contact.declined`, `claim.confirmed`, ...
+    pub action: String,
+    /// The email key or claim id the action is about.
+    pub subject: String,
+    pub detail: String,
+}
+
+/// The pending item as one JSON text, the same in both stores.
+impl PendingItem {
+    pub fn to_json(&self) -> String {
+        let v = match self {
+            PendingItem::Registration(r) => serde_json::json!({
+                "kind": "registration", "email_key": r.email_key, "name": r.name, "email": r.email, "city": r.city,
+                "country": r.country, "organisation": r.organisation, "position": r.position,
+                "city_status": r.city_status, "project": r.project,
+            }),
+            PendingItem::Claim(c) => serde_json::json!({
+                "kind": "claim", "id": c.id, "name": c.name, "email": c.email, "email_key": c.email_key, "city": c.city,
+                "city_key": c.city_key, "country": c.country, "event_id": c.event_id, "year": c.year,
+                "travel_start": c.travel_start.to_string(), "travel_end": c.travel_end.to_string(),
+                "amount_cents": c.amount.0, "transport_cents": c.transport.0, "accommodation_cents": c.accommodation.0,
+                "created_at": c.created_at,
+            }),
+        };
+        v.to_string()
+    }
+
+    pub fn from_json(text: &str) -> Result<PendingItem, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("pending item is not JSON: {e}"))?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or_else(|| format!("pending item has no text `{k}`"));
+        let i = |k: &str| v.get(k).and_then(|x| x.as_i64()).ok_or_else(|| format!("pending item has no number `{k}`"));
+        let d = |k: &str| s(k)?.parse::<Date>().map_err(|_| format!("pending item `{k}` is not a date"));
+        match v.get("kind").and_then(|k| k.as_str()) {
+            Some("registration") => Ok(PendingItem::Registration(Registration {
+                email_key: s("email_key")?,
+                name: s("name")?,
+                email: s("email")?,
+                city: s("city")?,
+                country: s("country")?,
+                organisation: s("organisation")?,
+                position: s("position")?,
+                city_status: s("city_status")?,
+                project: v.get("project").and_then(|x| x.as_str()).map(str::to_string),
+            })),
+            Some("claim") => Ok(PendingItem::Claim(Claim {
+                id: s("id")?,
+                name: s("name")?,
+                email: s("email")?,
+                email_key: s("email_key")?,
+                city: s("city")?,
+                city_key: s("city_key")?,
+                country: s("country")?,
+                event_id: s("event_id")?,
+                year: i16::try_from(i("year")?).map_err(|_| "pending item year out of range".to_string())?,
+                travel_start: d("travel_start")?,
+                travel_end: d("travel_end")?,
+                amount: Cents(i("amount_cents")?),
+                transport: Cents(i("transport_cents")?),
+                accommodation: Cents(i("accommodation_cents")?),
+                created_at: s("created_at")?,
+                confirmed_at: String::new(),
+            })),
+            _ => Err("pending item of unknown kind".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_items_survive_their_json() {
+        let r = PendingItem::Registration(Registration {
+            email_key: "ana@x.eu".into(),
+            name: "Ana \"A\" López".into(),
+            email: "Ana@X.eu".into(),
+            city: "Valladolid".into(),
+            country: "ES".into(),
+            organisation: "O".into(),
+            position: "P".into(),
+            city_status: "fellow".into(),
+            project: None,
+        });
+        assert_eq!(PendingItem::from_json(&r.to_json()).unwrap(), r);
+        let c = PendingItem::Claim(Claim {
+            id: "clm_1".into(),
+            name: "Ana".into(),
+            email: "ana@x.eu".into(),
+            email_key: "ana@x.eu".into(),
+            city: "Valladolid".into(),
+            city_key: "ES:valladolid".into(),
+            country: "ES".into(),
+            event_id: "e1".into(),
+            year: 2027,
+            travel_start: Date::constant(2027, 3, 15),
+            travel_end: Date::constant(2027, 3, 17),
+            amount: Cents(41250),
+            transport: Cents(30000),
+            accommodation: Cents(11250),
+            created_at: "t".into(),
+            confirmed_at: String::new(),
+        });
+        assert_eq!(PendingItem::from_json(&c.to_json()).unwrap(), c);
+        assert!(PendingItem::from_json("{\"kind\":\"other\"}").is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! The emails the forms send, in the site's words: plain text, and the same
+//! as simple HTML. No tracking, no images, nothing loaded from elsewhere.
+
+use super::Forms;
+use crate::http::escape;
+use crate::mail::Email;
+use crate::records::{Claim, Registration};
+
+/// Builds both parts from paragraphs; a paragraph that is a bare address becomes a link in HTML.
+fn email(to: &str, subject: String, paragraphs: &[String]) -> Email {
+    let text = paragraphs.join("\n\n") + "\n";
+    let html_body: String = paragraphs
+        .iter()
+        .map(|p| {
+            if p.starts_with("https://") || p.starts_with("http://") {
+                format!("<p><a href=\"{0}\">{0}</a></p>\n", escape(p))
+            } else {
+                format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n"))
+            }
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body>\n{html_body}</body>\n</html>\n",
+        escape(&subject)
+    );
+    Email { to: to.to_string(), subject, text, html }
+}
+
+fn details(r: &Registration) -> String {
+    let mut lines = vec![
+        format!("Name: {}", r.name),
+        format!("Email: {}", r.email),
+        format!("City: {} ({})", r.city, r.country),
+        format!("Organisation: {}", r.organisation),
+        format!("Position: {}", r.position),
+    ];
+    if let Some(p) = &r.project {
+        lines.push(format!("SCC project: {p}"));
+    }
+    lines.join("\n")
+}
+
+pub fn claim_details(c: &Claim, event: &str) -> String {
+    [
+        format!("Meeting: {event}"),
+        format!("City: {} ({})", c.city, c.country),
+        format!("Travel: {} to {}", c.travel_start, c.travel_end),
+        format!("Transport: {}", c.transport),
+        format!("Accommodation: {}", c.accommodation),
+        format!("Contribution asked for: {}", c.amount),
+    ]
+    .join("\n")
+}
+
+fn sign_off<S>(f: &Forms<S>) -> String {
+    format!("{}\n{}", f.options.site_title, f.page("/"))
+}
+
+/// To a new address, or to a known one whose details someone asked to change.
+pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) -> Email {
+    let hours = f.options.link_hours;
+    let (subject, intro, after) = if known {
+        (
+            "Confirm the change to your contact details".to_string(),
+            "Someone sent the City Coordinators Group's join form again with this email address. Your contact details \
+             stay as they are unless you confirm the change. The new details would be:"
+                .to_string(),
+            "If you did not ask for this change, ignore this email: nothing changes.".to_string(),
+        )
+    } else {
+        (
+            "Confirm your registration with the City Coordinators Group".to_string(),
+            "Thank you for registering with the City Coordinators Group. Please confirm that this is your email \
+             address. You sent these details:"
+                .to_string(),
+            format!(
+                "If you did not register, ignore this email: your details are deleted after {hours} hours. Once you \
+                 confirm, the Scalable Cities secretariat reviews your registration and admits you as a representative \
+                 of your city."
+            ),
+        )
+    };
+    email(
+        &r.email,
+        subject,
+        &[
+            format!("Hello {},", r.name),
+            intro,
+            details(r),
+            format!("To confirm, open this link within {hours} hours and press the Confirm button:"),
+            link.to_string(),
+            after,
+            sign_off(f),
+        ],
+    )
+}
+
+/// To an approved representative: the claim counts once confirmed.
+pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
+    let hours = f.options.link_hours;
+    email(
+        &c.email,
+        "Confirm your travel claim".to_string(),
+        &[
+            format!("Hello {},", c.name),
+            "We received this claim for a travel contribution:".to_string(),
+            claim_details(c, event),
+            format!(
+                "The claim counts only once you confirm it: open this link within {hours} hours and press the Confirm \
+                 button. Your city's yearly limits are checked at that moment."
+            ),
+            link.to_string(),
+            format!("If you did not send this claim, ignore this email: it is deleted after {hours} hours and never counts."),
+            sign_off(f),
+        ],
+    )
+}
+
+/// To an address that is not an approved representative of the city claimed for. Nothing was kept.
+pub fn claim_not_representative<S>(f: &Forms<S>, c: &Claim, event: &str) -> Email {
+    email(
+        &c.email,
+        "About your travel claim: join the group first".to_string(),
+        &[
+            format!("Hello {},", c.name),
+            format!(
+                "We received a claim for a travel contribution for {} to \"{event}\" from this email address. Only a \
+                 representative of a city whom the Scalable Cities secretariat has admitted can claim for that city, \
+                 and this address is not one for {} yet. We have not kept the claim.",
+                c.city, c.city
+            ),
+            "To become your city's representative, register with the join form and confirm your email address; the \
+             secretariat then reviews your registration. After that, send the claim again."
+                .to_string(),
+            f.page("/join/"),
+            "If you did not send this claim, ignore this email.".to_string(),
+            sign_off(f),
+        ],
+    )
+}

@@ -1,0 +1,154 @@
+//! A form is sent: checked, kept as pending, and answered by email. The
+//! answer to the sender is the same whatever the store knew about them: only
+//! the email, which reaches the owner of the address, says more.
+
+use super::{Form, Forms, messages, now, today};
+use crate::claims::{self, Rejection, email_key};
+use crate::decode::Fields;
+use crate::mail::Email;
+use crate::records::{Pending, PendingItem};
+use crate::store::{Store, StoreError};
+use crate::token;
+use crate::validate::{self, FieldErrors, Submission};
+use ccg_model::{Cents, Refusal};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitError {
+    /// Fields to correct (422).
+    Invalid(FieldErrors),
+    /// A rule on public data refuses the claim (409).
+    Refused(Refusal),
+    /// The store is down or slow (503); nothing was kept.
+    Unavailable(String),
+    /// The submission is kept, but its email could not be sent (503): the
+    /// person can ask for the link again with this address.
+    MailNotSent { email: String },
+}
+
+impl From<StoreError> for SubmitError {
+    fn from(e: StoreError) -> Self {
+        SubmitError::Unavailable(e.to_string())
+    }
+}
+
+impl<S: Store> Forms<S> {
+    /// The join form. Ok means "check your inbox", for a new address, a known
+    /// one (whose owner is asked to confirm the change) and a bot alike.
+    pub async fn submit_registration(&self, fields: &Fields) -> Result<(), SubmitError> {
+        let cat = self.catalogue();
+        let input = match validate::registration(fields, &cat.directory).map_err(SubmitError::Invalid)? {
+            Submission::Valid(i) => i,
+            Submission::Honeypot => return Ok(()),
+        };
+        let details = claims::registration(input);
+        let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
+        let to = details.email.clone();
+        let (id, secret) = self.keep(PendingItem::Registration(details.clone())).await?;
+        let mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
+        self.deliver(&mail, &to).await
+    }
+
+    /// The claim form. Rules that depend only on public data answer at once;
+    /// the rest waits for the confirmation. Ok means "check your inbox".
+    pub async fn submit_claim(&self, fields: &Fields) -> Result<(), SubmitError> {
+        let cat = self.catalogue();
+        let input = match validate::claim(fields) {
+            Ok(Submission::Valid(i)) => i,
+            Ok(Submission::Honeypot) => return Ok(()),
+            Err(mut e) => {
+                // The per-trip limit needs no store: tell it with the other mistakes,
+                // so a person does not have to send the form twice to learn it.
+                let amount = fields.get("amount_eur").and_then(|a| Cents::parse_eur(a).ok());
+                if let Some(a) = amount
+                    && !e.has("amount_eur")
+                    && cat.rules.check_amount(a).is_err()
+                {
+                    e.add("amount_eur", format!("The most paid for one trip is {}.", cat.rules.max_per_trip));
+                }
+                return Err(SubmitError::Invalid(e));
+            }
+        };
+        let (now_text, _) = now();
+        let claim = match claims::claim(&cat, input, self.options.accept_drafts, today(), &now_text) {
+            Ok(c) => c,
+            Err(Rejection::Invalid(e)) => return Err(SubmitError::Invalid(e)),
+            Err(Rejection::Refused(r)) => return Err(SubmitError::Refused(r)),
+        };
+        let contact = self.timed(self.store.get_contact(&claim.email_key)).await?;
+        let event = cat.event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_default();
+        let to = claim.email.clone();
+        if !contact.is_some_and(|c| c.represents(&claim.city_key)) {
+            // Nothing is kept for someone who may not claim for this city: the
+            // email to the address tells its owner how to join first.
+            let mail = messages::claim_not_representative(self, &claim, &event);
+            return self.deliver(&mail, &to).await;
+        }
+        let (id, secret) = self.keep(PendingItem::Claim(claim.clone())).await?;
+        let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
+        self.deliver(&mail, &to).await
+    }
+
+    /// "Send me the link again": a new link for the newest unconfirmed
+    /// submission of this address on this form. Ok whether or not there was one.
+    pub async fn resend(&self, form: Form, fields: &Fields) -> Result<(), SubmitError> {
+        let email = fields.get("email").map(|e| e.trim()).unwrap_or("");
+        if email.is_empty() {
+            return Err(SubmitError::Invalid(one_error("email", "Enter the email address you sent the form with.")));
+        }
+        if !validate::is_email(email) {
+            return Err(SubmitError::Invalid(one_error("email", "Enter an email address like name@city.eu.")));
+        }
+        let (_, now_secs) = now();
+        let Some(p) = self.timed(self.store.latest_pending(form.pending_kind(), &email_key(email), now_secs)).await? else {
+            return Ok(());
+        };
+        let secret = token::new_secret();
+        if !self.timed(self.store.add_link(&p.id, &token::hash_secret(&secret), now_secs)).await? {
+            // Used meanwhile, or enough links sent already: nothing more to send.
+            return Ok(());
+        }
+        let link = self.link(form, &token::token(&p.id, &secret));
+        let cat = self.catalogue();
+        let (mail, to) = match &p.item {
+            PendingItem::Registration(r) => {
+                let known = self.timed(self.store.get_contact(&r.email_key)).await?.is_some();
+                (messages::registration(self, r, known, &link), r.email.clone())
+            }
+            PendingItem::Claim(c) => {
+                let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_default();
+                (messages::claim(self, c, &event, &link), c.email.clone())
+            }
+        };
+        self.deliver(&mail, &to).await
+    }
+
+    /// Keeps a submission with a first link secret; returns (id, secret).
+    async fn keep(&self, item: PendingItem) -> Result<(String, String), SubmitError> {
+        let (now_text, now_secs) = now();
+        let id = token::new_id("pnd");
+        let secret = token::new_secret();
+        let pending = Pending {
+            id: id.clone(),
+            item,
+            token_hashes: vec![token::hash_secret(&secret)],
+            created_at: now_text,
+            expires_at: now_secs + i64::from(self.options.link_hours) * 3600,
+            used: false,
+        };
+        self.timed(self.store.put_pending(pending)).await?;
+        Ok((id, secret))
+    }
+
+    async fn deliver(&self, mail: &Email, to: &str) -> Result<(), SubmitError> {
+        match self.mailer.send(mail).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(SubmitError::MailNotSent { email: to.to_string() }),
+        }
+    }
+}
+
+fn one_error(field: &'static str, msg: &str) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    e.add(field, msg);
+    e
+}
