@@ -2,11 +2,15 @@
 //! the environment, and the conversion between lambda_http and the handler.
 //!
 //! Environment: `CCG_TABLE` (the DynamoDB table, required), `CCG_ALLOWED_ORIGIN`
-//! (the site's origin for CORS and redirects; default: `base_url` of the embedded
-//! config.yaml), plus the usual AWS variables the Lambda runtime sets.
+//! (the site's origin: the only one whose posts are taken, and where links and
+//! redirects point; default: `base_url` of the embedded config.yaml),
+//! `CCG_MAIL_FROM` (the SES sender, required), `CCG_SES_CONFIGURATION_SET`
+//! (optional), plus the usual AWS variables the Lambda runtime sets.
 
 use crate::embedded;
 use crate::http::{App, Endpoint, Settings, handle};
+use crate::mail::ses;
+use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -16,10 +20,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy)]
 pub struct Startup {
     pub catalogue: Duration,
+    /// The DynamoDB and SES clients.
     pub client: Duration,
 }
 
-/// Parses the embedded content (drafts dropped) and builds the DynamoDB client.
+/// Parses the embedded content (drafts dropped) and builds the DynamoDB and SES clients.
 pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, Startup)> {
     let t0 = Instant::now();
     let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
@@ -27,20 +32,21 @@ pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, St
     let t1 = Instant::now();
     let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
     let client = dynamo::client_from_env().await;
+    let mailer = ses::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
     let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
-    let settings = Settings {
-        allowed_origin: Some(origin.clone()),
-        allow_same_origin: false,
-        accept_drafts: false,
-        // The API may live on another host than the site: send people back to the site.
-        site_url: origin,
+    let options = Options {
+        // Links and redirects lead to the site's own address, where /api/ is served too.
+        public_url: origin.clone(),
+        api_base: site.api_base.clone(),
         site_title: site.title.clone(),
+        link_hours: site.forms.confirm_link_hours,
+        accept_drafts: false,
         store_timeout: Duration::from_secs(3),
-        only: Some(endpoint),
-        log: true,
     };
-    let app = App::new(DynamoStore::new(client, table), catalogue, settings);
+    let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
+    let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);
+    let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
 }
 

@@ -4,40 +4,53 @@
 //! flow can be tried locally. `serve` routes every /api/ request here.
 
 use anyhow::Context;
-use ccg_functions::{App, Settings, SqliteStore};
+use ccg_functions::mail::outbox::Outbox;
+use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
 use ccg_model::Catalogue;
 use std::path::Path;
+use std::sync::Arc;
 
 /// File of the embedded store inside the data folder.
 pub const DB_FILE: &str = "forms.sqlite3";
+/// Folder of the emails the preview "sends", inside the data folder (shown at /_outbox/).
+pub const OUTBOX: &str = "outbox";
 
 pub struct Api {
     app: App<SqliteStore>,
 }
 
 impl Api {
-    /// Opens the embedded store in `data_dir` and loads the catalogue (drafts included).
-    pub fn open(content_dir: &Path, data_dir: &Path, site: &ccg_model::SiteConfig) -> anyhow::Result<Api> {
+    /// Opens the embedded store in `data_dir` and loads the catalogue (drafts
+    /// included). Emails go to the outbox folder; their links lead to `public_url`
+    /// (the preview's own address).
+    pub fn open(content_dir: &Path, data_dir: &Path, site: &ccg_model::SiteConfig, public_url: &str) -> anyhow::Result<Api> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
         let db = data_dir.join(DB_FILE);
         let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?;
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let settings = Settings {
-            allowed_origin: Some(site.origin().to_string()),
-            // The preview's own origin (http://127.0.0.1:<port>) posts the forms.
-            allow_same_origin: true,
-            accept_drafts: true,
-            site_url: String::new(),
+        let options = Options {
+            public_url: public_url.to_string(),
+            api_base: site.api_base.clone(),
             site_title: site.title.clone(),
-            ..Settings::default()
+            link_hours: site.forms.confirm_link_hours,
+            accept_drafts: true,
+            ..Options::default()
         };
-        Ok(Api { app: App::new(store, catalogue, settings) })
+        let settings = Settings {
+            allowed_origin: Some(public_url.to_string()),
+            // The preview's own origin posts the forms, under whichever host name it was opened.
+            allow_same_origin: true,
+            only: None,
+            log: true,
+        };
+        let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options);
+        Ok(Api { app: App::new(forms, settings) })
     }
 
     /// After each successful rebuild, so the forms see the same content as the preview.
     pub fn reload(&self, content_dir: &Path) -> anyhow::Result<()> {
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.app.set_catalogue(catalogue);
+        self.app.forms.set_catalogue(catalogue);
         Ok(())
     }
 

@@ -126,7 +126,7 @@ impl State {
                 let content = self.root.join(crate::load::CONTENT);
                 match self.api.get() {
                     None => {
-                        let api = Api::open(&content, &self.data_dir, &r.config).map(Arc::new).map_err(|e| format!("{e:#}"));
+                        let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url).map(Arc::new).map_err(|e| format!("{e:#}"));
                         if let Err(e) = &api {
                             eprintln!("the forms back end did not start: {e}");
                         }

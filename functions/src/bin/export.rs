@@ -1,6 +1,6 @@
 //! For the secretariat: lists and exports what the forms stored, as CSV.
 //!
-//!   export registrations --sqlite data/forms.sqlite3 [-o registrations.csv]
+//!   export contacts --sqlite data/forms.sqlite3 [-o contacts.csv]
 //!   export claims --dynamodb ccg-forms [-o claims.csv]
 //!   export summary --sqlite data/forms.sqlite3      (counts, and each city's usage per year)
 //!
@@ -13,16 +13,16 @@ use ccg_functions::{SqliteStore, Store, export};
 use std::io::Write;
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: export (registrations|claims|summary) (--sqlite PATH | --dynamodb TABLE) [-o FILE]";
+const USAGE: &str = "usage: export (contacts|claims|summary) (--sqlite PATH | --dynamodb TABLE) [-o FILE]";
 
 async fn run<S: Store>(store: S, what: &str) -> anyhow::Result<String> {
     Ok(match what {
-        "registrations" => export::registrations_csv(&store.list_registrations().await?),
+        "contacts" => export::contacts_csv(&store.list_contacts().await?),
         "claims" => export::claims_csv(&store.list_claims().await?),
         "summary" => {
-            let regs = store.list_registrations().await?;
+            let contacts = store.list_contacts().await?;
             let claims = store.list_claims().await?;
-            let mut out = format!("{} registration(s), {} claim(s)\n", regs.len(), claims.len());
+            let mut out = format!("{} contact(s), {} claim(s)\n", contacts.len(), claims.len());
             let mut years: Vec<(i16, String)> = claims.iter().map(|c| (c.year, c.city_key.clone())).collect();
             years.sort();
             years.dedup();

@@ -162,6 +162,9 @@ pub trait Store: Send + Sync + 'static {
     /// The newest unused, unexpired pending record of this kind (`registration`/`claim`) for this address.
     fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send;
 
+    /// Every unused, unexpired pending record, oldest first (for the secretariat's desk).
+    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send;
+
     /// Adds the hash of a newly sent secret to a pending record. False (nothing
     /// written) when it is gone, used, expired, or has `MAX_LINKS` already.
     fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;

@@ -363,6 +363,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn list_pending(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
+        self.run(move |conn| {
+            let mut st = conn
+                .prepare("SELECT id, item, token_hashes, created_at, expires_at, used FROM pending WHERE used = 0 AND expires_at > ?1 ORDER BY created_at, id")
+                .map_err(map_err)?;
+            let rows = st.query_map(params![now_secs], row_to_pending).map_err(map_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        })
+        .await
+    }
+
     async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
         let (id, hash) = (id.to_string(), token_hash.to_string());
         self.run(move |conn| {
