@@ -26,7 +26,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Include draft pages and events (shown with a "Draft" label).
     pub drafts: bool,
-    /// Splits upcoming from past events and dates the eligibility of cities.
+    /// Splits upcoming from past events, picks the meetings open for claims
+    /// (on its date, UTC) and dates the eligibility of cities.
     pub now: Timestamp,
     /// Replaces `base_url` of the config (the local preview).
     pub base_url: Option<String>,
@@ -214,6 +215,17 @@ impl Shared<'_> {
             check_links(links, source, body, body_line, &self.urls, errors);
         }
         let (Some(tera), Some(config)) = (self.tera.as_ref(), self.config.as_ref()) else { return Ok(()) };
+        if body.contains("{{") {
+            let settings = view::page_settings(config, self.content.rules.as_ref());
+            for (at, name) in markdown::placeholders(body) {
+                if !settings.iter().any(|(n, _)| *n == name) {
+                    let (line, column) = markdown::position(body, body_line, at);
+                    let known: Vec<String> = settings.iter().map(|(n, _)| format!("`{{{{ {n} }}}}`")).collect();
+                    errors.push(ContentError::new(source, line, column, format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", "))));
+                }
+            }
+            markdown::fill(html, &settings);
+        }
         let mut ctx = Context::new();
         let template = match job {
             Job::Page { page, url, filter, .. } => {
@@ -287,6 +299,8 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
             ("base_url", base.as_str().into()),
             ("language", config.language.as_str().into()),
             ("api_base", config.api_base.as_str().into()),
+            ("confirm_link_hours", config.forms.confirm_link_hours.into()),
+            ("confirm_link_for", view::hours(config.forms.confirm_link_hours).into()),
             ("official_url", config.official_url.as_str().into()),
             ("calendar_name", config.calendar.name.as_str().into()),
             ("calendar_description", config.calendar.description.as_str().into()),
@@ -321,19 +335,30 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
         "project_choices",
         dir.projects.iter().map(|p| Value::from(p.acronym.as_str())).collect::<Vec<_>>().into(),
     );
-    // Claims: upcoming events the rules accept; cities judged at the latest such date.
-    let eligible: Vec<usize> = s.upcoming.iter().map(|(i, _)| *i).filter(|&i| rules.check_event(&c.events[i]).is_ok()).collect();
-    let on = eligible.iter().map(|&i| c.events[i].when.start_date()).max().map_or(today, |d| d.max(today));
-    let mut claim_events: Vec<&usize> = eligible.iter().collect();
-    claim_events.sort_by_key(|&&i| (c.events[i].when.start_instant(), &c.events[i].id));
-    let claim_events: Vec<view::Choice> = claim_events
-        .into_iter()
+    // Claims: the meetings open for claims today, which may have ended a few
+    // days ago; cities judged at the latest of their dates.
+    let mut open: Vec<usize> = (0..c.events.len()).filter(|&i| rules.check_open(&c.events[i], today).is_ok()).collect();
+    open.sort_by_key(|&i| (c.events[i].when.start_instant(), &c.events[i].id));
+    let on = open.iter().map(|&i| c.events[i].when.start_date()).max().map_or(today, |d| d.max(today));
+    let claim_events: Vec<view::ClaimEventChoice> = open
+        .iter()
         .map(|&i| {
             let (e, v) = (&c.events[i], &s.views[i]);
             let day = e.when.start_date().strftime("%-d %B %Y");
-            view::Choice { value: e.id.clone(), label: format!("{}, {day}, {}", e.title, v.place) }
+            let (from, until) = rules.travel_range(e);
+            view::ClaimEventChoice {
+                value: e.id.clone(),
+                label: format!("{}, {day}, {}", e.title, v.place),
+                travel_from: from.to_string(),
+                travel_until: until.to_string(),
+            }
         })
         .collect();
+    // Without a script the date fields can only hold one range: the one that covers every offered meeting.
+    let travel_min = claim_events.iter().map(|e| e.travel_from.as_str()).min();
+    let travel_max = claim_events.iter().map(|e| e.travel_until.as_str()).max();
+    g.insert_value("claim_travel_min", travel_min.into());
+    g.insert_value("claim_travel_max", travel_max.into());
     g.insert_value("claim_events", to_value(&claim_events));
     let cities = view::eligible_cities(dir, rules, on);
     // A claim only succeeds for the country of an eligible city: offer just those.

@@ -23,7 +23,8 @@ USAGE:
 
 OPTIONS:
     --root DIR     folder with content/ and templates/ (default: current folder)
-    --now TIME     the moment that splits upcoming from past events, e.g.
+    --now TIME     the moment that splits upcoming from past events and decides
+                   which meetings the claim form offers, e.g.
                    2026-01-01T00:00:00Z (default: SOURCE_DATE_EPOCH, else the clock)
     --drafts       include draft pages and events (labelled \"Draft\")
 ";

@@ -154,9 +154,78 @@ pub fn render(body: &str, out: &mut String, links: &mut Vec<Link>) {
     html::push_html(out, stream);
 }
 
+/// A `{{ name }}` at the start of `text`: (its length, the name). Names are
+/// lowercase words joined by dots (`forms.confirm_link_hours`); anything else
+/// between braces is left as it is written.
+fn placeholder_at(text: &str) -> Option<(usize, &str)> {
+    let inner = text.strip_prefix("{{")?;
+    let close = inner.find("}}")?;
+    let name = inner[..close].trim();
+    let ok = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    ok.then_some((close + 4, name))
+}
+
+/// Every `{{ name }}` in `text`, with its byte offset.
+pub fn placeholders(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let at = from + i;
+        match placeholder_at(&text[at..]) {
+            Some((len, name)) => {
+                found.push((at, name));
+                from = at + len;
+            }
+            None => from = at + 2,
+        }
+    }
+    found
+}
+
+/// Replaces each `{{ name }}` whose name is in `settings` with its value
+/// (plain text: numbers and words, never markup). Unknown names stay as
+/// written; the caller reports them with their line.
+pub fn fill(html: &mut String, settings: &[(&str, String)]) {
+    if !html.contains("{{") {
+        return;
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match placeholder_at(rest).and_then(|(len, name)| Some((len, &settings.iter().find(|(n, _)| *n == name)?.1))) {
+            Some((len, value)) => {
+                out.push_str(value);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = &rest[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    *html = out;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_fill_placeholders() {
+        let settings = [("forms.confirm_link_hours", "48".to_string())];
+        let body = "Open it within {{ forms.confirm_link_hours }} hours ({{forms.confirm_link_hours}}).\n\n{{ nope }} and {{ Not A Name }} and `{{`\n";
+        let mut html = String::new();
+        render(body, &mut html, &mut Vec::new());
+        fill(&mut html, &settings);
+        assert!(html.contains("Open it within 48 hours (48)."), "{html}");
+        assert!(html.contains("{{ nope }} and {{ Not A Name }}"), "{html}");
+        let names: Vec<_> = placeholders(body).into_iter().map(|(at, n)| (position(body, 1, at), n)).collect();
+        assert_eq!(names, [((1, 16), "forms.confirm_link_hours"), ((1, 54), "forms.confirm_link_hours"), ((3, 1), "nope")]);
+    }
 
     #[test]
     fn renders_and_finds_links_with_their_lines() {

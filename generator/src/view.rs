@@ -299,6 +299,59 @@ pub struct RulesView {
     /// "In person"
     pub eligible_formats: Vec<String>,
     pub require_announced: bool,
+    /// How the claim form works (its own settings, not rules of the group).
+    pub claim_form: ClaimFormView,
+}
+
+/// The claim form's settings as phrases: "60 days after it ends", "the day it ends".
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimFormView {
+    pub days_after_meeting: u32,
+    pub travel_days_before: u32,
+    pub travel_days_after: u32,
+    /// "60 days after it ends"
+    pub claims_until: String,
+    /// "3 days before the meeting starts"
+    pub travel_from: String,
+    /// "3 days after it ends"
+    pub travel_until: String,
+}
+
+/// "1 day", "3 days"
+pub fn days(n: u32) -> String {
+    if n == 1 { "1 day".into() } else { format!("{n} days") }
+}
+
+/// "1 hour", "48 hours"
+pub fn hours(n: u32) -> String {
+    if n == 1 { "1 hour".into() } else { format!("{n} hours") }
+}
+
+fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
+    let relative = |n: u32, side: &str, moment: &str| {
+        if n == 0 { format!("the day {moment}") } else { format!("{} {side} {moment}", days(n)) }
+    };
+    ClaimFormView {
+        days_after_meeting: f.days_after_meeting,
+        travel_days_before: f.travel_days_before,
+        travel_days_after: f.travel_days_after,
+        claims_until: relative(f.days_after_meeting, "after", "it ends"),
+        travel_from: relative(f.travel_days_before, "before", "the meeting starts"),
+        travel_until: relative(f.travel_days_after, "after", "it ends"),
+    }
+}
+
+/// Site settings a page's markdown may quote as `{{ name }}`, so a number
+/// that lives in `config.yaml` or the travel rules is written only there.
+pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&'static str, String)> {
+    let mut out = vec![("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string())];
+    if let Some(r) = rules {
+        let f = &r.claim_form;
+        out.push(("claim_form.days_after_meeting", f.days_after_meeting.to_string()));
+        out.push(("claim_form.travel_days_before", f.travel_days_before.to_string()));
+        out.push(("claim_form.travel_days_after", f.travel_days_after.to_string()));
+    }
+    out
 }
 
 fn role_plural(r: Role) -> &'static str {
@@ -328,6 +381,7 @@ pub fn rules_view(r: &TravelRules) -> RulesView {
             .collect(),
         eligible_formats: r.eligible_formats.iter().map(|f| f.label().to_string()).collect(),
         require_announced: r.require_announced,
+        claim_form: claim_form_view(&r.claim_form),
     }
 }
 
@@ -403,6 +457,17 @@ pub fn project_view(p: &Project, today: Date) -> ProjectView {
 pub struct Choice {
     pub value: String,
     pub label: String,
+}
+
+/// A meeting offered in the claim form, with the travel dates that fit it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClaimEventChoice {
+    pub value: String,
+    pub label: String,
+    /// `YYYY-MM-DD`: earliest day of departure.
+    pub travel_from: String,
+    /// `YYYY-MM-DD`: latest day of return.
+    pub travel_until: String,
 }
 
 /// A city offered in the claim form.

@@ -162,7 +162,32 @@ fn the_real_site_builds_with_every_page() {
     assert!(fs_page.contains("inputmode=\"decimal\""));
     assert!(fs_page.contains(">Seraing (Belgium)</option>"), "a fellow city of an ended project");
     assert!(!fs_page.contains(">Tianjin"), "observers are not eligible");
+    assert!(rules.contains("days_after_meeting: 60") && rules.contains("travel_days_before: 3") && rules.contains("travel_days_after: 3"));
+    assert!(fs_page.contains("id=\"form-rules-h\">How this form works</h2>"));
+    assert!(fs_page.contains("takes claims from the day it is announced until 60 days after it ends."));
+    assert!(fs_page.contains("between 3 days before the meeting starts and 3 days after it ends."));
+    assert!(fs_page.contains("at most one per meeting"), "one contribution per person and meeting");
+
+    // What takes a number from config.yaml: the claim steps, the "check your inbox" pages, the privacy notice.
+    let config = fs::read_to_string(workspace().join("content/config.yaml")).unwrap();
+    assert!(config.contains("confirm_link_hours: 48"), "the test reads the link's life from the config");
+    assert!(fs_page.contains("It works once, for 48 hours."));
+    for (page, api) in [("join/thanks/index.html", "register"), ("financial-support/thanks/index.html", "travel-claims")] {
+        let html = read(out.join(page));
+        assert!(html.contains("48 hours"), "{page} says how long the link works");
+        assert!(!html.contains("{{"), "{page} has a placeholder left");
+        let form = &html[html.find("<form").unwrap()..html.find("</form>").unwrap()];
+        assert!(form.contains(&format!("action=\"/api/{api}/resend\" method=\"post\" enctype=\"application/x-www-form-urlencoded\"")), "{form}");
+        assert!(form.contains("<label for=\"resend-email\">"));
+        assert!(form.contains("name=\"email\" type=\"email\" autocomplete=\"email\" required"));
+        assert!(form.contains(">Send the link again</button>"));
+    }
+    assert!(read(out.join("financial-support/thanks/index.html")).contains("explains how to join the group first"));
+    let privacy = read(out.join("privacy/index.html"));
+    assert!(privacy.contains("for at most 48 hours") && !privacy.contains("{{"));
+    assert!(!privacy.to_lowercase().contains("to be confirmed"));
     let join = read(out.join("join/index.html"));
+    assert!(join.contains("Open it within 48 hours"));
     assert!(join.contains("action=\"/api/register\" method=\"post\""));
     assert!(join.contains("<legend>") && join.contains("name=\"city_status\" type=\"radio\" value=\"lighthouse\""));
     assert!(join.contains("<option value=\"BE\">Belgium</option>"));
@@ -307,6 +332,7 @@ fn every_content_mistake_is_reported_with_file_and_line_in_one_run() {
     fs::write(c.join("events/dup.md"), event("ccg-2021-10-launch", "advocacy", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Brussels")).unwrap();
     fs::write(c.join("pages/links.md"), "---\ntitle: Links\ndescription: d\n---\nFine [home](/) and [join](/join/).\n\nBroken [here](/no-such-page/).\n").unwrap();
     fs::write(c.join("pages/nodesc.md"), "---\ntitle: No description\n---\n").unwrap();
+    fs::write(c.join("pages/setting.md"), "---\ntitle: S\ndescription: d\n---\nOpen it within {{ forms.nope }} hours.\n").unwrap();
 
     let errors = errors_of(build(&opts(&root, &root.join("public"), false)));
     let at = |file: &str, line: usize, needle: &str| {
@@ -324,13 +350,14 @@ fn every_content_mistake_is_reported_with_file_and_line_in_one_run() {
     at("events/dup.md", 2, "duplicate event id");
     at("pages/links.md", 7, "/no-such-page/");
     at("pages/nodesc.md", 2, "missing field `description`");
+    at("pages/setting.md", 5, "`{{ forms.nope }}` is not a setting");
     assert!(!root.join("public").exists() || walk(&root.join("public")).is_empty(), "nothing written");
 
     // The command line: every problem printed as file:line:col, exit status 1.
     let res = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(&*root).output().unwrap();
     assert_eq!(res.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&res.stderr);
-    for needle in ["events/kind.md:8:7:", "events/zone.md:6:1:", "pages/links.md:7:8:", "events/dup.md:2:1:", "problem(s) found"] {
+    for needle in ["pages/setting.md:5:16:", "events/kind.md:8:7:", "events/zone.md:6:1:", "pages/links.md:7:8:", "events/dup.md:2:1:", "problem(s) found"] {
         assert!(stderr.contains(needle), "{needle} not in:\n{stderr}");
     }
     let ok = Command::new(env!("CARGO_BIN_EXE_generator")).arg("check").arg("--root").arg(workspace()).output().unwrap();
@@ -387,4 +414,36 @@ fn check_writes_nothing() {
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     assert!(!root.join("public").exists());
     assert!(!root.join("unused").exists());
+}
+
+#[test]
+fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
+    // NOW is 2026-06-01. Claims open on the announcement and close some days after the meeting.
+    let root = site_copy("claim-window");
+    let c = root.join("content");
+    let meeting = |id: &str, start: &str, end: &str, announced: &str| {
+        format!("---\nid: {id}\ntitle: Meeting {id}\nstart: {start}\nend: {end}\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\nannounced: {announced}\n---\nBody\n")
+    };
+    // Ended ten days before now: still open.
+    fs::write(c.join("events/ended.md"), meeting("ended-ten-days-ago", "2026-05-20", "2026-05-22", "2026-04-01")).unwrap();
+    // Upcoming and announced: open.
+    fs::write(c.join("events/soon.md"), meeting("soon", "2026-06-15T09:00", "2026-06-15T17:00", "2026-05-01")).unwrap();
+    // Upcoming, but announced after now: not yet.
+    fs::write(c.join("events/later.md"), meeting("announced-later", "2026-09-01", "2026-09-02", "2026-07-01")).unwrap();
+    // Ended long ago: closed.
+    fs::write(c.join("events/old.md"), meeting("long-over", "2025-05-20", "2025-05-22", "2025-04-01")).unwrap();
+    let out = root.join("public");
+    build(&opts(&root, &out, false)).unwrap();
+    let page = read(out.join("financial-support/index.html"));
+    let select = &page[page.find("<select id=\"event\"").unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    let offered: Vec<&str> = select.split("<option value=\"").skip(2).map(|o| &o[..o.find('"').unwrap()]).collect();
+    assert_eq!(offered, ["ended-ten-days-ago", "soon"], "in order of start:\n{select}");
+
+    // Travel dates: from the data, per meeting, and the fields' range covers them all.
+    let rules = ccg_model::TravelRules::parse(Path::new("t.yaml"), &read(c.join("data/travel-support.yaml"))).unwrap();
+    let ev = ccg_model::event::parse(Path::new("e.md"), &read(c.join("events/ended.md"))).unwrap();
+    let (from, until) = rules.travel_range(&ev);
+    assert!(select.contains(&format!("value=\"ended-ten-days-ago\" data-travel-from=\"{from}\" data-travel-until=\"{until}\"")), "{select}");
+    assert!(page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required aria-describedby=\"travel-hint\" min=\"{from}\"")), "the earliest day fits the earliest meeting");
 }
