@@ -43,6 +43,7 @@ pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, St
         link_hours: site.forms.confirm_link_hours,
         accept_drafts: false,
         store_timeout: Duration::from_secs(3),
+        today: None,
     };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
     let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);

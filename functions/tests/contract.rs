@@ -1,14 +1,16 @@
 //! The store contract, run identically on both stores through the real
 //! handler: the embedded SQLite store, and DynamoDB through AWS's DynamoDB
-//! Local (started here on a free port, stopped at the end).
+//! Local (started here on a free port, stopped at the end). Nothing is taken
+//! on anyone's word: registrations and claims wait for their emailed link;
+//! claims count only from approved representatives, at confirmation time.
 
 mod common;
 
-use common::*;
-use ccg_functions::{App, Store, handle};
-use ccg_model::Catalogue;
-use ccg_model::rules::YearUsage;
+use ccg_functions::records::{ContactStatus, Pending, PendingItem};
+use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
+use ccg_model::rules::YearUsage;
+use common::*;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -22,14 +24,16 @@ where
     F: Fn(String) -> Fut,
     Fut: Future<Output = S>,
 {
-    register_twice_is_one_contact(fresh("reg".into()).await).await;
-    yearly_trips_limit(fresh("trips".into()).await).await;
-    yearly_euros_limit(fresh("euros".into()).await).await;
-    duplicate_claim(fresh("dup".into()).await).await;
-    concurrent_claims_respect_the_trips(fresh("conc-trips".into()).await).await;
-    concurrent_claims_respect_the_euros(fresh("conc-euros".into()).await).await;
-    concurrent_claims_for_one_event(fresh("conc-event".into()).await).await;
-    idempotent_retry_stores_once(fresh("idem".into()).await).await;
+    joining_waits_for_the_link(fresh("join".into()).await).await;
+    a_known_address_changes_only_through_its_own_link(fresh("change".into()).await).await;
+    links_expire_and_can_be_sent_again(fresh("expiry".into()).await).await;
+    only_representatives_claim_and_only_confirmed_claims_count(fresh("rep".into()).await).await;
+    yearly_limits_at_confirmation(fresh("limits".into()).await).await;
+    one_contribution_per_person_and_meeting(fresh("person".into()).await).await;
+    racing_confirmations_respect_the_trips(fresh("race-trips".into()).await).await;
+    racing_confirmations_respect_the_euros(fresh("race-euros".into()).await).await;
+    the_desk_decides_and_everything_is_recorded(fresh("desk".into()).await).await;
+    idempotent_retry_sends_once(fresh("idem".into()).await).await;
     idempotency_marks(fresh("marks".into()).await).await;
 }
 
@@ -51,93 +55,259 @@ async fn idempotency_marks<S: Store>(store: S) {
     assert_eq!(store.idempotent_get("register", "k").await.unwrap(), Some(Kept::Done(answer)));
 }
 
-async fn register_twice_is_one_contact<S: Store>(store: S) {
+async fn joining_waits_for_the_link<S: Store>(store: S) {
     let app = app(store, catalogue());
-    let first = handle(&app, json_post(REG, registration("Ana.Lopez@Valladolid.es"))).await;
-    assert_eq!(first.status(), 201, "{}", body_text(&first));
-    let mut again = registration("ana.lopez@VALLADOLID.ES");
-    again["position"] = "Head of innovation".into();
-    let second = handle(&app, json_post(REG, again.clone())).await;
-    assert_eq!(second.status(), 201);
-    assert_eq!(first.body(), second.body(), "the answer does not tell a repeat from a new contact");
-    let form = handle(&app, form_from_json(REG, &again)).await;
-    assert_eq!(form.status(), 303);
-    let other = handle(&app, json_post(REG, registration("bob@valladolid.es"))).await;
-    assert_ne!(body_json(&other)["id"], body_json(&first)["id"]);
+    let sent = handle(&app, json_post(REG, registration("Ana.Lopez@Valladolid.es"))).await;
+    assert_eq!(sent.status(), 202, "{}", body_text(&sent));
+    assert_eq!(body_json(&sent)["status"], "confirmation_sent");
+    assert!(app.forms.store.list_contacts().await.unwrap().is_empty(), "nothing is a contact before the link is opened");
+    let mails = mails_to(&app, "ana.lopez@valladolid.es");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("Confirm your registration"), "{}", mails[0].subject);
+    assert!(mails[0].html.contains("<a href=\"https://ccg.example.eu/api/register/confirm?token="), "{}", mails[0].html);
+    let token = last_token(&app, "ana.lopez@valladolid.es").unwrap();
 
-    let all = app.store.list_registrations().await.unwrap();
-    assert_eq!(all.len(), 2, "{all:?}");
-    let ana = all.iter().find(|r| r.email_key == "ana.lopez@valladolid.es").unwrap();
-    assert_eq!(ana.position, "Head of innovation", "a repeat updates the contact");
-    assert_eq!(ana.email, "ana.lopez@VALLADOLID.ES");
-    assert!(ana.created_at <= ana.updated_at);
-    assert_eq!(ana.project.as_deref(), Some("REMOURBAN"));
+    // Opening the link (what a mail scanner does too) shows a button and confirms nothing.
+    let page = handle(&app, http::Request::get(format!("/api/register/confirm?token={token}")).body(bytes::Bytes::new()).unwrap()).await;
+    assert_eq!(page.status(), 200);
+    let html = body_text(&page);
+    assert!(html.contains("<button type=\"submit\">Confirm</button>") && html.contains("Ana López"), "{html}");
+    assert!(app.forms.store.list_contacts().await.unwrap().is_empty());
+
+    // A wrong secret, or a claim link used on the join form, confirms nothing either.
+    let (id, _) = token.split_once('.').unwrap();
+    let wrong = format!("{id}.{}", "A".repeat(43));
+    assert_eq!(handle(&app, confirm_post(Form::Register, &wrong, true)).await.status(), 404);
+    assert_eq!(handle(&app, confirm_post(Form::TravelClaims, &token, true)).await.status(), 404);
+    assert_eq!(handle(&app, confirm_post(Form::Register, "nonsense", false)).await.status(), 404);
+
+    let done = handle(&app, confirm_post(Form::Register, &token, false)).await;
+    assert_eq!(done.status(), 200, "{}", body_text(&done));
+    assert!(body_text(&done).contains("Registration confirmed"));
+    let contacts = app.forms.store.list_contacts().await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].details.email_key, "ana.lopez@valladolid.es");
+    assert_eq!(contacts[0].status, ContactStatus::Confirmed);
+    assert_eq!(contacts[0].city_key, None, "not a representative until the secretariat says so");
+    // A link works once.
+    let again = handle(&app, confirm_post(Form::Register, &token, true)).await;
+    assert_eq!(again.status(), 410);
+    let page = handle(&app, http::Request::get(format!("/api/register/confirm?token={token}")).body(bytes::Bytes::new()).unwrap()).await;
+    assert_eq!(page.status(), 410);
 }
 
-async fn post_claim<S: Store>(app: &App<S>, v: serde_json::Value) -> (u16, serde_json::Value) {
-    let r = handle(app, json_post(CLAIMS, v)).await;
-    (r.status().as_u16(), body_json(&r))
+async fn a_known_address_changes_only_through_its_own_link<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let before = app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap();
+
+    // Someone else sends the form with Ana's address, in other letter case.
+    let mut other = registration("ANA@valladolid.ES");
+    other["name"] = "Mallory".into();
+    other["organisation"] = "Elsewhere Ltd".into();
+    let known = handle(&app, json_post(REG, other.clone())).await;
+    let fresh = handle(&app, json_post(REG, registration("new@valladolid.es"))).await;
+    assert_eq!((known.status(), known.body()), (fresh.status(), fresh.body()), "the answer does not tell a known address from a new one");
+    let form_known = handle(&app, form_from_json(REG, &other)).await;
+    let form_fresh = handle(&app, form_from_json(REG, &registration("new2@valladolid.es"))).await;
+    assert_eq!((form_known.status(), form_known.headers()["location"].clone()), (form_fresh.status(), form_fresh.headers()["location"].clone()));
+    let mut bot = registration("bot@example.eu");
+    bot["website"] = "http://spam.example".into();
+    let bot = handle(&app, json_post(REG, bot)).await;
+    assert_eq!((bot.status(), bot.body()), (fresh.status(), fresh.body()), "a bot cannot tell it was spotted");
+    assert!(mails_to(&app, "bot@example.eu").is_empty());
+
+    assert_eq!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap(), before, "a bare form changes nothing");
+    let mail = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert!(mail.subject.contains("Confirm the change"), "{}", mail.subject);
+    assert!(mail.text.contains("Mallory"));
+
+    // Ana moves to Cologne and confirms: her details change, and her approval for Valladolid ends.
+    let mut moved = registration("ana@valladolid.es");
+    moved["city"] = "Köln".into();
+    moved["country"] = "DE".into();
+    assert_eq!(handle(&app, json_post(REG, moved)).await.status(), 202);
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, confirm_post(Form::Register, &token, true)).await.status(), 200);
+    let after = app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap();
+    assert_eq!(after.details.city, "Köln");
+    assert_eq!((after.status, after.city_key.as_deref()), (ContactStatus::Confirmed, None));
+    assert_eq!(after.created_at, before.created_at);
+    assert!(after.version > before.version);
 }
 
-async fn yearly_trips_limit<S: Store>(store: S) {
+async fn links_expire_and_can_be_sent_again<S: Store>(store: S) {
     let app = app(store, catalogue());
-    let (s, b) = post_claim(&app, claim("e1", "450")).await;
-    assert_eq!((s, &b["remaining"]), (201, &serde_json::json!({"trips": 1, "euros": "450.00"})), "{b}");
-    let (s, b) = post_claim(&app, claim("e2", "300.50")).await;
-    assert_eq!((s, &b["remaining"]), (201, &serde_json::json!({"trips": 0, "euros": "149.50"})), "{b}");
-    let (s, b) = post_claim(&app, claim("e3", "10")).await;
+    assert_eq!(handle(&app, json_post(REG, registration("ana@valladolid.es"))).await.status(), 202);
+    let first = last_token(&app, "ana@valladolid.es").unwrap();
+    // "Send me the link again": a second link; both work until one is used.
+    let resend = handle(&app, form_post("/api/register/resend", &[("email", "ANA@valladolid.es")])).await;
+    assert_eq!((resend.status(), resend.headers()["location"].to_str().unwrap()), (http::StatusCode::SEE_OTHER, "https://ccg.example.eu/join/thanks/"));
+    let second = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_ne!(first, second);
+    assert_eq!(mails_to(&app, "ana@valladolid.es").len(), 2);
+    // The same answer for an address with nothing waiting, and no email.
+    let nobody = handle(&app, form_post("/api/register/resend", &[("email", "nobody@example.eu")])).await;
+    assert_eq!((nobody.status(), nobody.headers()["location"].clone()), (resend.status(), resend.headers()["location"].clone()));
+    assert!(mails_to(&app, "nobody@example.eu").is_empty());
+    // At most MAX_LINKS links for one submission.
+    for _ in 0..10 {
+        handle(&app, json_post("/api/register/resend", serde_json::json!({"email": "ana@valladolid.es"}))).await;
+    }
+    assert_eq!(mails_to(&app, "ana@valladolid.es").len(), ccg_functions::records::MAX_LINKS);
+    assert_eq!(handle(&app, confirm_post(Form::Register, &second, true)).await.status(), 200);
+    assert_eq!(handle(&app, confirm_post(Form::Register, &first, true)).await.status(), 410, "one confirmation per submission");
+
+    // An expired submission is gone for everyone, even before the store deletes it.
+    let now = jiff::Timestamp::now().as_second();
+    let secret = ccg_functions::token::new_secret();
+    let id = ccg_functions::token::new_id("pnd");
+    let details = ccg_functions::claims::registration(ccg_functions::validate::RegistrationInput {
+        name: "Old".into(),
+        email: "old@example.eu".into(),
+        city: "Valladolid".into(),
+        country: "ES".into(),
+        organisation: "O".into(),
+        position: "P".into(),
+        city_status: ccg_functions::validate::CityStatus::Other,
+        project: None,
+    });
+    let old = Pending {
+        id: id.clone(),
+        item: PendingItem::Registration(details),
+        token_hashes: vec![ccg_functions::token::hash_secret(&secret)],
+        created_at: "2026-01-01T00:00:00Z".into(),
+        expires_at: now - 1,
+        used: false,
+    };
+    app.forms.store.put_pending(old).await.unwrap();
+    assert_eq!(app.forms.store.get_pending(&id, now).await.unwrap(), None);
+    assert_eq!(app.forms.store.latest_pending("registration", "old@example.eu", now).await.unwrap(), None);
+    assert!(app.forms.store.list_pending(now).await.unwrap().iter().all(|p| p.id != id));
+    let token = ccg_functions::token::token(&id, &secret);
+    assert_eq!(handle(&app, confirm_post(Form::Register, &token, true)).await.status(), 404);
+    assert!(app.forms.store.get_contact("old@example.eu").await.unwrap().is_none());
+}
+
+async fn only_representatives_claim_and_only_confirmed_claims_count<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    // An outsider's claims for Valladolid: the same answer, an email saying to join first, nothing kept or counted.
+    let mut outsider = claim("e1", "1");
+    outsider["email"] = "outsider@example.eu".into();
+    let answer = handle(&app, json_post(CLAIMS, outsider.clone())).await;
+    assert_eq!(answer.status(), 202, "{}", body_text(&answer));
+    let mail = mails_to(&app, "outsider@example.eu").pop().unwrap();
+    assert!(mail.subject.contains("join the group first") && mail.text.contains("https://ccg.example.eu/join/"), "{}", mail.text);
+    assert!(token_in(&mail.text).is_none(), "no link to confirm anything");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(app.forms.store.list_pending(now).await.unwrap().is_empty());
+
+    // A confirmed contact that the desk has not approved is an outsider too.
+    assert_eq!(handle(&app, json_post(REG, registration("ana@valladolid.es"))).await.status(), 202);
+    let t = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, confirm_post(Form::Register, &t, true)).await.status(), 200);
+    let unapproved = handle(&app, json_post(CLAIMS, claim("e1", "450"))).await;
+    assert_eq!((unapproved.status(), unapproved.body()), (answer.status(), answer.body()), "membership is not revealed");
+    assert!(last_token(&app, "ana@valladolid.es") == Some(t.clone()), "no new link");
+
+    // Approved for Valladolid: a link, and the claim counts only once confirmed.
+    app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "test desk").await.unwrap();
+    let sent = handle(&app, json_post(CLAIMS, claim("e1", "450"))).await;
+    assert_eq!((sent.status(), sent.body()), (answer.status(), answer.body()));
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage::default(), "not counted before confirmation");
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_ne!(token, t);
+    // ... and not for another city.
+    let koln = handle(&app, json_post(CLAIMS, claim_for("Köln", "DE", "e2", "100"))).await;
+    assert_eq!(koln.status(), 202);
+    assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().subject.contains("join the group first"));
+    let page = handle(&app, http::Request::get(format!("/api/travel-claims/confirm?token={token}")).body(bytes::Bytes::new()).unwrap()).await;
+    assert!(body_text(&page).contains("450 EUR"), "{}", body_text(&page));
+    let done = handle(&app, confirm_post(Form::TravelClaims, &token, false)).await;
+    assert_eq!(done.status(), 200, "{}", body_text(&done));
+    let receipt = body_text(&done);
+    assert!(receipt.contains("Claim confirmed") && receipt.contains("clm_") && receipt.contains("1 trip(s), 450 EUR"), "{receipt}");
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(45000) });
+    let claims = app.forms.store.list_claims().await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!((claims[0].email_key.as_str(), claims[0].city.as_str()), ("ana@valladolid.es", "Valladolid"));
+    assert!(!claims[0].confirmed_at.is_empty());
+
+    // Declined afterwards: a claim still waiting for its link no longer counts.
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e3", "100"))).await.status(), 202);
+    let waiting = last_token(&app, "ana@valladolid.es").unwrap();
+    app.forms.decline("ana@valladolid.es", "test desk", Some("left the city council")).await.unwrap();
+    let r = handle(&app, confirm_post(Form::TravelClaims, &waiting, true)).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("not_representative")));
+    assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 1);
+}
+
+async fn yearly_limits_at_confirmation<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let (s, b) = claim_confirmed(&app, claim("e1", "450")).await;
+    assert_eq!((s, &b["remaining"]), (200, &serde_json::json!({"trips": 1, "euros": "450.00"})), "{b}");
+    let (s, b) = claim_confirmed(&app, claim("e2", "300.50")).await;
+    assert_eq!((s, &b["remaining"]), (200, &serde_json::json!({"trips": 0, "euros": "149.50"})), "{b}");
+    let (s, b) = claim_confirmed(&app, claim("e3", "10")).await;
     assert_eq!((s, b["reason"].as_str()), (409, Some("over_yearly_trips")), "{b}");
     assert!(b["message"].as_str().unwrap().contains("2027"), "{b}");
-    // Another year is another budget; another city too.
-    let (s, b) = post_claim(&app, claim("y2028", "450")).await;
-    assert_eq!((s, &b["remaining"]["trips"]), (201, &serde_json::json!(1)), "{b}");
-    let (s, _) = post_claim(&app, claim_for("Köln", "DE", "e3", "450")).await;
-    assert_eq!(s, 201);
-    let (s, b) = post_claim(&app, claim("e4", "450.01")).await;
+    // Another year is another budget.
+    let (s, b) = claim_confirmed(&app, claim("y2028", "450")).await;
+    assert_eq!((s, &b["remaining"]["trips"]), (200, &serde_json::json!(1)), "{b}");
+    // Rules on public data answer at once, before any email.
+    let (s, b) = claim_confirmed(&app, claim("e4", "450.01")).await;
     assert_eq!((s, b["reason"].as_str()), (409, Some("over_per_trip_limit")));
-
-    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 2, amount: Cents(75050) });
-    assert_eq!(app.store.year_usage("ES:valladolid", 2028).await.unwrap(), YearUsage { trips: 1, amount: Cents(45000) });
-    let claims = app.store.list_claims().await.unwrap();
-    assert_eq!(claims.len(), 4);
-    assert_eq!(claims[0].city_key, "DE:cologne", "sorted by year, city, event");
-    assert_eq!(claims[0].city, "Cologne", "stored as the directory spells it");
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 2, amount: Cents(75050) });
+    assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 3);
 }
 
-async fn yearly_euros_limit<S: Store>(store: S) {
+async fn one_contribution_per_person_and_meeting<S: Store>(store: S) {
     let app = app(store, catalogue_with(10, Some(EURO_RULES), false));
-    for (event, euros, status) in [("e1", "400", 201), ("e2", "400", 201), ("e3", "100.01", 409), ("e4", "100", 201), ("e5", "0.01", 409)] {
-        let (s, b) = post_claim(&app, claim(event, euros)).await;
-        assert_eq!(s, status, "{event} {euros}: {b}");
-        if s == 409 {
-            assert_eq!(b["reason"], "over_yearly_amount");
-            assert!(b["message"].as_str().unwrap().contains("left"), "{b}");
-        }
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    // Two claims for one meeting, both sent before either is confirmed.
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e1", "450"))).await.status(), 202);
+    let first = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e1", "450"))).await.status(), 202);
+    let second = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, confirm_post(Form::TravelClaims, &first, true)).await.status(), 200);
+    let r = handle(&app, confirm_post(Form::TravelClaims, &second, true)).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("already_claimed")));
+    // Approved for another city now: still one contribution per meeting for this person.
+    app.forms.approve("ana@valladolid.es", "Köln", Some("DE"), "test desk").await.unwrap();
+    let mut koln = claim_for("Köln", "DE", "e1", "450");
+    koln["email"] = "Ana@Valladolid.es".into();
+    let (s, b) = claim_confirmed(&app, koln).await;
+    assert_eq!((s, b["reason"].as_str()), (409, Some("already_claimed")), "{b}");
+    // Another person of the same city may claim for the same meeting.
+    representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
+    let mut bob = claim("e1", "400");
+    bob["email"] = "bob@valladolid.es".into();
+    assert_eq!(claim_confirmed(&app, bob).await.0, 200);
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 2, amount: Cents(85000) });
+    assert_eq!(app.forms.store.year_usage("DE:cologne", 2027).await.unwrap(), YearUsage::default());
+}
+
+/// `n` approved representatives of Valladolid each send a claim of `euros` for
+/// their own meeting; then all confirm at the same instant.
+async fn race<S: Store>(app: Arc<App<S>>, n: usize, euros: &str) -> Vec<(u16, String)> {
+    let mut tokens = Vec::new();
+    for i in 1..=n {
+        let email = format!("rep{i}@valladolid.es");
+        representative(&app, &email, "Valladolid", "ES").await;
+        let mut c = claim(&format!("e{i}"), euros);
+        c["email"] = email.clone().into();
+        assert_eq!(handle(&app, json_post(CLAIMS, c)).await.status(), 202);
+        tokens.push(last_token(&app, &email).unwrap());
     }
-    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 3, amount: Cents(90000) });
-}
-
-async fn duplicate_claim<S: Store>(store: S) {
-    let app = app(store, catalogue());
-    let (s, _) = post_claim(&app, claim_for("Cologne", "DE", "e1", "100")).await;
-    assert_eq!(s, 201);
-    let (s, b) = post_claim(&app, claim_for("köln", "de", "e1", "50")).await;
-    assert_eq!((s, b["reason"].as_str()), (409, Some("duplicate_claim")), "{b}");
-    // The refused claim counted nothing.
-    assert_eq!(app.store.year_usage("DE:cologne", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(10000) });
-    let form = handle(&app, form_from_json(CLAIMS, &claim_for("Cologne", "DE", "e1", "100"))).await;
-    assert_eq!(form.status(), 409);
-    assert!(body_text(&form).contains("already sent a claim for this event"));
-}
-
-/// Sends all claims at once from separate tasks; returns the statuses and reasons.
-async fn concurrently<S: Store>(app: Arc<App<S>>, claims: Vec<serde_json::Value>) -> Vec<(u16, String)> {
-    let tasks: Vec<_> = claims
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = tokens
         .into_iter()
-        .map(|c| {
-            let app = app.clone();
+        .map(|t| {
+            let (app, barrier) = (app.clone(), barrier.clone());
             tokio::spawn(async move {
-                let r = handle(&app, json_post(CLAIMS, c)).await;
+                barrier.wait().await;
+                let r = handle(&app, confirm_post(Form::TravelClaims, &t, true)).await;
                 let b = body_json(&r);
                 (r.status().as_u16(), b["reason"].as_str().or(b["error"].as_str()).unwrap_or("").to_string())
             })
@@ -150,83 +320,98 @@ async fn concurrently<S: Store>(app: Arc<App<S>>, claims: Vec<serde_json::Value>
     out
 }
 
-async fn check_concurrent<S: Store>(cat: Catalogue, store: S, n: usize, euros: &str, accepted: usize, refusal: &str, used: YearUsage) {
-    let app = Arc::new(app(store, cat));
-    let claims = (1..=n).map(|i| claim(&format!("e{i}"), euros)).collect();
-    let results = concurrently(app.clone(), claims).await;
-    let ok = results.iter().filter(|(s, _)| *s == 201).count();
-    assert_eq!(ok, accepted, "{results:?}");
-    assert!(results.iter().all(|(s, r)| *s == 201 || (*s == 409 && r == refusal)), "{results:?}");
-    let counter = app.store.year_usage("ES:valladolid", 2027).await.unwrap();
-    assert_eq!(counter, used);
-    let claims = app.store.list_claims().await.unwrap();
-    assert_eq!(claims.len(), accepted);
-    assert_eq!(claims.iter().map(|c| c.amount.0).sum::<i64>(), used.amount.0, "the counter matches the stored claims");
-    assert!(used.amount <= app.catalogue().rules.max_per_year);
+async fn check_race<S: Store>(app: Arc<App<S>>, results: Vec<(u16, String)>, counted: usize, refusal: &str, used: YearUsage) {
+    assert_eq!(results.iter().filter(|(s, _)| *s == 200).count(), counted, "{results:?}");
+    assert!(results.iter().all(|(s, r)| *s == 200 || (*s == 409 && r == refusal)), "{results:?}");
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), used);
+    let claims = app.forms.store.list_claims().await.unwrap();
+    assert_eq!(claims.len(), counted);
+    assert_eq!(claims.iter().map(|c| c.amount.0).sum::<i64>(), used.amount.0, "the counter is the sum of the counted claims");
+    eprintln!("race: {} confirmations, {counted} counted, {} refused ({refusal})", results.len(), results.len() - counted);
 }
 
-async fn concurrent_claims_respect_the_trips<S: Store>(store: S) {
-    check_concurrent(catalogue(), store, 25, "300", 2, "over_yearly_trips", YearUsage { trips: 2, amount: Cents(60000) }).await;
-}
-
-async fn concurrent_claims_respect_the_euros<S: Store>(store: S) {
-    let cat = catalogue_with(30, Some(EURO_RULES), false);
-    check_concurrent(cat, store, 25, "200", 4, "over_yearly_amount", YearUsage { trips: 4, amount: Cents(80000) }).await;
-}
-
-async fn concurrent_claims_for_one_event<S: Store>(store: S) {
+async fn racing_confirmations_respect_the_trips<S: Store>(store: S) {
     let app = Arc::new(app(store, catalogue()));
-    let results = concurrently(app.clone(), (0..20).map(|_| claim("e1", "100")).collect()).await;
-    assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 1, "{results:?}");
-    assert!(results.iter().all(|(s, r)| *s == 201 || r == "duplicate_claim"), "{results:?}");
-    assert_eq!(app.store.list_claims().await.unwrap().len(), 1);
-    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(10000) });
+    let results = race(app.clone(), 20, "300").await;
+    check_race(app, results, 2, "over_yearly_trips", YearUsage { trips: 2, amount: Cents(60000) }).await;
 }
 
-async fn idempotent_retry_stores_once<S: Store>(store: S) {
+async fn racing_confirmations_respect_the_euros<S: Store>(store: S) {
+    let app = Arc::new(app(store, catalogue_with(30, Some(EURO_RULES), false)));
+    let results = race(app.clone(), 20, "200").await;
+    check_race(app, results, 4, "over_yearly_amount", YearUsage { trips: 4, amount: Cents(80000) }).await;
+}
+
+async fn the_desk_decides_and_everything_is_recorded<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    let err = app.forms.approve("nobody@example.eu", "Valladolid", Some("ES"), "Eva").await.unwrap_err();
+    assert!(err.to_string().contains("no confirmed contact"), "{err}");
+    assert_eq!(handle(&app, json_post(REG, registration("ana@valladolid.es"))).await.status(), 202);
+    // Pending registrations are not contacts: the desk cannot approve them yet.
+    assert!(app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "Eva").await.is_err());
+    let t = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, confirm_post(Form::Register, &t, true)).await.status(), 200);
+    assert!(app.forms.approve("ana@valladolid.es", "Atlantis", None, "Eva").await.unwrap_err().to_string().contains("not a city"));
+    assert!(app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "  ").await.is_err(), "an operator name is required");
+    let c = app.forms.approve("ANA@valladolid.es", "valladolid", None, "Eva").await.unwrap();
+    assert_eq!((c.status, c.city_key.as_deref()), (ContactStatus::Approved, Some("ES:valladolid")));
+    let c = app.forms.decline("ana@valladolid.es", "Luc", Some("not a city official")).await.unwrap();
+    assert_eq!((c.status, c.city_key), (ContactStatus::Declined, None));
+
+    let trail = app.forms.store.list_audit().await.unwrap();
+    let lines: Vec<(String, String, String)> = trail.iter().map(|e| (e.actor.clone(), e.action.clone(), e.subject.clone())).collect();
+    assert_eq!(
+        lines,
+        [
+            ("applicant".to_string(), "contact.confirmed".to_string(), "ana@valladolid.es".to_string()),
+            ("Eva".to_string(), "contact.approved".to_string(), "ana@valladolid.es".to_string()),
+            ("Luc".to_string(), "contact.declined".to_string(), "ana@valladolid.es".to_string()),
+        ]
+    );
+    assert!(trail[2].detail.contains("not a city official"));
+    assert!(trail.windows(2).all(|w| w[0].at <= w[1].at));
+
+    // Two desks deciding at once: both decisions land, one after the other, both recorded.
+    let app = Arc::new(app);
+    let (a, b) = tokio::join!(
+        app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "Eva"),
+        app.forms.decline("ana@valladolid.es", "Luc", None)
+    );
+    assert!(a.is_ok() && b.is_ok());
+    let last = app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap();
+    assert_eq!(last.version, 6, "confirmed, approved, declined, then two more changes");
+    assert_eq!(app.forms.store.list_audit().await.unwrap().len(), 5);
+}
+
+async fn idempotent_retry_sends_once<S: Store>(store: S) {
     let app = app(store, catalogue());
     let with_key = |mut r: http::Request<bytes::Bytes>, key: &str| {
         r.headers_mut().insert("idempotency-key", key.parse().unwrap());
         r
     };
-    let first = handle(&app, with_key(json_post(CLAIMS, claim("e1", "120")), "k-1")).await;
-    assert_eq!(first.status(), 201);
-    let retry = handle(&app, with_key(json_post(CLAIMS, claim("e1", "120")), "k-1")).await;
-    assert_eq!(retry.status(), 201, "the retry gets the first answer, not a duplicate_claim: {}", body_text(&retry));
+    let first = handle(&app, with_key(json_post(REG, registration("ana@valladolid.es")), "k-1")).await;
+    assert_eq!(first.status(), 202);
+    let retry = handle(&app, with_key(json_post(REG, registration("ana@valladolid.es")), "k-1")).await;
+    assert_eq!(retry.status(), 202);
     assert_eq!(retry.body(), first.body());
     assert_eq!(retry.headers()["idempotency-replayed"], "true");
-    assert_eq!(app.store.list_claims().await.unwrap().len(), 1);
-    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap().trips, 1);
+    assert_eq!(mails_to(&app, "ana@valladolid.es").len(), 1, "one email for one submission");
+    let other = handle(&app, with_key(json_post(REG, registration("bob@valladolid.es")), "k-1")).await;
+    assert_eq!((other.status().as_u16(), body_json(&other)["reason"].as_str()), (422, Some("idempotency_key_reused")));
 
-    let other = handle(&app, with_key(json_post(CLAIMS, claim("e2", "120")), "k-1")).await;
-    assert_eq!(other.status(), 422);
-    assert_eq!(body_json(&other)["reason"], "idempotency_key_reused");
-    assert_eq!(app.store.list_claims().await.unwrap().len(), 1);
-
-    // A plain form retried: the same redirect, one record; the key is per endpoint.
-    let form = || with_key(form_from_json(REG, &registration("ana@valladolid.es")), "k-1");
-    let a = handle(&app, form()).await;
-    let b = handle(&app, form()).await;
-    assert_eq!((a.status().as_u16(), b.status().as_u16()), (303, 303));
-    assert_eq!(a.headers()["location"], b.headers()["location"]);
-    assert_eq!(app.store.list_registrations().await.unwrap().len(), 1);
-
-    // Concurrent retries with one key: one record, and every answer is the first one.
+    // Concurrent retries with one key: one email, and every answer is the first one.
     let app = Arc::new(app);
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let app = app.clone();
-            tokio::spawn(async move { handle(&app, with_key(json_post(CLAIMS, claim("e5", "50")), "k-2")).await })
+            tokio::spawn(async move { handle(&app, with_key(form_from_json(REG, &registration("cleo@valladolid.es")), "k-2")).await })
         })
         .collect();
-    let mut bodies = Vec::new();
     for t in tasks {
         let r = t.await.unwrap();
-        assert_eq!(r.status(), 201, "{}", body_text(&r));
-        bodies.push(r.body().clone());
+        assert_eq!(r.status(), 303, "{}", body_text(&r));
     }
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(app.store.list_claims().await.unwrap().len(), 2);
+    assert_eq!(mails_to(&app, "cleo@valladolid.es").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -246,12 +431,12 @@ async fn sqlite_persists_across_restarts() {
     let path = temp_dir("persist").join("forms.sqlite3");
     {
         let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
-        assert_eq!(handle(&app, json_post(CLAIMS, claim("e1", "450"))).await.status(), 201);
-        assert_eq!(handle(&app, json_post(REG, registration("a@b.eu"))).await.status(), 201);
+        representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+        assert_eq!(claim_confirmed(&app, claim("e1", "450")).await.0, 200);
+        assert_eq!(handle(&app, json_post(CLAIMS, claim("e2", "450"))).await.status(), 202);
     }
     let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
-    assert_eq!(app.store.list_claims().await.unwrap().len(), 1);
-    assert_eq!(app.store.list_registrations().await.unwrap().len(), 1);
-    let (s, b) = post_claim(&app, claim("e2", "450")).await;
-    assert_eq!((s, &b["remaining"]["trips"]), (201, &serde_json::json!(0)));
+    assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 1);
+    assert_eq!(app.forms.store.list_contacts().await.unwrap().len(), 1);
+    assert_eq!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().len(), 1, "the waiting claim survived");
 }

@@ -1,11 +1,12 @@
-//! The handler with built requests: both body types, every status, CORS, the
-//! limits, the honeypot, drafts, and stores that are down or slow.
+//! The handler with built requests: both body types, every status, CORS,
+//! posts from other sites, the rules that answer at once, the honeypot,
+//! drafts, mail that cannot be sent, and stores that are down or slow.
 
 mod common;
 
 use bytes::Bytes;
 use ccg_functions::store::dynamo::DynamoStore;
-use ccg_functions::{App, Endpoint, Settings, SqliteStore, Store, handle};
+use ccg_functions::{App, Endpoint, Options, SqliteStore, Store, handle};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -17,28 +18,26 @@ fn sqlite_app() -> App<SqliteStore> {
 }
 
 #[tokio::test]
-async fn form_success_redirects_to_the_thank_you_pages() {
+async fn form_success_leads_to_the_check_your_inbox_pages() {
     let app = sqlite_app();
     let r = handle(&app, form_from_json(REG, &registration("ana@valladolid.es"))).await;
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/join/thanks/");
+    assert_eq!(r.headers()["location"], "https://ccg.example.eu/join/thanks/");
     let r = handle(&app, form_from_json(CLAIMS, &claim("e1", "412.50"))).await;
     assert_eq!(r.status(), 303, "{}", body_text(&r));
-    assert_eq!(r.headers()["location"], "/financial-support/thanks/");
-    let stored = app.store.list_claims().await.unwrap();
-    assert_eq!(stored[0].amount.to_decimal(), "412.50");
+    assert_eq!(r.headers()["location"], "https://ccg.example.eu/financial-support/thanks/");
+    assert!(app.forms.store.list_claims().await.unwrap().is_empty(), "nothing counts before confirmation");
 }
 
 #[tokio::test]
-async fn json_success_gives_the_id_and_what_is_left() {
+async fn json_success_says_to_check_the_inbox() {
     let app = sqlite_app();
-    let r = handle(&app, json_post(REG, registration("ana@valladolid.es"))).await;
-    assert_eq!(r.status(), 201);
-    assert_eq!(r.headers()["content-type"], "application/json");
-    let b = body_json(&r);
-    assert!(b["id"].as_str().unwrap().starts_with("reg_"));
-    let r = handle(&app, json_post(CLAIMS, claim("e1", "100.5"))).await;
-    assert_eq!(body_json(&r)["remaining"], serde_json::json!({"trips": 1, "euros": "799.50"}));
+    for (path, body) in [(REG, registration("ana@valladolid.es")), (CLAIMS, claim("e1", "100.5"))] {
+        let r = handle(&app, json_post(path, body)).await;
+        assert_eq!(r.status(), 202, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(body_json(&r)["status"], "confirmation_sent");
+    }
 }
 
 #[tokio::test]
@@ -56,17 +55,17 @@ async fn form_errors_are_an_accessible_html_page() {
         "<html lang=\"en\">",
         "<title>Please correct the form – City Coordinators Group</title>",
         "<h1>Please correct the form</h1>",
-        "<link rel=\"stylesheet\" href=\"/style.css\">",
+        "<link rel=\"stylesheet\" href=\"https://ccg.example.eu/style.css\">",
         "<li><strong>Your name</strong>: Use at most 200 characters.</li>",
         "<li><strong>Email address</strong>: Enter an email address like name@city.eu.</li>",
         "<li><strong>Country</strong>:",
-        "<a href=\"/join/\">Back to the form</a>",
+        "<a href=\"https://ccg.example.eu/join/\">Back to the form</a>",
     ] {
         assert!(html.contains(needle), "missing {needle} in\n{html}");
     }
     assert!(html.find("Your name").unwrap() < html.find("Email address").unwrap(), "in the order of the form");
     assert!(!html.contains("<script>"));
-    assert!(app.store.list_registrations().await.unwrap().is_empty());
+    assert!(mails_to(&app, "not-an-email").is_empty());
 }
 
 #[tokio::test]
@@ -92,7 +91,8 @@ async fn json_errors_are_per_field() {
     early["travel_start"] = "2027-03-01".into();
     early["travel_end"] = "2027-03-15".into();
     let e = body_json(&handle(&app, json_post(CLAIMS, early)).await)["errors"].clone();
-    assert_eq!(e["travel_end"], "The trip cannot end before the event starts (2027-03-16).");
+    assert_eq!(e["travel_start"], "The trip must start between 2027-03-13 and 2027-03-20 for this meeting.");
+    assert!(e.get("travel_end").is_none(), "{e}");
     // With other mistakes, an amount over the per-trip limit is named at once too.
     let mut over = claim("e1", "451");
     over["email"] = "not-an-email".into();
@@ -121,16 +121,22 @@ async fn refusals_are_409_with_a_reason() {
         assert!(html.contains("<h1>We cannot accept this claim</h1>") && html.contains("/financial-support/"), "{html}");
     }
     assert!(body_text(&handle(&app, form_from_json(CLAIMS, &claim("e1", "451"))).await).contains("450 EUR per trip"));
-    assert!(app.store.list_claims().await.unwrap().is_empty());
+    // Too early (announced later) or too late (long after the meeting): not open for claims.
+    let mut late = options();
+    late.today = Some(jiff::civil::Date::constant(2029, 1, 1));
+    let late = app_with(sqlite_store("late"), catalogue(), late);
+    let r = handle(&late, json_post(CLAIMS, claim("e1", "100"))).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("claims_not_open")));
+    assert!(mails_to(&app, "ana@valladolid.es").is_empty(), "a refusal sends nothing");
 }
 
 #[tokio::test]
 async fn drafts_only_when_the_app_accepts_them() {
     // The preview: catalogue with drafts, drafts accepted.
-    let preview = App::new(sqlite_store("drafts"), catalogue_with(2, None, true), Settings { accept_drafts: true, log: false, ..Settings::default() });
-    assert_eq!(handle(&preview, json_post(CLAIMS, claim("draft", "100"))).await.status(), 201);
+    let preview = app_with(sqlite_store("drafts"), catalogue_with(2, None, true), Options { accept_drafts: true, ..options() });
+    assert_eq!(handle(&preview, json_post(CLAIMS, claim("draft", "100"))).await.status(), 202);
     // A deployed function: the embedded catalogue never has drafts.
-    let deployed = App::new(sqlite_store("drafts"), ccg_functions::embedded::catalogue().unwrap(), Settings { log: false, ..Settings::default() });
+    let deployed = app(sqlite_store("drafts"), ccg_functions::embedded::catalogue().unwrap());
     let mut c = claim("example-2027-03-co-creation", "100");
     c["travel_start"] = "2027-03-16".into();
     c["travel_end"] = "2027-03-17".into();
@@ -142,18 +148,80 @@ async fn drafts_only_when_the_app_accepts_them() {
 #[tokio::test]
 async fn honeypot_looks_accepted_and_stores_nothing() {
     let app = sqlite_app();
-    let mut spam = registration("bot@spam.example");
-    spam["website"] = "http://spam.example".into();
-    let r = handle(&app, form_from_json(REG, &spam)).await;
-    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/join/thanks/"));
-    let r = handle(&app, json_post(REG, spam)).await;
-    assert_eq!(r.status(), 201);
-    assert!(body_json(&r)["id"].as_str().unwrap().starts_with("reg_"));
+    let real = handle(&app, json_post(CLAIMS, claim("e1", "100"))).await;
     let mut spam = claim("e1", "100");
     spam["website"] = "x".into();
-    assert_eq!(handle(&app, json_post(CLAIMS, spam)).await.status(), 201);
-    assert!(app.store.list_registrations().await.unwrap().is_empty());
-    assert!(app.store.list_claims().await.unwrap().is_empty());
+    spam["email"] = "bot@spam.example".into();
+    let r = handle(&app, json_post(CLAIMS, spam.clone())).await;
+    assert_eq!((r.status(), r.body()), (real.status(), real.body()));
+    let r = handle(&app, form_from_json(CLAIMS, &spam)).await;
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "https://ccg.example.eu/financial-support/thanks/"));
+    assert!(mails_to(&app, "bot@spam.example").is_empty());
+}
+
+#[tokio::test]
+async fn posts_from_other_sites_are_refused() {
+    let app = sqlite_app();
+    let with = |name: &str, value: &str| {
+        let mut r = form_from_json(REG, &registration("ana@valladolid.es"));
+        r.headers_mut().insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        r
+    };
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("origin", "https://ccg.example.eu.evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("referer", "https://evil.example/page"),
+    ] {
+        let r = handle(&app, with(name, value)).await;
+        assert_eq!(r.status(), 403, "{name}: {value}");
+        assert!(body_text(&r).contains("only accepts submissions from the City Coordinators Group"), "{}", body_text(&r));
+    }
+    let mut j = json_post(CLAIMS, claim("e1", "100"));
+    j.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    let r = handle(&app, j).await;
+    assert_eq!(r.status(), 403);
+    assert!(body_json(&r)["error"].is_string());
+    // The confirmation button and the resend form are posts too.
+    let mut c = confirm_post(ccg_functions::Form::Register, "x", false);
+    c.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(handle(&app, c).await.status(), 403);
+    assert!(mails_to(&app, "ana@valladolid.es").is_empty(), "nothing was taken");
+    assert!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().is_empty());
+
+    // The site itself, a browser's own navigation, and programs without these headers are fine.
+    for (name, value) in [("origin", ORIGIN), ("sec-fetch-site", "same-origin"), ("sec-fetch-site", "none"), ("referer", "https://ccg.example.eu/join/")] {
+        assert_eq!(handle(&app, with(name, value)).await.status(), 303, "{name}: {value}");
+    }
+    assert_eq!(handle(&app, form_from_json(REG, &registration("ana@valladolid.es"))).await.status(), 303);
+}
+
+#[tokio::test]
+async fn an_email_that_cannot_be_sent_loses_nothing() {
+    let app = sqlite_app();
+    let outbox = outbox_of(&app);
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(outbox.join("FAIL"), "").unwrap();
+    let r = handle(&app, form_from_json(REG, &registration("ana@valladolid.es"))).await;
+    assert_eq!(r.status(), 503);
+    let html = body_text(&r);
+    assert!(html.contains("could not be sent") && html.contains("Send the link again"), "{html}");
+    assert!(html.contains("value=\"ana@valladolid.es\"") && html.contains("action=\"https://ccg.example.eu/api/register/resend\""), "{html}");
+    let r = handle(&app, json_post(REG, registration("bob@valladolid.es"))).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["resend"].as_str()), (503, Some("/api/register/resend")));
+    let now = jiff::Timestamp::now().as_second();
+    assert_eq!(app.forms.store.list_pending(now).await.unwrap().len(), 2, "both submissions are kept");
+    // Mail works again: the link is asked for again, and it confirms.
+    std::fs::remove_file(outbox.join("FAIL")).unwrap();
+    assert_eq!(handle(&app, form_post("/api/register/resend", &[("email", "ana@valladolid.es")])).await.status(), 303);
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    assert_eq!(handle(&app, confirm_post(ccg_functions::Form::Register, &token, true)).await.status(), 200);
+    // A resend without a valid address names the field.
+    let r = handle(&app, json_post("/api/register/resend", serde_json::json!({"email": "nope"}))).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_json(&r)["errors"]["email"].is_string());
 }
 
 fn request(method: &str, path: &str, ct: Option<&str>, body: impl Into<Bytes>) -> http::Request<Bytes> {
@@ -175,11 +243,16 @@ async fn transport_errors_are_clear_4xx() {
         assert_eq!(r.status(), 405, "{m}");
         assert_eq!(r.headers()["allow"], "POST, OPTIONS");
     }
+    let r = handle(&app, request("PUT", "/api/register/confirm", None, "")).await;
+    assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, POST, OPTIONS"));
+    assert_eq!(handle(&app, request("GET", "/api/register/confirm", None, "")).await.status(), 404, "no token: no such link");
     // Unknown path, and a Lambda that serves the other form.
     assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
-    let only = App::new(sqlite_store("only"), catalogue(), Settings { only: Some(Endpoint::Register), log: false, ..Settings::default() });
+    let mut only = app(sqlite_store("only"), catalogue());
+    only.settings.only = Some(Endpoint::Register);
     assert_eq!(handle(&only, json_post(CLAIMS, claim("e1", "1"))).await.status(), 404);
-    assert_eq!(handle(&only, json_post("/register", registration("a@b.eu"))).await.status(), 201);
+    assert_eq!(handle(&only, json_post("/api/travel-claims/confirm", serde_json::json!({"token": "x"}))).await.status(), 404);
+    assert_eq!(handle(&only, json_post("/register", registration("a@b.eu"))).await.status(), 202);
     // Too large: 413, in the body type asked for.
     let big = format!("name={}", "a".repeat(16 * 1024));
     let r = handle(&app, request("POST", REG, form, big.clone())).await;
@@ -211,7 +284,7 @@ async fn transport_errors_are_clear_4xx() {
     let mut r = json_post(REG, registration("a@b.eu"));
     r.headers_mut().insert("idempotency-key", "".parse().unwrap());
     assert_eq!(handle(&app, r).await.status(), 400);
-    assert!(app.store.list_registrations().await.unwrap().is_empty());
+    assert!(mails_to(&app, "a@b.eu").is_empty());
 }
 
 #[tokio::test]
@@ -250,7 +323,8 @@ async fn cors_allows_only_the_site() {
     assert_eq!(handle(&app, bad).await.headers()["access-control-allow-origin"], ORIGIN);
 
     // The preview allows its own origin, whatever the port.
-    let preview = App::new(sqlite_store("cors"), catalogue(), Settings { allow_same_origin: true, log: false, ..Settings::default() });
+    let mut preview = app(sqlite_store("cors"), catalogue());
+    preview.settings.allow_same_origin = true;
     let mut own = preflight("http://127.0.0.1:1111");
     own.headers_mut().insert("host", "127.0.0.1:1111".parse().unwrap());
     assert_eq!(handle(&preview, own).await.headers()["access-control-allow-origin"], "http://127.0.0.1:1111");
@@ -282,7 +356,7 @@ async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
         assert_eq!(r.status(), 503, "{path}: {}", body_text(&r));
         assert!(t.elapsed() < limit, "{path}: answered after {:?}", t.elapsed());
         let msg = body_json(&r)["error"].as_str().unwrap().to_string();
-        assert!(msg.contains("unavailable") && msg.contains("could not be confirmed"), "{msg}");
+        assert!(msg.contains("unavailable") && msg.contains("try again"), "{msg}");
         let r = handle(app, form_from_json(path, &body)).await;
         assert_eq!(r.status(), 503);
         assert!(body_text(&r).contains("<h1>The form could not be sent</h1>"));
@@ -293,22 +367,22 @@ async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
 async fn sqlite_locked_by_another_writer_is_503_and_stores_nothing() {
     let path = temp_dir("locked").join("forms.sqlite3");
     let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap();
-    let app = App::new(store, catalogue(), Settings { store_timeout: Duration::from_secs(2), log: false, ..Settings::default() });
+    let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(2), ..options() });
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     expect_503(&app, Duration::from_secs(2)).await;
     // An idempotent request that failed can be retried once the store is back.
     let keyed = || {
-        let mut r = json_post(CLAIMS, claim("e2", "100"));
+        let mut r = json_post(REG, registration("cleo@valladolid.es"));
         r.headers_mut().insert("idempotency-key", "retry-me".parse().unwrap());
         r
     };
     assert_eq!(handle(&app, keyed()).await.status(), 503);
     other.execute_batch("ROLLBACK").unwrap();
-    assert!(app.store.list_claims().await.unwrap().is_empty(), "nothing half-stored");
-    assert!(app.store.list_registrations().await.unwrap().is_empty());
-    assert_eq!(app.store.year_usage("ES:valladolid", 2027).await.unwrap().trips, 0);
-    assert_eq!(handle(&app, keyed()).await.status(), 201, "the retry is processed once the lock is gone");
+    assert!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().is_empty(), "nothing half-stored");
+    assert!(mails_to(&app, "cleo@valladolid.es").is_empty(), "no email for what was not kept");
+    assert_eq!(handle(&app, keyed()).await.status(), 202, "the retry is processed once the lock is gone");
+    assert_eq!(mails_to(&app, "cleo@valladolid.es").len(), 1);
 }
 
 #[test]
@@ -321,7 +395,7 @@ fn sqlite_that_cannot_be_opened_is_unavailable() {
 async fn dynamodb_down_is_503() {
     let closed = free_port();
     let store = DynamoStore::new(client_for(&format!("http://127.0.0.1:{closed}")), "ccg");
-    let app = App::new(store, catalogue(), Settings { log: false, ..Settings::default() });
+    let app = app(store, catalogue());
     expect_503(&app, Duration::from_secs(4)).await;
 }
 
@@ -337,6 +411,6 @@ async fn dynamodb_slow_is_503_within_the_timeout() {
         }
     });
     let store = DynamoStore::new(client_for(&format!("http://127.0.0.1:{port}")), "ccg");
-    let app = App::new(store, catalogue(), Settings { store_timeout: Duration::from_millis(700), log: false, ..Settings::default() });
+    let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_millis(700), ..options() });
     expect_503(&app, Duration::from_millis(1500)).await;
 }

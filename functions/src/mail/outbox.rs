@@ -22,3 +22,24 @@ impl Mailer for Outbox {
         })
     }
 }
+
+pub struct OutboxMessage {
+    pub file: String,
+    pub email: Email,
+    pub sent_at: String,
+}
+
+pub fn read_all(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>> {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(r) => r.flatten().map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".json")).collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&n))?)?;
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        out.push(OutboxMessage { file: n.clone(), email: Email { to: s("to"), subject: s("subject"), text: s("text"), html: s("html") }, sent_at: s("sent_at") });
+    }
+    Ok(out)
+}

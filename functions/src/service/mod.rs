@@ -65,6 +65,8 @@ pub struct Options {
     pub accept_drafts: bool,
     /// A store call that takes longer is "unavailable".
     pub store_timeout: Duration,
+    /// The day claim windows are judged on, when not today (UTC): tests pin it.
+    pub today: Option<jiff::civil::Date>,
 }
 
 impl Default for Options {
@@ -76,6 +78,7 @@ impl Default for Options {
             link_hours: 48,
             accept_drafts: false,
             store_timeout: Duration::from_secs(3),
+            today: None,
         }
     }
 }
@@ -98,6 +101,11 @@ impl<S> Forms<S> {
     /// Swaps the content (the preview rebuilt it); requests in flight keep the old one.
     pub fn set_catalogue(&self, c: Catalogue) {
         *self.catalogue.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
+    }
+
+    /// The day claim windows are judged on.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.options.today.unwrap_or_else(today)
     }
 
     /// The address of a confirmation link.

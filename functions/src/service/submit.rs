@@ -2,7 +2,7 @@
 //! answer to the sender is the same whatever the store knew about them: only
 //! the email, which reaches the owner of the address, says more.
 
-use super::{Form, Forms, messages, now, today};
+use super::{Form, Forms, messages, now};
 use crate::claims::{self, Rejection, email_key};
 use crate::decode::Fields;
 use crate::mail::Email;
@@ -69,7 +69,7 @@ impl<S: Store> Forms<S> {
             }
         };
         let (now_text, _) = now();
-        let claim = match claims::claim(&cat, input, self.options.accept_drafts, today(), &now_text) {
+        let claim = match claims::claim(&cat, input, self.options.accept_drafts, self.today(), &now_text) {
             Ok(c) => c,
             Err(Rejection::Invalid(e)) => return Err(SubmitError::Invalid(e)),
             Err(Rejection::Refused(r)) => return Err(SubmitError::Refused(r)),

@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
+use ccg_functions::mail::outbox::{self, Outbox};
 use ccg_functions::store::dynamo::{self, DynamoStore};
-use ccg_functions::{App, Settings, SqliteStore, Store};
+use ccg_functions::{App, Form, Forms, Options, Settings, SqliteStore, Store, handle};
 use ccg_model::{Catalogue, Sources};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -57,7 +59,14 @@ pub const EURO_RULES: &str = "max_per_trip: 450\nmax_trips_per_year: 10\nmax_per
 pub const ORIGIN: &str = "https://ccg.example.eu";
 
 pub fn settings() -> Settings {
-    Settings { allowed_origin: Some(ORIGIN.into()), store_timeout: Duration::from_secs(10), log: std::env::var_os("CCG_TEST_LOG").is_some(), ..Settings::default() }
+    Settings { allowed_origin: Some(ORIGIN.into()), allow_same_origin: false, only: None, log: std::env::var_os("CCG_TEST_LOG").is_some() }
+}
+
+/// The day the tests judge claim windows on: the test events (March 2027) take claims.
+pub const TODAY: jiff::civil::Date = jiff::civil::Date::constant(2027, 1, 10);
+
+pub fn options() -> Options {
+    Options { public_url: ORIGIN.into(), store_timeout: Duration::from_secs(10), today: Some(TODAY), ..Options::default() }
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -87,8 +96,76 @@ pub fn sqlite_store(name: &str) -> SqliteStore {
     SqliteStore::open(&temp_dir(name).join("forms.sqlite3")).unwrap()
 }
 
+/// The handler on `store`, mailing into a fresh outbox folder (`outbox_of(&app)`).
 pub fn app<S: Store>(store: S, cat: Catalogue) -> App<S> {
-    App::new(store, cat, settings())
+    app_with(store, cat, options())
+}
+
+pub fn app_with<S: Store>(store: S, cat: Catalogue, options: Options) -> App<S> {
+    let dir = temp_dir("outbox");
+    let forms = Forms::new(store, Arc::new(Outbox::new(dir.clone())), cat, options);
+    OUTBOXES.lock().unwrap().push((forms_addr(&forms), dir));
+    App::new(forms, settings())
+}
+
+static OUTBOXES: std::sync::Mutex<Vec<(usize, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+fn forms_addr<S>(f: &Forms<S>) -> usize {
+    Arc::as_ptr(&f.mailer) as *const () as usize
+}
+
+/// The outbox folder of an app made by `app`.
+pub fn outbox_of<S>(app: &App<S>) -> PathBuf {
+    let key = forms_addr(&app.forms);
+    OUTBOXES.lock().unwrap().iter().rev().find(|(k, _)| *k == key).map(|(_, d)| d.clone()).expect("an app made by common::app")
+}
+
+/// Every email sent to `to` (any letter case), oldest first.
+pub fn mails_to<S>(app: &App<S>, to: &str) -> Vec<ccg_functions::mail::Email> {
+    outbox::read_all(&outbox_of(app)).unwrap().into_iter().map(|m| m.email).filter(|e| e.to.eq_ignore_ascii_case(to)).collect()
+}
+
+/// The token of the newest confirmation link sent to `to`, if any.
+pub fn last_token<S>(app: &App<S>, to: &str) -> Option<String> {
+    mails_to(app, to).iter().rev().find_map(|m| token_in(&m.text))
+}
+
+pub fn token_in(text: &str) -> Option<String> {
+    let i = text.find("/confirm?token=")?;
+    let rest = &text[i + "/confirm?token=".len()..];
+    Some(rest.split_whitespace().next()?.to_string())
+}
+
+pub fn confirm_post(form: Form, token: &str, json: bool) -> http::Request<Bytes> {
+    let path = format!("/api/{}/confirm", form.name());
+    if json { json_post(&path, serde_json::json!({ "token": token })) } else { form_post(&path, &[("token", token)]) }
+}
+
+/// Registers `email`, confirms it through its emailed link, and has the
+/// desk approve it for `city` (in `country`).
+pub async fn representative<S: Store>(app: &App<S>, email: &str, city: &str, country: &str) {
+    let mut r = registration(email);
+    r["city"] = city.into();
+    r["country"] = country.into();
+    let sent = handle(app, json_post("/api/register", r)).await;
+    assert_eq!(sent.status(), 202, "{}", body_text(&sent));
+    let token = last_token(app, email).expect("a confirmation email");
+    let done = handle(app, confirm_post(Form::Register, &token, true)).await;
+    assert_eq!(done.status(), 200, "{}", body_text(&done));
+    app.forms.approve(email, city, Some(country), "test desk").await.unwrap();
+}
+
+/// Sends a claim and confirms it through its emailed link; returns the confirmation's status and JSON.
+pub async fn claim_confirmed<S: Store>(app: &App<S>, claim: serde_json::Value) -> (u16, serde_json::Value) {
+    let email = claim["email"].as_str().unwrap().to_string();
+    let before = last_token(app, &email);
+    let sent = handle(app, json_post("/api/travel-claims", claim)).await;
+    if sent.status() != 202 {
+        return (sent.status().as_u16(), body_json(&sent));
+    }
+    let token = last_token(app, &email).filter(|t| Some(t) != before.as_ref()).expect("a new confirmation link");
+    let r = handle(app, confirm_post(Form::TravelClaims, &token, true)).await;
+    (r.status().as_u16(), body_json(&r))
 }
 
 pub fn json_post(path: &str, body: serde_json::Value) -> http::Request<Bytes> {
