@@ -19,7 +19,7 @@ RATE=${BENCH_RATE:-2000}
 # DynamoDB Local (a Java emulator) takes about a hundred transactions a second here.
 DDB_RATE=${BENCH_DYNAMODB_RATE:-50}
 # Fake credentials: the bench only talks to 127.0.0.1.
-export AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench CCG_TABLE=ccg-bench
+export AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench CCG_TABLE=ccg-bench CCG_MAIL_FROM=bench@ccg.example
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo build --release -p ccg-functions --example bench_forms

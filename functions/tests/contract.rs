@@ -77,9 +77,9 @@ async fn joining_waits_for_the_link<S: Store>(store: S) {
     // A wrong secret, or a claim link used on the join form, confirms nothing either.
     let (id, _) = token.split_once('.').unwrap();
     let wrong = format!("{id}.{}", "A".repeat(43));
-    assert_eq!(handle(&app, confirm_post(Form::Register, &wrong, true)).await.status(), 404);
-    assert_eq!(handle(&app, confirm_post(Form::TravelClaims, &token, true)).await.status(), 404);
-    assert_eq!(handle(&app, confirm_post(Form::Register, "nonsense", false)).await.status(), 404);
+    assert_eq!(handle(&app, confirm_post(Form::Register, &wrong, true)).await.status(), 410);
+    assert_eq!(handle(&app, confirm_post(Form::TravelClaims, &token, true)).await.status(), 410);
+    assert_eq!(handle(&app, confirm_post(Form::Register, "nonsense", false)).await.status(), 410);
 
     let done = handle(&app, confirm_post(Form::Register, &token, false)).await;
     assert_eq!(done.status(), 200, "{}", body_text(&done));
@@ -185,7 +185,7 @@ async fn links_expire_and_can_be_sent_again<S: Store>(store: S) {
     assert_eq!(app.forms.store.latest_pending("registration", "old@example.eu", now).await.unwrap(), None);
     assert!(app.forms.store.list_pending(now).await.unwrap().iter().all(|p| p.id != id));
     let token = ccg_functions::token::token(&id, &secret);
-    assert_eq!(handle(&app, confirm_post(Form::Register, &token, true)).await.status(), 404);
+    assert_eq!(handle(&app, confirm_post(Form::Register, &token, true)).await.status(), 410);
     assert!(app.forms.store.get_contact("old@example.eu").await.unwrap().is_none());
 }
 

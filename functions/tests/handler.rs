@@ -245,7 +245,7 @@ async fn transport_errors_are_clear_4xx() {
     }
     let r = handle(&app, request("PUT", "/api/register/confirm", None, "")).await;
     assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, POST, OPTIONS"));
-    assert_eq!(handle(&app, request("GET", "/api/register/confirm", None, "")).await.status(), 404, "no token: no such link");
+    assert_eq!(handle(&app, request("GET", "/api/register/confirm", None, "")).await.status(), 410, "no token: no such link");
     // Unknown path, and a Lambda that serves the other form.
     assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
     let mut only = app(sqlite_store("only"), catalogue());

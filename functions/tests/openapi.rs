@@ -4,7 +4,7 @@
 mod common;
 
 use bytes::Bytes;
-use ccg_functions::{App, Settings, SqliteStore, handle};
+use ccg_functions::{Options, SqliteStore, handle};
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -39,23 +39,30 @@ fn check_refs(v: &Value, spec: &Value) {
     }
 }
 
+const PATHS: [&str; 6] = ["/register", "/register/resend", "/register/confirm", "/travel-claims", "/travel-claims/resend", "/travel-claims/confirm"];
+
 #[test]
 fn every_status_the_handler_can_give_is_documented() {
     let spec = spec();
     assert_eq!(spec["openapi"], "3.1.0");
     check_refs(&spec, &spec);
-    for path in ["/register", "/travel-claims"] {
-        let mut all = documented(&spec, path, "post");
-        all.extend(documented(&spec, path, "options"));
-        for s in ccg_functions::http::STATUSES {
-            assert!(all.contains(s), "status {s} of {path} is not in openapi.yaml");
-        }
-        for s in &all {
-            assert!(ccg_functions::http::STATUSES.contains(s), "openapi.yaml documents {s} for {path}, which the handler never gives");
+    let mut all = BTreeSet::new();
+    for path in PATHS {
+        for method in ["post", "options"] {
+            all.extend(documented(&spec, path, method));
         }
         for ct in ["application/x-www-form-urlencoded", "application/json"] {
             assert!(spec["paths"][path]["post"]["requestBody"]["content"][ct].is_object(), "{path} {ct}");
         }
+    }
+    for path in ["/register/confirm", "/travel-claims/confirm"] {
+        all.extend(documented(&spec, path, "get"));
+    }
+    for s in ccg_functions::http::STATUSES {
+        assert!(all.contains(s), "status {s} is not in openapi.yaml");
+    }
+    for s in &all {
+        assert!(ccg_functions::http::STATUSES.contains(s), "openapi.yaml documents {s}, which the handler never gives");
     }
     let refusals: Vec<&str> = spec["components"]["schemas"]["Refusal"]["properties"]["reason"]["enum"]
         .as_array()
@@ -64,7 +71,7 @@ fn every_status_the_handler_can_give_is_documented() {
         .map(|v| v.as_str().unwrap())
         .collect();
     use ccg_model::Refusal::*;
-    for r in [CityNotEligible, EventNotEligible, OverPerTrip, OverYearlyTrips, OverYearlyAmount, AlreadyClaimed] {
+    for r in [CityNotEligible, EventNotEligible, ClaimsNotOpen, OverPerTrip, OverYearlyTrips, OverYearlyAmount, AlreadyClaimed, NotRepresentative] {
         assert!(refusals.contains(&r.code()), "reason {} is not in openapi.yaml", r.code());
     }
 }
@@ -81,46 +88,69 @@ fn req(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> http::Request
 async fn statuses_seen_on_real_requests_are_documented() {
     let spec = spec();
     let path = temp_dir("openapi").join("forms.sqlite3");
-    let app = App::new(
-        SqliteStore::open_with(&path, Duration::from_millis(200)).unwrap(),
-        catalogue(),
-        Settings { store_timeout: Duration::from_secs(1), log: false, ..Settings::default() },
-    );
+    let store = SqliteStore::open_with(&path, Duration::from_millis(200)).unwrap();
+    let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(1), ..options() });
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let json = Some("application/json");
     let mut seen = BTreeSet::new();
-    for (api_path, doc_path, good) in [("/api/register", "/register", registration("a@b.eu")), ("/api/travel-claims", "/travel-claims", claim("e1", "100"))] {
-        let body = good.to_string();
-        let requests = vec![
-            json_post(api_path, good.clone()),
-            form_from_json(api_path, &good),
-            json_post(api_path, good.clone()),
-            json_post(api_path, serde_json::json!({})),
-            req("GET", api_path, None, b""),
-            req("OPTIONS", api_path, None, b""),
-            req("POST", api_path, Some("text/plain"), b"x"),
-            req("POST", api_path, json, &vec![b' '; 17 * 1024]),
-            req("POST", api_path, json, b"{"),
-            req("POST", &format!("{api_path}/nothing"), json, body.as_bytes()),
-        ];
-        for r in requests {
-            let method = r.method().as_str().to_ascii_lowercase();
-            let got = handle(&app, r).await.status().as_u16();
-            seen.insert(got);
-            let doc = if method == "options" { "options" } else { "post" };
-            let mut all = documented(&spec, doc_path, doc);
-            if method == "get" {
-                all = documented(&spec, doc_path, "post");
+    let mut check = |doc_path: &str, method: &str, got: u16| {
+        seen.insert(got);
+        let doc = match method {
+            "options" => "options",
+            "get" if doc_path.ends_with("/confirm") => "get",
+            _ => "post",
+        };
+        assert!(documented(&spec, doc_path, doc).contains(&got), "{method} {doc_path} gave {got}, not documented");
+    };
+    for (form, good) in [("register", registration("a@b.eu")), ("travel-claims", claim("e1", "100"))] {
+        for (suffix, body) in [("", good.clone()), ("/resend", serde_json::json!({"email": "ana@valladolid.es"})), ("/confirm", serde_json::json!({"token": "x"}))] {
+            let api_path = format!("/api/{form}{suffix}");
+            let doc_path = format!("/{form}{suffix}");
+            let mut foreign = json_post(&api_path, body.clone());
+            foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+            let requests = vec![
+                json_post(&api_path, body.clone()),
+                form_from_json(&api_path, &body),
+                json_post(&api_path, serde_json::json!({"email": 1})),
+                req("GET", &api_path, None, b""),
+                req("PUT", &api_path, None, b""),
+                req("OPTIONS", &api_path, None, b""),
+                req("POST", &api_path, Some("text/plain"), b"x"),
+                req("POST", &api_path, json, &vec![b' '; 17 * 1024]),
+                req("POST", &api_path, json, b"{"),
+                foreign,
+            ];
+            for r in requests {
+                let method = r.method().as_str().to_ascii_lowercase();
+                let got = handle(&app, r).await.status().as_u16();
+                check(&doc_path, &method, got);
             }
-            assert!(all.contains(&got), "{method} {api_path} gave {got}, not documented");
         }
     }
+    // A claim over the per-trip limit, a confirmation page, a counted claim and a refused one.
+    check("/travel-claims", "post", handle(&app, json_post("/api/travel-claims", claim("e1", "451"))).await.status().as_u16());
+    for event in ["e1", "e2", "e3"] {
+        assert_eq!(handle(&app, json_post("/api/travel-claims", claim(event, "100"))).await.status(), 202);
+        let token = last_token(&app, "ana@valladolid.es").unwrap();
+        let page = handle(&app, req("GET", &format!("/api/travel-claims/confirm?token={token}"), None, b"")).await;
+        check("/travel-claims/confirm", "get", page.status().as_u16());
+        let done = handle(&app, confirm_post(ccg_functions::Form::TravelClaims, &token, true)).await;
+        check("/travel-claims/confirm", "post", done.status().as_u16());
+    }
+    // A reused idempotency key, and a store that is locked.
+    let keyed = |email: &str| {
+        let mut r = json_post("/api/register", registration(email));
+        r.headers_mut().insert("idempotency-key", "k".parse().unwrap());
+        r
+    };
+    check("/register", "post", handle(&app, keyed("k1@b.eu")).await.status().as_u16());
+    check("/register", "post", handle(&app, keyed("k2@b.eu")).await.status().as_u16());
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let got = handle(&app, json_post("/api/register", registration("x@y.eu"))).await.status().as_u16();
-    assert!(documented(&spec, "/register", "post").contains(&got));
-    seen.insert(got);
+    check("/register", "post", handle(&app, json_post("/api/register", registration("x@y.eu"))).await.status().as_u16());
     other.execute_batch("ROLLBACK").unwrap();
-    for s in [201, 204, 303, 400, 404, 405, 409, 413, 415, 422, 503] {
+    check("/register", "post", handle(&app, req("POST", "/api/nothing", json, b"{}")).await.status().as_u16());
+    for s in [200, 202, 204, 303, 400, 403, 405, 409, 410, 413, 415, 422, 503] {
         assert!(seen.contains(&s), "no request produced {s}: {seen:?}");
     }
 }

@@ -386,10 +386,11 @@ fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Answer) -> Res
                  If you still want to, send the form again.",
                 f.options.link_hours
             );
+            // 410, not 404: the CDN in front of the site replaces every 404 with the site's own page.
             if json {
-                json_response(StatusCode::NOT_FOUND, &json!({"error": msg}))
+                json_response(StatusCode::GONE, &json!({"error": msg}))
             } else {
-                html(StatusCode::NOT_FOUND, "This link does not work", &pages::paragraph(&msg))
+                html(StatusCode::GONE, "This link does not work", &pages::paragraph(&msg))
             }
         }
         Answer::LinkUsed => {
