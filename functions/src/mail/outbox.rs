@@ -128,18 +128,40 @@ pub fn read_all(dir: &Path) -> io::Result<Vec<OutboxMessage>> {
         }
     }
     names.sort();
-    let mut messages = Vec::with_capacity(names.len());
-    for name in names {
-        let bytes = fs::read(dir.join(&name))?;
-        let stored: Stored = serde_json::from_slice(&bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name} is not an outbox message: {e}")))?;
-        messages.push(OutboxMessage {
-            file: name,
-            email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html },
-            sent_at: stored.sent_at,
-        });
+    names.into_iter().map(|name| read_file(dir, name)).collect()
+}
+
+/// One message by its name without `.json` (as `serve` puts it in a URL).
+/// `None` when there is no such message, and for any name this module would
+/// never write, so a caller may pass an untrusted name: it cannot reach
+/// outside `dir`.
+pub fn read_one(dir: &Path, name: &str) -> io::Result<Option<OutboxMessage>> {
+    if !is_message_name(name) {
+        return Ok(None);
     }
-    Ok(messages)
+    match read_file(dir, format!("{name}{EXTENSION}")) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `<20 digits>-<digits>-<digits>`: the shape of [`file_name`] without the extension.
+pub fn is_message_name(name: &str) -> bool {
+    let number = |p: &str| (1..=20).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = name.split('-').collect();
+    matches!(parts.as_slice(), [time, pid, seq] if time.len() == 20 && number(time) && number(pid) && number(seq))
+}
+
+fn read_file(dir: &Path, name: String) -> io::Result<OutboxMessage> {
+    let bytes = fs::read(dir.join(&name))?;
+    let stored: Stored = serde_json::from_slice(&bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name} is not an outbox message: {e}")))?;
+    Ok(OutboxMessage {
+        file: name,
+        email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html },
+        sent_at: stored.sent_at,
+    })
 }
 
 #[cfg(test)]
@@ -183,7 +205,33 @@ mod tests {
         let raw: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("nested").join(&messages[0].file)).unwrap()).unwrap();
         let keys: HashSet<&str> = raw.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, HashSet::from(["to", "subject", "text", "html", "sent_at"]));
+        let stem = messages[1].file.strip_suffix(".json").unwrap();
+        assert!(is_message_name(stem), "{stem}");
+        assert_eq!(read_one(&dir.join("nested"), stem).unwrap().as_ref(), Some(&messages[1]));
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_names_the_outbox_writes_are_read() {
+        for good in ["01767225600000000000-4242-0", "00000000000000000000-1-18446744073709551615"] {
+            assert!(is_message_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "01767225600000000000-4242",
+            "01767225600000000000-4242-0.json",
+            "01767225600000000000-4242-0-1",
+            "1767225600000000000-4242-0",
+            "01767225600000000000--0",
+            "01767225600000000000-4242-0/..",
+            "01767225600000000000-+42-0",
+        ] {
+            assert!(!is_message_name(bad), "{bad}");
+        }
+        let dir = temp_dir("read-one");
+        assert_eq!(read_one(&dir, "01767225600000000000-4242-0").unwrap(), None, "missing folder");
+        assert_eq!(read_one(&dir, "../etc/passwd").unwrap(), None);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
