@@ -26,7 +26,7 @@ use std::time::Duration;
 pub const BODY_LIMIT: usize = 64 * 1024;
 const POLL: Duration = Duration::from_millis(500);
 /// The outbox folder inside the data folder: the preview's mailer writes there.
-pub const OUTBOX_DIR: &str = "outbox";
+pub use crate::api::OUTBOX as OUTBOX_DIR;
 /// Where the preview shows the outbox; outside anything `build` writes.
 const OUTBOX_URL: &str = "/_outbox/";
 
