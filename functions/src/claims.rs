@@ -16,6 +16,10 @@ pub enum Rejection {
     Refused(Refusal),
 }
 
+fn long(d: Date) -> String {
+    crate::service::messages::long_date(d)
+}
+
 /// The key of a contact: one per address, whatever its letter case.
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
@@ -62,10 +66,10 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, today: Dat
     if let Some(e) = event {
         let (from, until) = cat.rules.travel_range(e);
         if input.travel_start < from || input.travel_start > until {
-            errors.add("travel_start", format!("The trip must start between {from} and {until} for this meeting."));
+            errors.add("travel_start", format!("For this meeting, the trip must start between {} and {}.", long(from), long(until)));
         }
         if input.travel_end < from || input.travel_end > until {
-            errors.add("travel_end", format!("The trip must end between {from} and {until} for this meeting."));
+            errors.add("travel_end", format!("For this meeting, the trip must end between {} and {}.", long(from), long(until)));
         }
     }
     let (Some(event), true) = (event, errors.is_empty()) else { return Err(Rejection::Invalid(errors)) };
@@ -232,7 +236,7 @@ pub(crate) mod tests {
         i.travel_end = Date::constant(2027, 3, 21);
         let e = invalid(claim(&cat(), i.clone(), false, TODAY, "t"));
         assert!(e.has("travel_start") && e.has("travel_end"), "{e:?}");
-        assert!(e.0["travel_start"].contains("2027-03-13 and 2027-03-20"), "{e:?}");
+        assert!(e.0["travel_start"].contains("13 March 2027 and 20 March 2027"), "{e:?}");
         i.travel_start = Date::constant(1, 1, 1);
         i.travel_end = Date::constant(9999, 12, 31);
         assert!(invalid(claim(&cat(), i.clone(), false, TODAY, "t")).has("travel_start"));

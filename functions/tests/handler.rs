@@ -91,7 +91,7 @@ async fn json_errors_are_per_field() {
     early["travel_start"] = "2027-03-01".into();
     early["travel_end"] = "2027-03-15".into();
     let e = body_json(&handle(&app, json_post(CLAIMS, early)).await)["errors"].clone();
-    assert_eq!(e["travel_start"], "The trip must start between 2027-03-13 and 2027-03-20 for this meeting.");
+    assert_eq!(e["travel_start"], "For this meeting, the trip must start between 13 March 2027 and 20 March 2027.");
     assert!(e.get("travel_end").is_none(), "{e}");
     // With other mistakes, an amount over the per-trip limit is named at once too.
     let mut over = claim("e1", "451");

@@ -32,8 +32,9 @@ pub fn page<S>(f: &Forms<S>, form: Form, heading: &str, inner: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{heading} – {title}</title>\n<meta name=\"robots\" content=\"noindex\">\n<link rel=\"stylesheet\" href=\"{site}/style.css\">\n</head>\n<body>\n\
-         <header class=\"site-header\"><p><a href=\"{home}\">{title}</a></p></header>\n\
-         <main id=\"main\" class=\"form-result\">\n<h1>{heading}</h1>\n{inner}\n\
+         <a class=\"skip\" href=\"#main\">Skip to main content</a>\n\
+         <header class=\"site-header\"><div class=\"wrap\"><a class=\"brand\" href=\"{home}\">{title}</a></div></header>\n\
+         <main id=\"main\" class=\"wrap form-result\" tabindex=\"-1\">\n<h1>{heading}</h1>\n{inner}\n\
          <p><a href=\"{back}\">Back to the form</a></p>\n</main>\n</body>\n</html>\n",
         heading = escape(heading),
     )
@@ -76,8 +77,8 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (S
             "Confirm your registration",
             format!(
                 "<p>Press Confirm to register these details with the City Coordinators Group (or to replace the details \
-                 kept for this address):</p>\n<pre class=\"details\">{}</pre>",
-                escape(&registration_lines(r))
+                 kept for this address):</p>\n{}",
+                facts(&registration_lines(r))
             ),
         ),
         PendingItem::Claim(c) => {
@@ -86,8 +87,8 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (S
                 "Confirm your travel claim",
                 format!(
                     "<p>Press Confirm to send this claim. It counts towards your city's yearly limits from that moment, \
-                     if they leave room for it.</p>\n<pre class=\"details\">{}</pre>",
-                    escape(&messages::claim_details(c, &event))
+                     if they leave room for it.</p>\n{}",
+                    facts(&messages::claim_details(c, &event))
                 ),
             )
         }
@@ -99,6 +100,16 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (S
         escape(token)
     );
     (heading.to_string(), inner)
+}
+
+/// "Label: value" lines as a definition list, which reads well aloud and on a phone.
+fn facts(lines: &str) -> String {
+    let items: String = lines
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>\n", escape(k), escape(v)))
+        .collect();
+    format!("<dl class=\"facts\">\n{items}</dl>")
 }
 
 fn registration_lines(r: &crate::records::Registration) -> String {
@@ -118,14 +129,14 @@ fn registration_lines(r: &crate::records::Registration) -> String {
 pub fn receipt(r: &Receipt) -> String {
     format!(
         "<p>Your claim is confirmed and counted. Keep its reference for any question to the Scalable Cities secretariat.</p>\n\
-         <dl class=\"receipt\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city}</dd>\n\
+         <dl class=\"facts\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city}</dd>\n\
          <dt>Travel</dt><dd>{start} to {end}</dd>\n<dt>Contribution asked for</dt><dd>{amount}</dd>\n\
          <dt>Your city has left for {year}</dt><dd>{trips} trip(s), {euros}</dd>\n</dl>",
         id = escape(&r.claim.id),
         event = escape(&r.event_title),
         city = escape(&r.claim.city),
-        start = r.claim.travel_start,
-        end = r.claim.travel_end,
+        start = messages::long_date(r.claim.travel_start),
+        end = messages::long_date(r.claim.travel_end),
         amount = r.claim.amount,
         year = r.claim.year,
         trips = r.remaining.trips,

@@ -44,12 +44,17 @@ pub fn claim_details(c: &Claim, event: &str) -> String {
     [
         format!("Meeting: {event}"),
         format!("City: {} ({})", c.city, c.country),
-        format!("Travel: {} to {}", c.travel_start, c.travel_end),
+        format!("Travel: {} to {}", long_date(c.travel_start), long_date(c.travel_end)),
         format!("Transport: {}", c.transport),
         format!("Accommodation: {}", c.accommodation),
         format!("Contribution asked for: {}", c.amount),
     ]
     .join("\n")
+}
+
+/// "16 March 2027", as the site writes dates.
+pub fn long_date(d: jiff::civil::Date) -> String {
+    d.strftime("%-d %B %Y").to_string()
 }
 
 fn sign_off<S>(f: &Forms<S>) -> String {
