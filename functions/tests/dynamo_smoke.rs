@@ -1,0 +1,378 @@
+//! A smoke test of the DynamoDB store against AWS's DynamoDB Local, on its
+//! own (no `common`): links, confirmations, the secretariat's change, claims
+//! and their refusals, and concurrent confirmations of one city's claims.
+//! Needs Java 17 and the jar `./scripts/setup-test-deps.sh` unpacks under
+//! `.cache/dynamodb-local/` (or `CCG_DYNAMODB_LOCAL_JAR`).
+#![cfg(feature = "dynamodb")]
+
+use ccg_functions::Store;
+use ccg_functions::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use ccg_functions::store::dynamo::{self, DynamoStore};
+use ccg_functions::store::{ConfirmError, UpdateError};
+use ccg_model::rules::YearUsage;
+use ccg_model::{Cents, Refusal, TravelRules};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct DynamoLocal {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for DynamoLocal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_jar() -> PathBuf {
+    if let Some(j) = std::env::var_os("CCG_DYNAMODB_LOCAL_JAR") {
+        return PathBuf::from(j);
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/dynamodb-local/package/lib");
+    let mut jars: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .unwrap_or_else(|_| panic!("DynamoDB Local is not installed under {}: run ./scripts/setup-test-deps.sh", lib.display()))
+        .flatten()
+        .map(|e| e.path().join("DynamoDBLocal.jar"))
+        .filter(|j| j.is_file())
+        .collect();
+    jars.sort();
+    jars.pop().expect("no dynamodb_local_*/DynamoDBLocal.jar: run ./scripts/setup-test-deps.sh")
+}
+
+fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("fake", "fake", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+impl DynamoLocal {
+    async fn start() -> DynamoLocal {
+        let jar = find_jar();
+        let dir = jar.parent().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("java")
+            .arg("-Xmx512m")
+            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
+            .arg("-jar")
+            .arg(&jar)
+            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start java for DynamoDB Local");
+        let local = DynamoLocal { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let client = client_for(&local.endpoint);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client.list_tables().send().await.is_err() {
+            assert!(Instant::now() < deadline, "DynamoDB Local did not answer on {} within 60 s", local.endpoint);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        local
+    }
+}
+
+fn rules() -> TravelRules {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/data/travel-support.yaml")).unwrap();
+    TravelRules::parse(Path::new("t.yaml"), &text).unwrap()
+}
+
+fn now() -> (String, i64) {
+    let t = jiff::Timestamp::now();
+    (t.to_string(), t.as_second())
+}
+
+fn registration(email: &str, city: &str) -> Registration {
+    Registration {
+        email_key: email.to_lowercase(),
+        name: "Ana López".into(),
+        email: email.into(),
+        city: city.into(),
+        country: "ES".into(),
+        organisation: "Ayuntamiento".into(),
+        position: "Officer".into(),
+        city_status: "lighthouse".into(),
+        project: Some("REMOURBAN".into()),
+    }
+}
+
+fn claim(email: &str, city_key: &str, event: &str, euros: i64) -> Claim {
+    Claim {
+        id: ccg_functions::token::new_id("clm"),
+        name: "Ana López".into(),
+        email: email.into(),
+        email_key: email.to_lowercase(),
+        city: "Valladolid".into(),
+        city_key: city_key.into(),
+        country: "ES".into(),
+        event_id: event.into(),
+        year: 2027,
+        travel_start: jiff::civil::date(2027, 3, 15),
+        travel_end: jiff::civil::date(2027, 3, 17),
+        amount: Cents(euros * 100),
+        transport: Cents(euros * 100),
+        accommodation: Cents(0),
+        created_at: now().0,
+        confirmed_at: String::new(),
+    }
+}
+
+/// Keeps `item` as pending with one link; returns (id, the link's hash).
+async fn keep(store: &DynamoStore, item: PendingItem) -> (String, String) {
+    let (now, secs) = now();
+    let id = ccg_functions::token::new_id("pnd");
+    let hash = ccg_functions::token::hash_secret(&ccg_functions::token::new_secret());
+    let p = Pending { id: id.clone(), item, token_hashes: vec![hash.clone()], created_at: now, expires_at: secs + 3600, used: false };
+    store.put_pending(p).await.unwrap();
+    (id, hash)
+}
+
+/// A confirmed contact the secretariat approved for `city_key`.
+async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
+    let (id, hash) = keep(store, PendingItem::Registration(registration(email, "Valladolid"))).await;
+    let (now, secs) = now();
+    let c = store.confirm_registration(&id, &hash, &now, secs).await.unwrap().contact;
+    let new = Contact { status: ContactStatus::Approved, city_key: Some(city_key.into()), updated_at: now.clone(), version: c.version + 1, ..c.clone() };
+    let audit = AuditEntry { at: now, actor: "desk".into(), action: "contact.approved".into(), subject: c.details.email_key.clone(), detail: city_key.into() };
+    store.update_contact(c.version, new.clone(), audit).await.unwrap();
+    new
+}
+
+fn step(what: &str) {
+    println!("ok: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamo_store_keeps_the_promises() {
+    let local = DynamoLocal::start().await;
+    let client = client_for(&local.endpoint);
+    dynamo::create_table(&client, "smoke").await.unwrap();
+    dynamo::create_table(&client, "smoke").await.unwrap();
+    let store = DynamoStore::new(client, "smoke");
+    let rules = rules();
+    let (t0, s0) = now();
+
+    // --- pending records and their links ---------------------------------
+    let reg = registration("Ana@Valladolid.es", "Valladolid");
+    let p1 = Pending {
+        id: ccg_functions::token::new_id("pnd"),
+        item: PendingItem::Registration(reg.clone()),
+        token_hashes: vec!["h1".into()],
+        created_at: t0.clone(),
+        expires_at: s0 + 3600,
+        used: false,
+    };
+    store.put_pending(p1.clone()).await.unwrap();
+    assert!(store.put_pending(p1.clone()).await.is_err(), "an id is stored once");
+    assert_eq!(store.get_pending(&p1.id, s0).await.unwrap().as_ref(), Some(&p1));
+    assert_eq!(store.get_pending(&p1.id, s0 + 3600).await.unwrap(), None, "expired at expires_at");
+    assert_eq!(store.get_pending("pnd_unknown", s0).await.unwrap(), None);
+    assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s0).await.unwrap().as_ref(), Some(&p1));
+    assert_eq!(store.latest_pending("claim", "ana@valladolid.es", s0).await.unwrap(), None);
+    assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s0 + 3600).await.unwrap(), None);
+    step("put_pending, get_pending, latest_pending (and expiry on read)");
+
+    for i in 2..=MAX_LINKS {
+        assert!(store.add_link(&p1.id, &format!("h{i}"), s0).await.unwrap(), "link {i}");
+    }
+    assert!(!store.add_link(&p1.id, "h-too-many", s0).await.unwrap(), "MAX_LINKS");
+    assert!(!store.add_link("pnd_unknown", "h", s0).await.unwrap());
+    assert!(!store.add_link(&p1.id, "h", s0 + 3600).await.unwrap(), "expired");
+    let hashes: Vec<String> = (1..=MAX_LINKS).map(|i| format!("h{i}")).collect();
+    assert_eq!(store.get_pending(&p1.id, s0).await.unwrap().unwrap().token_hashes, hashes, "in order");
+    step(&format!("add_link up to MAX_LINKS ({MAX_LINKS}), then refused; not on unknown or expired records"));
+
+    // --- confirming a registration -------------------------------------------
+    let (t1, s1) = now();
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
+    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmError::Invalid, "expired");
+    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
+    assert_eq!(store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(), ConfirmError::Invalid, "a registration on the claim page");
+    let done = store.confirm_registration(&p1.id, "h3", &t1, s1).await.unwrap();
+    assert!(done.created);
+    assert_eq!(done.contact.status, ContactStatus::Confirmed);
+    assert_eq!(done.contact.version, 1);
+    assert_eq!(done.contact.details, reg);
+    assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
+    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmError::Used);
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
+    assert!(store.get_pending(&p1.id, s1).await.unwrap().unwrap().used);
+    assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap(), None, "used");
+    assert!(!store.add_link(&p1.id, "h", s1).await.unwrap(), "used");
+    step("confirm_registration: Invalid (wrong secret, expired, unknown, other form), created, then Used");
+
+    // A change of details through a second link: same contact, next version; no project now.
+    let changed = Registration { project: None, position: "Head".into(), ..reg.clone() };
+    let (p2, h2) = keep(&store, PendingItem::Registration(changed.clone())).await;
+    assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap().map(|p| p.id), Some(p2.clone()));
+    let (t2, s2) = now();
+    let done = store.confirm_registration(&p2, &h2, &t2, s2).await.unwrap();
+    assert!(!done.created);
+    assert_eq!((done.contact.version, done.contact.details.project.clone(), done.contact.created_at.clone()), (2, None, t1.clone()));
+    assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
+    step("confirm_registration of a change: version 2, project removed");
+
+    // Concurrent: one link opened ten times at once is used once; two links of a
+    // new address confirmed at once make one contact, then change it.
+    let (pd, hd) = keep(&store, PendingItem::Registration(registration("dora@x.eu", "Soria"))).await;
+    let (t2b, s2b) = now();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, pd, hd, t2b) = (store.clone(), pd.clone(), hd.clone(), t2b.clone());
+            tokio::spawn(async move { store.confirm_registration(&pd, &hd, &t2b, s2b).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &ConfirmError::Used), "{answers:?}");
+    let both: Vec<_> = [registration("eva@x.eu", "Soria"), registration("eva@x.eu", "Ávila")]
+        .into_iter()
+        .map(|r| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (p, h) = keep(&store, PendingItem::Registration(r)).await;
+                let (t, s) = now();
+                store.confirm_registration(&p, &h, &t, s).await
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for t in both {
+        created.push(t.await.unwrap().unwrap().created);
+    }
+    created.sort();
+    assert_eq!(created, vec![false, true]);
+    assert_eq!(store.get_contact("eva@x.eu").await.unwrap().unwrap().version, 2);
+    step("concurrent: one link opened 10 times is used once; two links of a new address: created, then changed");
+
+    // --- the secretariat approves ------------------------------------------------
+    let c = done.contact;
+    let audit = |what: &str| AuditEntry { at: now().0, actor: "desk".into(), action: what.into(), subject: c.details.email_key.clone(), detail: String::new() };
+    let new = Contact { status: ContactStatus::Approved, city_key: Some("ES:valladolid".into()), version: 3, ..c.clone() };
+    assert_eq!(store.update_contact(2, Contact { version: 4, ..new.clone() }, audit("x")).await.unwrap_err(), UpdateError::Conflict, "version + 1");
+    store.update_contact(2, new.clone(), audit("contact.approved")).await.unwrap();
+    assert_eq!(store.update_contact(2, new.clone(), audit("x")).await.unwrap_err(), UpdateError::Conflict, "stale");
+    let ghost = Contact { details: registration("ghost@x.eu", "X"), ..new.clone() };
+    assert_eq!(store.update_contact(2, ghost, audit("x")).await.unwrap_err(), UpdateError::Conflict, "no such contact");
+    assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&new));
+    step("update_contact: approved with a city; Conflict when stale, absent or not version + 1");
+
+    // --- claims ----------------------------------------------------------------
+    let ana = "ana@valladolid.es";
+    let first = claim(ana, "ES:valladolid", "e1", 300);
+    let (pc, hc) = keep(&store, PendingItem::Claim(first.clone())).await;
+    assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
+    let (t3, s3) = now();
+    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmError::Invalid, "a claim on the join page");
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmError::Invalid, "expired");
+    let out = store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap();
+    assert_eq!(out.claim, Claim { confirmed_at: t3.clone(), ..first.clone() });
+    assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmError::Used);
+    step("confirm_claim counted: used 1 trip, 300 EUR; then Used");
+
+    let again = claim(ana, "ES:valladolid", "e1", 100);
+    let (pa, ha) = keep(&store, PendingItem::Claim(again)).await;
+    let (t4, s4) = now();
+    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
+    step("second claim of the same person for the same meeting: AlreadyClaimed, link still usable");
+
+    // Over the euro limit through the counter's condition (300 + 650 > 900), and a first claim over the year.
+    let big = claim(ana, "ES:valladolid", "e2", 650);
+    let (pb, hb) = keep(&store, PendingItem::Claim(big)).await;
+    assert_eq!(store.confirm_claim(&pb, &hb, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::OverYearlyAmount));
+    // A first claim larger than the whole year, which the counter's condition cannot see.
+    approved(&store, "carla@leon.es", "ES:leon").await;
+    let (ph, hh) = keep(&store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950))).await;
+    assert_eq!(store.confirm_claim(&ph, &hh, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::OverYearlyAmount));
+    assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage::default());
+    let huge = claim(ana, "ES:other", "e1", 950);
+    step("over the year's euros (through the counter, and a first claim over the year): OverYearlyAmount");
+
+    // Not a representative: a confirmed but unapproved contact, an approved one of another city, no contact.
+    let (pbob, hbob) = keep(&store, PendingItem::Registration(registration("bob@x.eu", "Valladolid"))).await;
+    store.confirm_registration(&pbob, &hbob, &t4, s4).await.unwrap();
+    for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
+        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
+        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::NotRepresentative));
+    }
+    assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
+    step("claims from non-representatives: NotRepresentative; nothing counted");
+
+    // --- 20 representatives of one city confirm at once ------------------------------------
+    let city = "ES:burgos";
+    let mut links = Vec::new();
+    for i in 0..20 {
+        let email = format!("rep{i}@burgos.es");
+        approved(&store, &email, city).await;
+        let c = claim(&email, city, &format!("e{}", i % 7), 100 + i);
+        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
+        links.push((p, h));
+    }
+    let started = Instant::now();
+    let (t5, s5) = now();
+    let tasks: Vec<_> = links
+        .iter()
+        .cloned()
+        .map(|(p, h)| {
+            let (store, rules, t5) = (store.clone(), rules.clone(), t5.clone());
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &t5, s5).await })
+        })
+        .collect();
+    let mut counted = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(out) => counted.push(out.claim),
+            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => refused += 1,
+            Err(e) => panic!("unexpected answer: {e:?}"),
+        }
+    }
+    assert_eq!(counted.len(), rules.max_trips_per_year as usize);
+    assert_eq!(refused, 20 - counted.len());
+    let sum: i64 = counted.iter().map(|c| c.amount.0).sum();
+    assert_eq!(store.year_usage(city, 2027).await.unwrap(), YearUsage { trips: counted.len() as u32, amount: Cents(sum) });
+    println!("    20 concurrent confirmations in {:?}: {} counted, {refused} OverYearlyTrips", started.elapsed(), counted.len());
+    step("concurrent confirmations of one city: exactly max_trips_per_year counted, the rest OverYearlyTrips, usage = sum");
+
+    // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
+    let winner = &counted[0];
+    let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50))).await;
+    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    step("full year and already claimed: AlreadyClaimed first, as SQLite");
+
+    // --- the secretariat's lists ------------------------------------------------
+    let claims = store.list_claims().await.unwrap();
+    assert_eq!(claims.len(), 1 + counted.len());
+    assert!(claims.windows(2).all(|w| (w[0].year, &w[0].city_key, &w[0].event_id, &w[0].id) <= (w[1].year, &w[1].city_key, &w[1].event_id, &w[1].id)));
+    assert!(claims.iter().all(|c| !c.confirmed_at.is_empty()));
+    let contacts = store.list_contacts().await.unwrap();
+    assert_eq!(contacts.len(), 5 + 20);
+    assert!(contacts.windows(2).all(|w| w[0].details.email_key < w[1].details.email_key));
+    let trail = store.list_audit().await.unwrap();
+    assert!(trail.windows(2).all(|w| w[0].at <= w[1].at));
+    let count = |action: &str| trail.iter().filter(|a| a.action == action).count();
+    assert_eq!((count("contact.confirmed"), count("contact.changed"), count("contact.approved"), count("claim.confirmed")), (25, 2, 22, 3));
+    assert!(trail.iter().any(|a| a.action == "contact.changed" && a.subject == "ana@valladolid.es" && a.detail == format!("link {p2}")));
+    let c0 = trail.iter().find(|a| a.action == "claim.confirmed").unwrap();
+    assert_eq!((c0.actor.as_str(), c0.subject.as_str(), c0.detail.as_str()), ("applicant", first.id.as_str(), "ES:valladolid e1 2027 300.00"));
+    step(&format!("list_claims ({}), list_contacts ({}), list_audit ({} lines)", claims.len(), contacts.len(), trail.len()));
+}
