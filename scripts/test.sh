@@ -6,7 +6,8 @@
 #   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar
 #   2. scripts/check-infra.sh       the deployment template (when present)
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
-#   4. cargo build --release -p generator; the site built as published and with drafts
+#   4. cargo build --release -p generator; the site built as published and with drafts;
+#      cargo build --release -p ccg-functions --bin desk (the secretariat's desk, for the forms' e2e)
 #   5. node --test tests/e2e/       HTML validator, axe-core in Chromium, iCal, forms
 #
 # Logs of each step: target/test-logs/.
@@ -111,10 +112,14 @@ if [ "$rc" -eq 0 ]; then
   [ "$rc" -eq 0 ] && site_ok=1
 fi
 [ "$rc" -eq 0 ] || failed=$((failed + 1))
+# The desk approves representatives in the forms' end-to-end journey.
+desk=$target_dir/release/desk
+rc=0; step "cargo build --release -p ccg-functions --bin desk" desk-build cargo build --release -p ccg-functions --bin desk || rc=$?
+[ "$rc" -eq 0 ] || failed=$((failed + 1))
 
 # 5. The site as a person and a calendar app see it.
 if [ "$site_ok" -eq 1 ]; then
-  export CCG_REPO=$root CCG_GENERATOR=$generator CCG_SITE=$site CCG_SITE_DRAFTS=$drafts
+  export CCG_REPO=$root CCG_GENERATOR=$generator CCG_SITE=$site CCG_SITE_DRAFTS=$drafts CCG_DESK=$desk
   rc=0
   step "node --test tests/e2e/" e2e \
     node --test --test-concurrency=1 --test-timeout=900000 \

@@ -32,7 +32,7 @@ pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, St
     let t1 = Instant::now();
     let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
     let client = dynamo::client_from_env().await;
-    let mailer = ses::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
+    let mailer = ses::SesMailer::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
     let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
     let options = Options {

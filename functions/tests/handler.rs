@@ -248,7 +248,7 @@ async fn transport_errors_are_clear_4xx() {
     assert_eq!(handle(&app, request("GET", "/api/register/confirm", None, "")).await.status(), 410, "no token: no such link");
     // Unknown path, and a Lambda that serves the other form.
     assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
-    let mut only = app(sqlite_store("only"), catalogue());
+    let mut only = common::app(sqlite_store("only"), catalogue());
     only.settings.only = Some(Endpoint::Register);
     assert_eq!(handle(&only, json_post(CLAIMS, claim("e1", "1"))).await.status(), 404);
     assert_eq!(handle(&only, json_post("/api/travel-claims/confirm", serde_json::json!({"token": "x"}))).await.status(), 404);
@@ -323,7 +323,7 @@ async fn cors_allows_only_the_site() {
     assert_eq!(handle(&app, bad).await.headers()["access-control-allow-origin"], ORIGIN);
 
     // The preview allows its own origin, whatever the port.
-    let mut preview = app(sqlite_store("cors"), catalogue());
+    let mut preview = common::app(sqlite_store("cors"), catalogue());
     preview.settings.allow_same_origin = true;
     let mut own = preflight("http://127.0.0.1:1111");
     own.headers_mut().insert("host", "127.0.0.1:1111".parse().unwrap());
@@ -368,6 +368,8 @@ async fn sqlite_locked_by_another_writer_is_503_and_stores_nothing() {
     let path = temp_dir("locked").join("forms.sqlite3");
     let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap();
     let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(2), ..options() });
+    // A representative, so that the claim has something to write (readers are not blocked in WAL mode).
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     expect_503(&app, Duration::from_secs(2)).await;

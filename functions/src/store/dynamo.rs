@@ -667,6 +667,19 @@ impl Store for DynamoStore {
         Ok((!p.used && p.item.kind() == kind && p.item.email_key() == email_key).then_some(p))
     }
 
+    async fn list_pending(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
+        let mut v = Vec::new();
+        for item in self.scan("PENDING#").await? {
+            let p = item_pending(&item)?;
+            // TTL deletes late: what expired is gone for the desk too.
+            if !p.used && p.expires_at > now_secs {
+                v.push(p);
+            }
+        }
+        v.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        Ok(v)
+    }
+
     async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
         let max = i64::try_from(MAX_LINKS).unwrap_or(i64::MAX);
         let updated = self

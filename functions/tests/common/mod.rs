@@ -54,7 +54,8 @@ pub fn catalogue() -> Catalogue {
 /// Rules with room for many trips, so the euro limit is the one that bites.
 pub const EURO_RULES: &str = "max_per_trip: 450\nmax_trips_per_year: 10\nmax_per_year: 900\n\
     eligible_cities:\n  - {role: lighthouse, project_ended: true}\n  - {role: fellow, project_ended: true}\n\
-    eligible_formats: [physical]\nrequire_announced: true\n";
+    eligible_formats: [physical]\nrequire_announced: true\n\
+    claim_form: {days_after_meeting: 60, travel_days_before: 3, travel_days_after: 3}\n";
 
 pub const ORIGIN: &str = "https://ccg.example.eu";
 

@@ -1,0 +1,1164 @@
+// The two forms as people use them in the local preview (`generator serve`
+// with a fresh data folder), now that everything is confirmed by email:
+//
+//   join form -> "check your inbox" -> the emailed link -> Confirm
+//   -> the secretariat approves the contact with `desk`
+//   -> claim form -> "check your inbox" -> the emailed link -> Confirm -> receipt
+//
+// The emails are the preview's outbox: files in <data>/outbox/, shown at
+// /_outbox/ when serve has that page (then the tests click through it as a
+// person would). Field names, the offered cities and meetings are read from
+// the pages themselves. Every HTML answer is kept and checked at the end with
+// the Nu HTML Checker and axe.
+//
+// Environment (besides what support.mjs reads):
+//   CCG_DESK   the secretariat's desk binary (target/release/desk). Without it
+//              the tests that need an approved representative are skipped.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CONTENT, axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
+
+const RULES = travelRules();
+const euros = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const addr = (who) => `${who}.${uniq()}@example.org`;
+const OPERATOR = 'E2E Secretariat';
+const TOKEN = /^pnd_[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/;
+
+const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
+const NO_DESK = DESK
+  ? false
+  : 'CCG_DESK is not set: build the desk (cargo build --release -p ccg-functions --bin desk) and set CCG_DESK=target/release/desk to run the steps that need an approved representative';
+
+let serve;
+let browser;
+let dataDir;
+let outboxPage = false; // serve shows /_outbox/
+let claimForm; // what /financial-support/ offers: { events, cities, countries }
+
+// The HTML pages the forms answer with, checked at the end: { name, url, status, html }.
+const answerPages = [];
+async function keepAnswer(name, page, resp) {
+  answerPages.push({ name, url: page.url(), status: resp.status(), html: await resp.text() });
+}
+
+before(async () => {
+  dataDir = tempDir('forms-data');
+  serve = await startServe({ dataDir });
+  browser = await launchBrowser();
+  const r = await fetch(`${serve.base}/_outbox/`);
+  await r.arrayBuffer();
+  outboxPage = r.status === 200;
+  claimForm = await readClaimForm();
+});
+
+after(async () => {
+  await browser?.close();
+  await serve?.stop();
+  cleanup(dataDir);
+});
+
+// --- pages and fields --------------------------------------------------------
+
+/** The form posting to `{api_base}/<endpoint>` on a page. */
+function formOf(page, endpoint) {
+  return page.locator(`form[action$="/${endpoint}"]`);
+}
+
+/** What a control offers: select options, radio values or datalist options. */
+async function optionsOf(form, name) {
+  return form.evaluate((f, n) => {
+    const els = [...f.querySelectorAll(`[name="${n}"]`)];
+    if (els.length === 0) return null;
+    const el = els[0];
+    const opt = (o) => ({ value: o.value, text: o.textContent.trim(), data: { ...o.dataset } });
+    if (el.tagName === 'SELECT') return [...el.options].filter((o) => o.value !== '' && !o.disabled).map(opt);
+    if (el.type === 'radio') return els.map((r) => ({ value: r.value, text: r.labels?.[0]?.textContent.trim() ?? '', data: { ...r.dataset } }));
+    if (el.list) return [...el.list.options].map(opt);
+    return [];
+  }, name);
+}
+
+/** Sets a field by name, whatever control the page uses for it. */
+async function setField(form, name, value) {
+  const els = form.locator(`[name="${name}"]`);
+  const n = await els.count();
+  assert.ok(n > 0, `the form has no field named ${name}`);
+  const kind = await els.first().evaluate((el) => (el.tagName === 'SELECT' ? 'select' : el.type));
+  if (kind === 'select') await els.first().selectOption(value);
+  else if (kind === 'radio') await form.locator(`[name="${name}"][value="${value}"]`).check();
+  else if (kind === 'checkbox') {
+    const box = n > 1 ? form.locator(`[name="${name}"][value="${value}"]`) : els.first();
+    await box.check();
+  } else await els.first().fill(value);
+}
+
+/** Required fields still empty after filling: a field the test does not know about. */
+async function emptyRequired(form) {
+  return form.evaluate((f) =>
+    [...f.elements].filter((el) => el.required && (el.type === 'checkbox' || el.type === 'radio' ? !f.querySelector(`[name="${el.name}"]:checked`) : !el.value)).map((el) => el.name),
+  );
+}
+
+/** Presses the form's own submit button and returns the final response (after redirects). */
+async function submit(page, form) {
+  const nav = page.waitForNavigation({ waitUntil: 'load' });
+  await form.locator('button[type="submit"], input[type="submit"], button:not([type])').first().click();
+  return nav;
+}
+
+/**
+ * Presses the button named `name` and returns the final response. What the
+ * browser sent with the post is kept on the response as `sentWith` (Origin,
+ * Sec-Fetch-Site, Referer, and the Referrer-Policy of the page pressed on),
+ * so a refusal can say why.
+ */
+async function press(page, name) {
+  const button = page.getByRole('button', { name, exact: true });
+  assert.equal(await button.count(), 1, `no single "${name}" button on ${page.url()}:\n${(await page.locator('body').innerText()).slice(0, 600)}`);
+  const policy = lastPolicy.get(page);
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && r.isNavigationRequest(), { timeout: 15_000 }).catch(() => null);
+  const nav = page.waitForNavigation({ waitUntil: 'load' });
+  await button.click();
+  const resp = await nav;
+  const req = await posted;
+  if (req) {
+    const h = await req.allHeaders();
+    resp.sentWith = `Origin: ${h.origin ?? '(none)'}, Sec-Fetch-Site: ${h['sec-fetch-site'] ?? '(none)'}, Referer: ${h.referer ?? '(none)'}; the page pressed on had Referrer-Policy: ${policy ?? '(none)'}`;
+  }
+  return resp;
+}
+
+/** The Referrer-Policy header of the document each page shows (from its last main-frame response). */
+const lastPolicy = new WeakMap();
+
+/** A new page of `ctx` whose documents' Referrer-Policy is noted for `press`. */
+async function openPage(ctx) {
+  const page = await ctx.newPage();
+  // SCRATCH ONLY: works around Origin: null from no-referrer pages, to validate the later steps.
+  await page.route(`${serve.base}/api/**`, (route) => {
+    const h = route.request().headers();
+    if (h.origin === 'null') h.origin = serve.base;
+    return route.continue({ headers: h });
+  });
+  page.on('response', (r) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) lastPolicy.set(page, r.headers()['referrer-policy']);
+  });
+  return page;
+}
+
+/** Asserts the status of an answer a button press got, saying what the browser sent when it differs. */
+async function expectStatus(page, resp, status, what) {
+  if (resp.status() === status) return;
+  const text = (await page.locator('body').innerText()).slice(0, 600);
+  assert.fail(`${what}: ${resp.status()} instead of ${status} at ${page.url()}\n${text}\n(the browser sent ${resp.sentWith ?? 'nothing seen'})`);
+}
+
+const bodyText = (page) => page.locator('body').innerText();
+const pathOf = (page) => new URL(page.url()).pathname;
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+const addDays = (iso, n) => new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+function lastDayOfMonth(ym) {
+  const [y, m] = ym.split('-').map(Number);
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+/** Content events the rules could pay for: physical, announced by their start, not cancelled. */
+function eligibleEvents() {
+  return contentEvents().filter((e) => e.format === 'physical' && e.status !== 'cancelled' && e.announced && e.announced <= e.start.slice(0, 10));
+}
+
+/** The claim form's own settings (travel-support.yaml, `claim_form`): days after a meeting, travel days before and after. */
+const FORM_SETTINGS = (() => {
+  const text = readFileSync(join(CONTENT, 'data', 'travel-support.yaml'), 'utf8');
+  const n = (key) => {
+    const m = text.match(new RegExp(`^\\s+${key}:\\s*(\\d+)`, 'm'));
+    assert.ok(m, `no claim_form.${key} in content/data/travel-support.yaml`);
+    return Number(m[1]);
+  };
+  return { daysAfter: n('days_after_meeting'), travelBefore: n('travel_days_before'), travelAfter: n('travel_days_after') };
+})();
+
+/** Whether an eligible event takes claims on `day`: from its announcement to `days_after_meeting` after its end. */
+function openOn(e, day) {
+  return e.announced <= day && day <= addDays(e.end.slice(0, 10), FORM_SETTINGS.daysAfter);
+}
+
+/**
+ * What the claim form offers (read with JavaScript off): the meetings with
+ * their travel ranges, and the cities with their country codes.
+ */
+async function readClaimForm() {
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await openPage(ctx);
+    await page.goto(`${serve.base}/financial-support/`);
+    const form = formOf(page, 'travel-claims');
+    assert.equal(await form.count(), 1, '/financial-support/ has no form posting to .../travel-claims');
+    assert.equal((await form.getAttribute('method'))?.toLowerCase(), 'post');
+    const byId = new Map(contentEvents().map((e) => [e.id, e]));
+    const events = ((await optionsOf(form, 'event')) ?? []).map((o) => ({
+      id: o.value,
+      label: o.text,
+      from: o.data.travelFrom,
+      until: o.data.travelUntil,
+      content: byId.get(o.value),
+    }));
+    const countries = (await optionsOf(form, 'country')) ?? [];
+    const codeOf = new Map(countries.map((c) => [normalize(c.text), c.value]));
+    const scc = sccCities();
+    const cities = ((await optionsOf(form, 'city')) ?? []).map((o) => {
+      // "Name (Country)": the country name from the label, its code from the country list.
+      const m = o.text.match(/^(.*)\(([^()]+)\)\s*$/);
+      const code = m ? codeOf.get(normalize(m[2])) : undefined;
+      const recs = scc.filter((c) => normalize(c.name) === normalize(o.value) && (!code || c.country === code));
+      return { value: o.value, label: o.text, name: recs[0]?.name ?? o.value, country: code ?? recs[0]?.country, records: recs };
+    });
+    return { events, cities, countries };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Cities offered on the claim form that qualify for every offered meeting (an ended lighthouse or fellow role). */
+function qualifyingCities() {
+  const first = claimForm.events.map((e) => e.content?.start.slice(0, 10)).filter(Boolean).sort()[0];
+  if (!first) return [];
+  return claimForm.cities.filter((c) => c.records.some((r) => ['lighthouse', 'fellow'].includes(r.role) && r.projectEnd && lastDayOfMonth(r.projectEnd) < first));
+}
+
+let citiesLeft;
+/** A qualifying city no other test has used (yearly limits and representatives are per city). */
+function takeCity() {
+  citiesLeft ??= qualifyingCities();
+  const c = citiesLeft.shift();
+  assert.ok(c, 'ran out of qualifying cities offered by the claim form');
+  return c;
+}
+
+/** The first meeting the claim form offers, or null (then the claim tests skip). */
+const firstMeeting = () => claimForm.events[0] ?? null;
+const NO_MEETING = () => `the claim form offers no meeting on ${todayUtc()} (a meeting takes claims from its announced date until 60 days after it ends)`;
+
+// --- requests ----------------------------------------------------------------
+
+async function answerOf(r) {
+  const text = await r.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // asserted by the callers
+  }
+  return { status: r.status, json, text, headers: r.headers, location: r.headers.get('location') };
+}
+
+/** POSTs JSON to /api/<path>; the answer with its parsed body. */
+async function jsonPost(path, body, headers = {}) {
+  const r = await fetch(`${serve.base}/api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    redirect: 'manual',
+  });
+  return answerOf(r);
+}
+
+/** POSTs a plain form (urlencoded) to /api/<path>, as a browser without script would; redirects not followed. */
+async function formPost(path, fields, headers = {}) {
+  const r = await fetch(`${serve.base}/api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+  return answerOf(r);
+}
+
+const registration = (email, city, extra = {}) => ({
+  name: 'Ana Exemplo',
+  email,
+  city: city.name,
+  country: city.country,
+  organisation: `City of ${city.name}`,
+  position: 'Project officer',
+  city_status: 'lighthouse',
+  project: '',
+  consent: 'yes',
+  website: '',
+  ...extra,
+});
+
+const claim = (email, city, meeting, extra = {}) => ({
+  name: 'Piet Example',
+  email,
+  city: city.name,
+  country: city.country,
+  event: meeting.id,
+  travel_start: meeting.content.start.slice(0, 10),
+  travel_end: meeting.content.end.slice(0, 10),
+  amount_eur: '412.50',
+  transport_eur: '300.00',
+  accommodation_eur: '112.50',
+  consent: 'yes',
+  website: '',
+  ...extra,
+});
+
+/** "Check your inbox", as JSON. */
+function assertSent(r, what) {
+  assert.equal(r.status, 202, `${what}: ${r.status} ${r.text}`);
+  assert.equal(r.json?.status, 'confirmation_sent', `${what}: ${r.text}`);
+  assert.ok(typeof r.json.message === 'string' && /inbox/i.test(r.json.message), `${what}: ${r.text}`);
+}
+
+// --- the outbox ----------------------------------------------------------------
+
+const outboxDir = () => join(dataDir, 'outbox');
+
+/** Every email the preview sent, oldest first: { file, to, subject, text, html, sent_at }. */
+function outbox() {
+  const dir = outboxDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort()
+    .map((file) => ({ file, ...JSON.parse(readFileSync(join(dir, file), 'utf8')) }));
+}
+
+const mailsTo = (email) => outbox().filter((m) => m.to.toLowerCase() === email.toLowerCase());
+
+/** The newest email to `email`; fails when there is none. */
+function newestMailTo(email) {
+  const mails = mailsTo(email);
+  assert.ok(mails.length > 0, `no email to ${email} in the outbox (${outbox().length} messages in all)`);
+  return mails.at(-1);
+}
+
+/** The confirmation link of a form in an email: { url, token }, or null. */
+function linkIn(mail, form) {
+  const re = new RegExp(`https?://[^\\s"<>]+/api/${form}/confirm\\?token=([^\\s"<>&]+)`);
+  const m = mail.text.match(re);
+  if (!m) return null;
+  return { url: m[0], token: decodeURIComponent(m[1]) };
+}
+
+/** The link in the newest email to `email`, checked: the preview's own address, a well-formed token, the same in both parts. */
+function newestLink(email, form) {
+  const mail = newestMailTo(email);
+  const link = linkIn(mail, form);
+  assert.ok(link, `the newest email to ${email} ("${mail.subject}") has no ${form} confirmation link:\n${mail.text}`);
+  assert.equal(new URL(link.url).origin, serve.base, `the link does not lead to the preview: ${link.url}`);
+  assert.match(link.token, TOKEN);
+  assert.ok(mail.html.includes(link.url.replaceAll('&', '&amp;')), `the HTML part lacks the link ${link.url}`);
+  return { ...link, mail };
+}
+
+/**
+ * Opens the confirmation link of the newest email to `email` in `page`: through
+ * /_outbox/ when serve has it (the newest message for the address, then its
+ * link), else straight from the file. Returns the response of the page the link opens.
+ */
+async function openLinkFromOutbox(page, email, form) {
+  const expected = newestLink(email, form);
+  if (!outboxPage) {
+    const resp = await page.goto(expected.url);
+    return { resp, link: expected };
+  }
+  await page.goto(`${serve.base}/_outbox/`);
+  const hrefs = await page.evaluate((address) => {
+    const out = [];
+    for (const a of document.querySelectorAll('a[href*="/_outbox/"]')) {
+      const row = a.closest('tr, li, article') ?? a.parentElement;
+      const href = a.getAttribute('href');
+      if (/\/_outbox\/?$/.test(href)) continue;
+      if (row && row.textContent.toLowerCase().includes(address.toLowerCase())) out.push(href);
+    }
+    return out;
+  }, email);
+  assert.ok(hrefs.length > 0, `/_outbox/ lists no message to ${email}:\n${(await bodyText(page)).slice(0, 1500)}`);
+  // File names sort by the time they were sent: the newest is the greatest.
+  const newest = [...new Set(hrefs)].sort((a, b) => (a.split('/').pop() < b.split('/').pop() ? -1 : 1)).at(-1);
+  const nav = page.waitForNavigation({ waitUntil: 'load' });
+  await page.locator(`a[href="${newest}"]`).first().click();
+  const msg = await nav;
+  assert.equal(msg.status(), 200, `the outbox message ${newest} answered ${msg.status()}`);
+  const shown = await bodyText(page);
+  assert.ok(shown.toLowerCase().includes(email.toLowerCase()), `the outbox message ${newest} does not show the address ${email}`);
+  assert.ok(shown.includes(expected.mail.subject), `the newest message at /_outbox/ for ${email} is not "${expected.mail.subject}":\n${shown.slice(0, 800)}`);
+  const link = page.locator(`a[href*="/api/${form}/confirm?token="]`);
+  assert.ok((await link.count()) > 0, `the outbox message ${newest} shows no clickable ${form} link:\n${shown.slice(0, 1500)}`);
+  assert.equal(await link.first().getAttribute('href'), expected.url, 'the outbox page links elsewhere than the email');
+  const open = page.waitForNavigation({ waitUntil: 'load' });
+  await link.first().click();
+  return { resp: await open, link: expected };
+}
+
+/** Registers `email` and confirms it through its link, with JSON. */
+async function registerAndConfirm(email, city, extra = {}) {
+  assertSent(await jsonPost('register', registration(email, city, extra)), `registration of ${email}`);
+  const { token } = newestLink(email, 'register');
+  const c = await jsonPost('register/confirm', { token });
+  assert.equal(c.status, 200, `confirmation of ${email}: ${c.text}`);
+  assert.equal(c.json?.status, 'confirmed', c.text);
+  return token;
+}
+
+// --- the desk --------------------------------------------------------------------
+
+function desk(...args) {
+  assert.ok(DESK && existsSync(DESK), `the desk binary is missing at ${DESK}: cargo build --release -p ccg-functions --bin desk`);
+  const res = spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', OPERATOR, ...args], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(res.status, 0, `desk ${args.join(' ')} failed (status ${res.status}, signal ${res.signal}):\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
+/** `desk contacts` as rows { status, email, name, city, represents, when }, cut at the header's columns. */
+function deskContacts() {
+  const out = desk('contacts');
+  const lines = out.split('\n').filter((l) => l.trim());
+  if (lines[0]?.trim() === 'no contacts') return [];
+  const head = lines[0];
+  const cols = ['STATUS', 'EMAIL', 'NAME', 'CITY', 'REPRESENTS', 'WHEN'];
+  const starts = cols.map((c) => head.indexOf(c));
+  assert.ok(starts.every((s, i) => s >= 0 && (i === 0 || s > starts[i - 1])), `unexpected header of desk contacts: ${head}`);
+  return lines.slice(1).map((l) => {
+    const cell = (i) => l.slice(starts[i], i + 1 < starts.length ? starts[i + 1] : undefined).trim();
+    return { status: cell(0), email: cell(1), name: cell(2), city: cell(3), represents: cell(4), when: cell(5) };
+  });
+}
+
+const contactRow = (email) => deskContacts().filter((r) => r.email.toLowerCase() === email.toLowerCase() && r.status !== 'pending');
+
+function approve(email, city) {
+  const out = desk('approve', email, '--city', city.name, '--country', city.country);
+  assert.match(out, /approved representative/i, out);
+  const rows = contactRow(email);
+  assert.equal(rows.length, 1, `desk contacts lists ${email} ${rows.length} times:\n${desk('contacts')}`);
+  assert.equal(rows[0].status, 'approved', JSON.stringify(rows[0]));
+  return rows[0];
+}
+
+// ---------------------------------------------------------------------------
+
+describe('what the forms offer', () => {
+  test('/join/ has the registration form with its fields, a country list and the honeypot', async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    await page.goto(`${serve.base}/join/`);
+    const form = formOf(page, 'register');
+    assert.equal(await form.count(), 1, '/join/ has no form posting to .../register');
+    assert.equal((await form.getAttribute('method'))?.toLowerCase(), 'post');
+    const countries = await optionsOf(form, 'country');
+    assert.ok(countries?.length >= 27, `the country list offers ${countries?.length} entries`);
+    assert.ok(countries.some((c) => c.value === 'BE' && /Belgium/.test(c.text)), 'country BE (Belgium) is not offered');
+    const statuses = (await optionsOf(form, 'city_status')).map((o) => o.value);
+    for (const s of ['lighthouse', 'fellow', 'other']) assert.ok(statuses.includes(s), `city_status offers ${statuses.join(', ')}`);
+    assert.equal(await form.locator('[name="website"]').count(), 1, 'no honeypot field named website');
+    await ctx.close();
+  });
+
+  test('the claim form offers only meetings open for claims today, with their travel ranges, and qualifying cities', () => {
+    const today = todayUtc();
+    const eligible = eligibleEvents();
+    const open = eligible.filter((e) => openOn(e, today)).map((e) => e.id).sort();
+    assert.deepEqual(claimForm.events.map((e) => e.id).sort(), open, `meetings offered on ${today} vs open by the content`);
+    for (const e of claimForm.events) {
+      assert.ok(e.content, `the form offers ${e.id}, which is not in content/events`);
+      assert.equal(e.from, addDays(e.content.start.slice(0, 10), -FORM_SETTINGS.travelBefore), `${e.id}: travel from`);
+      assert.equal(e.until, addDays(e.content.end.slice(0, 10), FORM_SETTINGS.travelAfter), `${e.id}: travel until`);
+    }
+    assert.ok(claimForm.cities.length > 0, 'the claim form offers no city');
+    for (const c of claimForm.cities) {
+      assert.ok(c.records.length > 0, `the form offers city ${c.label}, which is not in the SCC data`);
+      assert.ok(c.country, `no country code for the offered city ${c.label}`);
+      assert.ok(!c.records.every((r) => r.role === 'observer'), `the form offers the observer city ${c.label}`);
+    }
+    if (claimForm.events.length) assert.ok(qualifyingCities().length >= 6, `only ${qualifyingCities().length} offered cities qualify for every offered meeting`);
+  });
+});
+
+describe('answers to bad input', { timeout: 300_000 }, () => {
+  test('with JavaScript off: a bad email on /join/ comes back as an error page naming the field', async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    await page.goto(`${serve.base}/join/`);
+    const form = formOf(page, 'register');
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    for (const [k, v] of Object.entries(registration('ana.example.org', city))) {
+      if (k === 'website' || (k === 'project' && v === '')) continue;
+      await setField(form, k, v);
+    }
+    // The browser's own check would stop a person here; the server must check too.
+    await form.evaluate((f) => f.setAttribute('novalidate', ''));
+    const resp = await submit(page, form);
+    await keepAnswer('registration with a bad email', page, resp);
+    assert.equal(resp.status(), 422, `status ${resp.status()} at ${page.url()}`);
+    assert.match(await bodyText(page), /e-?mail/i);
+    await ctx.close();
+  });
+
+  test('JSON: 422 names each bad field of either form, and only those', async (t) => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const bad = await jsonPost('register', registration('nope', city, { country: 'XX', city_status: 'mayor', consent: '', name: '' }));
+    assert.equal(bad.status, 422, bad.text);
+    const names = Object.keys(bad.json?.errors ?? {});
+    for (const f of ['email', 'country', 'city_status', 'consent', 'name']) assert.ok(names.includes(f), `422 does not name ${f}: ${bad.text}`);
+    assert.ok(!names.includes('organisation'), `422 names a valid field: ${bad.text}`);
+
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const c = await jsonPost('travel-claims', claim(addr('bad'), city, meeting, { email: 'x', amount_eur: '12.345', travel_start: '2027-02-30', consent: '' }));
+    assert.equal(c.status, 422, c.text);
+    const cnames = Object.keys(c.json?.errors ?? {});
+    for (const f of ['email', 'amount_eur', 'travel_start', 'consent']) assert.ok(cnames.includes(f), `422 does not name ${f}: ${c.text}`);
+    assert.ok(!cnames.includes('country'), `422 names a valid field: ${c.text}`);
+    // The travel dates: from 3 days before the start to 3 days after the end, both included.
+    const edge = await jsonPost('travel-claims', claim(addr('edge'), city, meeting, { travel_start: addDays(meeting.from, -1), travel_end: addDays(meeting.until, 1) }));
+    assert.equal(edge.status, 422, edge.text);
+    assert.deepEqual(Object.keys(edge.json?.errors ?? {}).sort(), ['travel_end', 'travel_start'], edge.text);
+    const inside = await jsonPost('travel-claims', claim(addr('edge'), city, meeting, { travel_start: meeting.from, travel_end: meeting.until }));
+    assertSent(inside, 'travel dates on the first and last allowed days');
+    // The amount is the sum of transport and accommodation.
+    const sum = await jsonPost('travel-claims', claim(addr('sum'), city, meeting, { amount_eur: '400.00' }));
+    assert.equal(sum.status, 422, sum.text);
+    assert.ok('amount_eur' in (sum.json?.errors ?? {}), sum.text);
+  });
+
+  test('with JavaScript off: a claim over the per-trip limit is refused on a page that says the limit', async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    const city = qualifyingCities()[0];
+    const over = euros(RULES.maxPerTripCents + 100);
+    const limit = euros(RULES.maxPerTripCents).replace(/\.00$/, '');
+    // Alone: 409. With another mistake: 422 naming both, so a person learns it in one go.
+    for (const [what, extra, status] of [
+      ['claim over the per-trip limit', {}, 409],
+      ['claim with a bad email and over the per-trip limit', { email: 'not-an-email' }, 422],
+    ]) {
+      await page.goto(`${serve.base}/financial-support/`);
+      const form = await fillClaim(page, city, meeting, claim(addr('over'), city, meeting, { amount_eur: over, transport_eur: over, accommodation_eur: '0.00', ...extra }));
+      await form.evaluate((f) => f.setAttribute('novalidate', ''));
+      const resp = await submit(page, form);
+      await keepAnswer(what, page, resp);
+      const text = await bodyText(page);
+      assert.equal(resp.status(), status, `${what}: status ${resp.status()} at ${page.url()}: ${text.slice(0, 300)}`);
+      assert.match(text, /amount|limit/i, text);
+      assert.ok(text.includes(limit), `${what}: the page does not say the limit (${limit} EUR):\n${text}`);
+      if (extra.email) assert.match(text, /e-?mail/i, text);
+    }
+    await ctx.close();
+  });
+
+  test('JSON: 409 with the reason code for each rule on public data', async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const city = qualifyingCities()[0];
+    const seen = [];
+    const expect409 = async (what, body, reason) => {
+      const r = await jsonPost('travel-claims', body);
+      seen.push(`${what}: ${r.status} ${r.text}`);
+      assert.equal(r.status, 409, `${what}: ${r.text}`);
+      assert.equal(r.json?.reason, reason, `${what}: ${r.text}`);
+      assert.ok(typeof r.json.message === 'string' && r.json.message.length > 10, `${what}: no message: ${r.text}`);
+      const mails = mailsTo(body.email);
+      assert.equal(mails.length, 0, `${what}: a refused claim sent an email`);
+    };
+    const over = euros(RULES.maxPerTripCents + 1);
+    await expect409('over the per-trip limit', claim(addr('r'), city, meeting, { amount_eur: over, transport_eur: over, accommodation_eur: '0.00' }), 'over_per_trip_limit');
+    const observer = sccCities().find((c) => c.role === 'observer' && !sccCities().some((o) => o.name === c.name && o.role !== 'observer'));
+    await expect409('an observer city', claim(addr('r'), observer, meeting), 'city_not_eligible');
+    const launch = contentEvents().find((e) => e.format === 'virtual');
+    await expect409('a virtual meeting', claim(addr('r'), city, { id: launch.id, content: launch }), 'event_not_eligible');
+    const cancelled = contentEvents().find((e) => e.status === 'cancelled' && e.format === 'physical');
+    if (cancelled) await expect409('a cancelled meeting', claim(addr('r'), city, { id: cancelled.id, content: cancelled }), 'event_not_eligible');
+    const closed = eligibleEvents().find((e) => !openOn(e, todayUtc()));
+    if (closed) await expect409(`a meeting not open for claims today (${closed.id})`, claim(addr('r'), city, { id: closed.id, content: closed }), 'claims_not_open');
+    else t.diagnostic('no eligible meeting is closed for claims today: claims_not_open not tried');
+  });
+
+  test('bad requests get a clear 4xx, never a 5xx', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const big = JSON.stringify(registration(addr('big'), city, { name: 'x'.repeat(17 * 1024) }));
+    const post = (type, body) => ({ method: 'POST', headers: { 'content-type': type }, body });
+    const cases = [];
+    for (const ep of ['register', 'travel-claims']) {
+      cases.push(
+        [`${ep}: text/plain body`, ep, post('text/plain', 'hello'), 415],
+        [`${ep}: body over 16 KiB`, ep, post('application/json', big), 413],
+        [`${ep}: invalid UTF-8`, ep, post('application/x-www-form-urlencoded', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3d, 0xff, 0xfe])), 400],
+        [`${ep}: broken JSON`, ep, post('application/json', '{"name": '), 400],
+        [`${ep}: GET`, ep, { method: 'GET' }, 405],
+        [`${ep}: DELETE`, ep, { method: 'DELETE' }, 405],
+        [`${ep}: a bad Idempotency-Key`, ep, { ...post('application/json', '{}'), headers: { 'content-type': 'application/json', 'idempotency-key': 'x'.repeat(300) } }, 400],
+        [`${ep}/resend: no address`, `${ep}/resend`, post('application/x-www-form-urlencoded', 'email='), 422],
+        [`${ep}/resend: GET`, `${ep}/resend`, { method: 'GET' }, 405],
+        [`${ep}/confirm: GET without a token`, `${ep}/confirm`, { method: 'GET' }, 410],
+        [`${ep}/confirm: GET with an unknown token`, `${ep}/confirm?token=pnd_${'0'.repeat(32)}.${'A'.repeat(43)}`, { method: 'GET' }, 410],
+        [`${ep}/confirm: GET with a malformed token`, `${ep}/confirm?token=%3Cscript%3E`, { method: 'GET' }, 410],
+        [`${ep}/confirm: POST with an unknown token`, `${ep}/confirm`, post('application/x-www-form-urlencoded', `token=pnd_${'1'.repeat(32)}.${'B'.repeat(43)}`), 410],
+        [`${ep}/confirm: POST without a token`, `${ep}/confirm`, { method: 'POST' }, 410],
+        [`${ep}/confirm: PUT`, `${ep}/confirm`, { method: 'PUT' }, 405],
+      );
+    }
+    cases.push(['an unknown form', 'nothing-here', post('application/json', '{}'), 404]);
+    const wrong = [];
+    for (const [what, path, init, expected] of cases) {
+      const r = await fetch(`${serve.base}/api/${path}`, { redirect: 'manual', ...init });
+      const text = await r.text();
+      if ((r.headers.get('content-type') ?? '').startsWith('text/html') && !answerPages.some((a) => a.name.endsWith(`: ${r.status}`))) {
+        answerPages.push({ name: `${what}: ${r.status}`, url: `${serve.base}/api/${path}`, status: r.status, html: text });
+      }
+      assert.ok(r.status >= 400 && r.status < 500, `${what}: ${r.status} ${text.slice(0, 200)}`);
+      assert.ok(text.length > 0, `${what}: empty answer`);
+      if (r.status !== expected) wrong.push(`${what}: ${r.status}, expected ${expected}: ${text.slice(0, 160)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
+
+describe('the same answer for everyone', { timeout: 300_000 }, () => {
+  test('the join form answers a known address, an unknown one and a filled honeypot alike', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const known = addr('known');
+    await registerAndConfirm(known, city, { name: 'Old Name' });
+    const unknown = addr('unknown');
+    const bot = addr('bot');
+    const answers = {
+      known: await jsonPost('register', registration(known.toUpperCase(), city, { name: 'New Name' })),
+      unknown: await jsonPost('register', registration(unknown, city)),
+      honeypot: await jsonPost('register', registration(bot, city, { website: 'https://spam.example' })),
+    };
+    for (const [who, r] of Object.entries(answers)) assertSent(r, who);
+    assert.deepEqual(answers.known.json, answers.unknown.json, 'a known address gets another answer than an unknown one');
+    assert.deepEqual(answers.honeypot.json, answers.unknown.json, 'a filled honeypot gets another answer');
+    // The same for a plain form.
+    const forms = {
+      known: await formPost('register', registration(known, city, { name: 'Newer Name' })),
+      unknown: await formPost('register', registration(addr('unknown'), city)),
+      honeypot: await formPost('register', registration(addr('bot'), city, { website: 'x' })),
+    };
+    for (const [who, r] of Object.entries(forms)) {
+      assert.equal(r.status, 303, `${who}: ${r.status} ${r.text.slice(0, 200)}`);
+      assert.equal(r.location, `${serve.base}/join/thanks/`, who);
+      assert.equal(r.text, forms.unknown.text, `${who}: another body`);
+    }
+    // What differs is only in the mailbox of each address.
+    assert.equal(newestMailTo(known).subject, 'Confirm the change to your contact details');
+    assert.match(newestMailTo(unknown).subject, /^Confirm your registration/);
+    assert.equal(mailsTo(bot).length, 0, 'the honeypot sent an email');
+  });
+
+  test('a claim from an address that is not a representative: same answer, an email to join first, no link, nothing kept', async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const city = qualifyingCities()[0];
+    const stranger = addr('stranger');
+    const r = await jsonPost('travel-claims', claim(stranger, city, meeting));
+    assertSent(r, 'a claim from an unknown address');
+    // A confirmed contact the secretariat has not approved is no representative either.
+    const member = addr('member');
+    await registerAndConfirm(member, city);
+    const m = await jsonPost('travel-claims', claim(member, city, meeting));
+    assertSent(m, 'a claim from a confirmed, not approved contact');
+    assert.deepEqual(m.json, r.json);
+    const f = await formPost('travel-claims', claim(addr('stranger'), city, meeting));
+    assert.equal(f.status, 303, f.text.slice(0, 300));
+    assert.equal(f.location, `${serve.base}/financial-support/thanks/`);
+    for (const who of [stranger, member]) {
+      const mail = newestMailTo(who);
+      assert.equal(mail.subject, 'About your travel claim: join the group first');
+      assert.match(mail.text, /join/i);
+      assert.ok(mail.text.includes(`${serve.base}/join/`), `the email does not link the join form:\n${mail.text}`);
+      assert.ok(!/token=|\/confirm\b/.test(mail.text + mail.html), `the email holds a confirmation link:\n${mail.text}`);
+      // Nothing was kept: asking for the link again sends nothing.
+      const before = mailsTo(who).length;
+      assertSent(await jsonPost('travel-claims/resend', { email: who }), 'resend');
+      assert.equal(mailsTo(who).length, before, 'a resend found a kept claim of a non-representative');
+    }
+  });
+
+  test('the thanks pages ask "Didn\'t get the email?": a new link for what waits, the same answer when nothing does', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const waiting = addr('waiting');
+    assertSent(await jsonPost('register', registration(waiting, city)), 'registration');
+    const first = newestLink(waiting, 'register');
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    const resendOn = async (thanks, endpoint, email) => {
+      await page.goto(`${serve.base}${thanks}`);
+      assert.match(await page.locator('h1').innerText(), /inbox/i);
+      const form = formOf(page, `${endpoint}/resend`);
+      assert.equal(await form.count(), 1, `${thanks} has no form posting to .../${endpoint}/resend`);
+      assert.match(await bodyText(page), /Didn.t get the email\?/);
+      await setField(form, 'email', email);
+      const posted = page.waitForResponse((r) => r.url().endsWith(`/api/${endpoint}/resend`) && r.request().method() === 'POST');
+      await submit(page, form);
+      const r = await posted;
+      assert.equal(r.status(), 303, `resend for ${email} answered ${r.status()}`);
+      assert.equal(pathOf(page), thanks);
+    };
+    await resendOn('/join/thanks/', 'register', waiting);
+    const second = newestLink(waiting, 'register');
+    assert.notEqual(second.token, first.token, 'the resent email has the same link');
+    assert.match(second.mail.subject, /^Confirm your registration/);
+    // Both links show the page until one is used.
+    for (const l of [first, second]) assert.equal((await fetch(l.url)).status, 200, l.url);
+    // Nothing waits for these: the same answer, no email.
+    const nobody = addr('nobody');
+    await resendOn('/join/thanks/', 'register', nobody);
+    await resendOn('/financial-support/thanks/', 'travel-claims', nobody);
+    assert.equal(mailsTo(nobody).length, 0);
+    // A registration waiting is no claim waiting.
+    const before = mailsTo(waiting).length;
+    await resendOn('/financial-support/thanks/', 'travel-claims', waiting);
+    assert.equal(mailsTo(waiting).length, before);
+    await ctx.close();
+  });
+});
+
+describe('posts from other sites', { timeout: 300_000 }, () => {
+  test('403 for a foreign Origin, Sec-Fetch-Site cross-site or a foreign Referer; nothing kept or sent', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const meeting = firstMeeting();
+    const refused = async (what, path, body, headers, json = true) => {
+      const email = body.email ?? addr('x');
+      const r = json ? await jsonPost(path, body, headers) : await formPost(path, body, headers);
+      assert.equal(r.status, 403, `${what}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (!json) {
+        assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+        if (!answerPages.some((a) => a.status === 403)) answerPages.push({ name: `${what}: 403`, url: `${serve.base}/api/${path}`, status: 403, html: r.text });
+      } else assert.ok(r.json?.error, `${what}: ${r.text}`);
+      assert.equal(mailsTo(email).length, 0, `${what}: an email was sent`);
+    };
+    const evil = { origin: 'https://evil.example' };
+    await refused('join form, JSON, Origin evil', 'register', registration(addr('evil'), city), evil);
+    await refused('join form, plain, Sec-Fetch-Site cross-site', 'register', registration(addr('evil'), city), { 'sec-fetch-site': 'cross-site' }, false);
+    await refused('join form, plain, Sec-Fetch-Site same-site', 'register', registration(addr('evil'), city), { 'sec-fetch-site': 'same-site' }, false);
+    await refused('join form, plain, Referer evil', 'register', registration(addr('evil'), city), { referer: 'https://evil.example/page' }, false);
+    await refused('join form, Origin null', 'register', registration(addr('evil'), city), { origin: 'null' });
+    await refused('join form, another port of the same host', 'register', registration(addr('evil'), city), { origin: `http://127.0.0.1:${serve.port === 1 ? 2 : serve.port - 1}` });
+    if (meeting) await refused('claim form, Origin evil', 'travel-claims', claim(addr('evil'), qualifyingCities()[0], meeting), evil);
+
+    // A link's Confirm and "send the link again" are posts too.
+    const victim = addr('victim');
+    assertSent(await jsonPost('register', registration(victim, city)), 'registration');
+    const link = newestLink(victim, 'register');
+    const sent = mailsTo(victim).length;
+    const c = await jsonPost('register/confirm', { token: link.token }, evil);
+    assert.equal(c.status, 403, c.text);
+    const rs = await jsonPost('register/resend', { email: victim }, { 'sec-fetch-site': 'cross-site' });
+    assert.equal(rs.status, 403, rs.text);
+    assert.equal(mailsTo(victim).length, sent, 'a refused resend sent an email');
+
+    // The site's own origin is welcome, and the link was not used by the refused post.
+    const own = await jsonPost('register/confirm', { token: link.token }, { origin: serve.base, 'sec-fetch-site': 'same-origin' });
+    assert.equal(own.status, 200, own.text);
+    assertSent(await jsonPost('register', registration(addr('own'), city), { origin: serve.base }), 'own origin');
+    assertSent(await jsonPost('register', registration(addr('own'), city), { 'sec-fetch-site': 'same-origin' }), 'same-origin');
+    assertSent(await jsonPost('register', registration(addr('own'), city), { referer: `${serve.base}/join/` }), 'own referer');
+  });
+
+  test('a page on another site posting the join form gets 403 (JavaScript off)', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    const email = addr('lured');
+    const fields = Object.entries(registration(email, city))
+      .map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`)
+      .join('\n');
+    const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Win</title></head><body><main><form method="post" action="${serve.base}/api/register">${fields}<button type="submit">Win a prize</button></form></main></body></html>`;
+    await page.route('http://evil.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await page.goto('http://evil.example/win');
+    const resp = await press(page, 'Win a prize');
+    assert.equal(resp.status(), 403, `status ${resp.status()} at ${page.url()}`);
+    assert.match(await bodyText(page), /nothing was stored/i);
+    assert.equal(mailsTo(email).length, 0, 'the post from another site sent an email');
+    await ctx.close();
+  });
+});
+
+describe('when the email cannot be sent', { timeout: 300_000 }, () => {
+  const failSwitch = () => join(outboxDir(), 'FAIL');
+  after(() => rmSync(failSwitch(), { force: true }));
+
+  test('with JavaScript off: 503 with "Send the link again" filled in; once mail works, pressing it sends the link', async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    mkdirSync(outboxDir(), { recursive: true });
+    writeFileSync(failSwitch(), '');
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    const email = addr('unlucky');
+    await page.goto(`${serve.base}/join/`);
+    const form = formOf(page, 'register');
+    for (const [k, v] of Object.entries(registration(email, city))) {
+      if (k === 'website' || (k === 'project' && v === '')) continue;
+      await setField(form, k, v);
+    }
+    assert.deepEqual(await emptyRequired(form), [], 'required fields the test did not fill');
+    const resp = await submit(page, form);
+    await keepAnswer('registration while mail fails', page, resp);
+    assert.equal(resp.status(), 503, `status ${resp.status()} at ${page.url()}: ${(await bodyText(page)).slice(0, 400)}`);
+    assert.equal(mailsTo(email).length, 0);
+    const resend = page.locator('form').filter({ has: page.getByRole('button', { name: 'Send the link again' }) });
+    assert.equal(await resend.count(), 1, `the 503 page has no "Send the link again" form:\n${await bodyText(page)}`);
+    assert.equal(await resend.locator('[name="email"]').inputValue(), email, 'the address is not filled in');
+
+    rmSync(failSwitch());
+    const posted = page.waitForResponse((r) => r.url().endsWith('/api/register/resend') && r.request().method() === 'POST');
+    const landed = await press(page, 'Send the link again');
+    const answered = (await posted).status();
+    assert.equal(answered, 303, `"Send the link again" answered ${answered}: ${(await bodyText(page)).slice(0, 400)}\n(the browser sent ${landed.sentWith})`);
+    assert.equal(pathOf(page), '/join/thanks/');
+    const link = newestLink(email, 'register');
+    assert.match(link.mail.subject, /^Confirm your registration/);
+    assert.equal((await fetch(link.url)).status, 200, 'the link sent again does not open');
+    await ctx.close();
+  });
+
+  test('JSON: 503 with the resend address; nothing sent', async (t) => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    writeFileSync(failSwitch(), '');
+    const email = addr('unlucky');
+    const r = await jsonPost('register', registration(email, city));
+    assert.equal(r.status, 503, r.text);
+    assert.ok(r.json?.error && /\/register\/resend$/.test(r.json.resend), r.text);
+    assert.equal(mailsTo(email).length, 0);
+    const meeting = firstMeeting();
+    if (meeting) {
+      const c = await jsonPost('travel-claims', claim(addr('unlucky'), qualifyingCities()[0], meeting));
+      assert.equal(c.status, 503, c.text);
+    } else t.diagnostic(NO_MEETING());
+    rmSync(failSwitch());
+    assertSent(await jsonPost('register/resend', { email }), 'resend once mail works');
+    newestLink(email, 'register');
+  });
+});
+
+test('with JavaScript on: the join form lands on /join/thanks/ too', async () => {
+  const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+  const ctx = await browser.newContext();
+  const page = await openPage(ctx);
+  await page.goto(`${serve.base}/join/`);
+  const form = formOf(page, 'register');
+  const email = addr('js');
+  for (const [k, v] of Object.entries(registration(email, city))) {
+    if (k === 'website' || (k === 'project' && v === '')) continue;
+    await setField(form, k, v);
+  }
+  const posted = page.waitForResponse((r) => r.url().includes('/api/register') && r.request().method() === 'POST');
+  await form.locator('button[type="submit"]').first().click();
+  const r = await posted;
+  assert.ok([202, 303].includes(r.status()), `POST answered ${r.status()}`);
+  await page.waitForLoadState('load');
+  if (pathOf(page) !== '/join/thanks/') {
+    const said = page.locator('[role="status"], [role="alert"], [aria-live]').filter({ hasText: /inbox/i });
+    await said.first().waitFor({ state: 'visible', timeout: 5000 });
+  }
+  newestLink(email, 'register');
+  await ctx.close();
+});
+
+test('what was confirmed and what waits survive a restart of serve', { timeout: 300_000 }, async () => {
+  const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+  const kept = addr('kept');
+  await registerAndConfirm(kept, city, { name: 'Kept Name' });
+  const waiting = addr('waiting');
+  assertSent(await jsonPost('register', registration(waiting, city)), 'registration');
+  const link = newestLink(waiting, 'register');
+  // The same port: the links in the emails (and the kept answer pages) keep their address.
+  await serve.stop();
+  serve = await startServe({ dataDir, port: serve.port });
+  // The contact is known: sending the form again asks to confirm a change.
+  assertSent(await jsonPost('register', registration(kept, city)), 'registration of a known address');
+  assert.equal(newestMailTo(kept).subject, 'Confirm the change to your contact details', 'the confirmed contact was lost in the restart');
+  // The waiting registration's link still works, once.
+  const c = await jsonPost('register/confirm', { token: link.token });
+  assert.equal(c.status, 200, c.text);
+  const again = await jsonPost('register/confirm', { token: link.token });
+  assert.equal(again.status, 410, again.text);
+  if (DESK) {
+    const rows = contactRow(kept);
+    assert.equal(rows.length, 1, desk('contacts'));
+    assert.equal(rows[0].name, 'Kept Name');
+    assert.equal(rows[0].status, 'confirmed');
+  }
+});
+
+// --- the steps that need the secretariat's desk --------------------------------------
+
+describe('the whole journey without JavaScript', { timeout: 600_000 }, () => {
+  let ctx;
+  let page;
+  const j = { email: addr('journey'), name: 'Joana Viagem' };
+
+  before(async () => {
+    ctx = await browser.newContext({ javaScriptEnabled: false });
+    page = await openPage(ctx);
+  });
+  after(async () => ctx?.close());
+
+  test('join: /join/ sends the form and /join/thanks/ says to check the inbox', async (t) => {
+    const meeting = firstMeeting();
+    j.city = meeting ? takeCity() : claimForm.cities[0];
+    assert.ok(j.city, 'the claim form offers no city to join for');
+    await page.goto(`${serve.base}/join/`);
+    const form = formOf(page, 'register');
+    await setField(form, 'name', j.name);
+    await setField(form, 'email', j.email);
+    await setField(form, 'organisation', `City of ${j.city.name}`);
+    await setField(form, 'position', 'Project officer');
+    await setField(form, 'city', j.city.name);
+    await setField(form, 'country', j.city.country);
+    const role = j.city.records.find((r) => r.role !== 'observer')?.role;
+    await setField(form, 'city_status', ['lighthouse', 'fellow'].includes(role) ? role : 'other');
+    const project = j.city.records.find((r) => r.role !== 'observer')?.project;
+    const projects = await optionsOf(form, 'project');
+    if (project && projects?.some((p) => p.value === project)) await setField(form, 'project', project);
+    await setField(form, 'consent', 'yes');
+    assert.equal(await form.locator('[name="website"]').inputValue(), '');
+    assert.deepEqual(await emptyRequired(form), [], 'required fields the test did not fill');
+    const resp = await submit(page, form);
+    await keepAnswer('/join/thanks/ after joining', page, resp);
+    assert.equal(pathOf(page), '/join/thanks/', `landed on ${page.url()} (status ${resp.status()}): ${(await bodyText(page)).slice(0, 500)}`);
+    assert.equal(resp.status(), 200);
+    const text = await bodyText(page);
+    assert.match(text, /check your inbox/i, text);
+    assert.match(text, /confirm/i, text);
+    if (!outboxPage) t.diagnostic('serve has no /_outbox/ page (GET /_outbox/ is not 200): the links are read from the outbox files');
+  });
+
+  test('the emailed link opens a page with the details; Confirm answers "Registration confirmed"', async () => {
+    assert.ok(j.city, 'the previous step did not run');
+    const mail = newestMailTo(j.email);
+    assert.match(mail.subject, /^Confirm your registration/);
+    assert.ok(mail.text.includes(j.name), 'the email does not show the details sent');
+    const { resp, link } = await openLinkFromOutbox(page, j.email, 'register');
+    await keepAnswer('registration confirm page', page, resp);
+    assert.equal(resp.status(), 200, `the link answered ${resp.status()}`);
+    const shown = await bodyText(page);
+    assert.match(await page.locator('h1').innerText(), /confirm your registration/i);
+    for (const s of [j.name, j.email, j.city.name]) assert.ok(shown.includes(s), `the confirm page does not show ${s}:\n${shown}`);
+    const done = await press(page, 'Confirm');
+    await keepAnswer('registration confirmed', page, done);
+    await expectStatus(page, done, 200, 'Confirm on the registration page');
+    assert.match(await page.locator('h1').innerText(), /Registration confirmed/);
+    // A link works once.
+    const used = await page.goto(link.url);
+    await keepAnswer('registration link used twice', page, used);
+    assert.equal(used.status(), 410);
+    j.confirmed = true;
+  });
+
+  test('the secretariat approves the contact with desk; desk contacts lists it as approved', { skip: NO_DESK }, () => {
+    assert.ok(j.confirmed, 'the registration was not confirmed in the previous step');
+    const before = contactRow(j.email);
+    assert.equal(before.length, 1, desk('contacts'));
+    assert.equal(before[0].status, 'confirmed');
+    const row = approve(j.email, j.city);
+    assert.equal(row.name, j.name);
+    assert.ok(normalize(row.represents).includes(normalize(j.city.name)), `REPRESENTS is ${row.represents}`);
+    j.approved = true;
+  });
+
+  test('claim: /financial-support/ sends the claim and /financial-support/thanks/ says to check the inbox', { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    assert.ok(j.approved, 'the contact was not approved in the previous step');
+    j.meeting = meeting;
+    await page.goto(`${serve.base}/financial-support/`);
+    const form = await fillClaim(page, j.city, meeting, claim(j.email, j.city, meeting, { name: j.name }));
+    const resp = await submit(page, form);
+    await keepAnswer('/financial-support/thanks/ after claiming', page, resp);
+    const text = await bodyText(page);
+    assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${resp.status()}):\n${text.slice(0, 600)}`);
+    assert.match(text, /check your inbox/i, text);
+    assert.equal(newestMailTo(j.email).subject, 'Confirm your travel claim');
+  });
+
+  test('the claim link shows the claim; Confirm answers the receipt with its reference and what the city has left', { skip: NO_DESK }, async (t) => {
+    if (!j.meeting) return t.skip(NO_MEETING());
+    const { resp, link } = await openLinkFromOutbox(page, j.email, 'travel-claims');
+    await keepAnswer('claim confirm page', page, resp);
+    assert.equal(resp.status(), 200);
+    const shown = await bodyText(page);
+    assert.match(await page.locator('h1').innerText(), /confirm your travel claim/i);
+    for (const s of [j.meeting.content.title, j.city.name, j.meeting.content.start.slice(0, 10), '412.50 EUR']) {
+      assert.ok(shown.includes(s), `the confirm page does not show ${s}:\n${shown}`);
+    }
+    const done = await press(page, 'Confirm');
+    await keepAnswer('claim receipt', page, done);
+    await expectStatus(page, done, 200, 'Confirm on the claim page');
+    const receipt = await bodyText(page);
+    assert.match(await page.locator('h1').innerText(), /Claim confirmed/);
+    assert.match(receipt, /\bclm_[0-9a-f]{32}\b/, `no clm_ reference:\n${receipt}`);
+    for (const s of [j.meeting.content.title, j.city.name, '412.50 EUR']) assert.ok(receipt.includes(s), `the receipt does not show ${s}:\n${receipt}`);
+    const year = j.meeting.content.start.slice(0, 4);
+    const left = receipt.match(/Your city has left for (\d{4})\s*(\d+) trip\(s\), ([\d.]+) EUR/);
+    assert.ok(left, `the receipt does not say what the city has left:\n${receipt}`);
+    assert.deepEqual(left.slice(1), [year, String(RULES.maxTripsPerYear - 1), euros(RULES.maxPerYearCents - 41250).replace(/\.00$/, '')]);
+    const used = await jsonPost('travel-claims/confirm', { token: link.token });
+    assert.equal(used.status, 410, used.text);
+  });
+});
+
+describe('confirmations decide, the secretariat approves', { timeout: 600_000 }, () => {
+  test('no change to a contact before its owner confirms it (desk contacts shows the old name until then)', { skip: NO_DESK }, async () => {
+    const city = claimForm.cities[0] ?? { name: 'Valladolid', country: 'ES' };
+    const email = addr('changer');
+    await registerAndConfirm(email, city, { name: 'Old Name' });
+    assertSent(await jsonPost('register', registration(email, city, { name: 'New Name' })), 'a change');
+    assert.equal(contactRow(email)[0]?.name, 'Old Name', 'the contact changed before confirmation');
+    const link = newestLink(email, 'register');
+    assert.equal(link.mail.subject, 'Confirm the change to your contact details');
+    assert.ok(link.mail.text.includes('New Name'));
+    const c = await jsonPost('register/confirm', { token: link.token });
+    assert.equal(c.status, 200, c.text);
+    assert.equal(contactRow(email)[0]?.name, 'New Name', 'the confirmed change is not in desk contacts');
+  });
+
+  test("a representative's claim and a stranger's get the same answer", { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const city = takeCity();
+    const rep = addr('rep');
+    await registerAndConfirm(rep, city);
+    approve(rep, city);
+    const a = await jsonPost('travel-claims', claim(rep, city, meeting));
+    const b = await jsonPost('travel-claims', claim(addr('stranger'), city, meeting));
+    assertSent(a, 'representative');
+    assert.deepEqual(b.json, a.json);
+    const fa = await formPost('travel-claims', claim(rep, city, meeting));
+    const fb = await formPost('travel-claims', claim(addr('stranger'), city, meeting));
+    assert.deepEqual([fa.status, fa.location, fa.text], [fb.status, fb.location, fb.text]);
+    assert.equal(newestMailTo(rep).subject, 'Confirm your travel claim');
+    // The newest claim waits; "send the link again" sends a new link for it.
+    const before = newestLink(rep, 'travel-claims');
+    assertSent(await jsonPost('travel-claims/resend', { email: rep }), 'resend');
+    const after = newestLink(rep, 'travel-claims');
+    assert.notEqual(after.token, before.token);
+  });
+
+  test('yearly limits are checked at confirmation: the third confirmed trip of a city in a year gets 409 over_yearly_trips', { skip: NO_DESK }, async (t) => {
+    const byYear = new Map();
+    for (const e of claimForm.events) byYear.set(e.content.start.slice(0, 4), [...(byYear.get(e.content.start.slice(0, 4)) ?? []), e]);
+    const [year, meetings] = [...byYear.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
+    if (!meetings) return t.skip(NO_MEETING());
+    if (meetings.length < 2) {
+      // One contribution per person and meeting: with one meeting, the trips are several representatives'.
+      t.diagnostic(`the claim form offers only ${meetings.length} meeting in ${year}: the trips are claimed by ${RULES.maxTripsPerYear + 1} representatives of one city`);
+    }
+    const city = takeCity();
+    // (person, meeting) pairs, each person at most once per meeting: the first person's go to different meetings.
+    const pairs = [];
+    for (let p = 0; pairs.length <= RULES.maxTripsPerYear; p++) for (const m of meetings) if (pairs.length <= RULES.maxTripsPerYear) pairs.push([p, m]);
+    const people = [...new Set(pairs.map(([p]) => p))].map((p) => addr(`limit${p}`));
+    for (const p of people) {
+      await registerAndConfirm(p, city);
+      approve(p, city);
+    }
+    const links = [];
+    for (const [p, m] of pairs) {
+      assertSent(await jsonPost('travel-claims', claim(people[p], city, m, { amount_eur: '100.00', transport_eur: '100.00', accommodation_eur: '0.00' })), `claim ${links.length + 1}`);
+      links.push(newestLink(people[p], 'travel-claims'));
+    }
+    // Sent, not counted: every claim got a link. The confirmations count them, in order.
+    for (let i = 0; i < RULES.maxTripsPerYear; i++) {
+      const r = await jsonPost('travel-claims/confirm', { token: links[i].token });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json?.status, 'confirmed', r.text);
+      assert.match(r.json.id, /^clm_/);
+      assert.deepEqual(r.json.remaining, { trips: RULES.maxTripsPerYear - 1 - i, euros: euros(RULES.maxPerYearCents - 10000 * (i + 1)) }, r.text);
+    }
+    const last = links[RULES.maxTripsPerYear];
+    // The person presses Confirm on the page: 409 with a page that says why.
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    await page.goto(last.url);
+    const resp = await press(page, 'Confirm');
+    await keepAnswer('claim over the yearly trips at confirmation', page, resp);
+    await expectStatus(page, resp, 409, 'Confirm of a claim over the yearly trips');
+    assert.ok((await bodyText(page)).includes(String(year)), 'the refusal does not say the year');
+    await ctx.close();
+    // A refusal leaves the link usable, and JSON names the reason.
+    const r = await jsonPost('travel-claims/confirm', { token: last.token });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json?.reason, 'over_yearly_trips', r.text);
+  });
+
+  test('at confirmation: one contribution per person and meeting (already_claimed), and only while a representative (not_representative)', { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const city = takeCity();
+    const rep = addr('twice');
+    await registerAndConfirm(rep, city);
+    approve(rep, city);
+    const small = { amount_eur: '50.00', transport_eur: '50.00', accommodation_eur: '0.00' };
+    assertSent(await jsonPost('travel-claims', claim(rep, city, meeting, small)), 'first claim');
+    const first = newestLink(rep, 'travel-claims');
+    assertSent(await jsonPost('travel-claims', claim(rep, city, meeting, small)), 'second claim, same meeting');
+    const second = newestLink(rep, 'travel-claims');
+    assert.equal((await jsonPost('travel-claims/confirm', { token: first.token })).status, 200);
+    const dup = await jsonPost('travel-claims/confirm', { token: second.token });
+    assert.equal(dup.status, 409, dup.text);
+    assert.equal(dup.json?.reason, 'already_claimed', dup.text);
+
+    const gone = addr('gone');
+    const other = takeCity();
+    await registerAndConfirm(gone, other);
+    approve(gone, other);
+    assertSent(await jsonPost('travel-claims', claim(gone, other, meeting, small)), 'claim before the decline');
+    const link = newestLink(gone, 'travel-claims');
+    assert.match(desk('decline', gone, '--reason', 'left the city'), /declined/i);
+    const r = await jsonPost('travel-claims/confirm', { token: link.token });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json?.reason, 'not_representative', r.text);
+  });
+});
+
+/** Fills the claim form on `p` with `values` (a claim body); city and country through their selects. */
+async function fillClaim(p, city, meeting, values) {
+  const form = formOf(p, 'travel-claims');
+  for (const [k, v] of Object.entries(values)) {
+    if (k === 'website') continue;
+    if (k === 'city') await setField(form, 'city', city.value ?? v);
+    else await setField(form, k, v);
+  }
+  assert.deepEqual(await emptyRequired(form), [], 'required fields the test did not fill');
+  return form;
+}
+
+test('the pages the forms answer with are valid HTML without WCAG A/AA violations', { timeout: 300_000 }, async () => {
+  assert.ok(answerPages.length >= 3, `only ${answerPages.length} answer pages were collected`);
+  const dir = tempDir('answers');
+  try {
+    const files = new Map();
+    answerPages.forEach((a, i) => {
+      const f = join(dir, `answer-${i}.html`);
+      writeFileSync(f, a.html);
+      files.set(f, `${a.name} (${a.status})`);
+    });
+    assert.deepEqual(vnuErrors(files), []);
+  } finally {
+    cleanup(dir);
+  }
+  // axe needs JavaScript: replay each answer at its own address so its CSS loads as it did.
+  const ctx = await browser.newContext();
+  const violations = [];
+  for (const a of answerPages) {
+    const p = await openPage(ctx);
+    await p.route(a.url, (route) => route.fulfill({ status: a.status, contentType: 'text/html; charset=utf-8', body: a.html }));
+    await p.goto(a.url);
+    violations.push(...(await axeViolations(p, a.name)));
+    await p.close();
+  }
+  await ctx.close();
+  assert.deepEqual(violations, []);
+});
