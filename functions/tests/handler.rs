@@ -195,6 +195,13 @@ async fn posts_from_other_sites_are_refused() {
     for (name, value) in [("origin", ORIGIN), ("sec-fetch-site", "same-origin"), ("sec-fetch-site", "none"), ("referer", "https://ccg.example.eu/join/")] {
         assert_eq!(handle(&app, with(name, value)).await.status(), 303, "{name}: {value}");
     }
+    // A page of our own under a strict referrer policy posts with `Origin: null`; its Sec-Fetch-Site tells.
+    let mut own = with("origin", "null");
+    own.headers_mut().insert("sec-fetch-site", "same-origin".parse().unwrap());
+    assert_eq!(handle(&app, own).await.status(), 303);
+    let mut sandboxed = with("origin", "null");
+    sandboxed.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(handle(&app, sandboxed).await.status(), 403);
     assert_eq!(handle(&app, form_from_json(REG, &registration("ana@valladolid.es"))).await.status(), 303);
 }
 

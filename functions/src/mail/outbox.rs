@@ -74,7 +74,8 @@ impl Mailer for Outbox {
                 subject: email.subject.clone(),
                 text: email.text.clone(),
                 html: email.html.clone(),
-                sent_at: now.to_string(),
+                // Whole seconds: the preview shows it in a <time datetime>, which takes at most milliseconds.
+                sent_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             };
             let name = file_name(now.as_nanosecond());
             tokio::task::spawn_blocking(move || write_message(&dir, &name, &stored))

@@ -1,0 +1,226 @@
+//! Every answer the forms give, written as HTML for a plain form or as JSON.
+
+use super::pages;
+use super::{App, refusal_message};
+use crate::decode::{DecodeError, MAX_BODY};
+use crate::service::Form;
+use crate::service::confirm::{LinkError, Receipt};
+use crate::service::submit::SubmitError;
+use crate::store::Store;
+use bytes::Bytes;
+use http::header;
+use http::{Response, StatusCode};
+use serde_json::json;
+
+/// What became of a request, before it is written as HTML or JSON.
+pub(super) enum Answer {
+    /// "Check your inbox": the same for every well-formed submission.
+    Sent,
+    Invalid(crate::validate::FieldErrors),
+    Refused { refusal: ccg_model::Refusal, year: Option<(i16, ccg_model::rules::YearUsage)> },
+    Unavailable(String),
+    MailNotSent { email: String },
+    LinkInvalid,
+    LinkUsed,
+    ConfirmPage { heading: String, inner: String },
+    Registered,
+    Counted(Box<Receipt>),
+    Plain { status: StatusCode, message: String },
+}
+
+pub(super) fn submit_answer(r: Result<(), SubmitError>) -> Answer {
+    match r {
+        Ok(()) => Answer::Sent,
+        Err(SubmitError::Invalid(e)) => Answer::Invalid(e),
+        Err(SubmitError::Refused(refusal)) => Answer::Refused { refusal, year: None },
+        Err(SubmitError::Unavailable(d)) => Answer::Unavailable(d),
+        Err(SubmitError::MailNotSent { email }) => Answer::MailNotSent { email },
+    }
+}
+
+pub(super) fn link_answer(e: LinkError) -> Answer {
+    match e {
+        LinkError::Invalid => Answer::LinkInvalid,
+        LinkError::Used => Answer::LinkUsed,
+        LinkError::Refused { refusal, year } => Answer::Refused { refusal, year },
+        LinkError::Unavailable(d) => Answer::Unavailable(d),
+    }
+}
+
+/// The order of the fields on each form, for listing mistakes.
+fn field_order(form: Form) -> &'static [&'static str] {
+    match form {
+        Form::Register => &["name", "email", "city", "country", "organisation", "position", "city_status", "project", "consent"],
+        Form::TravelClaims => &[
+            "name",
+            "email",
+            "city",
+            "country",
+            "event",
+            "travel_start",
+            "travel_end",
+            "amount_eur",
+            "transport_eur",
+            "accommodation_eur",
+            "consent",
+        ],
+    }
+}
+
+const SENT_MESSAGE: &str = "Check your inbox: we sent an email with a link to confirm.";
+
+pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Answer) -> Response<Bytes> {
+    let f = &app.forms;
+    let html = |status: StatusCode, heading: &str, inner: &str| html_response(status, pages::page(f, form, heading, inner));
+    match answer {
+        Answer::Sent => {
+            if json {
+                json_response(StatusCode::ACCEPTED, &json!({"status": "confirmation_sent", "message": SENT_MESSAGE}))
+            } else {
+                Response::builder()
+                    .status(StatusCode::SEE_OTHER)
+                    .header(header::LOCATION, f.page(form.thanks_page()))
+                    .header(header::CACHE_CONTROL, "no-store")
+                    .body(Bytes::new())
+                    .unwrap()
+            }
+        }
+        Answer::Invalid(errors) => {
+            if json {
+                let mut ordered: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
+                ordered.sort_by_key(|(k, _)| field_order(form).iter().position(|x| x == k).unwrap_or(usize::MAX));
+                let map: serde_json::Map<String, serde_json::Value> = ordered.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+                json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": map}))
+            } else {
+                html(StatusCode::UNPROCESSABLE_ENTITY, "Please correct the form", &pages::field_errors(form, &errors, field_order(form)))
+            }
+        }
+        Answer::Refused { refusal, year } => {
+            let msg = refusal_message(refusal, &f.catalogue().rules, year);
+            if json {
+                json_response(StatusCode::CONFLICT, &json!({"reason": refusal.code(), "message": msg}))
+            } else {
+                html(StatusCode::CONFLICT, "We cannot accept this claim", &pages::paragraph(&msg))
+            }
+        }
+        Answer::Unavailable(detail) => {
+            if app.settings.log {
+                eprintln!("forms {} store unavailable: {detail}", form.name());
+            }
+            // A timeout cannot tell whether a write landed (each is atomic): promise only what is sure.
+            let msg = "The form service is unavailable at the moment, so this could not be done. Please try again in a few minutes.";
+            if json {
+                json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg}))
+            } else {
+                html(StatusCode::SERVICE_UNAVAILABLE, "The form could not be sent", &pages::paragraph(msg))
+            }
+        }
+        Answer::MailNotSent { email } => {
+            if app.settings.log {
+                eprintln!("forms {} email not sent", form.name());
+            }
+            // Worded for everyone alike: it must not tell whether anything was kept for this address.
+            let msg = "The email about what you sent could not be sent just now. Please ask for it again in a few \
+                       minutes with the button below; if no email arrives then, send the form again.";
+            let resend = format!("{}/{}/resend", f.options.api_base, form.name());
+            if json {
+                json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg, "resend": resend}))
+            } else {
+                let inner = format!("{}\n{}", pages::paragraph(msg), pages::resend_form(f, form, &email));
+                html(StatusCode::SERVICE_UNAVAILABLE, "The email could not be sent", &inner)
+            }
+        }
+        Answer::LinkInvalid => {
+            let msg = format!(
+                "This link is not valid or has expired (links work for {} hours). Nothing was confirmed. \
+                 If you still want to, send the form again.",
+                f.options.link_hours
+            );
+            // 410, not 404: the CDN in front of the site replaces every 404 with the site's own page.
+            if json {
+                json_response(StatusCode::GONE, &json!({"error": msg}))
+            } else {
+                html(StatusCode::GONE, "This link does not work", &pages::paragraph(&msg))
+            }
+        }
+        Answer::LinkUsed => {
+            let msg = "This link was already used: what it confirms is confirmed. A link works once.";
+            if json {
+                json_response(StatusCode::GONE, &json!({"error": msg}))
+            } else {
+                html(StatusCode::GONE, "Already confirmed", &pages::paragraph(msg))
+            }
+        }
+        Answer::ConfirmPage { heading, inner } => {
+            if json {
+                json_response(StatusCode::OK, &json!({"status": "pending"}))
+            } else {
+                html(StatusCode::OK, &heading, &inner)
+            }
+        }
+        Answer::Registered => {
+            let msg = "Your registration is confirmed. The Scalable Cities secretariat reviews it and admits you as a \
+                       representative of your city; you can then ask for travel support.";
+            if json {
+                json_response(StatusCode::OK, &json!({"status": "confirmed", "message": msg}))
+            } else {
+                html(StatusCode::OK, "Registration confirmed", &pages::paragraph(msg))
+            }
+        }
+        Answer::Counted(r) => {
+            if json {
+                let body = json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
+                json_response(StatusCode::OK, &body)
+            } else {
+                html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r))
+            }
+        }
+        Answer::Plain { status, message } => {
+            if json {
+                json_response(status, &json!({"error": message}))
+            } else {
+                html(status, "The form could not be sent", &pages::paragraph(&message))
+            }
+        }
+    }
+}
+
+pub(super) fn decode_error<S: Store>(app: &App<S>, json: bool, form: Form, e: &DecodeError) -> Response<Bytes> {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let msg = match e {
+        DecodeError::TooLarge => format!("The form is too large: send at most {} KiB.", MAX_BODY / 1024),
+        other => {
+            let s = other.to_string();
+            let mut c = s.chars();
+            c.next().map(|f| format!("{}{}.", f.to_uppercase(), c.as_str())).unwrap_or_default()
+        }
+    };
+    plain(app, json, form, status, &msg)
+}
+
+pub(super) fn plain<S: Store>(app: &App<S>, json: bool, form: Form, status: StatusCode, msg: &str) -> Response<Bytes> {
+    render(app, json, form, Answer::Plain { status, message: msg.to_string() })
+}
+
+pub(super) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Bytes::from(body.to_string()))
+        .unwrap()
+}
+
+pub(super) fn html_response(status: StatusCode, page: String) -> Response<Bytes> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        // The pages a link opens carry the token: keep it out of other sites' logs.
+        // (`same-origin`, not `no-referrer`: with that, a browser posts the page's
+        // own buttons with `Origin: null`.)
+        .header(header::REFERRER_POLICY, "same-origin")
+        .body(Bytes::from(page))
+        .unwrap()
+}
+
