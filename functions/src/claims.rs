@@ -98,6 +98,12 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, accept_drafts: bool, today: Dat
         accommodation: input.accommodation,
         created_at: now.to_string(),
         confirmed_at: String::new(),
+        status: crate::records::ClaimStatus::Counted,
+        link_id: String::new(),
+        link_hashes: Vec::new(),
+        reason: None,
+        paid: None,
+        paid_on: None,
     })
 }
 

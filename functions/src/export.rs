@@ -72,6 +72,10 @@ pub fn claims_csv(rows: &[Claim]) -> String {
             "accommodation_eur",
             "created_at",
             "confirmed_at",
+            "status",
+            "paid_eur",
+            "paid_on",
+            "reason",
         ],
     );
     for c in rows {
@@ -93,6 +97,10 @@ pub fn claims_csv(rows: &[Claim]) -> String {
                 &c.accommodation.to_decimal(),
                 &c.created_at,
                 &c.confirmed_at,
+                c.status.as_str(),
+                &c.paid.map(|p| p.to_decimal()).unwrap_or_default(),
+                &c.paid_on.map(|d| d.to_string()).unwrap_or_default(),
+                c.reason.as_deref().unwrap_or(""),
             ],
         );
     }
@@ -133,10 +141,16 @@ mod tests {
             accommodation: Cents(11250),
             created_at: "2027-01-01T00:00:00Z".into(),
             confirmed_at: "2027-01-01T00:05:00Z".into(),
+            status: crate::records::ClaimStatus::Paid,
+            link_id: "pnd_1".into(),
+            link_hashes: vec!["h".into()],
+            reason: None,
+            paid: Some(Cents(40000)),
+            paid_on: Some(jiff::civil::Date::constant(2027, 4, 2)),
         };
         let csv = claims_csv(&[c]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z");
+        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z,paid,400.00,2027-04-02,");
     }
 }

@@ -68,8 +68,55 @@ impl Contact {
     }
 }
 
+/// Where a counted claim stands. `Counted` is the state a confirmation leaves;
+/// only the secretariat moves it on, except that its claimant may withdraw it
+/// until it is approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimStatus {
+    /// Confirmed by its claimant and counted against the city's year; waiting for the secretariat.
+    Counted,
+    Approved,
+    /// Paid (at most the amount asked for).
+    Paid,
+    /// Refused by the secretariat: its trip and euros went back to the city's year.
+    Rejected,
+    /// Taken back by its claimant before approval: its trip and euros went back too.
+    Withdrawn,
+}
+
+impl ClaimStatus {
+    pub const ALL: [ClaimStatus; 5] = [ClaimStatus::Counted, ClaimStatus::Approved, ClaimStatus::Paid, ClaimStatus::Rejected, ClaimStatus::Withdrawn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Counted => "counted",
+            ClaimStatus::Approved => "approved",
+            ClaimStatus::Paid => "paid",
+            ClaimStatus::Rejected => "rejected",
+            ClaimStatus::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ClaimStatus> {
+        ClaimStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    /// Whether the claim still takes a trip and euros of its city's year.
+    pub fn counts(self) -> bool {
+        matches!(self, ClaimStatus::Counted | ClaimStatus::Approved | ClaimStatus::Paid)
+    }
+    /// What a person reads on their claim's page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ClaimStatus::Counted => "confirmed and counted; the Scalable Cities secretariat has not decided on it yet",
+            ClaimStatus::Approved => "approved by the Scalable Cities secretariat; payment follows",
+            ClaimStatus::Paid => "paid",
+            ClaimStatus::Rejected => "rejected by the Scalable Cities secretariat",
+            ClaimStatus::Withdrawn => "withdrawn by you",
+        }
+    }
+}
+
 /// A travel claim. It exists in the store once its claimant confirmed it, and
-/// from then on it counts against its city's year.
+/// from then on it counts against its city's year (unless rejected or withdrawn).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub id: String,
@@ -93,6 +140,16 @@ pub struct Claim {
     /// When it was sent (RFC 3339); `confirmed_at` is set when it was counted.
     pub created_at: String,
     pub confirmed_at: String,
+    /// Set from confirmation on.
+    pub status: ClaimStatus,
+    /// The pending record it was confirmed from, and the hashes of that link's
+    /// secrets: the same link then shows the claim's state and offers to withdraw it.
+    pub link_id: String,
+    pub link_hashes: Vec<String>,
+    /// The secretariat's decision: why a claim was rejected; what was paid and when.
+    pub reason: Option<String>,
+    pub paid: Option<Cents>,
+    pub paid_on: Option<Date>,
 }
 
 /// What waits for its emailed link.
@@ -207,6 +264,12 @@ impl PendingItem {
                 accommodation: Cents(i("accommodation_cents")?),
                 created_at: s("created_at")?,
                 confirmed_at: String::new(),
+                status: ClaimStatus::Counted,
+                link_id: String::new(),
+                link_hashes: Vec::new(),
+                reason: None,
+                paid: None,
+                paid_on: None,
             })),
             _ => Err("pending item of unknown kind".into()),
         }
@@ -248,6 +311,12 @@ mod tests {
             accommodation: Cents(11250),
             created_at: "t".into(),
             confirmed_at: String::new(),
+            status: ClaimStatus::Counted,
+            link_id: String::new(),
+            link_hashes: Vec::new(),
+            reason: None,
+            paid: None,
+            paid_on: None,
         });
         assert_eq!(PendingItem::from_json(&c.to_json()).unwrap(), c);
         assert!(PendingItem::from_json("{\"kind\":\"other\"}").is_err());

@@ -16,9 +16,10 @@
 pub mod dynamo;
 pub mod sqlite;
 
-use crate::records::{AuditEntry, Claim, Contact, Pending, PendingItem, Registration};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
-use ccg_model::{Refusal, TravelRules};
+use ccg_model::{Cents, Refusal, TravelRules};
+use jiff::civil::Date;
 use std::future::Future;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +70,48 @@ pub enum UpdateError {
     /// The contact changed since it was read (or is gone): read it again and decide again.
     #[error("the contact changed in the meantime")]
     Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A change of a claim's state, by the secretariat or its claimant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimChange {
+    /// The states it may be changed from; any other is a conflict.
+    pub from: Vec<ClaimStatus>,
+    pub to: ClaimStatus,
+    pub reason: Option<String>,
+    pub paid: Option<(Cents, Date)>,
+}
+
+impl ClaimChange {
+    /// The claim after the change (the store checks `from` and gives the trip back, atomically).
+    pub fn apply(&self, c: &Claim) -> Claim {
+        let mut new = c.clone();
+        new.status = self.to;
+        if self.reason.is_some() {
+            new.reason = self.reason.clone();
+        }
+        if let Some((amount, on)) = self.paid {
+            new.paid = Some(amount);
+            new.paid_on = Some(on);
+        }
+        new
+    }
+    /// Whether the change hands the claim's trip and euros back to its city's year.
+    pub fn gives_back(&self, from: ClaimStatus) -> bool {
+        from.counts() && !self.to.counts()
+    }
+}
+
+/// Why a claim's state did not change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("there is no claim with this reference")]
+    NotFound,
+    /// Someone else changed it first (or it never was in a state the change starts from).
+    #[error("the claim is {}", .0.as_str())]
+    Conflict(ClaimStatus),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -220,8 +263,22 @@ pub trait Store: Send + Sync + 'static {
     /// What a city has used in a year.
     fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send;
 
-    /// Every counted claim, for the secretariat: by year, city, event.
+    /// Every claim (whatever its state), for the secretariat: by year, city, event.
     fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send;
+
+    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// The claim confirmed through the link of pending record `link_id`, if any.
+    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// Changes a claim's state if it is in one of `change.from`, in one atomic
+    /// step with its audit entry; a change out of a counting state into a
+    /// non-counting one gives the trip and euros back to the city's year and
+    /// frees the person's contribution for that meeting.
+    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send;
+
+    /// Every city's usage per year: (city key, year, usage), by year then city.
+    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send;
 }
 
 #[cfg(feature = "dynamodb")]

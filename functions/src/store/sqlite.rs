@@ -5,10 +5,10 @@
 //! cannot race it either.
 
 use super::{
-    ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, TransitionError, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
     UpdateError, apply_registration, check_link, pending_claim, pending_registration,
 };
-use crate::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -73,8 +73,15 @@ CREATE TABLE IF NOT EXISTS claims (
     accommodation_cents INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     confirmed_at TEXT NOT NULL,
-    UNIQUE (email_key, event_id)
+    status TEXT NOT NULL,
+    link_id TEXT NOT NULL,
+    link_hashes TEXT NOT NULL,
+    reason TEXT,
+    paid_cents INTEGER,
+    paid_on TEXT
 );
+CREATE INDEX IF NOT EXISTS claims_by_person ON claims (email_key, event_id);
+CREATE INDEX IF NOT EXISTS claims_by_link ON claims (link_id);
 CREATE TABLE IF NOT EXISTS year_usage (
     city_key TEXT NOT NULL,
     year INTEGER NOT NULL,
@@ -193,7 +200,10 @@ fn spawn_checkpointer(path: &Path, store: std::sync::Weak<Mutex<Connection>>) {
 }
 
 const CLAIM_COLUMNS: &str = "id, email_key, city_key, event_id, year, name, email, city, country, travel_start, travel_end, \
-     amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at";
+     amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at, status, link_id, link_hashes, reason, paid_cents, paid_on";
+
+/// The states in which a claim takes a trip and euros of its city's year, as SQL.
+const COUNTING: &str = "('counted', 'approved', 'paid')";
 
 fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
     let date = |i: usize| -> rusqlite::Result<jiff::civil::Date> {
@@ -217,7 +227,61 @@ fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
         accommodation: Cents(r.get(13)?),
         created_at: r.get(14)?,
         confirmed_at: r.get(15)?,
+        status: {
+            let st: String = r.get(16)?;
+            ClaimStatus::parse(&st).ok_or_else(|| bad(16, format!("unknown claim status {st}")))?
+        },
+        link_id: r.get(17)?,
+        link_hashes: {
+            let h: String = r.get(18)?;
+            serde_json::from_str(&h).map_err(|e| bad(18, e.to_string()))?
+        },
+        reason: r.get(19)?,
+        paid: r.get::<_, Option<i64>>(20)?.map(Cents),
+        paid_on: match r.get::<_, Option<String>>(21)? {
+            Some(d) => Some(d.parse().map_err(|_| bad(21, format!("bad date {d}")))?),
+            None => None,
+        },
     })
+}
+
+fn bad(i: usize, e: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+}
+
+fn claim(conn: &Connection, id: &str) -> rusqlite::Result<Option<Claim>> {
+    conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = ?1"))?.query_row(params![id], row_to_claim).optional()
+}
+
+fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+    ))?
+    .execute(params![
+        c.id,
+        c.email_key,
+        c.city_key,
+        c.event_id,
+        c.year,
+        c.name,
+        c.email,
+        c.city,
+        c.country,
+        c.travel_start.to_string(),
+        c.travel_end.to_string(),
+        c.amount.0,
+        c.transport.0,
+        c.accommodation.0,
+        c.created_at,
+        c.confirmed_at,
+        c.status.as_str(),
+        c.link_id,
+        serde_json::to_string(&c.link_hashes).unwrap_or_else(|_| "[]".into()),
+        c.reason,
+        c.paid.map(|p| p.0),
+        c.paid_on.map(|d| d.to_string()),
+    ])?;
+    Ok(())
 }
 
 const CONTACT_COLUMNS: &str =
@@ -434,7 +498,7 @@ impl Store for SqliteStore {
                 return Ok(Err(ConfirmError::Refused(Refusal::NotRepresentative)));
             }
             let already: bool = tx
-                .prepare_cached("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2")
+                .prepare_cached(&format!("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2 AND status IN {COUNTING}"))
                 .and_then(|mut st| st.query_row(params![c.email_key, c.event_id], |_| Ok(())).optional())
                 .map_err(map_err)?
                 .is_some();
@@ -447,30 +511,10 @@ impl Store for SqliteStore {
                 Err(refusal) => return Ok(Err(ConfirmError::Refused(refusal))),
             };
             c.confirmed_at = now.clone();
-            tx.prepare_cached(&format!(
-                "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-            ))
-            .and_then(|mut st| {
-                st.execute(params![
-                    c.id,
-                    c.email_key,
-                    c.city_key,
-                    c.event_id,
-                    c.year,
-                    c.name,
-                    c.email,
-                    c.city,
-                    c.country,
-                    c.travel_start.to_string(),
-                    c.travel_end.to_string(),
-                    c.amount.0,
-                    c.transport.0,
-                    c.accommodation.0,
-                    c.created_at,
-                    c.confirmed_at
-                ])
-            })
-            .map_err(map_err)?;
+            c.status = ClaimStatus::Counted;
+            c.link_id = p.id.clone();
+            c.link_hashes = p.token_hashes.clone();
+            write_claim(&tx, &c).map_err(map_err)?;
             tx.prepare_cached(
                 "INSERT INTO year_usage (city_key, year, trips, cents) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (city_key, year) DO UPDATE SET trips = excluded.trips, cents = excluded.cents",
@@ -583,6 +627,56 @@ impl Store for SqliteStore {
         self.run(|conn| {
             let mut st = conn.prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY year, city_key, event_id, id")).map_err(map_err)?;
             let rows = st.query_map([], row_to_claim).map_err(map_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| claim(conn, &id).map_err(map_err)).await
+    }
+
+    async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
+        let link_id = link_id.to_string();
+        self.run(move |conn| {
+            conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE link_id = ?1"))
+                .and_then(|mut st| st.query_row(params![link_id], row_to_claim).optional())
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let Some(old) = claim(&tx, &id).map_err(map_err)? else { return Ok(Err(TransitionError::NotFound)) };
+            if !change.from.contains(&old.status) {
+                return Ok(Err(TransitionError::Conflict(old.status)));
+            }
+            let new = change.apply(&old);
+            write_claim(&tx, &new).map_err(map_err)?;
+            if change.gives_back(old.status) {
+                tx.execute(
+                    "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
+                    params![old.amount.0, old.city_key, old.year],
+                )
+                .map_err(map_err)?;
+            }
+            write_audit(&tx, &audit).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(new))
+        })
+        .await?
+    }
+
+    async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
+        self.run(|conn| {
+            let mut st = conn.prepare("SELECT city_key, year, trips, cents FROM year_usage ORDER BY year, city_key").map_err(map_err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, YearUsage { trips: r.get(2)?, amount: Cents(r.get(3)?) })))
+                .map_err(map_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })
         .await
