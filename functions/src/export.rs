@@ -107,6 +107,16 @@ pub fn claims_csv(rows: &[Claim]) -> String {
     out
 }
 
+/// Rows as `desk usage` prints them: year, city, trips used and left, euros used and left.
+pub fn usage_csv(rows: &[[String; 6]]) -> String {
+    let mut out = String::new();
+    row(&mut out, &["year", "city", "trips_used", "trips_left", "eur_used", "eur_left"]);
+    for r in rows {
+        row(&mut out, &r.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

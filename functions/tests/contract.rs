@@ -6,10 +6,12 @@
 
 mod common;
 
-use ccg_functions::records::{ContactStatus, Pending, PendingItem};
+use ccg_functions::records::{ClaimStatus, ContactStatus, Pending, PendingItem};
+use ccg_functions::service::desk::ClaimDeskError;
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
+use ccg_functions::Options;
 use common::*;
 use std::future::Future;
 use std::sync::Arc;
@@ -33,6 +35,9 @@ where
     racing_confirmations_respect_the_trips(fresh("race-trips".into()).await).await;
     racing_confirmations_respect_the_euros(fresh("race-euros".into()).await).await;
     the_desk_decides_and_everything_is_recorded(fresh("desk".into()).await).await;
+    the_life_of_a_claim(fresh("life".into()).await).await;
+    concurrent_decisions_on_one_claim(fresh("decisions".into()).await).await;
+    a_rejection_racing_confirmations(fresh("reject-race".into()).await).await;
     idempotent_retry_sends_once(fresh("idem".into()).await).await;
     idempotency_marks(fresh("marks".into()).await).await;
 }
@@ -381,6 +386,157 @@ async fn the_desk_decides_and_everything_is_recorded<S: Store>(store: S) {
     let last = app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap();
     assert_eq!(last.version, 5, "confirmed (1), approved, declined, then two more changes");
     assert_eq!(app.forms.store.list_audit().await.unwrap().len(), 5);
+}
+
+fn get(path: &str) -> http::Request<bytes::Bytes> {
+    http::Request::get(path).body(bytes::Bytes::new()).unwrap()
+}
+
+async fn usage<S: Store>(app: &App<S>) -> YearUsage {
+    app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap()
+}
+
+/// Sends and confirms a claim of Ana's; returns its id and the token of its link.
+async fn counted<S: Store>(app: &App<S>, event: &str, euros: &str) -> (String, String) {
+    assert_eq!(handle(app, json_post(CLAIMS, claim(event, euros))).await.status(), 202);
+    let token = last_token(app, "ana@valladolid.es").unwrap();
+    let r = handle(app, confirm_post(Form::TravelClaims, &token, true)).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    (body_json(&r)["id"].as_str().unwrap().to_string(), token)
+}
+
+async fn the_life_of_a_claim<S: Store>(store: S) {
+    let app = app_with(store, catalogue_with(10, Some(EURO_RULES), false), Options { secretariat_email: Some("desk@ccg.example".into()), ..options() });
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let hello = mails_to(&app, "desk@ccg.example");
+    assert!(hello.iter().any(|m| m.subject.contains("New confirmed registration") && m.text.contains("approve ana@valladolid.es")), "{hello:?}");
+
+    // Counted: the secretariat hears of it; the link now shows the claim and offers to withdraw it.
+    let (id, token) = counted(&app, "e1", "450").await;
+    let told = mails_to(&app, "desk@ccg.example").pop().unwrap();
+    assert!(told.subject.contains("Travel claim to decide") && told.text.contains(&format!("approve-claim {id}")), "{}", told.text);
+    let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
+    assert!(page.contains("has not decided on it yet") && page.contains("Withdraw this claim"), "{page}");
+
+    // Approved: the applicant hears; it can no longer be withdrawn.
+    assert_eq!(app.forms.approve_claim(&id, "Eva").await.unwrap().claim.status, ClaimStatus::Approved);
+    assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().subject.contains("approved"));
+    let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
+    assert!(page.contains("approved by the Scalable Cities secretariat") && !page.contains("Withdraw this claim"), "{page}");
+    let r = handle(&app, json_post("/api/travel-claims/withdraw", serde_json::json!({"token": token}))).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("not_withdrawable")));
+
+    // Paid: never above the approved amount; once only.
+    let on = jiff::civil::Date::constant(2027, 4, 2);
+    assert!(matches!(app.forms.record_payment(&id, "Eva", Cents(45001), on).await, Err(ClaimDeskError::OverApproved(..))));
+    let paid = app.forms.record_payment(&id, "Eva", Cents(41250), on).await.unwrap().claim;
+    assert_eq!((paid.status, paid.paid, paid.paid_on), (ClaimStatus::Paid, Some(Cents(41250)), Some(on)));
+    assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().text.contains("412.50 EUR"));
+    assert_eq!(app.forms.approve_claim(&id, "Luc").await.unwrap_err(), ClaimDeskError::Conflict(ClaimStatus::Paid));
+    assert_eq!(usage(&app).await, YearUsage { trips: 1, amount: Cents(45000) }, "a paid claim still counts as asked");
+
+    // Rejected: the reason reaches the applicant, the trip and euros come back, and the meeting may be claimed again.
+    let (id2, _) = counted(&app, "e2", "300").await;
+    assert_eq!(usage(&app).await, YearUsage { trips: 2, amount: Cents(75000) });
+    assert_eq!(app.forms.reject_claim(&id2, "Eva", "  ").await.unwrap_err(), ClaimDeskError::NoReason);
+    app.forms.reject_claim(&id2, "Eva", "No tickets were sent").await.unwrap();
+    assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().text.contains("No tickets were sent"));
+    assert_eq!(usage(&app).await, YearUsage { trips: 1, amount: Cents(45000) });
+    let (again, _) = counted(&app, "e2", "200").await;
+    assert_ne!(again, id2);
+
+    // Withdrawn by its claimant, from the link: given back too.
+    let (id3, token3) = counted(&app, "e3", "100").await;
+    let r = handle(&app, form_post("/api/travel-claims/withdraw", &[("token", &token3)])).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    assert!(body_text(&r).contains("Claim withdrawn"));
+    assert_eq!(app.forms.store.get_claim(&id3).await.unwrap().unwrap().status, ClaimStatus::Withdrawn);
+    assert_eq!(usage(&app).await, YearUsage { trips: 2, amount: Cents(65000) });
+    // Someone else's token withdraws nothing.
+    let r = handle(&app, form_post("/api/travel-claims/withdraw", &[("token", &format!("{}.{}", token3.split_once('.').unwrap().0, "A".repeat(43)))])).await;
+    assert_eq!(r.status(), 410);
+
+    // The history of each claim, with who and why.
+    let trail: Vec<(String, String)> =
+        app.forms.store.list_audit().await.unwrap().into_iter().filter(|e| e.subject == id2).map(|e| (e.actor, e.action)).collect();
+    assert_eq!(trail, [("applicant".to_string(), "claim.confirmed".to_string()), ("Eva".to_string(), "claim.rejected".to_string())]);
+    let all = app.forms.store.list_claims().await.unwrap();
+    let counting: i64 = all.iter().filter(|c| c.status.counts() && c.year == 2027 && c.city_key == "ES:valladolid").map(|c| c.amount.0).sum();
+    assert_eq!(counting, usage(&app).await.amount.0, "the counter is the sum of the claims that count");
+}
+
+async fn concurrent_decisions_on_one_claim<S: Store>(store: S) {
+    let app = Arc::new(app(store, catalogue()));
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let (id, _) = counted(&app, "e1", "300").await;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (app, id) = (app.clone(), id.clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 { app.forms.approve_claim(&id, "Eva").await.map(|_| ()) } else { app.forms.reject_claim(&id, "Luc", "duplicate").await.map(|_| ()) }
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(ClaimDeskError::Conflict(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one decision wins; the others are told the claim changed");
+    let c = app.forms.store.get_claim(&id).await.unwrap().unwrap();
+    let expect = if c.status == ClaimStatus::Rejected { YearUsage::default() } else { YearUsage { trips: 1, amount: Cents(30000) } };
+    assert_eq!(usage(&app).await, expect);
+    let decisions = app.forms.store.list_audit().await.unwrap().into_iter().filter(|e| e.subject == id && e.actor != "applicant").count();
+    assert_eq!(decisions, 1, "one decision, one line of history");
+}
+
+async fn a_rejection_racing_confirmations<S: Store>(store: S) {
+    let app = Arc::new(app(store, catalogue()));
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let (first, _) = counted(&app, "e1", "300").await;
+    counted(&app, "e2", "300").await;
+    // The city's year is full; ten representatives wait to confirm while the secretariat rejects one claim.
+    let mut tokens = Vec::new();
+    for i in 1..=10 {
+        let email = format!("rep{i}@valladolid.es");
+        representative(&app, &email, "Valladolid", "ES").await;
+        let mut c = claim(&format!("e{}", i + 2), "300");
+        c["email"] = email.clone().into();
+        assert_eq!(handle(&app, json_post(CLAIMS, c)).await.status(), 202);
+        tokens.push(last_token(&app, &email).unwrap());
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(11));
+    let mut tasks = Vec::new();
+    for t in tokens {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            handle(&app, confirm_post(Form::TravelClaims, &t, true)).await.status().as_u16()
+        }));
+    }
+    let (app2, barrier2, first2) = (app.clone(), barrier.clone(), first.clone());
+    let reject = tokio::spawn(async move {
+        barrier2.wait().await;
+        app2.forms.reject_claim(&first2, "Eva", "a test").await.map(|_| ())
+    });
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    reject.await.unwrap().unwrap();
+    let counted_now = statuses.iter().filter(|s| **s == 200).count();
+    assert!(counted_now <= 1, "only the freed trip can be taken: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    let u = usage(&app).await;
+    assert!(u.trips <= 2, "{u:?}");
+    let all = app.forms.store.list_claims().await.unwrap();
+    let counting: Vec<_> = all.iter().filter(|c| c.status.counts()).collect();
+    assert_eq!(u.trips as usize, counting.len());
+    assert_eq!(u.amount.0, counting.iter().map(|c| c.amount.0).sum::<i64>());
+    eprintln!("rejection race: {counted_now} of 10 confirmations took the freed trip");
 }
 
 async fn idempotent_retry_sends_once<S: Store>(store: S) {

@@ -47,7 +47,8 @@ fn check_refs(v: &Value, spec: &Value) {
     }
 }
 
-const PATHS: [&str; 6] = ["/register", "/register/resend", "/register/confirm", "/travel-claims", "/travel-claims/resend", "/travel-claims/confirm"];
+const PATHS: [&str; 7] =
+    ["/register", "/register/resend", "/register/confirm", "/travel-claims", "/travel-claims/resend", "/travel-claims/confirm", "/travel-claims/withdraw"];
 
 #[test]
 fn every_status_the_handler_can_give_is_documented() {

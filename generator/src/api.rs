@@ -34,6 +34,7 @@ impl Api {
             site_title: site.title.clone(),
             link_hours: site.forms.confirm_link_hours,
             accept_drafts: true,
+            secretariat_email: site.forms.secretariat_email.clone(),
             ..Options::default()
         };
         let settings = Settings {

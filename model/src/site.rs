@@ -31,6 +31,9 @@ pub struct FormsConfig {
     /// How long an emailed confirmation link works; an unconfirmed submission
     /// is deleted when it stops working.
     pub confirm_link_hours: u32,
+    /// Where the secretariat hears of each confirmed registration and claim.
+    #[serde(default)]
+    pub secretariat_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

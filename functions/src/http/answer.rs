@@ -25,6 +25,8 @@ pub(super) enum Answer {
     ConfirmPage { heading: String, inner: String },
     Registered,
     Counted(Box<Receipt>),
+    Withdrawn(Box<crate::records::Claim>),
+    NotWithdrawable(crate::records::ClaimStatus),
     Plain { status: StatusCode, message: String },
 }
 
@@ -43,6 +45,7 @@ pub(super) fn link_answer(e: LinkError) -> Answer {
         LinkError::Invalid => Answer::LinkInvalid,
         LinkError::Used => Answer::LinkUsed,
         LinkError::Refused { refusal, year } => Answer::Refused { refusal, year },
+        LinkError::NotWithdrawable(status) => Answer::NotWithdrawable(status),
         LinkError::Unavailable(d) => Answer::Unavailable(d),
     }
 }
@@ -173,6 +176,28 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                 json_response(StatusCode::OK, &body)
             } else {
                 html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r))
+            }
+        }
+        Answer::Withdrawn(c) => {
+            let msg = format!(
+                "Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.",
+                c.id, c.city, c.year
+            );
+            if json {
+                json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
+            } else {
+                html(StatusCode::OK, "Claim withdrawn", &pages::paragraph(&msg))
+            }
+        }
+        Answer::NotWithdrawable(status) => {
+            let msg = format!(
+                "This claim can no longer be withdrawn: it is {}. Write to the Scalable Cities secretariat if you need to change it.",
+                status.describe()
+            );
+            if json {
+                json_response(StatusCode::CONFLICT, &json!({"reason": "not_withdrawable", "message": msg}))
+            } else {
+                html(StatusCode::CONFLICT, "The claim cannot be withdrawn", &pages::paragraph(&msg))
             }
         }
         Answer::Plain { status, message } => {

@@ -16,6 +16,7 @@ use idempotency::submit_idempotently;
 use origin::{cors, foreign_post, origin_allowed};
 
 use crate::decode::{self, BodyKind, DecodeError, MAX_BODY};
+use crate::service::confirm::LinkView;
 use crate::service::{Form, Forms};
 use crate::store::Store;
 use bytes::Bytes;
@@ -32,6 +33,8 @@ pub enum Action {
     Submit,
     Resend,
     Confirm,
+    /// A claimant takes back a claim (travel claims only).
+    Withdraw,
 }
 
 impl Action {
@@ -40,6 +43,7 @@ impl Action {
             Action::Submit => "submit",
             Action::Resend => "resend",
             Action::Confirm => "confirm",
+            Action::Withdraw => "withdraw",
         }
     }
     fn allow(self) -> &'static str {
@@ -62,6 +66,7 @@ pub fn route_of(path: &str) -> Option<(Form, Action)> {
     match parts.as_slice() {
         [parent, "resend"] => Some((form(parent)?, Action::Resend)),
         [parent, "confirm"] => Some((form(parent)?, Action::Confirm)),
+        ["travel-claims", "withdraw"] => Some((Form::TravelClaims, Action::Withdraw)),
         [.., last] => Some((form(last)?, Action::Submit)),
         _ => None,
     }
@@ -136,8 +141,11 @@ async fn dispatch<S: Store>(
         let answer = match token_in_query {
             None => Answer::LinkInvalid,
             Some(t) => match app.forms.open_link(form, &t).await {
-                Ok(p) => {
-                    let (heading, inner) = pages::confirm_page(&app.forms, form, &p, &t);
+                Ok(view) => {
+                    let (heading, inner) = match &view {
+                        LinkView::Pending(p) => pages::confirm_page(&app.forms, form, p, &t),
+                        LinkView::Claim(c) => pages::claim_page(&app.forms, c, &t),
+                    };
                     Answer::ConfirmPage { heading, inner }
                 }
                 Err(e) => link_answer(e),
@@ -165,7 +173,7 @@ async fn dispatch<S: Store>(
     let kind = match decode::body_kind(header_str(&parts.headers, header::CONTENT_TYPE)) {
         Ok(k) => k,
         // A confirmation button sends a small form; an empty POST with the token in the query is fine too.
-        Err(_) if action == Action::Confirm && body.is_empty() => BodyKind::Form,
+        Err(_) if matches!(action, Action::Confirm | Action::Withdraw) && body.is_empty() => BodyKind::Form,
         Err(e) => return (decode_error(app, wants_json, form, &e), None),
     };
     let json = kind == BodyKind::Json;
@@ -191,6 +199,14 @@ async fn dispatch<S: Store>(
                 _ => None,
             };
             (render(app, json, form, answer), id)
+        }
+        Action::Withdraw => {
+            let token = fields.get("token").cloned().or(token_in_query).unwrap_or_default();
+            let answer = match app.forms.withdraw(&token).await {
+                Ok(c) => Answer::Withdrawn(Box::new(c)),
+                Err(e) => link_answer(e),
+            };
+            (render(app, json, form, answer), None)
         }
         Action::Resend => {
             let answer = submit_answer(app.forms.resend(form, &fields).await);
@@ -224,6 +240,8 @@ mod tests {
         assert_eq!(route_of("/api/other/confirm"), None);
         assert_eq!(route_of("/api/confirm"), None);
         assert_eq!(route_of("/api/register/other"), None);
+        assert_eq!(route_of("/api/travel-claims/withdraw"), Some((Form::TravelClaims, Action::Withdraw)));
+        assert_eq!(route_of("/api/register/withdraw"), None);
         assert_eq!(route_of("/"), None);
     }
 }

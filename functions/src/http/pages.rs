@@ -1,7 +1,7 @@
 //! The HTML the forms answer with: small, valid, accessible pages that read
 //! well without the site's CSS, and the sentences for each refusal.
 
-use crate::records::{Pending, PendingItem};
+use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
 use crate::service::confirm::Receipt;
 use crate::service::{Form, Forms, messages};
 use crate::validate::{self, FieldErrors};
@@ -110,6 +110,36 @@ fn facts(lines: &str) -> String {
         .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>\n", escape(k), escape(v)))
         .collect();
     format!("<dl class=\"facts\">\n{items}</dl>")
+}
+
+/// A claim as it stands, from its link once used: its state, and the button
+/// to withdraw it while the secretariat has not approved it.
+pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
+    let cat = f.catalogue();
+    let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
+    let mut inner = format!(
+        "<p>Your claim {} is {}.</p>\n{}",
+        escape(&c.id),
+        escape(c.status.describe()),
+        facts(&format!("Reference: {}\n{}", c.id, messages::claim_details(c, &event)))
+    );
+    if let (ClaimStatus::Rejected, Some(r)) = (c.status, &c.reason) {
+        inner.push_str(&paragraph(&format!("The secretariat's reason: {r}")));
+    }
+    if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
+        inner.push_str(&paragraph(&format!("Paid: {p} on {}.", messages::long_date(on))));
+    }
+    if c.status == ClaimStatus::Counted {
+        let action = escape(&format!("{}{}/travel-claims/withdraw", f.options.public_url, f.options.api_base));
+        inner.push_str(&format!(
+            "\n<h2>Withdraw the claim</h2>\n<p>If you no longer need the contribution, withdraw the claim: its trip and \
+             amount go back to your city for that year. You cannot undo this.</p>\n\
+             <form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+             <p><button type=\"submit\">Withdraw this claim</button></p>\n</form>",
+            escape(token)
+        ));
+    }
+    ("Your travel claim".to_string(), inner)
 }
 
 fn registration_lines(r: &crate::records::Registration) -> String {

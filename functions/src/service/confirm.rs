@@ -2,9 +2,9 @@
 //! GET, which mail scanners may prefetch, changes nothing), then the
 //! confirmation itself, which is when a claim is counted.
 
-use super::{Form, Forms, now};
-use crate::records::{Claim, Pending, PendingItem};
-use crate::store::{ConfirmError, ContactOutcome, Store, StoreError, check_link};
+use super::{Form, Forms, messages, now};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Pending, PendingItem};
+use crate::store::{ClaimChange, ConfirmError, ContactOutcome, Store, StoreError, TransitionError, check_link};
 use crate::token;
 use ccg_model::Refusal;
 use ccg_model::rules::YearUsage;
@@ -17,7 +17,17 @@ pub enum LinkError {
     Used,
     /// A rule refuses the claim now; `year` is the city's usage when the refusal is about the year.
     Refused { refusal: Refusal, year: Option<(i16, YearUsage)> },
+    /// The claim can no longer be withdrawn: it is in this state.
+    NotWithdrawable(ClaimStatus),
     Unavailable(String),
+}
+
+/// What a link opens: a submission still waiting for it, or (a claim's link,
+/// once used) the claim it confirmed, as it stands now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkView {
+    Pending(Pending),
+    Claim(Claim),
 }
 
 impl From<StoreError> for LinkError {
@@ -35,27 +45,59 @@ pub struct Receipt {
 }
 
 impl<S: Store> Forms<S> {
-    /// What the link in `token` would confirm, if it still can.
-    pub async fn open_link(&self, form: Form, token: &str) -> Result<Pending, LinkError> {
+    /// What the link in `token` opens: what it would confirm, or the claim it confirmed.
+    pub async fn open_link(&self, form: Form, token: &str) -> Result<LinkView, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let (_, now_secs) = now();
         let p = self.timed(self.store.get_pending(&id, now_secs)).await?;
-        check_link(p.as_ref(), &hash, now_secs).map_err(|e| match e {
-            ConfirmError::Used => LinkError::Used,
-            _ => LinkError::Invalid,
-        })?;
-        let p = p.expect("checked");
-        if p.item.kind() != form.pending_kind() {
-            return Err(LinkError::Invalid);
+        let checked = check_link(p.as_ref(), &hash, now_secs);
+        if let (Ok(()), Some(p)) = (&checked, p) {
+            return if p.item.kind() == form.pending_kind() { Ok(LinkView::Pending(p)) } else { Err(LinkError::Invalid) };
         }
-        Ok(p)
+        // Used (or expired since): a claim's link goes on showing its claim.
+        if form == Form::TravelClaims
+            && let Some(c) = self.claim_of_link(&id, &hash).await?
+        {
+            return Ok(LinkView::Claim(c));
+        }
+        Err(match checked {
+            Err(ConfirmError::Used) => LinkError::Used,
+            _ => LinkError::Invalid,
+        })
+    }
+
+    /// The claim confirmed through link `id`, if `hash` is one of that link's secrets.
+    async fn claim_of_link(&self, id: &str, hash: &str) -> Result<Option<Claim>, LinkError> {
+        let c = self.timed(self.store.claim_by_link(id)).await?;
+        Ok(c.filter(|c| c.link_hashes.iter().any(|h| h == hash)))
+    }
+
+    /// The claimant takes back a claim the secretariat has not approved yet:
+    /// its trip and euros go back to the city's year.
+    pub async fn withdraw(&self, token: &str) -> Result<Claim, LinkError> {
+        let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
+        let c = self.claim_of_link(&id, &hash).await?.ok_or(LinkError::Invalid)?;
+        let (now_text, _) = now();
+        let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Withdrawn, reason: None, paid: None };
+        let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
+        match self.store.transition_claim(&c.id, change, audit).await {
+            Ok(c) => Ok(c),
+            Err(TransitionError::Conflict(s)) => Err(LinkError::NotWithdrawable(s)),
+            Err(TransitionError::NotFound) => Err(LinkError::Invalid),
+            Err(TransitionError::Store(e)) => Err(e.into()),
+        }
     }
 
     pub async fn confirm_registration(&self, token: &str) -> Result<ContactOutcome, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let (now_text, now_secs) = now();
         match self.timed_confirm(self.store.confirm_registration(&id, &hash, &now_text, now_secs)).await {
-            Ok(done) => Ok(done),
+            Ok(done) => {
+                if let Some(to) = &self.options.secretariat_email {
+                    self.tell_secretariat(messages::new_contact(to, &done.contact.details, !done.created)).await;
+                }
+                Ok(done)
+            }
             Err(e) => Err(self.link_error(e, None).await),
         }
     }
@@ -67,7 +109,11 @@ impl<S: Store> Forms<S> {
         match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, &now_text, now_secs)).await {
             Ok(done) => {
                 let event_title = cat.event(&done.claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| done.claim.event_id.clone());
-                Ok(Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim })
+                let receipt = Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim };
+                if let Some(to) = &self.options.secretariat_email {
+                    self.tell_secretariat(messages::new_claim(to, &receipt.claim, &receipt.event_title, &receipt.remaining)).await;
+                }
+                Ok(receipt)
             }
             Err(e) => {
                 // Say what is left when the refusal is about the year (best effort: a read).
@@ -78,6 +124,13 @@ impl<S: Store> Forms<S> {
                 };
                 Err(self.link_error(e, year).await)
             }
+        }
+    }
+
+    /// The secretariat's copy: the confirmation stands even if it cannot be sent.
+    async fn tell_secretariat(&self, mail: crate::mail::Email) {
+        if let Err(e) = self.mailer.send(&mail).await {
+            eprintln!("forms: the secretariat was not emailed: {e}");
         }
     }
 

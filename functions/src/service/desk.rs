@@ -1,11 +1,14 @@
-//! The secretariat's decisions on contacts: admit a confirmed contact as the
-//! representative of a city, or decline. Each change is written with its
-//! audit entry (who, when, what) in one store operation.
+//! The secretariat's decisions: admit a confirmed contact as the
+//! representative of a city, or decline; approve, reject or pay a claim. Each
+//! change is written with its audit entry (who, when, what, why) in one store
+//! operation; the applicant hears of each decision on a claim by email.
 
-use super::{Forms, now};
+use super::{Forms, messages, now};
 use crate::claims::email_key;
-use crate::records::{AuditEntry, Contact, ContactStatus};
-use crate::store::{Store, StoreError, UpdateError};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus};
+use crate::store::{ClaimChange, Store, StoreError, TransitionError, UpdateError};
+use ccg_model::Cents;
+use jiff::civil::Date;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeskError {
@@ -81,4 +84,90 @@ impl<S: Store> Forms<S> {
 
 fn in_country(country: Option<&str>) -> String {
     country.map(|c| format!(" in {}", c.to_uppercase())).unwrap_or_default()
+}
+
+/// Why a decision on a claim was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimDeskError {
+    #[error("there is no claim {0}")]
+    NoClaim(String),
+    #[error("the claim is {}: {}", .0.as_str(), match .0 { ClaimStatus::Counted => "it has not been approved yet", _ => "this decision does not apply to it" })]
+    Conflict(ClaimStatus),
+    #[error("the payment ({0}) is more than the approved amount ({1})")]
+    OverApproved(Cents, Cents),
+    #[error("a payment must be above zero")]
+    NothingPaid,
+    #[error("a rejection needs a reason (--reason \"...\")")]
+    NoReason,
+    #[error("the operator's name is empty: give --operator NAME or set CCG_OPERATOR")]
+    NoOperator,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<TransitionError> for ClaimDeskError {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::NotFound => ClaimDeskError::NoClaim(String::new()),
+            TransitionError::Conflict(s) => ClaimDeskError::Conflict(s),
+            TransitionError::Store(s) => ClaimDeskError::Store(s),
+        }
+    }
+}
+
+/// A decision recorded, and whether its email reached the applicant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub claim: Claim,
+    pub emailed: Result<(), String>,
+}
+
+impl<S: Store> Forms<S> {
+    pub async fn approve_claim(&self, id: &str, operator: &str) -> Result<Decided, ClaimDeskError> {
+        let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Approved, reason: None, paid: None };
+        self.decide_claim(id, operator, change, "claim.approved", String::new()).await
+    }
+
+    /// Rejects a claim that is counted or approved; its trip and euros go back to the city's year.
+    pub async fn reject_claim(&self, id: &str, operator: &str, reason: &str) -> Result<Decided, ClaimDeskError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ClaimDeskError::NoReason);
+        }
+        let change =
+            ClaimChange { from: vec![ClaimStatus::Counted, ClaimStatus::Approved], to: ClaimStatus::Rejected, reason: Some(reason.into()), paid: None };
+        self.decide_claim(id, operator, change, "claim.rejected", format!("reason: {reason}")).await
+    }
+
+    /// Records the payment of an approved claim: never more than the amount approved (the amount asked for).
+    pub async fn record_payment(&self, id: &str, operator: &str, amount: Cents, on: Date) -> Result<Decided, ClaimDeskError> {
+        if amount.0 <= 0 {
+            return Err(ClaimDeskError::NothingPaid);
+        }
+        let Some(c) = self.timed(self.store.get_claim(id)).await? else { return Err(ClaimDeskError::NoClaim(id.into())) };
+        if amount > c.amount {
+            return Err(ClaimDeskError::OverApproved(amount, c.amount));
+        }
+        let change = ClaimChange { from: vec![ClaimStatus::Approved], to: ClaimStatus::Paid, reason: None, paid: Some((amount, on)) };
+        self.decide_claim(id, operator, change, "claim.paid", format!("{} on {on}", amount.to_decimal())).await
+    }
+
+    async fn decide_claim(&self, id: &str, operator: &str, change: ClaimChange, action: &str, detail: String) -> Result<Decided, ClaimDeskError> {
+        let operator = operator.trim();
+        if operator.is_empty() {
+            return Err(ClaimDeskError::NoOperator);
+        }
+        let (now_text, _) = now();
+        let audit = AuditEntry { at: now_text, actor: operator.into(), action: action.into(), subject: id.into(), detail };
+        let claim = match self.store.transition_claim(id, change, audit).await {
+            Ok(c) => c,
+            Err(TransitionError::NotFound) => return Err(ClaimDeskError::NoClaim(id.into())),
+            Err(e) => return Err(e.into()),
+        };
+        // The decision stands whether or not its email goes out; the desk says which.
+        let event = self.catalogue().event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| claim.event_id.clone());
+        let mail = messages::decision(self, &claim, &event);
+        let emailed = self.mailer.send(&mail).await.map_err(|e| e.to_string());
+        Ok(Decided { claim, emailed })
+    }
 }

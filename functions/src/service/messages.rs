@@ -5,6 +5,7 @@ use super::Forms;
 use crate::http::escape;
 use crate::mail::Email;
 use crate::records::{Claim, Registration};
+use ccg_model::rules::YearUsage;
 
 /// Builds both parts from paragraphs; a paragraph that is a bare address becomes a link in HTML.
 fn email(to: &str, subject: String, paragraphs: &[String]) -> Email {
@@ -112,7 +113,8 @@ pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
             claim_details(c, event),
             format!(
                 "The claim counts only once you confirm it: open this link within {hours} hours and press the Confirm \
-                 button. Your city's yearly limits are checked at that moment."
+                 button. Your city's yearly limits are checked at that moment. Keep this email: the same link then \
+                 shows where your claim stands, and lets you withdraw it until the secretariat approves it."
             ),
             link.to_string(),
             format!("If you did not send this claim, ignore this email: it is deleted after {hours} hours and never counts."),
@@ -140,6 +142,75 @@ pub fn claim_not_representative<S>(f: &Forms<S>, c: &Claim, event: &str) -> Emai
             f.page("/join/"),
             "If you did not send this claim, ignore this email.".to_string(),
             sign_off(f),
+        ],
+    )
+}
+
+/// To the applicant, when the secretariat decides on their claim.
+pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str) -> Email {
+    use crate::records::ClaimStatus;
+    let (subject, what) = match c.status {
+        ClaimStatus::Approved => ("Your travel claim is approved".to_string(), "The Scalable Cities secretariat approved your claim. Payment follows.".to_string()),
+        ClaimStatus::Rejected => (
+            "Your travel claim was not accepted".to_string(),
+            format!(
+                "The Scalable Cities secretariat did not accept your claim, for this reason: {}. Its trip and amount are \
+                 available to your city again.",
+                c.reason.as_deref().unwrap_or("no reason given").trim_end_matches('.')
+            ),
+        ),
+        ClaimStatus::Paid => (
+            "Your travel claim is paid".to_string(),
+            format!(
+                "The Scalable Cities secretariat paid {} for your claim on {}.",
+                c.paid.map(|p| p.to_string()).unwrap_or_default(),
+                c.paid_on.map(long_date).unwrap_or_default()
+            ),
+        ),
+        other => (format!("Your travel claim is {}", other.as_str()), format!("Your claim is now {}.", other.describe())),
+    };
+    email(
+        &c.email,
+        subject,
+        &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(c, event), sign_off(f)],
+    )
+}
+
+/// To the secretariat: a registration was confirmed; what it needs to decide.
+pub fn new_contact(to: &str, r: &Registration, changed: bool) -> Email {
+    let subject = if changed { format!("Contact details changed: {}", r.name) } else { format!("New confirmed registration: {}", r.name) };
+    email(
+        to,
+        subject,
+        &[
+            if changed {
+                "A contact confirmed a change of their details:".to_string()
+            } else {
+                "A person confirmed their registration with the City Coordinators Group:".to_string()
+            },
+            details(r),
+            format!("City status given: {}", r.city_status),
+            "To admit them as their city's representative (the city as the SCC data names it):".to_string(),
+            format!("desk --operator \"YOUR NAME\" approve {} --city \"{}\" --country {}", r.email_key, r.city, r.country),
+            format!("Or to decline: desk --operator \"YOUR NAME\" decline {} --reason \"...\"", r.email_key),
+        ],
+    )
+}
+
+/// To the secretariat: a claim was confirmed and counted; what it needs to decide.
+pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
+    email(
+        to,
+        format!("Travel claim to decide: {} for {}", c.amount, c.city),
+        &[
+            format!("{} ({}) confirmed a travel claim, now counted against {}'s {} limits.", c.name, c.email, c.city, c.year),
+            format!("Reference: {}", c.id),
+            claim_details(c, event),
+            format!("{} has left for {}: {} trip(s), {}.", c.city, c.year, left.trips, left.amount),
+            "To decide:".to_string(),
+            format!("desk --operator \"YOUR NAME\" approve-claim {}", c.id),
+            format!("desk --operator \"YOUR NAME\" reject-claim {} --reason \"...\"", c.id),
+            format!("desk claim {}", c.id),
         ],
     )
 }

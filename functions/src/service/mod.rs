@@ -67,6 +67,8 @@ pub struct Options {
     pub store_timeout: Duration,
     /// The day claim windows are judged on, when not today (UTC): tests pin it.
     pub today: Option<jiff::civil::Date>,
+    /// Hears of each confirmed registration and claim.
+    pub secretariat_email: Option<String>,
 }
 
 impl Default for Options {
@@ -79,6 +81,7 @@ impl Default for Options {
             accept_drafts: false,
             store_timeout: Duration::from_secs(3),
             today: None,
+            secretariat_email: None,
         }
     }
 }
