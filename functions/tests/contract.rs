@@ -38,6 +38,7 @@ where
     the_life_of_a_claim(fresh("life".into()).await).await;
     concurrent_decisions_on_one_claim(fresh("decisions".into()).await).await;
     a_rejection_racing_confirmations(fresh("reject-race".into()).await).await;
+    erasing_a_person(fresh("erase".into()).await).await;
     idempotent_retry_sends_once(fresh("idem".into()).await).await;
     idempotency_marks(fresh("marks".into()).await).await;
 }
@@ -537,6 +538,40 @@ async fn a_rejection_racing_confirmations<S: Store>(store: S) {
     assert_eq!(u.trips as usize, counting.len());
     assert_eq!(u.amount.0, counting.iter().map(|c| c.amount.0).sum::<i64>());
     eprintln!("rejection race: {counted_now} of 10 confirmations took the freed trip");
+}
+
+async fn erasing_a_person<S: Store>(store: S) {
+    let app = app(store, catalogue_with(10, Some(EURO_RULES), false));
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
+    let (paid, _) = counted(&app, "e1", "400").await;
+    app.forms.approve_claim(&paid, "Eva").await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2)).await.unwrap();
+    let (waiting, _) = counted(&app, "e2", "100").await;
+    let (rejected, _) = counted(&app, "e3", "50").await;
+    app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e4", "10"))).await.status(), 202, "a claim still waiting for its link");
+    let mut bob = claim("e1", "300");
+    bob["email"] = "bob@valladolid.es".into();
+    assert_eq!(claim_confirmed(&app, bob).await.0, 200);
+    assert_eq!(usage(&app).await, YearUsage { trips: 3, amount: Cents(80000) });
+
+    let e = app.forms.erase("ANA@valladolid.es", "Eva").await.unwrap();
+    assert_eq!((e.contacts, e.pending, e.claims_deleted, e.claims_kept), (1, 5, 2, 1), "{e:?}");
+    assert!(e.history_lines >= 3, "{e:?}");
+    assert!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().is_none());
+    let claims = app.forms.store.list_claims().await.unwrap();
+    assert_eq!(claims.len(), 2, "the paid claim (blanked) and Bob's");
+    let kept = claims.iter().find(|c| c.id == paid).unwrap();
+    assert_eq!((kept.name.as_str(), kept.email.as_str(), kept.status, kept.paid), ("[erased]", "[erased]", ClaimStatus::Paid, Some(Cents(40000))));
+    assert!(claims.iter().all(|c| c.id != waiting && c.id != rejected));
+    assert_eq!(usage(&app).await, YearUsage { trips: 2, amount: Cents(70000) }, "the unpaid claim gave its trip back");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(app.forms.store.list_pending(now).await.unwrap().iter().all(|p| p.item.email_key() != "ana@valladolid.es"));
+    let audit = app.forms.store.list_audit().await.unwrap();
+    assert!(audit.iter().all(|a| !a.subject.contains("ana@") && !a.detail.contains("ana@")), "{audit:?}");
+    assert!(audit.last().unwrap().action == "person.erased" && audit.last().unwrap().detail.contains("1 paid claim(s) kept"));
+    assert!(app.forms.store.get_contact("bob@valladolid.es").await.unwrap().is_some(), "nobody else is touched");
 }
 
 async fn idempotent_retry_sends_once<S: Store>(store: S) {

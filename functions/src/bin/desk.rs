@@ -11,6 +11,7 @@
 //!     approve-claim ID | reject-claim ID --reason TEXT | paid ID --amount 412.50 --on 2027-04-02
 //!     usage [--year Y]
 //!     export claims|contacts|usage -o FILE.csv
+//!     erase EMAIL
 //!     history [EMAIL or claim ID]
 //!
 //! Default store: `--sqlite data/forms.sqlite3` (the preview's). DynamoDB uses
@@ -42,6 +43,7 @@ const USAGE: &str = "usage: desk [--sqlite PATH | --dynamodb TABLE] [--operator 
   paid ID --amount 412.50 --on 2027-04-02                   record the payment of an approved claim (at most the amount asked)
   usage [--year Y]                                          trips and euros used and left, per city and year
   export claims|contacts|usage -o FILE.csv                  a CSV for a spreadsheet
+  erase EMAIL                                               remove a person's data everywhere (paid claims are kept, without name and address)
   history [EMAIL or ID]                                     the audit trail, or one address's or claim's part of it";
 
 /// Without an SES sender (`CCG_MAIL_FROM`) the desk on DynamoDB records its
@@ -261,6 +263,10 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
             };
             std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
             out.push_str(&format!("wrote {}\n", path.display()));
+        }
+        ["erase", email] => {
+            let e = forms.erase(email, &operator(a)).await?;
+            out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
         }
         ["history"] | ["history", _] => {
             out.push_str(&history(&forms, words.get(1).copied()).await?);

@@ -6,7 +6,7 @@
 use super::{Forms, messages, now};
 use crate::claims::email_key;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus};
-use crate::store::{ClaimChange, Store, StoreError, TransitionError, UpdateError};
+use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, TransitionError, UpdateError};
 use ccg_model::Cents;
 use jiff::civil::Date;
 
@@ -169,5 +169,18 @@ impl<S: Store> Forms<S> {
         let mail = messages::decision(self, &claim, &event);
         let emailed = self.mailer.send(&mail).await.map_err(|e| e.to_string());
         Ok(Decided { claim, emailed })
+    }
+}
+
+impl<S: Store> Forms<S> {
+    /// Removes a person's data everywhere (see `Store::erase`), recorded without naming them.
+    pub async fn erase(&self, email: &str, operator: &str) -> Result<Erased, DeskError> {
+        let operator = operator.trim();
+        if operator.is_empty() {
+            return Err(DeskError::NoOperator);
+        }
+        let (now_text, _) = now();
+        let audit = AuditEntry { at: now_text, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
+        Ok(self.store.erase(&email_key(email), audit).await?)
     }
 }

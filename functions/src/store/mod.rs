@@ -104,6 +104,30 @@ impl ClaimChange {
     }
 }
 
+/// What `erase` removed or blanked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub contacts: usize,
+    pub pending: usize,
+    /// Claims deleted whole (rejected or withdrawn ones, and those not yet paid).
+    pub claims_deleted: usize,
+    /// Paid claims kept for the payment record, with the name and address replaced by `ERASED`.
+    pub claims_kept: usize,
+    /// Lines of the history whose subject (the address) was replaced by `ERASED`.
+    pub history_lines: usize,
+}
+
+/// One line saying what an erasure removed (no personal data: counts only).
+pub fn erased_summary(e: &Erased) -> String {
+    format!(
+        "{} contact(s), {} pending submission(s), {} claim(s) deleted, {} paid claim(s) kept without name and address, {} history line(s) blanked",
+        e.contacts, e.pending, e.claims_deleted, e.claims_kept, e.history_lines
+    )
+}
+
+/// What replaces a person's name and address where a record must stay.
+pub const ERASED: &str = "[erased]";
+
 /// Why a claim's state did not change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -276,6 +300,13 @@ pub trait Store: Send + Sync + 'static {
     /// non-counting one gives the trip and euros back to the city's year and
     /// frees the person's contribution for that meeting.
     fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send;
+
+    /// Removes a person's data everywhere, in one atomic step where the store
+    /// allows it: the contact, anything pending, their claims (a claim that
+    /// still counted gives its trip and euros back), keeping only paid claims,
+    /// with the name and address replaced by `ERASED`; their address in the
+    /// history is replaced too. `audit` (which names nobody) records the erasure.
+    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send;
 
     /// Every city's usage per year: (city key, year, usage), by year then city.
     fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send;

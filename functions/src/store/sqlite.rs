@@ -5,7 +5,7 @@
 //! cannot race it either.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, TransitionError, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, TransitionError, erased_summary, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
     UpdateError, apply_registration, check_link, pending_claim, pending_registration,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
@@ -669,6 +669,45 @@ impl Store for SqliteStore {
             Ok(Ok(new))
         })
         .await?
+    }
+
+    async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+        let key = email_key.to_string();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let mut done = Erased {
+                contacts: tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?,
+                pending: tx.execute("DELETE FROM pending WHERE email_key = ?1", params![key]).map_err(map_err)?,
+                ..Erased::default()
+            };
+            let claims: Vec<Claim> = tx
+                .prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"))
+                .and_then(|mut st| st.query_map(params![key], row_to_claim)?.collect())
+                .map_err(map_err)?;
+            for c in claims {
+                if c.status == ClaimStatus::Paid {
+                    let kept = Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c };
+                    write_claim(&tx, &kept).map_err(map_err)?;
+                    done.claims_kept += 1;
+                    continue;
+                }
+                if c.status.counts() {
+                    tx.execute(
+                        "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
+                        params![c.amount.0, c.city_key, c.year],
+                    )
+                    .map_err(map_err)?;
+                }
+                tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
+                done.claims_deleted += 1;
+            }
+            done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
+            let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+            write_audit(&tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(done)
+        })
+        .await
     }
 
     async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
