@@ -1,16 +1,19 @@
 //! A smoke test of the DynamoDB store against AWS's DynamoDB Local, on its
 //! own (no `common`): links, confirmations, the secretariat's change, claims
-//! and their refusals, and concurrent confirmations of one city's claims.
+//! and their refusals, concurrent confirmations of one city's claims, and the
+//! claims' states: decisions, withdrawals, the trips they give back, and
+//! decisions racing with each other and with confirmations.
 //! Needs Java 17 and the jar `./scripts/setup-test-deps.sh` unpacks under
 //! `.cache/dynamodb-local/` (or `CCG_DYNAMODB_LOCAL_JAR`).
 #![cfg(feature = "dynamodb")]
 
 use ccg_functions::Store;
-use ccg_functions::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_functions::store::dynamo::{self, DynamoStore};
-use ccg_functions::store::{ConfirmError, UpdateError};
+use ccg_functions::store::{ClaimChange, ConfirmError, TransitionError, UpdateError};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -128,6 +131,12 @@ fn claim(email: &str, city_key: &str, event: &str, euros: i64) -> Claim {
         accommodation: Cents(0),
         created_at: now().0,
         confirmed_at: String::new(),
+        status: ClaimStatus::Counted,
+        link_id: String::new(),
+        link_hashes: Vec::new(),
+        reason: None,
+        paid: None,
+        paid_on: None,
     }
 }
 
@@ -152,12 +161,43 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
     new
 }
 
+/// Confirms `c` through a new link; the claim as counted.
+async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim {
+    let (p, h) = keep(store, PendingItem::Claim(c)).await;
+    let (t, s) = now();
+    store.confirm_claim(&p, &h, rules, &t, s).await.unwrap().claim
+}
+
+fn change(from: &[ClaimStatus], to: ClaimStatus) -> ClaimChange {
+    ClaimChange { from: from.to_vec(), to, reason: None, paid: None }
+}
+
+fn decision(action: &str, id: &str) -> AuditEntry {
+    AuditEntry { at: jiff::Timestamp::now().to_string(), actor: "test".into(), action: action.into(), subject: id.into(), detail: String::new() }
+}
+
+/// What the claims that count add up to, per (year, city).
+async fn counting(store: &DynamoStore) -> BTreeMap<(i16, String), YearUsage> {
+    let mut sums: BTreeMap<(i16, String), YearUsage> = BTreeMap::new();
+    for c in store.list_claims().await.unwrap().into_iter().filter(|c| c.status.counts()) {
+        let u = sums.entry((c.year, c.city_key.clone())).or_default();
+        u.trips += 1;
+        u.amount = Cents(u.amount.0 + c.amount.0);
+    }
+    sums
+}
+
 fn step(what: &str) {
     println!("ok: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamo_store_keeps_the_promises() {
+    // On the heap: the whole journey as one future is too big for the test thread's stack.
+    Box::pin(journey()).await;
+}
+
+async fn journey() {
     let local = DynamoLocal::start().await;
     let client = client_for(&local.endpoint);
     dynamo::create_table(&client, "smoke").await.unwrap();
@@ -283,10 +323,15 @@ async fn dynamo_store_keeps_the_promises() {
     assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmError::Invalid, "a claim on the join page");
     assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmError::Invalid, "expired");
     let out = store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap();
-    assert_eq!(out.claim, Claim { confirmed_at: t3.clone(), ..first.clone() });
+    let counted_first = Claim { confirmed_at: t3.clone(), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
+    assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
     assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmError::Used);
-    step("confirm_claim counted: used 1 trip, 300 EUR; then Used");
+    assert_eq!(store.get_claim(&first.id).await.unwrap().as_ref(), Some(&counted_first));
+    assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&counted_first));
+    assert_eq!(store.get_claim("clm_unknown").await.unwrap(), None);
+    assert_eq!(store.claim_by_link("pnd_unknown").await.unwrap(), None);
+    step("confirm_claim counted: used 1 trip, 300 EUR, status counted, found by its link; then Used");
 
     let again = claim(ana, "ES:valladolid", "e1", 100);
     let (pa, ha) = keep(&store, PendingItem::Claim(again)).await;
@@ -375,4 +420,194 @@ async fn dynamo_store_keeps_the_promises() {
     let c0 = trail.iter().find(|a| a.action == "claim.confirmed").unwrap();
     assert_eq!((c0.actor.as_str(), c0.subject.as_str(), c0.detail.as_str()), ("applicant", first.id.as_str(), "ES:valladolid e1 2027 300.00"));
     step(&format!("list_claims ({}), list_contacts ({}), list_audit ({} lines)", claims.len(), contacts.len(), trail.len()));
+
+    // --- the claims' states ---------------------------------------------------------
+    let claims_before = claims.len();
+    // A link sent twice: the claim keeps both hashes.
+    let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50))).await;
+    assert!(store.add_link(&pm, "hm2", s5).await.unwrap());
+    let (t6, s6) = now();
+    let multi = store.confirm_claim(&pm, "hm2", &rules, &t6, s6).await.unwrap().claim;
+    assert_eq!((multi.link_id.as_str(), multi.link_hashes.clone()), (pm.as_str(), vec![hm1.clone(), "hm2".to_string()]));
+    assert_eq!(store.claim_by_link(&pm).await.unwrap().as_ref(), Some(&multi));
+    step("a claim confirmed through its second link keeps both hashes; claim_by_link finds it");
+
+    // Approved, paid; then a second approval is a Conflict and writes nothing.
+    let id = first.id.clone();
+    let approved_first = store.transition_claim(&id, change(&[ClaimStatus::Counted], ClaimStatus::Approved), decision("claim.approved", &id)).await.unwrap();
+    assert_eq!(approved_first, Claim { status: ClaimStatus::Approved, ..counted_first.clone() });
+    assert_eq!(store.get_claim(&id).await.unwrap().as_ref(), Some(&approved_first));
+    let paid_on = jiff::civil::date(2027, 4, 1);
+    let pay = ClaimChange { paid: Some((Cents(25000), paid_on)), ..change(&[ClaimStatus::Approved], ClaimStatus::Paid) };
+    let paid = store.transition_claim(&id, pay, decision("claim.paid", &id)).await.unwrap();
+    assert_eq!(paid, Claim { status: ClaimStatus::Paid, paid: Some(Cents(25000)), paid_on: Some(paid_on), ..counted_first.clone() });
+    assert_eq!(store.get_claim(&id).await.unwrap().as_ref(), Some(&paid));
+    assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&paid));
+    let again = store.transition_claim(&id, change(&[ClaimStatus::Counted], ClaimStatus::Approved), decision("claim.approved", &id)).await;
+    assert_eq!(again.unwrap_err(), TransitionError::Conflict(ClaimStatus::Paid));
+    assert_eq!(store.get_claim(&id).await.unwrap().as_ref(), Some(&paid));
+    let nobody = store.transition_claim("clm_unknown", change(&[ClaimStatus::Counted], ClaimStatus::Approved), decision("claim.approved", "clm_unknown")).await;
+    assert_eq!(nobody.unwrap_err(), TransitionError::NotFound);
+    assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 2, amount: Cents(35000) }, "approved and paid claims still count");
+    step("counted -> approved -> paid (amount and date); a second approval: Conflict(Paid); unknown: NotFound");
+
+    // Rejected: the trip and euros go back, and the person may claim for the meeting again.
+    let fe = "fe@soria.es";
+    approved(&store, fe, "ES:soria").await;
+    let r1 = confirmed(&store, &rules, claim(fe, "ES:soria", "e1", 200)).await;
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(20000) });
+    let reject = |reason: &str| ClaimChange { reason: Some(reason.into()), ..change(&[ClaimStatus::Counted, ClaimStatus::Approved], ClaimStatus::Rejected) };
+    let rejected = store.transition_claim(&r1.id, reject("not announced"), decision("claim.rejected", &r1.id)).await.unwrap();
+    assert_eq!(rejected, Claim { status: ClaimStatus::Rejected, reason: Some("not announced".into()), ..r1.clone() });
+    assert_eq!(store.get_claim(&r1.id).await.unwrap().as_ref(), Some(&rejected));
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage::default(), "given back");
+    let again = store.transition_claim(&r1.id, reject("twice"), decision("claim.rejected", &r1.id)).await;
+    assert_eq!(again.unwrap_err(), TransitionError::Conflict(ClaimStatus::Rejected));
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage::default(), "given back once");
+    let r2 = confirmed(&store, &rules, claim(fe, "ES:soria", "e1", 150)).await;
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(15000) });
+    // An approved claim rejected gives back too.
+    store.transition_claim(&r2.id, change(&[ClaimStatus::Counted], ClaimStatus::Approved), decision("claim.approved", &r2.id)).await.unwrap();
+    store.transition_claim(&r2.id, reject("no receipts"), decision("claim.rejected", &r2.id)).await.unwrap();
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage::default());
+    step("rejected (from counted, from approved): trip and euros given back once; the person claims the meeting again");
+
+    // Withdrawn by its claimant: given back too.
+    let w = confirmed(&store, &rules, claim(fe, "ES:soria", "e1", 120)).await;
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(12000) });
+    let withdrawn = store.transition_claim(&w.id, change(&[ClaimStatus::Counted], ClaimStatus::Withdrawn), decision("claim.withdrawn", &w.id)).await.unwrap();
+    assert_eq!(withdrawn.status, ClaimStatus::Withdrawn);
+    assert_eq!(store.claim_by_link(&w.link_id).await.unwrap().as_ref(), Some(&withdrawn));
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), YearUsage::default());
+    step("withdrawn: given back");
+
+    // Ten decisions on one claim at once: one is written, nine are told it changed.
+    let d = confirmed(&store, &rules, claim(fe, "ES:soria", "e1", 110)).await;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (store, id) = (store.clone(), d.id.clone());
+            let (to, action) = if i % 2 == 0 { (ClaimStatus::Approved, "claim.approved") } else { (ClaimStatus::Rejected, "claim.rejected") };
+            tokio::spawn(async move { store.transition_claim(&id, change(&[ClaimStatus::Counted], to), decision(action, &id)).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let won: Vec<&Claim> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    let winner_status = won[0].status;
+    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &TransitionError::Conflict(winner_status)), "{answers:?}");
+    assert_eq!(store.get_claim(&d.id).await.unwrap().unwrap().status, winner_status);
+    let expect = if winner_status.counts() { YearUsage { trips: 1, amount: Cents(11000) } } else { YearUsage::default() };
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), expect);
+    step(&format!("10 concurrent decisions on one claim: one {}, nine Conflict; counter {expect:?}", winner_status.as_str()));
+
+    // An approval racing with a rejection that may also start from approved:
+    // as if one after the other. Either both are written (approved, then
+    // rejected) or the rejection came first and the approval is a Conflict;
+    // the trip is given back once either way.
+    let before = store.year_usage("ES:soria", 2027).await.unwrap();
+    let x = confirmed(&store, &rules, claim(fe, "ES:soria", "e2", 100)).await;
+    let approve = {
+        let (store, id) = (store.clone(), x.id.clone());
+        tokio::spawn(async move { store.transition_claim(&id, change(&[ClaimStatus::Counted], ClaimStatus::Approved), decision("claim.approved", &id)).await })
+    };
+    let rejecting = {
+        let (store, id, change) = (store.clone(), x.id.clone(), reject("late"));
+        tokio::spawn(async move { store.transition_claim(&id, change, decision("claim.rejected", &id)).await })
+    };
+    let (approve, rejecting) = (approve.await.unwrap(), rejecting.await.unwrap());
+    assert_eq!(rejecting.unwrap().status, ClaimStatus::Rejected);
+    let approvals_raced = match approve {
+        Ok(c) => usize::from(c.status == ClaimStatus::Approved),
+        Err(e) => {
+            assert_eq!(e, TransitionError::Conflict(ClaimStatus::Rejected));
+            0
+        }
+    };
+    assert_eq!(store.get_claim(&x.id).await.unwrap().unwrap().status, ClaimStatus::Rejected);
+    assert_eq!(store.year_usage("ES:soria", 2027).await.unwrap(), before);
+    step(&format!("an approval racing with a rejection from counted or approved: approval written {approvals_raced} time(s), rejected, given back once"));
+
+    // A rejection in a full year racing with ten confirmations: the counter
+    // never passes the limit and ends as the sum of what counts.
+    assert_eq!(store.year_usage(city, 2027).await.unwrap().trips, rules.max_trips_per_year);
+    let counted_links: Vec<String> = counted.iter().map(|c| c.link_id.clone()).collect();
+    let waiting: Vec<(String, String)> = links.iter().filter(|(p, _)| !counted_links.contains(p)).take(10).cloned().collect();
+    assert_eq!(waiting.len(), 10);
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watch = {
+        let (store, watching, rules) = (store.clone(), watching.clone(), rules.clone());
+        tokio::spawn(async move {
+            let mut seen = 0;
+            while watching.load(std::sync::atomic::Ordering::SeqCst) {
+                let u = store.year_usage(city, 2027).await.unwrap();
+                assert!(u.trips <= rules.max_trips_per_year && u.amount.0 <= rules.max_per_year.0, "over the limit: {u:?}");
+                seen += 1;
+            }
+            seen
+        })
+    };
+    let (t7, s7) = now();
+    let victim = counted[1].clone();
+    // The confirmations first, so some may be decided before the trip is given back and some after.
+    let tasks: Vec<_> = waiting
+        .iter()
+        .cloned()
+        .map(|(p, h)| {
+            let (store, rules, t7) = (store.clone(), rules.clone(), t7.clone());
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &t7, s7).await })
+        })
+        .collect();
+    let rejection = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store.transition_claim(&victim.id, change(&[ClaimStatus::Counted], ClaimStatus::Rejected), decision("claim.rejected", &victim.id)).await
+        })
+    };
+    let mut late = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => late += 1,
+            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => {}
+            Err(e) => panic!("unexpected answer: {e:?}"),
+        }
+    }
+    assert_eq!(rejection.await.unwrap().unwrap().status, ClaimStatus::Rejected);
+    watching.store(false, std::sync::atomic::Ordering::SeqCst);
+    let reads = watch.await.unwrap();
+    assert!(late <= 1, "{late} confirmations counted after one trip was given back");
+    let sums = counting(&store).await;
+    let used = store.year_usage(city, 2027).await.unwrap();
+    assert_eq!(used, sums[&(2027, city.to_string())]);
+    assert_eq!(used.trips, rules.max_trips_per_year - 1 + late);
+    step(&format!("a rejection racing with 10 confirmations of a full year: {late} counted after it; never over the limit ({reads} reads); counter = sum"));
+
+    // Every city's usage, by year then city, each the sum of what counts.
+    let r0 = confirmed(&store, &rules, Claim { year: 2026, event_id: "e0".into(), ..claim(fe, "ES:soria", "e0", 80) }).await;
+    assert_eq!(r0.year, 2026);
+    let usage = store.list_usage().await.unwrap();
+    let keys: Vec<(i16, String)> = usage.iter().map(|(c, y, _)| (*y, c.clone())).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    assert_eq!(keys.first(), Some(&(2026, "ES:soria".to_string())));
+    for k in [(2027, "ES:burgos"), (2027, "ES:soria"), (2027, "ES:valladolid")] {
+        assert!(keys.contains(&(k.0, k.1.to_string())), "{k:?} in {keys:?}");
+    }
+    let sums = counting(&store).await;
+    for (c, y, u) in &usage {
+        assert_eq!(*u, sums.get(&(*y, c.clone())).copied().unwrap_or_default(), "{c} {y}");
+        assert_eq!(*u, store.year_usage(c, *y).await.unwrap());
+    }
+    assert!(sums.keys().all(|k| keys.contains(k)));
+    step(&format!("list_usage: {} counters by year then city, each the sum of the claims that count", usage.len()));
+
+    let trail = store.list_audit().await.unwrap();
+    let count = |action: &str| trail.iter().filter(|a| a.action == action).count();
+    let rejections = 4 + usize::from(winner_status == ClaimStatus::Rejected);
+    let approvals = 2 + usize::from(winner_status == ClaimStatus::Approved) + approvals_raced;
+    assert_eq!((count("claim.approved"), count("claim.paid"), count("claim.rejected"), count("claim.withdrawn")), (approvals, 1, rejections, 1));
+    assert!(trail.iter().any(|a| a.action == "claim.paid" && a.subject == id && a.actor == "test"));
+    assert_eq!(store.list_claims().await.unwrap().len(), claims_before + 7 + late as usize);
+    step("one audit line per change written; none for a Conflict");
 }

@@ -10,8 +10,14 @@
 //!                                submission of that form for that address
 //!   CONTACT#<email key>          a confirmed contact: the registration's fields, `status`,
 //!                                `city_key` (while approved), `created_at`, `updated_at`, `version`
-//!   CLAIM#<claim id>             a counted claim
-//!   PERSON#<email key>#<event>   `claim_id`: the one contribution of a person for a meeting
+//!   CLAIM#<claim id>             a confirmed claim: its fields, `status` (`counted`, `approved`,
+//!                                `paid`, `rejected`, `withdrawn`), `link_id` and `link_hashes`
+//!                                (a List: the pending record it was confirmed from and its
+//!                                secrets' hashes), and the secretariat's decision: `reason`,
+//!                                `paid_cents`, `paid_on` (each absent until set)
+//!   LINK#<pending id>            `claim_id`: the claim confirmed through that link
+//!   PERSON#<email key>#<event>   `claim_id`: the one contribution of a person for a meeting,
+//!                                while that claim counts
 //!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year
 //!   AUDIT#<at>#<random id>       one line of the audit trail
 //!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
@@ -34,9 +40,27 @@
 //!   the claim's city (a ConditionCheck), the YEAR# counter goes up only while
 //!   under both yearly limits (a first claim larger than the whole year, which
 //!   the condition cannot see, is refused before), PERSON# is new (one claim per person and
-//!   meeting), the CLAIM# and the audit line. Concurrent confirmations of one
-//!   city therefore cannot pass a limit; why a cancelled one was refused is
-//!   read from DynamoDB's per-item cancellation reasons;
+//!   meeting), the CLAIM# (`counted`, with its link's id and hashes: the use of
+//!   the link also requires that no secret was added since the read), the
+//!   audit line and LINK# (new), so `claim_by_link` is two consistent GetItems.
+//!   Concurrent confirmations of one city therefore cannot pass a limit; why
+//!   a cancelled one was refused is read from DynamoDB's per-item
+//!   cancellation reasons;
+//! - `transition_claim` (the secretariat's decision, the claimant's
+//!   withdrawal): the new CLAIM# only while its `status`, `reason`,
+//!   `paid_cents` and `paid_on` are still as read (of concurrent decisions on
+//!   one claim one is written; the others read it again and decide again,
+//!   which is a Conflict unless the change also starts from the new state),
+//!   and the audit line. A change out of a counting state into a
+//!   non-counting one also takes the claim's trip and euros off YEAR#
+//!   (`attribute_exists`) and deletes PERSON# (only if it is this claim's),
+//!   so the person may claim for that meeting again. YEAR# is only changed
+//!   by adding or subtracting in a transaction, and a confirmation's
+//!   condition is on the counter itself: the counter is always the sum of
+//!   the claims of that city and year that count (and of the first
+//!   version's), and a give-back racing with confirmations only makes room
+//!   (a confirmation whose condition failed on a counter that has gone down
+//!   since is decided again);
 //! - `update_contact` (the secretariat): the contact if its `version` is still
 //!   the one read, and the audit line.
 //!
@@ -45,23 +69,24 @@
 //!
 //! What the functions' roles need: GetItem, PutItem, UpdateItem and
 //! ConditionCheckItem on the prefixes above (TransactWriteItems is allowed
-//! item by item through those); only the secretariat's listings (`list_*`)
+//! item by item through those), and DeleteItem on PERSON# wherever a claim
+//! may be rejected or withdrawn; only the secretariat's listings (`list_*`)
 //! Scan. Items of the first version (`REG#`, and `CLAIM#<city>#<event>` claims
 //! taken without confirmation) are left alone and not listed; their YEAR#
 //! counters, which have the same key, still count.
 
 use super::{
-    ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, UpdateError, apply_registration,
-    check_link, pending_claim, pending_registration,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, TransitionError,
+    UpdateError, apply_registration, check_link, pending_claim, pending_registration,
 };
-use crate::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, KeySchemaElement, KeyType, Put, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
@@ -166,6 +191,27 @@ fn get_n<T: std::str::FromStr>(item: &Item, k: &str) -> Result<T, StoreError> {
         _ => Err(StoreError::Failed(format!("a stored item has no number `{k}`"))),
     }
 }
+fn get_opt_n<T: std::str::FromStr>(item: &Item, k: &str) -> Result<Option<T>, StoreError> {
+    match item.get(k) {
+        None => Ok(None),
+        Some(_) => get_n(item, k).map(Some),
+    }
+}
+/// A list of texts, `None` when the item has no such attribute.
+fn get_opt_texts(item: &Item, k: &str) -> Result<Option<Vec<String>>, StoreError> {
+    match item.get(k) {
+        None => Ok(None),
+        Some(AttributeValue::L(l)) => l
+            .iter()
+            .map(|h| match h {
+                AttributeValue::S(h) => Ok(h.clone()),
+                _ => Err(StoreError::Failed(format!("a stored `{k}` holds something other than text"))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(StoreError::Failed(format!("stored `{k}` is not a list"))),
+    }
+}
 fn get_bool(item: &Item, k: &str) -> Result<bool, StoreError> {
     match item.get(k) {
         Some(AttributeValue::Bool(b)) => Ok(*b),
@@ -184,6 +230,12 @@ fn latest_pk(kind: &str, email_key: &str) -> String {
 }
 fn contact_pk(email_key: &str) -> String {
     format!("CONTACT#{email_key}")
+}
+fn claim_pk(id: &str) -> String {
+    format!("CLAIM#{id}")
+}
+fn link_pk(pending_id: &str) -> String {
+    format!("LINK#{pending_id}")
 }
 fn person_pk(email_key: &str, event_id: &str) -> String {
     format!("PERSON#{email_key}#{event_id}")
@@ -215,16 +267,7 @@ fn pending_item(p: &Pending) -> Item {
 fn item_pending(i: &Item) -> Result<Pending, StoreError> {
     let pk = get_s(i, "pk")?;
     let id = pk.strip_prefix("PENDING#").ok_or_else(|| StoreError::Failed("a pending record has a foreign key".into()))?;
-    let token_hashes = match i.get("token_hashes") {
-        Some(AttributeValue::L(l)) => l
-            .iter()
-            .map(|h| match h {
-                AttributeValue::S(h) => Ok(h.clone()),
-                _ => Err(StoreError::Failed("a stored link hash is not text".into())),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(StoreError::Failed("a stored item has no list `token_hashes`".into())),
-    };
+    let token_hashes = get_opt_texts(i, "token_hashes")?.ok_or_else(|| StoreError::Failed("a stored item has no list `token_hashes`".into()))?;
     Ok(Pending {
         id: id.to_string(),
         item: PendingItem::from_json(&get_s(i, "item")?).map_err(StoreError::Failed)?,
@@ -284,8 +327,8 @@ fn item_contact(i: &Item) -> Result<Contact, StoreError> {
 }
 
 fn claim_item(c: &Claim) -> Item {
-    HashMap::from([
-        ("pk".into(), s(format!("CLAIM#{}", c.id))),
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(claim_pk(&c.id))),
         ("id".into(), s(&c.id)),
         ("email_key".into(), s(&c.email_key)),
         ("city_key".into(), s(&c.city_key)),
@@ -302,10 +345,36 @@ fn claim_item(c: &Claim) -> Item {
         ("accommodation_cents".into(), n(c.accommodation.0)),
         ("created_at".into(), s(&c.created_at)),
         ("confirmed_at".into(), s(&c.confirmed_at)),
-    ])
+        ("status".into(), s(c.status.as_str())),
+        ("link_id".into(), s(&c.link_id)),
+        ("link_hashes".into(), AttributeValue::L(c.link_hashes.iter().map(s).collect())),
+    ]);
+    if let Some(r) = &c.reason {
+        item.insert("reason".into(), s(r));
+    }
+    if let Some(p) = c.paid {
+        item.insert("paid_cents".into(), n(p.0));
+    }
+    if let Some(d) = c.paid_on {
+        item.insert("paid_on".into(), s(d.to_string()));
+    }
+    item
 }
 
+/// The attributes of a CLAIM# item that change after its confirmation (by `transition_claim`).
+const CLAIM_DECISION: [&str; 4] = ["status", "reason", "paid_cents", "paid_on"];
+
+/// A claim item written before claims had states (none in production) is
+/// read as `counted`, with no link.
 fn item_claim(i: &Item) -> Result<Claim, StoreError> {
+    let status = match get_opt_s(i, "status") {
+        None => ClaimStatus::Counted,
+        Some(st) => ClaimStatus::parse(&st).ok_or_else(|| StoreError::Failed("a stored claim has an unknown status".into()))?,
+    };
+    let paid_on = match get_opt_s(i, "paid_on") {
+        None => None,
+        Some(_) => Some(get_date(i, "paid_on")?),
+    };
     Ok(Claim {
         id: get_s(i, "id")?,
         name: get_s(i, "name")?,
@@ -323,6 +392,12 @@ fn item_claim(i: &Item) -> Result<Claim, StoreError> {
         accommodation: Cents(get_n(i, "accommodation_cents")?),
         created_at: get_s(i, "created_at")?,
         confirmed_at: get_s(i, "confirmed_at")?,
+        status,
+        link_id: get_opt_s(i, "link_id").unwrap_or_default(),
+        link_hashes: get_opt_texts(i, "link_hashes")?.unwrap_or_default(),
+        reason: get_opt_s(i, "reason"),
+        paid: get_opt_n(i, "paid_cents")?.map(Cents),
+        paid_on,
     })
 }
 
@@ -513,19 +588,22 @@ impl DynamoStore {
     }
 
     /// Marks the link used, if it still may be: unused, unexpired, and `token_hash` one of the secrets sent.
-    fn use_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<TransactWriteItem, StoreError> {
+    /// With `sent`, also only while exactly that many secrets were sent: a claim
+    /// keeps the hashes of its link, and a link sent again in between would be missing.
+    fn use_link(&self, id: &str, token_hash: &str, now_secs: i64, sent: Option<usize>) -> Result<TransactWriteItem, StoreError> {
+        let mut condition = "#used = :false AND #expires_at > :now AND contains(#token_hashes, :hash)".to_string();
+        let mut vals = vec![(":true", AttributeValue::Bool(true)), (":false", AttributeValue::Bool(false)), (":now", n(now_secs)), (":hash", s(token_hash))];
+        if let Some(sent) = sent {
+            condition.push_str(" AND size(#token_hashes) = :sent");
+            vals.push((":sent", n(sent)));
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(pending_pk(id)))
             .update_expression("SET #used = :true")
-            .condition_expression("#used = :false AND #expires_at > :now AND contains(#token_hashes, :hash)")
+            .condition_expression(condition)
             .set_expression_attribute_names(Some(names(&[("#used", "used"), ("#expires_at", "expires_at"), ("#token_hashes", "token_hashes")])))
-            .set_expression_attribute_values(Some(values(vec![
-                (":true", AttributeValue::Bool(true)),
-                (":false", AttributeValue::Bool(false)),
-                (":now", n(now_secs)),
-                (":hash", s(token_hash)),
-            ])))
+            .set_expression_attribute_values(Some(values(vals)))
             .build()
             .map_err(build_err)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -568,12 +646,16 @@ impl DynamoStore {
             };
             return Ok(match rules.check_year(used, c.amount) {
                 Err(refusal) => Next::Fail(ConfirmError::Refused(self.year_refusal(c, refusal).await?)),
-                // The counter moved back in between (cannot happen today: nothing decrements): try again.
+                // The counter went down in between (a claim rejected or withdrawn gave its trip back): try again.
                 Ok(_) => Next::Again,
             });
         }
         if failed(reasons, 4) {
             return Ok(Next::Fail(StoreError::Failed("a claim with this id is stored already".into()).into()));
+        }
+        if failed(reasons, 6) {
+            // The link's use (item 0) would have failed first: a LINK# item left by hand?
+            return Ok(Next::Fail(StoreError::Failed("a claim is linked to this link already".into()).into()));
         }
         if conflicted(reasons) {
             return Ok(Next::Again);
@@ -586,6 +668,63 @@ impl DynamoStore {
     async fn year_refusal(&self, c: &Claim, refusal: Refusal) -> Result<Refusal, StoreError> {
         let already = self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some();
         Ok(if already { Refusal::AlreadyClaimed } else { refusal })
+    }
+
+    /// The CLAIM# item of a claim of this version, as stored. A first-version
+    /// key (`CLAIM#<city>#<event>`, which `list_claims` leaves out) is no claim here either.
+    async fn claim_item_of(&self, id: &str) -> Result<Option<Item>, StoreError> {
+        if id.is_empty() || id.contains('#') {
+            return Ok(None);
+        }
+        self.get(claim_pk(id)).await
+    }
+
+    /// The one transaction of a change of a claim's state (`transition_claim`),
+    /// decided on `read` (the CLAIM# item as read) and `old` (the claim it holds):
+    /// 0: the new claim, only while its state and the secretariat's decision
+    /// are still as read, so of two concurrent changes one is refused and
+    /// decided again; if the change gives the trip back, 1: the YEAR# counter
+    /// goes down by its trip and euros, 2: PERSON# is deleted (the person may
+    /// claim for the meeting again), only if it is this claim's; last: the audit line.
+    fn transition_items(&self, read: &Item, old: &Claim, new: &Claim, gives_back: bool, audit: &AuditEntry) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut condition = vec!["attribute_exists(pk)".to_string()];
+        let mut cond_names = HashMap::new();
+        let mut cond_values = HashMap::new();
+        for (i, attr) in CLAIM_DECISION.iter().enumerate() {
+            let name = format!("#d{i}");
+            match read.get(*attr) {
+                Some(v) => {
+                    condition.push(format!("{name} = :d{i}"));
+                    cond_values.insert(format!(":d{i}"), v.clone());
+                }
+                None => condition.push(format!("attribute_not_exists({name})")),
+            }
+            cond_names.insert(name, attr.to_string());
+        }
+        let mut items = vec![self.put(claim_item(new), Some((&condition.join(" AND "), cond_names, cond_values)))?];
+        if gives_back {
+            let year = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(year_pk(&old.city_key, old.year)))
+                .update_expression("SET #trips = #trips - :one, #cents = #cents - :amount")
+                .condition_expression("attribute_exists(#trips) AND attribute_exists(#cents)")
+                .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents")])))
+                .set_expression_attribute_values(Some(values(vec![(":one", n(1)), (":amount", n(old.amount.0))])))
+                .build()
+                .map_err(build_err)?;
+            let person = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(person_pk(&old.email_key, &old.event_id)))
+                .condition_expression("attribute_not_exists(pk) OR #claim_id = :claim_id")
+                .set_expression_attribute_names(Some(names(&[("#claim_id", "claim_id")])))
+                .set_expression_attribute_values(Some(values(vec![(":claim_id", s(&old.id))])))
+                .build()
+                .map_err(build_err)?;
+            items.push(TransactWriteItem::builder().update(year).build());
+            items.push(TransactWriteItem::builder().delete(person).build());
+        }
+        items.push(self.put(audit_item(audit), None)?);
+        Ok(items)
     }
 
     /// The one transaction of a claim's confirmation; `explain_claim` reads its reasons by these indexes.
@@ -619,10 +758,11 @@ impl DynamoStore {
             .build()
             .map_err(build_err)?;
         let person: Item = HashMap::from([("pk".into(), s(person_pk(&c.email_key, &c.event_id))), ("claim_id".into(), s(&c.id))]);
+        let link: Item = HashMap::from([("pk".into(), s(link_pk(&c.link_id))), ("claim_id".into(), s(&c.id))]);
         let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
         Ok(vec![
-            // 0: the link, used once.
-            self.use_link(id, token_hash, now_secs)?,
+            // 0: the link, used once (and still with the secrets the claim keeps).
+            self.use_link(id, token_hash, now_secs, Some(c.link_hashes.len()))?,
             TransactWriteItem::builder().condition_check(representative).build(),
             TransactWriteItem::builder().update(year).build(),
             // 3: one contribution per person and meeting.
@@ -630,6 +770,8 @@ impl DynamoStore {
             // 4: the claim (a new id), 5: its audit line.
             self.put_new(claim_item(c))?,
             self.put(audit_item(&audit_entry(&c.confirmed_at, "applicant", "claim.confirmed", &c.id, detail)), None)?,
+            // 6: the way from the link to the claim (`claim_by_link`), at the end so the indexes above stay.
+            self.put_new(link)?,
         ])
     }
 }
@@ -715,8 +857,11 @@ impl Store for DynamoStore {
             let new = apply_registration(old.as_ref(), details, now);
             let action = if old.is_some() { "contact.changed" } else { "contact.confirmed" };
             let audit = audit_entry(now, "applicant", action, &new.details.email_key, format!("link {id}"));
-            let items =
-                vec![self.use_link(id, token_hash, now_secs)?, self.put_contact(&new, old.as_ref().map(|o| o.version))?, self.put(audit_item(&audit), None)?];
+            let items = vec![
+                self.use_link(id, token_hash, now_secs, None)?,
+                self.put_contact(&new, old.as_ref().map(|o| o.version))?,
+                self.put(audit_item(&audit), None)?,
+            ];
             match self.transact(items).await? {
                 Sent::Done => return Ok(ContactOutcome { contact: new, created: old.is_none() }),
                 Sent::Cancelled(r) if failed(&r, 0) => {
@@ -739,7 +884,8 @@ impl Store for DynamoStore {
         let c = loop {
             let p = self.pending(id, now_secs).await?;
             check_link(p.as_ref(), token_hash, now_secs)?;
-            let mut c = pending_claim(p.as_ref().expect("checked"))?.clone();
+            let p = p.expect("checked");
+            let mut c = pending_claim(&p)?.clone();
             let represents = self.contact(&c.email_key).await?.is_some_and(|k| k.represents(&c.city_key));
             if !represents {
                 return Err(ConfirmError::Refused(Refusal::NotRepresentative));
@@ -749,6 +895,9 @@ impl Store for DynamoStore {
                 return Err(ConfirmError::Refused(self.year_refusal(&c, refusal).await?));
             }
             c.confirmed_at = now.to_string();
+            c.status = ClaimStatus::Counted;
+            c.link_id = p.id.clone();
+            c.link_hashes = p.token_hashes.clone();
             match self.transact(self.claim_items((id, token_hash, now_secs), &c, rules)?).await? {
                 Sent::Done => break c,
                 Sent::Cancelled(r) => {
@@ -888,6 +1037,62 @@ impl Store for DynamoStore {
         let current = items.iter().filter(|i| get_opt_s(i, "pk").is_some_and(|pk| !pk["CLAIM#".len()..].contains('#')));
         let mut v = current.map(item_claim).collect::<Result<Vec<_>, _>>()?;
         super::sort_claims(&mut v);
+        Ok(v)
+    }
+
+    async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+        self.claim_item_of(id).await?.as_ref().map(item_claim).transpose()
+    }
+
+    async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
+        // LINK# is written with its claim, in one transaction, and never changed.
+        let Some(link) = self.get(link_pk(link_id)).await? else { return Ok(None) };
+        self.get_claim(&get_s(&link, "claim_id")?).await
+    }
+
+    async fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
+        let mut attempts = Attempts(0);
+        loop {
+            let Some(read) = self.claim_item_of(id).await? else { return Err(TransitionError::NotFound) };
+            let old = item_claim(&read)?;
+            if !change.from.contains(&old.status) {
+                return Err(TransitionError::Conflict(old.status));
+            }
+            let new = change.apply(&old);
+            let gives_back = change.gives_back(old.status);
+            match self.transact(self.transition_items(&read, &old, &new, gives_back, &audit)?).await? {
+                Sent::Done => return Ok(new),
+                // Changed since it was read (a concurrent decision won): read it
+                // again and decide again, as if after it (a Conflict, unless the
+                // change also starts from the state it is in now).
+                Sent::Cancelled(r) if failed(&r, 0) => {}
+                Sent::Cancelled(r) if gives_back && failed(&r, 1) => {
+                    return Err(StoreError::Failed(format!("the counter of {} in {} is missing", old.city_key, old.year)).into());
+                }
+                Sent::Cancelled(r) if gives_back && failed(&r, 2) => {
+                    return Err(StoreError::Failed("the person's contribution for this meeting is another claim".into()).into());
+                }
+                Sent::Cancelled(r) if conflicted(&r) => {}
+                Sent::Cancelled(r) => return Err(busy(&r, "the change of the claim").into()),
+                Sent::InProgress => {}
+            }
+            attempts.again("this claim").await?;
+        }
+    }
+
+    async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
+        let mut v = self
+            .scan("YEAR#")
+            .await?
+            .iter()
+            .map(|i| {
+                let pk = get_s(i, "pk")?;
+                let bad = || StoreError::Failed("a stored year counter has a key that is not YEAR#<city>#<year>".into());
+                let (city_key, year) = pk["YEAR#".len()..].rsplit_once('#').ok_or_else(bad)?;
+                Ok((city_key.to_string(), year.parse::<i16>().map_err(|_| bad())?, usage_of(Some(i))?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         Ok(v)
     }
 }
