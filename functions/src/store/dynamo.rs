@@ -76,6 +76,7 @@
 //! counters, which have the same key, still count.
 
 use super::{
+    ERASED, Erased, erased_summary,
     ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, TransitionError,
     UpdateError, apply_registration, check_link, pending_claim, pending_registration,
 };
@@ -1078,6 +1079,99 @@ impl Store for DynamoStore {
             }
             attempts.again("this claim").await?;
         }
+    }
+
+    /// Not one transaction (a person's items may pass DynamoDB's 100-item
+    /// limit): each claim changes in a transaction of its own, with its
+    /// counter, and a retry finishes what a failure left. Only the desk
+    /// (which may Scan and Delete) erases.
+    async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+        let mut done = Erased::default();
+        for item in self.scan("CLAIM#").await? {
+            let Ok(c) = item_claim(&item) else { continue };
+            if c.email_key != email_key || c.id.contains('#') {
+                continue;
+            }
+            let same_state = Some((
+                "#status = :status",
+                names(&[("#status", "status")]),
+                values(vec![(":status", s(c.status.as_str()))]),
+            ));
+            let mut items = Vec::new();
+            if c.status == ClaimStatus::Paid {
+                let kept = Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c.clone() };
+                items.push(self.put(claim_item(&kept), same_state)?);
+                done.claims_kept += 1;
+            } else {
+                let mut del = Delete::builder().table_name(&self.table).key("pk", s(claim_pk(&c.id)));
+                if let Some((expr, n_, v_)) = same_state {
+                    del = del.condition_expression(expr).set_expression_attribute_names(Some(n_)).set_expression_attribute_values(Some(v_));
+                }
+                items.push(TransactWriteItem::builder().delete(del.build().map_err(build_err)?).build());
+                if c.status.counts() {
+                    let year = Update::builder()
+                        .table_name(&self.table)
+                        .key("pk", s(year_pk(&c.city_key, c.year)))
+                        .update_expression("SET #trips = #trips - :one, #cents = #cents - :amount")
+                        .condition_expression("attribute_exists(#trips)")
+                        .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents")])))
+                        .set_expression_attribute_values(Some(values(vec![(":one", n(1)), (":amount", n(c.amount.0))])))
+                        .build()
+                        .map_err(build_err)?;
+                    items.push(TransactWriteItem::builder().update(year).build());
+                }
+                if !c.link_id.is_empty() {
+                    let link = Delete::builder().table_name(&self.table).key("pk", s(link_pk(&c.link_id))).build().map_err(build_err)?;
+                    items.push(TransactWriteItem::builder().delete(link).build());
+                }
+                done.claims_deleted += 1;
+            }
+            // The marker's key holds the address: it goes whatever the claim's state.
+            let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
+            items.push(TransactWriteItem::builder().delete(person).build());
+            match self.transact(items).await? {
+                Sent::Done => {}
+                _ => return Err(StoreError::Unavailable("a claim changed while it was being erased; run the erase again".into())),
+            }
+        }
+        for item in self.scan("PENDING#").await? {
+            let p = item_pending(&item)?;
+            if p.item.email_key() == email_key {
+                self.client.delete_item().table_name(&self.table).key("pk", s(pending_pk(&p.id))).send().await.map_err(sdk_err)?;
+                done.pending += 1;
+            }
+        }
+        for kind in ["registration", "claim"] {
+            self.client.delete_item().table_name(&self.table).key("pk", s(latest_pk(kind, email_key))).send().await.map_err(sdk_err)?;
+        }
+        let gone = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(email_key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        done.contacts = usize::from(gone.attributes.is_some_and(|a| !a.is_empty()));
+        for item in self.scan("AUDIT#").await? {
+            if get_opt_s(&item, "subject").as_deref() == Some(email_key) {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("pk", s(get_s(&item, "pk")?))
+                    .update_expression("SET #subject = :erased")
+                    .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
+                    .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+                    .send()
+                    .await
+                    .map_err(sdk_err)?;
+                done.history_lines += 1;
+            }
+        }
+        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(&AuditEntry { detail, ..audit }))).send().await.map_err(sdk_err)?;
+        Ok(done)
     }
 
     async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
