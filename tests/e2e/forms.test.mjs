@@ -5,6 +5,10 @@
 //   -> the secretariat approves the contact with `desk`
 //   -> claim form -> "check your inbox" -> the emailed link -> Confirm -> receipt
 //
+// Then a confirmed claim's life: counted -> approved -> paid, or rejected by
+// the secretariat, or withdrawn by its claimant from the same link, which
+// shows the claim as it stands; the desk's decisions, usage, export and erasure.
+//
 // The emails are the preview's outbox: files in <data>/outbox/, shown at
 // /_outbox/ when serve has that page (then the tests click through it as a
 // person would). Field names, the offered cities and meetings are read from
@@ -28,6 +32,13 @@ const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice
 const addr = (who) => `${who}.${uniq()}@example.org`;
 const OPERATOR = 'E2E Secretariat';
 const TOKEN = /^pnd_[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/;
+
+/** Where the secretariat's copies go: `forms.secretariat_email` of content/config.yaml. */
+const SECRETARIAT = (() => {
+  const m = readFileSync(join(CONTENT, 'config.yaml'), 'utf8').match(/^\s+secretariat_email:\s*"?([^\s"#]+)"?/m);
+  assert.ok(m, 'no forms.secretariat_email in content/config.yaml');
+  return m[1];
+})();
 
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
 const NO_DESK = DESK
@@ -359,16 +370,11 @@ function newestLink(email, form) {
 }
 
 /**
- * Opens the confirmation link of the newest email to `email` in `page`: through
- * /_outbox/ when serve has it (the newest message for the address, then its
- * link), else straight from the file. Returns the response of the page the link opens.
+ * Opens, through /_outbox/, the newest message to `email` in `page` (the
+ * list, then the message) and checks that it shows the address and `subject`.
+ * Returns the response of the message page.
  */
-async function openLinkFromOutbox(page, email, form) {
-  const expected = newestLink(email, form);
-  if (!outboxPage) {
-    const resp = await page.goto(expected.url);
-    return { resp, link: expected };
-  }
+async function openNewestInOutbox(page, email, subject) {
   const list = await page.goto(`${serve.base}/_outbox/`);
   if (!outboxSeen.some((o) => o.name === 'outbox list')) outboxSeen.push({ name: 'outbox list', url: page.url(), status: list.status(), html: await list.text() });
   const hrefs = await page.evaluate((address) => {
@@ -391,9 +397,25 @@ async function openLinkFromOutbox(page, email, form) {
   assert.equal(msg.status(), 200, `the outbox message ${newest} answered ${msg.status()}`);
   const shown = await bodyText(page);
   assert.ok(shown.toLowerCase().includes(email.toLowerCase()), `the outbox message ${newest} does not show the address ${email}`);
-  assert.ok(shown.includes(expected.mail.subject), `the newest message at /_outbox/ for ${email} is not "${expected.mail.subject}":\n${shown.slice(0, 800)}`);
+  assert.ok(shown.includes(subject), `the newest message at /_outbox/ for ${email} is not "${subject}":\n${shown.slice(0, 800)}`);
+  return msg;
+}
+
+/**
+ * Opens the confirmation link of the newest email to `email` in `page`: through
+ * /_outbox/ when serve has it (the newest message for the address, then its
+ * link), else straight from the file. Returns the response of the page the link opens.
+ */
+async function openLinkFromOutbox(page, email, form) {
+  const expected = newestLink(email, form);
+  if (!outboxPage) {
+    const resp = await page.goto(expected.url);
+    return { resp, link: expected };
+  }
+  await openNewestInOutbox(page, email, expected.mail.subject);
+  const shown = await bodyText(page);
   const link = page.locator(`a[href*="/api/${form}/confirm?token="]`);
-  assert.ok((await link.count()) > 0, `the outbox message ${newest} shows no clickable ${form} link:\n${shown.slice(0, 1500)}`);
+  assert.ok((await link.count()) > 0, `the outbox message shows no clickable ${form} link:\n${shown.slice(0, 1500)}`);
   assert.equal(await link.first().getAttribute('href'), expected.url, 'the outbox page links elsewhere than the email');
   const open = page.waitForNavigation({ waitUntil: 'load' });
   await link.first().click();
@@ -412,11 +434,94 @@ async function registerAndConfirm(email, city, extra = {}) {
 
 // --- the desk --------------------------------------------------------------------
 
-function desk(...args) {
+function deskRun(args) {
   assert.ok(DESK && existsSync(DESK), `the desk binary is missing at ${DESK}: cargo build --release -p ccg-functions --bin desk`);
-  const res = spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', OPERATOR, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', OPERATOR, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+function desk(...args) {
+  const res = deskRun(args);
   assert.equal(res.status, 0, `desk ${args.join(' ')} failed (status ${res.status}, signal ${res.signal}):\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
+}
+
+/** A desk command that must be refused: exit status not 0. Returns what it said (stdout and stderr). */
+function deskRefuses(...args) {
+  const res = deskRun(args);
+  assert.ok(res.status !== 0 && res.signal === null, `desk ${args.join(' ')} was not refused (status ${res.status}, signal ${res.signal}):\n${res.stdout}\n${res.stderr}`);
+  return `${res.stdout}${res.stderr}`;
+}
+
+/**
+ * A desk table as rows of { column: cell }, cut at the header's columns
+ * (`keys` name them); [] when the desk answers `empty` instead.
+ */
+function parseTable(out, heads, keys, empty) {
+  const lines = out.split('\n').filter((l) => l.trim());
+  if (lines.length === 1 && lines[0].trim() === empty) return [];
+  const head = lines[0] ?? '';
+  const starts = [];
+  for (const h of heads) starts.push(head.indexOf(h, starts.length ? starts.at(-1) + heads[starts.length - 1].length : 0));
+  assert.ok(starts.every((s, i) => s >= 0 && (i === 0 || s > starts[i - 1])), `unexpected header (wanted ${heads.join(' ')}):\n${out}`);
+  return lines.slice(1).map((l) => Object.fromEntries(keys.map((k, i) => [k, l.slice(starts[i], i + 1 < starts.length ? starts[i + 1] : undefined).trim()])));
+}
+
+/** `desk claims [filters]` as rows { id, status, year, city, meeting, name, eur, paid }. */
+function deskClaims(...filters) {
+  return parseTable(
+    desk('claims', ...filters),
+    ['ID', 'STATUS', 'YEAR', 'CITY', 'MEETING', 'NAME', 'EUR', 'PAID'],
+    ['id', 'status', 'year', 'city', 'meeting', 'name', 'eur', 'paid'],
+    'no claims',
+  );
+}
+
+/** The row of claim `id` in `desk claims [filters]`, or undefined. */
+const claimRow = (id, ...filters) => deskClaims(...filters).find((r) => r.id === id);
+
+/**
+ * What `desk usage --year Y` says of a city (by its key, as REPRESENTS shows
+ * it): { trips, tripsLeft, eur, eurLeft, listed }. A city not listed has used nothing.
+ */
+function deskUsage(cityKey, year) {
+  const rows = parseTable(
+    desk('usage', '--year', String(year)),
+    ['YEAR', 'CITY', 'TRIPS USED', 'TRIPS LEFT', 'EUR USED', 'EUR LEFT'],
+    ['year', 'city', 'trips', 'tripsLeft', 'eur', 'eurLeft'],
+    'no claims counted',
+  );
+  for (const r of rows) assert.equal(r.year, String(year), `desk usage --year ${year} lists another year: ${JSON.stringify(r)}`);
+  const row = rows.filter((r) => r.city === cityKey);
+  assert.ok(row.length <= 1, `desk usage lists ${cityKey} ${row.length} times for ${year}`);
+  if (!row[0]) return { trips: 0, tripsLeft: RULES.maxTripsPerYear, eur: euros(0), eurLeft: euros(RULES.maxPerYearCents), listed: false };
+  const r = row[0];
+  return { trips: Number(r.trips), tripsLeft: Number(r.tripsLeft), eur: r.eur, eurLeft: r.eurLeft, listed: true };
+}
+
+/** The lines of `desk claim ID` after "History:". */
+function deskHistoryOf(id) {
+  const out = desk('claim', id);
+  const at = out.indexOf('\nHistory:\n');
+  assert.ok(at >= 0, `desk claim ${id} shows no "History:":\n${out}`);
+  return { out, history: out.slice(at + '\nHistory:\n'.length).split('\n').filter((l) => l.trim()) };
+}
+
+/** Splits a command line as a shell would for simple quoting ("a b" and bare words). */
+function shellWords(line) {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}
+
+/**
+ * Runs the desk command an email to the secretariat holds (the line starting
+ * with `desk` that has `verb`), as this test's operator on the preview's store.
+ */
+function deskFromEmail(mail, verb) {
+  const line = mail.text.split('\n').find((l) => l.startsWith('desk ') && shellWords(l).includes(verb));
+  assert.ok(line, `the email "${mail.subject}" holds no "desk ... ${verb}" command:\n${mail.text}`);
+  const words = shellWords(line).slice(1);
+  const op = words.indexOf('--operator');
+  if (op >= 0) words.splice(op, 2);
+  return desk(...words);
 }
 
 /** `desk contacts` as rows { status, email, name, city, represents, when }, cut at the header's columns. */
@@ -1123,6 +1228,400 @@ describe('confirmations decide, the secretariat approves', { timeout: 600_000 },
     const r = await jsonPost('travel-claims/confirm', { token: link.token });
     assert.equal(r.status, 409, r.text);
     assert.equal(r.json?.reason, 'not_representative', r.text);
+  });
+});
+
+// --- a claim's life after its confirmation ------------------------------------------
+
+/** A new approved representative of a city no other test used: { email, name, city, cityKey }. */
+async function newRepresentative(who, name) {
+  const city = takeCity();
+  const email = addr(who);
+  await registerAndConfirm(email, city, { name });
+  const row = approve(email, city);
+  return { email, name, city, cityKey: row.represents };
+}
+
+/** Sends and confirms a claim as JSON; returns { id, link }. */
+async function claimAndConfirm(rep, meeting, extra = {}) {
+  assertSent(await jsonPost('travel-claims', claim(rep.email, rep.city, meeting, { name: rep.name, ...extra })), `claim of ${rep.email}`);
+  const link = newestLink(rep.email, 'travel-claims');
+  const r = await jsonPost('travel-claims/confirm', { token: link.token });
+  assert.equal(r.status, 200, `confirmation of the claim of ${rep.email}: ${r.text}`);
+  assert.equal(r.json?.status, 'confirmed', r.text);
+  assert.match(r.json.id, /^clm_[0-9a-f]{32}$/, r.text);
+  return { id: r.json.id, link };
+}
+
+/**
+ * With `page` (JavaScript off): the claim form, "check your inbox", the
+ * emailed link through /_outbox/, Confirm. Returns { id, link }.
+ */
+async function claimInBrowser(page, rep, meeting, extra = {}) {
+  await page.goto(`${serve.base}/financial-support/`);
+  const form = await fillClaim(page, rep.city, meeting, claim(rep.email, rep.city, meeting, { name: rep.name, ...extra }));
+  const sent = await submit(page, form);
+  assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${sent.status()}):\n${(await bodyText(page)).slice(0, 600)}`);
+  const { resp, link } = await openLinkFromOutbox(page, rep.email, 'travel-claims');
+  assert.equal(resp.status(), 200, `the claim link answered ${resp.status()}`);
+  const done = await press(page, 'Confirm');
+  await expectStatus(page, done, 200, 'Confirm on the claim page');
+  const receipt = await bodyText(page);
+  const id = receipt.match(/\bclm_[0-9a-f]{32}\b/)?.[0];
+  assert.ok(id, `no clm_ reference on the receipt:\n${receipt}`);
+  return { id, link };
+}
+
+const WITHDRAW = 'Withdraw this claim';
+const withdrawButtons = (page) => page.getByRole('button', { name: WITHDRAW, exact: true }).count();
+
+/** The sentence the claim's page starts with, for each state. */
+const STANDING = {
+  counted: 'is confirmed and counted; the Scalable Cities secretariat has not decided on it yet',
+  approved: 'is approved by the Scalable Cities secretariat; payment follows',
+  paid: 'is paid',
+  rejected: 'is rejected by the Scalable Cities secretariat',
+  withdrawn: 'is withdrawn by you',
+};
+
+/**
+ * Opens a claim's confirmation link again (used once, it shows the claim as it
+ * stands), keeps the page for the checks at the end and checks what every
+ * state shows: the heading, "Your claim ID is ...", the reference and the amount.
+ * Returns the page's text.
+ */
+async function openClaimPage(page, c, status, name) {
+  const resp = await page.goto(c.link.url);
+  await keepAnswer(name, page, resp);
+  const text = await bodyText(page);
+  assert.equal(resp.status(), 200, `the used link of ${c.id} answered ${resp.status()}:\n${text.slice(0, 600)}`);
+  assert.match(await page.locator('h1').innerText(), /travel claim/i, text);
+  assert.ok(text.includes(`Your claim ${c.id} ${STANDING[status]}`), `the claim page does not say "Your claim ${c.id} ${STANDING[status]}":\n${text}`);
+  assert.ok(text.includes('412.50 EUR'), `the claim page does not show the amount:\n${text}`);
+  assert.equal(await withdrawButtons(page), status === 'counted' ? 1 : 0, `${status}: the number of "${WITHDRAW}" buttons is wrong:\n${text}`);
+  return text;
+}
+
+/** The secretariat's email about claim `id` (one). */
+function secretariatMailAbout(id) {
+  const mails = mailsTo(SECRETARIAT).filter((m) => m.text.includes(id));
+  assert.equal(mails.length, 1, `${mails.length} emails to ${SECRETARIAT} name ${id}: ${mails.map((m) => m.subject).join('; ')}`);
+  return mails[0];
+}
+
+/** A small RFC 4180 reader: rows of fields (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
+  let ctx;
+  let page;
+  // The claim of the first test, paid in the end; the one rejected in the third;
+  // the applicant's emails about decisions, with the meeting's title.
+  const life = { decisions: [] };
+
+  before(async () => {
+    ctx = await browser.newContext({ javaScriptEnabled: false });
+    page = await openPage(ctx);
+  });
+  after(async () => ctx?.close());
+
+  test('counted, approved, paid: the link shows each state, desk decides and keeps the history, the applicant and the secretariat get emails (JavaScript off)', { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const year = meeting.content.start.slice(0, 4);
+
+    // The secretariat hears of the confirmed registration, with the command that admits the person.
+    const city = takeCity();
+    const rep = { email: addr('life'), name: 'Lena Lifecycle', city };
+    await registerAndConfirm(rep.email, city, { name: rep.name });
+    const joined = mailsTo(SECRETARIAT).filter((m) => m.text.includes(rep.email));
+    assert.equal(joined.length, 1, `${joined.length} emails to ${SECRETARIAT} name ${rep.email}`);
+    assert.equal(joined[0].subject, `New confirmed registration: ${rep.name}`);
+    const command = `approve ${rep.email} --city "${city.name}" --country ${city.country}`;
+    assert.ok(joined[0].text.includes(command), `the secretariat's email lacks "${command}":\n${joined[0].text}`);
+    assert.match(deskFromEmail(joined[0], 'approve'), /approved representative/i);
+    const row = contactRow(rep.email);
+    assert.equal(row[0]?.status, 'approved', desk('contacts'));
+    rep.cityKey = row[0].represents;
+
+    // Confirmed in the browser: the secretariat gets the claim to decide.
+    const c = await claimInBrowser(page, rep, meeting);
+    life.paid = { ...c, rep, meeting };
+    const told = secretariatMailAbout(c.id);
+    assert.equal(told.subject, `Travel claim to decide: 412.50 EUR for ${city.name}`);
+    for (const s of [`approve-claim ${c.id}`, `reject-claim ${c.id}`, rep.name, rep.email, meeting.content.title]) {
+      assert.ok(told.text.includes(s), `the secretariat's email about ${c.id} lacks "${s}":\n${told.text}`);
+    }
+    const counted = claimRow(c.id, '--status', 'counted');
+    assert.ok(counted, `desk claims --status counted does not list ${c.id}:\n${desk('claims')}`);
+    assert.deepEqual(
+      { year: counted.year, meeting: counted.meeting, name: counted.name, eur: counted.eur, paid: counted.paid },
+      { year, meeting: meeting.id, name: rep.name, eur: '412.50', paid: '-' },
+    );
+    assert.ok(counted.city.includes(city.name), `CITY is ${counted.city}`);
+    assert.equal(claimRow(c.id, '--status', 'approved'), undefined, 'desk claims --status approved lists a counted claim');
+
+    // The link, used once, shows the claim: not decided yet, and it can be withdrawn.
+    await openClaimPage(page, c, 'counted', 'claim page: counted');
+    const form = page.locator('form').filter({ has: page.getByRole('button', { name: WITHDRAW, exact: true }) });
+    assert.equal((await form.getAttribute('method'))?.toLowerCase(), 'post');
+    assert.match(await form.getAttribute('action'), /\/api\/travel-claims\/withdraw$/);
+    assert.equal(await form.locator('input[type="hidden"][name="token"]').inputValue(), c.link.token);
+
+    // Nothing to pay before the approval.
+    const early = deskRefuses('paid', c.id, '--amount', '412.50', '--on', '2027-04-02');
+    assert.match(early, /counted|not been approved/i, early);
+
+    // Approved with the command from the secretariat's email.
+    const approved = deskFromEmail(told, 'approve-claim');
+    assert.match(approved, /approved/i, approved);
+    assert.ok(approved.includes(`${rep.email} was emailed`), `desk does not say the applicant was emailed:\n${approved}`);
+    assert.equal(claimRow(c.id)?.status, 'approved', desk('claims'));
+    await openClaimPage(page, c, 'approved', 'claim page: approved');
+    const late = await jsonPost('travel-claims/withdraw', { token: c.link.token });
+    assert.equal(late.status, 409, `withdrawing an approved claim: ${late.text}`);
+    assert.equal(late.json?.reason, 'not_withdrawable', late.text);
+    assert.equal(claimRow(c.id)?.status, 'approved', 'a refused withdrawal changed the claim');
+
+    // The applicant's email, as the preview shows it.
+    const mail = newestMailTo(rep.email);
+    assert.equal(mail.subject, 'Your travel claim is approved');
+    assert.ok(mail.text.includes(c.id), `the approval email does not give the reference:\n${mail.text}`);
+    life.decisions.push({ mail, title: meeting.content.title });
+    if (outboxPage) {
+      await openNewestInOutbox(page, rep.email, 'Your travel claim is approved');
+      assert.ok((await bodyText(page)).includes(c.id), 'the approval email at /_outbox/ does not show the reference');
+    } else t.diagnostic('serve has no /_outbox/ page: the approval email was read from its file');
+
+    // Paid: never more than asked.
+    const over = deskRefuses('paid', c.id, '--amount', '412.51', '--on', '2027-04-02');
+    assert.match(over, /more than/i, over);
+    assert.equal(claimRow(c.id)?.status, 'approved', 'a refused payment changed the claim');
+    const paid = desk('paid', c.id, '--amount', '412.50', '--on', '2027-04-02');
+    assert.match(paid, /paid/i, paid);
+    const paidRow = claimRow(c.id, '--status', 'paid');
+    assert.equal(paidRow?.paid, '412.50', desk('claims'));
+    const shown = await openClaimPage(page, c, 'paid', 'claim page: paid');
+    assert.ok(shown.includes('Paid: 412.50 EUR on 2 April 2027.'), `the claim page does not say the payment:\n${shown}`);
+    const paidMail = newestMailTo(rep.email);
+    assert.equal(paidMail.subject, 'Your travel claim is paid');
+    for (const s of ['412.50 EUR', '2 April 2027', c.id]) assert.ok(paidMail.text.includes(s), `the payment email lacks "${s}":\n${paidMail.text}`);
+    life.decisions.push({ mail: paidMail, title: meeting.content.title });
+    // Paid is the end: no second payment, no rejection, no withdrawal; the trip stays used.
+    assert.match(deskRefuses('paid', c.id, '--amount', '1.00', '--on', '2027-04-03'), /paid/i);
+    assert.match(deskRefuses('reject-claim', c.id, '--reason', 'Too late'), /paid/i);
+    assert.equal((await jsonPost('travel-claims/withdraw', { token: c.link.token })).status, 409);
+    const used = deskUsage(rep.cityKey, year);
+    assert.deepEqual([used.trips, used.eur], [1, '412.50'], desk('usage'));
+
+    // The claim's history names who did what.
+    const { out, history } = deskHistoryOf(c.id);
+    assert.match(out.split('\n')[0], new RegExp(`^${c.id}\\s+paid$`), out);
+    const line = (action) => {
+      const i = history.findIndex((l) => l.split(/\s+/).includes(action));
+      assert.ok(i >= 0, `desk claim ${c.id}: no ${action} in the history:\n${history.join('\n')}`);
+      assert.ok(history[i].includes(c.id), `the ${action} line does not name the claim: ${history[i]}`);
+      return i;
+    };
+    const [confirmedAt, approvedAt, paidAt] = ['claim.confirmed', 'claim.approved', 'claim.paid'].map(line);
+    assert.ok(confirmedAt < approvedAt && approvedAt < paidAt, `the history is out of order:\n${history.join('\n')}`);
+    for (const i of [approvedAt, paidAt]) assert.ok(history[i].includes(OPERATOR), `the history line does not name the operator ${OPERATOR}: ${history[i]}`);
+    assert.ok(history[paidAt].includes('412.50') && history[paidAt].includes('2027-04-02'), `the paid line does not say what and when: ${history[paidAt]}`);
+    assert.equal(desk('history', c.id), history.join('\n') + '\n', 'desk history ID differs from the history desk claim ID shows');
+  });
+
+  test('withdrawn from the link (JavaScript off): "Claim withdrawn", the trip goes back, a second press gets 409', { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const year = meeting.content.start.slice(0, 4);
+    const rep = await newRepresentative('withdraw', 'Wim Withdraw');
+    const c = await claimInBrowser(page, rep, meeting);
+    const before = deskUsage(rep.cityKey, year);
+    assert.deepEqual(
+      { trips: before.trips, tripsLeft: before.tripsLeft, eur: before.eur, eurLeft: before.eurLeft },
+      { trips: 1, tripsLeft: RULES.maxTripsPerYear - 1, eur: '412.50', eurLeft: euros(RULES.maxPerYearCents - 41250) },
+      desk('usage'),
+    );
+
+    // Two tabs on the claim's page: the second one is pressed after the first withdrew.
+    await openClaimPage(page, c, 'counted', 'claim page: counted, before withdrawing');
+    const stale = await openPage(ctx);
+    await stale.goto(c.link.url);
+    assert.equal(await withdrawButtons(stale), 1);
+
+    // Another site cannot withdraw it.
+    const foreign = await jsonPost('travel-claims/withdraw', { token: c.link.token }, { origin: 'https://evil.example' });
+    assert.equal(foreign.status, 403, foreign.text);
+    assert.equal(claimRow(c.id)?.status, 'counted', 'a withdrawal from another site changed the claim');
+
+    const done = await press(page, WITHDRAW);
+    await keepAnswer('claim withdrawn', page, done);
+    await expectStatus(page, done, 200, WITHDRAW);
+    assert.equal(await page.locator('h1').innerText(), 'Claim withdrawn');
+    const said = await bodyText(page);
+    for (const s of [c.id, rep.city.name, year]) assert.ok(said.includes(s), `the answer does not say ${s}:\n${said}`);
+
+    const after = deskUsage(rep.cityKey, year);
+    assert.deepEqual(
+      { trips: after.trips, tripsLeft: after.tripsLeft, eur: after.eur, eurLeft: after.eurLeft },
+      { trips: before.trips - 1, tripsLeft: before.tripsLeft + 1, eur: euros(0), eurLeft: euros(RULES.maxPerYearCents) },
+      `desk usage after the withdrawal:\n${desk('usage')}`,
+    );
+    if (!after.listed) t.diagnostic(`desk usage no longer lists ${rep.cityKey} for ${year} once nothing is used`);
+    assert.equal(claimRow(c.id, '--status', 'withdrawn')?.status, 'withdrawn', desk('claims'));
+    await openClaimPage(page, c, 'withdrawn', 'claim page: withdrawn');
+    const { history } = deskHistoryOf(c.id);
+    assert.ok(history.some((l) => l.split(/\s+/).includes('claim.withdrawn')), `no claim.withdrawn in the history:\n${history.join('\n')}`);
+
+    // The page still open in the other tab: pressing again is refused, with a page that says why.
+    const twice = await press(stale, WITHDRAW);
+    await keepAnswer('claim withdrawn twice: 409', stale, twice);
+    await expectStatus(stale, twice, 409, `${WITHDRAW} a second time`);
+    assert.equal(await stale.locator('h1').innerText(), 'The claim cannot be withdrawn');
+    assert.match(await bodyText(stale), /withdrawn/i);
+    await stale.close();
+    assert.deepEqual(deskUsage(rep.cityKey, year).trips, 0, 'a refused withdrawal changed the usage');
+    const json = await jsonPost('travel-claims/withdraw', { token: c.link.token });
+    assert.equal(json.status, 409, json.text);
+    assert.equal(json.json?.reason, 'not_withdrawable', json.text);
+    // No decision on a withdrawn claim.
+    assert.match(deskRefuses('approve-claim', c.id), /withdrawn/i);
+  });
+
+  test('rejected with a reason: the applicant is told why, the link shows it, the trip goes back, a new claim for the meeting counts', { skip: NO_DESK }, async (t) => {
+    const meeting = firstMeeting();
+    if (!meeting) return t.skip(NO_MEETING());
+    const year = meeting.content.start.slice(0, 4);
+    const rep = await newRepresentative('reject', 'Rita Rejected');
+    const c = await claimAndConfirm(rep, meeting);
+    life.rejected = c;
+    assert.equal(deskUsage(rep.cityKey, year).trips, 1, desk('usage'));
+
+    assert.match(deskRefuses('reject-claim', c.id), /reason/i, 'a rejection without a reason was accepted');
+    const out = desk('reject-claim', c.id, '--reason', 'No tickets');
+    assert.match(out, /rejected/i, out);
+    assert.ok(out.includes(`${rep.email} was emailed`), `desk does not say the applicant was emailed:\n${out}`);
+    const mail = newestMailTo(rep.email);
+    assert.equal(mail.subject, 'Your travel claim was not accepted');
+    for (const s of ['No tickets', c.id]) assert.ok(mail.text.includes(s), `the rejection email lacks "${s}":\n${mail.text}`);
+    life.decisions.push({ mail, title: meeting.content.title });
+
+    const shown = await openClaimPage(page, c, 'rejected', 'claim page: rejected');
+    assert.ok(shown.includes("The secretariat's reason: No tickets"), `the claim page does not give the reason:\n${shown}`);
+    const { history } = deskHistoryOf(c.id);
+    const line = history.find((l) => l.split(/\s+/).includes('claim.rejected'));
+    assert.ok(line?.includes(OPERATOR) && line.includes('No tickets'), `the rejection in the history: ${line}\n${history.join('\n')}`);
+
+    const usage = deskUsage(rep.cityKey, year);
+    assert.deepEqual([usage.trips, usage.eur], [0, euros(0)], `desk usage after the rejection:\n${desk('usage')}`);
+    assert.match(deskRefuses('approve-claim', c.id), /rejected/i);
+    assert.match(deskRefuses('paid', c.id, '--amount', '412.50', '--on', '2027-04-02'), /rejected/i);
+
+    // The same person claims for the same meeting again: it counts.
+    const again = await claimAndConfirm(rep, meeting, { amount_eur: '200.00', transport_eur: '200.00', accommodation_eur: '0.00' });
+    assert.notEqual(again.id, c.id);
+    assert.equal(claimRow(again.id)?.status, 'counted', desk('claims'));
+    const now = deskUsage(rep.cityKey, year);
+    assert.deepEqual([now.trips, now.eur], [1, '200.00'], desk('usage'));
+    // Both claims of the city, and only those, with the filters.
+    const both = deskClaims('--city', rep.city.name, '--year', year, '--event', meeting.id);
+    assert.deepEqual(both.map((r) => `${r.id} ${r.status}`).sort(), [`${c.id} rejected`, `${again.id} counted`].sort(), desk('claims'));
+    assert.deepEqual(deskClaims('--status', 'rejected').filter((r) => r.city === both[0].city).map((r) => r.id), [c.id]);
+  });
+
+  test('export claims as CSV; erase a person with a paid claim: gone from the contacts, the claim kept as [erased]', { skip: NO_DESK }, () => {
+    assert.ok(life.paid && life.rejected, 'the claims of the previous tests are missing');
+    const dir = tempDir('export');
+    try {
+      const file = join(dir, 'claims.csv');
+      const said = desk('export', 'claims', '-o', file);
+      assert.ok(existsSync(file), `desk export claims wrote nothing (it said: ${said})`);
+      const text = readFileSync(file, 'utf8');
+      const [head, ...rows] = parseCsv(text);
+      for (const col of ['id', 'status', 'city', 'name', 'email', 'amount_eur']) assert.ok(head.includes(col), `the CSV header lacks ${col}: ${head.join(',')}`);
+      const listed = deskClaims();
+      assert.equal(rows.length, listed.length, `the CSV has ${rows.length} rows, desk claims lists ${listed.length}`);
+      for (const r of rows) assert.equal(r.length, head.length, `a CSV row with ${r.length} fields instead of ${head.length}: ${r.join(',')}`);
+      const rec = (id) => {
+        const r = rows.filter((x) => x[head.indexOf('id')] === id);
+        assert.equal(r.length, 1, `${r.length} CSV rows for ${id}`);
+        return Object.fromEntries(head.map((h, i) => [h, r[0][i]]));
+      };
+      assert.deepEqual(new Set(rows.map((r) => r[head.indexOf('id')])), new Set(listed.map((r) => r.id)), 'the CSV and desk claims list other claims');
+      const paid = rec(life.paid.id);
+      assert.equal(paid.status, 'paid');
+      assert.equal(paid.email, life.paid.rep.email);
+      assert.equal(paid.amount_eur, '412.50');
+      if ('paid_eur' in paid) assert.equal(paid.paid_eur, '412.50');
+      if ('paid_on' in paid) assert.equal(paid.paid_on, '2027-04-02');
+      const rejected = rec(life.rejected.id);
+      assert.equal(rejected.status, 'rejected');
+      if ('reason' in rejected) assert.equal(rejected.reason, 'No tickets');
+
+      // Erase the person whose claim was paid.
+      const { email, name } = life.paid.rep;
+      const erased = desk('erase', email);
+      assert.match(erased, /1 paid claim\(s\) kept/, erased);
+      assert.deepEqual(deskContacts().filter((r) => r.email.toLowerCase() === email.toLowerCase()), [], `desk contacts still lists ${email}`);
+      const kept = claimRow(life.paid.id);
+      assert.ok(kept, `desk claims no longer lists the paid claim ${life.paid.id}`);
+      assert.deepEqual([kept.status, kept.name, kept.paid], ['paid', '[erased]', '412.50']);
+      const { out } = deskHistoryOf(life.paid.id);
+      assert.ok(out.includes('Claimant: [erased]'), `desk claim after the erasure:\n${out}`);
+      const everything = desk('history') + desk('claims');
+      for (const s of [email, name]) assert.ok(!everything.includes(s), `desk history or claims still show "${s}" after the erasure`);
+      desk('export', 'claims', '-o', file);
+      const after = readFileSync(file, 'utf8');
+      assert.ok(!after.includes(email) && !after.includes(name), 'the exported claims still hold the erased person');
+      assert.equal(parseCsv(after).length, parseCsv(text).length, 'the erasure changed the number of claims exported');
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test("the applicant's emails about decisions name the meeting by its title, as the claim's other emails and pages do", { skip: NO_DESK }, (t) => {
+    if (!firstMeeting()) return t.skip(NO_MEETING());
+    assert.ok(life.decisions.length >= 3, `only ${life.decisions.length} decision emails were kept by the tests above`);
+    const wrong = life.decisions
+      .filter(({ mail, title }) => !mail.text.includes(`Meeting: ${title}`))
+      .map(({ mail, title }) => `"${mail.subject}" says "${mail.text.match(/^Meeting: .*$/m)?.[0] ?? '(no meeting line)'}" instead of "Meeting: ${title}"`);
+    // The desk's own view of a claim, too.
+    const title = life.decisions[0].title;
+    if (life.rejected) {
+      const { out } = deskHistoryOf(life.rejected.id);
+      if (!out.includes(`Meeting: ${title}`)) wrong.push(`desk claim ${life.rejected.id} says "${out.match(/^Meeting: .*$/m)?.[0] ?? '(no meeting line)'}" instead of "Meeting: ${title}"`);
+    }
+    assert.deepEqual(wrong, []);
   });
 });
 

@@ -14,7 +14,9 @@
 //!     erase EMAIL
 //!     history [EMAIL or claim ID]
 //!
-//! Default store: `--sqlite data/forms.sqlite3` (the preview's). DynamoDB uses
+//! Default store: `--sqlite data/forms.sqlite3` (the preview's); with it, the
+//! meetings and cities come from `content/` in the current folder, drafts
+//! included, as in the preview (else from the content built into the binary). DynamoDB uses
 //! the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB
 //! for DynamoDB Local). The operator's name (recorded with every change) comes
 //! from `--operator`, else `CCG_OPERATOR`, else `USER`. The applicant hears of
@@ -355,7 +357,14 @@ fn when(rfc3339: &str) -> String {
 
 async fn desk() -> anyhow::Result<()> {
     let a = parse_args()?;
-    let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
+    // On the preview's store, the preview's content (drafts included: the
+    // preview takes claims for draft meetings); else the content built in.
+    let content = PathBuf::from("content");
+    let catalogue = if a.dynamodb.is_none() && content.join("config.yaml").is_file() {
+        ccg_model::Catalogue::load_dir(&content, true).map_err(|e| anyhow::anyhow!("{e}"))?
+    } else {
+        embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?
+    };
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
     let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), ..Options::default() };
     let text = match (&a.sqlite, &a.dynamodb) {
