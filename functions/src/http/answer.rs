@@ -135,8 +135,8 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::LinkInvalid => {
             let msg = format!(
-                "This link is not valid or has expired (links work for {} hours). Nothing was confirmed. \
-                 If you still want to, send the form again.",
+                "This link is not valid, or it has expired (a link to confirm works for {} hours). If you had \
+                 not confirmed yet, send the form again; for anything else, write to the Scalable Cities secretariat.",
                 f.options.link_hours
             );
             // 410, not 404: the CDN in front of the site replaces every 404 with the site's own page.
