@@ -6,6 +6,7 @@
 
 use crate::api::Api;
 use crate::build::{self, BuildError, Options};
+use ccg_functions::http::escape as escape_html;
 use bytes::Bytes;
 use ccg_functions::mail::outbox::{self, OutboxMessage};
 use http::{Method, Request, Response, StatusCode, header};
@@ -115,20 +116,6 @@ fn redirect(location: &'static str) -> Response<Full<Bytes>> {
         .expect("valid response")
 }
 
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Escapes `text` and turns each http(s) URL into a link. A URL runs to the
 /// next space (or a character that cannot be in one); a `.`, `,` or unmatched

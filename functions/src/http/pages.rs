@@ -78,7 +78,7 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (S
             format!(
                 "<p>Press Confirm to register these details with the City Coordinators Group (or to replace the details \
                  kept for this address):</p>\n{}",
-                facts(&registration_lines(r))
+                facts(&messages::details(r))
             ),
         ),
         PendingItem::Claim(c) => {
@@ -142,19 +142,6 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
     ("Your travel claim".to_string(), inner)
 }
 
-fn registration_lines(r: &crate::records::Registration) -> String {
-    let mut lines = vec![
-        format!("Name: {}", r.name),
-        format!("Email: {}", r.email),
-        format!("City: {} ({})", r.city, r.country),
-        format!("Organisation: {}", r.organisation),
-        format!("Position: {}", r.position),
-    ];
-    if let Some(p) = &r.project {
-        lines.push(format!("SCC project: {p}"));
-    }
-    lines.join("\n")
-}
 
 pub fn receipt(r: &Receipt) -> String {
     format!(

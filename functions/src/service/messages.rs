@@ -27,7 +27,8 @@ fn email(to: &str, subject: String, paragraphs: &[String]) -> Email {
     Email { to: to.to_string(), subject, text, html }
 }
 
-fn details(r: &Registration) -> String {
+/// A registration as "Label: value" lines (the emails and the confirmation page).
+pub fn details(r: &Registration) -> String {
     let mut lines = vec![
         format!("Name: {}", r.name),
         format!("Email: {}", r.email),

@@ -368,6 +368,15 @@ fn pending(conn: &Connection, id: &str, now_secs: i64) -> rusqlite::Result<Optio
         .optional()
 }
 
+/// A claim no longer counts: its trip and euros go back to its city's year.
+fn give_back(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
+        params![c.amount.0, c.city_key, c.year],
+    )?;
+    Ok(())
+}
+
 fn mark_used(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE pending SET used = 1 WHERE id = ?1")?.execute(params![id])?;
     Ok(())
@@ -658,11 +667,7 @@ impl Store for SqliteStore {
             let new = change.apply(&old);
             write_claim(&tx, &new).map_err(map_err)?;
             if change.gives_back(old.status) {
-                tx.execute(
-                    "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
-                    params![old.amount.0, old.city_key, old.year],
-                )
-                .map_err(map_err)?;
+                give_back(&tx, &old).map_err(map_err)?;
             }
             write_audit(&tx, &audit).map_err(map_err)?;
             tx.commit().map_err(map_err)?;
@@ -692,11 +697,7 @@ impl Store for SqliteStore {
                     continue;
                 }
                 if c.status.counts() {
-                    tx.execute(
-                        "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
-                        params![c.amount.0, c.city_key, c.year],
-                    )
-                    .map_err(map_err)?;
+                    give_back(&tx, &c).map_err(map_err)?;
                 }
                 tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
                 done.claims_deleted += 1;
