@@ -12,7 +12,7 @@
 mod common;
 
 use bytes::Bytes;
-use ccg_functions::{App, Endpoint, Options, SqliteStore, Store, handle};
+use ccg_functions::{App, Form, Options, SqliteStore, Store, handle};
 use ccg_model::{Catalogue, Sources};
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
@@ -251,7 +251,7 @@ async fn main() {
     if std::env::var_os("CCG_TABLE").is_some() {
         let mut runs = Vec::new();
         for _ in 0..5 {
-            let (_, t) = ccg_functions::lambda::startup(Endpoint::TravelClaims).await.unwrap();
+            let (_, t) = ccg_functions::lambda::startup(Form::TravelClaims).await.unwrap();
             runs.push(t);
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

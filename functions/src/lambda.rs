@@ -8,7 +8,8 @@
 //! (optional), plus the usual AWS variables the Lambda runtime sets.
 
 use crate::embedded;
-use crate::http::{App, Endpoint, Settings, handle};
+use crate::http::{App, Settings, handle};
+use crate::service::Form;
 use crate::mail::ses;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
@@ -25,7 +26,7 @@ pub struct Startup {
 }
 
 /// Parses the embedded content (drafts dropped) and builds the DynamoDB and SES clients.
-pub async fn startup(endpoint: Endpoint) -> anyhow::Result<(App<DynamoStore>, Startup)> {
+pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startup)> {
     let t0 = Instant::now();
     let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
@@ -79,7 +80,7 @@ pub fn to_lambda(resp: http::Response<Bytes>) -> http::Response<lambda_http::Bod
 }
 
 /// The whole `main` of a Lambda binary.
-pub async fn run(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+pub async fn run(endpoint: Form) -> Result<(), lambda_http::Error> {
     let (app, t) = startup(endpoint).await.map_err(|e| lambda_http::Error::from(e.to_string()))?;
     eprintln!(
         "forms {} start-up: catalogue {:.2} ms, client {:.2} ms",

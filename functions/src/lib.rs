@@ -19,7 +19,7 @@ pub mod store;
 pub mod token;
 pub mod validate;
 
-pub use crate::http::{App, Endpoint, Settings, handle};
+pub use crate::http::{App, Settings, handle};
 pub use crate::service::{Form, Forms, Options};
 #[cfg(feature = "dynamodb")]
 pub use crate::store::dynamo::DynamoStore;

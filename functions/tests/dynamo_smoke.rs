@@ -1,11 +1,13 @@
-//! A smoke test of the DynamoDB store against AWS's DynamoDB Local, on its
-//! own (no `common`): links, confirmations, the secretariat's change, claims
+//! A smoke test of the DynamoDB store against AWS's DynamoDB Local, at the
+//! store's own interface (not through the handler): links, confirmations, the secretariat's change, claims
 //! and their refusals, concurrent confirmations of one city's claims, and the
 //! claims' states: decisions, withdrawals, the trips they give back, and
 //! decisions racing with each other and with confirmations.
 //! Needs Java 17 and the jar `./scripts/setup-test-deps.sh` unpacks under
 //! `.cache/dynamodb-local/` (or `CCG_DYNAMODB_LOCAL_JAR`).
 #![cfg(feature = "dynamodb")]
+
+mod common;
 
 use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
@@ -14,80 +16,8 @@ use ccg_functions::store::{ClaimChange, ConfirmError, TransitionError, UpdateErr
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct DynamoLocal {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for DynamoLocal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_jar() -> PathBuf {
-    if let Some(j) = std::env::var_os("CCG_DYNAMODB_LOCAL_JAR") {
-        return PathBuf::from(j);
-    }
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/dynamodb-local/package/lib");
-    let mut jars: Vec<PathBuf> = std::fs::read_dir(&lib)
-        .unwrap_or_else(|_| panic!("DynamoDB Local is not installed under {}: run ./scripts/setup-test-deps.sh", lib.display()))
-        .flatten()
-        .map(|e| e.path().join("DynamoDBLocal.jar"))
-        .filter(|j| j.is_file())
-        .collect();
-    jars.sort();
-    jars.pop().expect("no dynamodb_local_*/DynamoDBLocal.jar: run ./scripts/setup-test-deps.sh")
-}
-
-fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("fake", "fake", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .timeout_config(
-            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        )
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
-}
-
-impl DynamoLocal {
-    async fn start() -> DynamoLocal {
-        let jar = find_jar();
-        let dir = jar.parent().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("java")
-            .arg("-Xmx512m")
-            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
-            .arg("-jar")
-            .arg(&jar)
-            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start java for DynamoDB Local");
-        let local = DynamoLocal { child, endpoint: format!("http://127.0.0.1:{port}") };
-        let client = client_for(&local.endpoint);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while client.list_tables().send().await.is_err() {
-            assert!(Instant::now() < deadline, "DynamoDB Local did not answer on {} within 60 s", local.endpoint);
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        local
-    }
-}
+use std::path::Path;
+use std::time::Instant;
 
 fn rules() -> TravelRules {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/data/travel-support.yaml")).unwrap();
@@ -198,8 +128,8 @@ async fn dynamo_store_keeps_the_promises() {
 }
 
 async fn journey() {
-    let local = DynamoLocal::start().await;
-    let client = client_for(&local.endpoint);
+    let local = common::DynamoLocal::start().await;
+    let client = local.client();
     dynamo::create_table(&client, "smoke").await.unwrap();
     dynamo::create_table(&client, "smoke").await.unwrap();
     let store = DynamoStore::new(client, "smoke");

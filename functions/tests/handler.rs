@@ -6,7 +6,7 @@ mod common;
 
 use bytes::Bytes;
 use ccg_functions::store::dynamo::DynamoStore;
-use ccg_functions::{App, Endpoint, Options, SqliteStore, Store, handle};
+use ccg_functions::{App, Form, Options, SqliteStore, Store, handle};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -256,7 +256,7 @@ async fn transport_errors_are_clear_4xx() {
     // Unknown path, and a Lambda that serves the other form.
     assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
     let mut only = common::app(sqlite_store("only"), catalogue());
-    only.settings.only = Some(Endpoint::Register);
+    only.settings.only = Some(Form::Register);
     assert_eq!(handle(&only, json_post(CLAIMS, claim("e1", "1"))).await.status(), 404);
     assert_eq!(handle(&only, json_post("/api/travel-claims/confirm", serde_json::json!({"token": "x"}))).await.status(), 404);
     assert_eq!(handle(&only, json_post("/register", registration("a@b.eu"))).await.status(), 202);

@@ -198,7 +198,7 @@ fn outbox_message(name: &str, m: &OutboxMessage) -> String {
     let _ = write!(
         main,
         "<dl>\n<dt>To</dt><dd>{}</dd>\n<dt>Subject</dt><dd>{}</dd>\n<dt>Sent</dt><dd><time datetime=\"{}\">{}</time></dd>\n</dl>\n\
-         <h2>Text part</h2>\n<pre>{}</pre>\n\
+         <h2>Text part</h2>\n<pre class=\"mail-text\">{}</pre>\n\
          <p><a href=\"{OUTBOX_URL}{}.html\">The HTML part</a> (opened with scripts disabled).</p>\n",
         escape_html(&m.email.to),
         escape_html(&m.email.subject),

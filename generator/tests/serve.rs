@@ -73,15 +73,21 @@ fn start(root: &Path, tmp: &Path) -> Server {
     server
 }
 
-#[test]
-fn serves_previews_routes_the_api_and_rebuilds() {
-    let tmp = std::env::temp_dir().join(format!("ccg-serve-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    let root: PathBuf = tmp.join("site");
+/// `serve` on a fresh copy of the workspace's content and templates under `tmp`; returns the copy's root.
+fn start_on_a_copy(tmp: &Path) -> (PathBuf, Server) {
+    let _ = fs::remove_dir_all(tmp);
+    let root = tmp.join("site");
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     copy_dir(&ws.join("content"), &root.join("content"));
     copy_dir(&ws.join("templates"), &root.join("templates"));
-    let server = start(&root, &tmp);
+    let server = start(&root, tmp);
+    (root, server)
+}
+
+#[test]
+fn serves_previews_routes_the_api_and_rebuilds() {
+    let tmp = std::env::temp_dir().join(format!("ccg-serve-{}", std::process::id()));
+    let (root, server) = start_on_a_copy(&tmp);
     let port = server.port;
 
     let (status, head, body) = get(port, "/");
@@ -134,12 +140,7 @@ fn shows_the_outbox() {
     use ccg_functions::mail::{Email, Mailer};
 
     let tmp = std::env::temp_dir().join(format!("ccg-serve-outbox-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    let root: PathBuf = tmp.join("site");
-    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    copy_dir(&ws.join("content"), &root.join("content"));
-    copy_dir(&ws.join("templates"), &root.join("templates"));
-    let server = start(&root, &tmp);
+    let (_, server) = start_on_a_copy(&tmp);
     let port = server.port;
 
     let (status, _, body) = get(port, "/_outbox/");

@@ -278,7 +278,7 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Lower case without accents, as the directory matches city names.
+/// Trimmed and lower-cased, to compare a city as typed with a stored one.
 fn fold(s: &str) -> String {
     s.trim().to_lowercase()
 }

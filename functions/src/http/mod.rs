@@ -24,9 +24,6 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use std::time::Instant;
 
-/// Kept for the edges that name the form an endpoint.
-pub type Endpoint = Form;
-
 /// What a request asks of a form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -245,6 +245,13 @@ fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
     })
 }
 
+/// Every row a query returns, mapped.
+fn all<T, P: rusqlite::Params>(conn: &Connection, sql: &str, params: P, f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>, StoreError> {
+    let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = st.query_map(params, f).map_err(map_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+}
+
 fn bad(i: usize, e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
 }
@@ -437,14 +444,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_pending(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
-        self.run(move |conn| {
-            let mut st = conn
-                .prepare("SELECT id, item, token_hashes, created_at, expires_at, used FROM pending WHERE used = 0 AND expires_at > ?1 ORDER BY created_at, id")
-                .map_err(map_err)?;
-            let rows = st.query_map(params![now_secs], row_to_pending).map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
-        })
-        .await
+        const SQL: &str = "SELECT id, item, token_hashes, created_at, expires_at, used FROM pending WHERE used = 0 AND expires_at > ?1 ORDER BY created_at, id";
+        self.run(move |conn| all(conn, SQL, params![now_secs], row_to_pending)).await
     }
 
     async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
@@ -545,12 +546,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_contacts(&self) -> Result<Vec<Contact>, StoreError> {
-        self.run(|conn| {
-            let mut st = conn.prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY email_key")).map_err(map_err)?;
-            let rows = st.query_map([], row_to_contact).map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
-        })
-        .await
+        self.run(|conn| all(conn, &format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY email_key"), [], row_to_contact)).await
     }
 
     async fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
@@ -570,11 +566,9 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.run(|conn| {
-            let mut st = conn.prepare("SELECT at, actor, action, subject, detail FROM audit ORDER BY seq").map_err(map_err)?;
-            let rows = st
-                .query_map([], |r| Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? }))
-                .map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+            all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| {
+                Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
+            })
         })
         .await
     }
@@ -633,12 +627,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_claims(&self) -> Result<Vec<Claim>, StoreError> {
-        self.run(|conn| {
-            let mut st = conn.prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY year, city_key, event_id, id")).map_err(map_err)?;
-            let rows = st.query_map([], row_to_claim).map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
-        })
-        .await
+        self.run(|conn| all(conn, &format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY year, city_key, event_id, id"), [], row_to_claim)).await
     }
 
     async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
@@ -685,10 +674,7 @@ impl Store for SqliteStore {
                 pending: tx.execute("DELETE FROM pending WHERE email_key = ?1", params![key]).map_err(map_err)?,
                 ..Erased::default()
             };
-            let claims: Vec<Claim> = tx
-                .prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"))
-                .and_then(|mut st| st.query_map(params![key], row_to_claim)?.collect())
-                .map_err(map_err)?;
+            let claims = all(&tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
             for c in claims {
                 if c.status == ClaimStatus::Paid {
                     let kept = Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c };
@@ -713,11 +699,9 @@ impl Store for SqliteStore {
 
     async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
         self.run(|conn| {
-            let mut st = conn.prepare("SELECT city_key, year, trips, cents FROM year_usage ORDER BY year, city_key").map_err(map_err)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, YearUsage { trips: r.get(2)?, amount: Cents(r.get(3)?) })))
-                .map_err(map_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+            all(conn, "SELECT city_key, year, trips, cents FROM year_usage ORDER BY year, city_key", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, YearUsage { trips: r.get(2)?, amount: Cents(r.get(3)?) }))
+            })
         })
         .await
     }
