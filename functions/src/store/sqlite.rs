@@ -384,6 +384,12 @@ fn give_back(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The pending record behind a link, if the link may be used now (`check_link`).
+fn usable_link(conn: &Connection, id: &str, hash: &str, now_secs: i64) -> Result<Result<Pending, ConfirmError>, StoreError> {
+    let p = pending(conn, id, now_secs).map_err(map_err)?;
+    Ok(check_link(p.as_ref(), hash, now_secs).map(|()| p.expect("check_link refuses a missing record")))
+}
+
 fn mark_used(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE pending SET used = 1 WHERE id = ?1")?.execute(params![id])?;
     Ok(())
@@ -469,11 +475,10 @@ impl Store for SqliteStore {
         let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let p = pending(&tx, &id, now_secs).map_err(map_err)?;
-            if let Err(e) = check_link(p.as_ref(), &hash, now_secs) {
-                return Ok(Err(e));
-            }
-            let p = p.expect("checked");
+            let p = match usable_link(&tx, &id, &hash, now_secs)? {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
             let details = match pending_registration(&p) {
                 Ok(r) => r.clone(),
                 Err(e) => return Ok(Err(e)),
@@ -494,11 +499,10 @@ impl Store for SqliteStore {
         let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let p = pending(&tx, &id, now_secs).map_err(map_err)?;
-            if let Err(e) = check_link(p.as_ref(), &hash, now_secs) {
-                return Ok(Err(e));
-            }
-            let p = p.expect("checked");
+            let p = match usable_link(&tx, &id, &hash, now_secs)? {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
             let mut c = match pending_claim(&p) {
                 Ok(c) => c.clone(),
                 Err(e) => return Ok(Err(e)),
