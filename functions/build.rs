@@ -1,6 +1,8 @@
 //! Embeds the content the functions enforce (events, SCC cities, travel
 //! rules, site config) into the binaries, so a deployed function carries
-//! exactly the content it was built with. Generates `$OUT_DIR/content.rs`.
+//! exactly the content it was built with; and the pages' front matter (for the
+//! menu) and the templates the answers are rendered with, so an answer looks
+//! like the site it was built with. Generates `$OUT_DIR/content.rs`.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,34 @@ fn main() {
         println!("cargo::rerun-if-changed={}", p.display());
         writeln!(out, "pub const {name}: (&str, &str) = ({rel:?}, include_str!({:?}));", p.display().to_string()).unwrap();
     }
+    let pages_dir = content.join("pages");
+    println!("cargo::rerun-if-changed={}", pages_dir.display());
+    let mut pages = Vec::new();
+    collect(&pages_dir, &mut pages);
+    pages.sort();
+    out.push_str("/// (path relative to content/pages/, text) of every page.\npub const PAGES: &[(&str, &str)] = &[\n");
+    for path in &pages {
+        println!("cargo::rerun-if-changed={}", path.display());
+        let rel = path.strip_prefix(&pages_dir).unwrap().to_string_lossy().replace('\\', "/");
+        writeln!(out, "    ({rel:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    // The answers' templates: the site's frame and the forms (see src/http/frame.rs).
+    let templates = content.parent().unwrap().join("templates");
+    let mut names: Vec<String> = ["base.html", "answer.html"].iter().map(|s| s.to_string()).collect();
+    let partials = templates.join("partials");
+    println!("cargo::rerun-if-changed={}", partials.display());
+    let mut found = std::fs::read_dir(&partials).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()).unwrap_or_default();
+    found.retain(|n| n.ends_with(".html"));
+    found.sort();
+    names.extend(found.into_iter().map(|n| format!("partials/{n}")));
+    out.push_str("/// (name relative to templates/, text) of the templates answers are rendered with.\npub const TEMPLATES: &[(&str, &str)] = &[\n");
+    for name in &names {
+        let p = templates.join(name);
+        println!("cargo::rerun-if-changed={}", p.display());
+        writeln!(out, "    ({name:?}, include_str!({:?})),", p.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("content.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -25,6 +25,26 @@ pub fn site() -> Result<SiteConfig, ccg_model::ContentError> {
     SiteConfig::parse(content::CONFIG.0.as_ref(), content::CONFIG.1)
 }
 
+/// The site's main menu, from the published pages' front matter.
+pub fn nav() -> Vec<ccg_model::page::NavItem> {
+    let metas: Vec<(String, ccg_model::page::PageMeta)> = content::PAGES
+        .iter()
+        .filter_map(|(rel, text)| {
+            let path = std::path::Path::new(rel);
+            let (url, _) = ccg_model::page::page_url(path).ok()?;
+            let doc = ccg_model::front_matter::split(path, text).ok()?;
+            let meta: ccg_model::page::PageMeta = ccg_model::yaml::parse(path, doc.yaml, doc.yaml_line).ok()?;
+            (!meta.draft).then_some((url, meta))
+        })
+        .collect();
+    ccg_model::page::nav(metas.iter().map(|(u, m)| (u.as_str(), m)))
+}
+
+/// The templates the answers are rendered with: (name under templates/, source).
+pub fn templates() -> &'static [(&'static str, &'static str)] {
+    content::TEMPLATES
+}
+
 /// How many event files were embedded, drafts included (for the start-up log).
 pub fn event_files() -> usize {
     content::EVENTS.len()
@@ -39,5 +59,8 @@ mod tests {
         assert!(cat.events.iter().all(|e| !e.draft));
         assert!(cat.event("ccg-2021-10-launch").is_some());
         assert_eq!(super::site().unwrap().api_base, "/api");
+        let nav: Vec<String> = super::nav().into_iter().map(|n| n.url).collect();
+        assert!(nav.contains(&"/financial-support/".to_string()) && nav.contains(&"/join/".to_string()), "{nav:?}");
+        assert!(super::templates().iter().any(|(n, _)| *n == "partials/claim-form.html"));
     }
 }

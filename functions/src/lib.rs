@@ -9,6 +9,7 @@ pub mod claims;
 pub mod decode;
 pub mod embedded;
 pub mod export;
+pub mod form_view;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;

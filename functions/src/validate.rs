@@ -1,9 +1,11 @@
-//! Field map -> typed input, with one clear message per wrong field. Checks
-//! only what the fields say by themselves (and the SCC project list); what
-//! depends on the event or the city directory is in `claims`.
+//! Field map -> typed input, with one clear message per wrong field, every
+//! mistake of a form at once: what the fields say by themselves, the SCC
+//! project list, and for a claim the meetings open for claims and the travel
+//! dates each allows. What depends on stored data (who represents which city)
+//! is in `claims` and the stores.
 
 use crate::decode::Fields;
-use ccg_model::{Cents, Directory, countries};
+use ccg_model::{Catalogue, Cents, Directory, countries};
 use jiff::civil::Date;
 use std::collections::BTreeMap;
 
@@ -26,27 +28,30 @@ impl FieldErrors {
     }
 }
 
-/// What a person sees next to each field: the labels of the forms.
+/// The labels of the forms, as the pages show them (templates/partials/*-form.html).
 pub fn label(field: &str) -> &'static str {
     match field {
-        "name" => "Your name",
+        "name" => "Full name",
         "email" => "Email address",
-        "city" => "City",
+        "city" => "City you represent",
         "country" => "Country",
         "organisation" => "Organisation",
         "position" => "Position",
-        "city_status" => "Status of your city",
+        "city_status" => "Your city in the SCC lighthouse projects",
         "project" => "SCC project",
-        "consent" => "Consent to the privacy notice",
-        "event" => "CCG event",
-        "travel_start" => "First day of travel",
-        "travel_end" => "Last day of travel",
-        "amount_eur" => "Amount asked (EUR)",
-        "transport_eur" => "Transport (EUR)",
-        "accommodation_eur" => "Accommodation (EUR)",
+        "consent" => "Privacy notice",
+        "event" => "Meeting",
+        "travel_start" => "Day you leave",
+        "travel_end" => "Day you come back",
+        "transport_eur" => "Transport",
+        "accommodation_eur" => "Accommodation",
         _ => "Form",
     }
 }
+
+/// The order of the fields on each form: mistakes are listed in it.
+pub const REGISTRATION_FIELDS: &[&str] = &["name", "email", "organisation", "position", "city", "country", "city_status", "project", "consent"];
+pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_end", "transport_eur", "accommodation_eur", "consent"];
 
 /// A form that passed validation, or a bot that filled the honeypot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,18 +99,23 @@ pub struct RegistrationInput {
     pub project: Option<String>,
 }
 
+/// A claim as typed: who (by address: the rest is known from the contact),
+/// which open meeting, when, and the real costs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimInput {
-    pub name: String,
     pub email: String,
-    pub city: String,
-    pub country: String,
+    /// Id of a meeting that takes claims today.
     pub event: String,
     pub travel_start: Date,
     pub travel_end: Date,
-    pub amount: Cents,
     pub transport: Cents,
     pub accommodation: Cents,
+}
+
+impl ClaimInput {
+    pub fn costs(&self) -> Cents {
+        Cents(self.transport.0 + self.accommodation.0)
+    }
 }
 
 const MAX_TEXT: usize = 200;
@@ -155,7 +165,7 @@ impl<'a> Reader<'a> {
     fn country(&mut self) -> String {
         let v = self.text("country", "Choose the country of your city.").to_ascii_uppercase();
         if !v.is_empty() && !countries::is_known(&v) {
-            self.errors.add("country", "Choose a country from the list (a two-letter ISO code such as BE).");
+            self.errors.add("country", "Choose the country from the list.");
         }
         v
     }
@@ -163,24 +173,23 @@ impl<'a> Reader<'a> {
     fn consent(&mut self) {
         let given = self.optional("consent").is_some_and(|v| ["yes", "on", "true"].iter().any(|y| v.eq_ignore_ascii_case(y)));
         if !given {
-            self.errors.add("consent", "We can only store your details with your consent to the privacy notice.");
+            self.errors.add("consent", "Tick the box to agree to the privacy notice: we can only keep your details with your agreement.");
         }
     }
 
-    fn date(&mut self, field: &'static str, missing: &str) -> Option<Date> {
-        let v = self.optional(field);
-        match v {
+    fn date(&mut self, field: &'static str, missing: &str, example: &str) -> Option<Date> {
+        match self.optional(field) {
             None => {
                 self.errors.add(field, missing);
                 None
             }
-            Some(v) => match (v.len() == 10).then(|| v.parse::<Date>().ok()).flatten() {
-                Some(d) => Some(d),
-                None => {
-                    self.errors.add(field, "Enter a date like 2027-03-16 (year-month-day).");
-                    None
+            Some(v) => {
+                let d = parse_date(v);
+                if d.is_none() {
+                    self.errors.add(field, format!("Enter a real date, for example {example}."));
                 }
-            },
+                d
+            }
         }
     }
 
@@ -199,6 +208,29 @@ impl<'a> Reader<'a> {
             },
         }
     }
+}
+
+const MONTHS: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+
+/// A date as a date field sends it (2027-03-16), or as people write it where
+/// the browser has no date picker: 16/03/2027, 16.3.2027, 16 March 2027, 16 Mar 2027.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    if s.len() == 10 && s.as_bytes()[4] == b'-' {
+        return s.parse::<Date>().ok();
+    }
+    let parts: Vec<&str> = s.split(['/', '.', ' ', '-']).filter(|p| !p.is_empty()).collect();
+    let [d, m, y] = parts[..] else { return None };
+    let num = |p: &str| p.bytes().all(|b| b.is_ascii_digit()).then(|| p.parse::<i16>().ok()).flatten();
+    let month = num(m).or_else(|| {
+        let m = m.to_lowercase();
+        (m.len() >= 3).then(|| MONTHS.iter().position(|full| full.starts_with(&m)).map(|i| i as i16 + 1)).flatten()
+    })?;
+    let (day, year) = (num(d)?, num(y)?);
+    if y.len() != 4 {
+        return None;
+    }
+    Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
 }
 
 /// "enter an amount" -> "Enter an amount."
@@ -238,7 +270,7 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
         return Ok(Submission::Honeypot);
     }
     let mut r = Reader { fields, errors: FieldErrors::default() };
-    let name = r.text("name", "Enter your name.");
+    let name = r.text("name", "Enter your full name.");
     let email = r.email();
     let city = r.text("city", "Enter the city you represent.");
     let country = r.country();
@@ -276,41 +308,59 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
     }
 }
 
-pub fn claim(fields: &Fields) -> Result<Submission<ClaimInput>, FieldErrors> {
+/// A claim: its fields, the meeting (one that takes claims on `today`; a
+/// draft only in the preview, with `accept_drafts`) and the travel dates that
+/// meeting allows, all judged in one go.
+pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date) -> Result<Submission<ClaimInput>, FieldErrors> {
     if honeypot(fields) {
         return Ok(Submission::Honeypot);
     }
     let mut r = Reader { fields, errors: FieldErrors::default() };
-    let name = r.text("name", "Enter your name.");
     let email = r.email();
-    let city = r.text("city", "Enter the city you represent.");
-    let country = r.country();
-    let event = r.text("event", "Choose the CCG event you travel to.");
-    let start = r.date("travel_start", "Enter the day your trip starts.");
-    let end = r.date("travel_end", "Enter the day your trip ends.");
-    let amount = r.money("amount_eur", "Enter the amount you ask for, in euros.");
-    let transport = r.money("transport_eur", "Enter the cost of transport, in euros (0 if none).");
-    let accommodation = r.money("accommodation_eur", "Enter the cost of accommodation, in euros (0 if none).");
+    let event_id = r.optional("event").unwrap_or("").to_string();
+    let event = cat.event(&event_id).filter(|e| accept_drafts || !e.draft);
+    match event {
+        _ if event_id.is_empty() => r.errors.add("event", "Choose the meeting you travel to."),
+        None => r.errors.add("event", "Choose a meeting from the list."),
+        Some(e) if cat.rules.check_event(e).is_err() => {
+            r.errors.add("event", "This meeting does not take travel claims: choose one from the list.")
+        }
+        Some(e) if cat.rules.check_open(e, today).is_err() => {
+            r.errors.add("event", "This meeting does not take claims at the moment: choose one from the list.")
+        }
+        Some(_) => {}
+    }
+    let start = r.date("travel_start", "Enter the day you leave.", "15 March 2027");
+    let end = r.date("travel_end", "Enter the day you come back.", "17 March 2027");
+    let transport = r.money("transport_eur", "Enter the cost of transport in euros, or 0.");
+    let accommodation = r.money("accommodation_eur", "Enter the cost of accommodation in euros, or 0.");
     r.consent();
     let mut errors = r.errors;
+    let open = event.filter(|_| !errors.has("event"));
+    if let Some(e) = open {
+        let (from, until) = cat.rules.travel_range(e);
+        let long = crate::service::messages::long_date;
+        for (field, day, verb) in [("travel_start", start, "leave"), ("travel_end", end, "come back")] {
+            if let Some(d) = day
+                && (d < from || d > until)
+            {
+                errors.add(field, format!("For this meeting, {verb} between {} and {}.", long(from), long(until)));
+            }
+        }
+    }
     if let (Some(s), Some(e)) = (start, end)
-        && e < s {
-            errors.add("travel_end", "The last day of travel cannot be before the first.");
-        }
-    if let Some(a) = amount
-        && a.0 <= 0 {
-            errors.add("amount_eur", "Enter an amount above zero.");
-        }
-    if let (Some(a), Some(t), Some(c)) = (amount, transport, accommodation)
-        && a.0 > 0 && t.0 + c.0 != a.0 {
-            errors.add(
-                "amount_eur",
-                format!("The amount must be transport plus accommodation: {} + {} = {}.", t.to_decimal(), c.to_decimal(), Cents(t.0 + c.0).to_decimal()),
-            );
-        }
-    match (start, end, amount, transport, accommodation) {
-        (Some(travel_start), Some(travel_end), Some(amount), Some(transport), Some(accommodation)) if errors.is_empty() => {
-            Ok(Submission::Valid(ClaimInput { name, email, city, country, event, travel_start, travel_end, amount, transport, accommodation }))
+        && e < s
+    {
+        errors.add("travel_end", "The day you come back cannot be before the day you leave.");
+    }
+    if let (Some(t), Some(a)) = (transport, accommodation)
+        && t.0 + a.0 == 0
+    {
+        errors.add("transport_eur", "Enter what the trip costs you: transport, accommodation or both must be above 0.");
+    }
+    match (open, start, end, transport, accommodation) {
+        (Some(e), Some(travel_start), Some(travel_end), Some(transport), Some(accommodation)) if errors.is_empty() => {
+            Ok(Submission::Valid(ClaimInput { email, event: e.id.clone(), travel_start, travel_end, transport, accommodation }))
         }
         _ => Err(errors),
     }
@@ -346,18 +396,35 @@ mod tests {
 
     fn good_claim() -> Fields {
         fields(&[
-            ("name", "Ana"),
             ("email", "ana@valladolid.es"),
-            ("city", "Valladolid"),
-            ("country", "ES"),
-            ("event", "e1"),
+            ("event", "ok"),
             ("travel_start", "2027-03-15"),
             ("travel_end", "2027-03-17"),
-            ("amount_eur", "412.50"),
             ("transport_eur", "300"),
             ("accommodation_eur", "112,5"),
             ("consent", "yes"),
         ])
+    }
+
+    const TODAY: Date = Date::constant(2027, 1, 10);
+
+    fn cat() -> Catalogue {
+        use crate::claims::tests::{catalogue, event_md};
+        catalogue(
+            &[
+                event_md("ok", "2027-03-16", "2027-03-17", ""),
+                event_md("virtual", "2027-03-16", "2027-03-17", "").replace("format: physical", "format: virtual"),
+                event_md("cancelled", "2027-03-16", "2027-03-17", "status: cancelled\n"),
+                event_md("soon", "2027-03-16", "2027-03-17", "").replace("2020-01-01", "2027-02-01"),
+                event_md("draft", "2027-03-16", "2027-03-17", "draft: true\n"),
+            ],
+            None,
+            true,
+        )
+    }
+
+    fn check(f: &Fields) -> Result<Submission<ClaimInput>, FieldErrors> {
+        claim(f, &cat(), false, TODAY)
     }
 
     #[test]
@@ -381,7 +448,7 @@ mod tests {
         let e = registration(&f, &dir()).unwrap_err();
         let keys: Vec<_> = e.0.keys().copied().collect();
         assert_eq!(keys, ["city_status", "consent", "country", "email", "name", "project"]);
-        assert!(e.0["country"].contains("ISO"));
+        assert_eq!(e.0["country"], "Choose the country from the list.");
     }
 
     #[test]
@@ -396,38 +463,79 @@ mod tests {
     #[test]
     fn honeypot_wins_over_everything() {
         assert_eq!(registration(&fields(&[("website", "http://spam")]), &dir()), Ok(Submission::Honeypot));
-        assert_eq!(claim(&fields(&[("website", "x")])), Ok(Submission::Honeypot));
+        assert_eq!(check(&fields(&[("website", "x")])), Ok(Submission::Honeypot));
     }
 
     #[test]
     fn a_good_claim() {
-        let Submission::Valid(c) = claim(&good_claim()).unwrap() else { panic!() };
-        assert_eq!(c.amount, Cents(41250));
+        let Submission::Valid(c) = check(&good_claim()).unwrap() else { panic!() };
+        assert_eq!(c.costs(), Cents(41250));
         assert_eq!(c.accommodation, Cents(11250));
         assert_eq!(c.travel_start, Date::constant(2027, 3, 15));
     }
 
     #[test]
-    fn claim_breakdown_dates_and_money() {
+    fn every_claim_mistake_at_once_in_the_forms_words() {
         let mut f = good_claim();
-        f.insert("accommodation_eur".into(), "100".into());
-        assert!(claim(&f).unwrap_err().0["amount_eur"].contains("300.00 + 100.00 = 400.00"));
+        f.insert("email".into(), "ana@".into());
+        f.insert("travel_start".into(), "2027-03-01".into());
+        f.insert("travel_end".into(), "31/02/2027".into());
+        f.insert("transport_eur".into(), "1.234".into());
+        f.remove("consent");
+        let e = check(&f).unwrap_err();
+        let keys: Vec<_> = e.0.keys().copied().collect();
+        assert_eq!(keys, ["consent", "email", "transport_eur", "travel_end", "travel_start"]);
+        assert_eq!(e.0["travel_start"], "For this meeting, leave between 13 March 2027 and 20 March 2027.");
+        assert_eq!(e.0["travel_end"], "Enter a real date, for example 17 March 2027.");
+        assert_eq!(e.0["transport_eur"], "Use at most two decimals (cents).");
+    }
+
+    #[test]
+    fn the_meeting_must_be_one_that_takes_claims() {
+        for (id, msg) in [
+            ("", "Choose the meeting you travel to."),
+            ("nope", "Choose a meeting from the list."),
+            ("draft", "Choose a meeting from the list."),
+            ("virtual", "This meeting does not take travel claims: choose one from the list."),
+            ("cancelled", "This meeting does not take travel claims: choose one from the list."),
+            ("soon", "This meeting does not take claims at the moment: choose one from the list."),
+        ] {
+            let mut f = good_claim();
+            f.insert("event".into(), id.into());
+            let e = check(&f).unwrap_err();
+            assert_eq!(e.0.get("event").map(String::as_str), Some(msg), "{id}");
+            assert!(!e.has("travel_start"), "dates are not judged against a meeting that cannot be chosen: {e:?}");
+        }
         let mut f = good_claim();
-        f.insert("travel_end".into(), "2027-03-14".into());
-        assert!(claim(&f).unwrap_err().has("travel_end"));
+        f.insert("event".into(), "draft".into());
+        assert!(claim(&f, &cat(), true, TODAY).is_ok(), "the preview takes drafts");
+    }
+
+    #[test]
+    fn dates_and_costs() {
         let mut f = good_claim();
-        f.insert("travel_start".into(), "15/03/2027".into());
-        f.insert("amount_eur".into(), "1.234".into());
-        f.insert("transport_eur".into(), "-3".into());
-        let e = claim(&f).unwrap_err();
-        assert_eq!(e.0["travel_start"], "Enter a date like 2027-03-16 (year-month-day).");
-        assert_eq!(e.0["amount_eur"], "Use at most two decimals (cents).");
-        assert_eq!(e.0["transport_eur"], "Enter an amount in euros, like 412.50.");
+        f.insert("travel_end".into(), "2027-03-21".into());
+        assert_eq!(check(&f).unwrap_err().0["travel_end"], "For this meeting, come back between 13 March 2027 and 20 March 2027.");
+        f.insert("travel_start".into(), "16 March 2027".into());
+        f.insert("travel_end".into(), "15.3.2027".into());
+        assert_eq!(check(&f).unwrap_err().0["travel_end"], "The day you come back cannot be before the day you leave.");
         let mut f = good_claim();
-        f.insert("amount_eur".into(), "0".into());
         f.insert("transport_eur".into(), "0".into());
         f.insert("accommodation_eur".into(), "0".into());
-        assert_eq!(claim(&f).unwrap_err().0["amount_eur"], "Enter an amount above zero.");
+        assert!(check(&f).unwrap_err().0["transport_eur"].contains("above 0"));
+        f.insert("transport_eur".into(), "-3".into());
+        assert_eq!(check(&f).unwrap_err().0["transport_eur"], "Enter an amount in euros, like 412.50.");
+    }
+
+    #[test]
+    fn dates_as_people_write_them() {
+        let d = Date::constant(2027, 3, 16);
+        for s in ["2027-03-16", "16/03/2027", "16.3.2027", "16 March 2027", "16 mar 2027", " 16-03-2027 "] {
+            assert_eq!(parse_date(s), Some(d), "{s}");
+        }
+        for s in ["", "2027-02-30", "31/02/2027", "16 Ma 2027", "16/03/27", "March 16", "1e3/2/2027"] {
+            assert_eq!(parse_date(s), None, "{s}");
+        }
     }
 
     #[test]

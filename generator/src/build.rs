@@ -2,6 +2,7 @@
 //! output is touched; pages are rendered in parallel and streamed to the
 //! writer, lists and feeds come from the light event summaries.
 
+use ccg_functions::form_view;
 use crate::load::{self, Content, Page};
 use crate::markdown::{self, Link};
 use crate::render::{self, object, to_value};
@@ -165,13 +166,14 @@ impl Shared<'_> {
         ])
     }
 
-    fn page_value(&self, title: &str, description: &str, url: &str, draft: bool) -> Value {
+    fn page_value(&self, title: &str, description: &str, url: &str, draft: bool, noindex: bool) -> Value {
         object([
             ("title", title.into()),
             ("description", description.into()),
             ("url", url.into()),
             ("permalink", format!("{}{url}", self.base_url).into()),
             ("draft", draft.into()),
+            ("noindex", noindex.into()),
         ])
     }
 
@@ -237,7 +239,7 @@ impl Shared<'_> {
                     ),
                     None => (meta.title.clone(), meta.description.clone()),
                 };
-                ctx.insert_value("page", self.page_value(&title, &description, url, meta.draft));
+                ctx.insert_value("page", self.page_value(&title, &description, url, meta.draft, meta.noindex));
                 ctx.insert_value("content", Value::safe_string(html));
                 if meta.template == CALENDAR_TEMPLATE {
                     let base = self.calendar_url.as_deref().unwrap_or(url);
@@ -256,7 +258,7 @@ impl Shared<'_> {
                     Some(s) if !s.trim().is_empty() => s.trim().to_string(),
                     _ => format!("{} ({}), {}: {}.", e.kind.label(), e.format.label(), v.start_text, v.place),
                 };
-                ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft));
+                ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft, false));
                 ctx.insert_value("event", self.values[*index].clone());
                 ctx.insert_value("content", Value::safe_string(html));
                 ctx.insert_value("json_ld", Value::safe_string(&view::json_ld(e, v, config)));
@@ -285,43 +287,11 @@ struct Scratch {
 fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timestamp) {
     let c = s.content;
     let base = &s.base_url;
-    let feed = format!("{base}/calendar.ics");
-    let webcal = match feed.split_once("://") {
-        Some((_, rest)) => format!("webcal://{rest}"),
-        None => feed.clone(),
-    };
     let g = tera.global_context();
-    g.insert_value(
-        "site",
-        object([
-            ("title", config.title.as_str().into()),
-            ("description", config.description.as_str().into()),
-            ("base_url", base.as_str().into()),
-            ("language", config.language.as_str().into()),
-            ("api_base", config.api_base.as_str().into()),
-            ("confirm_link_hours", config.forms.confirm_link_hours.into()),
-            ("confirm_link_for", view::hours(config.forms.confirm_link_hours).into()),
-            ("official_url", config.official_url.as_str().into()),
-            ("calendar_name", config.calendar.name.as_str().into()),
-            ("calendar_description", config.calendar.description.as_str().into()),
-            ("feed_url", feed.into()),
-            ("webcal_url", webcal.into()),
-            ("calendar_url", s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into()).into()),
-        ]),
-    );
-    let mut nav: Vec<(i32, &str, &str)> = c
-        .pages
-        .iter()
-        .filter_map(|p| {
-            let m = p.meta.as_ref()?;
-            Some((m.menu?, p.url.as_str(), m.menu_title.as_deref().unwrap_or(&m.title)))
-        })
-        .collect();
-    nav.sort();
-    g.insert_value(
-        "nav",
-        nav.into_iter().map(|(_, url, title)| object([("url", url.into()), ("title", title.into())])).collect::<Vec<_>>().into(),
-    );
+    let calendar_url = s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into());
+    g.insert_value("site", to_value(&ccg_model::SiteView::new(config, base, &calendar_url)));
+    let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
+    g.insert_value("nav", to_value(&ccg_model::page::nav(pages)));
     let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
     g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
     g.insert_value("upcoming_events", upcoming.into());
@@ -330,45 +300,10 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     g.insert_value("rules", to_value(&view::rules_view(rules)));
     g.insert_value("projects", to_value(&dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>()));
-    g.insert_value("countries", to_value(&view::country_choices()));
-    g.insert_value(
-        "project_choices",
-        dir.projects.iter().map(|p| Value::from(p.acronym.as_str())).collect::<Vec<_>>().into(),
-    );
-    // Claims: the meetings open for claims today, which may have ended a few
-    // days ago; cities judged at the latest of their dates.
-    let mut open: Vec<usize> = (0..c.events.len()).filter(|&i| rules.check_open(&c.events[i], today).is_ok()).collect();
-    open.sort_by_key(|&i| (c.events[i].when.start_instant(), &c.events[i].id));
-    let on = open.iter().map(|&i| c.events[i].when.start_date()).max().map_or(today, |d| d.max(today));
-    let claim_events: Vec<view::ClaimEventChoice> = open
-        .iter()
-        .map(|&i| {
-            let (e, v) = (&c.events[i], &s.views[i]);
-            let day = e.when.start_date().strftime("%-d %B %Y");
-            let (from, until) = rules.travel_range(e);
-            view::ClaimEventChoice {
-                value: e.id.clone(),
-                label: format!("{}, {day}, {}", e.title, v.place),
-                travel_from: from.to_string(),
-                travel_until: until.to_string(),
-            }
-        })
-        .collect();
-    // Without a script the date fields can only hold one range: the one that covers every offered meeting.
-    let travel_min = claim_events.iter().map(|e| e.travel_from.as_str()).min();
-    let travel_max = claim_events.iter().map(|e| e.travel_until.as_str()).max();
-    g.insert_value("claim_travel_min", travel_min.into());
-    g.insert_value("claim_travel_max", travel_max.into());
-    g.insert_value("claim_events", to_value(&claim_events));
-    let cities = view::eligible_cities(dir, rules, on);
-    // A claim only succeeds for the country of an eligible city: offer just those.
-    let mut codes: Vec<&str> = cities.iter().map(|c| c.country.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let claim_countries: Vec<view::Choice> =
-        view::country_choices().into_iter().filter(|c| codes.binary_search(&c.value.as_str()).is_ok()).collect();
-    g.insert_value("claim_countries", to_value(&claim_countries));
-    g.insert_value("claim_cities", to_value(&cities));
+    // The forms, empty: the same templates answer a form sent with mistakes (see ccg_functions::form_view).
+    g.insert_value("join", to_value(&form_view::join_form(dir)));
+    g.insert_value("claim", to_value(&form_view::claim_form(&c.events, rules, today, true)));
+    g.insert_value("form", to_value(&form_view::FormState::empty()));
 }
 
 fn sitemap(base: &str, urls: &[&str]) -> String {
@@ -564,11 +499,13 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         for e in &events {
             writer.put(&format!("calendar/{}.ics", e.id), crate::ical::single(cfg, &base_url, e).as_bytes())?;
         }
+        // Pages that only follow an action (a thank-you page) are kept out, like the 404 page.
         let mut pages: Vec<&str> = jobs
             .iter()
-            .map(|j| match j {
-                Job::Page { url, .. } => url.as_str(),
-                Job::Event { index } => shared.views[*index].url.as_str(),
+            .filter_map(|j| match j {
+                Job::Page { page, .. } if page.meta.as_ref().is_some_and(|m| m.noindex) => None,
+                Job::Page { url, .. } => Some(url.as_str()),
+                Job::Event { index } => Some(shared.views[*index].url.as_str()),
             })
             .filter(|u| *u != "/404.html")
             .collect();

@@ -5,30 +5,11 @@
 use ccg_model::event::{self, Event};
 use ccg_model::{ContentError, Directory, SiteConfig, TravelRules, front_matter, yaml};
 use rayon::prelude::*;
-use serde::Deserialize;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-/// Front matter of a page (see CONTRACT.md).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageMeta {
-    pub title: String,
-    pub description: String,
-    #[serde(default = "default_template")]
-    pub template: String,
-    #[serde(default)]
-    pub menu: Option<i32>,
-    #[serde(default)]
-    pub menu_title: Option<String>,
-    #[serde(default)]
-    pub draft: bool,
-}
-
-fn default_template() -> String {
-    "page.html".into()
-}
+pub use ccg_model::page::{PageMeta, page_url};
 
 #[derive(Debug)]
 pub struct Page {
@@ -112,32 +93,6 @@ fn read(root: &Path, rel: &Path, errors: &mut Vec<ContentError>) -> Option<Strin
             None
         }
     }
-}
-
-/// Maps `pages/a/b.md` to (`/a/b/`, `a/b/index.html`).
-pub fn page_url(rel_to_pages: &Path) -> Result<(String, String), String> {
-    let mut segments: Vec<String> = Vec::new();
-    for c in rel_to_pages.with_extension("").components() {
-        let s = c.as_os_str().to_string_lossy().into_owned();
-        let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok && s != "404" {
-            return Err(format!(
-                "the file name `{s}` becomes part of a web address: use lowercase letters, digits and dashes"
-            ));
-        }
-        segments.push(s);
-    }
-    if segments.last().is_some_and(|s| s == "index") {
-        segments.pop();
-    }
-    if segments.len() == 1 && segments[0] == "404" {
-        return Ok(("/404.html".into(), "404.html".into()));
-    }
-    if segments.is_empty() {
-        return Ok(("/".into(), "index.html".into()));
-    }
-    let path = segments.join("/");
-    Ok((format!("/{path}/"), format!("{path}/index.html")))
 }
 
 fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<Page>, Vec<ContentError>) {
@@ -298,17 +253,6 @@ pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_of_pages() {
-        let u = |p: &str| page_url(Path::new(p)).unwrap();
-        assert_eq!(u("index.md"), ("/".into(), "index.html".into()));
-        assert_eq!(u("how-it-works.md"), ("/how-it-works/".into(), "how-it-works/index.html".into()));
-        assert_eq!(u("join/thanks.md"), ("/join/thanks/".into(), "join/thanks/index.html".into()));
-        assert_eq!(u("join/index.md"), ("/join/".into(), "join/index.html".into()));
-        assert_eq!(u("404.md"), ("/404.html".into(), "404.html".into()));
-        assert!(page_url(Path::new("About Us.md")).is_err());
-    }
 
     #[test]
     fn id_of_a_broken_event() {

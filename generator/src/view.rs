@@ -2,14 +2,13 @@
 //! into plain strings once per build, so templates stay free of logic and
 //! the same summary serves the calendar, the home page and the filters.
 
-use ccg_model::cities::{Project, Role, city_key, normalize_name};
+use ccg_model::cities::{Project, Role};
 use ccg_model::event::{Event, Format, When};
 use ccg_model::rules::TravelRules;
-use ccg_model::{Directory, SiteConfig, countries};
+use ccg_model::{SiteConfig, countries};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub fn country_name(code: &str) -> &str {
     countries::name(code).unwrap_or(code)
@@ -318,19 +317,11 @@ pub struct ClaimFormView {
 }
 
 /// "1 day", "3 days"
-pub fn days(n: u32) -> String {
-    if n == 1 { "1 day".into() } else { format!("{n} days") }
-}
+pub use ccg_functions::form_view::days;
 
-/// "1 hour", "48 hours"
-pub fn hours(n: u32) -> String {
-    if n == 1 { "1 hour".into() } else { format!("{n} hours") }
-}
 
 fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
-    let relative = |n: u32, side: &str, moment: &str| {
-        if n == 0 { format!("the day {moment}") } else { format!("{} {side} {moment}", days(n)) }
-    };
+    use ccg_functions::form_view::relative;
     ClaimFormView {
         days_after_meeting: f.days_after_meeting,
         travel_days_before: f.travel_days_before,
@@ -451,56 +442,6 @@ pub fn project_view(p: &Project, today: Date) -> ProjectView {
         notes: p.notes.clone(),
         source: p.source.clone(),
     }
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-}
-
-/// A meeting offered in the claim form, with the travel dates that fit it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ClaimEventChoice {
-    pub value: String,
-    pub label: String,
-    /// `YYYY-MM-DD`: earliest day of departure.
-    pub travel_from: String,
-    /// `YYYY-MM-DD`: latest day of return.
-    pub travel_until: String,
-}
-
-/// A city offered in the claim form.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CityChoice {
-    pub value: String,
-    pub label: String,
-    pub country: String,
-}
-
-/// Cities that may claim a travel contribution: a qualifying role at `on`
-/// (the build date, or the date of the latest eligible event). One entry per
-/// city across projects, labelled "City (Country)".
-pub fn eligible_cities(dir: &Directory, rules: &TravelRules, on: Date) -> Vec<CityChoice> {
-    let mut by_key: BTreeMap<String, (String, CityChoice)> = BTreeMap::new();
-    for p in &dir.projects {
-        for (role, city) in p.cities() {
-            let roles = [ccg_model::CityMatch { project: p, role, city }];
-            if rules.city_qualifies(&roles, on) {
-                let label = format!("{} ({})", city.name, country_name(&city.country));
-                by_key.entry(city_key(&city.name, &city.country)).or_insert_with(|| {
-                    (normalize_name(&label), CityChoice { value: city.name.clone(), label, country: city.country.clone() })
-                });
-            }
-        }
-    }
-    let mut out: Vec<(String, CityChoice)> = by_key.into_values().collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out.into_iter().map(|(_, c)| c).collect()
-}
-
-pub fn country_choices() -> Vec<Choice> {
-    countries::COUNTRIES.iter().map(|(c, n)| Choice { value: c.to_string(), label: n.to_string() }).collect()
 }
 
 #[cfg(test)]

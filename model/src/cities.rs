@@ -202,6 +202,19 @@ impl Directory {
         }
         found
     }
+
+    /// Every role of the city with this key (`CityMatch::key`).
+    pub fn by_key(&self, key: &str) -> Vec<CityMatch<'_>> {
+        let mut found = Vec::new();
+        for project in &self.projects {
+            for (role, city) in project.cities() {
+                if city_key(&city.name, &city.country) == key {
+                    found.push(CityMatch { project, role, city });
+                }
+            }
+        }
+        found
+    }
 }
 
 fn find_line(text: &str, needle: &str) -> usize {

@@ -54,8 +54,6 @@ pub enum Refusal {
     CityNotEligible,
     #[error("this event is not eligible: only physical CCG events announced by the secretariat and not cancelled")]
     EventNotEligible,
-    #[error("the amount is over the limit per trip")]
-    OverPerTrip,
     #[error("the city has already used its trips for that year")]
     OverYearlyTrips,
     #[error("the amount would take the city over its yearly limit")]
@@ -73,7 +71,6 @@ impl Refusal {
         match self {
             Refusal::CityNotEligible => "city_not_eligible",
             Refusal::EventNotEligible => "event_not_eligible",
-            Refusal::OverPerTrip => "over_per_trip_limit",
             Refusal::OverYearlyTrips => "over_yearly_trips",
             Refusal::OverYearlyAmount => "over_yearly_amount",
             Refusal::AlreadyClaimed => "already_claimed",
@@ -153,20 +150,25 @@ impl TravelRules {
         if self.city_qualifies(roles, on) { Ok(()) } else { Err(Refusal::CityNotEligible) }
     }
 
-    pub fn check_amount(&self, amount: Cents) -> Result<(), Refusal> {
-        if amount > self.max_per_trip { Err(Refusal::OverPerTrip) } else { Ok(()) }
+    /// The contribution a claim asks for: its real costs, up to the per-trip limit.
+    pub fn asked(&self, costs: Cents) -> Cents {
+        Cents(costs.0.min(self.max_per_trip.0))
     }
 
-    /// Whether one more claim of `amount` fits the year. The stores apply the
-    /// same test atomically with the write; this is the single definition.
-    pub fn check_year(&self, used: YearUsage, amount: Cents) -> Result<YearUsage, Refusal> {
+    /// What one more claim asking for `asked` gets in a year that has `used`:
+    /// all of it, or what the year has left; refused only when the year has
+    /// no trip or no euro left. Returns (contribution, the year after it).
+    /// The stores apply it atomically with the write; this is the single definition.
+    pub fn count(&self, used: YearUsage, asked: Cents) -> Result<(Cents, YearUsage), Refusal> {
         if used.trips >= self.max_trips_per_year {
             return Err(Refusal::OverYearlyTrips);
         }
-        if used.amount.0 + amount.0 > self.max_per_year.0 {
+        let left = self.max_per_year.0 - used.amount.0;
+        if left <= 0 {
             return Err(Refusal::OverYearlyAmount);
         }
-        Ok(YearUsage { trips: used.trips + 1, amount: Cents(used.amount.0 + amount.0) })
+        let amount = Cents(asked.0.min(left));
+        Ok((amount, YearUsage { trips: used.trips + 1, amount: Cents(used.amount.0 + amount.0) }))
     }
 
     /// What is left after `used`: (trips, euros).
@@ -199,13 +201,22 @@ mod tests {
     #[test]
     fn yearly_limits() {
         let r = rules();
-        let one = r.check_year(YearUsage::default(), Cents(45000)).unwrap();
-        let two = r.check_year(one, Cents(45000)).unwrap();
-        assert_eq!(r.check_year(two, Cents(1)), Err(Refusal::OverYearlyTrips));
-        assert_eq!(r.check_year(YearUsage { trips: 1, amount: Cents(60000) }, Cents(30001)), Err(Refusal::OverYearlyAmount));
+        let (a, one) = r.count(YearUsage::default(), Cents(45000)).unwrap();
+        assert_eq!(a, Cents(45000));
+        let (_, two) = r.count(one, Cents(45000)).unwrap();
+        assert_eq!(r.count(two, Cents(1)), Err(Refusal::OverYearlyTrips));
         assert_eq!(r.remaining(one), YearUsage { trips: 1, amount: Cents(45000) });
-        assert_eq!(r.check_amount(Cents(45001)), Err(Refusal::OverPerTrip));
-        assert_eq!(r.check_amount(Cents(45000)), Ok(()));
+        // Less left than asked: the contribution is what is left.
+        let (a, after) = r.count(YearUsage { trips: 1, amount: Cents(60000) }, Cents(45000)).unwrap();
+        assert_eq!((a, after.amount), (Cents(30000), Cents(90000)));
+        assert_eq!(r.count(YearUsage { trips: 1, amount: Cents(90000) }, Cents(1)), Err(Refusal::OverYearlyAmount));
+    }
+
+    #[test]
+    fn a_claim_asks_for_its_costs_up_to_the_per_trip_limit() {
+        let r = rules();
+        assert_eq!(r.asked(Cents(60000)), Cents(45000));
+        assert_eq!(r.asked(Cents(41250)), Cents(41250));
     }
 
     #[test]

@@ -63,3 +63,51 @@ impl SiteConfig {
         }
     }
 }
+
+/// The site as every template sees it (`site.*`): the settings, and the
+/// addresses worked out from them. The generator and the form functions
+/// render their pages with the same one.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub title: String,
+    pub description: String,
+    pub base_url: String,
+    pub language: String,
+    pub api_base: String,
+    pub confirm_link_hours: u32,
+    /// "48 hours"
+    pub confirm_link_for: String,
+    pub official_url: String,
+    pub calendar_name: String,
+    pub calendar_description: String,
+    pub feed_url: String,
+    pub webcal_url: String,
+    pub calendar_url: String,
+}
+
+impl SiteView {
+    /// `base`: the address pages are built for; `calendar_url`: the calendar page's path.
+    pub fn new(c: &SiteConfig, base: &str, calendar_url: &str) -> SiteView {
+        let feed_url = format!("{base}/calendar.ics");
+        let webcal_url = match feed_url.split_once("://") {
+            Some((_, rest)) => format!("webcal://{rest}"),
+            None => feed_url.clone(),
+        };
+        let hours = c.forms.confirm_link_hours;
+        SiteView {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            base_url: base.to_string(),
+            language: c.language.clone(),
+            api_base: c.api_base.clone(),
+            confirm_link_hours: hours,
+            confirm_link_for: if hours == 1 { "1 hour".into() } else { format!("{hours} hours") },
+            official_url: c.official_url.clone(),
+            calendar_name: c.calendar.name.clone(),
+            calendar_description: c.calendar.description.clone(),
+            feed_url,
+            webcal_url,
+            calendar_url: calendar_url.to_string(),
+        }
+    }
+}

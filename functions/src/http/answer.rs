@@ -1,6 +1,8 @@
 //! Every answer the forms give, written as HTML for a plain form or as JSON.
 
+use super::frame::{AnswerPage, Back};
 use super::pages;
+use crate::form_view::{self, FormState};
 use super::{App, refusal_message};
 use crate::decode::{DecodeError, MAX_BODY};
 use crate::service::Form;
@@ -16,7 +18,8 @@ use serde_json::json;
 pub(super) enum Answer {
     /// "Check your inbox": the same for every well-formed submission.
     Sent,
-    Invalid(crate::validate::FieldErrors),
+    /// The form comes back with its mistakes and what was typed.
+    Invalid { errors: crate::validate::FieldErrors, fields: crate::decode::Fields },
     Refused { refusal: ccg_model::Refusal, year: Option<(i16, ccg_model::rules::YearUsage)> },
     Unavailable(String),
     MailNotSent { email: String },
@@ -30,10 +33,10 @@ pub(super) enum Answer {
     Plain { status: StatusCode, message: String },
 }
 
-pub(super) fn submit_answer(r: Result<(), SubmitError>) -> Answer {
+pub(super) fn submit_answer(r: Result<(), SubmitError>, fields: &crate::decode::Fields) -> Answer {
     match r {
         Ok(()) => Answer::Sent,
-        Err(SubmitError::Invalid(e)) => Answer::Invalid(e),
+        Err(SubmitError::Invalid(errors)) => Answer::Invalid { errors, fields: fields.clone() },
         Err(SubmitError::Refused(refusal)) => Answer::Refused { refusal, year: None },
         Err(SubmitError::Unavailable(d)) => Answer::Unavailable(d),
         Err(SubmitError::MailNotSent { email }) => Answer::MailNotSent { email },
@@ -53,20 +56,43 @@ pub(super) fn link_answer(e: LinkError) -> Answer {
 /// The order of the fields on each form, for listing mistakes.
 fn field_order(form: Form) -> &'static [&'static str] {
     match form {
-        Form::Register => &["name", "email", "city", "country", "organisation", "position", "city_status", "project", "consent"],
-        Form::TravelClaims => &[
-            "name",
-            "email",
-            "city",
-            "country",
-            "event",
-            "travel_start",
-            "travel_end",
-            "amount_eur",
-            "transport_eur",
-            "accommodation_eur",
-            "consent",
-        ],
+        Form::Register => crate::validate::REGISTRATION_FIELDS,
+        Form::TravelClaims => crate::validate::CLAIM_FIELDS,
+    }
+}
+
+/// The heading of a form's section on its page, and of the answer that sends it back.
+fn form_heading(form: Form) -> &'static str {
+    match form {
+        Form::Register => "Registration form",
+        Form::TravelClaims => "Travel claim form",
+    }
+}
+
+/// An answer in the site's frame; the small built-in page if the templates fail (logged, never personal data).
+fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut page: AnswerPage) -> Response<Bytes> {
+    if page.url.is_empty() {
+        page.url = form.form_page().to_string();
+    }
+    match app.frame().render(&page) {
+        Ok(html) => html_response(status, html),
+        Err(e) => {
+            if app.settings.log {
+                eprintln!("forms {} template error: {e}", form.name());
+            }
+            html_response(status, pages::page(&app.forms, form, &page.heading, &page.body))
+        }
+    }
+}
+
+/// An answer of a heading and some HTML, with a link back to the form's page.
+fn simple(form: Form, heading: &str, body: String) -> AnswerPage {
+    AnswerPage {
+        title: heading.to_string(),
+        heading: heading.to_string(),
+        body,
+        back: Some(Back { url: form.form_page().to_string(), text: "Back to the form".into() }),
+        ..AnswerPage::default()
     }
 }
 
@@ -74,7 +100,7 @@ const SENT_MESSAGE: &str = "Check your inbox: we sent an email with a link to co
 
 pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Answer) -> Response<Bytes> {
     let f = &app.forms;
-    let html = |status: StatusCode, heading: &str, inner: &str| html_response(status, pages::page(f, form, heading, inner));
+    let html = |status: StatusCode, heading: &str, inner: &str| framed(app, status, form, simple(form, heading, inner.to_string()));
     match answer {
         Answer::Sent => {
             if json {
@@ -88,14 +114,30 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     .unwrap()
             }
         }
-        Answer::Invalid(errors) => {
+        Answer::Invalid { errors, fields } => {
             if json {
                 let mut ordered: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
                 ordered.sort_by_key(|(k, _)| field_order(form).iter().position(|x| x == k).unwrap_or(usize::MAX));
                 let map: serde_json::Map<String, serde_json::Value> = ordered.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
                 json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": map}))
             } else {
-                html(StatusCode::UNPROCESSABLE_ENTITY, "Please correct the form", &pages::field_errors(form, &errors, field_order(form)))
+                let cat = f.catalogue();
+                let heading = form_heading(form);
+                let (show, back) = match form {
+                    Form::Register => ("join", "The join page explains who can join and what happens next"),
+                    Form::TravelClaims => ("claim", "The travel support page explains the conditions and limits"),
+                };
+                let page = AnswerPage {
+                    title: format!("Error: {heading}"),
+                    heading: heading.to_string(),
+                    show,
+                    form: Some(FormState::filled(&fields, &errors, field_order(form))),
+                    claim: Some(form_view::claim_form(&cat.events, &cat.rules, f.today(), f.options.accept_drafts)),
+                    join: Some(form_view::join_form(&cat.directory)),
+                    back: Some(Back { url: form.form_page().to_string(), text: back.into() }),
+                    ..AnswerPage::default()
+                };
+                framed(app, StatusCode::UNPROCESSABLE_ENTITY, form, page)
             }
         }
         Answer::Refused { refusal, year } => {
@@ -175,7 +217,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                 let body = json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
-                html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r))
+                html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r, f.catalogue().rules.max_per_trip))
             }
         }
         Answer::Withdrawn(c) => {

@@ -55,7 +55,7 @@ pub(super) async fn submit_idempotently<S: Store>(
         Form::Register => app.forms.submit_registration(fields).await,
         Form::TravelClaims => app.forms.submit_claim(fields).await,
     };
-    let resp = render(app, json, form, submit_answer(result));
+    let resp = render(app, json, form, submit_answer(result, fields));
     if let (Some(key), Some(hash)) = (idem_key, hash) {
         let kept = if resp.status().is_server_error() {
             app.forms.timed(store.idempotent_abandon(form.name(), &key)).await

@@ -5,6 +5,7 @@
 //! claim ids: never personal data.
 
 mod answer;
+pub mod frame;
 mod idempotency;
 mod origin;
 mod pages;
@@ -84,11 +85,24 @@ pub struct Settings {
 pub struct App<S> {
     pub forms: Forms<S>,
     pub settings: Settings,
+    /// The site's frame the answers are rendered in.
+    frame: std::sync::RwLock<std::sync::Arc<frame::Frame>>,
 }
 
 impl<S: Store> App<S> {
+    /// With the templates embedded at build time (checked by a test, so this cannot fail in a built binary).
     pub fn new(forms: Forms<S>, settings: Settings) -> App<S> {
-        App { forms, settings }
+        let frame = frame::Frame::embedded().expect("the embedded templates compile");
+        App { forms, settings, frame: std::sync::RwLock::new(std::sync::Arc::new(frame)) }
+    }
+
+    /// Swaps the frame (the preview rebuilt its templates); requests in flight keep the old one.
+    pub fn set_frame(&self, f: frame::Frame) {
+        *self.frame.write().unwrap_or_else(|p| p.into_inner()) = std::sync::Arc::new(f);
+    }
+
+    fn frame(&self) -> std::sync::Arc<frame::Frame> {
+        self.frame.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -140,7 +154,7 @@ async fn dispatch<S: Store>(
             Some(t) => match app.forms.open_link(form, &t).await {
                 Ok(view) => {
                     let (heading, inner) = match &view {
-                        LinkView::Pending(p) => pages::confirm_page(&app.forms, form, p, &t),
+                        LinkView::Pending(p, used) => pages::confirm_page(&app.forms, form, p, *used, &t),
                         LinkView::Claim(c) => pages::claim_page(&app.forms, c, &t),
                     };
                     Answer::ConfirmPage { heading, inner }
@@ -206,7 +220,7 @@ async fn dispatch<S: Store>(
             (render(app, json, form, answer), None)
         }
         Action::Resend => {
-            let answer = submit_answer(app.forms.resend(form, &fields).await);
+            let answer = submit_answer(app.forms.resend(form, &fields).await, &fields);
             (render(app, json, form, answer), None)
         }
         Action::Submit => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),

@@ -4,9 +4,8 @@
 use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
 use crate::service::confirm::Receipt;
 use crate::service::{Form, Forms, messages};
-use crate::validate::{self, FieldErrors};
 use ccg_model::rules::YearUsage;
-use ccg_model::{Refusal, TravelRules};
+use ccg_model::{Cents, Refusal, TravelRules};
 
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -44,20 +43,6 @@ pub fn paragraph(text: &str) -> String {
     format!("<p>{}</p>", escape(text))
 }
 
-/// Each wrong field with its label and message, in the form's order.
-pub fn field_errors(form: Form, errors: &FieldErrors, order: &[&str]) -> String {
-    let mut ordered: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
-    ordered.sort_by_key(|(k, _)| order.iter().position(|f| f == k).unwrap_or(usize::MAX));
-    let items: String =
-        ordered.iter().map(|(k, v)| format!("<li><strong>{}</strong>: {}</li>\n", escape(validate::label(k)), escape(v))).collect();
-    let what = if form == Form::Register { "registration" } else { "claim" };
-    format!(
-        "<p>We could not accept your {what} yet. Please correct {}:</p>\n<ul>\n{items}</ul>\n\
-         <p>Use your browser's Back button to return to the form with what you typed.</p>",
-        if ordered.len() == 1 { "this field" } else { "these fields" }
-    )
-}
-
 /// A small form that asks for the link again, for `email`.
 pub fn resend_form<S>(f: &Forms<S>, form: Form, email: &str) -> String {
     format!(
@@ -70,7 +55,7 @@ pub fn resend_form<S>(f: &Forms<S>, form: Form, email: &str) -> String {
 }
 
 /// The page a link opens: what it confirms, and the button that does it.
-pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (String, String) {
+pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearUsage>, token: &str) -> (String, String) {
     let cat = f.catalogue();
     let (heading, what) = match &p.item {
         PendingItem::Registration(r) => (
@@ -83,12 +68,29 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, token: &str) -> (S
         ),
         PendingItem::Claim(c) => {
             let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
+            let rules = &cat.rules;
+            let left = used.map(|u| rules.remaining(u)).unwrap_or_default();
+            let outcome = match used.map(|u| rules.count(u, c.amount)) {
+                Some(Ok((amount, _))) if amount < c.amount => format!(
+                    "Your city has {} left for {}, less than you ask for: if you confirm now, your contribution is {amount}.",
+                    left.amount, c.year
+                ),
+                Some(Ok((amount, _))) => format!(
+                    "Your city has {} trip(s) and {} left for {}: if you confirm now, your contribution is {amount}.",
+                    left.trips, left.amount, c.year
+                ),
+                Some(Err(_)) => format!(
+                    "Your city has no trip or no euro left for {} at the moment: the claim cannot count unless another claim of your city is withdrawn or rejected.",
+                    c.year
+                ),
+                None => String::new(),
+            };
             (
                 "Confirm your travel claim",
                 format!(
-                    "<p>Press Confirm to send this claim. It counts towards your city's yearly limits from that moment, \
-                     if they leave room for it.</p>\n{}",
-                    facts(&messages::claim_details(c, &event))
+                    "<p>Press Confirm to send this claim. It counts towards your city's yearly limits from that moment.</p>\n{}\n{}",
+                    claim_facts(c, &event, rules.max_per_trip),
+                    paragraph(&outcome)
                 ),
             )
         }
@@ -143,19 +145,45 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
 }
 
 
-pub fn receipt(r: &Receipt) -> String {
+/// A claim's costs and the contribution they ask for, with why it is less than the costs.
+fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents) -> String {
+    let costs = Cents(c.transport.0 + c.accommodation.0);
+    let why = if c.amount < costs && c.amount == max_per_trip {
+        " (the most paid for one trip)"
+    } else if c.amount < costs {
+        " (what your city had left for the year)"
+    } else {
+        ""
+    };
     format!(
-        "<p>Your claim is confirmed and counted. Keep its reference for any question to the Scalable Cities secretariat.</p>\n\
-         <dl class=\"facts\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city}</dd>\n\
-         <dt>Travel</dt><dd>{start} to {end}</dd>\n<dt>Contribution asked for</dt><dd>{amount}</dd>\n\
-         <dt>Your city has left for {year}</dt><dd>{trips} trip(s), {euros}</dd>\n</dl>",
-        id = escape(&r.claim.id),
-        event = escape(&r.event_title),
-        city = escape(&r.claim.city),
-        start = messages::long_date(r.claim.travel_start),
-        end = messages::long_date(r.claim.travel_end),
-        amount = r.claim.amount,
-        year = r.claim.year,
+        "<dl class=\"facts\">\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city} ({country})</dd>\n\
+         <dt>Travel</dt><dd>{start} to {end}</dd>\n<dt>Transport</dt><dd>{transport}</dd>\n<dt>Accommodation</dt><dd>{accommodation}</dd>\n\
+         <dt>Your costs</dt><dd>{costs}</dd>\n<dt>Contribution asked for</dt><dd>{amount}{why}</dd>\n</dl>",
+        event = escape(event),
+        city = escape(&c.city),
+        country = escape(&c.country),
+        start = messages::long_date(c.travel_start),
+        end = messages::long_date(c.travel_end),
+        transport = c.transport,
+        accommodation = c.accommodation,
+        amount = c.amount,
+    )
+}
+
+/// The page a confirmed claim leads to: what was counted, what the city has
+/// left, and what happens next. It prints on one page (the site's print styles).
+pub fn receipt(r: &Receipt, max_per_trip: Cents) -> String {
+    let c = &r.claim;
+    format!(
+        "<p class=\"lead\">Your claim is confirmed and counted. Its reference is <strong>{id}</strong>: give it with any question to the Scalable Cities secretariat.</p>\n\
+         {facts}\n<dl class=\"facts\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Your city has left for {year}</dt><dd>{trips} trip(s), {euros}</dd>\n</dl>\n\
+         <h2>What happens next</h2>\n<ol>\n<li>The Scalable Cities secretariat reviews your claim. We email you when it is approved or not.</li>\n\
+         <li>Once approved, the contribution is paid, and we email you when it is.</li>\n\
+         <li>Until the secretariat approves it, you can withdraw the claim with the link in your confirmation email: its trip and amount go back to your city.</li>\n</ol>\n\
+         <p class=\"no-print\"><button type=\"button\" data-print hidden>Print this page</button></p>",
+        id = escape(&c.id),
+        facts = claim_facts(c, &r.event_title, max_per_trip),
+        year = c.year,
         trips = r.remaining.trips,
         euros = r.remaining.amount,
     )
@@ -178,7 +206,6 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
             "This meeting does not take claims today: this form takes claims for a meeting from the day it is announced until {} days after it ends.",
             rules.claim_form.days_after_meeting
         ),
-        Refusal::OverPerTrip => format!("The amount is over the limit of {} per trip. Please ask for {} or less.", rules.max_per_trip, rules.max_per_trip),
         Refusal::OverYearlyTrips => match year {
             Some((y, _)) => format!("Your city has already had its {} trips for {y}.", rules.max_trips_per_year),
             None => format!("Your city has already had its {} trips for the year of this meeting.", rules.max_trips_per_year),

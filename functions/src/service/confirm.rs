@@ -26,7 +26,8 @@ pub enum LinkError {
 /// once used) the claim it confirmed, as it stands now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkView {
-    Pending(Pending),
+    /// With, for a claim, what its city has used of that year so far.
+    Pending(Pending, Option<YearUsage>),
     Claim(Claim),
 }
 
@@ -52,7 +53,14 @@ impl<S: Store> Forms<S> {
         let p = self.timed(self.store.get_pending(&id, now_secs)).await?;
         let checked = check_link(p.as_ref(), &hash, now_secs);
         if let (Ok(()), Some(p)) = (&checked, p) {
-            return if p.item.kind() == form.pending_kind() { Ok(LinkView::Pending(p)) } else { Err(LinkError::Invalid) };
+            if p.item.kind() != form.pending_kind() {
+                return Err(LinkError::Invalid);
+            }
+            let used = match &p.item {
+                PendingItem::Claim(c) => Some(self.timed(self.store.year_usage(&c.city_key, c.year)).await?),
+                PendingItem::Registration(_) => None,
+            };
+            return Ok(LinkView::Pending(p, used));
         }
         // Used (or expired since): a claim's link goes on showing its claim.
         if form == Form::TravelClaims

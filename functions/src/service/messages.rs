@@ -124,24 +124,43 @@ pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
     )
 }
 
-/// To an address that is not an approved representative of the city claimed for. Nothing was kept.
-pub fn claim_not_representative<S>(f: &Forms<S>, c: &Claim, event: &str) -> Email {
+/// To an address that is not an approved representative of a city. Nothing was kept.
+pub fn claim_join_first<S>(f: &Forms<S>, to: &str, event: &str) -> Email {
     email(
-        &c.email,
+        to,
         "About your travel claim: join the group first".to_string(),
         &[
-            format!("Hello {},", c.name),
+            "Hello,".to_string(),
             format!(
-                "We received a claim for a travel contribution for {} to \"{event}\" from this email address. Only a \
-                 representative of a city whom the Scalable Cities secretariat has admitted can claim for that city, \
-                 and this address is not one for {} yet. We have not kept the claim.",
-                c.city, c.city
+                "We received a claim for a travel contribution to \"{event}\" from this email address. Only a city \
+                 representative whom the Scalable Cities secretariat has admitted can claim, and this address is not \
+                 one yet. We have not kept the claim."
             ),
             "To become your city's representative, register with the join form and confirm your email address; the \
              secretariat then reviews your registration. After that, send the claim again."
                 .to_string(),
             f.page("/join/"),
             "If you did not send this claim, ignore this email.".to_string(),
+            sign_off(f),
+        ],
+    )
+}
+
+/// To a representative whose city does not qualify for the meeting. Nothing was kept.
+pub fn claim_city_not_eligible<S>(f: &Forms<S>, to: &str, name: &str, city: &str, event: &str) -> Email {
+    email(
+        to,
+        "About your travel claim: your city does not qualify".to_string(),
+        &[
+            format!("Hello {name},"),
+            format!(
+                "We received your claim for a travel contribution to \"{event}\". You represent {city} in the group, \
+                 and {city} does not qualify for a contribution for this meeting: it is for the cities of SCC \
+                 lighthouse projects listed on the travel support page, judged on the date of the meeting. We have not \
+                 kept the claim."
+            ),
+            f.page("/financial-support/"),
+            "If you think this is a mistake, reply to the Scalable Cities secretariat.".to_string(),
             sign_off(f),
         ],
     )

@@ -3,14 +3,14 @@
 //! the email, which reaches the owner of the address, says more.
 
 use super::{Form, Forms, messages, now};
-use crate::claims::{self, Rejection, email_key};
+use crate::claims::{self, email_key};
 use crate::decode::Fields;
 use crate::mail::Email;
-use crate::records::{Pending, PendingItem};
+use crate::records::{ContactStatus, Pending, PendingItem};
 use crate::store::{Store, StoreError};
 use crate::token;
 use crate::validate::{self, FieldErrors, Submission};
-use ccg_model::{Cents, Refusal};
+use ccg_model::Refusal;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitError {
@@ -48,41 +48,32 @@ impl<S: Store> Forms<S> {
         self.deliver(&mail, &to).await
     }
 
-    /// The claim form. Rules that depend only on public data answer at once;
-    /// the rest waits for the confirmation. Ok means "check your inbox".
+    /// The claim form. Mistakes, and meetings that take no claims, answer at
+    /// once; who may claim for which city is told only by email, to the
+    /// address's owner. Ok means "check your inbox".
     pub async fn submit_claim(&self, fields: &Fields) -> Result<(), SubmitError> {
         let cat = self.catalogue();
-        let input = match validate::claim(fields) {
-            Ok(Submission::Valid(i)) => i,
-            Ok(Submission::Honeypot) => return Ok(()),
-            Err(mut e) => {
-                // The per-trip limit needs no store: tell it with the other mistakes,
-                // so a person does not have to send the form twice to learn it.
-                let amount = fields.get("amount_eur").and_then(|a| Cents::parse_eur(a).ok());
-                if let Some(a) = amount
-                    && !e.has("amount_eur")
-                    && cat.rules.check_amount(a).is_err()
-                {
-                    e.add("amount_eur", format!("The most paid for one trip is {}.", cat.rules.max_per_trip));
-                }
-                return Err(SubmitError::Invalid(e));
-            }
+        let input = match validate::claim(fields, &cat, self.options.accept_drafts, self.today()).map_err(SubmitError::Invalid)? {
+            Submission::Valid(i) => i,
+            Submission::Honeypot => return Ok(()),
+        };
+        let contact = self.timed(self.store.get_contact(&email_key(&input.email))).await?;
+        let event = cat.event(&input.event).map(|e| e.title.clone()).unwrap_or_default();
+        let to = input.email.trim().to_string();
+        // Nothing is kept for an address that may not claim: its owner learns why by email.
+        let Some(contact) = contact.filter(|c| c.status == ContactStatus::Approved) else {
+            return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await;
         };
         let (now_text, _) = now();
-        let claim = match claims::claim(&cat, input, self.options.accept_drafts, self.today(), &now_text) {
+        let claim = match claims::claim(&cat, input, &contact, &now_text) {
             Ok(c) => c,
-            Err(Rejection::Invalid(e)) => return Err(SubmitError::Invalid(e)),
-            Err(Rejection::Refused(r)) => return Err(SubmitError::Refused(r)),
+            Err(_) => {
+                let city = contact.city_key.as_deref().and_then(|k| cat.directory.by_key(k).first().map(|m| m.city.name.clone()));
+                let city = city.unwrap_or_else(|| contact.details.city.clone());
+                let mail = messages::claim_city_not_eligible(self, &to, &contact.details.name, &city, &event);
+                return self.deliver(&mail, &to).await;
+            }
         };
-        let contact = self.timed(self.store.get_contact(&claim.email_key)).await?;
-        let event = cat.event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_default();
-        let to = claim.email.clone();
-        if !contact.is_some_and(|c| c.represents(&claim.city_key)) {
-            // Nothing is kept for someone who may not claim for this city: the
-            // email to the address tells its owner how to join first.
-            let mail = messages::claim_not_representative(self, &claim, &event);
-            return self.deliver(&mail, &to).await;
-        }
         let (id, secret) = self.keep(PendingItem::Claim(claim.clone())).await?;
         let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
         self.deliver(&mail, &to).await

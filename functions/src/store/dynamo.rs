@@ -645,9 +645,9 @@ impl DynamoStore {
                 Some(item) => usage_of(Some(item))?,
                 None => usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?,
             };
-            return Ok(match rules.check_year(used, c.amount) {
+            return Ok(match rules.count(used, c.amount) {
                 Err(refusal) => Next::Fail(ConfirmError::Refused(self.year_refusal(c, refusal).await?)),
-                // The counter went down in between (a claim rejected or withdrawn gave its trip back): try again.
+                // The counter moved since it was read: try again with what is left now.
                 Ok(_) => Next::Again,
             });
         }
@@ -739,7 +739,7 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values(vec![(":approved", s(ContactStatus::Approved.as_str())), (":city_key", s(&c.city_key))])))
             .build()
             .map_err(build_err)?;
-        // 2: the year's counter, only while under both limits (`rules.check_year`, said as a condition).
+        // 2: the year's counter, only while under both limits (`rules.count`, said as a condition).
         let year = Update::builder()
             .table_name(&self.table)
             .key("pk", s(year_pk(&c.city_key, c.year)))
@@ -891,10 +891,13 @@ impl Store for DynamoStore {
             if !represents {
                 return Err(ConfirmError::Refused(Refusal::NotRepresentative));
             }
-            // The condition on the counter cannot see a first claim larger than the whole year: check it here, with the same rule.
-            if let Err(refusal) = rules.check_year(YearUsage::default(), c.amount) {
-                return Err(ConfirmError::Refused(self.year_refusal(&c, refusal).await?));
-            }
+            // The contribution is what the year has left, if less than asked: read the
+            // counter, and let the transaction's condition hold it to what was read.
+            let used = usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?;
+            c.amount = match rules.count(used, c.amount) {
+                Ok((amount, _)) => amount,
+                Err(refusal) => return Err(ConfirmError::Refused(self.year_refusal(&c, refusal).await?)),
+            };
             c.confirmed_at = now.to_string();
             c.status = ClaimStatus::Counted;
             c.link_id = p.id.clone();

@@ -248,8 +248,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Uses a claim's link: in one atomic step checks the claimant still
     /// represents the city, has no contribution for the meeting, and the
-    /// year's limits (`rules.check_year`); then stores the claim (with
-    /// `confirmed_at = now`), counts it, marks the link used and writes the audit.
+    /// year's limits (`rules.count`: the contribution is what the year has
+    /// left, if less than asked); then stores the claim (with
+    /// `confirmed_at = now` and that contribution), counts it, marks the link used and writes the audit.
     /// A refusal writes nothing and leaves the link usable.
     fn confirm_claim(
         &self,

@@ -520,10 +520,11 @@ impl Store for SqliteStore {
                 return Ok(Err(ConfirmError::Refused(Refusal::AlreadyClaimed)));
             }
             let used = usage(&tx, &c.city_key, c.year).map_err(map_err)?;
-            let after = match rules.check_year(used, c.amount) {
-                Ok(after) => after,
+            let (amount, after) = match rules.count(used, c.amount) {
+                Ok(counted) => counted,
                 Err(refusal) => return Ok(Err(ConfirmError::Refused(refusal))),
             };
+            c.amount = amount;
             c.confirmed_at = now.clone();
             c.status = ClaimStatus::Counted;
             c.link_id = p.id.clone();

@@ -1,0 +1,110 @@
+//! The site's own frame around every answer of the forms: the generator's
+//! `base.html` (header, menu, footer, styles) and the same form templates as
+//! the site's pages, through `templates/answer.html`. A form sent back with
+//! its mistakes is the very form of the page, rendered by the same template.
+//! The Lambdas use the templates and menu embedded at build time; the preview
+//! hands in its live ones.
+
+use crate::form_view::{ClaimFormView, FormState, JoinFormView};
+use ccg_model::SiteView;
+use ccg_model::page::NavItem;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+pub struct Frame {
+    tera: Tera,
+}
+
+/// A link under the answer ("Back to the form").
+#[derive(Debug, Clone, Serialize)]
+pub struct Back {
+    pub url: String,
+    pub text: String,
+}
+
+/// One answer page.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AnswerPage {
+    /// The `<title>` (before " | site title"); starts with "Error: " when a form comes back with mistakes.
+    pub title: String,
+    pub heading: String,
+    /// Safe HTML, built by `pages` with every value escaped.
+    pub body: String,
+    /// The site page this answers (the menu marks it).
+    pub url: String,
+    /// "join" or "claim": show that form again, filled in as `form` says.
+    pub show: &'static str,
+    pub form: Option<FormState>,
+    pub claim: Option<ClaimFormView>,
+    pub join: Option<JoinFormView>,
+    pub back: Option<Back>,
+}
+
+impl Frame {
+    pub fn new(templates: &[(&str, &str)], site: &SiteView, nav: &[NavItem]) -> Result<Frame, tera::Error> {
+        let mut tera = Tera::new();
+        tera.add_raw_templates(templates.iter().copied())?;
+        let g = tera.global_context();
+        g.insert("site", site);
+        g.insert("nav", nav);
+        Ok(Frame { tera })
+    }
+
+    /// The templates and menu compiled into the binary with the content.
+    pub fn embedded() -> Result<Frame, String> {
+        let config = crate::embedded::site().map_err(|e| e.to_string())?;
+        let site = SiteView::new(&config, &config.base_url, "/calendar/");
+        Frame::new(crate::embedded::templates(), &site, &crate::embedded::nav()).map_err(|e| e.to_string())
+    }
+
+    pub fn render(&self, p: &AnswerPage) -> Result<String, tera::Error> {
+        let mut ctx = Context::new();
+        #[derive(Serialize)]
+        struct Page<'a> {
+            title: &'a str,
+            description: &'a str,
+            url: &'a str,
+            permalink: &'a str,
+            draft: bool,
+            noindex: bool,
+        }
+        ctx.insert("page", &Page { title: &p.title, description: &p.heading, url: &p.url, permalink: "", draft: false, noindex: true });
+        ctx.insert("heading", &p.heading);
+        ctx.insert("body", &p.body);
+        ctx.insert("show", p.show);
+        ctx.insert("form", &p.form.clone().unwrap_or_else(FormState::empty));
+        if let Some(c) = &p.claim {
+            ctx.insert("claim", c);
+        }
+        if let Some(j) = &p.join {
+            ctx.insert("join", j);
+        }
+        ctx.insert("back", &p.back);
+        self.tera.render("answer.html", &ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_frame_renders_an_answer_in_the_sites_layout() {
+        let f = Frame::embedded().unwrap();
+        let html = f
+            .render(&AnswerPage {
+                title: "Claim confirmed".into(),
+                heading: "Claim confirmed".into(),
+                body: "<p>Done &amp; dusted</p>".into(),
+                url: "/financial-support/".into(),
+                back: Some(Back { url: "/".into(), text: "Home".into() }),
+                ..AnswerPage::default()
+            })
+            .unwrap();
+        assert!(html.contains("<title>Claim confirmed | City Coordinators Group</title>"), "{html}");
+        assert!(html.contains(r#"<meta name="robots" content="noindex">"#));
+        assert!(html.contains(r#"href="/financial-support/" aria-current="page""#), "the menu marks the page answered");
+        assert!(html.contains("<p>Done &amp; dusted</p>") && html.contains(r#"<a href="/">Home</a>"#));
+        assert!(!html.contains("forms.js"), "no form, no script");
+    }
+}
