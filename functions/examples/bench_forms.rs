@@ -231,10 +231,12 @@ async fn bench_store<S: Store>(name: &str, store: S, o: &Opts, rate: usize) {
         let (cities, events) = (cities.clone(), events.clone());
         Arc::new(move |n: usize| {
             let (city, country) = &cities[n % cities.len()];
+            let city_part: String = city.chars().filter(char::is_ascii_alphanumeric).collect();
             let event = &events[(n / cities.len()) % events.len()];
             let year = &event[1..5];
             let day = if event.ends_with("-1") { "03-10" } else { "09-15" };
-            let mut c = common::claim_for(city, country, event, "300");
+            let mut c = common::claim(event, "300");
+            c["email"] = format!("rep{n}@{city_part}.{}.example", country.to_lowercase()).into();
             c["travel_start"] = format!("{year}-{day}").into();
             c["travel_end"] = format!("{year}-{day}").into();
             c.to_string()

@@ -158,10 +158,14 @@ fn the_real_site_builds_with_every_page() {
     let rules = fs::read_to_string(workspace().join("content/data/travel-support.yaml")).unwrap();
     assert!(rules.contains("max_per_trip: 450"), "the test reads the limits from the data file");
     assert!(fs_page.contains("<dd>450 EUR</dd>") && fs_page.contains("at most 900 EUR"));
-    assert!(fs_page.contains("action=\"/api/travel-claims\" method=\"post\""));
-    assert!(fs_page.contains("inputmode=\"decimal\""));
-    assert!(fs_page.contains(">Seraing (Belgium)</option>"), "a fellow city of an ended project");
-    assert!(!fs_page.contains(">Tianjin"), "observers are not eligible");
+    // The published meetings are long over: no form, and nothing planned yet.
+    assert!(!fs_page.contains("action=\"/api/travel-claims\""));
+    assert!(fs_page.contains("No meeting takes travel claims at the moment."));
+    // Thank-you pages: not for search engines, not in the sitemap.
+    let thanks = read(out.join("financial-support/thanks/index.html"));
+    assert!(thanks.contains("<meta name=\"robots\" content=\"noindex\">") && !thanks.contains("rel=\"canonical\""));
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(sitemap.contains("/financial-support/</loc>") && !sitemap.contains("thanks"), "{sitemap}");
     assert!(rules.contains("days_after_meeting: 60") && rules.contains("travel_days_before: 3") && rules.contains("travel_days_after: 3"));
     assert!(fs_page.contains("id=\"form-rules-h\">How this form works</h2>"));
     assert!(fs_page.contains("takes claims from the day it is announced until 60 days after it ends."));
@@ -439,11 +443,26 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let select = &select[..select.find("</select>").unwrap()];
     let offered: Vec<&str> = select.split("<option value=\"").skip(2).map(|o| &o[..o.find('"').unwrap()]).collect();
     assert_eq!(offered, ["ended-ten-days-ago", "soon"], "in order of start:\n{select}");
+    assert!(page.contains("action=\"/api/travel-claims\" method=\"post\" novalidate"));
+    assert!(!page.contains("id=\"city\"") && !page.contains("id=\"country\"") && !page.contains("amount_eur"), "asked only what is not known");
+    assert!(page.contains("id=\"transport_eur\"") && page.contains("inputmode=\"decimal\"") && page.contains("id=\"accommodation_eur\""));
 
     // Travel dates: from the data, per meeting, and the fields' range covers them all.
     let rules = ccg_model::TravelRules::parse(Path::new("t.yaml"), &read(c.join("data/travel-support.yaml"))).unwrap();
     let ev = ccg_model::event::parse(Path::new("e.md"), &read(c.join("events/ended.md"))).unwrap();
     let (from, until) = rules.travel_range(&ev);
     assert!(select.contains(&format!("value=\"ended-ten-days-ago\" data-travel-from=\"{from}\" data-travel-until=\"{until}\"")), "{select}");
-    assert!(page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required aria-describedby=\"travel-hint\" min=\"{from}\"")), "the earliest day fits the earliest meeting");
+    assert!(page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required value=\"\" aria-describedby=\"travel-hint\" min=\"{from}\"")), "the earliest day fits the earliest meeting");
+
+    // Later, nothing is open: no form to fill in, but when the next meeting takes claims.
+    let mut later = opts(&root, &out, false);
+    later.now = "2026-11-15T00:00:00Z".parse().unwrap();
+    build(&later).unwrap();
+    let page = read(out.join("financial-support/index.html"));
+    assert!(!page.contains("action=\"/api/travel-claims\""), "no form that cannot be sent");
+    assert!(page.contains("No meeting takes travel claims at the moment.") && page.contains("No meeting with travel support is planned yet."), "{page}");
+    fs::write(c.join("events/far.md"), meeting("next-spring", "2027-03-01", "2027-03-02", "2027-01-01")).unwrap();
+    build(&later).unwrap();
+    let page = read(out.join("financial-support/index.html"));
+    assert!(page.contains("<a href=\"/calendar/next-spring/\">Meeting next-spring</a> on 1 March 2027. This form takes claims for it from 1 January 2027."), "{page}");
 }

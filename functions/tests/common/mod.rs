@@ -196,12 +196,9 @@ pub fn registration(email: &str) -> serde_json::Value {
     })
 }
 
-/// A claim for Valladolid of `euros` (all transport) to `event`.
+/// A claim by ana@valladolid.es to `event` of `euros` in costs (all transport),
+/// as the form sends it: the city and name come from her contact record.
 pub fn claim(event: &str, euros: &str) -> serde_json::Value {
-    claim_for("Valladolid", "ES", event, euros)
-}
-
-pub fn claim_for(city: &str, country: &str, event: &str, euros: &str) -> serde_json::Value {
     let (start, end) = match event {
         "y2028" => ("2028-05-09", "2028-05-11"),
         "draft" => ("2027-06-01", "2027-06-02"),
@@ -209,9 +206,8 @@ pub fn claim_for(city: &str, country: &str, event: &str, euros: &str) -> serde_j
         _ => ("2027-03-15", "2027-03-17"),
     };
     serde_json::json!({
-        "name": "Ana López", "email": "ana@valladolid.es", "city": city, "country": country, "event": event,
-        "travel_start": start, "travel_end": end, "amount_eur": euros, "transport_eur": euros,
-        "accommodation_eur": "0", "consent": "yes", "website": ""
+        "email": "ana@valladolid.es", "event": event, "travel_start": start, "travel_end": end,
+        "transport_eur": euros, "accommodation_eur": "0", "consent": "yes", "website": ""
     })
 }
 
