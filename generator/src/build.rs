@@ -43,6 +43,8 @@ pub struct Report {
     pub stats: WriteStats,
     pub elapsed: Duration,
     pub config: SiteConfig,
+    /// The main menu, for the pages the forms answer with.
+    pub nav: Vec<ccg_model::page::NavItem>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -539,5 +541,6 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         stats,
         elapsed: started.elapsed(),
         config: config.expect("no errors means the config loaded"),
+        nav: ccg_model::page::nav(content.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)))),
     })
 }

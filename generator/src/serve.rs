@@ -260,6 +260,11 @@ impl State {
                     }
                     Some(Err(_)) => {}
                 }
+                if let Some(Ok(api)) = self.api.get()
+                    && let Err(e) = api.reframe(&self.root.join(crate::load::TEMPLATES), &r.config, &self.base_url, &r.nav)
+                {
+                    eprintln!("the forms keep answering with their previous templates: {e:#}");
+                }
             }
             Err(BuildError::Content(errors)) => {
                 eprintln!("{errors}\nstill serving the last good build");

@@ -105,6 +105,6 @@ mod tests {
         assert!(html.contains(r#"<meta name="robots" content="noindex">"#));
         assert!(html.contains(r#"href="/financial-support/" aria-current="page""#), "the menu marks the page answered");
         assert!(html.contains("<p>Done &amp; dusted</p>") && html.contains(r#"<a href="/">Home</a>"#));
-        assert!(!html.contains("forms.js"), "no form, no script");
+        assert!(html.contains("<script src=\"/forms.js\" defer></script>"), "the print button needs it");
     }
 }
