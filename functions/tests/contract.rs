@@ -238,7 +238,7 @@ async fn only_representatives_claim_and_only_confirmed_claims_count<S: Store>(st
     let done = handle(&app, confirm_post(Form::TravelClaims, &token, false)).await;
     assert_eq!(done.status(), 200, "{}", body_text(&done));
     let receipt = body_text(&done);
-    assert!(receipt.contains("Claim confirmed") && receipt.contains("clm_") && receipt.contains("1 trip(s), 450 EUR"), "{receipt}");
+    assert!(receipt.contains("Claim confirmed") && receipt.contains("clm_") && receipt.contains("1 trip, 450 EUR"), "{receipt}");
     assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(45000) });
     let claims = app.forms.store.list_claims().await.unwrap();
     assert_eq!(claims.len(), 1);

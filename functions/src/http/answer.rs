@@ -91,7 +91,7 @@ fn simple(form: Form, heading: &str, body: String) -> AnswerPage {
         title: heading.to_string(),
         heading: heading.to_string(),
         body,
-        back: Some(Back { url: form.form_page().to_string(), text: "Back to the form".into() }),
+        back: Some(Back { url: form.form_page().to_string(), text: format!("Back to the {} page", if form == Form::Register { "join" } else { "travel support" }) }),
         ..AnswerPage::default()
     }
 }

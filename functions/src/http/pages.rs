@@ -76,8 +76,8 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
                     left.amount, c.year
                 ),
                 Some(Ok((amount, _))) => format!(
-                    "Your city has {} trip(s) and {} left for {}: if you confirm now, your contribution is {amount}.",
-                    left.trips, left.amount, c.year
+                    "Your city has {} and {} left for {}: if you confirm now, your contribution is {amount}.",
+                    messages::trips(left.trips), left.amount, c.year
                 ),
                 Some(Err(_)) => format!(
                     "Your city has no trip or no euro left for {} at the moment: the claim cannot count unless another claim of your city is withdrawn or rejected.",
@@ -89,7 +89,7 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
                 "Confirm your travel claim",
                 format!(
                     "<p>Press Confirm to send this claim. It counts towards your city's yearly limits from that moment.</p>\n{}\n{}",
-                    claim_facts(c, &event, rules.max_per_trip),
+                    claim_facts(c, &event, rules.max_per_trip, "Contribution asked for"),
                     paragraph(&outcome)
                 ),
             )
@@ -146,7 +146,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
 
 
 /// A claim's costs and the contribution they ask for, with why it is less than the costs.
-fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents) -> String {
+fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents, contribution: &str) -> String {
     let costs = Cents(c.transport.0 + c.accommodation.0);
     let why = if c.amount < costs && c.amount == max_per_trip {
         " (the most paid for one trip)"
@@ -158,7 +158,7 @@ fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents) -> String {
     format!(
         "<dl class=\"facts\">\n<dt>Meeting</dt><dd>{event}</dd>\n<dt>City</dt><dd>{city} ({country})</dd>\n\
          <dt>Travel</dt><dd>{start} to {end}</dd>\n<dt>Transport</dt><dd>{transport}</dd>\n<dt>Accommodation</dt><dd>{accommodation}</dd>\n\
-         <dt>Your costs</dt><dd>{costs}</dd>\n<dt>Contribution asked for</dt><dd>{amount}{why}</dd>\n</dl>",
+         <dt>Your costs</dt><dd>{costs}</dd>\n<dt>{contribution}</dt><dd>{amount}{why}</dd>\n</dl>",
         event = escape(event),
         city = escape(&c.city),
         country = escape(&c.country),
@@ -175,16 +175,16 @@ fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents) -> String {
 pub fn receipt(r: &Receipt, max_per_trip: Cents) -> String {
     let c = &r.claim;
     format!(
-        "<p class=\"lead\">Your claim is confirmed and counted. Its reference is <strong>{id}</strong>: give it with any question to the Scalable Cities secretariat.</p>\n\
-         {facts}\n<dl class=\"facts\">\n<dt>Reference</dt><dd>{id}</dd>\n<dt>Your city has left for {year}</dt><dd>{trips} trip(s), {euros}</dd>\n</dl>\n\
+        "<p class=\"lead\">Your claim is confirmed and counted. Give its reference with any question to the Scalable Cities secretariat.</p>\n\
+         <dl class=\"facts\">\n<dt>Reference</dt><dd>{id}</dd>\n</dl>\n{facts}\n<dl class=\"facts\">\n<dt>Your city has left for {year}</dt><dd>{trips}, {euros}</dd>\n</dl>\n\
          <h2>What happens next</h2>\n<ol>\n<li>The Scalable Cities secretariat reviews your claim. We email you when it is approved or not.</li>\n\
          <li>Once approved, the contribution is paid, and we email you when it is.</li>\n\
          <li>Until the secretariat approves it, you can withdraw the claim with the link in your confirmation email: its trip and amount go back to your city.</li>\n</ol>\n\
          <p class=\"no-print\"><button type=\"button\" data-print hidden>Print this page</button></p>",
         id = escape(&c.id),
-        facts = claim_facts(c, &r.event_title, max_per_trip),
+        facts = claim_facts(c, &r.event_title, max_per_trip, "Contribution"),
         year = c.year,
-        trips = r.remaining.trips,
+        trips = messages::trips(r.remaining.trips),
         euros = r.remaining.amount,
     )
 }

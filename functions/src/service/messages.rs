@@ -54,6 +54,11 @@ pub fn claim_details(c: &Claim, event: &str) -> String {
     .join("\n")
 }
 
+/// "1 trip", "2 trips"
+pub fn trips(n: u32) -> String {
+    if n == 1 { "1 trip".into() } else { format!("{n} trips") }
+}
+
 /// "16 March 2027", as the site writes dates.
 pub fn long_date(d: jiff::civil::Date) -> String {
     d.strftime("%-d %B %Y").to_string()
@@ -226,7 +231,7 @@ pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
             format!("{} ({}) confirmed a travel claim, now counted against {}'s {} limits.", c.name, c.email, c.city, c.year),
             format!("Reference: {}", c.id),
             claim_details(c, event),
-            format!("{} has left for {}: {} trip(s), {}.", c.city, c.year, left.trips, left.amount),
+            format!("{} has left for {}: {}, {}.", c.city, c.year, trips(left.trips), left.amount),
             "To decide:".to_string(),
             format!("desk --operator \"YOUR NAME\" approve-claim {}", c.id),
             format!("desk --operator \"YOUR NAME\" reject-claim {} --reason \"...\"", c.id),
