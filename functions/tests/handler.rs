@@ -213,7 +213,7 @@ async fn an_email_that_cannot_be_sent_loses_nothing() {
     assert_eq!(r.status(), 503);
     let html = body_text(&r);
     assert!(html.contains("could not be sent") && html.contains("Send the link again"), "{html}");
-    assert!(html.contains("value=\"ana@valladolid.es\"") && html.contains("action=\"https://ccg.example.eu/api/register/resend\""), "{html}");
+    assert!(html.contains("value=\"ana@valladolid.es\"") && html.contains("action=\"/api/register/resend\""), "{html}");
     let r = handle(&app, json_post(REG, registration("bob@valladolid.es"))).await;
     assert_eq!((r.status().as_u16(), body_json(&r)["resend"].as_str()), (503, Some("/api/register/resend")));
     let now = jiff::Timestamp::now().as_second();
@@ -223,6 +223,12 @@ async fn an_email_that_cannot_be_sent_loses_nothing() {
     assert_eq!(handle(&app, form_post("/api/register/resend", &[("email", "ana@valladolid.es")])).await.status(), 303);
     let token = last_token(&app, "ana@valladolid.es").unwrap();
     assert_eq!(handle(&app, confirm_post(ccg_functions::Form::Register, &token, true)).await.status(), 200);
+    // Asking again with something that is not an address: that small form again, with its message.
+    let r = handle(&app, form_post("/api/register/resend", &[("email", "ana@")])).await;
+    let html = body_text(&r);
+    assert_eq!(r.status(), 422);
+    assert!(html.contains("<title>Error: Send the link again | City Coordinators Group</title>") && html.contains("id=\"resend-email-error\""), "{html}");
+    assert!(html.contains("value=\"ana@\"") && !html.contains("id=\"organisation\""), "the resend form, not the join form: {html}");
     // A resend without a valid address names the field.
     let r = handle(&app, json_post("/api/register/resend", serde_json::json!({"email": "nope"}))).await;
     assert_eq!(r.status(), 422);

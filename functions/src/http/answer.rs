@@ -23,6 +23,8 @@ pub(super) enum Answer {
     Refused { refusal: ccg_model::Refusal, year: Option<(i16, ccg_model::rules::YearUsage)> },
     Unavailable(String),
     MailNotSent { email: String },
+    /// "Send the link again" with an address that is not one: that small form again.
+    ResendInvalid { message: String, email: String },
     LinkInvalid,
     LinkUsed,
     ConfirmPage { heading: String, inner: String },
@@ -37,7 +39,6 @@ pub(super) fn submit_answer(r: Result<(), SubmitError>, fields: &crate::decode::
     match r {
         Ok(()) => Answer::Sent,
         Err(SubmitError::Invalid(errors)) => Answer::Invalid { errors, fields: fields.clone() },
-        Err(SubmitError::Refused(refusal)) => Answer::Refused { refusal, year: None },
         Err(SubmitError::Unavailable(d)) => Answer::Unavailable(d),
         Err(SubmitError::MailNotSent { email }) => Answer::MailNotSent { email },
     }
@@ -171,8 +172,33 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg, "resend": resend}))
             } else {
-                let inner = format!("{}\n{}", pages::paragraph(msg), pages::resend_form(f, form, &email));
-                html(StatusCode::SERVICE_UNAVAILABLE, "The email could not be sent", &inner)
+                let mut fields = crate::decode::Fields::new();
+                fields.insert("email".into(), email);
+                let page = AnswerPage {
+                    show: "resend",
+                    resend_path: form.name(),
+                    form: Some(FormState::filled(&fields, &Default::default(), &[])),
+                    ..simple(form, "The email could not be sent", pages::paragraph(msg))
+                };
+                framed(app, StatusCode::SERVICE_UNAVAILABLE, form, page)
+            }
+        }
+        Answer::ResendInvalid { message, email } => {
+            if json {
+                json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": {"email": message}}))
+            } else {
+                let mut fields = crate::decode::Fields::new();
+                fields.insert("email".into(), email);
+                let mut errors = crate::validate::FieldErrors::default();
+                errors.add("email", message);
+                let page = AnswerPage {
+                    title: "Error: Send the link again".into(),
+                    show: "resend",
+                    resend_path: form.name(),
+                    form: Some(FormState::filled(&fields, &errors, &["email"])),
+                    ..simple(form, "Send the link again", String::new())
+                };
+                framed(app, StatusCode::UNPROCESSABLE_ENTITY, form, page)
             }
         }
         Answer::LinkInvalid => {

@@ -37,6 +37,8 @@ pub struct AnswerPage {
     pub form: Option<FormState>,
     pub claim: Option<ClaimFormView>,
     pub join: Option<JoinFormView>,
+    /// With `show: "resend"`: the form whose link is asked for again (`register`, `travel-claims`).
+    pub resend_path: &'static str,
     pub back: Option<Back>,
 }
 
@@ -79,6 +81,7 @@ impl Frame {
         if let Some(j) = &p.join {
             ctx.insert("join", j);
         }
+        ctx.insert("resend_path", p.resend_path);
         ctx.insert("back", &p.back);
         self.tera.render("answer.html", &ctx)
     }

@@ -220,7 +220,13 @@ async fn dispatch<S: Store>(
             (render(app, json, form, answer), None)
         }
         Action::Resend => {
-            let answer = submit_answer(app.forms.resend(form, &fields).await, &fields);
+            let answer = match app.forms.resend(form, &fields).await {
+                Err(crate::service::submit::SubmitError::Invalid(e)) => Answer::ResendInvalid {
+                    message: e.0.get("email").cloned().unwrap_or_default(),
+                    email: fields.get("email").cloned().unwrap_or_default(),
+                },
+                other => submit_answer(other, &fields),
+            };
             (render(app, json, form, answer), None)
         }
         Action::Submit => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),

@@ -43,17 +43,6 @@ pub fn paragraph(text: &str) -> String {
     format!("<p>{}</p>", escape(text))
 }
 
-/// A small form that asks for the link again, for `email`.
-pub fn resend_form<S>(f: &Forms<S>, form: Form, email: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{action}\">\n<p><label for=\"resend-email\">Email address</label>\n\
-         <input id=\"resend-email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{email}\"></p>\n\
-         <p><button type=\"submit\">Send the link again</button></p>\n</form>",
-        action = escape(&format!("{}{}/{}/resend", f.options.public_url, f.options.api_base, form.name())),
-        email = escape(email),
-    )
-}
-
 /// The page a link opens: what it confirms, and the button that does it.
 pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearUsage>, token: &str) -> (String, String) {
     let cat = f.catalogue();

@@ -10,14 +10,11 @@ use crate::records::{ContactStatus, Pending, PendingItem};
 use crate::store::{Store, StoreError};
 use crate::token;
 use crate::validate::{self, FieldErrors, Submission};
-use ccg_model::Refusal;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitError {
     /// Fields to correct (422).
     Invalid(FieldErrors),
-    /// A rule on public data refuses the claim (409).
-    Refused(Refusal),
     /// The store is down or slow (503); nothing was kept.
     Unavailable(String),
     /// The submission is kept, but its email could not be sent (503): the
