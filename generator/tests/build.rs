@@ -181,9 +181,9 @@ fn the_real_site_builds_with_every_page() {
         assert!(html.contains("48 hours"), "{page} says how long the link works");
         assert!(!html.contains("{{"), "{page} has a placeholder left");
         let form = &html[html.find("<form").unwrap()..html.find("</form>").unwrap()];
-        assert!(form.contains(&format!("action=\"/api/{api}/resend\" method=\"post\" enctype=\"application/x-www-form-urlencoded\"")), "{form}");
+        assert!(form.contains(&format!("action=\"/api/{api}/resend\" method=\"post\" novalidate")), "{form}");
         assert!(form.contains("<label for=\"resend-email\">"));
-        assert!(form.contains("name=\"email\" type=\"email\" autocomplete=\"email\" required"));
+        assert!(form.contains("name=\"email\" type=\"email\" autocomplete=\"email\" spellcheck=\"false\" required"));
         assert!(form.contains(">Send the link again</button>"));
     }
     assert!(read(out.join("financial-support/thanks/index.html")).contains("explains how to join the group first"));
