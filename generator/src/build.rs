@@ -308,6 +308,32 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
     g.insert_value("form", to_value(&form_view::FormState::empty()));
 }
 
+/// A published event whose time, place or status differs from its entry in
+/// the previous build (`out/calendar/<id>.ics`) while its `sequence` did not
+/// go up: subscribed calendars would ignore the change.
+fn unversioned_change(out: &Path, e: &Event, ics: &str) -> Option<ContentError> {
+    if e.draft {
+        return None;
+    }
+    let old = std::fs::read_to_string(out.join("calendar").join(format!("{}.ics", e.id))).ok()?;
+    let (before, seq) = crate::ical::versioned(&old);
+    let (after, _) = crate::ical::versioned(ics);
+    if before == after || e.sequence > seq {
+        return None;
+    }
+    let changed: Vec<String> = after.iter().filter(|l| !before.contains(l)).map(|l| l.split([':', ';']).next().unwrap_or("").to_string()).collect();
+    Some(ContentError::new(
+        &e.source,
+        e.sequence_line,
+        1,
+        format!(
+            "{} changed since the last build, which calendars subscribed to the feed only take with a higher sequence: set `sequence: {}` and `updated:` to the time of the change",
+            changed.join(", "),
+            seq + 1
+        ),
+    ))
+}
+
 fn sitemap(base: &str, urls: &[&str]) -> String {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
@@ -498,8 +524,17 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     if let Some(cfg) = &shared.config {
         let events: Vec<&Event> = content.events.iter().collect();
         writer.put("calendar.ics", crate::ical::feed(cfg, &base_url, &events).as_bytes())?;
+        let mut unversioned = Vec::new();
         for e in &events {
-            writer.put(&format!("calendar/{}.ics", e.id), crate::ical::single(cfg, &base_url, e).as_bytes())?;
+            let ics = crate::ical::single(cfg, &base_url, e);
+            if let Some(err) = unversioned_change(&opts.out, e, &ics) {
+                unversioned.push(err);
+            }
+            writer.put(&format!("calendar/{}.ics", e.id), ics.as_bytes())?;
+        }
+        if !unversioned.is_empty() {
+            writer.discard();
+            return Err(BuildError::Content(ContentErrors(unversioned)));
         }
         // Pages that only follow an action (a thank-you page) are kept out, like the 404 page.
         let mut pages: Vec<&str> = jobs

@@ -88,12 +88,27 @@ fn date_value(key: &str, value: String) -> Property {
     p
 }
 
-/// A stable, content-derived DTSTAMP: the announcement day, else the start.
+/// A stable, content-derived DTSTAMP: when the event last changed (`updated`),
+/// else the announcement day, else the start.
 fn dtstamp(e: &Event) -> String {
-    match e.announced {
-        Some(d) => format!("{}T000000Z", date_stamp(d)),
-        None => utc_stamp(e.when.start_instant()),
+    match (e.updated, e.announced) {
+        (Some(t), _) => utc_stamp(t),
+        (None, Some(d)) => format!("{}T000000Z", date_stamp(d)),
+        (None, None) => utc_stamp(e.when.start_instant()),
     }
+}
+
+/// What a calendar app must hear about: the properties whose change needs a higher SEQUENCE.
+const VERSIONED: [&str; 4] = ["DTSTART", "DTEND", "LOCATION", "STATUS"];
+
+/// A published calendar entry's versioned properties (as `NAME...:value`
+/// lines) and its SEQUENCE, read from a `.ics` file of an earlier build.
+pub fn versioned(ics: &str) -> (Vec<String>, u32) {
+    let lines = unfold(ics);
+    let mut props: Vec<String> = lines.iter().filter(|l| VERSIONED.iter().any(|k| l.starts_with(&format!("{k}:")) || l.starts_with(&format!("{k};")))).cloned().collect();
+    props.sort();
+    let seq = lines.iter().find_map(|l| l.strip_prefix("SEQUENCE:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    (props, seq)
 }
 
 fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
@@ -118,7 +133,10 @@ fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
     ev.add_property("LOCATION", normalize_newlines(&view::location_text(e)));
     ev.add_property("URL", permalink);
     ev.add_property("STATUS", if e.is_cancelled() { "CANCELLED" } else { "CONFIRMED" });
-    ev.add_property("SEQUENCE", "0");
+    ev.add_property("SEQUENCE", e.sequence.to_string());
+    if let Some(t) = e.updated {
+        ev.add_property("LAST-MODIFIED", utc_stamp(t));
+    }
     if e.kind != Kind::Unknown {
         // A text list: the crate does not escape it.
         ev.add_property("CATEGORIES", escape_text(e.kind.label()));
@@ -258,6 +276,20 @@ mod tests {
         assert_eq!(a, b);
         let ann = event("announced: 2026-12-01\n", "W", "2027-03-16T09:30", "2027-03-17T13:00", "Europe/Lisbon");
         assert!(logical(&single(&s, "https://x", &ann)).contains(&"DTSTAMP:20261201T000000Z".to_string()));
+    }
+
+    #[test]
+    fn a_change_carries_its_sequence_and_time() {
+        let s = site();
+        let e = event("sequence: 2\nupdated: 2027-02-10T09:00:00+01:00\n", "W", "2027-03-16T10:30", "2027-03-17T13:00", "Europe/Lisbon");
+        let text = single(&s, "https://x", &e);
+        let lines = logical(&text);
+        for want in ["SEQUENCE:2", "DTSTAMP:20270210T080000Z", "LAST-MODIFIED:20270210T080000Z"] {
+            assert!(lines.iter().any(|l| l == want), "missing {want:?}: {lines:?}");
+        }
+        let (props, seq) = versioned(&text);
+        assert_eq!(seq, 2);
+        assert_eq!(props, ["DTEND:20270317T130000Z", "DTSTART:20270316T103000Z", "LOCATION:Hall\\; 2nd floor\\, east\\, Porto\\, Portugal", "STATUS:CONFIRMED"]);
     }
 
     #[test]

@@ -466,3 +466,39 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let page = read(out.join("financial-support/index.html"));
     assert!(page.contains("<a href=\"/calendar/next-spring/\">Meeting next-spring</a> on 1 March 2027. This form takes claims for it from 1 January 2027."), "{page}");
 }
+
+#[test]
+fn a_changed_time_needs_a_higher_sequence_that_calendar_apps_read() {
+    let root = site_copy("sequence");
+    let file = root.join("content/events/moved.md");
+    let event = |start: &str, extra: &str| {
+        format!("---\nid: moved\ntitle: Moved meeting\nstart: {start}\nend: 2026-09-01T17:00\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\n{extra}---\nBody\n")
+    };
+    fs::write(&file, event("2026-09-01T09:00", "")).unwrap();
+    let out = root.join("public");
+    build(&opts(&root, &out, false)).unwrap();
+    let sequence_of = |feed: &str| -> String {
+        let unfolded = icalendar::parser::unfold(feed);
+        let cal = icalendar::parser::read_calendar(&unfolded).unwrap();
+        let ev = cal.components.iter().find(|c| c.name == "VEVENT" && c.find_prop("UID").is_some_and(|u| u.val.as_str().starts_with("moved@"))).unwrap();
+        ev.find_prop("SEQUENCE").unwrap().val.as_str().to_string()
+    };
+    assert_eq!(sequence_of(&read(out.join("calendar.ics"))), "0");
+
+    // Moved by an hour without a new sequence: refused, naming the file, and nothing published.
+    fs::write(&file, event("2026-09-01T10:00", "")).unwrap();
+    let Err(BuildError::Content(errors)) = build(&opts(&root, &out, false)) else { panic!("a moved meeting without a new sequence was published") };
+    let e = &errors.0[0];
+    assert!(e.file.ends_with("moved.md") && e.message.contains("DTSTART changed") && e.message.contains("sequence: 1"), "{e:?}");
+    assert!(read(out.join("calendar.ics")).contains("DTSTART:20260901T070000Z"), "the last good feed stays");
+
+    // With it: published, and the parser reads the new sequence and time.
+    fs::write(&file, event("2026-09-01T10:00", "sequence: 1\nupdated: 2026-05-20T12:00:00+02:00\n")).unwrap();
+    build(&opts(&root, &out, false)).unwrap();
+    let feed = read(out.join("calendar.ics"));
+    assert_eq!(sequence_of(&feed), "1");
+    assert!(feed.contains("DTSTART:20260901T080000Z") && feed.contains("LAST-MODIFIED:20260520T100000Z") && feed.contains("DTSTAMP:20260520T100000Z"), "{feed}");
+    // The same content builds to the same bytes.
+    build(&opts(&root, &out, false)).unwrap();
+    assert_eq!(read(out.join("calendar.ics")), feed);
+}

@@ -186,6 +186,13 @@ pub struct Event {
     pub draft: bool,
     /// One or two sentences for lists and the feed.
     pub summary: Option<String>,
+    /// Goes up by one each time the time, place or status changes after
+    /// publication: calendar apps that subscribed take a change only then.
+    pub sequence: u32,
+    /// When the event last changed (DTSTAMP and LAST-MODIFIED of its calendar entry).
+    pub updated: Option<Timestamp>,
+    /// Line of `sequence:` (else of `id:`), where a missing bump is reported.
+    pub sequence_line: usize,
     pub source: PathBuf,
     /// Line of `id:` in the source, for cross-file errors.
     pub id_line: usize,
@@ -226,6 +233,10 @@ struct FrontMatter {
     draft: bool,
     #[serde(default)]
     summary: Option<String>,
+    #[serde(default)]
+    sequence: u32,
+    #[serde(default)]
+    updated: Option<String>,
 }
 
 enum Moment {
@@ -310,6 +321,17 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             }
         },
     };
+    // An instant with its offset (2027-02-10T09:00:00+01:00), or a day (read as its start in UTC).
+    let updated = match fm.updated.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(u) => match u.parse::<Timestamp>().ok().or_else(|| u.parse::<Date>().ok().and_then(|d| format!("{d}T00:00:00Z").parse().ok())) {
+            Some(t) => Some(t),
+            None => {
+                errors.push(err("updated", format!("updated `{u}` is not a date (2027-02-10) or a time with its offset (2027-02-10T09:00:00+01:00)")));
+                None
+            }
+        },
+    };
     match (&fm.location, fm.format) {
         (None, Format::Physical | Format::Hybrid) => {
             errors.push(err("format", format!("a {} event needs a `location` (city and country)", fm.format.as_str())));
@@ -337,6 +359,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             announced,
             draft: fm.draft,
             summary: fm.summary,
+            sequence: fm.sequence,
+            updated,
+            sequence_line: if doc.yaml.lines().any(|l| l.starts_with("sequence:")) { at("sequence") } else { at("id") },
             source: file.to_path_buf(),
             id_line: at("id"),
             body: doc.body.to_string(),
