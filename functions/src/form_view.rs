@@ -6,7 +6,7 @@
 
 use crate::decode::Fields;
 use crate::validate::FieldErrors;
-use ccg_model::{Directory, Event, TravelRules, countries};
+use ccg_model::{Directory, Event, TravelRules, countries, normalize_name};
 use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -190,8 +190,11 @@ pub fn claim_form(events: &[Event], rules: &TravelRules, today: Date, drafts: bo
 }
 
 pub fn join_form(directory: &Directory) -> JoinFormView {
+    // In the order a reader expects: Åland Islands with the A's, not after Zimbabwe.
+    let mut countries: Vec<Choice> = countries::COUNTRIES.iter().map(|(c, n)| Choice { value: c.to_string(), label: n.to_string() }).collect();
+    countries.sort_by_cached_key(|c| normalize_name(&c.label));
     JoinFormView {
-        countries: countries::COUNTRIES.iter().map(|(c, n)| Choice { value: c.to_string(), label: n.to_string() }).collect(),
+        countries,
         projects: directory.projects.iter().map(|p| p.acronym.clone()).collect(),
     }
 }
@@ -215,6 +218,15 @@ mod tests {
         assert_eq!(s.errors["email"], "");
         let ids: Vec<&str> = s.summary.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["name", "status-lighthouse", "consent"]);
+    }
+
+    #[test]
+    fn countries_in_reading_order() {
+        let cat = catalogue(&[], None, false);
+        let names: Vec<String> = join_form(&cat.directory).countries.into_iter().map(|c| c.label).collect();
+        let pos = |n: &str| names.iter().position(|x| x == n).unwrap();
+        assert!(pos("Afghanistan") < pos("Åland Islands") && pos("Åland Islands") < pos("Albania"), "{names:?}");
+        assert!(pos("Cuba") < pos("Curaçao") && pos("Curaçao") < pos("Cyprus"));
     }
 
     #[test]

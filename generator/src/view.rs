@@ -50,7 +50,7 @@ pub struct EventView {
     pub end_instant: String,
     pub start_text: String,
     pub end_text: String,
-    /// "Europe/Brussels time (CEST)"
+    /// "Brussels time (CEST)"
     pub tz_label: String,
     pub tz_name: String,
     pub month_key: String,
@@ -118,6 +118,13 @@ pub fn description_text(e: &Event, permalink: &str) -> String {
     }
 }
 
+/// The place an IANA zone is named after, as people say it: "Europe/Brussels"
+/// -> "Brussels", "America/New_York" -> "New York". (The full name stays in
+/// the page's machine-readable times and in the calendar files.)
+pub fn zone_place(tz: &str) -> String {
+    tz.rsplit('/').next().unwrap_or(tz).replace('_', " ")
+}
+
 pub fn event_view(e: &Event, base_url: &str) -> EventView {
     let url = format!("/calendar/{}/", e.id);
     let permalink = format!("{base_url}{url}");
@@ -131,14 +138,14 @@ pub fn event_view(e: &Event, base_url: &str) -> EventView {
                 if s.date() == en.date() { en.strftime("%H:%M").to_string() } else { long(&en) };
             let (a, b) = (s.strftime("%Z").to_string(), en.strftime("%Z").to_string());
             let abbr = if a == b { a } else { format!("{a}/{b}") };
-            let tz_label = format!("{} time ({abbr})", e.when.tz_name());
+            let tz_label = format!("{} time ({abbr})", zone_place(e.when.tz_name()));
             let dates = format!("{}/{}", utc_stamp(e.when.start_instant()), utc_stamp(e.when.end_instant()));
             (iso(&s), iso(&en), long(&s), end_text, tz_label, dates)
         }
         When::AllDay { first, last, .. } => {
             let long = |d: &Date| d.strftime("%A %-d %B %Y").to_string();
             let end_text = if first == last { String::new() } else { long(last) };
-            let tz_label = format!("all day, {} time", e.when.tz_name());
+            let tz_label = format!("all day, {} time", zone_place(e.when.tz_name()));
             let dates = format!("{}/{}", date_stamp(*first), date_stamp(day_after(*last)));
             (first.to_string(), last.to_string(), long(first), end_text, tz_label, dates)
         }
@@ -462,7 +469,9 @@ mod tests {
         assert_eq!(v.end_iso, "2021-10-07T16:30:00+02:00");
         assert_eq!(v.start_text, "Thursday 7 October 2021, 15:00");
         assert_eq!(v.end_text, "16:30");
-        assert_eq!(v.tz_label, "Europe/Brussels time (CEST)");
+        assert_eq!(v.tz_label, "Brussels time (CEST)");
+        assert_eq!(zone_place("America/New_York"), "New York");
+        assert_eq!(zone_place("UTC"), "UTC");
         assert_eq!(v.place, "Online");
         assert_eq!(v.end_instant, "2021-10-07T14:30:00Z");
         assert!(v.google_url.contains("&dates=20211007T130000Z/20211007T143000Z&"), "{}", v.google_url);

@@ -136,7 +136,7 @@ fn the_real_site_builds_with_every_page() {
     assert!(cal.contains("href=\"webcal://ccg.scalable-cities.example/calendar.ics\""));
     assert!(cal.contains("href=\"https://ccg.scalable-cities.example/calendar.ics\""));
     assert!(cal.contains("<time datetime=\"2021-10-07T15:00:00+02:00\">Thursday 7 October 2021, 15:00</time>"));
-    assert!(cal.contains("Europe/Brussels time (CEST)"));
+    assert!(cal.contains("Brussels time (CEST)") && !cal.contains("Europe/Brussels time"));
     assert!(cal.contains("data-end=\"2021-10-07T14:30:00Z\""));
     assert!(cal.contains("Covenant of Mayors ceremony"), "the larger event is shown");
     let past = &cal[cal.find("id=\"past-h\"").unwrap()..];
