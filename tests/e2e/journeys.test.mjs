@@ -255,19 +255,22 @@ async function send(page, form, js, name) {
   const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/'));
   await button.click();
   const resp = await posted;
-  await page.waitForLoadState('load');
-  await page.waitForFunction(() => !document.querySelector('form[aria-busy="true"]'));
+  assert.equal(resp.request().resourceType(), 'fetch', `${name}: the form was not sent by the script`);
+  // Sent: the script follows the server to its page. Mistakes: it swaps the form in place.
+  const location = resp.headers().location;
+  if (resp.status() === 303 && location) await page.waitForURL(new URL(location, page.url()).href);
+  else await page.waitForFunction(() => !document.querySelector('form[aria-busy="true"]'));
   return resp;
 }
 
 /** Opens the newest claim link to `email`, checks the confirm page, presses Confirm; returns the receipt's text. */
-async function confirmClaim(page, email, js, prefix, checkConfirmPage) {
+async function confirmClaim(page, email, js, prefix, checkConfirmPage, readme = null) {
   const link = newestLink(email, 'travel-claims');
   const resp = await open(page, link, `${prefix}: confirm page`);
   assert.equal(resp.status(), 200);
   assert.equal(await page.locator('h1').innerText(), 'Confirm your travel claim');
   await checkConfirmPage(await bodyText(page));
-  await look(page, `${prefix} confirm page`, { js, readme: js ? null : { file: 'claim-confirm-390.png', clip: 'main' } });
+  await look(page, `${prefix} confirm page`, { js, readme });
   const nav = page.waitForNavigation({ waitUntil: 'load' });
   await page.getByRole('button', { name: 'Confirm', exact: true }).click();
   const done = await nav;
@@ -348,7 +351,7 @@ for (const { js, label } of MODES) {
       assert.match(text, new RegExp(`Contribution asked for\\s+${eur(max)} \\(the most paid for one trip\\)`), text);
       const year = meeting.start.slice(0, 4);
       assert.ok(text.includes(`Your city has ${RULES.maxTripsPerYear} trip(s) and ${eur(RULES.maxPerYearCents)} left for ${year}: if you confirm now, your contribution is ${eur(max)}.`), text);
-    });
+    }, js ? null : { file: 'claim-confirm-390.png', clip: 'main' });
     const receipt = await bodyText(page);
     assert.equal(await page.locator('h1').innerText(), 'Claim confirmed');
     assert.match(receipt, /Your costs\s+600 EUR/);
