@@ -24,7 +24,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONTENT, axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
+import { CONTENT, REPO, axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
 
 const RULES = travelRules();
 const euros = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -447,7 +447,8 @@ async function registerAndConfirm(email, city, extra = {}) {
 
 function deskRun(args) {
   assert.ok(DESK && existsSync(DESK), `the desk binary is missing at ${DESK}: cargo build --release -p ccg-functions --bin desk`);
-  return spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', OPERATOR, ...args], { encoding: 'utf8', timeout: 60_000 });
+  // From the repository's root, as the secretariat runs it: the desk reads the preview's content/ there (draft meetings by their titles).
+  return spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', OPERATOR, ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
 }
 
 function desk(...args) {

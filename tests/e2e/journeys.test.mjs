@@ -172,7 +172,7 @@ async function jsonPost(path, body) {
 }
 
 function desk(...args) {
-  const res = spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', 'E2E Journeys', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(DESK, ['--sqlite', join(dataDir, 'forms.sqlite3'), '--operator', 'E2E Journeys', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
   assert.equal(res.status, 0, `desk ${args.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
