@@ -11,9 +11,12 @@
 //
 // The emails are the preview's outbox: files in <data>/outbox/, shown at
 // /_outbox/ when serve has that page (then the tests click through it as a
-// person would). Field names, the offered cities and meetings are read from
-// the pages themselves. Every HTML answer is kept and checked at the end with
-// the Nu HTML Checker and axe.
+// person would). Field names and the offered meetings are read from the pages
+// themselves; the claim form asks no city (the approved contact names it), so
+// the cities come from the SCC data and the desk approves each representative
+// for one. Every HTML answer is kept and checked at the end with the Nu HTML
+// Checker and axe. The applicant's journeys of issue 8 (mistakes at once, the
+// receipt, the script, screenshots) are in journeys.test.mjs.
 //
 // Environment (besides what support.mjs reads):
 //   CCG_DESK   the secretariat's desk binary (target/release/desk). Without it
