@@ -178,13 +178,14 @@ function desk(...args) {
 }
 
 let citiesLeft;
-/** A city that qualifies for the open meetings (lighthouse or fellow of an ended project) that no other journey used. */
-function takeCity() {
+/** A city that qualifies for `meeting` (lighthouse or fellow of a project ended before it) that no other journey used. */
+function takeCity(meeting) {
+  const ended = (ym) => new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5, 7)), 0)).toISOString().slice(0, 10) < meeting.start;
   if (!citiesLeft) {
     const seen = new Set();
     citiesLeft = sccCities().filter((c) => {
       const key = `${normalize(c.name)}|${c.country}`;
-      if (seen.has(key) || !['lighthouse', 'fellow'].includes(c.role) || !c.projectEnd || c.projectEnd >= '2027-01') return false;
+      if (seen.has(key) || !['lighthouse', 'fellow'].includes(c.role) || !c.projectEnd || !ended(c.projectEnd)) return false;
       seen.add(key);
       return true;
     });
@@ -195,8 +196,8 @@ function takeCity() {
 }
 
 /** An approved representative of a fresh city (registered and confirmed as JSON, approved with the desk). */
-async function newRepresentative(who) {
-  const city = takeCity();
+async function newRepresentative(who, meeting) {
+  const city = takeCity(meeting);
   const email = addr(who);
   const name = `${who[0].toUpperCase()}${who.slice(1)} Traveller`;
   const r = await jsonPost('register', { name, email, city: city.name, country: city.country, organisation: `City of ${city.name}`, position: 'Project officer', city_status: city.role, project: '', consent: 'yes', website: '' });
@@ -325,7 +326,7 @@ for (const { js, label } of MODES) {
   test(`a claim with real costs over the limit ${label}: 600 EUR of costs ask for 450, the confirm page and the receipt say so`, { skip: NO_DESK, timeout: 180_000 }, async (t) => {
     const meeting = await openMeeting();
     if (!meeting) return t.skip('no meeting takes claims today');
-    const rep = await newRepresentative(js ? 'overjs' : 'over');
+    const rep = await newRepresentative(js ? 'overjs' : 'over', meeting);
     const ctx = await newContext(js);
     const page = await ctx.newPage();
     await open(page, `${serve.base}/financial-support/`, 'claim form');
@@ -422,7 +423,7 @@ for (const { js, label } of MODES) {
   test(`the receipt ${label}: reference, meeting, dates, costs, contribution, what the city has left, what happens next; noindex, no-store; prints without menu or forms`, { skip: NO_DESK, timeout: 180_000 }, async (t) => {
     const meeting = await openMeeting();
     if (!meeting) return t.skip('no meeting takes claims today');
-    const rep = await newRepresentative(js ? 'receiptjs' : 'receipt');
+    const rep = await newRepresentative(js ? 'receiptjs' : 'receipt', meeting);
     const ctx = await newContext(js);
     const page = await ctx.newPage();
     await open(page, `${serve.base}/financial-support/`, 'claim form');
