@@ -3,6 +3,8 @@
 //   - readable with JavaScript off (the main content is there and visible);
 //   - no request leaves this machine (no external fonts, scripts, images);
 //   - a typical page's HTML + CSS stays under 30 KB;
+//   - no sideways scrolling at 320 px wide, nor at 200% zoom (a 1280 px window
+//     zoomed to 200% lays out 640 CSS px), WCAG 1.4.10;
 //   - no broken internal link.
 // Both the published build (served as the static hosting does) and the local
 // preview (`generator serve`, drafts shown) are checked.
@@ -25,6 +27,7 @@ async function checkSite(t, base, label) {
   const external = [];
   const noJsProblems = [];
   const sizes = [];
+  const sideways = [];
   try {
     const jsOn = await browser.newContext();
     const jsOff = await browser.newContext({ javaScriptEnabled: false });
@@ -51,6 +54,11 @@ async function checkSite(t, base, label) {
       sizes.push({ path, htmlBytes, cssBytes });
       const onText = await page.evaluate(() => document.querySelector('main')?.innerText ?? '');
       violations.push(...(await axeViolations(page, path)));
+      for (const width of [320, 640]) {
+        await page.setViewportSize({ width, height: 800 });
+        const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        if (scroll > client) sideways.push(`${path} at ${width} px: ${scroll} px wide in a ${client} px window`);
+      }
       await page.close();
 
       // JavaScript off: the main content is still there.
@@ -83,6 +91,9 @@ async function checkSite(t, base, label) {
   });
   await t.test(`${label}: no WCAG 2.1 A/AA violation (axe-core) on ${pages.length} pages`, () => {
     assert.equal(violations.length, 0, `${violations.length} violation(s):\n${violations.join('\n')}`);
+  });
+  await t.test(`${label}: no page scrolls sideways at 320 px or at 200% zoom`, () => {
+    assert.deepEqual(sideways, []);
   });
   await t.test(`${label}: every page readable without JavaScript`, () => {
     assert.deepEqual(noJsProblems, []);

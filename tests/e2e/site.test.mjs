@@ -109,6 +109,12 @@ test('sitemap.xml and robots.txt point at real pages of the configured site', ()
     assert.ok(locs.includes(`${base}/calendar/${ev.id}/`), `sitemap.xml lacks the event ${ev.id}`);
   }
   assert.match(read(site, 'robots.txt'), new RegExp(`^Sitemap: ${base.replace(/[.]/g, '\\.')}/sitemap\\.xml$`, 'm'));
+  // The pages after a form is sent are for the person who sent it: not indexed, not in the sitemap.
+  for (const thanks of ['join/thanks/', 'financial-support/thanks/']) {
+    assert.ok(existsSync(join(site, thanks, 'index.html')), `no /${thanks}`);
+    assert.ok(!locs.includes(`${base}/${thanks}`), `sitemap.xml lists /${thanks}`);
+    assert.match(read(site, `${thanks}index.html`), /<meta name="robots" content="noindex">/, `/${thanks} can be indexed`);
+  }
 });
 
 test('an unknown address gets the 404 page with status 404 in the preview', async () => {
