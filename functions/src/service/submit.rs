@@ -44,7 +44,10 @@ impl<S: Store> Forms<S> {
         let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
         let to = details.email.clone();
         let (id, secret) = self.keep(PendingItem::Registration(details.clone())).await?;
-        let mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
+        let mut mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
+        if known {
+            mail = self.with_leave_link(mail, &details.email_key).await;
+        }
         self.deliver(&mail, &to).await
     }
 
@@ -77,14 +80,18 @@ impl<S: Store> Forms<S> {
         let contact = self.timed(self.store.get_contact(&claim.email_key)).await?;
         let event = cat.event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_default();
         let to = claim.email.clone();
-        if !contact.is_some_and(|c| c.represents(&claim.city_key)) {
+        if !contact.as_ref().is_some_and(|c| c.represents(&claim.city_key)) {
             // Nothing is kept for someone who may not claim for this city: the
             // email to the address tells its owner how to join first.
-            let mail = messages::claim_not_representative(self, &claim, &event);
+            let mut mail = messages::claim_not_representative(self, &claim, &event);
+            if contact.is_some() {
+                mail = self.with_leave_link(mail, &claim.email_key).await;
+            }
             return self.deliver(&mail, &to).await;
         }
         let (id, secret) = self.keep(PendingItem::Claim(claim.clone())).await?;
         let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
+        let mail = self.with_leave_link(mail, &claim.email_key).await;
         self.deliver(&mail, &to).await
     }
 
@@ -110,13 +117,15 @@ impl<S: Store> Forms<S> {
         let link = self.link(form, &token::token(&p.id, &secret));
         let cat = self.catalogue();
         let (mail, to) = match &p.item {
+            // Every email to a contact ends with a way to leave (a new registration's does not: not a contact yet).
             PendingItem::Registration(r) => {
                 let known = self.timed(self.store.get_contact(&r.email_key)).await?.is_some();
-                (messages::registration(self, r, known, &link), r.email.clone())
+                let mail = messages::registration(self, r, known, &link);
+                (if known { self.with_leave_link(mail, &r.email_key).await } else { mail }, r.email.clone())
             }
             PendingItem::Claim(c) => {
                 let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_default();
-                (messages::claim(self, c, &event, &link), c.email.clone())
+                (self.with_leave_link(messages::claim(self, c, &event, &link), &c.email_key).await, c.email.clone())
             }
         };
         self.deliver(&mail, &to).await

@@ -20,6 +20,10 @@
 //!                                while that claim counts
 //!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year
 //!   AUDIT#<at>#<random id>       one line of the audit trail
+//!   LEAVE#<leave id>             a contact's leave links: `email_key`, `hashes` (a List of
+//!                                the SHA-256 of each secret emailed), `claim_ids` (a List:
+//!                                the claims they confirmed, so leaving finds them without
+//!                                a Scan). The id is `token::leave_id(email key)`
 //!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
 //! ```
 //!
@@ -64,6 +68,12 @@
 //! - `update_contact` (the secretariat): the contact if its `version` is still
 //!   the one read, and the audit line.
 //!
+//! Retention: a claim that reaches its end (paid, rejected, withdrawn) gets
+//! `expires_at` (the table's TTL attribute) in the same transaction as the
+//! change, on CLAIM#, LINK#, PERSON# (while it exists), the new audit line and
+//! every earlier one (CLAIM# keeps their keys in `audit_keys`); a declined
+//! contact gets it on CONTACT#. YEAR# counters name no one and stay.
+//!
 //! A transaction cancelled for a conflict with a concurrent one is sent again
 //! after a short pause (`CONFLICT_RETRIES` in all), then answers "unavailable".
 //!
@@ -76,7 +86,7 @@
 //! counters, which have the same key, still count.
 
 use super::{
-    ERASED, Erased, erased_summary,
+    ERASED, Erased, LeaveError, Swept, anonymised, erased_summary, kept_on_erase,
     ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, TransitionError,
     UpdateError, apply_registration, check_link, pending_claim, pending_registration,
 };
@@ -302,6 +312,9 @@ fn contact_item(c: &Contact) -> Item {
     if let Some(k) = &c.city_key {
         item.insert("city_key".into(), s(k));
     }
+    if let Some(end) = c.expires_at {
+        item.insert("expires_at".into(), n(end));
+    }
     item
 }
 
@@ -324,6 +337,7 @@ fn item_contact(i: &Item) -> Result<Contact, StoreError> {
         created_at: get_s(i, "created_at")?,
         updated_at: get_s(i, "updated_at")?,
         version: get_n(i, "version")?,
+        expires_at: get_opt_n(i, "expires_at")?,
     })
 }
 
@@ -404,14 +418,37 @@ fn item_claim(i: &Item) -> Result<Claim, StoreError> {
 
 /// A random part in the key keeps two lines written in the same nanosecond apart.
 fn audit_item(a: &AuditEntry) -> Item {
+    audit_item_at(a, audit_pk(a))
+}
+
+fn audit_pk(a: &AuditEntry) -> String {
+    format!("AUDIT#{}#{}", a.at, crate::token::new_id("aud"))
+}
+
+fn leave_pk(leave_id: &str) -> String {
+    format!("LEAVE#{leave_id}")
+}
+
+/// An audit line under a key chosen beforehand (the claim it describes keeps it).
+fn audit_item_at(a: &AuditEntry, pk: String) -> Item {
     HashMap::from([
-        ("pk".into(), s(format!("AUDIT#{}#{}", a.at, crate::token::new_id("aud")))),
+        ("pk".into(), s(pk)),
         ("at".into(), s(&a.at)),
         ("actor".into(), s(&a.actor)),
         ("action".into(), s(&a.action)),
         ("subject".into(), s(&a.subject)),
         ("detail".into(), s(&a.detail)),
     ])
+}
+
+/// A CLAIM# item rewritten whole keeps what `Claim` does not carry: its end and its history's keys.
+fn kept_attributes(mut item: Item, read: &Item) -> Item {
+    for k in ["expires_at", "audit_keys"] {
+        if let Some(v) = read.get(k) {
+            item.insert(k.into(), v.clone());
+        }
+    }
+    item
 }
 
 fn item_audit(i: &Item) -> Result<AuditEntry, StoreError> {
@@ -687,7 +724,14 @@ impl DynamoStore {
     /// decided again; if the change gives the trip back, 1: the YEAR# counter
     /// goes down by its trip and euros, 2: PERSON# is deleted (the person may
     /// claim for the meeting again), only if it is this claim's; last: the audit line.
-    fn transition_items(&self, read: &Item, old: &Claim, new: &Claim, gives_back: bool, audit: &AuditEntry) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn transition_items(
+        &self,
+        read: &Item,
+        (old, new): (&Claim, &Claim),
+        gives_back: bool,
+        audit: &AuditEntry,
+        expires_at: Option<i64>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut condition = vec!["attribute_exists(pk)".to_string()];
         let mut cond_names = HashMap::new();
         let mut cond_values = HashMap::new();
@@ -702,7 +746,16 @@ impl DynamoStore {
             }
             cond_names.insert(name, attr.to_string());
         }
-        let mut items = vec![self.put(claim_item(new), Some((&condition.join(" AND "), cond_names, cond_values)))?];
+        let audit_key = audit_pk(audit);
+        let earlier_audit = get_opt_texts(read, "audit_keys")?.unwrap_or_default();
+        let mut claim = kept_attributes(claim_item(new), read);
+        let mut audit_keys: Vec<AttributeValue> = earlier_audit.iter().map(s).collect();
+        audit_keys.push(s(&audit_key));
+        claim.insert("audit_keys".into(), AttributeValue::L(audit_keys));
+        if let Some(end) = expires_at {
+            claim.insert("expires_at".into(), n(end));
+        }
+        let mut items = vec![self.put(claim, Some((&condition.join(" AND "), cond_names, cond_values)))?];
         if gives_back {
             let year = Update::builder()
                 .table_name(&self.table)
@@ -724,8 +777,86 @@ impl DynamoStore {
             items.push(TransactWriteItem::builder().update(year).build());
             items.push(TransactWriteItem::builder().delete(person).build());
         }
-        items.push(self.put(audit_item(audit), None)?);
+        let mut audit_line = audit_item_at(audit, audit_key);
+        if let Some(end) = expires_at {
+            // The claim's end reaches what describes it: its earlier history,
+            // its link, and its contribution marker while it has one.
+            audit_line.insert("expires_at".into(), n(end));
+            for key in &earlier_audit {
+                items.push(self.expire(key.clone(), end, None)?);
+            }
+            if !old.link_id.is_empty() {
+                items.push(self.expire(link_pk(&old.link_id), end, None)?);
+            }
+            if !gives_back && !old.email_key.starts_with(ERASED) {
+                items.push(self.expire(person_pk(&old.email_key, &old.event_id), end, Some(&old.id))?);
+            }
+        }
+        items.push(self.put(audit_line, None)?);
         Ok(items)
+    }
+
+    /// Sets the TTL attribute of an existing item (with `claim_id`: only if it is that claim's).
+    fn expire(&self, pk: String, end: i64, claim_id: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let mut vals = vec![(":end", n(end))];
+        let mut nms = vec![("#expires_at", "expires_at")];
+        let condition = match claim_id {
+            Some(id) => {
+                vals.push((":claim_id", s(id)));
+                nms.push(("#claim_id", "claim_id"));
+                "#claim_id = :claim_id"
+            }
+            None => "attribute_exists(pk)",
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .update_expression("SET #expires_at = :end")
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names(&nms)))
+            .set_expression_attribute_values(Some(values(vals)))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// What erasing one claim of a person writes (`erase` and `leave`): an
+    /// approved or paid claim is kept without name and address (with its end
+    /// and history keys); any other is deleted, with its link, and gives its
+    /// trip back if it still counted. The person's contribution marker goes
+    /// either way: its key holds the address. True when the claim is kept.
+    fn erase_claim_items(&self, read: &Item, c: &Claim) -> Result<(Vec<TransactWriteItem>, bool), StoreError> {
+        let same_state = Some(("#status = :status", names(&[("#status", "status")]), values(vec![(":status", s(c.status.as_str()))])));
+        let mut items = Vec::new();
+        let kept = kept_on_erase(c.status);
+        if kept {
+            items.push(self.put(kept_attributes(claim_item(&anonymised(c)), read), same_state)?);
+        } else {
+            let mut del = Delete::builder().table_name(&self.table).key("pk", s(claim_pk(&c.id)));
+            if let Some((expr, n_, v_)) = same_state {
+                del = del.condition_expression(expr).set_expression_attribute_names(Some(n_)).set_expression_attribute_values(Some(v_));
+            }
+            items.push(TransactWriteItem::builder().delete(del.build().map_err(build_err)?).build());
+            if c.status.counts() {
+                let year = Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(year_pk(&c.city_key, c.year)))
+                    .update_expression("SET #trips = #trips - :one, #cents = #cents - :amount")
+                    .condition_expression("attribute_exists(#trips)")
+                    .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents")])))
+                    .set_expression_attribute_values(Some(values(vec![(":one", n(1)), (":amount", n(c.amount.0))])))
+                    .build()
+                    .map_err(build_err)?;
+                items.push(TransactWriteItem::builder().update(year).build());
+            }
+            if !c.link_id.is_empty() {
+                let link = Delete::builder().table_name(&self.table).key("pk", s(link_pk(&c.link_id))).build().map_err(build_err)?;
+                items.push(TransactWriteItem::builder().delete(link).build());
+            }
+        }
+        let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
+        items.push(TransactWriteItem::builder().delete(person).build());
+        Ok((items, kept))
     }
 
     /// The one transaction of a claim's confirmation; `explain_claim` reads its reasons by these indexes.
@@ -761,6 +892,23 @@ impl DynamoStore {
         let person: Item = HashMap::from([("pk".into(), s(person_pk(&c.email_key, &c.event_id))), ("claim_id".into(), s(&c.id))]);
         let link: Item = HashMap::from([("pk".into(), s(link_pk(&c.link_id))), ("claim_id".into(), s(&c.id))]);
         let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
+        let audit = audit_entry(&c.confirmed_at, "applicant", "claim.confirmed", &c.id, detail);
+        let audit_key = audit_pk(&audit);
+        let mut claim = claim_item(c);
+        claim.insert("audit_keys".into(), AttributeValue::L(vec![s(&audit_key)]));
+        // 7: the claim joins its claimant's leave item, so leaving finds it without a Scan.
+        let leave = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(leave_pk(&crate::token::leave_id(&c.email_key))))
+            .update_expression("SET #email_key = :email_key, #claim_ids = list_append(if_not_exists(#claim_ids, :empty), :id)")
+            .set_expression_attribute_names(Some(names(&[("#email_key", "email_key"), ("#claim_ids", "claim_ids")])))
+            .set_expression_attribute_values(Some(values(vec![
+                (":email_key", s(&c.email_key)),
+                (":empty", AttributeValue::L(Vec::new())),
+                (":id", AttributeValue::L(vec![s(&c.id)])),
+            ])))
+            .build()
+            .map_err(build_err)?;
         Ok(vec![
             // 0: the link, used once (and still with the secrets the claim keeps).
             self.use_link(id, token_hash, now_secs, Some(c.link_hashes.len()))?,
@@ -769,10 +917,11 @@ impl DynamoStore {
             // 3: one contribution per person and meeting.
             self.put_new(person)?,
             // 4: the claim (a new id), 5: its audit line.
-            self.put_new(claim_item(c))?,
-            self.put(audit_item(&audit_entry(&c.confirmed_at, "applicant", "claim.confirmed", &c.id, detail)), None)?,
+            self.put_new(claim)?,
+            self.put(audit_item_at(&audit, audit_key), None)?,
             // 6: the way from the link to the claim (`claim_by_link`), at the end so the indexes above stay.
             self.put_new(link)?,
+            TransactWriteItem::builder().update(leave).build(),
         ])
     }
 }
@@ -1061,7 +1210,7 @@ impl Store for DynamoStore {
             }
             let new = change.apply(&old);
             let gives_back = change.gives_back(old.status);
-            match self.transact(self.transition_items(&read, &old, &new, gives_back, &audit)?).await? {
+            match self.transact(self.transition_items(&read, (&old, &new), gives_back, &audit, change.expires_at)?).await? {
                 Sent::Done => return Ok(new),
                 // Changed since it was read (a concurrent decision won): read it
                 // again and decide again, as if after it (a Conflict, unless the
@@ -1092,43 +1241,12 @@ impl Store for DynamoStore {
             if c.email_key != email_key || c.id.contains('#') {
                 continue;
             }
-            let same_state = Some((
-                "#status = :status",
-                names(&[("#status", "status")]),
-                values(vec![(":status", s(c.status.as_str()))]),
-            ));
-            let mut items = Vec::new();
-            if c.status == ClaimStatus::Paid {
-                let kept = Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c.clone() };
-                items.push(self.put(claim_item(&kept), same_state)?);
+            let (items, kept) = self.erase_claim_items(&item, &c)?;
+            if kept {
                 done.claims_kept += 1;
             } else {
-                let mut del = Delete::builder().table_name(&self.table).key("pk", s(claim_pk(&c.id)));
-                if let Some((expr, n_, v_)) = same_state {
-                    del = del.condition_expression(expr).set_expression_attribute_names(Some(n_)).set_expression_attribute_values(Some(v_));
-                }
-                items.push(TransactWriteItem::builder().delete(del.build().map_err(build_err)?).build());
-                if c.status.counts() {
-                    let year = Update::builder()
-                        .table_name(&self.table)
-                        .key("pk", s(year_pk(&c.city_key, c.year)))
-                        .update_expression("SET #trips = #trips - :one, #cents = #cents - :amount")
-                        .condition_expression("attribute_exists(#trips)")
-                        .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents")])))
-                        .set_expression_attribute_values(Some(values(vec![(":one", n(1)), (":amount", n(c.amount.0))])))
-                        .build()
-                        .map_err(build_err)?;
-                    items.push(TransactWriteItem::builder().update(year).build());
-                }
-                if !c.link_id.is_empty() {
-                    let link = Delete::builder().table_name(&self.table).key("pk", s(link_pk(&c.link_id))).build().map_err(build_err)?;
-                    items.push(TransactWriteItem::builder().delete(link).build());
-                }
                 done.claims_deleted += 1;
             }
-            // The marker's key holds the address: it goes whatever the claim's state.
-            let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
-            items.push(TransactWriteItem::builder().delete(person).build());
             match self.transact(items).await? {
                 Sent::Done => {}
                 _ => return Err(StoreError::Unavailable("a claim changed while it was being erased; run the erase again".into())),
@@ -1144,6 +1262,8 @@ impl Store for DynamoStore {
         for kind in ["registration", "claim"] {
             self.client.delete_item().table_name(&self.table).key("pk", s(latest_pk(kind, email_key))).send().await.map_err(sdk_err)?;
         }
+        // The leave links stop working with the contact.
+        self.client.delete_item().table_name(&self.table).key("pk", s(leave_pk(&crate::token::leave_id(email_key)))).send().await.map_err(sdk_err)?;
         let gone = self
             .client
             .delete_item()
@@ -1188,5 +1308,158 @@ impl Store for DynamoStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         Ok(v)
+    }
+
+    async fn add_leave_link(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let is_contact = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(email_key)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let add = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(leave_pk(&crate::token::leave_id(email_key))))
+            .update_expression("SET #email_key = :email_key, #hashes = list_append(if_not_exists(#hashes, :empty), :hash)")
+            .set_expression_attribute_names(Some(names(&[("#email_key", "email_key"), ("#hashes", "hashes")])))
+            .set_expression_attribute_values(Some(values(vec![
+                (":email_key", s(email_key)),
+                (":empty", AttributeValue::L(Vec::new())),
+                (":hash", AttributeValue::L(vec![s(token_hash)])),
+            ])))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![TransactWriteItem::builder().condition_check(is_contact).build(), TransactWriteItem::builder().update(add).build()];
+        let mut attempts = Attempts(0);
+        loop {
+            match self.transact(items.clone()).await? {
+                Sent::Done => return Ok(true),
+                Sent::Cancelled(r) if failed(&r, 0) => return Ok(false),
+                Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the leave link")),
+                Sent::Cancelled(_) | Sent::InProgress => attempts.again("this contact's leave links").await?,
+            }
+        }
+    }
+
+    async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let Some(lv) = self.get(leave_pk(leave_id)).await? else { return Ok(false) };
+        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
+            return Ok(false);
+        }
+        Ok(self.contact(&get_s(&lv, "email_key")?).await?.is_some())
+    }
+
+    /// One transaction, without a Scan (the functions may not Scan): the
+    /// LEAVE# item (only while it still has this secret and the claims read),
+    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
+    /// each claim the person confirmed as `erase` treats it, and the audit
+    /// line. History lines that name the address are blanked by the desk's
+    /// `sweep` (which may Scan).
+    async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+        let mut attempts = Attempts(0);
+        loop {
+            let Some(lv) = self.get(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
+            if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
+                return Err(LeaveError::Gone);
+            }
+            let email_key = get_s(&lv, "email_key")?;
+            if self.contact(&email_key).await?.is_none() {
+                return Err(LeaveError::Gone);
+            }
+            let claim_ids = get_opt_texts(&lv, "claim_ids")?;
+            let now_secs = jiff::Timestamp::now().as_second();
+            let mut done = Erased { contacts: 1, ..Erased::default() };
+            let (claims_cond, mut cond_values) = match &claim_ids {
+                Some(ids) => ("size(#claim_ids) = :n", vec![(":n", n(ids.len()))]),
+                None => ("attribute_not_exists(#claim_ids)", Vec::new()),
+            };
+            cond_values.push((":hash", s(token_hash)));
+            let leave = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(leave_pk(leave_id)))
+                .condition_expression(format!("contains(#hashes, :hash) AND {claims_cond}"))
+                .set_expression_attribute_names(Some(names(&[("#hashes", "hashes"), ("#claim_ids", "claim_ids")])))
+                .set_expression_attribute_values(Some(values(cond_values)))
+                .build()
+                .map_err(build_err)?;
+            let contact = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(contact_pk(&email_key)))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(build_err)?;
+            let mut items = vec![TransactWriteItem::builder().delete(leave).build(), TransactWriteItem::builder().delete(contact).build()];
+            for kind in ["registration", "claim"] {
+                let Some(latest) = self.get(latest_pk(kind, &email_key)).await? else { continue };
+                let del = Delete::builder().table_name(&self.table).key("pk", s(latest_pk(kind, &email_key))).build().map_err(build_err)?;
+                items.push(TransactWriteItem::builder().delete(del).build());
+                // Its submission, if still waiting, stops working now and goes by TTL.
+                if let Some(p) = self.pending(&get_s(&latest, "pending_id")?, now_secs).await?.filter(|p| !p.used) {
+                    items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
+                    done.pending += 1;
+                }
+            }
+            for id in claim_ids.iter().flatten() {
+                let Some(read) = self.claim_item_of(id).await? else { continue };
+                let c = item_claim(&read)?;
+                if c.email_key != email_key {
+                    continue; // erased already
+                }
+                let (claim_items, kept) = self.erase_claim_items(&read, &c)?;
+                items.extend(claim_items);
+                if kept {
+                    done.claims_kept += 1;
+                } else {
+                    done.claims_deleted += 1;
+                }
+            }
+            let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+            items.push(self.put(audit_item(&AuditEntry { detail, ..audit.clone() }), None)?);
+            if items.len() > 100 {
+                return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
+            }
+            match self.transact(items).await? {
+                Sent::Done => return Ok(done),
+                // The link, the contact or a claim changed since they were read: read again.
+                Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
+                Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
+                Sent::InProgress => {}
+            }
+            attempts.again("this contact").await?;
+        }
+    }
+
+    async fn claim_expires_at(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        match self.claim_item_of(id).await? {
+            Some(item) => get_opt_n(&item, "expires_at"),
+            None => Ok(None),
+        }
+    }
+
+    /// DynamoDB deletes expired items itself (TTL); what is left is to blank
+    /// the history lines that name an address which is no longer a contact
+    /// (someone who left through a link, which may not Scan).
+    async fn sweep(&self, _now_secs: i64) -> Result<Option<Swept>, StoreError> {
+        let contacts: std::collections::HashSet<String> =
+            self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
+        let mut done = Swept::default();
+        for item in self.scan("AUDIT#").await? {
+            let Some(subject) = get_opt_s(&item, "subject") else { continue };
+            if !subject.contains('@') || contacts.contains(&subject) {
+                continue;
+            }
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(get_s(&item, "pk")?))
+                .update_expression("SET #subject = :erased")
+                .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
+                .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            done.history_lines += 1;
+        }
+        Ok(Some(done))
     }
 }

@@ -5,8 +5,8 @@
 //! cannot race it either.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, TransitionError, erased_summary, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
-    UpdateError, apply_registration, check_link, pending_claim, pending_registration,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
+    Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim, pending_registration,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
@@ -23,6 +23,8 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     max_wait: Duration,
+    /// What the sweep on opening deleted (the desk says it).
+    opened_sweep: Swept,
 }
 
 /// Bumped when the tables change shape; an older file's tables are kept aside, renamed.
@@ -97,6 +99,13 @@ CREATE TABLE IF NOT EXISTS audit (
     subject TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leave_links (
+    leave_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    PRIMARY KEY (leave_id, hash)
+);
+CREATE INDEX IF NOT EXISTS leave_links_by_email ON leave_links (email_key);
 CREATE TABLE IF NOT EXISTS idempotency (
     endpoint TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -124,6 +133,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     conn.execute_batch(SCHEMA)?;
+    // Retention (issue 7) added an end to claims and contacts: a column, so
+    // a file of this schema version keeps its rows.
+    for table in ["claims", "contacts"] {
+        let has: bool = conn.query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'expires_at'"), [], |r| r.get(0))?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN expires_at INTEGER"))?;
+        }
+    }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
 
@@ -148,18 +166,25 @@ impl SqliteStore {
     }
 
     pub fn open_with(path: &Path, max_wait: Duration) -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open(path).map_err(map_err)?;
+        let mut conn = Connection::open(path).map_err(map_err)?;
         conn.busy_timeout(max_wait).map_err(map_err)?;
         // WAL: readers (the export) never block the server; NORMAL sync is
         // durable across a crash of the process, the risk that matters here.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(map_err)?;
         migrate(&conn).map_err(map_err)?;
+        // What is past its retention goes as soon as anyone opens the store.
+        let opened_sweep = sweep(&mut conn, jiff::Timestamp::now().as_second())?;
         // Checkpoints (which fsync) run on a connection of their own, off the request path.
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         let conn = Arc::new(Mutex::new(conn));
         spawn_checkpointer(path, Arc::downgrade(&conn));
-        Ok(SqliteStore { conn, max_wait })
+        Ok(SqliteStore { conn, max_wait, opened_sweep })
+    }
+
+    /// What the sweep run when this store was opened deleted.
+    pub fn opened_sweep(&self) -> &Swept {
+        &self.opened_sweep
     }
 
     /// Runs `f` on the connection in the blocking pool. Work that waited too
@@ -261,8 +286,12 @@ fn claim(conn: &Connection, id: &str) -> rusqlite::Result<Option<Claim>> {
 }
 
 fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
+    // An upsert, not a replace: the claim's end (`expires_at`) is set apart and stays.
+    let update: Vec<String> = CLAIM_COLUMNS.split(", ").skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+        "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) \
+         ON CONFLICT (id) DO UPDATE SET {}",
+        update.join(", ")
     ))?
     .execute(params![
         c.id,
@@ -292,7 +321,7 @@ fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
 }
 
 const CONTACT_COLUMNS: &str =
-    "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version";
+    "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version, expires_at";
 
 fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     let status: String = r.get(9)?;
@@ -315,6 +344,7 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
         version: r.get::<_, i64>(13)? as u64,
+        expires_at: r.get(14)?,
     })
 }
 
@@ -327,7 +357,7 @@ fn contact(conn: &Connection, email_key: &str) -> rusqlite::Result<Option<Contac
 fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
     let d = &c.details;
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     ))?
     .execute(params![
         d.email_key,
@@ -343,7 +373,8 @@ fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
         c.city_key,
         c.created_at,
         c.updated_at,
-        c.version as i64
+        c.version as i64,
+        c.expires_at
     ])?;
     Ok(())
 }
@@ -659,6 +690,9 @@ impl Store for SqliteStore {
             }
             let new = change.apply(&old);
             write_claim(&tx, &new).map_err(map_err)?;
+            if let Some(end) = change.expires_at {
+                tx.execute("UPDATE claims SET expires_at = ?1 WHERE id = ?2", params![end, id]).map_err(map_err)?;
+            }
             if change.gives_back(old.status) {
                 give_back(&tx, &old).map_err(map_err)?;
             }
@@ -673,28 +707,7 @@ impl Store for SqliteStore {
         let key = email_key.to_string();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let mut done = Erased {
-                contacts: tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?,
-                pending: tx.execute("DELETE FROM pending WHERE email_key = ?1", params![key]).map_err(map_err)?,
-                ..Erased::default()
-            };
-            let claims = all(&tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
-            for c in claims {
-                if c.status == ClaimStatus::Paid {
-                    let kept = Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c };
-                    write_claim(&tx, &kept).map_err(map_err)?;
-                    done.claims_kept += 1;
-                    continue;
-                }
-                if c.status.counts() {
-                    give_back(&tx, &c).map_err(map_err)?;
-                }
-                tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
-                done.claims_deleted += 1;
-            }
-            done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
-            let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
-            write_audit(&tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
+            let done = erase_person(&tx, &key, audit)?;
             tx.commit().map_err(map_err)?;
             Ok(done)
         })
@@ -709,6 +722,120 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn add_leave_link(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (key, hash) = (email_key.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            if contact(&tx, &key).map_err(map_err)?.is_none() {
+                return Ok(false);
+            }
+            tx.execute("INSERT OR IGNORE INTO leave_links (leave_id, hash, email_key) VALUES (?1, ?2, ?3)", params![crate::token::leave_id(&key), hash, key])
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (id, hash) = (leave_id.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT 1 FROM leave_links l JOIN contacts c ON c.email_key = l.email_key WHERE l.leave_id = ?1 AND l.hash = ?2",
+                params![id, hash],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+        let (id, hash) = (leave_id.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let key: Option<String> = tx
+                .query_row("SELECT email_key FROM leave_links WHERE leave_id = ?1 AND hash = ?2", params![id, hash], |r| r.get(0))
+                .optional()
+                .map_err(map_err)?;
+            let Some(key) = key else { return Ok(Err(LeaveError::Gone)) };
+            if contact(&tx, &key).map_err(map_err)?.is_none() {
+                return Ok(Err(LeaveError::Gone));
+            }
+            let done = erase_person(&tx, &key, audit)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(done))
+        })
+        .await?
+    }
+
+    async fn claim_expires_at(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let end: Option<Option<i64>> =
+                conn.query_row("SELECT expires_at FROM claims WHERE id = ?1", params![id], |r| r.get(0)).optional().map_err(map_err)?;
+            Ok(end.flatten())
+        })
+        .await
+    }
+
+    async fn sweep(&self, now_secs: i64) -> Result<Option<Swept>, StoreError> {
+        self.run(move |conn| sweep(conn, now_secs).map(Some)).await
+    }
+}
+
+/// Removes a person's data (`Store::erase`, and a contact leaving), inside the caller's transaction.
+fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+    let mut done = Erased {
+        contacts: tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?,
+        pending: tx.execute("DELETE FROM pending WHERE email_key = ?1", params![key]).map_err(map_err)?,
+        ..Erased::default()
+    };
+    tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
+    let claims = all(tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
+    for c in claims {
+        if kept_on_erase(c.status) {
+            write_claim(tx, &anonymised(&c)).map_err(map_err)?;
+            done.claims_kept += 1;
+            continue;
+        }
+        if c.status.counts() {
+            give_back(tx, &c).map_err(map_err)?;
+        }
+        tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
+        done.claims_deleted += 1;
+    }
+    done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
+    let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+    write_audit(tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
+    Ok(done)
+}
+
+/// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
+/// submissions, kept answers, claims (with their history lines) and declined
+/// contacts (with theirs and their leave links).
+fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+    let mut done = Swept {
+        pending: tx.execute("DELETE FROM pending WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?,
+        idempotency: tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", params![now_secs]).map_err(map_err)?,
+        ..Swept::default()
+    };
+    done.history_lines += tx
+        .execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs])
+        .map_err(map_err)?;
+    done.claims = tx.execute("DELETE FROM claims WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?;
+    let gone: Vec<String> = all(&tx, "SELECT email_key FROM contacts WHERE expires_at <= ?1", params![now_secs], |r| r.get(0))?;
+    for key in &gone {
+        done.history_lines += tx.execute("DELETE FROM audit WHERE subject = ?1", params![key]).map_err(map_err)?;
+        tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
+        done.contacts += tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?;
+    }
+    tx.commit().map_err(map_err)?;
+    Ok(done)
 }
 
 fn get_kept(conn: &Connection, endpoint: &str, key: &str) -> rusqlite::Result<Option<Kept>> {
