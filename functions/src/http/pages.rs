@@ -177,10 +177,10 @@ pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> String {
     let mut inner = String::from(
         "<p>You have left the City Coordinators Group. Your contact details are deleted, and this link no longer works.</p>\n",
     );
-    if e.claims_deleted > 0 {
+    if e.claims_withdrawn > 0 {
         inner.push_str(&paragraph(&format!(
             "{} claim(s) not decided yet were withdrawn and deleted; their trips and amounts are available to your city again.",
-            e.claims_deleted
+            e.claims_withdrawn
         )));
     }
     if e.claims_kept > 0 {

@@ -32,7 +32,8 @@ impl<S: Store> Forms<S> {
     /// email its link, not the email itself.
     pub async fn leave_link(&self, email_key: &str) -> Option<String> {
         let secret = token::new_secret();
-        match self.timed(self.store.add_leave_link(email_key, &token::hash_secret(&secret))).await {
+        // Boxed: the stores' futures are large, and every email to a contact awaits this one.
+        match Box::pin(self.timed(self.store.add_leave_link(email_key, &token::hash_secret(&secret)))).await {
             Ok(true) => Some(format!(
                 "{}{}/leave?token={}",
                 self.options.public_url,
@@ -58,7 +59,7 @@ impl<S: Store> Forms<S> {
     /// Whether the leave link in `token` still works (the page a GET shows; changes nothing).
     pub async fn check_leave(&self, token: &str) -> Result<(), LeaveLinkError> {
         let (id, hash) = token::parse_leave_token(token).ok_or(LeaveLinkError::Gone)?;
-        if self.timed(self.store.leave_link_works(&id, &hash)).await? { Ok(()) } else { Err(LeaveLinkError::Gone) }
+        if Box::pin(self.timed(self.store.leave_link_works(&id, &hash))).await? { Ok(()) } else { Err(LeaveLinkError::Gone) }
     }
 
     /// The contact leaves: their data goes as in `erase` (a claim not decided
@@ -69,7 +70,8 @@ impl<S: Store> Forms<S> {
         let (id, hash) = token::parse_leave_token(token).ok_or(LeaveLinkError::Gone)?;
         let (now_text, _) = now();
         let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "contact.left".into(), subject: ERASED.into(), detail: String::new() };
-        match self.store.leave(&id, &hash, audit).await {
+        // Boxed: DynamoDB's leave is a large future.
+        match Box::pin(self.store.leave(&id, &hash, audit)).await {
             Ok(done) => Ok(done),
             Err(LeaveError::Gone) => Err(LeaveLinkError::Gone),
             Err(LeaveError::Store(e)) => Err(e.into()),

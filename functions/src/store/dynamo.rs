@@ -549,6 +549,17 @@ impl DynamoStore {
         &self.client
     }
 
+    /// `get` and `transact` behind a Box made in a plain function: a long
+    /// async fn that awaits many of them (leaving) keeps only a pointer per
+    /// call in its frame, which in debug builds would otherwise hold a whole
+    /// SDK future per call site and overflow a test thread's stack.
+    fn get_boxed(&self, pk: String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Item>, StoreError>> + Send + '_>> {
+        Box::pin(self.get(pk))
+    }
+    fn transact_boxed(&self, items: Vec<TransactWriteItem>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Sent, StoreError>> + Send + '_>> {
+        Box::pin(self.transact(items))
+    }
+
     async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
         let out = self.client.get_item().table_name(&self.table).key("pk", s(pk)).consistent_read(true).send().await.map_err(sdk_err)?;
         Ok(out.item)
@@ -857,6 +868,73 @@ impl DynamoStore {
         let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
         items.push(TransactWriteItem::builder().delete(person).build());
         Ok((items, kept))
+    }
+
+    /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes.
+    async fn leave_items(&self, leave_id: &str, token_hash: &str, audit: &AuditEntry) -> Result<(Vec<TransactWriteItem>, Erased), LeaveError> {
+        let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
+        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
+            return Err(LeaveError::Gone);
+        }
+        let email_key = get_s(&lv, "email_key")?;
+        if self.get_boxed(contact_pk(&email_key)).await?.is_none() {
+            return Err(LeaveError::Gone);
+        }
+        let claim_ids = get_opt_texts(&lv, "claim_ids")?;
+        let now_secs = jiff::Timestamp::now().as_second();
+        let mut done = Erased { contacts: 1, ..Erased::default() };
+        let (claims_cond, mut cond_values) = match &claim_ids {
+            Some(ids) => ("size(#claim_ids) = :n", vec![(":n", n(ids.len()))]),
+            None => ("attribute_not_exists(#claim_ids)", Vec::new()),
+        };
+        cond_values.push((":hash", s(token_hash)));
+        let leave = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(leave_pk(leave_id)))
+            .condition_expression(format!("contains(#hashes, :hash) AND {claims_cond}"))
+            .set_expression_attribute_names(Some(names(&[("#hashes", "hashes"), ("#claim_ids", "claim_ids")])))
+            .set_expression_attribute_values(Some(values(cond_values)))
+            .build()
+            .map_err(build_err)?;
+        let contact =
+            Delete::builder().table_name(&self.table).key("pk", s(contact_pk(&email_key))).condition_expression("attribute_exists(pk)").build().map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().delete(leave).build(), TransactWriteItem::builder().delete(contact).build()];
+        for kind in ["registration", "claim"] {
+            let Some(latest) = self.get_boxed(latest_pk(kind, &email_key)).await? else { continue };
+            let del = Delete::builder().table_name(&self.table).key("pk", s(latest_pk(kind, &email_key))).build().map_err(build_err)?;
+            items.push(TransactWriteItem::builder().delete(del).build());
+            // Its submission, if still waiting, stops working now and goes by TTL.
+            let Some(p) = self.get_boxed(pending_pk(&get_s(&latest, "pending_id")?)).await? else { continue };
+            let p = item_pending(&p)?;
+            if !p.used && p.expires_at > now_secs {
+                items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
+                done.pending += 1;
+            }
+        }
+        for id in claim_ids.iter().flatten() {
+            if id.is_empty() || id.contains('#') {
+                continue;
+            }
+            let Some(read) = self.get_boxed(claim_pk(id)).await? else { continue };
+            let c = item_claim(&read)?;
+            if c.email_key != email_key {
+                continue; // erased already
+            }
+            let (claim_items, kept) = self.erase_claim_items(&read, &c)?;
+            items.extend(claim_items);
+            if kept {
+                done.claims_kept += 1;
+            } else {
+                done.claims_deleted += 1;
+                done.claims_withdrawn += usize::from(c.status.counts());
+            }
+        }
+        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        items.push(self.put(audit_item(&AuditEntry { detail, ..audit.clone() }), None)?);
+        if items.len() > 100 {
+            return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
+        }
+        Ok((items, done))
     }
 
     /// The one transaction of a claim's confirmation; `explain_claim` reads its reasons by these indexes.
@@ -1246,6 +1324,7 @@ impl Store for DynamoStore {
                 done.claims_kept += 1;
             } else {
                 done.claims_deleted += 1;
+                done.claims_withdrawn += usize::from(c.status.counts());
             }
             match self.transact(items).await? {
                 Sent::Done => {}
@@ -1332,7 +1411,7 @@ impl Store for DynamoStore {
         let items = vec![TransactWriteItem::builder().condition_check(is_contact).build(), TransactWriteItem::builder().update(add).build()];
         let mut attempts = Attempts(0);
         loop {
-            match self.transact(items.clone()).await? {
+            match self.transact_boxed(items.clone()).await? {
                 Sent::Done => return Ok(true),
                 Sent::Cancelled(r) if failed(&r, 0) => return Ok(false),
                 Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the leave link")),
@@ -1342,11 +1421,11 @@ impl Store for DynamoStore {
     }
 
     async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
-        let Some(lv) = self.get(leave_pk(leave_id)).await? else { return Ok(false) };
+        let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Ok(false) };
         if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
             return Ok(false);
         }
-        Ok(self.contact(&get_s(&lv, "email_key")?).await?.is_some())
+        Ok(self.get_boxed(contact_pk(&get_s(&lv, "email_key")?)).await?.is_some())
     }
 
     /// One transaction, without a Scan (the functions may not Scan): the
@@ -1358,74 +1437,15 @@ impl Store for DynamoStore {
     async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
         let mut attempts = Attempts(0);
         loop {
-            let Some(lv) = self.get(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
-            if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
-                return Err(LeaveError::Gone);
-            }
-            let email_key = get_s(&lv, "email_key")?;
-            if self.contact(&email_key).await?.is_none() {
-                return Err(LeaveError::Gone);
-            }
-            let claim_ids = get_opt_texts(&lv, "claim_ids")?;
-            let now_secs = jiff::Timestamp::now().as_second();
-            let mut done = Erased { contacts: 1, ..Erased::default() };
-            let (claims_cond, mut cond_values) = match &claim_ids {
-                Some(ids) => ("size(#claim_ids) = :n", vec![(":n", n(ids.len()))]),
-                None => ("attribute_not_exists(#claim_ids)", Vec::new()),
-            };
-            cond_values.push((":hash", s(token_hash)));
-            let leave = Delete::builder()
-                .table_name(&self.table)
-                .key("pk", s(leave_pk(leave_id)))
-                .condition_expression(format!("contains(#hashes, :hash) AND {claims_cond}"))
-                .set_expression_attribute_names(Some(names(&[("#hashes", "hashes"), ("#claim_ids", "claim_ids")])))
-                .set_expression_attribute_values(Some(values(cond_values)))
-                .build()
-                .map_err(build_err)?;
-            let contact = Delete::builder()
-                .table_name(&self.table)
-                .key("pk", s(contact_pk(&email_key)))
-                .condition_expression("attribute_exists(pk)")
-                .build()
-                .map_err(build_err)?;
-            let mut items = vec![TransactWriteItem::builder().delete(leave).build(), TransactWriteItem::builder().delete(contact).build()];
-            for kind in ["registration", "claim"] {
-                let Some(latest) = self.get(latest_pk(kind, &email_key)).await? else { continue };
-                let del = Delete::builder().table_name(&self.table).key("pk", s(latest_pk(kind, &email_key))).build().map_err(build_err)?;
-                items.push(TransactWriteItem::builder().delete(del).build());
-                // Its submission, if still waiting, stops working now and goes by TTL.
-                if let Some(p) = self.pending(&get_s(&latest, "pending_id")?, now_secs).await?.filter(|p| !p.used) {
-                    items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
-                    done.pending += 1;
-                }
-            }
-            for id in claim_ids.iter().flatten() {
-                let Some(read) = self.claim_item_of(id).await? else { continue };
-                let c = item_claim(&read)?;
-                if c.email_key != email_key {
-                    continue; // erased already
-                }
-                let (claim_items, kept) = self.erase_claim_items(&read, &c)?;
-                items.extend(claim_items);
-                if kept {
-                    done.claims_kept += 1;
-                } else {
-                    done.claims_deleted += 1;
-                }
-            }
-            let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
-            items.push(self.put(audit_item(&AuditEntry { detail, ..audit.clone() }), None)?);
-            if items.len() > 100 {
-                return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
-            }
-            match self.transact(items).await? {
+            let (items, done) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
+            match self.transact_boxed(items).await? {
                 Sent::Done => return Ok(done),
                 // The link, the contact or a claim changed since they were read: read again.
                 Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
                 Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
                 Sent::InProgress => {}
             }
-            attempts.again("this contact").await?;
+            Box::pin(attempts.again("this contact")).await?;
         }
     }
 

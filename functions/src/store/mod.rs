@@ -116,6 +116,8 @@ pub struct Erased {
     /// Claims deleted whole: rejected or withdrawn ones, and those not decided
     /// yet (withdrawn, their trip and euros back to the city's year).
     pub claims_deleted: usize,
+    /// Of those, the ones not decided yet (counted): withdrawn, their trip and euros back.
+    pub claims_withdrawn: usize,
     /// Approved and paid claims kept for the payment record (until their
     /// retention ends), with the name and address replaced by `ERASED`.
     pub claims_kept: usize,
@@ -126,8 +128,8 @@ pub struct Erased {
 /// One line saying what an erasure removed (no personal data: counts only).
 pub fn erased_summary(e: &Erased) -> String {
     format!(
-        "{} contact(s), {} pending submission(s), {} claim(s) deleted, {} approved or paid claim(s) kept without name and address, {} history line(s) blanked",
-        e.contacts, e.pending, e.claims_deleted, e.claims_kept, e.history_lines
+        "{} contact(s), {} pending submission(s), {} claim(s) deleted ({} of them not decided yet, withdrawn), {} approved or paid claim(s) kept without name and address, {} history line(s) blanked",
+        e.contacts, e.pending, e.claims_deleted, e.claims_withdrawn, e.claims_kept, e.history_lines
     )
 }
 

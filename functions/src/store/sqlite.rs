@@ -804,6 +804,7 @@ fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Result<Erased,
         }
         if c.status.counts() {
             give_back(tx, &c).map_err(map_err)?;
+            done.claims_withdrawn += 1;
         }
         tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
         done.claims_deleted += 1;
