@@ -257,7 +257,13 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
     if body.len() > MAX_BODY {
         return decode_error(app, wants_json, Form::Register, &DecodeError::TooLarge);
     }
-    let fields = match decode::decode(BodyKind::Form, &body) {
+    let kind = match decode::body_kind(header_str(&parts.headers, header::CONTENT_TYPE)) {
+        Ok(k) => k,
+        // The page's button sends a small form; an empty POST with the token in the query is fine too.
+        Err(_) if body.is_empty() => BodyKind::Form,
+        Err(e) => return decode_error(app, wants_json, Form::Register, &e),
+    };
+    let fields = match decode::decode(kind, &body) {
         Ok(fields) => fields,
         Err(e) => return decode_error(app, wants_json, Form::Register, &e),
     };
