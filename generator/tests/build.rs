@@ -190,9 +190,11 @@ fn the_real_site_builds_with_every_page() {
     for setting in ["paid_claim_years: 5", "closed_claim_years: 1", "declined_contact_months: 6"] {
         assert!(config.contains(setting), "the test reads {setting} from the config");
     }
-    assert!(privacy.contains("this service keeps it for\n  5 years after the payment") || privacy.contains("this service keeps it for 5 years after the payment"), "paid claims");
-    assert!(privacy.contains("1 year(s) after that decision"), "rejected or withdrawn claims");
-    assert!(privacy.contains("deleted 6 months\n  after that decision") || privacy.contains("deleted 6 months after that decision"), "declined contacts");
+    let flat = privacy.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("this service keeps it for 5 years after the payment."), "paid claims");
+    assert!(flat.contains("<strong>A travel claim that was rejected or withdrawn:</strong> 1 year(s) after that decision."), "rejected or withdrawn claims");
+    assert!(flat.contains("your details are deleted 6 months after that decision."), "declined contacts");
+    assert!(flat.contains("<strong>Anything not confirmed:</strong> 48 hours"), "unconfirmed submissions: the link's hours, not a second setting");
     assert!(privacy.contains("<h2 id=\"leaving-the-group\">Leaving the group</h2>"), "leaving is explained");
     let join = read(out.join("join/index.html"));
     assert!(join.contains("Open it within 48 hours"));
