@@ -160,7 +160,7 @@ pub fn leave_page<S>(f: &Forms<S>, token: &str) -> String {
          <li>your contact details are deleted at once;</li>\n\
          <li>a travel claim of yours that the secretariat has not decided yet is withdrawn: its trip and amount go back \
          to your city, and the claim is deleted;</li>\n\
-         <li>an approved or paid claim is kept without your name and email address, because its payment must keep its \
+         <li>an approved or paid claim is kept without your name and email address, so that its payment keeps its \
          record: this service keeps a paid claim for {paid} years after the payment, and deletes it then.</li>\n</ul>\n\
          <p>You cannot undo this, but you can join again at any time.</p>\n\
          <form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
