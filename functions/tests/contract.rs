@@ -845,6 +845,17 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
     // A declined contact ends on CONTACT#.
     app.forms.decline("ana@valladolid.es", "Eva", None).await.unwrap();
     assert!(ttl(&item("CONTACT#ana@valladolid.es".into()).await).is_some());
+    // When TTL has deleted it (done by hand here: DynamoDB Local does not), the
+    // desk's sweep removes its leave item and blanks the history lines naming it.
+    let leave_pk = format!("LEAVE#{}", ccg_functions::token::leave_id("ana@valladolid.es"));
+    assert!(item(leave_pk.clone()).await.contains_key("hashes"), "her emails' leave links are kept");
+    client.delete_item().table_name("ccg-ttl").key("pk", AttributeValue::S("CONTACT#ana@valladolid.es".into())).send().await.unwrap();
+    let swept = Box::pin(app.forms.store.sweep(jiff::Timestamp::now().as_second())).await.unwrap().unwrap();
+    assert_eq!(swept.leave_links, 1, "{swept:?}");
+    assert!(swept.history_lines >= 3, "confirmed, approved, declined: {swept:?}");
+    let gone = client.get_item().table_name("ccg-ttl").key("pk", AttributeValue::S(leave_pk)).consistent_read(true).send().await.unwrap();
+    assert!(gone.item.is_none());
+    assert!(app.forms.store.list_audit().await.unwrap().iter().all(|a| !a.subject.contains("ana@")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -166,13 +166,15 @@ pub struct Swept {
     pub claims: usize,
     pub history_lines: usize,
     pub idempotency: usize,
+    /// Leave-link items of addresses that are no longer contacts (DynamoDB; SQLite deletes them with the contact).
+    pub leave_links: usize,
 }
 
 /// One line saying what a sweep deleted (counts only).
 pub fn swept_summary(s: &Swept) -> String {
     format!(
-        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s)",
-        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency
+        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s), {} leave item(s) of former contacts",
+        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency, s.leave_links
     )
 }
 

@@ -225,6 +225,26 @@ impl DynamoStore {
                 .map_err(sdk_err)?;
             done.history_lines += 1;
         }
+        // The leave links of an address whose contact is gone (a declined
+        // contact deleted by TTL) name the address: deleted, but only while
+        // the contact is still absent (it may have joined again meanwhile).
+        for item in self.scan("LEAVE#").await? {
+            let Some(email_key) = get_opt_s(&item, "email_key") else { continue };
+            if contacts.contains(&email_key) {
+                continue;
+            }
+            let absent = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("pk", s(contact_pk(&email_key)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_err)?;
+            let leave = Delete::builder().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).build().map_err(build_err)?;
+            let items = vec![TransactWriteItem::builder().condition_check(absent).build(), TransactWriteItem::builder().delete(leave).build()];
+            if let Sent::Done = self.transact_boxed(items).await? {
+                done.leave_links += 1;
+            }
+        }
         Ok(Some(done))
     }
 }
