@@ -124,6 +124,7 @@ pub(crate) mod tests {
             created_at: "t".into(),
             updated_at: "t".into(),
             version: 1,
+            expires_at: None,
         }
     }
 

@@ -46,6 +46,7 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
         store_timeout: Duration::from_secs(3),
         today: None,
         secretariat_email: site.forms.secretariat_email.clone(),
+        retention: site.retention,
     };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
     let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);

@@ -59,6 +59,9 @@ pub struct Contact {
     pub updated_at: String,
     /// Bumped by every change; a write that read an older version is refused and retried.
     pub version: u64,
+    /// Set when the secretariat declines the contact: the Unix second from
+    /// which it is deleted (`RetentionConfig::declined_contact_until`).
+    pub expires_at: Option<i64>,
 }
 
 impl Contact {

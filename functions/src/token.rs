@@ -43,6 +43,24 @@ pub fn parse_token(token: &str) -> Option<(String, String)> {
     (id_ok && secret_ok).then(|| (id.to_string(), hash_secret(secret)))
 }
 
+/// The id in a contact's leave links: `lv_` + 32 hex digits of the SHA-256
+/// of the address. Derived rather than stored so that every store finds a
+/// person's leave item from the address alone (the claim confirmation and the
+/// erasure know no more); it is no secret: the link works only with a secret
+/// whose hash the store kept.
+pub fn leave_id(email_key: &str) -> String {
+    let digest = Sha256::digest(format!("ccg-leave\0{email_key}").as_bytes());
+    format!("lv_{}", &hex(&digest)[..32])
+}
+
+/// Splits a leave link's token into (leave id, secret hash); `None` when it cannot be one of ours.
+pub fn parse_leave_token(token: &str) -> Option<(String, String)> {
+    let (id, secret) = token.trim().split_once('.')?;
+    let id_ok = id.len() == 35 && id.starts_with("lv_") && id[3..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let secret_ok = secret.len() == 43 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (id_ok && secret_ok).then(|| (id.to_string(), hash_secret(secret)))
+}
+
 fn base64url(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
@@ -71,6 +89,17 @@ mod tests {
         for bad in ["", ".", "pnd_x.y", &format!("{id}."), &format!("{id}.{}", &secret[1..]), &format!("{}.{secret}", id.to_uppercase())] {
             assert_eq!(parse_token(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn leave_tokens_round_trip() {
+        let id = leave_id("ana@x.eu");
+        assert_eq!(id, leave_id("ana@x.eu"));
+        assert_ne!(id, leave_id("bob@x.eu"));
+        let secret = new_secret();
+        assert_eq!(parse_leave_token(&token(&id, &secret)), Some((id.clone(), hash_secret(&secret))));
+        assert_eq!(parse_leave_token(&token(&new_id("pnd"), &secret)), None, "a confirmation link is no leave link");
+        assert_eq!(parse_token(&token(&id, &secret)), None, "and the other way round");
     }
 
     #[test]

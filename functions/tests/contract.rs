@@ -20,7 +20,9 @@ const REG: &str = "/api/register";
 const CLAIMS: &str = "/api/travel-claims";
 
 /// Every case gets a fresh, empty store from `fresh(name)`.
-async fn contract<S, F, Fut>(fresh: F)
+/// `embedded`: the store deletes expired records when swept (SQLite), rather
+/// than by itself later (DynamoDB's TTL, which DynamoDB Local does not run).
+async fn contract<S, F, Fut>(fresh: F, embedded: bool)
 where
     S: Store,
     F: Fn(String) -> Fut,
@@ -41,6 +43,8 @@ where
     Box::pin(concurrent_decisions_on_one_claim(fresh("decisions".into()).await)).await;
     Box::pin(a_rejection_racing_confirmations(fresh("reject-race".into()).await)).await;
     Box::pin(erasing_a_person(fresh("erase".into()).await)).await;
+    Box::pin(leaving_from_a_link(fresh("leave".into()).await)).await;
+    Box::pin(records_end_when_their_retention_does(fresh("retention".into()).await, embedded)).await;
     Box::pin(idempotent_retry_sends_once(fresh("idem".into()).await)).await;
     Box::pin(idempotency_marks(fresh("marks".into()).await)).await;
 }
@@ -427,8 +431,19 @@ async fn usage<S: Store>(app: &App<S>) -> YearUsage {
     app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap()
 }
 
-/// Sends and confirms a claim of Ana's; returns its id and the token of its link.
-async fn counted<S: Store>(app: &App<S>, event: &str, euros: &str) -> (String, String) {
+/// `handle`, boxed in a plain function: a case that sends many requests keeps
+/// a pointer per call in its frame, not a whole handler future (debug builds
+/// give each call site its own stack slot).
+fn call<'a, S: Store>(app: &'a App<S>, req: http::Request<bytes::Bytes>) -> std::pin::Pin<Box<dyn Future<Output = http::Response<bytes::Bytes>> + Send + 'a>> {
+    Box::pin(handle(app, req))
+}
+
+/// Sends and confirms a claim of Ana's; returns its id and the token of its link (boxed, as `call`).
+fn counted<'a, S: Store>(app: &'a App<S>, event: &'a str, euros: &'a str) -> std::pin::Pin<Box<dyn Future<Output = (String, String)> + Send + 'a>> {
+    Box::pin(counted_inner(app, event, euros))
+}
+
+async fn counted_inner<S: Store>(app: &App<S>, event: &str, euros: &str) -> (String, String) {
     assert_eq!(handle(app, json_post(CLAIMS, claim(event, euros))).await.status(), 202);
     let token = last_token(app, "ana@valladolid.es").unwrap();
     let r = handle(app, confirm_post(Form::TravelClaims, &token, true)).await;
@@ -603,8 +618,171 @@ async fn erasing_a_person<S: Store>(store: S) {
     assert!(app.forms.store.list_pending(now).await.unwrap().iter().all(|p| p.item.email_key() != "ana@valladolid.es"));
     let audit = app.forms.store.list_audit().await.unwrap();
     assert!(audit.iter().all(|a| !a.subject.contains("ana@") && !a.detail.contains("ana@")), "{audit:?}");
-    assert!(audit.last().unwrap().action == "person.erased" && audit.last().unwrap().detail.contains("1 paid claim(s) kept"));
+    assert!(audit.last().unwrap().action == "person.erased" && audit.last().unwrap().detail.contains("1 approved or paid claim(s) kept"));
     assert!(app.forms.store.get_contact("bob@valladolid.es").await.unwrap().is_some(), "nobody else is touched");
+    // Her leave links stop working with her.
+    let link = mails_to(&app, "ana@valladolid.es").iter().rev().find_map(|m| leave_token_in(&m.text)).expect("a leave link");
+    assert_eq!(handle(&app, get(&format!("/api/leave?token={link}"))).await.status(), 410);
+}
+
+/// A contact leaves from the link at the end of any email they got as a
+/// contact: their data goes through the erasure's path, the undecided claim is
+/// withdrawn (its trip back), approved and paid claims stay without name and
+/// address, and every link of theirs then answers 410.
+async fn leaving_from_a_link<S: Store>(store: S) {
+    let app = app(store, catalogue_with(10, Some(EURO_RULES), false));
+    // Not a contact yet: the email asking to confirm a registration has no leave link.
+    assert_eq!(call(&app, json_post(REG, registration("zoe@valladolid.es"))).await.status(), 202);
+    assert!(mails_to(&app, "zoe@valladolid.es").iter().all(|m| leave_token_in(&m.text).is_none()));
+    // Nor the "join first" email to an address that is no contact.
+    let mut stranger = claim("e1", "10");
+    stranger["email"] = "max@valladolid.es".into();
+    assert_eq!(call(&app, json_post(CLAIMS, stranger)).await.status(), 202);
+    let join_first = mails_to(&app, "max@valladolid.es");
+    assert!(join_first.len() == 1 && leave_token_in(&join_first[0].text).is_none() && !join_first[0].html.contains("/leave?token="));
+
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
+    let welcome = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert!(welcome.subject.contains("You are registered"), "{}", welcome.subject);
+    let first_link = leave_token_in(&welcome.text).expect("the new contact's email ends with a leave link");
+    assert!(welcome.html.contains(&format!("/leave?token={first_link}")));
+    let (paid, _) = counted(&app, "e1", "400").await;
+    app.forms.approve_claim(&paid, "Eva").await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2)).await.unwrap();
+    let (approved, _) = counted(&app, "e2", "100").await;
+    app.forms.approve_claim(&approved, "Eva").await.unwrap();
+    let (rejected, _) = counted(&app, "e3", "50").await;
+    app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
+    let (waiting, _) = counted(&app, "e4", "30").await;
+    assert_eq!(usage(&app).await, YearUsage { trips: 3, amount: Cents(53000) });
+    // Every email to her as a contact ends with its own link, and each works.
+    let mails = mails_to(&app, "ana@valladolid.es");
+    let links: Vec<String> = mails.iter().filter_map(|m| leave_token_in(&m.text)).collect();
+    assert!(mails.iter().filter(|m| m.subject != "Confirm your registration with the City Coordinators Group").all(|m| leave_token_in(&m.text).is_some()), "{mails:#?}");
+    assert!(links.len() >= 8, "welcome, 4 claim links, approved x2, paid, rejected: {}", links.len());
+    let mut unique = links.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), links.len(), "a fresh secret in each email");
+
+    // GET shows what leaving does and changes nothing (mail scanners open links).
+    let page = call(&app, get(&format!("/api/leave?token={first_link}"))).await;
+    assert_eq!(page.status(), 200);
+    let html = body_text(&page);
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Leave the City Coordinators Group</h1>"), "{html}");
+    assert!(html.contains("<button type=\"submit\">Leave the group</button>") && html.contains("for 5 years after the payment"), "{html}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().is_some());
+    // A guessed secret, or a confirmation token, is 410 (never 404).
+    let guessed = format!("{}.{}", first_link.split_once('.').unwrap().0, "A".repeat(43));
+    assert_eq!(call(&app, get(&format!("/api/leave?token={guessed}"))).await.status(), 410);
+    assert_eq!(call(&app, form_post("/api/leave", &[("token", &guessed)])).await.status(), 410);
+    assert_eq!(call(&app, get("/api/leave")).await.status(), 410);
+    assert!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().is_some());
+
+    // POST leaves, from the newest email's link.
+    let last_link = links.last().unwrap();
+    let left = call(&app, form_post("/api/leave", &[("token", last_link)])).await;
+    assert_eq!(left.status(), 200, "{}", body_text(&left));
+    let html = body_text(&left);
+    assert!(html.contains("<h1>You have left the group</h1>") && html.contains("1 claim(s) not decided yet were withdrawn"), "{html}");
+    assert!(html.contains("2 approved or paid claim(s) are kept"), "{html}");
+    assert!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().is_none());
+    let claims = app.forms.store.list_claims().await.unwrap();
+    assert!(claims.iter().all(|c| c.id != waiting && c.id != rejected), "undecided and rejected claims are deleted");
+    for id in [&paid, &approved] {
+        let c = claims.iter().find(|c| &c.id == id).unwrap();
+        assert_eq!((c.name.as_str(), c.email.as_str()), ("[erased]", "[erased]"), "{c:?}");
+    }
+    assert_eq!(usage(&app).await, YearUsage { trips: 2, amount: Cents(50000) }, "the undecided claim gave its trip back");
+    let entry = app.forms.store.list_audit().await.unwrap().into_iter().rfind(|a| a.action == "contact.left").expect("recorded");
+    assert_eq!((entry.actor.as_str(), entry.subject.as_str()), ("applicant", "[erased]"));
+    assert!(entry.detail.contains("2 claim(s) deleted (1 of them not decided yet, withdrawn)") && !entry.detail.contains("ana@"), "{}", entry.detail);
+    // DynamoDB's leave may not Scan: the desk's sweep blanks the lines that named her.
+    Box::pin(app.forms.store.sweep(jiff::Timestamp::now().as_second())).await.unwrap();
+    let audit = app.forms.store.list_audit().await.unwrap();
+    assert!(audit.iter().all(|a| !a.subject.contains("ana@") && !a.detail.contains("ana@")), "{audit:?}");
+
+    // Every link of hers is gone now: 410 on GET and POST.
+    for link in [&first_link, last_link] {
+        assert_eq!(call(&app, get(&format!("/api/leave?token={link}"))).await.status(), 410);
+        assert_eq!(call(&app, form_post("/api/leave", &[("token", link)])).await.status(), 410);
+    }
+    assert!(app.forms.store.get_contact("bob@valladolid.es").await.unwrap().is_some(), "nobody else is touched");
+    // Joining again works, with new links.
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let fresh = leave_token_in(&mails_to(&app, "ana@valladolid.es").pop().unwrap().text).unwrap();
+    assert_eq!(call(&app, get(&format!("/api/leave?token={fresh}"))).await.status(), 200);
+    assert_eq!(call(&app, get(&format!("/api/leave?token={first_link}"))).await.status(), 410, "old links stay dead");
+}
+
+/// Each record gets its end with the change that ends it (paid: payment day +
+/// N years; rejected, withdrawn: decision + M years; declined contact: + K
+/// months); the embedded store's sweep deletes exactly what has ended.
+async fn records_end_when_their_retention_does<S: Store>(store: S, embedded: bool) {
+    let app = app(store, catalogue_with(10, Some(EURO_RULES), false));
+    let retention = app.forms.options.retention;
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
+    let store = &app.forms.store;
+    let on = jiff::civil::Date::constant(2027, 4, 2);
+    let (paid, _) = counted(&app, "e1", "400").await;
+    app.forms.approve_claim(&paid, "Eva").await.unwrap();
+    assert_eq!(store.claim_expires_at(&paid).await.unwrap(), None, "an approved claim has no end yet");
+    app.forms.record_payment(&paid, "Eva", Cents(40000), on).await.unwrap();
+    assert_eq!(store.claim_expires_at(&paid).await.unwrap(), Some(retention.paid_claim_until(on)));
+
+    let before = jiff::Timestamp::now().as_second();
+    let (rejected, _) = counted(&app, "e2", "100").await;
+    app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
+    let (withdrawn, token) = counted(&app, "e3", "50").await;
+    assert_eq!(call(&app, form_post("/api/travel-claims/withdraw", &[("token", &token)])).await.status(), 200);
+    let (waiting, _) = counted(&app, "e4", "30").await;
+    app.forms.decline("bob@valladolid.es", "Eva", None).await.unwrap();
+    let after = jiff::Timestamp::now().as_second();
+    let within = |end: Option<i64>, f: &dyn Fn(i64) -> i64| end.is_some_and(|e| f(before) <= e && e <= f(after));
+    let closed_end = store.claim_expires_at(&rejected).await.unwrap();
+    assert!(within(closed_end, &|t| retention.closed_claim_until(t)), "{closed_end:?}");
+    assert!(within(store.claim_expires_at(&withdrawn).await.unwrap(), &|t| retention.closed_claim_until(t)));
+    assert_eq!(store.claim_expires_at(&waiting).await.unwrap(), None, "an undecided claim has no end");
+    let bob = store.get_contact("bob@valladolid.es").await.unwrap().unwrap();
+    assert!(within(bob.expires_at, &|t| retention.declined_contact_until(t)), "{bob:?}");
+    assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().unwrap().expires_at, None, "a contact has no end until they leave");
+    // Approved again: the planned deletion is off.
+    app.forms.approve("bob@valladolid.es", "Valladolid", Some("ES"), "Eva").await.unwrap();
+    assert_eq!(store.get_contact("bob@valladolid.es").await.unwrap().unwrap().expires_at, None);
+    app.forms.decline("bob@valladolid.es", "Eva", None).await.unwrap();
+    let bob_end = store.get_contact("bob@valladolid.es").await.unwrap().unwrap().expires_at.unwrap();
+
+    if !embedded {
+        // DynamoDB deletes by itself (TTL): the values above are what it goes by; nothing is swept here.
+        return;
+    }
+    let claims_now = |v: Vec<ccg_functions::records::Claim>| { let mut ids: Vec<String> = v.into_iter().map(|c| c.id).collect(); ids.sort(); ids };
+    let all = claims_now(store.list_claims().await.unwrap());
+    // A second before the first end: nothing goes.
+    let first_end = closed_end.unwrap().min(bob_end);
+    let swept = store.sweep(first_end - 1).await.unwrap().unwrap();
+    assert_eq!((swept.claims, swept.contacts), (0, 0), "{swept:?}");
+    assert_eq!(claims_now(store.list_claims().await.unwrap()), all);
+    // Once the rejected and withdrawn claims and the declined contact have ended: exactly those go, with their history.
+    let later = store.claim_expires_at(&withdrawn).await.unwrap().unwrap().max(bob_end);
+    let swept = store.sweep(later).await.unwrap().unwrap();
+    assert_eq!((swept.claims, swept.contacts), (2, 1), "{swept:?}");
+    let mut left = vec![paid.clone(), waiting.clone()];
+    left.sort();
+    assert_eq!(claims_now(store.list_claims().await.unwrap()), left);
+    assert!(store.get_contact("bob@valladolid.es").await.unwrap().is_none());
+    assert!(store.get_contact("ana@valladolid.es").await.unwrap().is_some());
+    let audit = store.list_audit().await.unwrap();
+    assert!(audit.iter().all(|a| a.subject != rejected && a.subject != withdrawn && a.subject != "bob@valladolid.es"), "{audit:?}");
+    assert!(audit.iter().any(|a| a.subject == paid), "the paid claim keeps its history");
+    // At the paid claim's end, it goes too; the undecided claim stays.
+    let swept = store.sweep(retention.paid_claim_until(on)).await.unwrap().unwrap();
+    assert_eq!(swept.claims, 1, "{swept:?}");
+    assert_eq!(claims_now(store.list_claims().await.unwrap()), vec![waiting.clone()]);
+    assert_eq!(usage(&app).await, YearUsage { trips: 2, amount: Cents(43000) }, "a city's counters stay: they name no one");
 }
 
 async fn idempotent_retry_sends_once<S: Store>(store: S) {
@@ -640,14 +818,73 @@ async fn idempotent_retry_sends_once<S: Store>(store: S) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn contract_on_sqlite() {
-    contract(|name| async move { sqlite_store(&name) }).await;
+    contract(|name| async move { sqlite_store(&name) }, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn contract_on_dynamodb_local() {
     let local = DynamoLocal::start().await;
     let local = &local;
-    contract(|name| async move { local.store(&format!("ccg-{name}")).await }).await;
+    contract(|name| async move { local.store(&format!("ccg-{name}")).await }, false).await;
+}
+
+/// On DynamoDB the end of a claim is the TTL attribute on each of its items,
+/// set in the transaction that ends it: CLAIM#, LINK#, PERSON#, every AUDIT#
+/// line about it. (DynamoDB Local does not delete by TTL: the attributes are checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_ends_reach_every_item_of_a_claim() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let local = DynamoLocal::start().await;
+    let client = local.client();
+    let app = app(local.store("ccg-ttl").await, catalogue_with(10, Some(EURO_RULES), false));
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let item = |pk: String| {
+        let client = client.clone();
+        async move { client.get_item().table_name("ccg-ttl").key("pk", AttributeValue::S(pk)).consistent_read(true).send().await.unwrap().item.unwrap() }
+    };
+    let ttl = |i: &std::collections::HashMap<String, AttributeValue>| i.get("expires_at").map(|v| v.as_n().unwrap().parse::<i64>().unwrap());
+    let on = jiff::civil::Date::constant(2027, 4, 2);
+    let (paid, token) = counted(&app, "e1", "400").await;
+    app.forms.approve_claim(&paid, "Eva").await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), on).await.unwrap();
+    let end = Some(app.forms.options.retention.paid_claim_until(on));
+    let claim = item(format!("CLAIM#{paid}")).await;
+    assert_eq!(ttl(&claim), end);
+    let audit_keys: Vec<String> = claim["audit_keys"].as_l().unwrap().iter().map(|k| k.as_s().unwrap().clone()).collect();
+    assert_eq!(audit_keys.len(), 3, "confirmed, approved, paid");
+    for k in audit_keys {
+        assert_eq!(ttl(&item(k.clone()).await), end, "{k}");
+    }
+    let link_id = token.split_once('.').unwrap().0;
+    assert_eq!(ttl(&item(format!("LINK#{link_id}")).await), end);
+    assert_eq!(ttl(&item("PERSON#ana@valladolid.es#e1".into()).await), end);
+    assert_eq!(ttl(&item("YEAR#ES:valladolid#2027".into()).await), None, "a city's counter names no one and stays");
+    assert_eq!(ttl(&item("CONTACT#ana@valladolid.es".into()).await), None);
+
+    // Rejected: the claim, its link and history end; PERSON# went with the rejection.
+    let (rejected, token) = counted(&app, "e2", "100").await;
+    app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
+    let claim = item(format!("CLAIM#{rejected}")).await;
+    let end = ttl(&claim);
+    assert!(end.is_some());
+    for k in claim["audit_keys"].as_l().unwrap() {
+        assert_eq!(ttl(&item(k.as_s().unwrap().clone()).await), end);
+    }
+    assert_eq!(ttl(&item(format!("LINK#{}", token.split_once('.').unwrap().0)).await), end);
+    // A declined contact ends on CONTACT#.
+    app.forms.decline("ana@valladolid.es", "Eva", None).await.unwrap();
+    assert!(ttl(&item("CONTACT#ana@valladolid.es".into()).await).is_some());
+    // When TTL has deleted it (done by hand here: DynamoDB Local does not), the
+    // desk's sweep removes its leave item and blanks the history lines naming it.
+    let leave_pk = format!("LEAVE#{}", ccg_functions::token::leave_id("ana@valladolid.es"));
+    assert!(item(leave_pk.clone()).await.contains_key("hashes"), "her emails' leave links are kept");
+    client.delete_item().table_name("ccg-ttl").key("pk", AttributeValue::S("CONTACT#ana@valladolid.es".into())).send().await.unwrap();
+    let swept = Box::pin(app.forms.store.sweep(jiff::Timestamp::now().as_second())).await.unwrap().unwrap();
+    assert_eq!(swept.leave_links, 1, "{swept:?}");
+    assert!(swept.history_lines >= 3, "confirmed, approved, declined: {swept:?}");
+    let gone = client.get_item().table_name("ccg-ttl").key("pk", AttributeValue::S(leave_pk)).consistent_read(true).send().await.unwrap();
+    assert!(gone.item.is_none());
+    assert!(app.forms.store.list_audit().await.unwrap().iter().all(|a| !a.subject.contains("ana@")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,7 +99,7 @@ async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim 
 }
 
 fn change(from: &[ClaimStatus], to: ClaimStatus) -> ClaimChange {
-    ClaimChange { from: from.to_vec(), to, reason: None, paid: None }
+    ClaimChange { from: from.to_vec(), to, reason: None, paid: None, expires_at: None }
 }
 
 fn decision(action: &str, id: &str) -> AuditEntry {

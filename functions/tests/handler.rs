@@ -427,3 +427,19 @@ async fn dynamodb_slow_is_503_within_the_timeout() {
     let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_millis(700), ..options() });
     expect_503(&app, Duration::from_millis(1500)).await;
 }
+
+/// The leave link is the same address whichever function a request reaches:
+/// a Lambda that serves one form still answers `/api/leave` (never with 404,
+/// which the CDN would replace), and its page and button post to the site.
+#[tokio::test]
+async fn every_function_serves_the_leave_link() {
+    for only in [Form::Register, Form::TravelClaims] {
+        let forms = sqlite_app().forms;
+        let app = App::new(forms, ccg_functions::Settings { only: Some(only), ..settings() });
+        assert_eq!(handle(&app, request("GET", "/api/leave?token=lv_x.y", None, "")).await.status(), 410, "{only:?}");
+        let other = if only == Form::Register { "/api/travel-claims" } else { "/api/register" };
+        assert_eq!(handle(&app, json_post(other, registration("a@b.eu"))).await.status(), 404, "the other form is not served");
+        let r = handle(&app, request("OPTIONS", "/api/leave", None, "")).await;
+        assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (204, "GET, HEAD, POST, OPTIONS"));
+    }
+}

@@ -47,8 +47,16 @@ fn check_refs(v: &Value, spec: &Value) {
     }
 }
 
-const PATHS: [&str; 7] =
-    ["/register", "/register/resend", "/register/confirm", "/travel-claims", "/travel-claims/resend", "/travel-claims/confirm", "/travel-claims/withdraw"];
+const PATHS: [&str; 8] = [
+    "/register",
+    "/register/resend",
+    "/register/confirm",
+    "/travel-claims",
+    "/travel-claims/resend",
+    "/travel-claims/confirm",
+    "/travel-claims/withdraw",
+    "/leave",
+];
 
 #[test]
 fn every_status_the_handler_can_give_is_documented() {
@@ -65,7 +73,7 @@ fn every_status_the_handler_can_give_is_documented() {
             assert!(body["content"][ct].is_object(), "{path} {ct}");
         }
     }
-    for path in ["/register/confirm", "/travel-claims/confirm"] {
+    for path in ["/register/confirm", "/travel-claims/confirm", "/leave"] {
         all.extend(documented(&spec, path, "get"));
     }
     for s in ccg_functions::http::STATUSES {
@@ -111,7 +119,7 @@ async fn statuses_seen_on_real_requests_are_documented() {
         seen.insert(got);
         let doc = match method {
             "options" => "options",
-            "get" if doc_path.ends_with("/confirm") => "get",
+            "get" if doc_path.ends_with("/confirm") || doc_path == "/leave" => "get",
             _ => "post",
         };
         assert!(documented(&spec, doc_path, doc).contains(&got), "{method} {doc_path} gave {got}, not documented");
@@ -150,6 +158,25 @@ async fn statuses_seen_on_real_requests_are_documented() {
         check("/travel-claims/confirm", "get", page.status().as_u16());
         let done = handle(&app, confirm_post(ccg_functions::Form::TravelClaims, &token, true)).await;
         check("/travel-claims/confirm", "post", done.status().as_u16());
+    }
+    // The leave link of a contact's email: its page, a wrong token, anything else, then leaving (and the link gone).
+    let leave = mails_to(&app, "ana@valladolid.es").iter().rev().find_map(|m| leave_token_in(&m.text)).expect("a leave link");
+    let mut foreign = form_post("/api/leave", &[("token", &leave)]);
+    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    for r in [
+        req("GET", &format!("/api/leave?token={leave}"), None, b""),
+        req("GET", "/api/leave?token=lv_x.y", None, b""),
+        req("PUT", "/api/leave", None, b""),
+        req("OPTIONS", "/api/leave", None, b""),
+        req("POST", "/api/leave", Some("text/plain"), b"x"),
+        req("POST", "/api/leave", json, &vec![b' '; 17 * 1024]),
+        req("POST", "/api/leave", json, b"{"),
+        foreign,
+        form_post("/api/leave", &[("token", &leave)]),
+        form_post("/api/leave", &[("token", &leave)]),
+    ] {
+        let method = r.method().as_str().to_ascii_lowercase();
+        check("/leave", &method, handle(&app, r).await.status().as_u16());
     }
     // A reused idempotency key, and a store that is locked.
     let keyed = |email: &str| {

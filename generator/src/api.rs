@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use ccg_functions::mail::outbox::Outbox;
-use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
+use ccg_functions::{App, Forms, Options, Settings, SqliteStore, Store};
 use ccg_model::Catalogue;
 use std::path::Path;
 use std::sync::Arc;
@@ -35,6 +35,7 @@ impl Api {
             link_hours: site.forms.confirm_link_hours,
             accept_drafts: true,
             secretariat_email: site.forms.secretariat_email.clone(),
+            retention: site.retention,
             ..Options::default()
         };
         let settings = Settings {
@@ -44,6 +45,20 @@ impl Api {
             only: None,
             log: true,
         };
+        // Opening swept what was past its retention; a long-running preview sweeps again every day.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let daily = store.clone();
+            rt.spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+                    match daily.sweep(jiff::Timestamp::now().as_second()).await {
+                        Ok(Some(s)) => eprintln!("forms: swept {}", ccg_functions::store::swept_summary(&s)),
+                        Ok(None) => {}
+                        Err(e) => eprintln!("forms: the daily sweep failed: {e}"),
+                    }
+                }
+            });
+        }
         let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options);
         Ok(Api { app: App::new(forms, settings) })
     }

@@ -342,7 +342,13 @@ fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
 /// Site settings a page's markdown may quote as `{{ name }}`, so a number
 /// that lives in `config.yaml` or the travel rules is written only there.
 pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&'static str, String)> {
-    let mut out = vec![("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string())];
+    let r = &config.retention;
+    let mut out = vec![
+        ("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string()),
+        ("retention.paid_claim_years", r.paid_claim_years.to_string()),
+        ("retention.closed_claim_years", r.closed_claim_years.to_string()),
+        ("retention.declined_contact_months", r.declined_contact_months.to_string()),
+    ];
     if let Some(r) = rules {
         let f = &r.claim_form;
         out.push(("claim_form.days_after_meeting", f.days_after_meeting.to_string()));

@@ -190,6 +190,16 @@ fn the_real_site_builds_with_every_page() {
     let privacy = read(out.join("privacy/index.html"));
     assert!(privacy.contains("for at most 48 hours") && !privacy.contains("{{"));
     assert!(!privacy.to_lowercase().contains("to be confirmed"));
+    // The retention periods come from config.yaml, the same numbers the stores enforce.
+    for setting in ["paid_claim_years: 5", "closed_claim_years: 1", "declined_contact_months: 6"] {
+        assert!(config.contains(setting), "the test reads {setting} from the config");
+    }
+    let flat = privacy.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("this service keeps it for 5 years after the payment."), "paid claims");
+    assert!(flat.contains("<strong>A travel claim that was rejected or withdrawn:</strong> 1 year(s) after that decision."), "rejected or withdrawn claims");
+    assert!(flat.contains("your details are deleted 6 months after that decision."), "declined contacts");
+    assert!(flat.contains("<strong>Anything not confirmed:</strong> 48 hours"), "unconfirmed submissions: the link's hours, not a second setting");
+    assert!(privacy.contains("<h2 id=\"leaving-the-group\">Leaving the group</h2>"), "leaving is explained");
     let join = read(out.join("join/index.html"));
     assert!(join.contains("Open it within 48 hours"));
     assert!(join.contains("action=\"/api/register\" method=\"post\""));

@@ -22,6 +22,54 @@ pub struct SiteConfig {
     pub official_url: String,
     pub calendar: CalendarConfig,
     pub forms: FormsConfig,
+    /// How long the forms' records are kept; the stores enforce it and the privacy notice quotes it.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// How long each kind of record is kept once it reaches its end. These are the
+/// service's own rules (the privacy notice says so); an unconfirmed submission
+/// lives as long as its link (`forms.confirm_link_hours`) and a contact until
+/// they leave or are erased, so neither has a setting here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// A paid claim (with its history) is kept this many years after the payment date.
+    pub paid_claim_years: u32,
+    /// A rejected or withdrawn claim (with its history) is kept this many years after the decision.
+    pub closed_claim_years: u32,
+    /// A contact the secretariat declined is kept this many months after the decision.
+    pub declined_contact_months: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { paid_claim_years: 5, closed_claim_years: 1, declined_contact_months: 6 }
+    }
+}
+
+impl RetentionConfig {
+    /// When a record that reached its end at `from` (Unix seconds) is deleted:
+    /// the same instant `years`/`months` later on the calendar (UTC).
+    pub fn after(from: i64, years: u32, months: u32) -> i64 {
+        let Ok(t) = jiff::Timestamp::from_second(from) else { return from };
+        let span = jiff::Span::new().years(i64::from(years)).months(i64::from(months));
+        let utc = jiff::tz::TimeZone::UTC;
+        utc.to_datetime(t).checked_add(span).ok().and_then(|dt| utc.to_timestamp(dt).ok()).map_or(from, |end| end.as_second())
+    }
+    /// A paid claim's end: `paid_on` (a day, midnight UTC) plus `paid_claim_years`.
+    pub fn paid_claim_until(&self, paid_on: jiff::civil::Date) -> i64 {
+        let start = jiff::tz::TimeZone::UTC.to_timestamp(paid_on.to_datetime(jiff::civil::Time::midnight())).map_or(0, |t| t.as_second());
+        Self::after(start, self.paid_claim_years, 0)
+    }
+    /// A rejected or withdrawn claim's end, from the decision at `decided` (Unix seconds).
+    pub fn closed_claim_until(&self, decided: i64) -> i64 {
+        Self::after(decided, self.closed_claim_years, 0)
+    }
+    /// A declined contact's end, from the decision at `decided` (Unix seconds).
+    pub fn declined_contact_until(&self, decided: i64) -> i64 {
+        Self::after(decided, 0, self.declined_contact_months)
+    }
 }
 
 /// How the forms handle what people send; the privacy notice quotes these.
@@ -43,6 +91,21 @@ pub struct CalendarConfig {
     pub description: String,
     /// How often subscribers should refresh the feed.
     pub refresh_hours: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RetentionConfig;
+
+    #[test]
+    fn retention_ends_on_the_calendar() {
+        let r = RetentionConfig::default();
+        // 2 April 2027 00:00 UTC + 5 years = 2 April 2032 00:00 UTC.
+        assert_eq!(r.paid_claim_until(jiff::civil::date(2027, 4, 2)), 1_964_476_800);
+        // 2026-12-02T06:00:00Z + 1 year; + 6 months.
+        assert_eq!(r.closed_claim_until(1_796_191_200), 1_827_727_200);
+        assert_eq!(r.declined_contact_until(1_796_191_200), 1_811_916_000);
+    }
 }
 
 impl SiteConfig {

@@ -436,6 +436,12 @@ async function openLinkFromOutbox(page, email, form) {
   return { resp: await open, link: expected };
 }
 
+/** The leave link at the end of an email to a contact: { url, token }, or null. */
+function leaveLinkIn(mail) {
+  const m = mail.text.match(/https?:\/\/[^\s"<>]+\/api\/leave\?token=([^\s"<>&]+)/);
+  return m ? { url: m[0], token: decodeURIComponent(m[1]) } : null;
+}
+
 /** Registers `email` and confirms it through its link, with JSON. */
 async function registerAndConfirm(email, city, extra = {}) {
   assertSent(await jsonPost('register', registration(email, city, extra)), `registration of ${email}`);
@@ -775,7 +781,9 @@ describe('the same answer for everyone', { timeout: 300_000 }, () => {
       assert.equal(mail.subject, 'About your travel claim: join the group first');
       assert.match(mail.text, /join/i);
       assert.ok(mail.text.includes(`${serve.base}/join/`), `the email does not link the join form:\n${mail.text}`);
-      assert.ok(!/token=|\/confirm\b/.test(mail.text + mail.html), `the email holds a confirmation link:\n${mail.text}`);
+      assert.ok(!/\/confirm\b/.test(mail.text + mail.html), `the email holds a confirmation link:\n${mail.text}`);
+      // A contact (confirmed, not approved) gets the way to leave at its end; a stranger, who is no contact, does not.
+      assert.equal(leaveLinkIn(mail) !== null, who === member, `the leave link of the email to ${who}:\n${mail.text}`);
       // Nothing was kept: asking for the link again sends nothing.
       const before = mailsTo(who).length;
       assertSent(await jsonPost('travel-claims/resend', { email: who }), 'resend');
@@ -1593,7 +1601,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
       // Erase the person whose claim was paid.
       const { email, name } = life.paid.rep;
       const erased = desk('erase', email);
-      assert.match(erased, /1 paid claim\(s\) kept/, erased);
+      assert.match(erased, /1 approved or paid claim\(s\) kept/, erased);
       assert.deepEqual(deskContacts().filter((r) => r.email.toLowerCase() === email.toLowerCase()), [], `desk contacts still lists ${email}`);
       const kept = claimRow(life.paid.id);
       assert.ok(kept, `desk claims no longer lists the paid claim ${life.paid.id}`);
@@ -1624,6 +1632,71 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
       if (!out.includes(`Meeting: ${title}`)) wrong.push(`desk claim ${life.rejected.id} says "${out.match(/^Meeting: .*$/m)?.[0] ?? '(no meeting line)'}" instead of "Meeting: ${title}"`);
     }
     assert.deepEqual(wrong, []);
+  });
+});
+
+describe('leaving the group from a link in an email', { timeout: 300_000 }, () => {
+  test('a confirmed contact leaves from the link in the outbox (JavaScript off): the page says what it does, the button does it, then the link is 410 and desk contacts no longer lists them', async () => {
+    const city = someCity();
+    const email = addr('leaver');
+    await registerAndConfirm(email, city, { name: 'Lea Leaver' });
+    // The first email (confirm a registration) went to no contact yet: no leave link there.
+    const mails = mailsTo(email);
+    assert.equal(leaveLinkIn(mails[0]), null, `the email to a new address has a leave link:\n${mails[0].text}`);
+    // Confirmed: a receipt, ending with the way to leave.
+    const receipt = newestMailTo(email);
+    const link = leaveLinkIn(receipt);
+    assert.ok(link, `the new contact's email ("${receipt.subject}") has no leave link:\n${receipt.text}`);
+    assert.equal(new URL(link.url).origin, serve.base, `the leave link does not lead to the preview: ${link.url}`);
+    assert.match(link.token, /^lv_[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/);
+    assert.ok(receipt.html.includes(link.url.replaceAll('&', '&amp;')), 'the HTML part lacks the leave link');
+    if (DESK) assert.equal(contactRow(email).length, 1, `desk contacts does not list ${email}:\n${desk('contacts')}`);
+
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await openPage(ctx);
+    let opened;
+    if (outboxPage) {
+      await openNewestInOutbox(page, email, receipt.subject);
+      const a = page.locator('a[href*="/api/leave?token="]');
+      assert.ok((await a.count()) > 0, 'the outbox message shows no clickable leave link');
+      assert.equal(await a.first().getAttribute('href'), link.url, 'the outbox page links elsewhere than the email');
+      const nav = page.waitForNavigation({ waitUntil: 'load' });
+      await a.first().click();
+      opened = await nav;
+    } else {
+      opened = await page.goto(link.url);
+    }
+    await keepAnswer('leave page', page, opened);
+    assert.equal(opened.status(), 200, await bodyText(page));
+    assert.equal(await page.locator('h1').innerText(), 'Leave the City Coordinators Group');
+    const said = await bodyText(page);
+    assert.match(said, /contact details are deleted/i, said);
+    assert.match(said, /not decided yet is withdrawn/i, said);
+    assert.match(said, /keeps a paid claim for \d+ years after the payment/i, said);
+    // Opening the page changed nothing.
+    if (DESK) assert.equal(contactRow(email).length, 1, 'opening the leave page removed the contact');
+
+    const done = await press(page, 'Leave the group');
+    await keepAnswer('left the group', page, done);
+    await expectStatus(page, done, 200, 'Leave the group');
+    assert.equal(await page.locator('h1').innerText(), 'You have left the group');
+    assert.match(await bodyText(page), /contact details are deleted/i);
+
+    // The same link now answers 410 (never 404: the CDN would replace it), to a person and to a second press.
+    const again = await page.goto(link.url);
+    await keepAnswer('leave link after leaving', page, again);
+    assert.equal(again.status(), 410, await bodyText(page));
+    assert.equal(again.headers()['cache-control'], 'no-store');
+    const repost = await formPost('leave', { token: link.token });
+    assert.equal(repost.status, 410, repost.text.slice(0, 300));
+    await ctx.close();
+
+    if (DESK) {
+      assert.deepEqual(contactRow(email), [], `desk contacts still lists ${email}:\n${desk('contacts')}`);
+      const history = desk('history');
+      assert.match(history, /contact\.left/, history);
+      assert.ok(!history.toLowerCase().includes(email.toLowerCase()), `the history still names ${email}:\n${history}`);
+    }
   });
 });
 

@@ -12,6 +12,7 @@
 //!     usage [--year Y]
 //!     export claims|contacts|usage -o FILE.csv
 //!     erase EMAIL
+//!     sweep
 //!     history [EMAIL or claim ID]
 //!
 //! Default store: `--sqlite data/forms.sqlite3` (the preview's); with it, the
@@ -45,7 +46,8 @@ const USAGE: &str = "usage: desk [--sqlite PATH | --dynamodb TABLE] [--operator 
   paid ID --amount 412.50 --on 2027-04-02                   record the payment of an approved claim (at most the amount asked)
   usage [--year Y]                                          trips and euros used and left, per city and year
   export claims|contacts|usage -o FILE.csv                  a CSV for a spreadsheet
-  erase EMAIL                                               remove a person's data everywhere (paid claims are kept, without name and address)
+  erase EMAIL                                               remove a person's data everywhere (approved and paid claims are kept, without name and address)
+  sweep                                                     delete what is past its retention (content/config.yaml) and say what went
   history [EMAIL or ID]                                     the audit trail, or one address's or claim's part of it";
 
 /// Without an SES sender (`CCG_MAIL_FROM`) the desk on DynamoDB records its
@@ -230,6 +232,10 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
             if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
                 out.push_str(&format!("Paid: {p} on {on}\n"));
             }
+            if let Some(end) = forms.store.claim_expires_at(id).await? {
+                let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
+                out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
+            }
             out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(&c.created_at), when(&c.confirmed_at)));
             out.push_str(&history(&forms, Some(&c.id)).await?);
         }
@@ -270,6 +276,10 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
             let e = forms.erase(email, &operator(a)).await?;
             out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
         }
+        ["sweep"] => match forms.store.sweep(jiff::Timestamp::now().as_second()).await? {
+            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::store::swept_summary(&s))),
+            None => out.push_str("Nothing to sweep.\n"),
+        },
         ["history"] | ["history", _] => {
             out.push_str(&history(&forms, words.get(1).copied()).await?);
         }
@@ -366,17 +376,24 @@ async fn desk() -> anyhow::Result<()> {
         embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?
     };
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
-    let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), ..Options::default() };
+    let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), retention: site.retention, ..Options::default() };
     let text = match (&a.sqlite, &a.dynamodb) {
         (_, None) => {
             let path = a.sqlite.clone().unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
             if !path.is_file() {
                 bail!("{} does not exist (the preview keeps its forms in data/forms.sqlite3; give --sqlite PATH)", path.display());
             }
+            // Opening the store deletes what is past its retention: every desk command says what went.
             let store = SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let swept = store.opened_sweep().clone();
             // The preview's outbox, next to its store: `serve` shows these emails too.
             let outbox = path.parent().unwrap_or(std::path::Path::new(".")).join("outbox");
-            run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), &a).await?
+            let text = run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), &a).await?;
+            if swept == ccg_functions::store::Swept::default() {
+                text
+            } else {
+                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::store::swept_summary(&swept))
+            }
         }
         (None, Some(table)) => {
             let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {

@@ -12,7 +12,7 @@ mod pages;
 
 pub use pages::{escape, refusal_message};
 
-use answer::{Answer, decode_error, link_answer, plain, render, submit_answer};
+use answer::{Answer, decode_error, html_response, json_response, link_answer, plain, render, submit_answer};
 use idempotency::submit_idempotently;
 use origin::{cors, foreign_post, origin_allowed};
 
@@ -33,6 +33,8 @@ pub enum Action {
     Confirm,
     /// A claimant takes back a claim (travel claims only).
     Withdraw,
+    /// A contact leaves the group from the link in an email (`{api_base}/leave`): served whichever form a Lambda serves.
+    Leave,
 }
 
 impl Action {
@@ -42,11 +44,12 @@ impl Action {
             Action::Resend => "resend",
             Action::Confirm => "confirm",
             Action::Withdraw => "withdraw",
+            Action::Leave => "leave",
         }
     }
     fn allow(self) -> &'static str {
         match self {
-            Action::Confirm => "GET, HEAD, POST, OPTIONS",
+            Action::Confirm | Action::Leave => "GET, HEAD, POST, OPTIONS",
             _ => "POST, OPTIONS",
         }
     }
@@ -65,6 +68,7 @@ pub fn route_of(path: &str) -> Option<(Form, Action)> {
         [parent, "resend"] => Some((form(parent)?, Action::Resend)),
         [parent, "confirm"] => Some((form(parent)?, Action::Confirm)),
         ["travel-claims", "withdraw"] => Some((Form::TravelClaims, Action::Withdraw)),
+        [.., "leave"] => Some((Form::Register, Action::Leave)),
         [.., last] => Some((form(last)?, Action::Submit)),
         _ => None,
     }
@@ -113,7 +117,7 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let route = route_of(parts.uri.path()).filter(|(f, _)| app.settings.only.is_none_or(|o| o == *f));
+    let route = route_of(parts.uri.path()).filter(|(f, a)| *a == Action::Leave || app.settings.only.is_none_or(|o| o == *f));
     let wants_json = header_str(&parts.headers, header::CONTENT_TYPE).is_some_and(|c| c.to_ascii_lowercase().contains("json"))
         || header_str(&parts.headers, header::ACCEPT).is_some_and(|a| a.contains("application/json"));
     let (mut resp, claim_id) = match route {
@@ -146,6 +150,9 @@ async fn dispatch<S: Store>(
                 .header(header::ACCESS_CONTROL_MAX_AGE, "86400");
         }
         return (r.body(Bytes::new()).unwrap(), None);
+    }
+    if action == Action::Leave {
+        return (leave(app, parts, body, wants_json).await, None);
     }
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
     if action == Action::Confirm && (parts.method == Method::GET || parts.method == Method::HEAD) {
@@ -230,9 +237,63 @@ async fn dispatch<S: Store>(
             (render(app, json, form, answer), None)
         }
         Action::Submit => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
+        Action::Leave => unreachable!("answered above"),
     }
 }
 
+/// `GET {api_base}/leave?token=…` shows what leaving does (changes nothing:
+/// mail scanners prefetch links); `POST` with the token leaves. A link that
+/// no longer works is 410, never 404 (CloudFront replaces 404s).
+async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes, wants_json: bool) -> Response<Bytes> {
+    use crate::service::leave::LeaveLinkError;
+    let f = &app.forms;
+    let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
+    let failed = |e: LeaveLinkError| match e {
+        LeaveLinkError::Gone if wants_json => json_response(StatusCode::GONE, &serde_json::json!({"error": "gone"})),
+        LeaveLinkError::Gone => html_response(StatusCode::GONE, pages::leave_gone_page(f)),
+        LeaveLinkError::Unavailable(d) => render(app, wants_json, Form::Register, Answer::Unavailable(d)),
+    };
+    if parts.method == Method::GET || parts.method == Method::HEAD {
+        let token = token_in_query.unwrap_or_default();
+        let mut r = match f.check_leave(&token).await {
+            Ok(()) if wants_json => json_response(StatusCode::OK, &serde_json::json!({"status": "member"})),
+            Ok(()) => html_response(StatusCode::OK, pages::leave_page(f, &token)),
+            Err(e) => failed(e),
+        };
+        if parts.method == Method::HEAD {
+            *r.body_mut() = Bytes::new();
+        }
+        return r;
+    }
+    if parts.method != Method::POST {
+        let mut r = plain(app, wants_json, Form::Register, StatusCode::METHOD_NOT_ALLOWED, "Open the link from your email, then press the button.");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(Action::Leave.allow()));
+        return r;
+    }
+    if foreign_post(app, &parts.headers) {
+        let msg = "This page only accepts the button on the City Coordinators Group's own website. Nothing was changed.";
+        return plain(app, wants_json, Form::Register, StatusCode::FORBIDDEN, msg);
+    }
+    if body.len() > MAX_BODY {
+        return decode_error(app, wants_json, Form::Register, &DecodeError::TooLarge);
+    }
+    let kind = match decode::body_kind(header_str(&parts.headers, header::CONTENT_TYPE)) {
+        Ok(k) => k,
+        // The page's button sends a small form; an empty POST with the token in the query is fine too.
+        Err(_) if body.is_empty() => BodyKind::Form,
+        Err(e) => return decode_error(app, wants_json, Form::Register, &e),
+    };
+    let fields = match decode::decode(kind, &body) {
+        Ok(fields) => fields,
+        Err(e) => return decode_error(app, wants_json, Form::Register, &e),
+    };
+    let token = fields.get("token").cloned().or(token_in_query).unwrap_or_default();
+    match f.leave(&token).await {
+        Ok(_) if wants_json => json_response(StatusCode::OK, &serde_json::json!({"status": "left"})),
+        Ok(done) => html_response(StatusCode::OK, pages::left_page(f, &done)),
+        Err(e) => failed(e),
+    }
+}
 
 /// The value of `name` in a query string, percent-decoded.
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -259,6 +320,7 @@ mod tests {
         assert_eq!(route_of("/api/register/other"), None);
         assert_eq!(route_of("/api/travel-claims/withdraw"), Some((Form::TravelClaims, Action::Withdraw)));
         assert_eq!(route_of("/api/register/withdraw"), None);
+        assert_eq!(route_of("/api/leave"), Some((Form::Register, Action::Leave)));
         assert_eq!(route_of("/"), None);
     }
 }

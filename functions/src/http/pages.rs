@@ -24,9 +24,14 @@ pub fn escape(s: &str) -> String {
 
 /// A whole page around `inner`, with a link back to the form's page.
 pub fn page<S>(f: &Forms<S>, form: Form, heading: &str, inner: &str) -> String {
+    frame(f, heading, inner, (form.form_page(), "Back to the form"))
+}
+
+/// The site's frame around `inner`, ending with one link (`back`: site path, label).
+pub fn frame<S>(f: &Forms<S>, heading: &str, inner: &str, (back, back_label): (&str, &str)) -> String {
     let site = escape(&f.options.public_url);
     let title = escape(&f.options.site_title);
-    let back = escape(&f.page(form.form_page()));
+    let back = escape(&f.page(back));
     let home = escape(&f.page("/"));
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -34,8 +39,9 @@ pub fn page<S>(f: &Forms<S>, form: Form, heading: &str, inner: &str) -> String {
          <a class=\"skip\" href=\"#main\">Skip to main content</a>\n\
          <header class=\"site-header\"><div class=\"wrap\"><a class=\"brand\" href=\"{home}\">{title}</a></div></header>\n\
          <main id=\"main\" class=\"wrap form-result\" tabindex=\"-1\">\n<h1>{heading}</h1>\n{inner}\n\
-         <p><a href=\"{back}\">Back to the form</a></p>\n</main>\n</body>\n</html>\n",
+         <p><a href=\"{back}\">{back_label}</a></p>\n</main>\n</body>\n</html>\n",
         heading = escape(heading),
+        back_label = escape(back_label),
     )
 }
 
@@ -133,6 +139,59 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
     ("Your travel claim".to_string(), inner)
 }
 
+/// What a leave link opens: what leaving does, with the retention settings
+/// the stores apply, and the one button that does it.
+pub fn leave_page<S>(f: &Forms<S>, token: &str) -> String {
+    let r = &f.options.retention;
+    let action = escape(&format!("{}{}/leave", f.options.public_url, f.options.api_base));
+    let inner = format!(
+        "<p>This link removes you from the City Coordinators Group: the Scalable Cities secretariat stops writing to \
+         you, and you can no longer claim travel support for your city unless you join again.</p>\n\
+         <p>When you press the button:</p>\n<ul>\n\
+         <li>your contact details are deleted at once;</li>\n\
+         <li>a travel claim of yours that the secretariat has not decided yet is withdrawn: its trip and amount go back \
+         to your city, and the claim is deleted;</li>\n\
+         <li>an approved or paid claim is kept without your name and email address, so that its payment keeps its \
+         record: this service keeps a paid claim for {paid} years after the payment, and deletes it then.</li>\n</ul>\n\
+         <p>You cannot undo this, but you can join again at any time.</p>\n\
+         <form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
+         <p><button type=\"submit\">Leave the group</button></p>\n</form>\n\
+         <p>To stay, close this page: nothing changes.</p>",
+        paid = r.paid_claim_years,
+        token = escape(token),
+    );
+    frame(f, "Leave the City Coordinators Group", &inner, ("/", "Back to the home page"))
+}
+
+/// After leaving: what went, in words (counts only).
+pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> String {
+    let mut inner = String::from(
+        "<p>You have left the City Coordinators Group. Your contact details are deleted, and this link no longer works.</p>\n",
+    );
+    if e.claims_withdrawn > 0 {
+        inner.push_str(&paragraph(&format!(
+            "{} claim(s) not decided yet were withdrawn and deleted; their trips and amounts are available to your city again.",
+            e.claims_withdrawn
+        )));
+    }
+    if e.claims_kept > 0 {
+        inner.push_str(&paragraph(&format!(
+            "{} approved or paid claim(s) are kept without your name and email address, for {} years after their payment.",
+            e.claims_kept, f.options.retention.paid_claim_years
+        )));
+    }
+    inner.push_str(&paragraph("You are welcome to join again at any time with the join form."));
+    frame(f, "You have left the group", &inner, ("/join/", "Join the group"))
+}
+
+/// A leave link that no longer works (left already, erased, or never one of ours).
+pub fn leave_gone_page<S>(f: &Forms<S>) -> String {
+    let inner = paragraph(
+        "This link no longer works: the address it was sent to is not a contact of the City Coordinators Group (any \
+         more). If you still get emails from us, write to the Scalable Cities secretariat.",
+    );
+    frame(f, "This link no longer works", &inner, ("/", "Back to the home page"))
+}
 
 /// A claim's costs and the contribution they ask for, with why it is less than the costs.
 fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents, contribution: &str) -> String {

@@ -85,8 +85,14 @@ impl<S: Store> Forms<S> {
     pub async fn withdraw(&self, token: &str) -> Result<Claim, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let c = self.claim_of_link(&id, &hash).await?.ok_or(LinkError::Invalid)?;
-        let (now_text, _) = now();
-        let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Withdrawn, reason: None, paid: None };
+        let (now_text, now_secs) = now();
+        let change = ClaimChange {
+            from: vec![ClaimStatus::Counted],
+            to: ClaimStatus::Withdrawn,
+            reason: None,
+            paid: None,
+            expires_at: Some(self.options.retention.closed_claim_until(now_secs)),
+        };
         let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
         match self.store.transition_claim(&c.id, change, audit).await {
             Ok(c) => Ok(c),
@@ -103,6 +109,12 @@ impl<S: Store> Forms<S> {
             Ok(done) => {
                 if let Some(to) = &self.options.secretariat_email {
                     self.tell_secretariat(messages::new_contact(to, &done.contact.details, !done.created)).await;
+                }
+                // The new contact's receipt, with the way to leave; the confirmation stands if it cannot be sent.
+                let d = &done.contact.details;
+                let mail = self.with_leave_link(messages::registered(self, d, !done.created), &d.email_key).await;
+                if let Err(e) = self.mailer.send(&mail).await {
+                    eprintln!("forms: a new contact was not emailed: {e}");
                 }
                 Ok(done)
             }

@@ -43,6 +43,7 @@ impl<S: Store> Forms<S> {
         self.decide(email, operator, "contact.approved", &format!("representative of {city_name} ({city_key})"), |c| {
             c.status = ContactStatus::Approved;
             c.city_key = Some(city_key.clone());
+            c.expires_at = None;
         })
         .await
     }
@@ -50,9 +51,12 @@ impl<S: Store> Forms<S> {
     /// Declines `email` as a representative (or withdraws an earlier approval).
     pub async fn decline(&self, email: &str, operator: &str, reason: Option<&str>) -> Result<Contact, DeskError> {
         let detail = reason.map(|r| format!("reason: {r}")).unwrap_or_default();
+        // A declined contact is kept for the retention period, then deleted.
+        let until = self.options.retention.declined_contact_until(now().1);
         self.decide(email, operator, "contact.declined", &detail, |c| {
             c.status = ContactStatus::Declined;
             c.city_key = None;
+            c.expires_at = Some(until);
         })
         .await
     }
@@ -124,7 +128,7 @@ pub struct Decided {
 
 impl<S: Store> Forms<S> {
     pub async fn approve_claim(&self, id: &str, operator: &str) -> Result<Decided, ClaimDeskError> {
-        let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Approved, reason: None, paid: None };
+        let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Approved, reason: None, paid: None, expires_at: None };
         self.decide_claim(id, operator, change, "claim.approved", String::new()).await
     }
 
@@ -134,8 +138,13 @@ impl<S: Store> Forms<S> {
         if reason.is_empty() {
             return Err(ClaimDeskError::NoReason);
         }
-        let change =
-            ClaimChange { from: vec![ClaimStatus::Counted, ClaimStatus::Approved], to: ClaimStatus::Rejected, reason: Some(reason.into()), paid: None };
+        let change = ClaimChange {
+            from: vec![ClaimStatus::Counted, ClaimStatus::Approved],
+            to: ClaimStatus::Rejected,
+            reason: Some(reason.into()),
+            paid: None,
+            expires_at: Some(self.options.retention.closed_claim_until(now().1)),
+        };
         self.decide_claim(id, operator, change, "claim.rejected", format!("reason: {reason}")).await
     }
 
@@ -148,7 +157,13 @@ impl<S: Store> Forms<S> {
         if amount > c.amount {
             return Err(ClaimDeskError::OverApproved(amount, c.amount));
         }
-        let change = ClaimChange { from: vec![ClaimStatus::Approved], to: ClaimStatus::Paid, reason: None, paid: Some((amount, on)) };
+        let change = ClaimChange {
+            from: vec![ClaimStatus::Approved],
+            to: ClaimStatus::Paid,
+            reason: None,
+            paid: Some((amount, on)),
+            expires_at: Some(self.options.retention.paid_claim_until(on)),
+        };
         self.decide_claim(id, operator, change, "claim.paid", format!("{} on {on}", amount.to_decimal())).await
     }
 
@@ -166,7 +181,8 @@ impl<S: Store> Forms<S> {
         };
         // The decision stands whether or not its email goes out; the desk says which.
         let event = self.catalogue().event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| claim.event_id.clone());
-        let mail = messages::decision(self, &claim, &event);
+        let leave = self.leave_link(&claim.email_key).await;
+        let mail = messages::decision(self, &claim, &event, leave.as_deref());
         let emailed = self.mailer.send(&mail).await.map_err(|e| e.to_string());
         Ok(Decided { claim, emailed })
     }

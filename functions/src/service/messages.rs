@@ -27,6 +27,17 @@ fn email(to: &str, subject: String, paragraphs: &[String]) -> Email {
     Email { to: to.to_string(), subject, text, html }
 }
 
+/// The last lines of every email to a contact: how to leave the group.
+pub fn add_leave_link(mut mail: Email, link: &str) -> Email {
+    const SAY: &str = "To leave the City Coordinators Group and stop hearing from us, open this link:";
+    mail.text.push_str(&format!("\n{SAY}\n{link}\n"));
+    let html = format!("<p>{SAY}<br>\n<a href=\"{0}\">{0}</a></p>\n</body>", escape(link));
+    if let Some(at) = mail.html.rfind("</body>") {
+        mail.html.replace_range(at..at + "</body>".len(), &html);
+    }
+    mail
+}
+
 /// A registration as "Label: value" lines (the emails and the confirmation page).
 pub fn details(r: &Registration) -> String {
     let mut lines = vec![
@@ -172,7 +183,7 @@ pub fn claim_city_not_eligible<S>(f: &Forms<S>, to: &str, name: &str, city: &str
 }
 
 /// To the applicant, when the secretariat decides on their claim.
-pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str) -> Email {
+pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) -> Email {
     use crate::records::ClaimStatus;
     let (subject, what) = match c.status {
         ClaimStatus::Approved => ("Your travel claim is approved".to_string(), "The Scalable Cities secretariat approved your claim. Payment follows.".to_string()),
@@ -194,11 +205,34 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str) -> Email {
         ),
         other => (format!("Your travel claim is {}", other.as_str()), format!("Your claim is now {}.", other.describe())),
     };
-    email(
-        &c.email,
-        subject,
-        &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(c, event), sign_off(f)],
-    )
+    let mail = email(&c.email, subject, &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(c, event), sign_off(f)]);
+    match leave {
+        Some(link) => add_leave_link(mail, link),
+        None => mail,
+    }
+}
+
+/// To a person whose registration (or change) was just confirmed: they are a
+/// contact now, and this is the first email with the way to leave.
+pub fn registered<S>(f: &Forms<S>, r: &Registration, changed: bool) -> Email {
+    let (subject, what) = if changed {
+        ("Your contact details are changed".to_string(), "You confirmed the change: the City Coordinators Group now has these details for you:")
+    } else {
+        (
+            "You are registered with the City Coordinators Group".to_string(),
+            "You confirmed your registration: you are now a contact of the City Coordinators Group, with these details:",
+        )
+    };
+    let mut paragraphs = vec![format!("Hello {},", r.name), what.to_string(), details(r)];
+    if !changed {
+        paragraphs.push(
+            "The Scalable Cities secretariat reviews your registration and admits you as a representative of your city; you \
+             will hear from it."
+                .to_string(),
+        );
+    }
+    paragraphs.push(sign_off(f));
+    email(&r.email, subject, &paragraphs)
 }
 
 /// To the secretariat: a registration was confirmed; what it needs to decide.

@@ -5,6 +5,7 @@
 
 pub mod confirm;
 pub mod desk;
+pub mod leave;
 pub mod messages;
 pub mod submit;
 
@@ -69,6 +70,8 @@ pub struct Options {
     pub today: Option<jiff::civil::Date>,
     /// Hears of each confirmed registration and claim.
     pub secretariat_email: Option<String>,
+    /// How long records are kept once they reach their end (`content/config.yaml`).
+    pub retention: ccg_model::site::RetentionConfig,
 }
 
 impl Default for Options {
@@ -82,6 +85,7 @@ impl Default for Options {
             store_timeout: Duration::from_secs(3),
             today: None,
             secretariat_email: None,
+            retention: ccg_model::site::RetentionConfig::default(),
         }
     }
 }

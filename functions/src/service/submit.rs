@@ -41,7 +41,10 @@ impl<S: Store> Forms<S> {
         let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
         let to = details.email.clone();
         let (id, secret) = self.keep(PendingItem::Registration(details.clone())).await?;
-        let mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
+        let mut mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
+        if known {
+            mail = self.with_leave_link(mail, &details.email_key).await;
+        }
         self.deliver(&mail, &to).await
     }
 
@@ -57,9 +60,13 @@ impl<S: Store> Forms<S> {
         let contact = self.timed(self.store.get_contact(&email_key(&input.email))).await?;
         let event = cat.event(&input.event).map(|e| e.title.clone()).unwrap_or_default();
         let to = input.email.trim().to_string();
-        // Nothing is kept for an address that may not claim: its owner learns why by email.
-        let Some(contact) = contact.filter(|c| c.status == ContactStatus::Approved) else {
-            return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await;
+        // Nothing is kept for an address that may not claim: its owner learns why by
+        // email (with a way to leave, when the address is a contact).
+        let key = email_key(&to);
+        let contact = match contact {
+            Some(c) if c.status == ContactStatus::Approved => c,
+            Some(_) => return self.deliver(&self.with_leave_link(messages::claim_join_first(self, &to, &event), &key).await, &to).await,
+            None => return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await,
         };
         let (now_text, _) = now();
         let claim = match claims::claim(&cat, input, &contact, &now_text) {
@@ -68,11 +75,12 @@ impl<S: Store> Forms<S> {
                 let city = contact.city_key.as_deref().and_then(|k| cat.directory.by_key(k).first().map(|m| m.city.name.clone()));
                 let city = city.unwrap_or_else(|| contact.details.city.clone());
                 let mail = messages::claim_city_not_eligible(self, &to, &contact.details.name, &city, &event);
-                return self.deliver(&mail, &to).await;
+                return self.deliver(&self.with_leave_link(mail, &key).await, &to).await;
             }
         };
         let (id, secret) = self.keep(PendingItem::Claim(claim.clone())).await?;
         let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
+        let mail = self.with_leave_link(mail, &claim.email_key).await;
         self.deliver(&mail, &to).await
     }
 
@@ -98,13 +106,15 @@ impl<S: Store> Forms<S> {
         let link = self.link(form, &token::token(&p.id, &secret));
         let cat = self.catalogue();
         let (mail, to) = match &p.item {
+            // Every email to a contact ends with a way to leave (a new registration's does not: not a contact yet).
             PendingItem::Registration(r) => {
                 let known = self.timed(self.store.get_contact(&r.email_key)).await?.is_some();
-                (messages::registration(self, r, known, &link), r.email.clone())
+                let mail = messages::registration(self, r, known, &link);
+                (if known { self.with_leave_link(mail, &r.email_key).await } else { mail }, r.email.clone())
             }
             PendingItem::Claim(c) => {
                 let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_default();
-                (messages::claim(self, c, &event, &link), c.email.clone())
+                (self.with_leave_link(messages::claim(self, c, &event, &link), &c.email_key).await, c.email.clone())
             }
         };
         self.deliver(&mail, &to).await

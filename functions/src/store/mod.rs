@@ -82,6 +82,10 @@ pub struct ClaimChange {
     pub to: ClaimStatus,
     pub reason: Option<String>,
     pub paid: Option<(Cents, Date)>,
+    /// When the claim reaches its end with this change (paid, rejected,
+    /// withdrawn): the Unix second from which its records may be deleted, set
+    /// on all of them in the same atomic step (`RetentionConfig`).
+    pub expires_at: Option<i64>,
 }
 
 impl ClaimChange {
@@ -109,9 +113,13 @@ impl ClaimChange {
 pub struct Erased {
     pub contacts: usize,
     pub pending: usize,
-    /// Claims deleted whole (rejected or withdrawn ones, and those not yet paid).
+    /// Claims deleted whole: rejected or withdrawn ones, and those not decided
+    /// yet (withdrawn, their trip and euros back to the city's year).
     pub claims_deleted: usize,
-    /// Paid claims kept for the payment record, with the name and address replaced by `ERASED`.
+    /// Of those, the ones not decided yet (counted): withdrawn, their trip and euros back.
+    pub claims_withdrawn: usize,
+    /// Approved and paid claims kept for the payment record (until their
+    /// retention ends), with the name and address replaced by `ERASED`.
     pub claims_kept: usize,
     /// Lines of the history whose subject (the address) was replaced by `ERASED`.
     pub history_lines: usize,
@@ -120,13 +128,55 @@ pub struct Erased {
 /// One line saying what an erasure removed (no personal data: counts only).
 pub fn erased_summary(e: &Erased) -> String {
     format!(
-        "{} contact(s), {} pending submission(s), {} claim(s) deleted, {} paid claim(s) kept without name and address, {} history line(s) blanked",
-        e.contacts, e.pending, e.claims_deleted, e.claims_kept, e.history_lines
+        "{} contact(s), {} pending submission(s), {} claim(s) deleted ({} of them not decided yet, withdrawn), {} approved or paid claim(s) kept without name and address, {} history line(s) blanked",
+        e.contacts, e.pending, e.claims_deleted, e.claims_withdrawn, e.claims_kept, e.history_lines
     )
 }
 
 /// What replaces a person's name and address where a record must stay.
 pub const ERASED: &str = "[erased]";
+
+/// Whether an erasure (or a person leaving) keeps a claim, anonymised: an
+/// approved claim is a promise of payment and a paid one a payment's record;
+/// every other claim is deleted (one that still counts gives its trip back).
+pub fn kept_on_erase(status: ClaimStatus) -> bool {
+    matches!(status, ClaimStatus::Approved | ClaimStatus::Paid)
+}
+
+/// A kept claim without its claimant: the same in both stores.
+pub fn anonymised(c: &Claim) -> Claim {
+    Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c.clone() }
+}
+
+/// Why a leave link did not remove anyone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeaveError {
+    /// Unknown, wrong, or its contact is gone (left, erased): one answer for all.
+    #[error("the link is not valid any more")]
+    Gone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the embedded store's sweep deleted because its time was up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub pending: usize,
+    pub contacts: usize,
+    pub claims: usize,
+    pub history_lines: usize,
+    pub idempotency: usize,
+    /// Leave-link items of addresses that are no longer contacts (DynamoDB; SQLite deletes them with the contact).
+    pub leave_links: usize,
+}
+
+/// One line saying what a sweep deleted (counts only).
+pub fn swept_summary(s: &Swept) -> String {
+    format!(
+        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s), {} leave item(s) of former contacts",
+        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency, s.leave_links
+    )
+}
 
 /// Why a claim's state did not change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +202,7 @@ pub fn apply_registration(existing: Option<&Contact>, details: Registration, now
             created_at: now.to_string(),
             updated_at: now.to_string(),
             version: 1,
+            expires_at: None,
         },
         Some(old) => {
             let same_city = old.details.city.to_lowercase() == details.city.to_lowercase() && old.details.country == details.country;
@@ -160,7 +211,9 @@ pub fn apply_registration(existing: Option<&Contact>, details: Registration, now
             } else {
                 (old.status, old.city_key.clone())
             };
-            Contact { details, status, city_key, created_at: old.created_at.clone(), updated_at: now.to_string(), version: old.version + 1 }
+            // A declined contact stays declined, and its deletion stays planned, whatever details it sends.
+            let expires_at = if status == crate::records::ContactStatus::Declined { old.expires_at } else { None };
+            Contact { details, status, city_key, created_at: old.created_at.clone(), updated_at: now.to_string(), version: old.version + 1, expires_at }
         }
     }
 }
@@ -311,6 +364,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every city's usage per year: (city key, year, usage), by year then city.
     fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send;
+
+    /// Keeps the hash of a newly emailed leave-link secret for the contact
+    /// `email_key` (under `token::leave_id`). False (nothing written) when the
+    /// address is not a contact: the email then goes without the link.
+    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether a leave link would work now (its secret kept, its contact there); changes nothing.
+    /// A contact leaves through the link `leave_id` with a secret of hash
+    /// `token_hash`: if the link is one the store kept and the contact still
+    /// exists, their data goes as in `erase` (the same path), with `audit`
+    /// (naming nobody) recorded. Otherwise `Gone`.
+    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send;
+
+    /// When a claim's records may be deleted (its retention's end, Unix
+    /// seconds); `None` while it has no end yet (counted, approved).
+    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Deletes every record whose time is up at `now_secs`, with what
+    /// describes it (its history, its leave link), and says what went.
+    /// DynamoDB deletes by itself (TTL): there it only blanks the history
+    /// lines of addresses that left.
+    fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send;
 }
 
 #[cfg(feature = "dynamodb")]

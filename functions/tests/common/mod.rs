@@ -137,6 +137,12 @@ pub fn token_in(text: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
+/// The token of the leave link at the end of an email, if it has one.
+pub fn leave_token_in(text: &str) -> Option<String> {
+    let i = text.find("/leave?token=")?;
+    Some(text[i + "/leave?token=".len()..].split_whitespace().next()?.to_string())
+}
+
 pub fn confirm_post(form: Form, token: &str, json: bool) -> http::Request<Bytes> {
     let path = format!("/api/{}/confirm", form.name());
     if json { json_post(&path, serde_json::json!({ "token": token })) } else { form_post(&path, &[("token", token)]) }

@@ -1,0 +1,250 @@
+//! The audit trail, a person's erasure (by the desk, with Scans) and a contact leaving (without), through the same per-claim items, and the desk's sweep.
+
+use super::*;
+
+impl DynamoStore {
+    /// What erasing one claim of a person writes (`erase` and `leave`): an
+    /// approved or paid claim is kept without name and address (with its end
+    /// and history keys); any other is deleted, with its link, and gives its
+    /// trip back if it still counted. The person's contribution marker goes
+    /// either way: its key holds the address. True when the claim is kept.
+    pub(super) fn erase_claim_items(&self, read: &Item, c: &Claim) -> Result<(Vec<TransactWriteItem>, bool), StoreError> {
+        let same_state = Some(("#status = :status", names(&[("#status", "status")]), values(vec![(":status", s(c.status.as_str()))])));
+        let mut items = Vec::new();
+        let kept = kept_on_erase(c.status);
+        if kept {
+            items.push(self.put(kept_attributes(claim_item(&anonymised(c)), read), same_state)?);
+        } else {
+            let mut del = Delete::builder().table_name(&self.table).key("pk", s(claim_pk(&c.id)));
+            if let Some((expr, n_, v_)) = same_state {
+                del = del.condition_expression(expr).set_expression_attribute_names(Some(n_)).set_expression_attribute_values(Some(v_));
+            }
+            items.push(TransactWriteItem::builder().delete(del.build().map_err(build_err)?).build());
+            if c.status.counts() {
+                let year = Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(year_pk(&c.city_key, c.year)))
+                    .update_expression("SET #trips = #trips - :one, #cents = #cents - :amount")
+                    .condition_expression("attribute_exists(#trips)")
+                    .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents")])))
+                    .set_expression_attribute_values(Some(values(vec![(":one", n(1)), (":amount", n(c.amount.0))])))
+                    .build()
+                    .map_err(build_err)?;
+                items.push(TransactWriteItem::builder().update(year).build());
+            }
+            if !c.link_id.is_empty() {
+                let link = Delete::builder().table_name(&self.table).key("pk", s(link_pk(&c.link_id))).build().map_err(build_err)?;
+                items.push(TransactWriteItem::builder().delete(link).build());
+            }
+        }
+        let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
+        items.push(TransactWriteItem::builder().delete(person).build());
+        Ok((items, kept))
+    }
+
+    /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes.
+    pub(super) async fn leave_items(&self, leave_id: &str, token_hash: &str, audit: &AuditEntry) -> Result<(Vec<TransactWriteItem>, Erased), LeaveError> {
+        let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
+        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
+            return Err(LeaveError::Gone);
+        }
+        let email_key = get_s(&lv, "email_key")?;
+        if self.get_boxed(contact_pk(&email_key)).await?.is_none() {
+            return Err(LeaveError::Gone);
+        }
+        let claim_ids = get_opt_texts(&lv, "claim_ids")?;
+        let now_secs = jiff::Timestamp::now().as_second();
+        let mut done = Erased { contacts: 1, ..Erased::default() };
+        let (claims_cond, mut cond_values) = match &claim_ids {
+            Some(ids) => ("size(#claim_ids) = :n", vec![(":n", n(ids.len()))]),
+            None => ("attribute_not_exists(#claim_ids)", Vec::new()),
+        };
+        cond_values.push((":hash", s(token_hash)));
+        let leave = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(leave_pk(leave_id)))
+            .condition_expression(format!("contains(#hashes, :hash) AND {claims_cond}"))
+            .set_expression_attribute_names(Some(names(&[("#hashes", "hashes"), ("#claim_ids", "claim_ids")])))
+            .set_expression_attribute_values(Some(values(cond_values)))
+            .build()
+            .map_err(build_err)?;
+        let contact =
+            Delete::builder().table_name(&self.table).key("pk", s(contact_pk(&email_key))).condition_expression("attribute_exists(pk)").build().map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().delete(leave).build(), TransactWriteItem::builder().delete(contact).build()];
+        for kind in ["registration", "claim"] {
+            let Some(latest) = self.get_boxed(latest_pk(kind, &email_key)).await? else { continue };
+            let del = Delete::builder().table_name(&self.table).key("pk", s(latest_pk(kind, &email_key))).build().map_err(build_err)?;
+            items.push(TransactWriteItem::builder().delete(del).build());
+            // Its submission, if still waiting, stops working now and goes by TTL.
+            let Some(p) = self.get_boxed(pending_pk(&get_s(&latest, "pending_id")?)).await? else { continue };
+            let p = item_pending(&p)?;
+            if !p.used && p.expires_at > now_secs {
+                items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
+                done.pending += 1;
+            }
+        }
+        for id in claim_ids.iter().flatten() {
+            if id.is_empty() || id.contains('#') {
+                continue;
+            }
+            let Some(read) = self.get_boxed(claim_pk(id)).await? else { continue };
+            let c = item_claim(&read)?;
+            if c.email_key != email_key {
+                continue; // erased already
+            }
+            let (claim_items, kept) = self.erase_claim_items(&read, &c)?;
+            items.extend(claim_items);
+            if kept {
+                done.claims_kept += 1;
+            } else {
+                done.claims_deleted += 1;
+                done.claims_withdrawn += usize::from(c.status.counts());
+            }
+        }
+        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        items.push(self.put(audit_item(&AuditEntry { detail, ..audit.clone() }), None)?);
+        if items.len() > 100 {
+            return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
+        }
+        Ok((items, done))
+    }
+
+    pub(super) async fn list_audit_in(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut v = self.scan("AUDIT#").await?.iter().map(|i| Ok((item_audit(i)?, get_s(i, "pk")?))).collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|(a, ka), (b, kb)| (&a.at, ka).cmp(&(&b.at, kb)));
+        Ok(v.into_iter().map(|(a, _)| a).collect())
+    }
+
+    /// Not one transaction (a person's items may pass DynamoDB's 100-item
+    /// limit): each claim changes in a transaction of its own, with its
+    /// counter, and a retry finishes what a failure left. Only the desk
+    /// (which may Scan and Delete) erases.
+    pub(super) async fn erase_in(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+        let mut done = Erased::default();
+        for item in self.scan("CLAIM#").await? {
+            let Ok(c) = item_claim(&item) else { continue };
+            if c.email_key != email_key || c.id.contains('#') {
+                continue;
+            }
+            let (items, kept) = self.erase_claim_items(&item, &c)?;
+            if kept {
+                done.claims_kept += 1;
+            } else {
+                done.claims_deleted += 1;
+                done.claims_withdrawn += usize::from(c.status.counts());
+            }
+            match self.transact(items).await? {
+                Sent::Done => {}
+                _ => return Err(StoreError::Unavailable("a claim changed while it was being erased; run the erase again".into())),
+            }
+        }
+        for item in self.scan("PENDING#").await? {
+            let p = item_pending(&item)?;
+            if p.item.email_key() == email_key {
+                self.client.delete_item().table_name(&self.table).key("pk", s(pending_pk(&p.id))).send().await.map_err(sdk_err)?;
+                done.pending += 1;
+            }
+        }
+        for kind in ["registration", "claim"] {
+            self.client.delete_item().table_name(&self.table).key("pk", s(latest_pk(kind, email_key))).send().await.map_err(sdk_err)?;
+        }
+        // The leave links stop working with the contact.
+        self.client.delete_item().table_name(&self.table).key("pk", s(leave_pk(&crate::token::leave_id(email_key)))).send().await.map_err(sdk_err)?;
+        let gone = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(email_key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        done.contacts = usize::from(gone.attributes.is_some_and(|a| !a.is_empty()));
+        for item in self.scan("AUDIT#").await? {
+            if get_opt_s(&item, "subject").as_deref() == Some(email_key) {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("pk", s(get_s(&item, "pk")?))
+                    .update_expression("SET #subject = :erased")
+                    .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
+                    .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+                    .send()
+                    .await
+                    .map_err(sdk_err)?;
+                done.history_lines += 1;
+            }
+        }
+        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(&AuditEntry { detail, ..audit }))).send().await.map_err(sdk_err)?;
+        Ok(done)
+    }
+
+    /// One transaction, without a Scan (the functions may not Scan): the
+    /// LEAVE# item (only while it still has this secret and the claims read),
+    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
+    /// each claim the person confirmed as `erase` treats it, and the audit
+    /// line. History lines that name the address are blanked by the desk's
+    /// `sweep` (which may Scan).
+    pub(super) async fn leave_in(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+        let mut attempts = Attempts(0);
+        loop {
+            let (items, done) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
+            match self.transact_boxed(items).await? {
+                Sent::Done => return Ok(done),
+                // The link, the contact or a claim changed since they were read: read again.
+                Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
+                Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
+                Sent::InProgress => {}
+            }
+            Box::pin(attempts.again("this contact")).await?;
+        }
+    }
+
+    /// DynamoDB deletes expired items itself (TTL); what is left is to blank
+    /// the history lines that name an address which is no longer a contact
+    /// (someone who left through a link, which may not Scan).
+    pub(super) async fn sweep_in(&self, _now_secs: i64) -> Result<Option<Swept>, StoreError> {
+        let contacts: std::collections::HashSet<String> =
+            self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
+        let mut done = Swept::default();
+        for item in self.scan("AUDIT#").await? {
+            let Some(subject) = get_opt_s(&item, "subject") else { continue };
+            if !subject.contains('@') || contacts.contains(&subject) {
+                continue;
+            }
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(get_s(&item, "pk")?))
+                .update_expression("SET #subject = :erased")
+                .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
+                .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            done.history_lines += 1;
+        }
+        // The leave links of an address whose contact is gone (a declined
+        // contact deleted by TTL) name the address: deleted, but only while
+        // the contact is still absent (it may have joined again meanwhile).
+        for item in self.scan("LEAVE#").await? {
+            let Some(email_key) = get_opt_s(&item, "email_key") else { continue };
+            if contacts.contains(&email_key) {
+                continue;
+            }
+            let absent = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("pk", s(contact_pk(&email_key)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_err)?;
+            let leave = Delete::builder().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).build().map_err(build_err)?;
+            let items = vec![TransactWriteItem::builder().condition_check(absent).build(), TransactWriteItem::builder().delete(leave).build()];
+            if let Sent::Done = self.transact_boxed(items).await? {
+                done.leave_links += 1;
+            }
+        }
+        Ok(Some(done))
+    }
+}

@@ -1,0 +1,364 @@
+//! The production store: one DynamoDB table (on demand), string key `pk`
+//! only, TTL attribute `expires_at` (Unix seconds). Its items:
+//!
+//! ```text
+//!   PENDING#<id>                 a submission waiting for its emailed link: `kind`
+//!                                (`registration`/`claim`), `email_key`, `item` (one JSON
+//!                                text, `PendingItem::to_json`), `token_hashes` (a List, in
+//!                                the order sent), `created_at`, `expires_at`, `used` (BOOL)
+//!   LATEST#<kind>#<email key>    `pending_id`, `created_at`, `expires_at`: the newest
+//!                                submission of that form for that address
+//!   CONTACT#<email key>          a confirmed contact: the registration's fields, `status`,
+//!                                `city_key` (while approved), `created_at`, `updated_at`, `version`
+//!   CLAIM#<claim id>             a confirmed claim: its fields, `status` (`counted`, `approved`,
+//!                                `paid`, `rejected`, `withdrawn`), `link_id` and `link_hashes`
+//!                                (a List: the pending record it was confirmed from and its
+//!                                secrets' hashes), and the secretariat's decision: `reason`,
+//!                                `paid_cents`, `paid_on` (each absent until set)
+//!   LINK#<pending id>            `claim_id`: the claim confirmed through that link
+//!   PERSON#<email key>#<event>   `claim_id`: the one contribution of a person for a meeting,
+//!                                while that claim counts
+//!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year
+//!   AUDIT#<at>#<random id>       one line of the audit trail
+//!   LEAVE#<leave id>             a contact's leave links: `email_key`, `hashes` (a List of
+//!                                the SHA-256 of each secret emailed), `claim_ids` (a List:
+//!                                the claims they confirmed, so leaving finds them without
+//!                                a Scan). The id is `token::leave_id(email key)`
+//!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
+//! ```
+//!
+//! DynamoDB deletes expired items late (up to days): every read of a PENDING#
+//! or LATEST# item checks `expires_at` itself, and every write that uses one
+//! has `expires_at > :now` in its condition.
+//!
+//! What must hold together is ONE TransactWriteItems, whose conditions say
+//! what the SQLite store re-reads inside its transaction:
+//! - `put_pending`: the PENDING# item (new id) and its LATEST# pointer, so
+//!   `latest_pending` is two consistent GetItems, never a Query or Scan (the
+//!   functions have no rights to those);
+//! - `confirm_registration`: the link is used (`used = false`, not expired, the
+//!   secret's hash one of those sent), the contact is written as it was read
+//!   (`attribute_not_exists(pk)`, or its `version`), and the audit line. A
+//!   contact changed in between sends the reads and the decision round again;
+//! - `confirm_claim`: the link is used as above, the contact still approved for
+//!   the claim's city (a ConditionCheck), the YEAR# counter goes up only while
+//!   under both yearly limits (a first claim larger than the whole year, which
+//!   the condition cannot see, is refused before), PERSON# is new (one claim per person and
+//!   meeting), the CLAIM# (`counted`, with its link's id and hashes: the use of
+//!   the link also requires that no secret was added since the read), the
+//!   audit line and LINK# (new), so `claim_by_link` is two consistent GetItems.
+//!   Concurrent confirmations of one city therefore cannot pass a limit; why
+//!   a cancelled one was refused is read from DynamoDB's per-item
+//!   cancellation reasons;
+//! - `transition_claim` (the secretariat's decision, the claimant's
+//!   withdrawal): the new CLAIM# only while its `status`, `reason`,
+//!   `paid_cents` and `paid_on` are still as read (of concurrent decisions on
+//!   one claim one is written; the others read it again and decide again,
+//!   which is a Conflict unless the change also starts from the new state),
+//!   and the audit line. A change out of a counting state into a
+//!   non-counting one also takes the claim's trip and euros off YEAR#
+//!   (`attribute_exists`) and deletes PERSON# (only if it is this claim's),
+//!   so the person may claim for that meeting again. YEAR# is only changed
+//!   by adding or subtracting in a transaction, and a confirmation's
+//!   condition is on the counter itself: the counter is always the sum of
+//!   the claims of that city and year that count (and of the first
+//!   version's), and a give-back racing with confirmations only makes room
+//!   (a confirmation whose condition failed on a counter that has gone down
+//!   since is decided again);
+//! - `update_contact` (the secretariat): the contact if its `version` is still
+//!   the one read, and the audit line.
+//!
+//! Retention: a claim that reaches its end (paid, rejected, withdrawn) gets
+//! `expires_at` (the table's TTL attribute) in the same transaction as the
+//! change, on CLAIM#, LINK#, PERSON# (while it exists), the new audit line and
+//! every earlier one (CLAIM# keeps their keys in `audit_keys`); a declined
+//! contact gets it on CONTACT#. YEAR# counters name no one and stay.
+//!
+//! A transaction cancelled for a conflict with a concurrent one is sent again
+//! after a short pause (`CONFLICT_RETRIES` in all), then answers "unavailable".
+//!
+//! What the functions' roles need: GetItem, PutItem, UpdateItem and
+//! ConditionCheckItem on the prefixes above (TransactWriteItems is allowed
+//! item by item through those), and DeleteItem on PERSON# wherever a claim
+//! may be rejected or withdrawn; only the secretariat's listings (`list_*`)
+//! Scan. Items of the first version (`REG#`, and `CLAIM#<city>#<event>` claims
+//! taken without confirmation) are left alone and not listed; their YEAR#
+//! counters, which have the same key, still count.
+//!
+//! One file per concern: `attrs` and `items` (the item shapes), `tx`
+//! (transactions and their cancellations), then by record kind: `pending`,
+//! `contacts`, `claims`, `idempotency`, `erase` (audit, erasure, leaving, sweep).
+
+use super::{
+    ERASED, Erased, LeaveError, Swept, anonymised, erased_summary, kept_on_erase,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, TransitionError,
+    UpdateError, apply_registration, check_link, pending_claim, pending_registration,
+};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use ccg_model::rules::YearUsage;
+use ccg_model::{Cents, Refusal, TravelRules};
+use std::collections::HashMap;
+use std::time::Duration;
+
+mod attrs;
+mod items;
+mod tx;
+mod pending;
+mod contacts;
+mod claims;
+mod idempotency;
+mod erase;
+
+use attrs::*;
+use items::*;
+use tx::*;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// Builds the SDK client from the environment (region, credentials, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with timeouts that fit
+/// inside the handler's own, so a slow table is an answer, not a hang.
+pub async fn client_from_env() -> Client {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts()).load().await;
+    Client::new(&conf)
+}
+
+pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(500))
+        .operation_attempt_timeout(Duration::from_millis(1000))
+        .operation_timeout(Duration::from_millis(2500))
+        .build()
+}
+
+/// Creates the table as the deployment template does (tests, benchmark, local
+/// trials); a table that already exists is fine (a retried call may have made it).
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().map_err(build_err)?)
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(build_err)?)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => return Ok(()),
+        Err(e) => return Err(sdk_err(e)),
+    }
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build().map_err(build_err)?)
+        .send()
+        .await
+        .map_err(sdk_err)?;
+    Ok(())
+}
+
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+/// Throttling, timeouts and connection trouble are "unavailable"; the rest "failed". Both are a 503.
+fn sdk_err<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    match &e {
+        SdkError::TimeoutError(_) => StoreError::Unavailable("DynamoDB did not answer in time".into()),
+        SdkError::DispatchFailure(_) => StoreError::Unavailable("DynamoDB cannot be reached".into()),
+        SdkError::ResponseError(_) => StoreError::Unavailable("DynamoDB sent an unreadable answer".into()),
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("unknown");
+            if code.contains("Throttl") || code.contains("ProvisionedThroughputExceeded") || code == "RequestLimitExceeded" || code == "InternalServerError" {
+                StoreError::Unavailable(format!("DynamoDB is busy ({code})"))
+            } else {
+                // The code only: a service message may quote the request, and logs carry no personal data.
+                StoreError::Failed(format!("DynamoDB refused the request ({code})"))
+            }
+        }
+        _ => StoreError::Failed("DynamoDB request could not be built".into()),
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// `get` and `transact` behind a Box made in a plain function: a long
+    /// async fn that awaits many of them (leaving) keeps only a pointer per
+    /// call in its frame, which in debug builds would otherwise hold a whole
+    /// SDK future per call site and overflow a test thread's stack.
+    fn get_boxed(&self, pk: String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Item>, StoreError>> + Send + '_>> {
+        Box::pin(self.get(pk))
+    }
+
+    async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        let out = self.client.get_item().table_name(&self.table).key("pk", s(pk)).consistent_read(true).send().await.map_err(sdk_err)?;
+        Ok(out.item)
+    }
+
+    async fn scan(&self, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :p)")
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+impl Store for DynamoStore {
+    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.put_pending_in(p)
+    }
+
+    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
+        self.get_pending_in(id, now_secs)
+    }
+
+    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
+        self.latest_pending_in(kind, email_key, now_secs)
+    }
+
+    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send {
+        self.list_pending_in(now_secs)
+    }
+
+    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.add_link_in(id, token_hash, now_secs)
+    }
+
+    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
+        self.confirm_registration_in(id, token_hash, now, now_secs)
+    }
+
+    fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
+        self.confirm_claim_in(id, token_hash, rules, now, now_secs)
+    }
+
+    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
+        self.get_contact_in(email_key)
+    }
+
+    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send {
+        self.list_contacts_in()
+    }
+
+    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send {
+        self.update_contact_in(expected_version, new, audit)
+    }
+
+    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send {
+        self.list_audit_in()
+    }
+
+    fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
+        self.idempotent_start_in(endpoint, key, request_hash)
+    }
+
+    fn idempotent_get(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
+        self.idempotent_get_in(endpoint, key)
+    }
+
+    fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.idempotent_finish_in(endpoint, key, a)
+    }
+
+    fn idempotent_abandon(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.idempotent_abandon_in(endpoint, key)
+    }
+
+    fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send {
+        self.year_usage_in(city_key, year)
+    }
+
+    fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
+        self.list_claims_in()
+    }
+
+    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
+        self.get_claim_in(id)
+    }
+
+    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
+        self.claim_by_link_in(link_id)
+    }
+
+    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send {
+        self.transition_claim_in(id, change, audit)
+    }
+
+    /// Not one transaction (a person's items may pass DynamoDB's 100-item
+    /// limit): each claim changes in a transaction of its own, with its
+    /// counter, and a retry finishes what a failure left. Only the desk
+    /// (which may Scan and Delete) erases.
+    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send {
+        self.erase_in(email_key, audit)
+    }
+
+    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send {
+        self.list_usage_in()
+    }
+
+    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.add_leave_link_in(email_key, token_hash)
+    }
+
+    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.leave_link_works_in(leave_id, token_hash)
+    }
+
+    /// One transaction, without a Scan (the functions may not Scan): the
+    /// LEAVE# item (only while it still has this secret and the claims read),
+    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
+    /// each claim the person confirmed as `erase` treats it, and the audit
+    /// line. History lines that name the address are blanked by the desk's
+    /// `sweep` (which may Scan).
+    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send {
+        self.leave_in(leave_id, token_hash, audit)
+    }
+
+    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
+        self.claim_expires_at_in(id)
+    }
+
+    /// DynamoDB deletes expired items itself (TTL); what is left is to blank
+    /// the history lines that name an address which is no longer a contact
+    /// (someone who left through a link, which may not Scan).
+    fn sweep(&self, _now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send {
+        self.sweep_in(_now_secs)
+    }
+}

@@ -1,0 +1,253 @@
+//! The embedded store: one SQLite file (WAL), for `serve` and single-machine
+//! use. One connection behind a mutex, used from `spawn_blocking`; every
+//! change is a `BEGIN IMMEDIATE` transaction that re-reads what it depends
+//! on, so another process on the same file (the desk, a second server)
+//! cannot race it either.
+//!
+//! One file per kind of record (`pending`, `contacts`, `claims`, `idempotency`,
+//! `erase` with the audit trail), behind the one `Store` impl here.
+
+use super::{
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
+    Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim, pending_registration,
+};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use ccg_model::rules::YearUsage;
+use ccg_model::{Cents, Refusal, TravelRules};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod schema;
+mod claims;
+mod contacts;
+mod pending;
+mod idempotency;
+mod erase;
+
+use schema::*;
+use claims::*;
+use contacts::*;
+use erase::*;
+
+/// Longer than this waiting for the file (another writer) or our own queue is "unavailable".
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    max_wait: Duration,
+    /// What the sweep on opening deleted (the desk says it).
+    opened_sweep: Swept,
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable("the database is busy".into()),
+        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::DiskFull | ErrorCode::SystemIoFailure) => {
+            StoreError::Unavailable(format!("the database cannot be written: {e}"))
+        }
+        _ => StoreError::Failed(e.to_string()),
+    }
+}
+
+fn now_epoch() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its tables.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, DEFAULT_MAX_WAIT)
+    }
+
+    pub fn open_with(path: &Path, max_wait: Duration) -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open(path).map_err(map_err)?;
+        conn.busy_timeout(max_wait).map_err(map_err)?;
+        // WAL: readers (the export) never block the server; NORMAL sync is
+        // durable across a crash of the process, the risk that matters here.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(map_err)?;
+        migrate(&conn).map_err(map_err)?;
+        // What is past its retention goes as soon as anyone opens the store.
+        let opened_sweep = sweep(&mut conn, jiff::Timestamp::now().as_second())?;
+        // Checkpoints (which fsync) run on a connection of their own, off the request path.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
+        let conn = Arc::new(Mutex::new(conn));
+        spawn_checkpointer(path, Arc::downgrade(&conn));
+        Ok(SqliteStore { conn, max_wait, opened_sweep })
+    }
+
+    /// What the sweep run when this store was opened deleted.
+    pub fn opened_sweep(&self) -> &Swept {
+        &self.opened_sweep
+    }
+
+    /// Runs `f` on the connection in the blocking pool. Work that waited too
+    /// long for its turn is dropped undone, so an answer of "unavailable"
+    /// never hides a write that happens later.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        let max_wait = self.max_wait;
+        let queued = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let waited = queued.elapsed();
+            if waited >= max_wait {
+                return Err(StoreError::Unavailable("too many requests are waiting for the database".into()));
+            }
+            conn.busy_timeout(max_wait - waited).map_err(map_err)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Failed(format!("database task failed: {e}")))?
+    }
+}
+
+/// Copies the WAL back into the database every second while the store lives.
+/// PASSIVE never blocks the writer; a failed checkpoint is retried on the next tick.
+fn spawn_checkpointer(path: &Path, store: std::sync::Weak<Mutex<Connection>>) {
+    let Ok(conn) = Connection::open(path) else { return };
+    let _ = conn.busy_timeout(Duration::from_millis(100));
+    let _ = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        while store.strong_count() > 0 {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    });
+}
+
+/// Every row a query returns, mapped.
+fn all<T, P: rusqlite::Params>(conn: &Connection, sql: &str, params: P, f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>, StoreError> {
+    let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = st.query_map(params, f).map_err(map_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+}
+
+fn bad(i: usize, e: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+}
+
+fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![a.at, a.actor, a.action, a.subject, a.detail])?;
+    Ok(())
+}
+
+fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
+    AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
+}
+
+impl Store for SqliteStore {
+    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.put_pending_in(p)
+    }
+
+    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
+        self.get_pending_in(id, now_secs)
+    }
+
+    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
+        self.latest_pending_in(kind, email_key, now_secs)
+    }
+
+    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send {
+        self.list_pending_in(now_secs)
+    }
+
+    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.add_link_in(id, token_hash, now_secs)
+    }
+
+    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
+        self.confirm_registration_in(id, token_hash, now, now_secs)
+    }
+
+    fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
+        self.confirm_claim_in(id, token_hash, rules, now, now_secs)
+    }
+
+    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
+        self.get_contact_in(email_key)
+    }
+
+    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send {
+        self.list_contacts_in()
+    }
+
+    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send {
+        self.update_contact_in(expected_version, new, audit)
+    }
+
+    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send {
+        self.list_audit_in()
+    }
+
+    fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
+        self.idempotent_start_in(endpoint, key, request_hash)
+    }
+
+    fn idempotent_get(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
+        self.idempotent_get_in(endpoint, key)
+    }
+
+    fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.idempotent_finish_in(endpoint, key, a)
+    }
+
+    fn idempotent_abandon(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.idempotent_abandon_in(endpoint, key)
+    }
+
+    fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send {
+        self.year_usage_in(city_key, year)
+    }
+
+    fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
+        self.list_claims_in()
+    }
+
+    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
+        self.get_claim_in(id)
+    }
+
+    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
+        self.claim_by_link_in(link_id)
+    }
+
+    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send {
+        self.transition_claim_in(id, change, audit)
+    }
+
+    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send {
+        self.erase_in(email_key, audit)
+    }
+
+    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send {
+        self.list_usage_in()
+    }
+
+    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.add_leave_link_in(email_key, token_hash)
+    }
+
+    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.leave_link_works_in(leave_id, token_hash)
+    }
+
+    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send {
+        self.leave_in(leave_id, token_hash, audit)
+    }
+
+    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
+        self.claim_expires_at_in(id)
+    }
+
+    fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send {
+        self.sweep_in(now_secs)
+    }
+}

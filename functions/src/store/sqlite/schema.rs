@@ -1,0 +1,121 @@
+//! The tables, and how a file of an earlier version is brought up to date.
+
+use super::*;
+
+/// Bumped when the tables change shape; an older file's tables are kept aside, renamed.
+pub(super) const SCHEMA_VERSION: i64 = 2;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS contacts (
+    email_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    city TEXT NOT NULL,
+    country TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    position TEXT NOT NULL,
+    city_status TEXT NOT NULL,
+    project TEXT,
+    status TEXT NOT NULL,
+    city_key TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    item TEXT NOT NULL,
+    token_hashes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_by_email ON pending (kind, email_key, created_at);
+CREATE TABLE IF NOT EXISTS claims (
+    id TEXT PRIMARY KEY,
+    email_key TEXT NOT NULL,
+    city_key TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    city TEXT NOT NULL,
+    country TEXT NOT NULL,
+    travel_start TEXT NOT NULL,
+    travel_end TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    transport_cents INTEGER NOT NULL,
+    accommodation_cents INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    link_id TEXT NOT NULL,
+    link_hashes TEXT NOT NULL,
+    reason TEXT,
+    paid_cents INTEGER,
+    paid_on TEXT
+);
+CREATE INDEX IF NOT EXISTS claims_by_person ON claims (email_key, event_id);
+CREATE INDEX IF NOT EXISTS claims_by_link ON claims (link_id);
+CREATE TABLE IF NOT EXISTS year_usage (
+    city_key TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    trips INTEGER NOT NULL,
+    cents INTEGER NOT NULL,
+    PRIMARY KEY (city_key, year)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leave_links (
+    leave_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    PRIMARY KEY (leave_id, hash)
+);
+CREATE INDEX IF NOT EXISTS leave_links_by_email ON leave_links (email_key);
+CREATE TABLE IF NOT EXISTS idempotency (
+    endpoint TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    location TEXT,
+    body BLOB NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, key)
+);
+";
+
+/// A file written by the first version (registrations taken on trust, claims
+/// without confirmation) keeps those tables under `v1_*`, out of the way.
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < SCHEMA_VERSION {
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('registrations', 'claims', 'year_usage')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for t in tables {
+            conn.execute_batch(&format!("ALTER TABLE {t} RENAME TO v1_{t}"))?;
+        }
+    }
+    conn.execute_batch(SCHEMA)?;
+    // Retention (issue 7) added an end to claims and contacts: a column, so
+    // a file of this schema version keeps its rows.
+    for table in ["claims", "contacts"] {
+        let has: bool = conn.query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'expires_at'"), [], |r| r.get(0))?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN expires_at INTEGER"))?;
+        }
+    }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+}
