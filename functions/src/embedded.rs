@@ -25,6 +25,13 @@ pub fn site() -> Result<SiteConfig, ccg_model::ContentError> {
     SiteConfig::parse(content::CONFIG.0.as_ref(), content::CONFIG.1)
 }
 
+/// The content version of the embedded files (`ccg_model::version`): the
+/// generator writes the same one into the site's `/version.json`.
+pub fn content_version() -> String {
+    let files = content::EVENTS.iter().copied().chain([content::PROJECTS, content::RULES, content::CONFIG]);
+    ccg_model::content_version(files.map(|(p, t)| (p, t.as_bytes())))
+}
+
 /// How many event files were embedded, drafts included (for the start-up log).
 pub fn event_files() -> usize {
     content::EVENTS.len()
@@ -39,5 +46,13 @@ mod tests {
         assert!(cat.events.iter().all(|e| !e.draft));
         assert!(cat.event("ccg-2021-10-launch").is_some());
         assert_eq!(super::site().unwrap().api_base, "/api");
+    }
+
+    #[test]
+    fn the_embedded_files_are_the_ones_the_version_covers() {
+        for (p, _) in super::content::EVENTS.iter().chain([&super::content::PROJECTS, &super::content::RULES, &super::content::CONFIG]) {
+            assert!(ccg_model::version::covers(p), "{p}");
+        }
+        assert_eq!(super::content_version().len(), 16);
     }
 }

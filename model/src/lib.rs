@@ -12,6 +12,7 @@ pub mod front_matter;
 pub mod money;
 pub mod rules;
 pub mod site;
+pub mod version;
 pub mod yaml;
 
 pub use catalogue::{Catalogue, Sources};
@@ -21,3 +22,4 @@ pub use event::{Event, Format, Kind, Location, PartOf, Status, When};
 pub use money::Cents;
 pub use rules::{Refusal, TravelRules};
 pub use site::SiteConfig;
+pub use version::content_version;
