@@ -55,9 +55,11 @@ MAX_GLIBC=2.34
 edge_stack="$stack-edge"
 site_dir=$root/public
 lambda_dir=$root/target/lambda
-# cargo-lambda: the tests' pinned one (scripts/setup-test-deps.sh), else any on PATH.
-cargo_lambda=$root/.cache/venv-cargo-lambda/bin/cargo-lambda
-[ -x "$cargo_lambda" ] || cargo_lambda=$(command -v cargo-lambda || echo cargo-lambda)
+# cargo-lambda and its Zig: the tests' pinned venv (scripts/setup-test-deps.sh)
+# if there is one, else whatever is on PATH.
+if [ -x "$root/.cache/venv-cargo-lambda/bin/cargo-lambda" ]; then
+  PATH="$root/.cache/venv-cargo-lambda/bin:$PATH"
+fi
 
 step_no=0
 say() { printf '[deploy] %s\n' "$*"; }
@@ -89,7 +91,7 @@ if [ -z "$region" ] && [ "$dry_run" -eq 0 ]; then
 fi
 [ -n "$region" ] || { [ "$dry_run" -eq 1 ] && region="<AWS_REGION>"; } || die "set AWS_REGION (an EU region)"
 if [ "$dry_run" -eq 0 ]; then
-  for tool in aws sam curl readelf; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
+  for tool in aws sam curl readelf cargo-lambda; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
   aws sts get-caller-identity --query Account --output text >/dev/null || die "no AWS credentials"
 fi
 
@@ -107,7 +109,7 @@ run cargo run --release -p generator -- build --out "$site_dir"
 
 # ---------------------------------------------------------------------------- 3
 step "the functions, for arm64 (target/lambda/{register,travel-claim}/bootstrap)"
-run "$cargo_lambda" lambda build --profile release-lambda --arm64 \
+run cargo lambda build --profile release-lambda --arm64 \
   --output-format binary -p ccg-functions --bin register --bin travel-claim --lambda-dir "$lambda_dir"
 for fn in register travel-claim; do
   bin=$lambda_dir/$fn/bootstrap
