@@ -106,7 +106,9 @@ count_cargo "$logs/cargo-test.log" "$rc"
 
 # 3b. The Lambda binaries, built as cargo-lambda builds them for AWS (Zig,
 #     old glibc) but without optimisation, run as Lambdas. The deploy's own
-#     build (--release --arm64) is checked for size and glibc in scripts/deploy.sh.
+#     build (release-lambda, arm64) is checked for size and glibc in scripts/deploy.sh.
+#     The test runs with --workspace, as in step 3: the same features, so
+#     nothing is compiled again.
 cargo_lambda_bin=$root/.cache/venv-cargo-lambda/bin
 lambda_dir=$target_dir/lambda-test
 rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim)" lambda-build \
@@ -115,7 +117,7 @@ rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim)" l
 if [ "$rc" -eq 0 ]; then
   rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
     env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \
-    cargo test -p ccg-functions --test lambda_binaries -- --ignored --nocapture || rc=$?
+    cargo test --workspace --test lambda_binaries -- --ignored --nocapture || rc=$?
   count_cargo "$logs/lambda-test.log" "$rc"
 else
   failed=$((failed + 1))
