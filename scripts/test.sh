@@ -3,9 +3,12 @@
 # then runs them all, keeps going past a failure so one run shows everything,
 # prints a summary and exits non-zero if anything failed.
 #
-#   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar
-#   2. scripts/check-infra.sh       the deployment template (when present)
+#   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar, cargo-lambda, shellcheck
+#   2. scripts/check-infra.sh       the deployment templates, workflows and scripts
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
+#      the Lambda binaries as Lambdas: cargo lambda build (profile lambda-test: the
+#      real binaries, unoptimised), run under cargo-lambda's Runtime API emulator
+#      against DynamoDB Local, fed with tests/lambda/events/ (functions/tests/lambda_binaries.rs)
 #   4. cargo build --release -p generator; the site built as published and with drafts;
 #      cargo build -p ccg-functions --bin desk (the secretariat's desk, for the forms' e2e;
 #      dev profile: step 3 already built it, a release build of the AWS SDK would take minutes)
@@ -101,6 +104,26 @@ fi
 rc=0; step "cargo test --workspace" cargo-test cargo test --workspace --no-fail-fast || rc=$?
 count_cargo "$logs/cargo-test.log" "$rc"
 
+# 3b. The Lambda binaries, built as cargo-lambda builds them for AWS (Zig,
+#     old glibc) but without optimisation, run as Lambdas. The deploy's own
+#     build (release-lambda, arm64) is checked for size and glibc in scripts/deploy.sh.
+#     The test runs with --workspace, as in step 3: the same features, so
+#     nothing is compiled again.
+cargo_lambda_bin=$root/.cache/venv-cargo-lambda/bin
+lambda_dir=$target_dir/lambda-test
+rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim)" lambda-build \
+  env PATH="$cargo_lambda_bin:$PATH" cargo lambda build --profile lambda-test --output-format binary \
+    -p ccg-functions --bin register --bin travel-claim --lambda-dir "$lambda_dir" || rc=$?
+if [ "$rc" -eq 0 ]; then
+  rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
+    env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \
+    cargo test --workspace --test lambda_binaries -- --ignored --nocapture || rc=$?
+  count_cargo "$logs/lambda-test.log" "$rc"
+else
+  failed=$((failed + 1))
+  skip_step "the Lambda binaries as Lambdas" "the build failed"
+fi
+
 # 4. The binary the end-to-end tests drive, as people run it (README: --release).
 generator=$target_dir/release/generator
 rc=0; step "cargo build --release -p generator" generator-build cargo build --release -p generator || rc=$?
@@ -108,7 +131,9 @@ site=$work/site
 drafts=$work/site-drafts
 site_ok=0
 if [ "$rc" -eq 0 ]; then
-  rc=0; step "generator build (published site, and with --drafts)" site-build \
+  rc=0
+  # shellcheck disable=SC2016 # the inner shell expands its own arguments
+  step "generator build (published site, and with --drafts)" site-build \
     bash -c '"$1" build --out "$2" && "$1" build --drafts --out "$3"' _ "$generator" "$site" "$drafts" || rc=$?
   [ "$rc" -eq 0 ] && site_ok=1
 fi

@@ -45,6 +45,13 @@ pub fn templates() -> &'static [(&'static str, &'static str)] {
     content::TEMPLATES
 }
 
+/// The content version of the embedded files (`ccg_model::version`): the
+/// generator writes the same one into the site's `/version.json`.
+pub fn content_version() -> String {
+    let files = content::EVENTS.iter().copied().chain([content::PROJECTS, content::RULES, content::CONFIG]);
+    ccg_model::content_version(files.map(|(p, t)| (p, t.as_bytes())))
+}
+
 /// How many event files were embedded, drafts included (for the start-up log).
 pub fn event_files() -> usize {
     content::EVENTS.len()
@@ -62,5 +69,13 @@ mod tests {
         let nav: Vec<String> = super::nav().into_iter().map(|n| n.url).collect();
         assert!(nav.contains(&"/financial-support/".to_string()) && nav.contains(&"/join/".to_string()), "{nav:?}");
         assert!(super::templates().iter().any(|(n, _)| *n == "partials/claim-form.html"));
+    }
+
+    #[test]
+    fn the_embedded_files_are_the_ones_the_version_covers() {
+        for (p, _) in super::content::EVENTS.iter().chain([&super::content::PROJECTS, &super::content::RULES, &super::content::CONFIG]) {
+            assert!(ccg_model::version::covers(p), "{p}");
+        }
+        assert_eq!(super::content_version().len(), 16);
     }
 }

@@ -5,7 +5,13 @@
 //! (the site's origin: the only one whose posts are taken, and where links and
 //! redirects point; default: `base_url` of the embedded config.yaml),
 //! `CCG_MAIL_FROM` (the SES sender, required), `CCG_SES_CONFIGURATION_SET`
-//! (optional), plus the usual AWS variables the Lambda runtime sets.
+//! (optional), `CCG_ORIGIN_SECRET` (the value CloudFront sends as
+//! `X-Ccg-Origin-Verify`: a request without it did not come through
+//! CloudFront and is refused with 403; absent or empty: not checked), plus
+//! the usual AWS variables the Lambda runtime sets.
+//!
+//! Every answer carries `X-Content-Version`: the version of the content the
+//! binary embeds, which the site publishes in `/version.json`.
 
 use crate::embedded;
 use crate::http::{App, Settings, handle};
@@ -14,6 +20,8 @@ use crate::mail::ses;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
 use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,19 +88,116 @@ pub fn to_lambda(resp: http::Response<Bytes>) -> http::Response<lambda_http::Bod
     http::Response::from_parts(parts, body)
 }
 
+/// The header CloudFront adds to every request it sends to the API
+/// (`OriginCustomHeaders` in infra/template.yaml), in lowercase.
+pub const ORIGIN_HEADER: &str = "x-ccg-origin-verify";
+/// The variable holding the value of `ORIGIN_HEADER` the functions expect.
+pub const ORIGIN_SECRET_VAR: &str = "CCG_ORIGIN_SECRET";
+/// The response header naming the content version.
+pub const VERSION_HEADER: &str = "x-content-version";
+
+/// What the Lambda edge adds around the handler: the origin check and the version header.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// `None`: every request is taken (no CloudFront in front, as in `serve`).
+    pub origin_secret: Option<String>,
+    pub version: String,
+}
+
+impl Edge {
+    pub fn from_env() -> Edge {
+        Edge {
+            origin_secret: std::env::var(ORIGIN_SECRET_VAR).ok().filter(|s| !s.is_empty()),
+            version: embedded::content_version(),
+        }
+    }
+
+    /// Whether the request came through CloudFront (or no check is configured).
+    pub fn admits(&self, headers: &http::HeaderMap) -> bool {
+        let Some(secret) = &self.origin_secret else { return true };
+        headers.get(ORIGIN_HEADER).is_some_and(|v| same_bytes(v.as_bytes(), secret.as_bytes()))
+    }
+
+    /// The handler's answer, or 403 for a request that bypassed CloudFront; with the version header.
+    pub async fn answer<S: crate::store::Store>(&self, app: &App<S>, req: http::Request<Bytes>) -> Response<Bytes> {
+        let mut resp = if self.admits(req.headers()) {
+            handle(app, req).await
+        } else {
+            if app.settings.log {
+                eprintln!("forms - 403 without the origin header (not through CloudFront)");
+            }
+            bypassed()
+        };
+        if let Ok(v) = HeaderValue::from_str(&self.version) {
+            resp.headers_mut().insert(VERSION_HEADER, v);
+        }
+        resp
+    }
+}
+
+/// Compared in time independent of where they differ.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn bypassed() -> Response<Bytes> {
+    Response::builder()
+        .status(StatusCode::FORBIDDEN)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Bytes::from_static(b"The forms are reached through the site's own address only.\n"))
+        .expect("a static response")
+}
+
 /// The whole `main` of a Lambda binary.
 pub async fn run(endpoint: Form) -> Result<(), lambda_http::Error> {
-    let (app, t) = startup(endpoint).await.map_err(|e| lambda_http::Error::from(e.to_string()))?;
+    let edge = Edge::from_env();
+    let (app, t) = startup(endpoint).await.map_err(|e| {
+        eprintln!("forms {} start-up failed (content {}): {e}", endpoint.name(), edge.version);
+        lambda_http::Error::from(e.to_string())
+    })?;
     eprintln!(
-        "forms {} start-up: catalogue {:.2} ms, client {:.2} ms",
+        "forms {} start-up: content {}, catalogue {:.2} ms, client {:.2} ms, origin check {}",
         endpoint.name(),
+        edge.version,
         t.catalogue.as_secs_f64() * 1000.0,
-        t.client.as_secs_f64() * 1000.0
+        t.client.as_secs_f64() * 1000.0,
+        if edge.origin_secret.is_some() { "on" } else { "off" }
     );
     let app = Arc::new(app);
+    let edge = Arc::new(edge);
     lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
-        let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(to_lambda(handle(&app, from_lambda(req)).await)) }
+        let (app, edge) = (app.clone(), edge.clone());
+        async move { Ok::<_, std::convert::Infallible>(to_lambda(edge.answer(&app, from_lambda(req)).await)) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(secret: Option<&str>) -> Edge {
+        Edge { origin_secret: secret.map(str::to_string), version: "0123456789abcdef".into() }
+    }
+
+    #[test]
+    fn the_origin_header_is_checked_only_when_configured() {
+        let mut h = http::HeaderMap::new();
+        assert!(edge(None).admits(&h));
+        assert!(!edge(Some("s3cret-value")).admits(&h));
+        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-valuE"));
+        assert!(!edge(Some("s3cret-value")).admits(&h));
+        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-value-and-more"));
+        assert!(!edge(Some("s3cret-value")).admits(&h));
+        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-value"));
+        assert!(edge(Some("s3cret-value")).admits(&h));
+    }
+
+    #[test]
+    fn the_version_is_the_embedded_content_and_a_valid_header() {
+        let e = Edge::from_env();
+        assert_eq!(e.version, embedded::content_version());
+        assert!(HeaderValue::from_str(&e.version).is_ok());
+    }
 }

@@ -427,7 +427,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         claim(format!("calendar/{}.ics", e.id), &e.source, e.id_line, &mut errors);
         jobs.push(Job::Event { index });
     }
-    let generated = ["calendar.ics", "sitemap.xml", "robots.txt"];
+    let generated = ["calendar.ics", "sitemap.xml", "robots.txt", "version.json"];
     for g in generated {
         claim(g.to_string(), Path::new("(generated)"), 1, &mut errors);
     }
@@ -550,6 +550,11 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         writer.put("sitemap.xml", sitemap(&base_url, &pages).as_bytes())?;
         let robots = format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n");
         writer.put("robots.txt", robots.as_bytes())?;
+        // What the deployed functions must also report (X-Content-Version).
+        match content_version(root) {
+            Ok(v) => writer.put("version.json", format!("{{\"content\":\"{v}\"}}\n").as_bytes())?,
+            Err(e) => errors.push(ContentError::new(Path::new(load::CONTENT), 1, 1, format!("cannot read for the content version: {e}"))),
+        }
     }
     for (rel, abs) in &content.statics {
         match std::fs::read(abs) {
@@ -578,4 +583,20 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         config: config.expect("no errors means the config loaded"),
         nav: ccg_model::page::nav(content.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)))),
     })
+}
+
+/// The content version (`ccg_model::version`) of the files under `root/content`:
+/// the same files the Lambda binaries embed, so the same version they report.
+pub fn content_version(root: &Path) -> std::io::Result<String> {
+    let content = root.join(load::CONTENT);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for rel in ["config.yaml", ccg_model::catalogue::PROJECTS_FILE, ccg_model::catalogue::RULES_FILE] {
+        files.push((rel.to_string(), std::fs::read(content.join(rel))?));
+    }
+    for abs in load::files_under(&content.join(ccg_model::catalogue::EVENTS_DIR), Some("md")) {
+        let rel = abs.strip_prefix(&content).unwrap_or(&abs).to_string_lossy().replace('\\', "/");
+        files.push((rel, std::fs::read(&abs)?));
+    }
+    debug_assert!(files.iter().all(|(rel, _)| ccg_model::version::covers(rel)));
+    Ok(ccg_model::content_version(files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))))
 }

@@ -71,7 +71,7 @@ pub fn shown(root: &Path, rel: &Path) -> PathBuf {
     if root == Path::new(".") || root.as_os_str().is_empty() { rel.to_path_buf() } else { root.join(rel) }
 }
 
-fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()

@@ -13,6 +13,7 @@ pub mod money;
 pub mod page;
 pub mod rules;
 pub mod site;
+pub mod version;
 pub mod yaml;
 
 pub use catalogue::{Catalogue, Sources};
@@ -22,3 +23,4 @@ pub use event::{Event, Format, Kind, Location, PartOf, Status, When};
 pub use money::Cents;
 pub use rules::{Refusal, TravelRules};
 pub use site::{SiteConfig, SiteView};
+pub use version::content_version;
