@@ -395,7 +395,6 @@ pub struct CityView {
     pub country: String,
     pub country_name: String,
     pub aliases: Vec<String>,
-    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -407,14 +406,12 @@ pub struct ProjectView {
     pub end: String,
     pub start_label: String,
     pub end_label: String,
-    pub confidence: String,
-    /// Shown next to dates that are not both read from a source.
-    pub dates_note: Option<&'static str>,
+    /// False when the end month is only a planned date or an estimate: the page leaves it out.
+    pub end_known: bool,
     pub ended: bool,
     pub lighthouse: Vec<CityView>,
     pub fellow: Vec<CityView>,
     pub observer: Vec<CityView>,
-    pub notes: Option<String>,
     pub source: String,
 }
 
@@ -430,7 +427,6 @@ pub fn project_view(p: &Project, today: Date) -> ProjectView {
                 country: c.country.clone(),
                 country_name: country_name(&c.country).to_string(),
                 aliases: c.aliases.clone(),
-                note: c.note.clone(),
             })
             .collect()
     };
@@ -442,17 +438,12 @@ pub fn project_view(p: &Project, today: Date) -> ProjectView {
         end: p.end.to_string(),
         start_label: ym_label(p.start),
         end_label: ym_label(p.end),
-        confidence: p.dates_confidence.clone(),
-        dates_note: match p.dates_confidence.as_str() {
-            "confirmed" => None,
-            "inferred" => Some("one of these months is inferred from a stated duration"),
-            _ => Some("the end month is a planned date or an estimate"),
-        },
+        // Confirmed, or worked out from a published duration; not a planned date or an estimate.
+        end_known: matches!(p.dates_confidence.as_str(), "confirmed" | "inferred"),
         ended: p.has_ended_on(today),
         lighthouse: cities(&p.lighthouse_cities),
         fellow: cities(&p.fellow_cities),
         observer: cities(&p.observer_cities),
-        notes: p.notes.clone(),
         source: p.source.clone(),
     }
 }

@@ -198,7 +198,7 @@ fn the_real_site_builds_with_every_page() {
     assert!(flat.contains("this service keeps it for 5 years after the payment."), "paid claims");
     assert!(flat.contains("<strong>A travel claim that was rejected or withdrawn:</strong> 1 year(s) after that decision."), "rejected or withdrawn claims");
     assert!(flat.contains("your details are deleted 6 months after that decision."), "declined contacts");
-    assert!(flat.contains("<strong>Anything not confirmed:</strong> 48 hours"), "unconfirmed submissions: the link's hours, not a second setting");
+    assert!(flat.contains("<strong>Anything you do not confirm:</strong> 48 hours"), "unconfirmed submissions: the link's hours, not a second setting");
     assert!(privacy.contains("<h2 id=\"leaving-the-group\">Leaving the group</h2>"), "leaving is explained");
     let join = read(out.join("join/index.html"));
     assert!(join.contains("Open it within 48 hours"));
@@ -511,4 +511,42 @@ fn a_changed_time_needs_a_higher_sequence_that_calendar_apps_read() {
     // The same content builds to the same bytes.
     build(&opts(&root, &out, false)).unwrap();
     assert_eq!(read(out.join("calendar.ics")), feed);
+}
+
+/// Every file under `dir` with this extension.
+fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_with(&p, ext));
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_published_page_carries_internal_notes() {
+    let dir = temp("notes");
+    let out = dir.join("public");
+    build(&opts(&workspace(), &out, false)).unwrap();
+    let pages = files_with(&out, "html");
+    assert!(pages.len() > 10);
+    // The phrases of research notes and guesses, which only the data files' comments may hold.
+    let phrases = ["to be confirmed", "not confirmed", "not certain", "but confirm", "M55", "seems to", "under review", "estimate"];
+    let mut found = Vec::new();
+    for p in &pages {
+        let html = read(p.clone()).to_lowercase();
+        for phrase in phrases {
+            if html.contains(&phrase.to_lowercase()) {
+                found.push(format!("{}: {phrase}", p.strip_prefix(&out).unwrap().display()));
+            }
+        }
+    }
+    assert_eq!(found, Vec::<String>::new());
+    // A project whose end is only planned shows its start alone.
+    let projects = read(out.join("projects/index.html"));
+    assert!(projects.contains("<p class=\"dates\">Started <time"), "{projects}");
 }
