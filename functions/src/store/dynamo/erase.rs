@@ -3,6 +3,21 @@
 use super::*;
 
 impl DynamoStore {
+    /// A history line keeps what happened but no longer names the person.
+    async fn blank_subject(&self, item: &Item) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(get_s(item, "pk")?))
+            .update_expression("SET #subject = :erased")
+            .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
+            .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
     /// What erasing one claim of a person writes (`erase` and `leave`): an
     /// approved or paid claim is kept without name and address (with its end
     /// and history keys); any other is deleted, with its link, and gives its
@@ -162,16 +177,7 @@ impl DynamoStore {
         done.contacts = usize::from(gone.attributes.is_some_and(|a| !a.is_empty()));
         for item in self.scan("AUDIT#").await? {
             if get_opt_s(&item, "subject").as_deref() == Some(email_key) {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .key("pk", s(get_s(&item, "pk")?))
-                    .update_expression("SET #subject = :erased")
-                    .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
-                    .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
-                    .send()
-                    .await
-                    .map_err(sdk_err)?;
+                self.blank_subject(&item).await?;
                 done.history_lines += 1;
             }
         }
@@ -213,16 +219,7 @@ impl DynamoStore {
             if !subject.contains('@') || contacts.contains(&subject) {
                 continue;
             }
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(get_s(&item, "pk")?))
-                .update_expression("SET #subject = :erased")
-                .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
-                .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
-                .send()
-                .await
-                .map_err(sdk_err)?;
+            self.blank_subject(&item).await?;
             done.history_lines += 1;
         }
         // The leave links of an address whose contact is gone (a declined
