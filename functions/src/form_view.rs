@@ -5,7 +5,7 @@
 //! pages; the functions render the same templates with a person's mistakes.
 
 use crate::decode::Fields;
-use crate::validate::FieldErrors;
+use crate::validate::{self, FieldErrors};
 use ccg_model::{Directory, Event, TravelRules, countries, normalize_name};
 use jiff::civil::Date;
 use serde::Serialize;
@@ -77,23 +77,11 @@ pub struct FormState {
     pub summary: Vec<SummaryItem>,
 }
 
-/// Every field of both forms: the templates look each one up.
-const ALL_FIELDS: &[&str] = &[
-    "name",
-    "email",
-    "organisation",
-    "position",
-    "city",
-    "country",
-    "city_status",
-    "project",
-    "consent",
-    "event",
-    "travel_start",
-    "travel_end",
-    "transport_eur",
-    "accommodation_eur",
-];
+/// Every field of both forms (the fields of `validate`): the templates look each one up.
+fn all_fields() -> impl Iterator<Item = &'static str> {
+    let claim_only = validate::CLAIM_FIELDS.iter().filter(|f| !validate::REGISTRATION_FIELDS.contains(f));
+    validate::REGISTRATION_FIELDS.iter().chain(claim_only).copied()
+}
 
 /// The id of the control a summary links to: a group of radios is reached through its first one.
 fn anchor(field: &str) -> &str {
@@ -112,8 +100,8 @@ impl FormState {
     /// What was sent, with its mistakes, listed in `order` (the form's order).
     pub fn filled(fields: &Fields, errors: &FieldErrors, order: &[&str]) -> FormState {
         let value = |f: &str| fields.get(f).map(|v| v.trim().to_string()).unwrap_or_default();
-        let values = ALL_FIELDS.iter().map(|f| (f.to_string(), value(f))).collect();
-        let errors_map = ALL_FIELDS.iter().map(|f| (f.to_string(), errors.0.get(f).cloned().unwrap_or_default())).collect();
+        let values = all_fields().map(|f| (f.to_string(), value(f))).collect();
+        let errors_map = all_fields().map(|f| (f.to_string(), errors.0.get(f).cloned().unwrap_or_default())).collect();
         let mut listed: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
         listed.sort_by_key(|(k, _)| order.iter().position(|f| f == k).unwrap_or(usize::MAX));
         let summary = listed.into_iter().map(|(k, v)| SummaryItem { id: anchor(k).to_string(), message: v.clone() }).collect();
@@ -202,7 +190,6 @@ pub fn join_form(directory: &Directory) -> JoinFormView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate;
     use crate::claims::tests::{catalogue, event_md};
 
     #[test]

@@ -28,27 +28,6 @@ impl FieldErrors {
     }
 }
 
-/// The labels of the forms, as the pages show them (templates/partials/*-form.html).
-pub fn label(field: &str) -> &'static str {
-    match field {
-        "name" => "Full name",
-        "email" => "Email address",
-        "city" => "City you represent",
-        "country" => "Country",
-        "organisation" => "Organisation",
-        "position" => "Position",
-        "city_status" => "Your city in the SCC lighthouse projects",
-        "project" => "SCC project",
-        "consent" => "Privacy notice",
-        "event" => "Meeting",
-        "travel_start" => "Day you leave",
-        "travel_end" => "Day you come back",
-        "transport_eur" => "Transport",
-        "accommodation_eur" => "Accommodation",
-        _ => "Form",
-    }
-}
-
 /// The order of the fields on each form: mistakes are listed in it.
 pub const REGISTRATION_FIELDS: &[&str] = &["name", "email", "organisation", "position", "city", "country", "city_status", "project", "consent"];
 pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_end", "transport_eur", "accommodation_eur", "consent"];

@@ -72,20 +72,9 @@ impl Api {
 
     /// The preview's own templates and menu for the answers, so an edited
     /// template shows in them too (the Lambdas have theirs built in).
-    pub fn reframe(&self, templates_dir: &Path, site: &ccg_model::SiteConfig, base_url: &str, nav: &[ccg_model::page::NavItem]) -> anyhow::Result<()> {
-        let mut names = vec!["base.html".to_string(), "answer.html".to_string()];
-        let mut partials: Vec<String> = std::fs::read_dir(templates_dir.join("partials"))?
-            .flatten()
-            .map(|e| format!("partials/{}", e.file_name().to_string_lossy()))
-            .filter(|n| n.ends_with(".html"))
-            .collect();
-        partials.sort();
-        names.extend(partials);
-        let sources: Vec<(String, String)> = names
-            .into_iter()
-            .map(|n| std::fs::read_to_string(templates_dir.join(&n)).map(|t| (n, t)))
-            .collect::<Result<_, _>>()?;
-        let refs: Vec<(&str, &str)> = sources.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    pub fn reframe(&self, templates: &[(String, String)], site: &ccg_model::SiteConfig, base_url: &str, nav: &[ccg_model::page::NavItem]) -> anyhow::Result<()> {
+        // The templates the build just compiled (the answers use base.html, answer.html and the partials).
+        let refs: Vec<(&str, &str)> = templates.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let view = ccg_model::SiteView::new(site, base_url, "/calendar/");
         let frame = ccg_functions::http::frame::Frame::new(&refs, &view, nav).map_err(|e| anyhow::anyhow!("{e}"))?;
         self.app.set_frame(frame);

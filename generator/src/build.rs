@@ -43,8 +43,9 @@ pub struct Report {
     pub stats: WriteStats,
     pub elapsed: Duration,
     pub config: SiteConfig,
-    /// The main menu, for the pages the forms answer with.
+    /// The main menu and the templates, for the pages the forms answer with.
     pub nav: Vec<ccg_model::page::NavItem>,
+    pub templates: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -582,6 +583,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         elapsed: started.elapsed(),
         config: config.expect("no errors means the config loaded"),
         nav: ccg_model::page::nav(content.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)))),
+        templates: content.templates.clone(),
     })
 }
 

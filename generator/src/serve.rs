@@ -261,7 +261,7 @@ impl State {
                     Some(Err(_)) => {}
                 }
                 if let Some(Ok(api)) = self.api.get()
-                    && let Err(e) = api.reframe(&self.root.join(crate::load::TEMPLATES), &r.config, &self.base_url, &r.nav)
+                    && let Err(e) = api.reframe(&r.templates, &r.config, &self.base_url, &r.nav)
                 {
                     eprintln!("the forms keep answering with their previous templates: {e:#}");
                 }

@@ -71,7 +71,7 @@ fn form_heading(form: Form) -> &'static str {
 }
 
 /// An answer in the site's frame; the small built-in page if the templates fail (logged, never personal data).
-fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut page: AnswerPage) -> Response<Bytes> {
+pub(super) fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut page: AnswerPage) -> Response<Bytes> {
     if page.url.is_empty() {
         page.url = form.form_page().to_string();
     }
@@ -81,7 +81,8 @@ fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut page: Answ
             if app.settings.log {
                 eprintln!("forms {} template error: {e}", form.name());
             }
-            html_response(status, pages::page(&app.forms, form, &page.heading, &page.body))
+            let back = page.back.as_ref().map_or((form.form_page(), "Back to the form"), |b| (b.url.as_str(), b.text.as_str()));
+            html_response(status, pages::fallback(&app.forms, &page.heading, &page.body, back))
         }
     }
 }
@@ -133,8 +134,9 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     heading: heading.to_string(),
                     show,
                     form: Some(FormState::filled(&fields, &errors, field_order(form))),
-                    claim: Some(form_view::claim_form(&cat.events, &cat.rules, f.today(), f.options.accept_drafts)),
-                    join: Some(form_view::join_form(&cat.directory)),
+                    // Only the form sent back needs its choices.
+                    claim: (form == Form::TravelClaims).then(|| form_view::claim_form(&cat.events, &cat.rules, f.today(), f.options.accept_drafts)),
+                    join: (form == Form::Register).then(|| form_view::join_form(&cat.directory)),
                     back: Some(Back { url: form.form_page().to_string(), text: back.into() }),
                     ..AnswerPage::default()
                 };
@@ -231,7 +233,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Registered => {
             let msg = "Your registration is confirmed. The Scalable Cities secretariat reviews it and admits you as a \
-                       representative of your city; you can then ask for travel support.";
+                       representative of your city. If your city qualifies, you can then ask for travel support.";
             if json {
                 json_response(StatusCode::OK, &json!({"status": "confirmed", "message": msg}))
             } else {

@@ -74,7 +74,10 @@ impl Frame {
         ctx.insert("heading", &p.heading);
         ctx.insert("body", &p.body);
         ctx.insert("show", p.show);
-        ctx.insert("form", &p.form.clone().unwrap_or_else(FormState::empty));
+        match &p.form {
+            Some(f) => ctx.insert("form", f),
+            None => ctx.insert("form", &FormState::empty()),
+        }
         if let Some(c) = &p.claim {
             ctx.insert("claim", c);
         }

@@ -12,7 +12,7 @@ mod pages;
 
 pub use pages::{escape, refusal_message};
 
-use answer::{Answer, decode_error, html_response, json_response, link_answer, plain, render, submit_answer};
+use answer::{Answer, decode_error, framed, json_response, link_answer, plain, render, submit_answer};
 use idempotency::submit_idempotently;
 use origin::{cors, foreign_post, origin_allowed};
 
@@ -250,14 +250,14 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
     let failed = |e: LeaveLinkError| match e {
         LeaveLinkError::Gone if wants_json => json_response(StatusCode::GONE, &serde_json::json!({"error": "gone"})),
-        LeaveLinkError::Gone => html_response(StatusCode::GONE, pages::leave_gone_page(f)),
+        LeaveLinkError::Gone => framed(app, StatusCode::GONE, Form::Register, pages::leave_gone_page()),
         LeaveLinkError::Unavailable(d) => render(app, wants_json, Form::Register, Answer::Unavailable(d)),
     };
     if parts.method == Method::GET || parts.method == Method::HEAD {
         let token = token_in_query.unwrap_or_default();
         let mut r = match f.check_leave(&token).await {
             Ok(()) if wants_json => json_response(StatusCode::OK, &serde_json::json!({"status": "member"})),
-            Ok(()) => html_response(StatusCode::OK, pages::leave_page(f, &token)),
+            Ok(()) => framed(app, StatusCode::OK, Form::Register, pages::leave_page(f, &token)),
             Err(e) => failed(e),
         };
         if parts.method == Method::HEAD {
@@ -290,7 +290,7 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
     let token = fields.get("token").cloned().or(token_in_query).unwrap_or_default();
     match f.leave(&token).await {
         Ok(_) if wants_json => json_response(StatusCode::OK, &serde_json::json!({"status": "left"})),
-        Ok(done) => html_response(StatusCode::OK, pages::left_page(f, &done)),
+        Ok(done) => framed(app, StatusCode::OK, Form::Register, pages::left_page(f, &done)),
         Err(e) => failed(e),
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
 use crate::service::confirm::Receipt;
+use super::frame::{AnswerPage, Back};
 use crate::service::{Form, Forms, messages};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
@@ -22,13 +23,9 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A whole page around `inner`, with a link back to the form's page.
-pub fn page<S>(f: &Forms<S>, form: Form, heading: &str, inner: &str) -> String {
-    frame(f, heading, inner, (form.form_page(), "Back to the form"))
-}
-
-/// The site's frame around `inner`, ending with one link (`back`: site path, label).
-pub fn frame<S>(f: &Forms<S>, heading: &str, inner: &str, (back, back_label): (&str, &str)) -> String {
+/// A small page of its own around `inner`, ending with one link (`back`: site
+/// path, label): only for when the site's templates fail (see `answer::framed`).
+pub fn fallback<S>(f: &Forms<S>, heading: &str, inner: &str, (back, back_label): (&str, &str)) -> String {
     let site = escape(&f.options.public_url);
     let title = escape(&f.options.site_title);
     let back = escape(&f.page(back));
@@ -43,6 +40,18 @@ pub fn frame<S>(f: &Forms<S>, heading: &str, inner: &str, (back, back_label): (&
         heading = escape(heading),
         back_label = escape(back_label),
     )
+}
+
+/// An answer page of a heading, some HTML and a link under it, in the site's frame.
+fn answer(heading: &str, body: String, (url, text): (&str, &str)) -> AnswerPage {
+    AnswerPage {
+        title: heading.to_string(),
+        heading: heading.to_string(),
+        body,
+        url: url.to_string(),
+        back: Some(Back { url: url.to_string(), text: text.to_string() }),
+        ..AnswerPage::default()
+    }
 }
 
 pub fn paragraph(text: &str) -> String {
@@ -141,7 +150,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
 
 /// What a leave link opens: what leaving does, with the retention settings
 /// the stores apply, and the one button that does it.
-pub fn leave_page<S>(f: &Forms<S>, token: &str) -> String {
+pub fn leave_page<S>(f: &Forms<S>, token: &str) -> AnswerPage {
     let r = &f.options.retention;
     let action = escape(&format!("{}{}/leave", f.options.public_url, f.options.api_base));
     let inner = format!(
@@ -160,11 +169,11 @@ pub fn leave_page<S>(f: &Forms<S>, token: &str) -> String {
         paid = r.paid_claim_years,
         token = escape(token),
     );
-    frame(f, "Leave the City Coordinators Group", &inner, ("/", "Back to the home page"))
+    answer("Leave the City Coordinators Group", inner, ("/", "Back to the home page"))
 }
 
 /// After leaving: what went, in words (counts only).
-pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> String {
+pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> AnswerPage {
     let mut inner = String::from(
         "<p>You have left the City Coordinators Group. Your contact details are deleted, and this link no longer works.</p>\n",
     );
@@ -181,16 +190,16 @@ pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> String {
         )));
     }
     inner.push_str(&paragraph("You are welcome to join again at any time with the join form."));
-    frame(f, "You have left the group", &inner, ("/join/", "Join the group"))
+    answer("You have left the group", inner, ("/join/", "Join the group"))
 }
 
 /// A leave link that no longer works (left already, erased, or never one of ours).
-pub fn leave_gone_page<S>(f: &Forms<S>) -> String {
+pub fn leave_gone_page() -> AnswerPage {
     let inner = paragraph(
         "This link no longer works: the address it was sent to is not a contact of the City Coordinators Group (any \
          more). If you still get emails from us, write to the Scalable Cities secretariat.",
     );
-    frame(f, "This link no longer works", &inner, ("/", "Back to the home page"))
+    answer("This link no longer works", inner, ("/", "Back to the home page"))
 }
 
 /// A claim's costs and the contribution they ask for, with why it is less than the costs.

@@ -57,12 +57,12 @@ impl<S: Store> Forms<S> {
             Submission::Valid(i) => i,
             Submission::Honeypot => return Ok(()),
         };
-        let contact = self.timed(self.store.get_contact(&email_key(&input.email))).await?;
-        let event = cat.event(&input.event).map(|e| e.title.clone()).unwrap_or_default();
         let to = input.email.trim().to_string();
+        let key = email_key(&to);
+        let contact = self.timed(self.store.get_contact(&key)).await?;
+        let event = cat.event(&input.event).map(|e| e.title.clone()).unwrap_or_default();
         // Nothing is kept for an address that may not claim: its owner learns why by
         // email (with a way to leave, when the address is a contact).
-        let key = email_key(&to);
         let contact = match contact {
             Some(c) if c.status == ContactStatus::Approved => c,
             Some(_) => return self.deliver(&self.with_leave_link(messages::claim_join_first(self, &to, &event), &key).await, &to).await,
