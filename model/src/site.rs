@@ -20,6 +20,9 @@ pub struct SiteConfig {
     pub api_base: String,
     /// Official page of the CCG, for the roadmap and the secretariat's contact.
     pub official_url: String,
+    /// Who a person writes to with a question: shown in the footer, on the
+    /// forms and their answers, and in the privacy notice.
+    pub contact: ContactConfig,
     pub calendar: CalendarConfig,
     pub forms: FormsConfig,
     /// How long the forms' records are kept; the stores enforce it and the privacy notice quotes it.
@@ -84,6 +87,15 @@ pub struct FormsConfig {
     pub secretariat_email: Option<String>,
 }
 
+/// The secretariat's public contact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactConfig {
+    /// "Scalable Cities Secretariat"
+    pub name: String,
+    pub email: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarConfig {
@@ -141,6 +153,8 @@ pub struct SiteView {
     /// "48 hours"
     pub confirm_link_for: String,
     pub official_url: String,
+    pub contact_name: String,
+    pub contact_email: String,
     pub calendar_name: String,
     pub calendar_description: String,
     pub feed_url: String,
@@ -166,6 +180,8 @@ impl SiteView {
             confirm_link_hours: hours,
             confirm_link_for: if hours == 1 { "1 hour".into() } else { format!("{hours} hours") },
             official_url: c.official_url.clone(),
+            contact_name: c.contact.name.clone(),
+            contact_email: c.contact.email.clone(),
             calendar_name: c.calendar.name.clone(),
             calendar_description: c.calendar.description.clone(),
             feed_url,
