@@ -28,6 +28,26 @@ pub struct SiteConfig {
     /// How long the forms' records are kept; the stores enforce it and the privacy notice quotes it.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// The family of sites the header names above the title ("Smart Cities Marketplace").
+    #[serde(default)]
+    pub parent_site: Option<String>,
+    /// An image shown in the header before the names; none when unset.
+    #[serde(default)]
+    pub logo: Option<LogoConfig>,
+}
+
+/// The header's logo: a file the site itself serves (put it in
+/// `templates/static/`), so no page asks another site for anything.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoConfig {
+    /// A path on this site: `/logo.svg`.
+    pub src: String,
+    /// What the logo says, for people who do not see it.
+    pub alt: String,
+    /// Its size in CSS pixels, so the page does not move when it loads.
+    pub width: u32,
+    pub height: u32,
 }
 
 /// How long each kind of record is kept once it reaches its end. These are the
@@ -118,6 +138,19 @@ mod tests {
         assert_eq!(r.closed_claim_until(1_796_191_200), 1_827_727_200);
         assert_eq!(r.declined_contact_until(1_796_191_200), 1_811_916_000);
     }
+
+    #[test]
+    fn a_logo_is_served_by_the_site_itself() {
+        let base = include_str!("../../content/config.yaml");
+        let with = |logo: &str| super::SiteConfig::parse(std::path::Path::new("config.yaml"), &format!("{base}{logo}"));
+        let ok = with("logo:\n  src: /logo.svg\n  alt: Our city network\n  width: 120\n  height: 40\n").unwrap();
+        assert_eq!(ok.logo.unwrap().src, "/logo.svg");
+        for bad in ["https://example.org/logo.svg", "//example.org/logo.svg"] {
+            let err = with(&format!("logo:\n  src: {bad}\n  alt: Logo\n  width: 1\n  height: 1\n")).unwrap_err().to_string();
+            assert!(err.contains("config.yaml") && err.contains("logo"), "{err}");
+        }
+        assert!(with("logo:\n  src: /logo.svg\n  alt: \" \"\n  width: 1\n  height: 1\n").is_err());
+    }
 }
 
 impl SiteConfig {
@@ -125,6 +158,11 @@ impl SiteConfig {
         let c: SiteConfig = yaml::parse(file, text, 1)?;
         if !c.base_url.starts_with("http") || c.base_url.ends_with('/') {
             return Err(ContentError::new(file, yaml::key_line(text, 1, "base_url"), 1, "base_url must be an http(s) address without a trailing slash"));
+        }
+        if let Some(logo) = &c.logo {
+            if !logo.src.starts_with('/') || logo.src.starts_with("//") || logo.alt.trim().is_empty() {
+                return Err(ContentError::new(file, yaml::key_line(text, 1, "logo"), 1, "logo: src must be a path on this site (/logo.svg) and alt must say what it shows"));
+            }
         }
         Ok(c)
     }
@@ -160,6 +198,8 @@ pub struct SiteView {
     pub feed_url: String,
     pub webcal_url: String,
     pub calendar_url: String,
+    pub parent_site: Option<String>,
+    pub logo: Option<LogoConfig>,
 }
 
 impl SiteView {
@@ -187,6 +227,8 @@ impl SiteView {
             feed_url,
             webcal_url,
             calendar_url: calendar_url.to_string(),
+            parent_site: c.parent_site.clone(),
+            logo: c.logo.clone(),
         }
     }
 }
