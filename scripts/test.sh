@@ -14,6 +14,7 @@
 #      the secretariat's desk for the forms' e2e: the dev build step 3 made (a release
 #      build of the AWS SDK would take minutes)
 #   5. node --test tests/e2e/       HTML validator, axe-core in Chromium, iCal, forms
+#   6. scripts/lighthouse.sh        Lighthouse 100 in all four categories on six pages
 #
 # Logs of each step: target/test-logs/.
 set -euo pipefail
@@ -181,6 +182,18 @@ if [ "$site_ok" -eq 1 ]; then
 else
   skip_step "node --test tests/e2e/" "no generator binary or site build"
 fi
+
+# --- lighthouse (issue 10) ---------------------------------------------------
+# 6. Lighthouse 12.2.3 (installed once into .cache/lighthouse) on six pages of
+#    the published site: 100 in performance, accessibility, best practices
+#    and SEO, or the step fails. About 2 minutes.
+if [ "$site_ok" -eq 1 ]; then
+  rc=0; step "lighthouse: six pages, four categories, all 100 (scripts/lighthouse.sh)" lighthouse ./scripts/lighthouse.sh "$site" || rc=$?
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+else
+  skip_step "lighthouse (scripts/lighthouse.sh)" "no site build"
+fi
+# --- end lighthouse ------------------------------------------------------------
 
 total=$(( $(date +%s) - started ))
 printf '\n==== summary (%dm%02ds) ====\n' $((total / 60)) $((total % 60))
