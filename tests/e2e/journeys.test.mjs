@@ -12,7 +12,8 @@
 // screenshots at 390 and 1280 px wide under target/e2e-screenshots/. With
 // CCG_UPDATE_SCREENSHOTS=1 the main ones are also written, small, to
 // docs/screenshots/ for the README (never otherwise, so a test run leaves the
-// tree clean).
+// tree clean), with home, calendar, an event, both forms and the projects
+// page at 390 and 1280 px.
 //
 // Environment (besides what support.mjs reads):
 //   CCG_DESK                  the secretariat's desk binary; without it the
@@ -25,7 +26,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPO, axeViolations, buildSite, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, startStatic, tempDir, travelRules, vnuErrors } from './support.mjs';
+import { REPO, axeViolations, buildSite, cleanup, contentEvents, launchBrowser, normalize, publishedBuild, sccCities, startServe, startStatic, tempDir, travelRules, vnuErrors } from './support.mjs';
 
 const RULES = travelRules();
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
@@ -605,6 +606,49 @@ test('keyboard only (JavaScript on): the join form with a mistake, mended from t
   assert.match(await bodyText(page), /check your inbox/i);
   assert.equal(mailsTo(email).length, 1, 'no email to confirm');
   await ctx.close();
+});
+
+// --- the README's pictures of the site ------------------------------------------
+
+// Each page a person meets first, at 390 px (a phone) and 1280 px (a laptop),
+// JavaScript on. The published build, except the claim form: it shows only
+// while a meeting takes claims, which here only the preview's example
+// meetings do. `clip` starts the picture at a part of the page.
+const README_PAGES = [
+  { file: 'home', path: '/' },
+  { file: 'calendar', path: '/calendar/' },
+  { file: 'event', path: '/calendar/ccg-2021-10-launch/' },
+  { file: 'join', path: '/join/', clip: '.form-section' },
+  { file: 'claim-form', path: '/financial-support/', clip: '.form-section', preview: true },
+  { file: 'projects', path: '/projects/', type: 'leipz' },
+];
+const README_HEIGHT = { 390: 1200, 1280: 720 };
+
+test("the README's pictures of home, calendar, an event, both forms and the projects page, at 390 and 1280 px", { skip: README_SHOTS ? false : 'CCG_UPDATE_SCREENSHOTS is not 1', timeout: 180_000 }, async () => {
+  const published = await startStatic(publishedBuild());
+  const ctx = await newContext(true);
+  try {
+    for (const { file, path, clip, preview, type } of README_PAGES) {
+      for (const width of [390, 1280]) {
+        const page = await ctx.newPage();
+        await page.setViewportSize({ width, height: README_HEIGHT[width] });
+        await page.goto(`${preview ? serve.base : published.base}${path}`);
+        if (type) {
+          await page.getByRole('searchbox').pressSequentially(type, { delay: 20 });
+          await page.waitForFunction(() => /match/.test(document.querySelector('[role=status]').textContent));
+        }
+        const y = clip ? Math.max(0, (await page.locator(clip).first().boundingBox()).y - 8) : 0;
+        const out = join(README_SHOTS, `${file}-${width}.png`);
+        await page.screenshot({ path: out, scale: 'css', fullPage: true, clip: { x: 0, y, width, height: README_HEIGHT[width] } });
+        const size = statSync(out).size;
+        assert.ok(size < README_SHOT_MAX, `${out} is ${size} bytes, more than ${README_SHOT_MAX}`);
+        await page.close();
+      }
+    }
+  } finally {
+    await ctx.close();
+    await published.stop();
+  }
 });
 
 test('every state of the journeys: no WCAG 2.1 A/AA violation (axe-core), no sideways scrolling at 320 px or at 200% zoom', () => {
