@@ -11,7 +11,8 @@ use std::path::PathBuf;
     version,
     about = "Builds the City Coordinators Group site from content/ and templates/",
     propagate_version = true,
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    after_help = "Exit status: 0 done; 1 a problem in the content (printed as file:line:column: message); 2 a wrong command line or another failure."
 )]
 pub struct Cli {
     #[command(subcommand)]
