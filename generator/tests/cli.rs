@@ -347,3 +347,34 @@ fn the_published_site_has_no_example_address() {
     }
     assert!(reserved("ccg.scalable-cities.example") && reserved("example.com") && !reserved("myexample.com"));
 }
+
+#[test]
+fn new_event_asks_at_a_terminal_and_asks_again_what_the_model_refuses() {
+    // util-linux `script` gives the generator a terminal; the answers are typed ahead.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script to provide a terminal");
+        return;
+    }
+    let site = site_copy("new-ask");
+    let command = format!("{GENERATOR} new event --root {}", site.0.display());
+    let answers = "Data platforms workshop\n2027-05-12\n2027-05-13\nEurope/Atlantis\nonline\nvirtual\nadvocacy\nEurope/Lisbon\n";
+    let mut child = Command::new("/usr/bin/script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), answers.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Title: "), "{shown}");
+    assert!(shown.contains("one of: physical, virtual, hybrid"), "a wrong choice was not asked again:\n{shown}");
+    assert!(shown.contains("unknown time zone `Europe/Atlantis`"), "{shown}");
+    let path = site.0.join("content/events/2027-05-12-ccg-data-platforms-workshop.md");
+    assert!(shown.contains(&path.display().to_string()), "{shown}");
+    let written = fs::read_to_string(&path).unwrap();
+    assert!(written.contains("\nstart: 2027-05-12\nend: 2027-05-13\ntimezone: Europe/Lisbon\nformat: virtual\nkind: advocacy\n"), "{written}");
+    assert_eq!(run(&["check", "--root", site.0.to_str().unwrap()]).status.code(), Some(0));
+}
