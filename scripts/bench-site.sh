@@ -55,23 +55,26 @@ row() { # label pages "wall kb"
     'BEGIN { printf "  %-30s %8.2f s %10.0f pages/s %8.0f MB\n", label, w, pages / w, kb / 1024 }'
 }
 
+# A build without --drafts is a publishing one: it needs real public addresses.
+PUBLISH=(--base-url https://ccg.scalable-cities.eu --contact-email ccg@scalable-cities.eu)
+
 for N in "${SIZES[@]}"; do
   DIR=$BASE/n$N
   "$SYNTH" "$N" "$DIR" 2>&1
   PAGES=$((N + N / 10))
   : >"$DIR/gen-full" ; : >"$DIR/hugo-full"; : >"$DIR/gen-same"; : >"$DIR/hugo-same"; : >"$DIR/gen-edit"
   for r in $(seq 1 "$RUNS"); do
-    sync; measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-$r" --now "$NOW" >>"$DIR/gen-full"
+    sync; measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-$r" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-full"
     sync; measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-$r" --quiet >>"$DIR/hugo-full"
   done
   for r in $(seq 1 "$RUNS"); do
-    measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" >>"$DIR/gen-same"
+    measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-same"
     measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-1" --quiet >>"$DIR/hugo-same"
   done
   # One page edited: only it is rendered and written again.
   for r in $(seq 1 "$RUNS"); do
     printf '\nEdited in run %s.\n' "$r" >>"$DIR/site/content/pages/section-00/page-00001.md"
-    measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" >>"$DIR/gen-edit"
+    measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-edit"
   done
   read -r GW GK < <(best <"$DIR/gen-full")
   read -r HW HK < <(best <"$DIR/hugo-full")

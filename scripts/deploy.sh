@@ -28,6 +28,10 @@
 #   CCG_EXTRA_PARAMETERS   more Key=Value overrides, space separated
 #                          (SiteDomainName=... CertificateArn=... SesSandbox=true ...)
 #   CCG_WEB_ACL            "none": deploy without the web ACL (not advised)
+# The site's public addresses, for `generator build --base-url --contact-email`
+# (it refuses the example placeholders of content/config.yaml without them):
+#   CCG_BASE_URL           the site's address (default: CCG_SITE_ORIGIN)
+#   CCG_CONTACT_EMAIL      the secretariat's public contact address
 # CI also gives (infra/pipeline.yaml's outputs):
 #   CCG_ARTIFACTS_BUCKET   sam deploy --s3-bucket (else --resolve-s3)
 #   CCG_CLOUDFORMATION_ROLE_ARN  the role CloudFormation deploys with
@@ -105,7 +109,11 @@ fi
 
 # ---------------------------------------------------------------------------- 2
 step "the site, into public/"
-run cargo run --release -p generator -- build --out "$site_dir"
+publish_args=()
+base_url=${CCG_BASE_URL:-${CCG_SITE_ORIGIN:-}}
+[ -z "$base_url" ] || publish_args+=(--base-url "$base_url")
+[ -z "${CCG_CONTACT_EMAIL:-}" ] || publish_args+=(--contact-email "$CCG_CONTACT_EMAIL")
+run cargo run --release -p generator -- build --out "$site_dir" "${publish_args[@]}"
 
 # ---------------------------------------------------------------------------- 3
 step "the functions, for arm64 (target/lambda/{register,travel-claim}/bootstrap)"

@@ -154,7 +154,7 @@ if [ "$rc" -eq 0 ]; then
   rc=0
   # shellcheck disable=SC2016 # the inner shell expands its own arguments
   step "generator build (published site, and with --drafts)" site-build \
-    bash -c '"$1" build --out "$2" && "$1" build --drafts --out "$3"' _ "$generator" "$site" "$drafts" || rc=$?
+    bash -c '"$1" build --out "$2" --base-url https://ccg.scalable-cities.eu --contact-email ccg@scalable-cities.eu && "$1" build --drafts --out "$3"' _ "$generator" "$site" "$drafts" || rc=$?
   [ "$rc" -eq 0 ] && site_ok=1
 fi
 [ "$rc" -eq 0 ] || failed=$((failed + 1))

@@ -30,8 +30,10 @@ pub struct Options {
     /// Splits upcoming from past events, picks the meetings open for claims
     /// (on its date, UTC) and dates the eligibility of cities.
     pub now: Timestamp,
-    /// Replaces `base_url` of the config (the local preview).
+    /// Replaces `base_url` of the config (the local preview, a publishing build).
     pub base_url: Option<String>,
+    /// Replaces `contact.email` of the config (a publishing build).
+    pub contact_email: Option<String>,
     /// `false`: validate and render everything, write nothing (`check`).
     pub write: bool,
 }
@@ -382,6 +384,9 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         if let Some(b) = &opts.base_url {
             c.base_url = b.trim_end_matches('/').to_string();
         }
+        if let Some(e) = &opts.contact_email {
+            c.contact.email = e.clone();
+        }
         c
     });
     let base_url = config.as_ref().map_or_else(String::new, |c| c.base_url.clone());
@@ -466,7 +471,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
             (m.len(), m.modified().ok()).hash(&mut h);
         }
-        (content.fingerprint, &content.templates, &base_url, opts.drafts).hash(&mut h);
+        (content.fingerprint, &content.templates, &base_url, &opts.contact_email, opts.drafts).hash(&mut h);
         let mut sorted_urls: Vec<&String> = urls.iter().collect();
         sorted_urls.sort_unstable();
         sorted_urls.hash(&mut h);

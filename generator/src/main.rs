@@ -1,74 +1,22 @@
-//! `generator build | serve | check`: see `generator --help`.
+//! `generator build | serve | check | new | completions`: see `generator --help`.
+//!
+//! Exit status: 0 done; 1 a problem in the content (each printed with its
+//! file and line); 2 a wrong command line or any other failure.
 
-use anyhow::{Context, bail};
+mod cli;
+mod new;
+mod publish;
+
+use anyhow::Context;
+use ccg_model::ContentErrors;
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, NewCommand};
 use generator::build::{self, BuildError, Options};
+use generator::load;
 use generator::serve::{self, ServeOptions};
 use jiff::Timestamp;
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-const HELP: &str = "\
-generator: builds the City Coordinators Group site from content/ and templates/
-
-USAGE:
-    generator build [--out DIR] [--drafts] [--now RFC3339] [--root DIR]
-    generator serve [--port 1111] [--data DIR] [--root DIR]
-    generator check [--now RFC3339] [--root DIR]
-
-    build   writes the site into DIR (default: public/ under the root)
-    serve   builds with drafts and serves it on http://127.0.0.1:PORT,
-            rebuilding when content/ or templates/ change; /api/ runs the forms
-    check   validates all content and templates, prints every problem, writes nothing
-
-OPTIONS:
-    --root DIR     folder with content/ and templates/ (default: current folder)
-    --now TIME     the moment that splits upcoming from past events and decides
-                   which meetings the claim form offers, e.g.
-                   2026-01-01T00:00:00Z (default: SOURCE_DATE_EPOCH, else the clock)
-    --drafts       include draft pages and events (labelled \"Draft\")
-";
-
-#[derive(Default)]
-struct Args {
-    command: String,
-    root: Option<PathBuf>,
-    out: Option<PathBuf>,
-    data: Option<PathBuf>,
-    drafts: bool,
-    now: Option<String>,
-    port: Option<u16>,
-}
-
-fn parse_args(mut it: impl Iterator<Item = OsString>) -> anyhow::Result<Args> {
-    let mut a = Args::default();
-    while let Some(arg) = it.next() {
-        let arg = arg.into_string().map_err(|a| anyhow::anyhow!("argument is not UTF-8: {a:?}"))?;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> anyhow::Result<String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it.next().and_then(|v| v.into_string().ok()).with_context(|| format!("{name} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "-h" | "--help" => a.command = "help".into(),
-            "--root" => a.root = Some(value("--root")?.into()),
-            "--out" => a.out = Some(value("--out")?.into()),
-            "--data" => a.data = Some(value("--data")?.into()),
-            "--now" => a.now = Some(value("--now")?),
-            "--port" => a.port = Some(value("--port")?.parse().context("--port needs a number")?),
-            "--drafts" => a.drafts = true,
-            f if f.starts_with('-') => bail!("unknown option {f}\n\n{HELP}"),
-            c if a.command.is_empty() => a.command = c.to_string(),
-            other => bail!("unexpected argument {other}\n\n{HELP}"),
-        }
-    }
-    Ok(a)
-}
 
 /// `--now`, else SOURCE_DATE_EPOCH (reproducible builds), else the clock.
 fn now(arg: Option<&str>) -> anyhow::Result<Timestamp> {
@@ -92,70 +40,125 @@ fn report_errors(e: BuildError) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn run() -> anyhow::Result<ExitCode> {
-    let a = parse_args(std::env::args_os().skip(1))?;
-    let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    match a.command.as_str() {
-        "build" => {
-            let out = a.out.clone().unwrap_or_else(|| root.join("public"));
-            let opts = Options { root, out: out.clone(), drafts: a.drafts, now: now(a.now.as_deref())?, base_url: None, write: true };
-            match build::build(&opts) {
-                Ok(r) => {
-                    eprintln!(
-                        "built {} pages and {} events in {} ms into {}: {} files written, {} unchanged ({} not even rendered: same inputs), {} removed",
-                        r.pages,
-                        r.events,
-                        r.elapsed.as_millis(),
-                        out.display(),
-                        r.stats.written,
-                        r.stats.unchanged,
-                        r.stats.reused,
-                        r.stats.removed
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => report_errors(e),
-            }
+/// The config's public addresses that are still example placeholders (an
+/// unreadable config yields none: the build reports it with its line).
+fn placeholders(root: &Path, skip_base_url: bool, skip_contact_email: bool) -> Vec<ccg_model::ContentError> {
+    let rel = Path::new(load::CONTENT).join("config.yaml");
+    match std::fs::read_to_string(root.join(&rel)) {
+        Ok(text) => publish::placeholder_addresses(&load::shown(root, &rel), &text, skip_base_url, skip_contact_email),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn build(b: cli::BuildArgs) -> anyhow::Result<ExitCode> {
+    let root = b.root.root;
+    for (option, value) in [("--base-url", &b.base_url), ("--contact-email", &b.contact_email)] {
+        if let Some(v) = value {
+            publish::check_override(option, v).map_err(anyhow::Error::msg)?;
         }
-        "check" => {
-            // What `build` would publish, then the drafts too, so a draft is checked before it goes live.
-            let now = now(a.now.as_deref())?;
-            let mut opts = Options { root, out: PathBuf::from("unused"), drafts: false, now, base_url: None, write: false };
-            let published = build::build(&opts);
-            opts.drafts = true;
-            let preview = build::build(&opts);
-            match (published, preview) {
-                (Ok(r), Ok(p)) => {
-                    eprintln!("content OK: {} pages, {} events ({} with drafts)", r.pages, r.events, p.pages);
-                    Ok(ExitCode::SUCCESS)
-                }
-                (Err(BuildError::Content(mut a)), Err(BuildError::Content(b))) => {
-                    for e in b.0 {
-                        if !a.0.contains(&e) {
-                            a.0.push(e);
-                        }
-                    }
-                    report_errors(BuildError::Content(a.sorted()))
-                }
-                (Err(e), _) | (_, Err(e)) => report_errors(e),
-            }
+    }
+    // Drafts make a preview, never published; anything else may go live.
+    if !b.drafts {
+        let found = placeholders(&root, b.base_url.is_some(), b.contact_email.is_some());
+        if !found.is_empty() {
+            eprintln!("{}", ContentErrors(found));
+            eprintln!("a build without --drafts is for publishing and needs the real addresses");
+            return Ok(ExitCode::from(1));
         }
-        "serve" => {
-            let data_dir = a.data.clone().unwrap_or_else(|| root.join("data"));
-            serve::serve(ServeOptions { root, port: a.port.unwrap_or(1111), data_dir, out: a.out.clone() })?;
+    }
+    let out = b.out.unwrap_or_else(|| root.join("public"));
+    let opts = Options {
+        root,
+        out: out.clone(),
+        drafts: b.drafts,
+        now: now(b.now.now.as_deref())?,
+        base_url: b.base_url,
+        contact_email: b.contact_email,
+        write: true,
+    };
+    match build::build(&opts) {
+        Ok(r) => {
+            eprintln!(
+                "built {} pages and {} events in {} ms into {}: {} files written, {} unchanged ({} not even rendered: same inputs), {} removed",
+                r.pages,
+                r.events,
+                r.elapsed.as_millis(),
+                out.display(),
+                r.stats.written,
+                r.stats.unchanged,
+                r.stats.reused,
+                r.stats.removed
+            );
             Ok(ExitCode::SUCCESS)
         }
-        "help" => {
-            print!("{HELP}");
+        Err(e) => report_errors(e),
+    }
+}
+
+fn check(c: cli::CheckArgs) -> anyhow::Result<ExitCode> {
+    let root = c.root.root;
+    // What `build` would publish, then the drafts too, so a draft is checked before it goes live.
+    let now = now(c.now.now.as_deref())?;
+    let mut opts = Options { root: root.clone(), out: PathBuf::from("unused"), drafts: false, now, base_url: None, contact_email: None, write: false };
+    let published = build::build(&opts);
+    opts.drafts = true;
+    let preview = build::build(&opts);
+    // A warning, not an error: the content is fine for the preview, and the
+    // publishing build gets the real addresses from its command line (deploy does).
+    for w in placeholders(&root, false, false) {
+        eprintln!("warning: {w} (`generator build` refuses it)");
+    }
+    match (published, preview) {
+        (Ok(r), Ok(p)) => {
+            eprintln!("content OK: {} pages, {} events ({} with drafts)", r.pages, r.events, p.pages);
             Ok(ExitCode::SUCCESS)
         }
-        "" => bail!("no command given\n\n{HELP}"),
-        other => bail!("unknown command `{other}`\n\n{HELP}"),
+        (Err(BuildError::Content(mut a)), Err(BuildError::Content(b))) => {
+            for e in b.0 {
+                if !a.0.contains(&e) {
+                    a.0.push(e);
+                }
+            }
+            report_errors(BuildError::Content(a.sorted()))
+        }
+        (Err(e), _) | (_, Err(e)) => report_errors(e),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Build(b) => build(b),
+        Command::Check(c) => check(c),
+        Command::Serve(s) => {
+            let root = s.root.root;
+            let data_dir = s.data.unwrap_or_else(|| root.join("data"));
+            serve::serve(ServeOptions { root, port: s.port, data_dir, out: s.out })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New(what) => {
+            let path = match what {
+                NewCommand::Event(e) => new::event(e)?,
+                NewCommand::Page(p) => new::page(p)?,
+            };
+            println!("{}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "generator", &mut script);
+            // A reader that stops early (`| head`) is no failure.
+            match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
     }
 }
 
 fn main() -> ExitCode {
-    match run() {
+    // A wrong command line prints its error (with a suggestion for a typo) and exits with 2.
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

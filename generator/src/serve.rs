@@ -228,6 +228,7 @@ impl State {
             drafts: true,
             now: jiff::Timestamp::now(),
             base_url: Some(self.base_url.clone()),
+            contact_email: None,
             write: true,
         }
     }

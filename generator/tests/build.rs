@@ -56,6 +56,7 @@ fn opts(root: &Path, out: &Path, drafts: bool) -> Options {
         drafts,
         now: NOW.parse::<Timestamp>().unwrap(),
         base_url: None,
+        contact_email: None,
         write: true,
     }
 }

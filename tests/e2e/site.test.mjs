@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentEvents, draftsBuild, isDraft, linksOf, listFiles, publishedBuild, siteConfig, startServe, zonedToUtc } from './support.mjs';
+import { PUBLISHED_BASE_URL, contentEvents, draftsBuild, isDraft, linksOf, listFiles, publishedBuild, startServe, zonedToUtc } from './support.mjs';
 
 const read = (site, path) => readFileSync(join(site, path), 'utf8');
 const mainOf = (html) => html.match(/<main[\s>][\s\S]*<\/main>/)?.[0] ?? '';
@@ -96,7 +96,7 @@ test('calendar filter pages list exactly the events of their kind or format', ()
 
 test('sitemap.xml and robots.txt point at real pages of the configured site', () => {
   const site = publishedBuild();
-  const base = siteConfig().base_url;
+  const base = PUBLISHED_BASE_URL;
   const locs = [...read(site, 'sitemap.xml').matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]);
   assert.ok(locs.length >= 8, `only ${locs.length} URLs in sitemap.xml`);
   for (const loc of locs) {

@@ -39,9 +39,15 @@ export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), `ccg-e2e-${prefix}-`));
 }
 
-/** Runs `generator build --out <out>` on the repo's content; throws with its output on failure. */
+// The public addresses a publishing build is given (scripts/test.sh passes the
+// same): without them `generator build` refuses the config's example placeholders.
+export const PUBLISHED_BASE_URL = 'https://ccg.scalable-cities.eu';
+export const PUBLISH_ARGS = ['--base-url', PUBLISHED_BASE_URL, '--contact-email', 'ccg@scalable-cities.eu'];
+
+/** Runs `generator build --out <out>` on the repo's content (a build without --drafts with PUBLISH_ARGS); throws with its output on failure. */
 export function buildSite(out, extraArgs = []) {
-  const res = spawnSync(requireGenerator(), ['build', '--out', out, ...extraArgs], {
+  const publish = extraArgs.includes('--drafts') ? [] : PUBLISH_ARGS;
+  const res = spawnSync(requireGenerator(), ['build', '--out', out, ...publish, ...extraArgs], {
     cwd: REPO,
     env: { ...process.env, SOURCE_DATE_EPOCH },
     encoding: 'utf8',
