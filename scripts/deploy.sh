@@ -153,6 +153,7 @@ step "the stack $stack in $region"
 overrides=("WebAclArn=$web_acl")
 [ -z "${CCG_SITE_ORIGIN:-}" ] || overrides+=("SiteOrigin=$CCG_SITE_ORIGIN")
 [ -z "${CCG_MAIL_FROM:-}" ] || overrides+=("MailFromAddress=$CCG_MAIL_FROM")
+[ -z "${CCG_CONTACT_EMAIL:-}" ] || overrides+=("ContactEmail=$CCG_CONTACT_EMAIL")
 [ -z "${CCG_ALARM_EMAIL:-}" ] || overrides+=("AlarmEmail=$CCG_ALARM_EMAIL")
 [ -z "${CCG_TABLE_NAME:-}" ] || overrides+=("TableName=$CCG_TABLE_NAME")
 if [ -n "${CCG_EXTRA_PARAMETERS:-}" ]; then

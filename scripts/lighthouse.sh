@@ -34,7 +34,8 @@ trap cleanup EXIT
 site=${1:-${CCG_SITE:-}}
 if [ -z "$site" ]; then
   site=$work/site
-  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600} "${CCG_GENERATOR:-$root/target/release/generator}" build --out "$site" >/dev/null
+  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600} "${CCG_GENERATOR:-$root/target/release/generator}" build --out "$site" \
+    --base-url https://ccg.scalable-cities.eu --contact-email ccg@scalable-cities.eu >/dev/null
 fi
 site=$(cd "$site" && pwd)
 

@@ -21,8 +21,19 @@ pub fn catalogue() -> Result<Catalogue, ContentErrors> {
     Catalogue::from_sources(&sources(), false)
 }
 
+/// The deployment's own addresses replace the placeholders of `config.yaml`
+/// (the site's build takes the same ones on its command line): the answer
+/// pages link to the site where it really is and show the real contact.
 pub fn site() -> Result<SiteConfig, ccg_model::ContentError> {
-    SiteConfig::parse(content::CONFIG.0.as_ref(), content::CONFIG.1)
+    let mut c = SiteConfig::parse(content::CONFIG.0.as_ref(), content::CONFIG.1)?;
+    let set = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    if let Some(origin) = set("CCG_ALLOWED_ORIGIN") {
+        c.base_url = origin;
+    }
+    if let Some(email) = set("CCG_CONTACT_EMAIL") {
+        c.contact.email = email;
+    }
+    Ok(c)
 }
 
 /// The site's main menu, from the published pages' front matter.
