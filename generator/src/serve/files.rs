@@ -31,7 +31,9 @@ pub fn answer(out: &Path, build: &str, method: &Method, raw: &str) -> Res {
                 single.push(c);
             }
         }
-        return local_redirect(&single).unwrap_or_else(not_found);
+        // One hop: straight to `/join/` when that is a folder.
+        let direct = answer(out, build, method, &single);
+        return if direct.status() == StatusCode::MOVED_PERMANENTLY { direct } else { local_redirect(&single).unwrap_or_else(not_found) };
     }
     let Some(path) = percent_decode(raw) else { return not_found() };
     if !path.starts_with('/')
