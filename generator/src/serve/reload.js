@@ -4,28 +4,10 @@
   'use strict';
   const script = document.currentScript;
   const shown = script ? script.dataset.build : '';
-  const KEY = 'ccg-serve-scroll';
-  const here = location.pathname + location.search;
 
-  // Back after a live reload of this same page: where the editor was reading.
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(KEY) || 'null');
-    sessionStorage.removeItem(KEY);
-    if (saved && saved.path === here) {
-      const restore = () => window.scrollTo(saved.x, saved.y);
-      restore();
-      window.addEventListener('load', restore, { once: true });
-    }
-  } catch {
-    // no session storage: the page still reloads, at the browser's position
-  }
-
+  // location.reload() keeps the scroll position (all major browsers restore
+  // it on a reload), so an edited page stays where the editor was reading.
   function reload() {
-    try {
-      sessionStorage.setItem(KEY, JSON.stringify({ path: here, x: window.scrollX, y: window.scrollY }));
-    } catch {
-      // as above
-    }
     location.reload();
   }
 
