@@ -355,6 +355,17 @@ fn open_pages_hear_of_each_build_and_its_errors() {
         assert_ne!(fixed["build"], second.as_str());
     }
     assert!(get(port, "/how-it-works/").2.contains("<h1>How the group works</h1>"));
+
+    // A template error is located the same way.
+    let base = root.join("templates/base.html");
+    let template = fs::read_to_string(&base).unwrap();
+    let main_line = template.lines().position(|l| l.contains("</main>")).expect("base.html closes <main>") + 1;
+    fs::write(&base, template.replacen("</main>", "{% if %}</main>", 1)).unwrap();
+    let failed = events.next("build-error");
+    assert_eq!(failed["problems"][0]["file"], "templates/base.html", "{failed}");
+    assert_eq!(failed["problems"][0]["line"], main_line as u64, "{failed}");
+    fs::write(&base, &template).unwrap();
+    assert!(events.next("reload")["problems"].is_null());
     let log = fs::read_to_string(tmp.join("serve.log")).unwrap();
     assert!(log.contains("content/pages/how-it-works.md"), "the terminal shows the error too:\n{log}");
     drop(server);

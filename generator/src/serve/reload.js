@@ -69,7 +69,8 @@
       } catch {
         return;
       }
-      if (state.build !== shown) {
+      // A page that does not know its build (no data-build) reloads on news only, never on connecting.
+      if (state.build !== shown && (shown || e.type === 'reload')) {
         events.close();
         reload();
       } else if (state.problems && state.problems.length) {
