@@ -1,0 +1,157 @@
+//! The preview's outbox: the emails the forms would send, kept as files in
+//! the data folder and shown at /_outbox/ (preview only: `build` never writes it).
+
+use super::http::{Res, local_redirect, method_not_allowed, page, response};
+use ccg_functions::http::escape as escape_html;
+use ccg_functions::mail::outbox::{self, OutboxMessage};
+use http::{Method, StatusCode, header};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The outbox folder inside the data folder: the preview's mailer writes there.
+pub use crate::api::OUTBOX as OUTBOX_DIR;
+/// Where the preview shows the outbox; outside anything `build` writes.
+pub const OUTBOX_URL: &str = "/_outbox/";
+
+/// Escapes `text` and turns each http(s) URL into a link. A URL runs to the
+/// next space (or a character that cannot be in one); a `.`, `,` or unmatched
+/// `)` at its end is the sentence's, not the URL's.
+fn linkify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = [rest.find("http://"), rest.find("https://")].into_iter().flatten().min() {
+        out.push_str(&escape_html(&rest[..start]));
+        let candidate = &rest[start..];
+        let end = candidate.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"')).unwrap_or(candidate.len());
+        let mut url = &candidate[..end];
+        loop {
+            let unmatched_paren = url.ends_with(')') && url.matches(')').count() > url.matches('(').count();
+            if url.ends_with(['.', ',']) || unmatched_paren {
+                url = &url[..url.len() - 1];
+            } else {
+                break;
+            }
+        }
+        let shown = escape_html(url);
+        if url == "http://" || url == "https://" {
+            out.push_str(&shown);
+        } else {
+            let _ = write!(out, "<a href=\"{shown}\">{shown}</a>");
+        }
+        rest = &candidate[url.len()..];
+    }
+    out.push_str(&escape_html(rest));
+    out
+}
+
+/// `sent_at` for people: the stored RFC 3339 text if it does not parse.
+fn sent_label(sent_at: &str) -> String {
+    match sent_at.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => sent_at.to_string(),
+    }
+}
+
+const OUTBOX_NOTE: &str =
+    "<p>This is the local preview\u{2019}s outbox: in the deployed site these emails are sent, here they are only kept as files.</p>\n";
+
+fn outbox_list(messages: &[OutboxMessage]) -> String {
+    let mut main = format!("<h1>Outbox</h1>\n{OUTBOX_NOTE}");
+    if messages.is_empty() {
+        main.push_str("<p>The outbox is empty: no email has been sent yet.</p>\n");
+    } else {
+        main.push_str("<table>\n<thead><tr><th scope=\"col\">Sent</th><th scope=\"col\">To</th><th scope=\"col\">Subject</th></tr></thead>\n<tbody>\n");
+        for m in messages.iter().rev() {
+            let name = m.file.strip_suffix(".json").unwrap_or(&m.file);
+            let _ = writeln!(
+                main,
+                "<tr><td><time datetime=\"{}\">{}</time></td><td>{}</td><td><a href=\"{OUTBOX_URL}{}\">{}</a></td></tr>",
+                escape_html(&m.sent_at),
+                escape_html(&sent_label(&m.sent_at)),
+                escape_html(&m.email.to),
+                escape_html(name),
+                escape_html(&m.email.subject),
+            );
+        }
+        main.push_str("</tbody>\n</table>\n");
+    }
+    page("Outbox", &main)
+}
+
+fn outbox_message(name: &str, m: &OutboxMessage) -> String {
+    let mut main = format!("<p><a href=\"{OUTBOX_URL}\">All messages in the outbox</a></p>\n<h1>{}</h1>\n", escape_html(&m.email.subject));
+    let _ = write!(
+        main,
+        "<dl>\n<dt>To</dt><dd>{}</dd>\n<dt>Subject</dt><dd>{}</dd>\n<dt>Sent</dt><dd><time datetime=\"{}\">{}</time></dd>\n</dl>\n\
+         <h2>Text part</h2>\n<pre class=\"mail-text\">{}</pre>\n\
+         <p><a href=\"{OUTBOX_URL}{}.html\">The HTML part</a> (opened with scripts disabled).</p>\n",
+        escape_html(&m.email.to),
+        escape_html(&m.email.subject),
+        escape_html(&m.sent_at),
+        escape_html(&sent_label(&m.sent_at)),
+        linkify(&m.email.text),
+        escape_html(name),
+    );
+    page(&format!("{} (outbox)", m.email.subject), &main)
+}
+
+fn outbox_error(e: &std::io::Error) -> Res {
+    eprintln!("cannot read the outbox: {e}");
+    response(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", format!("cannot read the outbox: {e}\n"))
+}
+
+/// `/_outbox/` (the list), `/_outbox/<name>` (one message, text part)
+/// and `/_outbox/<name>.html` (its HTML part). HEAD bodies are dropped by hyper.
+pub fn answer(data_dir: &Path, method: &Method, path: &str, not_found: impl FnOnce() -> Res) -> Res {
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed("GET, HEAD");
+    }
+    let dir = data_dir.join(OUTBOX_DIR);
+    let Some(rest) = path.strip_prefix(OUTBOX_URL) else {
+        return local_redirect(OUTBOX_URL).expect("a local path");
+    };
+    if rest.is_empty() {
+        return match outbox::read_all(&dir) {
+            Ok(messages) => response(StatusCode::OK, "text/html; charset=utf-8", outbox_list(&messages)),
+            Err(e) => outbox_error(&e),
+        };
+    }
+    let (name, html_part) = match rest.strip_suffix(".html") {
+        Some(name) => (name, true),
+        None => (rest, false),
+    };
+    // read_one accepts only the outbox's own file names: no path can escape the folder.
+    match outbox::read_one(&dir, name) {
+        Ok(Some(m)) if html_part => {
+            let mut res = response(StatusCode::OK, "text/html; charset=utf-8", m.email.html);
+            // The part is shown as a mail client would, but it must not run scripts on the preview's origin.
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("sandbox"));
+            res
+        }
+        Ok(Some(m)) => response(StatusCode::OK, "text/html; charset=utf-8", outbox_message(name, &m)),
+        Ok(None) => not_found(),
+        Err(e) => outbox_error(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_urls_in_escaped_text() {
+        assert_eq!(
+            linkify("Confirm: https://ccg.example.eu/c?a=1&b=<2>. Thanks"),
+            "Confirm: <a href=\"https://ccg.example.eu/c?a=1&amp;b=\">https://ccg.example.eu/c?a=1&amp;b=</a>&lt;2&gt;. Thanks"
+        );
+        assert_eq!(linkify("(see http://a.eu/x), or"), "(see <a href=\"http://a.eu/x\">http://a.eu/x</a>), or");
+        assert_eq!(
+            linkify("https://en.wikipedia.org/wiki/Bar_(law)."),
+            "<a href=\"https://en.wikipedia.org/wiki/Bar_(law)\">https://en.wikipedia.org/wiki/Bar_(law)</a>."
+        );
+        assert_eq!(linkify("https:// nothing"), "https:// nothing");
+        assert_eq!(linkify("<script>\"x\"</script>"), "&lt;script&gt;&quot;x&quot;&lt;/script&gt;");
+        assert_eq!(linkify("a\nhttps://x.eu\nb"), "a\n<a href=\"https://x.eu\">https://x.eu</a>\nb");
+        assert_eq!(linkify("x\"https://x.eu/\"onmouseover=1"), "x&quot;<a href=\"https://x.eu/\">https://x.eu/</a>&quot;onmouseover=1");
+    }
+}
