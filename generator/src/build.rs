@@ -160,6 +160,7 @@ impl Shared<'_> {
             ("all_url", base.into()),
             ("all_current", filter.is_none().into()),
             ("filter_label", filter.map(filter_label).into()),
+            ("filter_noun", filter.map(|f| if matches!(f, Filter::Kind(_)) { "kind" } else { "format" }).into()),
             ("kinds", Kind::ALL.into_iter().map(|k| link(Filter::Kind(k))).collect::<Vec<_>>().into()),
             ("formats", Format::ALL.into_iter().map(|f| link(Filter::Format(f))).collect::<Vec<_>>().into()),
             ("upcoming_count", up.len().into()),
@@ -257,10 +258,7 @@ impl Shared<'_> {
             Job::Event { index } => {
                 let e = &self.content.events[*index];
                 let v = &self.views[*index];
-                let description = match &e.summary {
-                    Some(s) if !s.trim().is_empty() => s.trim().to_string(),
-                    _ => format!("{} ({}), {}: {}.", e.kind.label(), e.format.label(), v.start_text, v.place),
-                };
+                let description = view::event_description(e, v);
                 ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft, false));
                 ctx.insert_value("event", self.values[*index].clone());
                 ctx.insert_value("content", Value::safe_string(html));

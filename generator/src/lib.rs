@@ -7,6 +7,7 @@ pub mod build;
 pub mod ical;
 pub mod load;
 pub mod markdown;
+pub mod page_settings;
 pub mod render;
 pub mod serve;
 pub mod view;
