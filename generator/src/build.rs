@@ -293,6 +293,7 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
     g.insert_value("site", to_value(&ccg_model::SiteView::new(config, base, &calendar_url)));
     let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
     g.insert_value("nav", to_value(&ccg_model::page::nav(pages)));
+    g.insert_value("documents", to_value(&c.documents));
     let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
     g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
     g.insert_value("upcoming_events", upcoming.into());

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod build;
+pub mod documents;
 pub mod ical;
 pub mod load;
 pub mod markdown;
