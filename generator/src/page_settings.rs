@@ -21,6 +21,11 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// "1 year", "5 years"
+fn count(n: u32, unit: &str) -> String {
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+}
+
 fn mail_link(address: &str) -> String {
     let a = escape_html(address);
     format!("<a href=\"mailto:{a}\">{a}</a>")
@@ -41,6 +46,9 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
         ("retention.paid_claim_years", r.paid_claim_years.to_string()),
         ("retention.closed_claim_years", r.closed_claim_years.to_string()),
         ("retention.declined_contact_months", r.declined_contact_months.to_string()),
+        ("retention.paid_claim_period", count(r.paid_claim_years, "year")),
+        ("retention.closed_claim_period", count(r.closed_claim_years, "year")),
+        ("retention.declined_contact_period", count(r.declined_contact_months, "month")),
         ("contact.name", escape_html(&config.contact.name)),
         ("contact.email_link", mail_link(&config.contact.email)),
         ("privacy.controller", escape_html(&p.controller)),

@@ -197,7 +197,7 @@ fn the_real_site_builds_with_every_page() {
     }
     let flat = privacy.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("this service keeps it for 5 years after the payment."), "paid claims");
-    assert!(flat.contains("<strong>A travel claim that was rejected or withdrawn:</strong> 1 year(s) after that decision."), "rejected or withdrawn claims");
+    assert!(flat.contains("<strong>A travel claim that was rejected or withdrawn:</strong> 1 year after that decision."), "rejected or withdrawn claims");
     assert!(flat.contains("your details are deleted 6 months after that decision."), "declined contacts");
     assert!(flat.contains("<strong>Anything you do not confirm:</strong> 48 hours"), "unconfirmed submissions: the link's hours, not a second setting");
     assert!(privacy.contains("<h2 id=\"leaving-the-group\">Leaving the group</h2>"), "leaving is explained");
