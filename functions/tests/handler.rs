@@ -69,10 +69,14 @@ async fn a_form_with_mistakes_comes_back_in_the_sites_frame_with_every_mistake_a
         "<option value=\"REMOURBAN\" selected>",
         "<input id=\"consent\" name=\"consent\" type=\"checkbox\" value=\"yes\" checked>",
         "<a href=\"/join/\">The join page explains",
+        // Someone stuck can reach the secretariat from the answer itself.
+        "<p class=\"contact\">A question, or something went wrong? Write to the ",
     ] {
         assert!(html.contains(needle), "missing {needle} in\n{html}");
     }
     assert!(html.find("#email\"").unwrap() < html.find("#country\"").unwrap(), "in the order of the form");
+    let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
+    assert!(main.contains("href=\"mailto:"), "the contact is in the answer, not only in the footer");
     assert!(!html.contains("<script>"), "what was typed is never markup");
     assert!(mails_to(&app, "not-an-email").is_empty());
 }

@@ -162,6 +162,7 @@ impl Shared<'_> {
             ("all_url", base.into()),
             ("all_current", filter.is_none().into()),
             ("filter_label", filter.map(filter_label).into()),
+            ("filter_noun", filter.map(|f| if matches!(f, Filter::Kind(_)) { "kind" } else { "format" }).into()),
             ("kinds", Kind::ALL.into_iter().map(|k| link(Filter::Kind(k))).collect::<Vec<_>>().into()),
             ("formats", Format::ALL.into_iter().map(|f| link(Filter::Format(f))).collect::<Vec<_>>().into()),
             ("upcoming_count", up.len().into()),
@@ -259,10 +260,7 @@ impl Shared<'_> {
             Job::Event { index } => {
                 let e = &self.content.events[*index];
                 let v = &self.views[*index];
-                let description = match &e.summary {
-                    Some(s) if !s.trim().is_empty() => s.trim().to_string(),
-                    _ => format!("{} ({}), {}: {}.", e.kind.label(), e.format.label(), v.start_text, v.place),
-                };
+                let description = view::event_description(e, v);
                 ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft, false));
                 ctx.insert_value("event", self.values[*index].clone());
                 ctx.insert_value("content", Value::safe_string(html));
@@ -297,6 +295,7 @@ fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timesta
     g.insert_value("site", to_value(&ccg_model::SiteView::new(config, base, &calendar_url)));
     let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
     g.insert_value("nav", to_value(&ccg_model::page::nav(pages)));
+    g.insert_value("documents", to_value(&c.documents));
     let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
     g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
     g.insert_value("upcoming_events", upcoming.into());

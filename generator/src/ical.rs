@@ -9,7 +9,7 @@
 //! unfolded and folded again at 75 octets on character boundaries.
 
 use crate::view::{self, date_stamp, day_after, utc_stamp};
-use ccg_model::event::{Event, Kind, When};
+use ccg_model::event::{Event, When};
 use ccg_model::SiteConfig;
 use icalendar::{Calendar, Component, Property};
 
@@ -130,14 +130,17 @@ fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
     let title = if e.is_cancelled() { format!("Cancelled: {}", e.title) } else { e.title.clone() };
     ev.add_property("SUMMARY", normalize_newlines(&title));
     ev.add_property("DESCRIPTION", normalize_newlines(&view::description_text(e, &permalink)));
-    ev.add_property("LOCATION", normalize_newlines(&view::location_text(e)));
+    let place = view::location_text(e);
+    if !place.is_empty() {
+        ev.add_property("LOCATION", normalize_newlines(&place));
+    }
     ev.add_property("URL", permalink);
     ev.add_property("STATUS", if e.is_cancelled() { "CANCELLED" } else { "CONFIRMED" });
     ev.add_property("SEQUENCE", e.sequence.to_string());
     if let Some(t) = e.updated {
         ev.add_property("LAST-MODIFIED", utc_stamp(t));
     }
-    if e.kind != Kind::Unknown {
+    if e.kind.is_one_of_three() {
         // A text list: the crate does not escape it.
         ev.add_property("CATEGORIES", escape_text(e.kind.label()));
     }

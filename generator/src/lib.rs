@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod build;
+pub mod documents;
 pub mod ical;
 pub mod load;
 pub mod markdown;
+pub mod page_settings;
 pub mod render;
 pub mod serve;
 pub mod view;

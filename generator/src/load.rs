@@ -52,6 +52,8 @@ pub struct Content {
     pub templates: Vec<(String, String)>,
     /// (path relative to the output, absolute source path)
     pub statics: Vec<(String, PathBuf)>,
+    /// `content/documents/`, newest first (see `documents`).
+    pub documents: Vec<ccg_model::document::Document>,
     /// Fingerprint of the config, the data files and every event file.
     pub fingerprint: u64,
 }
@@ -243,6 +245,8 @@ pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
             }
         }
     }
+    c.documents = crate::documents::load(root, &mut c.statics, &mut errors);
+    c.documents.hash(&mut fingerprint);
     c.fingerprint = fingerprint.finish();
     if c.templates.is_empty() {
         errors.push(ContentError::new(shown(root, Path::new(TEMPLATES)), 1, 1, "no templates (*.html) found"));

@@ -184,7 +184,7 @@ pub fn placeholders(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// Replaces each `{{ name }}` whose name is in `settings` with its value
-/// (plain text: numbers and words, never markup). Unknown names stay as
+/// (HTML the caller made safe: escaped text, or a link it built). Unknown names stay as
 /// written; the caller reports them with their line.
 pub fn fill(html: &mut String, settings: &[(&str, String)]) {
     if !html.contains("{{") {

@@ -32,10 +32,12 @@ pub struct EventView {
     pub draft: bool,
     pub cancelled: bool,
     pub kind: &'static str,
+    /// Empty unless the meeting is one of the three formats: a page says nothing then.
     pub kind_label: &'static str,
     pub format: &'static str,
+    /// Empty when the format was never published.
     pub format_label: &'static str,
-    /// "Venue, City, Country", "Online" or "Place not published".
+    /// "Venue, City, Country", "Online", or empty when nothing is known.
     pub place: String,
     pub venue: Option<String>,
     pub address: Option<String>,
@@ -106,16 +108,39 @@ pub fn location_text(e: &Event) -> String {
             s
         }
         None if e.format == Format::Virtual => "Online".into(),
-        None => "Place not published".into(),
+        // Nothing published: say nothing rather than guess.
+        None => String::new(),
     }
 }
 
-/// Summary and address of the event page: what a calendar entry describes.
+/// The hours of a date-only event, in words, after its first day:
+/// "Friday 19 November 2021, in the morning".
+fn hours_text(e: &Event) -> Option<String> {
+    e.hours.as_ref().map(|h| format!("{}, {h}", e.when.start_date().strftime("%A %-d %B %Y")))
+}
+
+/// Summary and address of the event page: what a calendar entry describes
+/// (with the hours in words, when a date-only event has them).
 pub fn description_text(e: &Event, permalink: &str) -> String {
-    match e.summary.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() => format!("{s}\n\n{permalink}"),
-        _ => permalink.to_string(),
+    let mut parts: Vec<String> = hours_text(e).map(|h| format!("{h}.")).into_iter().collect();
+    if let Some(s) = e.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        parts.push(s.to_string());
     }
+    parts.push(permalink.to_string());
+    parts.join("\n\n")
+}
+
+/// The page description of an event without a summary: what is known of it.
+pub fn event_description(e: &Event, v: &EventView) -> String {
+    if let Some(s) = e.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        return s.to_string();
+    }
+    let mut facts = vec![format!("{}, {}", v.start_text, v.tz_label)];
+    facts.extend([v.kind_label, v.format_label].into_iter().filter(|l| !l.is_empty()).map(str::to_string));
+    if !v.place.is_empty() {
+        facts.push(v.place.clone());
+    }
+    format!("{}: {}.", e.title, facts.join("; "))
 }
 
 /// The place an IANA zone is named after, as people say it: "Europe/Brussels"
@@ -145,7 +170,11 @@ pub fn event_view(e: &Event, base_url: &str) -> EventView {
         When::AllDay { first, last, .. } => {
             let long = |d: &Date| d.strftime("%A %-d %B %Y").to_string();
             let end_text = if first == last { String::new() } else { long(last) };
-            let tz_label = format!("all day, {} time", zone_place(e.when.tz_name()));
+            // Hours known only in words (or without a zone) replace "all day" and the zone.
+            let tz_label = match &e.hours {
+                Some(h) => h.clone(),
+                None => format!("all day, {} time", zone_place(e.when.tz_name())),
+            };
             let dates = format!("{}/{}", date_stamp(*first), date_stamp(day_after(*last)));
             (first.to_string(), last.to_string(), long(first), end_text, tz_label, dates)
         }
@@ -172,9 +201,9 @@ pub fn event_view(e: &Event, base_url: &str) -> EventView {
         draft: e.draft,
         cancelled: e.is_cancelled(),
         kind: e.kind.as_str(),
-        kind_label: e.kind.label(),
+        kind_label: if e.kind.is_one_of_three() { e.kind.label() } else { "" },
         format: e.format.as_str(),
-        format_label: e.format.label(),
+        format_label: if e.format == Format::Unknown { "" } else { e.format.label() },
         place,
         venue: e.location.as_ref().and_then(|l| l.venue.clone()),
         address: e.location.as_ref().and_then(|l| l.address.clone()),
@@ -304,6 +333,10 @@ pub struct RulesView {
     pub eligible_cities: Vec<String>,
     /// "In person"
     pub eligible_formats: Vec<String>,
+    /// The announced formats the form takes no claims for: "Online", "Hybrid (in person and online)".
+    pub other_formats: Vec<String>,
+    /// Some eligible role needs its project to have ended.
+    pub needs_ended_project: bool,
     pub require_announced: bool,
     /// How the claim form works (its own settings, not rules of the group).
     pub claim_form: ClaimFormView,
@@ -339,24 +372,7 @@ fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
     }
 }
 
-/// Site settings a page's markdown may quote as `{{ name }}`, so a number
-/// that lives in `config.yaml` or the travel rules is written only there.
-pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&'static str, String)> {
-    let r = &config.retention;
-    let mut out = vec![
-        ("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string()),
-        ("retention.paid_claim_years", r.paid_claim_years.to_string()),
-        ("retention.closed_claim_years", r.closed_claim_years.to_string()),
-        ("retention.declined_contact_months", r.declined_contact_months.to_string()),
-    ];
-    if let Some(r) = rules {
-        let f = &r.claim_form;
-        out.push(("claim_form.days_after_meeting", f.days_after_meeting.to_string()));
-        out.push(("claim_form.travel_days_before", f.travel_days_before.to_string()));
-        out.push(("claim_form.travel_days_after", f.travel_days_after.to_string()));
-    }
-    out
-}
+pub use crate::page_settings::page_settings;
 
 fn role_plural(r: Role) -> &'static str {
     match r {
@@ -375,8 +391,9 @@ pub fn rules_view(r: &TravelRules) -> RulesView {
             .eligible_cities
             .iter()
             .map(|e| {
+                // The group's words; how "ended" is judged is the form's, said apart.
                 let tail = if e.project_ended {
-                    "of an SCC lighthouse project that had ended by the date of the event"
+                    "of an SCC lighthouse project that has ended"
                 } else {
                     "of an SCC lighthouse project, ended or not"
                 };
@@ -384,6 +401,8 @@ pub fn rules_view(r: &TravelRules) -> RulesView {
             })
             .collect(),
         eligible_formats: r.eligible_formats.iter().map(|f| f.label().to_string()).collect(),
+        other_formats: Format::ALL.iter().filter(|f| !r.eligible_formats.contains(f)).map(|f| f.label().to_string()).collect(),
+        needs_ended_project: r.eligible_cities.iter().any(|e| e.project_ended),
         require_announced: r.require_announced,
         claim_form: claim_form_view(&r.claim_form),
     }

@@ -29,6 +29,8 @@ pub enum Kind {
     Advocacy,
     /// For real past events whose format was never published.
     Unknown,
+    /// A CCG meeting that was none of the three formats (the launch meeting).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -67,6 +69,7 @@ impl Kind {
             Kind::CoCreation => "co-creation",
             Kind::Advocacy => "advocacy",
             Kind::Unknown => "unknown",
+            Kind::None => "none",
         }
     }
     pub fn label(self) -> &'static str {
@@ -75,7 +78,12 @@ impl Kind {
             Kind::CoCreation => "Co-creation workshop",
             Kind::Advocacy => "Advocacy meeting",
             Kind::Unknown => "Meeting type not published",
+            Kind::None => "None of the three meeting formats",
         }
+    }
+    /// One of the three formats (the others say nothing a page should show).
+    pub fn is_one_of_three(self) -> bool {
+        Kind::ALL.contains(&self)
     }
     /// The three meeting formats (filters list these; `Unknown` is only in "all").
     pub const ALL: [Kind; 3] = [Kind::Networking, Kind::CoCreation, Kind::Advocacy];
@@ -186,6 +194,10 @@ pub struct Event {
     pub draft: bool,
     /// One or two sentences for lists and the feed.
     pub summary: Option<String>,
+    /// For an event given as dates whose hours are known only in words, or
+    /// without a time zone ("morning", "15:00 to 16:30"): pages show it after
+    /// the date instead of "all day"; calendar files keep the date.
+    pub hours: Option<String>,
     /// Goes up by one each time the time, place or status changes after
     /// publication: calendar apps that subscribed take a change only then.
     pub sequence: u32,
@@ -233,6 +245,8 @@ struct FrontMatter {
     draft: bool,
     #[serde(default)]
     summary: Option<String>,
+    #[serde(default)]
+    hours: Option<String>,
     #[serde(default)]
     sequence: u32,
     #[serde(default)]
@@ -332,6 +346,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             }
         },
     };
+    let hours = fm.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()).map(str::to_string);
+    if hours.is_some() && matches!(when, Some(When::Timed { .. })) {
+        errors.push(err("hours", "hours is for an event given as dates only; this one has a start and end time".into()));
+    }
     match (&fm.location, fm.format) {
         (None, Format::Physical | Format::Hybrid) => {
             errors.push(err("format", format!("a {} event needs a `location` (city and country)", fm.format.as_str())));
@@ -359,6 +377,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             announced,
             draft: fm.draft,
             summary: fm.summary,
+            hours,
             sequence: fm.sequence,
             updated,
             sequence_line: if doc.yaml.lines().any(|l| l.starts_with("sequence:")) { at("sequence") } else { at("id") },
@@ -440,6 +459,16 @@ mod tests {
         let errs = parse(Path::new("e.md"), &OK.replace("kind: advocacy", "kind: party")).unwrap_err();
         assert_eq!((errs[0].line, errs[0].column), (8, 7));
         assert!(errs[0].message.contains("unknown variant"));
+    }
+
+    #[test]
+    fn hours_only_for_dates() {
+        let errs = parse(Path::new("e.md"), &OK.replace("kind: advocacy", "kind: none\nhours: morning")).unwrap_err();
+        assert_eq!(errs[0].line, 9, "{errs:?}");
+        let t = OK.replace("2021-10-07T15:00", "2021-10-07").replace("2021-10-07T16:30", "2021-10-07").replace("kind: advocacy", "kind: none\nhours: morning");
+        let e = parse(Path::new("e.md"), &t).unwrap();
+        assert_eq!((e.hours.as_deref(), e.kind), (Some("morning"), Kind::None));
+        assert!(!e.kind.is_one_of_three());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod cities;
 pub mod countries;
+pub mod document;
 pub mod error;
 pub mod event;
 pub mod front_matter;

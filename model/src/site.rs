@@ -23,6 +23,8 @@ pub struct SiteConfig {
     /// Who a person writes to with a question: shown in the footer, on the
     /// forms and their answers, and in the privacy notice.
     pub contact: ContactConfig,
+    /// Who answers for the forms' personal data, and under which law: the privacy notice quotes it.
+    pub privacy: PrivacyConfig,
     pub calendar: CalendarConfig,
     pub forms: FormsConfig,
     /// How long the forms' records are kept; the stores enforce it and the privacy notice quotes it.
@@ -114,6 +116,23 @@ pub struct ContactConfig {
     /// "Scalable Cities Secretariat"
     pub name: String,
     pub email: String,
+}
+
+/// The privacy notice's facts, as settings so another deployment sets its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// The controller: who decides why and how the data is processed.
+    pub controller: String,
+    /// The data protection officer and how to reach them.
+    pub dpo_name: String,
+    pub dpo_email: String,
+    /// The data protection law that applies, and where to read it.
+    pub law: String,
+    pub law_url: String,
+    /// Where a person can complain.
+    pub authority: String,
+    pub authority_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import ICAL from 'ical.js';
 import {
@@ -18,6 +19,9 @@ import {
   linksOf,
   listFiles,
   publishedBuild,
+  REPO,
+  requireGenerator,
+  SOURCE_DATE_EPOCH,
   siteConfig,
   startServe,
   tempDir,
@@ -238,15 +242,86 @@ test('published feeds: RFC 5545 bytes, fields and times match content', async ()
   }
 });
 
-test('the launch meeting is at 13:00-14:30 UTC (15:00 Brussels time)', () => {
+test('the launch meeting is a date with its hours in words: its source gives no time zone', () => {
   const site = publishedBuild();
   const feed = readCalendar('calendar.ics', new Uint8Array(readFileSync(join(site, 'calendar.ics'))));
   const one = readCalendar(`${LAUNCH}.ics`, new Uint8Array(readFileSync(join(site, 'calendar', `${LAUNCH}.ics`))));
   const ev = feed.events.find((e) => e.uid === one.events[0]?.uid);
   assert.ok(ev, `${LAUNCH} not found in calendar.ics`);
-  assert.equal(iso(ev.start.ms), '2021-10-07T13:00:00.000Z');
-  assert.equal(iso(ev.end.ms), '2021-10-07T14:30:00.000Z');
-  assert.equal(iso(one.events[0].start.ms), '2021-10-07T13:00:00.000Z');
+  assert.deepEqual([ev.start, ev.end], [{ date: '2021-10-07' }, { date: '2021-10-08' }]);
+  const vevent = one.cal.getFirstSubcomponent('vevent');
+  assert.match(vevent.getFirstPropertyValue('description'), /^Thursday 7 October 2021, 15:00 to 16:30\./);
+  assert.ok(!/TZID|Brussels/.test(one.text), 'no zone is claimed');
+});
+
+/** A copy of the repository's content/ and templates/ the test may change. */
+function siteCopy(prefix) {
+  const root = tempDir(prefix);
+  for (const d of ['content', 'templates']) cpSync(join(REPO, d), join(root, d), { recursive: true });
+  return root;
+}
+
+/** `generator build --root root --out root/public`: { ok, output }. */
+function buildCopy(root) {
+  const res = spawnSync(requireGenerator(), ['build', '--root', root, '--out', join(root, 'public')], {
+    env: { ...process.env, SOURCE_DATE_EPOCH },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { ok: res.status === 0, output: `${res.stdout}${res.stderr}` };
+}
+
+/** The VEVENT with this UID as ical.js reads it: times in UTC, SEQUENCE, DTSTAMP. */
+function entry(bytes, uid) {
+  const cal = new ICAL.Component(ICAL.parse(Buffer.from(bytes).toString('utf8')));
+  const ve = cal.getAllSubcomponents('vevent').find((v) => v.getFirstPropertyValue('uid') === uid);
+  assert.ok(ve, `${uid} is not in the calendar`);
+  const utc = (p) => iso(ve.getFirstPropertyValue(p).toUnixTime() * 1000);
+  return { start: utc('dtstart'), end: utc('dtend'), sequence: ve.getFirstPropertyValue('sequence'), stamp: utc('dtstamp') };
+}
+
+/** What a subscribed calendar keeps (RFC 5546 3.2 / 2.1.5): the later revision, by SEQUENCE then DTSTAMP. */
+function keep(stored, incoming) {
+  if (incoming.sequence > stored.sequence) return incoming;
+  if (incoming.sequence === stored.sequence && incoming.stamp > stored.stamp) return incoming;
+  return stored;
+}
+
+test('a meeting moved to another time reaches subscribed calendars: SEQUENCE goes up, the parser reads the new time', () => {
+  const root = siteCopy('moved');
+  try {
+    const file = join(root, 'content', 'events', 'moved-meeting.md');
+    const event = (start, extra = '') =>
+      `---\nid: moved-meeting\ntitle: Moved meeting\nstart: ${start}\nend: 2027-05-12T17:00\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\n${extra}---\nBody\n`;
+    writeFileSync(file, event('2027-05-12T09:00'));
+    let b = buildCopy(root);
+    assert.ok(b.ok, b.output);
+    const uid = `moved-meeting@${siteConfig().uid_domain}`;
+    const feedPath = join(root, 'public', 'calendar.ics');
+    const before = entry(readFileSync(feedPath), uid);
+    assert.deepEqual([before.start, before.sequence], ['2027-05-12T07:00:00.000Z', 0]);
+
+    // Moved by an hour but the sequence forgotten: refused, the published feed untouched.
+    writeFileSync(file, event('2027-05-12T10:00'));
+    b = buildCopy(root);
+    assert.ok(!b.ok, 'a moved meeting without a higher sequence was published');
+    assert.match(b.output, /moved-meeting\.md:\d+:\d+: .*DTSTART changed.*sequence: 1/);
+    assert.equal(entry(readFileSync(feedPath), uid).start, before.start);
+
+    // With the sequence raised: the feed and the event's own file carry it, and a calendar takes the new time.
+    writeFileSync(file, event('2027-05-12T10:00', 'sequence: 1\nupdated: 2027-04-20T12:00:00+02:00\n'));
+    b = buildCopy(root);
+    assert.ok(b.ok, b.output);
+    for (const path of [feedPath, join(root, 'public', 'calendar', 'moved-meeting.ics')]) {
+      const after = entry(readFileSync(path), uid);
+      assert.ok(after.sequence > before.sequence, `${path}: SEQUENCE ${after.sequence} is not above ${before.sequence}`);
+      assert.equal(after.stamp, '2027-04-20T10:00:00.000Z', 'DTSTAMP is the time of the change');
+      const shown = keep(before, after);
+      assert.deepEqual([shown.start, shown.end], ['2027-05-12T08:00:00.000Z', '2027-05-12T15:00:00.000Z'], `${path}: the calendar keeps the old time`);
+    }
+  } finally {
+    cleanup(root);
+  }
 });
 
 test('feeds with drafts (all-day, cancelled, several zones) are right too', async () => {
