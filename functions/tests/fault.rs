@@ -130,3 +130,169 @@ async fn only_a_dead_servers_mark_is_taken_over() {
     alive.wait().unwrap();
     assert_eq!(store.idempotent_start("register", "of-the-living", "h").await.unwrap(), None, "its server is gone now");
 }
+
+// ------------------------------------------------ DynamoDB Local stopped mid-run
+
+/// DynamoDB Local on a data folder (not in memory: a restart keeps the table), stopped and started at will.
+struct Restartable {
+    child: Option<std::process::Child>,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Restartable {
+    fn start(&mut self) {
+        let jar = find_jar();
+        let lib = jar.parent().unwrap();
+        let child = Command::new("java")
+            .arg("-Xmx512m")
+            .arg(format!("-Djava.library.path={}", lib.join("DynamoDBLocal_lib").display()))
+            .arg("-jar")
+            .arg(&jar)
+            .args(["-sharedDb", "-disableTelemetry", "-port", &self.port.to_string(), "-dbPath"])
+            .arg(&self.dir)
+            .current_dir(lib)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start java for DynamoDB Local");
+        self.child = Some(child);
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_up(&self) {
+        let client = client_for(&self.endpoint());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client.list_tables().send().await.is_err() {
+            assert!(Instant::now() < deadline, "DynamoDB Local did not answer within 60 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    successes: usize,
+    unavailable: usize,
+    unavailable_while_down: usize,
+    with_retry_after: usize,
+    in_progress: usize,
+    other: Vec<String>,
+}
+
+/// DynamoDB Local stopped and started again in the middle of a run of
+/// registrations from concurrent clients: 503s while it is down, and after
+/// it is back every submission is stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_stopped_and_started_mid_run() {
+    const SUBMISSIONS: usize = 240;
+    const CLIENTS: usize = 8;
+    let mut db = Restartable { child: None, port: free_port(), dir: temp_dir("dynamo-data") };
+    db.start();
+    db.wait_up().await;
+    let client = client_for(&db.endpoint());
+    ccg_functions::store::dynamo::create_table(&client, "fault").await.unwrap();
+    let store = ccg_functions::store::dynamo::DynamoStore::new(client, "fault");
+    let opts = ccg_functions::Options { store_timeout: Duration::from_secs(2), ..options() };
+    let app = Arc::new(app_with(store, catalogue(), opts));
+
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tally = Arc::new(std::sync::Mutex::new(Tally::default()));
+    let email = |i: usize| format!("dyn{i}@valladolid.es");
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let (app, next, done, down, tally) = (app.clone(), next.clone(), done.clone(), down.clone(), tally.clone());
+        clients.push(tokio::spawn(async move {
+            use std::sync::atomic::Ordering::SeqCst;
+            loop {
+                let i = next.fetch_add(1, SeqCst);
+                if i >= SUBMISSIONS {
+                    return;
+                }
+                let deadline = Instant::now() + Duration::from_secs(120);
+                loop {
+                    let r = handle(&app, keyed(json_post(REG, registration(&email(i))), &format!("dyn-{i}"))).await;
+                    let settled = {
+                        let mut t = tally.lock().unwrap();
+                        match r.status().as_u16() {
+                            202 => {
+                                t.successes += 1;
+                                true
+                            }
+                            503 => {
+                                t.unavailable += 1;
+                                t.unavailable_while_down += usize::from(down.load(SeqCst));
+                                t.with_retry_after += usize::from(r.headers().contains_key("retry-after"));
+                                false
+                            }
+                            409 => {
+                                t.in_progress += 1;
+                                false
+                            }
+                            s => {
+                                t.other.push(format!("{i}: {s} {}", body_text(&r)));
+                                true
+                            }
+                        }
+                    };
+                    if settled {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "submission {i} got no success in 120 s");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                done.fetch_add(1, SeqCst);
+            }
+        }));
+    }
+
+    // A third of the way in: DynamoDB Local goes away for a few seconds.
+    while done.load(std::sync::atomic::Ordering::SeqCst) < SUBMISSIONS / 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    down.store(true, std::sync::atomic::Ordering::SeqCst);
+    db.stop();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = tally.lock().unwrap().unavailable_while_down;
+    db.start();
+    db.wait_up().await;
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    for c in clients {
+        c.await.unwrap();
+    }
+
+    let t = tally.lock().unwrap();
+    let pending = app.forms.store.list_pending(0).await.unwrap();
+    let mut per_email: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for p in &pending {
+        *per_email.entry(p.item.email_key().to_string()).or_default() += 1;
+    }
+    let lost = (0..SUBMISSIONS).filter(|i| !per_email.contains_key(&email(*i))).count();
+    let doubled = per_email.values().filter(|n| **n > 1).count();
+    println!(
+        "dynamodb fault run: {SUBMISSIONS} submissions, {CLIENTS} clients, 1 stop: {} successes, {} answered 503 ({} while it was down, {} with Retry-After), {} told in progress, {} lost, {} doubled",
+        t.successes, t.unavailable, t.unavailable_while_down, t.with_retry_after, t.in_progress, lost, doubled
+    );
+    assert!(t.other.is_empty(), "unexpected answers: {:?}", t.other);
+    assert_eq!(t.successes, SUBMISSIONS);
+    assert!(during > 0, "no 503 while DynamoDB Local was down");
+    assert_eq!((lost, doubled, pending.len()), (0, 0, SUBMISSIONS), "stored exactly once each");
+}
