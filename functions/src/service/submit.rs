@@ -43,7 +43,7 @@ impl<S: Store> Forms<S> {
         let details = claims::registration(input);
         let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
         let to = details.email.clone();
-        let Some((id, secret)) = self.keep(PendingItem::Registration(details.clone()), once).await? else { return Ok(()) };
+        let Some((id, secret)) = Box::pin(self.keep(PendingItem::Registration(details.clone()), once)).await? else { return Ok(()) };
         let mut mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
         if known {
             mail = self.with_leave_link(mail, &details.email_key).await;
@@ -81,7 +81,7 @@ impl<S: Store> Forms<S> {
                 return self.deliver(&self.with_leave_link(mail, &key).await, &to).await;
             }
         };
-        let Some((id, secret)) = self.keep(PendingItem::Claim(claim.clone()), once).await? else { return Ok(()) };
+        let Some((id, secret)) = Box::pin(self.keep(PendingItem::Claim(claim.clone()), once)).await? else { return Ok(()) };
         let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
         let mail = self.with_leave_link(mail, &claim.email_key).await;
         self.deliver(&mail, &to).await
