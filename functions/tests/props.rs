@@ -7,7 +7,7 @@
 //! content/data/travel-support.yaml, and equals the sum of the store's own
 //! counting claims.
 //!
-//! Cases: 24 on SQLite, 4 on DynamoDB Local (slow); CCG_PROPTEST_CASES=N
+//! Cases: 64 on SQLite, 4 on DynamoDB Local (slow); CCG_PROPTEST_CASES=N
 //! runs N on each for a longer search.
 
 mod common;
@@ -226,7 +226,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 fn the_rules_hold_on_sqlite() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let rules = catalogue().rules.clone();
-    runner(cases(24))
+    runner(cases(64))
         .run(&ops(), |ops| {
             rt.block_on(async {
                 let (app, keys) = prepared(sqlite_store("props")).await;
