@@ -279,8 +279,8 @@ async fn dynamodb_stopped_and_started_mid_run() {
         c.await.unwrap();
     }
 
-    let t = tally.lock().unwrap();
     let pending = app.forms.store.list_pending(0).await.unwrap();
+    let t = tally.lock().unwrap();
     let mut per_email: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for p in &pending {
         *per_email.entry(p.item.email_key().to_string()).or_default() += 1;
