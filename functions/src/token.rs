@@ -20,6 +20,15 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", hex(&random_bytes::<16>()))
 }
 
+/// The pending id of a submission sent with an Idempotency-Key: derived from
+/// the endpoint, the key and the request, so every attempt of one request
+/// stores under one id (at most one record, whatever crashed when). No secret:
+/// a link works only with a secret whose hash the store kept.
+pub fn keyed_id(endpoint: &str, key: &str, request_hash: &str) -> String {
+    let digest = Sha256::digest(format!("ccg-idem\0{endpoint}\0{key}\0{request_hash}").as_bytes());
+    format!("pnd_{}", &hex(&digest)[..32])
+}
+
 /// A new link secret: 32 random bytes, base64url without padding (43 characters).
 pub fn new_secret() -> String {
     base64url(&random_bytes::<32>())

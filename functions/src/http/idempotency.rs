@@ -51,9 +51,10 @@ pub(super) async fn submit_idempotently<S: Store>(
             Err(e) => return render(app, json, form, Answer::Unavailable(e.to_string())),
         }
     }
+    let once = idem_key.as_deref().zip(hash.as_deref()).map(|(k, h)| crate::token::keyed_id(form.name(), k, h));
     let result = match form {
-        Form::Register => app.forms.submit_registration(fields).await,
-        Form::TravelClaims => app.forms.submit_claim(fields).await,
+        Form::Register => app.forms.submit_registration(fields, once.as_deref()).await,
+        Form::TravelClaims => app.forms.submit_claim(fields, once.as_deref()).await,
     };
     let resp = render(app, json, form, submit_answer(result, fields));
     if let (Some(key), Some(hash)) = (idem_key, hash) {

@@ -31,7 +31,10 @@ impl From<StoreError> for SubmitError {
 impl<S: Store> Forms<S> {
     /// The join form. Ok means "check your inbox", for a new address, a known
     /// one (whose owner is asked to confirm the change) and a bot alike.
-    pub async fn submit_registration(&self, fields: &Fields) -> Result<(), SubmitError> {
+    /// `once`: the pending id of this submission when it came with an
+    /// Idempotency-Key (`token::keyed_id`), so that a retry after a crash
+    /// finds what the first attempt stored instead of storing it twice.
+    pub async fn submit_registration(&self, fields: &Fields, once: Option<&str>) -> Result<(), SubmitError> {
         let cat = self.catalogue();
         let input = match validate::registration(fields, &cat.directory).map_err(SubmitError::Invalid)? {
             Submission::Valid(i) => i,
@@ -40,7 +43,7 @@ impl<S: Store> Forms<S> {
         let details = claims::registration(input);
         let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
         let to = details.email.clone();
-        let (id, secret) = self.keep(PendingItem::Registration(details.clone())).await?;
+        let Some((id, secret)) = Box::pin(self.keep(PendingItem::Registration(details.clone()), once)).await? else { return Ok(()) };
         let mut mail = messages::registration(self, &details, known, &self.link(Form::Register, &token::token(&id, &secret)));
         if known {
             mail = self.with_leave_link(mail, &details.email_key).await;
@@ -51,7 +54,7 @@ impl<S: Store> Forms<S> {
     /// The claim form. Mistakes, and meetings that take no claims, answer at
     /// once; who may claim for which city is told only by email, to the
     /// address's owner. Ok means "check your inbox".
-    pub async fn submit_claim(&self, fields: &Fields) -> Result<(), SubmitError> {
+    pub async fn submit_claim(&self, fields: &Fields, once: Option<&str>) -> Result<(), SubmitError> {
         let cat = self.catalogue();
         let input = match validate::claim(fields, &cat, self.options.accept_drafts, self.today()).map_err(SubmitError::Invalid)? {
             Submission::Valid(i) => i,
@@ -78,7 +81,7 @@ impl<S: Store> Forms<S> {
                 return self.deliver(&self.with_leave_link(mail, &key).await, &to).await;
             }
         };
-        let (id, secret) = self.keep(PendingItem::Claim(claim.clone())).await?;
+        let Some((id, secret)) = Box::pin(self.keep(PendingItem::Claim(claim.clone()), once)).await? else { return Ok(()) };
         let mail = messages::claim(self, &claim, &event, &self.link(Form::TravelClaims, &token::token(&id, &secret)));
         let mail = self.with_leave_link(mail, &claim.email_key).await;
         self.deliver(&mail, &to).await
@@ -120,11 +123,20 @@ impl<S: Store> Forms<S> {
         self.deliver(&mail, &to).await
     }
 
-    /// Keeps a submission with a first link secret; returns (id, secret).
-    async fn keep(&self, item: PendingItem) -> Result<(String, String), SubmitError> {
+    /// Keeps a submission with a first link secret; returns (id, secret) for the email.
+    /// With a fixed id already stored (a retry of a request that died after
+    /// storing it), adds a new link secret to it instead; `None` when that
+    /// record needs no email any more (used, or enough links sent).
+    async fn keep(&self, item: PendingItem, once: Option<&str>) -> Result<Option<(String, String)>, SubmitError> {
         let (now_text, now_secs) = now();
-        let id = token::new_id("pnd");
         let secret = token::new_secret();
+        if let Some(id) = once
+            && let Some(p) = self.timed(self.store.get_pending(id, now_secs)).await?
+        {
+            let sent = !p.used && self.timed(self.store.add_link(id, &token::hash_secret(&secret), now_secs)).await?;
+            return Ok(sent.then(|| (id.to_string(), secret)));
+        }
+        let id = once.map(str::to_string).unwrap_or_else(|| token::new_id("pnd"));
         let pending = Pending {
             id: id.clone(),
             item,
@@ -134,7 +146,7 @@ impl<S: Store> Forms<S> {
             used: false,
         };
         self.timed(self.store.put_pending(pending)).await?;
-        Ok((id, secret))
+        Ok(Some((id, secret)))
     }
 
     async fn deliver(&self, mail: &Email, to: &str) -> Result<(), SubmitError> {

@@ -260,15 +260,20 @@ pub struct StoredAnswer {
 /// What is kept under an Idempotency-Key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kept {
-    /// A request with this key is being processed (or died; the mark expires after `PENDING_TTL_SECS`).
+    /// A request with this key is being processed (or died: the mark expires after
+    /// `PENDING_TTL_SECS`, and the embedded store takes over a crashed server's at once).
     Pending { request_hash: String },
     Done(StoredAnswer),
 }
 
 /// How long a first answer is kept for retries.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
-/// How long a "being processed" mark holds a key, so a crash does not block retries for long.
-pub const PENDING_TTL_SECS: i64 = 60;
+/// How long a "being processed" mark holds a key, so a crash does not block
+/// retries for long: longer than a request can run (the Lambdas stop at 10 s,
+/// infra/template.yaml). The embedded store takes over the marks of a crashed
+/// server at once. A live request outlived by its mark costs at most a second
+/// email: every attempt of one request stores under one id (`token::keyed_id`).
+pub const PENDING_TTL_SECS: i64 = 15;
 
 /// Implemented with `async fn`; the futures are `Send` so a multi-threaded server can hold them.
 /// Times: `now` is RFC 3339 for records, `now_secs` Unix seconds for expiry.

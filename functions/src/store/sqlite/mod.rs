@@ -40,6 +40,9 @@ pub struct SqliteStore {
     max_wait: Duration,
     /// What the sweep on opening deleted (the desk says it).
     opened_sweep: Swept,
+    /// `<pid>:<random>`, written on the "being processed" marks of Idempotency-Keys:
+    /// a mark of an opening whose process is gone was left by a crash (`idempotency.rs`).
+    owner: Arc<str>,
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
@@ -76,7 +79,8 @@ impl SqliteStore {
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         let conn = Arc::new(Mutex::new(conn));
         spawn_checkpointer(path, Arc::downgrade(&conn));
-        Ok(SqliteStore { conn, max_wait, opened_sweep })
+        let owner = format!("{}:{}", std::process::id(), crate::token::new_id("open")).into();
+        Ok(SqliteStore { conn, max_wait, opened_sweep, owner })
     }
 
     /// What the sweep run when this store was opened deleted.

@@ -116,6 +116,12 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN expires_at INTEGER"))?;
         }
     }
+    // Issue 12: a "being processed" mark names the server process that set it,
+    // so a restarted server can take over the marks of one that crashed.
+    let has_owner: bool = conn.query_row("SELECT COUNT(*) FROM pragma_table_info('idempotency') WHERE name = 'owner'", [], |r| r.get(0))?;
+    if !has_owner {
+        conn.execute_batch("ALTER TABLE idempotency ADD COLUMN owner TEXT")?;
+    }
     conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
