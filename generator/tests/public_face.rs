@@ -37,6 +37,7 @@ fn opts(root: &Path) -> Options {
         drafts: false,
         now: "2026-06-01T00:00:00Z".parse::<Timestamp>().unwrap(),
         base_url: None,
+        contact_email: None,
         write: true,
     }
 }
