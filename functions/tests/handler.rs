@@ -57,7 +57,7 @@ async fn a_form_with_mistakes_comes_back_in_the_sites_frame_with_every_mistake_a
         "<title>Error: Registration form | City Coordinators Group</title>",
         "<meta name=\"robots\" content=\"noindex\">",
         "<link rel=\"stylesheet\" href=\"/style.css\">",
-        "<nav aria-label=\"Main\">",
+        "<nav class=\"site-nav\" aria-label=\"Main\">",
         "href=\"/join/\" aria-current=\"page\"",
         "<h2 id=\"error-summary-title\">There is a problem</h2>",
         "<li><a href=\"#email\">Enter an email address like name@city.eu.</a></li>",
