@@ -19,6 +19,7 @@ import {
   linksOf,
   listFiles,
   publishedBuild,
+  PUBLISH_ARGS,
   REPO,
   requireGenerator,
   SOURCE_DATE_EPOCH,
@@ -263,7 +264,7 @@ function siteCopy(prefix) {
 
 /** `generator build --root root --out root/public`: { ok, output }. */
 function buildCopy(root) {
-  const res = spawnSync(requireGenerator(), ['build', '--root', root, '--out', join(root, 'public')], {
+  const res = spawnSync(requireGenerator(), ['build', '--root', root, '--out', join(root, 'public'), ...PUBLISH_ARGS], {
     env: { ...process.env, SOURCE_DATE_EPOCH },
     encoding: 'utf8',
     timeout: 120_000,
