@@ -98,6 +98,44 @@ fn every_status_the_handler_can_give_is_documented() {
     }
 }
 
+/// An answer as its operation documents it: a content type listed for its
+/// status (none for a body-less answer), every required header, and the
+/// `Cache-Control: no-store` every answer carries.
+fn conforms(spec: &Value, path: &str, method: &str, resp: &http::Response<Bytes>) {
+    let status = resp.status().as_u16().to_string();
+    let doc = resolve(spec, &spec["paths"][path][method]["responses"][&status]);
+    let what = format!("{method} {path} {status}");
+    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().split(';').next().unwrap().trim().to_string());
+    match (&ct, doc["content"].as_object()) {
+        (Some(ct), Some(types)) => assert!(types.contains_key(ct), "{what}: {ct} is not documented ({:?})", types.keys().collect::<Vec<_>>()),
+        (Some(ct), None) => assert!(resp.body().is_empty(), "{what}: a {ct} body, and openapi.yaml documents none"),
+        (None, _) => assert!(resp.body().is_empty(), "{what}: a body without a content type"),
+    }
+    if let Some(headers) = doc["headers"].as_object() {
+        for (name, h) in headers {
+            if resolve(spec, h)["required"] == true {
+                assert!(resp.headers().contains_key(name.as_str()), "{what}: no {name}");
+            }
+        }
+    }
+    assert_eq!(resp.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}: Cache-Control");
+}
+
+#[test]
+fn every_path_and_method_of_the_handler_is_in_the_spec() {
+    let spec = spec();
+    let paths: BTreeSet<&str> = spec["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(paths, PATHS.into_iter().collect(), "openapi.yaml's paths");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let app = app(sqlite_store("openapi-methods"), catalogue());
+    for path in PATHS {
+        let resp = rt.block_on(handle(&app, req("OPTIONS", &format!("/api{path}"), None, b"")));
+        let allow: BTreeSet<String> = resp.headers()["allow"].to_str().unwrap().split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| m != "head").collect();
+        let documented: BTreeSet<String> = spec["paths"][path].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(allow, documented, "{path}: the methods the handler allows and the ones openapi.yaml documents");
+    }
+}
+
 fn req(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> http::Request<Bytes> {
     let mut b = http::Request::builder().method(method).uri(path);
     if let Some(ct) = ct {
@@ -115,14 +153,16 @@ async fn statuses_seen_on_real_requests_are_documented() {
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let json = Some("application/json");
     let mut seen = BTreeSet::new();
-    let mut check = |doc_path: &str, method: &str, got: u16| {
+    let mut check = |doc_path: &str, method: &str, resp: &http::Response<Bytes>| {
+        let got = resp.status().as_u16();
         seen.insert(got);
         let doc = match method {
             "options" => "options",
-            "get" if doc_path.ends_with("/confirm") || doc_path == "/leave" => "get",
+            "get" | "head" if doc_path.ends_with("/confirm") || doc_path == "/leave" => "get",
             _ => "post",
         };
         assert!(documented(&spec, doc_path, doc).contains(&got), "{method} {doc_path} gave {got}, not documented");
+        conforms(&spec, doc_path, doc, resp);
     };
     for (form, good) in [("register", registration("a@b.eu")), ("travel-claims", claim("e1", "100"))] {
         for (suffix, body) in [("", good.clone()), ("/resend", serde_json::json!({"email": "ana@valladolid.es"})), ("/confirm", serde_json::json!({"token": "x"}))] {
@@ -144,20 +184,19 @@ async fn statuses_seen_on_real_requests_are_documented() {
             ];
             for r in requests {
                 let method = r.method().as_str().to_ascii_lowercase();
-                let got = handle(&app, r).await.status().as_u16();
-                check(&doc_path, &method, got);
+                check(&doc_path, &method, &handle(&app, r).await);
             }
         }
     }
     // A claim over the per-trip limit, a confirmation page, a counted claim and a refused one.
-    check("/travel-claims", "post", handle(&app, json_post("/api/travel-claims", claim("e1", "451"))).await.status().as_u16());
+    check("/travel-claims", "post", &handle(&app, json_post("/api/travel-claims", claim("e1", "451"))).await);
     for event in ["e1", "e2", "e3"] {
         assert_eq!(handle(&app, json_post("/api/travel-claims", claim(event, "100"))).await.status(), 202);
         let token = last_token(&app, "ana@valladolid.es").unwrap();
         let page = handle(&app, req("GET", &format!("/api/travel-claims/confirm?token={token}"), None, b"")).await;
-        check("/travel-claims/confirm", "get", page.status().as_u16());
+        check("/travel-claims/confirm", "get", &page);
         let done = handle(&app, confirm_post(ccg_functions::Form::TravelClaims, &token, true)).await;
-        check("/travel-claims/confirm", "post", done.status().as_u16());
+        check("/travel-claims/confirm", "post", &done);
     }
     // The leave link of a contact's email: its page, a wrong token, anything else, then leaving (and the link gone).
     let leave = mails_to(&app, "ana@valladolid.es").iter().rev().find_map(|m| leave_token_in(&m.text)).expect("a leave link");
@@ -176,7 +215,7 @@ async fn statuses_seen_on_real_requests_are_documented() {
         form_post("/api/leave", &[("token", &leave)]),
     ] {
         let method = r.method().as_str().to_ascii_lowercase();
-        check("/leave", &method, handle(&app, r).await.status().as_u16());
+        check("/leave", &method, &handle(&app, r).await);
     }
     // A reused idempotency key, and a store that is locked.
     let keyed = |email: &str| {
@@ -184,13 +223,13 @@ async fn statuses_seen_on_real_requests_are_documented() {
         r.headers_mut().insert("idempotency-key", "k".parse().unwrap());
         r
     };
-    check("/register", "post", handle(&app, keyed("k1@b.eu")).await.status().as_u16());
-    check("/register", "post", handle(&app, keyed("k2@b.eu")).await.status().as_u16());
+    check("/register", "post", &handle(&app, keyed("k1@b.eu")).await);
+    check("/register", "post", &handle(&app, keyed("k2@b.eu")).await);
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    check("/register", "post", handle(&app, json_post("/api/register", registration("x@y.eu"))).await.status().as_u16());
+    check("/register", "post", &handle(&app, json_post("/api/register", registration("x@y.eu"))).await);
     other.execute_batch("ROLLBACK").unwrap();
-    check("/register", "post", handle(&app, req("POST", "/api/nothing", json, b"{}")).await.status().as_u16());
+    check("/register", "post", &handle(&app, req("POST", "/api/nothing", json, b"{}")).await);
     for s in [200, 202, 204, 303, 400, 403, 405, 409, 410, 413, 415, 422, 503] {
         assert!(seen.contains(&s), "no request produced {s}: {seen:?}");
     }

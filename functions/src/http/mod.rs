@@ -165,7 +165,11 @@ async fn dispatch<S: Store>(
     wants_json: bool,
 ) -> (Response<Bytes>, Option<String>) {
     if parts.method == Method::OPTIONS {
-        let mut r = Response::builder().status(StatusCode::NO_CONTENT).header(header::ALLOW, action.allow());
+        // Cache-Control as on every answer (openapi.yaml); a browser keeps preflights by Access-Control-Max-Age.
+        let mut r = Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .header(header::ALLOW, action.allow())
+            .header(header::CACHE_CONTROL, "no-store");
         if origin_allowed(app, &parts.headers).is_some() {
             r = r
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, action.allow())
