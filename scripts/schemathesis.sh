@@ -9,7 +9,7 @@
 #
 #   scripts/schemathesis.sh                  builds the generator (release) if CCG_GENERATOR is not set
 #   CCG_GENERATOR=target/release/generator scripts/schemathesis.sh
-#   CCG_SCHEMATHESIS_EXAMPLES=200 scripts/schemathesis.sh    a longer run
+#   CCG_SCHEMATHESIS_EXAMPLES=200 CCG_SCHEMATHESIS_TIMEOUT=900 scripts/schemathesis.sh    a longer run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,7 +53,7 @@ done
 # still be a field error. The examples per operation keep the whole run well
 # under two minutes on a shared 2-core machine.
 set +e
-timeout 150 "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "$root/openapi.yaml" \
+timeout "${CCG_SCHEMATHESIS_TIMEOUT:-150}" "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "$root/openapi.yaml" \
   --url "http://127.0.0.1:$port/api" \
   --checks all \
   --max-examples "${CCG_SCHEMATHESIS_EXAMPLES:-40}" \
