@@ -32,8 +32,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   cp -n fuzz/corpus/"$t"/* "$work/$t/" 2>/dev/null || true
   echo "==> $t for ${seconds}s (working corpus: ${work#"$root"/}/$t)"
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer "$t" "$work/$t" -- \
-      -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" -print_final_stats=1; then
+  args=(-max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+  [ "${FUZZ_JOBS:-1}" -gt 1 ] && args+=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+  if ! cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer "$t" "$work/$t" -- "${args[@]}"; then
     echo "$t: a crash; see fuzz/libfuzzer/artifacts/$t/" >&2
     status=1
   fi

@@ -31,6 +31,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ccg-schemathesis.XXXXXX")
 serve_pid=
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
   if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
   rm -rf "$work"
