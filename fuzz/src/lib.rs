@@ -29,17 +29,29 @@ fn catalogue() -> &'static Catalogue {
 /// they let through is whole.
 pub fn form_body(data: &[u8]) {
     let Ok(fields) = decode::decode(BodyKind::Form, data) else { return };
-    assert_eq!(decode::decode(BodyKind::Form, encode_form(&fields).as_bytes()).as_ref(), Ok(&fields), "form round trip");
-    assert_eq!(decode::decode(BodyKind::Json, encode_json(&fields).as_bytes()).as_ref(), Ok(&fields), "the same fields as JSON");
+    same_fields(BodyKind::Form, &encode_form(&fields), &fields, "form round trip");
+    same_fields(BodyKind::Json, &encode_json(&fields), &fields, "the same fields as JSON");
     submissions(&fields);
 }
 
 /// A JSON body: as `form_body`, from the other side.
 pub fn json_body(data: &[u8]) {
     let Ok(fields) = decode::decode(BodyKind::Json, data) else { return };
-    assert_eq!(decode::decode(BodyKind::Json, encode_json(&fields).as_bytes()).as_ref(), Ok(&fields), "JSON round trip");
-    assert_eq!(decode::decode(BodyKind::Form, encode_form(&fields).as_bytes()).as_ref(), Ok(&fields), "the same fields as a form");
+    same_fields(BodyKind::Json, &encode_json(&fields), &fields, "JSON round trip");
+    same_fields(BodyKind::Form, &encode_form(&fields), &fields, "the same fields as a form");
     submissions(&fields);
+}
+
+/// `body` decodes to `fields`, unless re-encoding made it larger than the
+/// limit (a crash of the first fuzz run, kept in the corpus: percent-encoding
+/// triples a control character), when it is refused as too large.
+fn same_fields(kind: BodyKind, body: &str, fields: &Fields, what: &str) {
+    let got = decode::decode(kind, body.as_bytes());
+    if body.len() > decode::MAX_BODY {
+        assert_eq!(got, Err(decode::DecodeError::TooLarge), "{what}");
+    } else {
+        assert_eq!(got.as_ref(), Ok(fields), "{what}");
+    }
 }
 
 fn encode_form(fields: &Fields) -> String {
