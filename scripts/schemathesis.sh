@@ -53,6 +53,8 @@ done
 # projects and meetings exist (content/ does), so a well-formed submission may
 # still be a field error. The examples per operation keep the whole run well
 # under two minutes on a shared 2-core machine.
+# From the temporary folder: schemathesis keeps its own state in .schemathesis/ there.
+cd "$work"
 set +e
 timeout "${CCG_SCHEMATHESIS_TIMEOUT:-150}" "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "$root/openapi.yaml" \
   --url "http://127.0.0.1:$port/api" \
