@@ -33,6 +33,9 @@ pub enum DecodeError {
     BadJsonValue(String),
     #[error("the form body is malformed: {0}")]
     BadForm(String),
+    /// Refused alike in both formats, rather than one silently winning.
+    #[error("field `{0}` is sent more than once: send each field once")]
+    Duplicate(String),
 }
 
 impl DecodeError {
@@ -89,10 +92,21 @@ fn decode_form(body: &[u8]) -> Result<Fields, DecodeError> {
         };
         let k = percent_decode(k)?;
         let v = percent_decode(v)?;
-        // The first value wins: a form never repeats these names, so a repeat is noise.
-        fields.entry(k).or_insert(v);
+        insert_once(&mut fields, k, v)?;
     }
     Ok(fields)
+}
+
+/// The forms never repeat a name, so a repeat is a client's mistake or an
+/// attempt to make two readers see two values: refused in both formats.
+fn insert_once(fields: &mut Fields, k: String, v: String) -> Result<(), DecodeError> {
+    match fields.entry(k) {
+        std::collections::btree_map::Entry::Occupied(e) => Err(DecodeError::Duplicate(e.key().clone())),
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(v);
+            Ok(())
+        }
+    }
 }
 
 fn percent_decode(s: &[u8]) -> Result<String, DecodeError> {
@@ -118,12 +132,18 @@ fn percent_decode(s: &[u8]) -> Result<String, DecodeError> {
 
 fn decode_json(body: &[u8]) -> Result<Fields, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|_| DecodeError::BadUtf8)?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DecodeError::BadJson(e.to_string()))?;
-    let serde_json::Value::Object(map) = value else { return Err(DecodeError::NotAnObject) };
+    let top: TopLevel = serde_json::from_str(text).map_err(|e| DecodeError::BadJson(e.to_string()))?;
+    let TopLevel::Object(entries) = top else { return Err(DecodeError::NotAnObject) };
     let mut fields = Fields::new();
-    for (k, v) in map {
+    let mut nulls = std::collections::BTreeSet::new();
+    for (k, v) in entries {
         let v = match v {
-            serde_json::Value::Null => continue,
+            serde_json::Value::Null => {
+                if fields.contains_key(&k) || !nulls.insert(k.clone()) {
+                    return Err(DecodeError::Duplicate(k));
+                }
+                continue;
+            }
             serde_json::Value::String(s) => s,
             // Numbers keep the digits as sent (412.5 -> "412.5"); validation parses them as money.
             serde_json::Value::Number(n) => n.to_string(),
@@ -131,9 +151,63 @@ fn decode_json(body: &[u8]) -> Result<Fields, DecodeError> {
             serde_json::Value::Bool(false) => String::new(),
             _ => return Err(DecodeError::BadJsonValue(k)),
         };
-        fields.insert(k, v);
+        // A null is no value, but a repeated name is refused whatever its values.
+        if fields.contains_key(&k) || nulls.contains(&k) {
+            return Err(DecodeError::Duplicate(k));
+        }
+        insert_once(&mut fields, k, v)?;
     }
     Ok(fields)
+}
+
+/// A JSON document's top level with an object's members in order and
+/// repeats kept (serde_json's own map keeps only the last of a repeated name).
+enum TopLevel {
+    Object(Vec<(String, serde_json::Value)>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TopLevel, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = m.next_entry::<String, serde_json::Value>()? {
+                    entries.push(entry);
+                }
+                Ok(TopLevel::Object(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<TopLevel, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TopLevel::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+            fn visit_unit<E>(self) -> Result<TopLevel, E> {
+                Ok(TopLevel::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]
@@ -152,7 +226,7 @@ mod tests {
 
     #[test]
     fn form_bodies() {
-        let f = decode(BodyKind::Form, b"name=Ana+L%C3%B3pez&city=K%C3%B6ln&empty=&flag&name=second").unwrap();
+        let f = decode(BodyKind::Form, b"name=Ana+L%C3%B3pez&city=K%C3%B6ln&empty=&flag").unwrap();
         assert_eq!(f["name"], "Ana López");
         assert_eq!(f["city"], "Köln");
         assert_eq!(f["empty"], "");
@@ -172,6 +246,25 @@ mod tests {
         assert_eq!(decode(BodyKind::Json, br#"{"a":{"b":1}}"#), Err(DecodeError::BadJsonValue("a".into())));
         assert!(matches!(decode(BodyKind::Json, b"{"), Err(DecodeError::BadJson(_))));
         assert_eq!(decode(BodyKind::Json, b"{\"a\":\"\xff\"}"), Err(DecodeError::BadUtf8));
+    }
+
+    #[test]
+    fn a_repeated_field_is_refused_alike_in_both_formats() {
+        // Regression (issue 12): a form kept the first value, JSON the last.
+        let dup = DecodeError::Duplicate("name".into());
+        assert_eq!(decode(BodyKind::Form, b"name=Ana&city=X&name=Eve"), Err(dup.clone()));
+        assert_eq!(decode(BodyKind::Form, b"na%6De=Ana&name=Eve"), Err(dup.clone()), "the same name once decoded");
+        assert_eq!(decode(BodyKind::Json, br#"{"name":"Ana","city":"X","name":"Eve"}"#), Err(dup.clone()));
+        assert_eq!(decode(BodyKind::Json, br#"{"name":null,"name":"Eve"}"#), Err(dup.clone()));
+        assert_eq!(decode(BodyKind::Json, br#"{"name":"Eve","name":null}"#), Err(dup.clone()));
+        assert_eq!(decode(BodyKind::Json, br#"{"n\u0061me":"Ana","name":"Eve"}"#), Err(dup.clone()));
+        assert_eq!(dup.status(), 400);
+        assert_eq!(dup.to_string(), "field `name` is sent more than once: send each field once");
+        // Nested repeats are a bad value anyway; an array or scalar is not an object.
+        assert_eq!(decode(BodyKind::Json, br#"{"a":{"b":1,"b":2}}"#), Err(DecodeError::BadJsonValue("a".into())));
+        for top in [&b"[1,{\"a\":1}]"[..], b"1", b"-1", b"1.5", b"\"x\"", b"true", b"null"] {
+            assert_eq!(decode(BodyKind::Json, top), Err(DecodeError::NotAnObject), "{}", String::from_utf8_lossy(top));
+        }
     }
 
     #[test]

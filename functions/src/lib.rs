@@ -17,6 +17,7 @@ pub mod mail;
 pub mod records;
 pub mod service;
 pub mod store;
+pub mod text;
 pub mod token;
 pub mod validate;
 

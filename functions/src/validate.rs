@@ -5,6 +5,8 @@
 //! is in `claims` and the stores.
 
 use crate::decode::Fields;
+use crate::text::{self, MAX_EMAIL, MAX_TEXT};
+pub use crate::text::is_email;
 use ccg_model::{Catalogue, Cents, Directory, countries};
 use jiff::civil::Date;
 use std::collections::BTreeMap;
@@ -97,11 +99,10 @@ impl ClaimInput {
     }
 }
 
-const MAX_TEXT: usize = 200;
 const HONEYPOT: &str = "website";
 
 fn honeypot(fields: &Fields) -> bool {
-    fields.get(HONEYPOT).is_some_and(|v| !v.trim().is_empty())
+    fields.get(HONEYPOT).and_then(|v| text::visible(v)).is_some()
 }
 
 struct Reader<'a> {
@@ -110,23 +111,32 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The field's visible text (invisible characters around it dropped); `None` when nothing visible was sent.
     fn optional(&self, field: &str) -> Option<&'a str> {
-        self.fields.get(field).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.fields.get(field).and_then(|v| text::visible(v))
     }
 
-    /// A required line of text, at most `MAX_TEXT` characters, no control characters.
+    /// A required line of text, at most `MAX_TEXT` characters.
     fn text(&mut self, field: &'static str, missing: &str) -> String {
-        match self.optional(field) {
+        self.line(field, missing, MAX_TEXT)
+    }
+
+    /// A required line of visible text of at most `max` characters. The
+    /// length and the line are judged on the value as sent (as openapi.yaml's
+    /// `maxLength` and `pattern` do); the invisible characters around it are then dropped.
+    fn line(&mut self, field: &'static str, missing: &str, max: usize) -> String {
+        let raw = self.fields.get(field).map_or("", String::as_str);
+        if raw.chars().count() > max {
+            self.errors.add(field, format!("Use at most {max} characters."));
+            return String::new();
+        }
+        if !text::is_single_line(raw) {
+            self.errors.add(field, "Use a single line of text.");
+            return String::new();
+        }
+        match text::visible(raw) {
             None => {
                 self.errors.add(field, missing);
-                String::new()
-            }
-            Some(v) if v.chars().count() > MAX_TEXT => {
-                self.errors.add(field, format!("Use at most {MAX_TEXT} characters."));
-                String::new()
-            }
-            Some(v) if v.chars().any(char::is_control) => {
-                self.errors.add(field, "Use a single line of text.");
                 String::new()
             }
             Some(v) => v.to_string(),
@@ -134,7 +144,7 @@ impl<'a> Reader<'a> {
     }
 
     fn email(&mut self) -> String {
-        let v = self.text("email", "Enter your email address.");
+        let v = self.line("email", "Enter your email address.", MAX_EMAIL);
         if !v.is_empty() && !is_email(&v) {
             self.errors.add("email", "Enter an email address like name@city.eu.");
         }
@@ -219,29 +229,6 @@ fn sentence(s: &str) -> String {
         Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str().trim_end_matches('.')),
         None => String::new(),
     }
-}
-
-/// A practical syntax check: one `@`, something before it, a dotted domain after it.
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
-    let domain_ok = domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    s.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && !local.contains('@')
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
-        && domain_ok
 }
 
 pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission<RegistrationInput>, FieldErrors> {
@@ -515,6 +502,62 @@ mod tests {
         for s in ["", "2027-02-30", "31/02/2027", "16 Ma 2027", "16/03/27", "March 16", "1e3/2/2027"] {
             assert_eq!(parse_date(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn invisible_text_is_missing_text() {
+        // Regression (issue 12): zero-width, bidi, soft hyphen, fillers and braille blank passed as a name.
+        for blank in ["\u{200B}\u{200C}\u{200D}", "\u{2060}\u{FEFF}", "\u{200E}\u{200F}", "\u{00AD}", "\u{3164}\u{115F}\u{FFA0}", "\u{2800}", " \u{00A0} "] {
+            let mut f = good_registration();
+            for field in ["name", "city", "organisation", "position"] {
+                f.insert(field.into(), blank.into());
+            }
+            let e = registration(&f, &dir()).unwrap_err();
+            assert_eq!(e.0["name"], "Enter your full name.", "{blank:?}");
+            for field in ["city", "organisation", "position"] {
+                assert!(e.has(field), "{field} {blank:?}");
+            }
+            let mut c = good_claim();
+            c.insert("consent".into(), format!("{blank}yes{blank}").replace('\u{00A0}', ""));
+            c.insert("travel_start".into(), blank.into());
+            let e = check(&c).unwrap_err();
+            assert_eq!(e.0["travel_start"], "Enter the day you leave.", "{blank:?}");
+            assert!(!e.has("consent"), "a visible yes is a yes: {e:?}");
+        }
+        let mut f = good_registration();
+        f.insert("name".into(), "\u{FEFF}\u{200B}Ana López\u{200B}".into());
+        let Submission::Valid(r) = registration(&f, &dir()).unwrap() else { panic!() };
+        assert_eq!(r.name, "Ana López", "invisible characters around a value are dropped");
+    }
+
+    #[test]
+    fn line_and_paragraph_separators_are_refused_in_single_line_fields() {
+        // Regression (issue 12): U+2028 and U+2029 passed in single-line fields.
+        for sep in ['\u{2028}', '\u{2029}', '\n', '\r', '\u{0085}', '\u{202E}'] {
+            for field in ["name", "city", "organisation", "position"] {
+                let mut f = good_registration();
+                f.insert(field.into(), format!("Valla{sep}dolid"));
+                let e = registration(&f, &dir()).unwrap_err();
+                assert_eq!(e.0.get(field).map(String::as_str), Some("Use a single line of text."), "{field} U+{:04X}", sep as u32);
+            }
+        }
+    }
+
+    #[test]
+    fn a_220_character_email_is_accepted() {
+        // Regression (issue 12): the 200-character text limit refused addresses the form and openapi.yaml allow.
+        let email = format!("{}@{}.{}.{}.eu", "a".repeat(64), "b".repeat(63), "c".repeat(63), "d".repeat(24));
+        assert_eq!(email.chars().count(), 220);
+        let mut f = good_registration();
+        f.insert("email".into(), email.clone());
+        let Submission::Valid(r) = registration(&f, &dir()).unwrap() else { panic!() };
+        assert_eq!(r.email, email);
+        let mut c = good_claim();
+        c.insert("email".into(), email);
+        assert!(check(&c).is_ok());
+        let mut f = good_registration();
+        f.insert("email".into(), format!("{}@{}.eu", "a".repeat(64), "b.".repeat(95)));
+        assert_eq!(registration(&f, &dir()).unwrap_err().0["email"], "Use at most 254 characters.");
     }
 
     #[test]

@@ -114,12 +114,35 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Every answer to a request, errors included, is JSON when its body is JSON
+/// (a `Content-Type` naming JSON) or its `Accept` asks for `application/json`;
+/// otherwise it is written for a person (HTML or a redirect).
+pub fn wants_json(h: &HeaderMap) -> bool {
+    let json_body = header_str(h, header::CONTENT_TYPE).is_some_and(|c| {
+        let essence = c.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json") || essence.to_ascii_lowercase().ends_with("+json")
+    });
+    json_body || h.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(accepts_json)
+}
+
+/// Whether an `Accept` value lists `application/json` with a quality above 0.
+fn accepts_json(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let essence = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+        });
+        essence.eq_ignore_ascii_case("application/json") && !refused
+    })
+}
+
 pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let route = route_of(parts.uri.path()).filter(|(f, a)| *a == Action::Leave || app.settings.only.is_none_or(|o| o == *f));
-    let wants_json = header_str(&parts.headers, header::CONTENT_TYPE).is_some_and(|c| c.to_ascii_lowercase().contains("json"))
-        || header_str(&parts.headers, header::ACCEPT).is_some_and(|a| a.contains("application/json"));
+    let wants_json = wants_json(&parts.headers);
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
         Some((form, action)) => dispatch(app, form, action, &parts, body, wants_json).await,
@@ -142,7 +165,11 @@ async fn dispatch<S: Store>(
     wants_json: bool,
 ) -> (Response<Bytes>, Option<String>) {
     if parts.method == Method::OPTIONS {
-        let mut r = Response::builder().status(StatusCode::NO_CONTENT).header(header::ALLOW, action.allow());
+        // Cache-Control as on every answer (openapi.yaml); a browser keeps preflights by Access-Control-Max-Age.
+        let mut r = Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .header(header::ALLOW, action.allow())
+            .header(header::CACHE_CONTROL, "no-store");
         if origin_allowed(app, &parts.headers).is_some() {
             r = r
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, action.allow())
@@ -194,7 +221,9 @@ async fn dispatch<S: Store>(
         Err(_) if matches!(action, Action::Confirm | Action::Withdraw) && body.is_empty() => BodyKind::Form,
         Err(e) => return (decode_error(app, wants_json, form, &e), None),
     };
-    let json = kind == BodyKind::Json;
+    // The same negotiation as every answer before this one (issue 12: a form
+    // that asked for JSON got an HTML 400).
+    let json = wants_json;
     let fields = match decode::decode(kind, &body) {
         Ok(f) => f,
         Err(e) => return (decode_error(app, json, form, &e), None),
@@ -322,5 +351,23 @@ mod tests {
         assert_eq!(route_of("/api/register/withdraw"), None);
         assert_eq!(route_of("/api/leave"), Some((Form::Register, Action::Leave)));
         assert_eq!(route_of("/"), None);
+    }
+
+    #[test]
+    fn json_is_asked_for_by_the_body_or_by_accept() {
+        let h = |pairs: &[(&str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.append(header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            }
+            m
+        };
+        assert!(wants_json(&h(&[("content-type", "application/json; charset=utf-8")])));
+        assert!(wants_json(&h(&[("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json")])));
+        assert!(wants_json(&h(&[("accept", "text/html;q=0.9, Application/JSON")])));
+        assert!(!wants_json(&h(&[("content-type", "application/x-www-form-urlencoded")])));
+        assert!(!wants_json(&h(&[("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")])));
+        assert!(!wants_json(&h(&[("accept", "application/json;q=0, text/html")])));
+        assert!(!wants_json(&h(&[("content-type", "application/x-www-form-urlencoded; x=json")])));
     }
 }
