@@ -294,5 +294,6 @@ async fn dynamodb_stopped_and_started_mid_run() {
     assert!(t.other.is_empty(), "unexpected answers: {:?}", t.other);
     assert_eq!(t.successes, SUBMISSIONS);
     assert!(during > 0, "no 503 while DynamoDB Local was down");
+    assert_eq!(t.with_retry_after, t.unavailable, "every 503 of a store that is down says when to try again");
     assert_eq!((lost, doubled, pending.len()), (0, 0, SUBMISSIONS), "stored exactly once each");
 }

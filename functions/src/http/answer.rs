@@ -157,11 +157,14 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             }
             // A timeout cannot tell whether a write landed (each is atomic): promise only what is sure.
             let msg = "The form service is unavailable at the moment, so this could not be done. Please try again in a few minutes.";
-            if json {
+            let mut resp = if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg}))
             } else {
                 html(StatusCode::SERVICE_UNAVAILABLE, "The form could not be sent", &pages::paragraph(msg))
-            }
+            };
+            // Clients that retry by themselves (forms.js, the fault tests) wait this long, not less.
+            resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+            resp
         }
         Answer::MailNotSent { email } => {
             if app.settings.log {
@@ -296,6 +299,9 @@ pub(super) fn decode_error<S: Store>(app: &App<S>, json: bool, form: Form, e: &D
 pub(super) fn plain<S: Store>(app: &App<S>, json: bool, form: Form, status: StatusCode, msg: &str) -> Response<Bytes> {
     render(app, json, form, Answer::Plain { status, message: msg.to_string() })
 }
+
+/// How long a client waits before it sends again after the store was unavailable.
+pub const RETRY_AFTER_SECS: &str = "30";
 
 pub(super) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
     Response::builder()
