@@ -3,6 +3,9 @@
 //! writer, lists and feeds come from the light event summaries.
 
 use ccg_functions::form_view;
+pub use crate::builder::Builder;
+use crate::builder::{Output, State};
+use crate::deps::{self, Globals, Templates, hash_of};
 use crate::load::{self, Content, Page};
 use crate::markdown::{self, Link};
 use crate::render::{self, object, to_value};
@@ -16,7 +19,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tera::{Context, Tera, Value};
 
@@ -46,6 +49,11 @@ pub struct Report {
     /// The main menu and the templates, for the pages the forms answer with.
     pub nav: Vec<ccg_model::page::NavItem>,
     pub templates: Vec<(String, String)>,
+    /// Outputs rendered from their templates by this build (the others were
+    /// kept from the previous one), sorted.
+    pub rendered: Vec<String>,
+    /// Source files read (not taken from memory) by this build's load.
+    pub read: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +90,21 @@ struct Shared<'a> {
     upcoming: Vec<(usize, Timestamp)>,
     past: Vec<(usize, Timestamp)>,
     calendar_url: Option<String>,
-    /// Fingerprint of everything every page depends on (templates, data, events, menu, addresses...).
-    global_key: u64,
+    /// Fingerprints of what pages are made from besides their own source (see `deps`).
+    base_key: u64,
+    config_key: u64,
+    settings_key: u64,
+    calendar_key: u64,
+    /// Fingerprint of the set of addresses the links were checked against.
+    urls_key: u64,
+    templates: Templates,
+    globals: Globals,
+    /// The outputs of the previous build, and whether the addresses changed since.
+    prev: &'a HashMap<String, Output>,
+    recheck_links: bool,
+    /// This build's outputs (kept or rendered), and those rendered.
+    done: Mutex<Vec<(String, Output)>>,
+    rendered: Mutex<Vec<String>>,
 }
 
 const CALENDAR_TEMPLATE: &str = "calendar.html";
@@ -128,6 +149,20 @@ fn check_links(links: &[Link], file: &Path, body: &str, body_line: usize, urls: 
 }
 
 impl Shared<'_> {
+    fn source_of<'j>(&'j self, job: &'j Job) -> (&'j Path, &'j str, usize) {
+        match job {
+            Job::Page { page, .. } => (&page.source, &page.body, page.body_line),
+            Job::Event { index } => {
+                let e = &self.content.events[*index];
+                (&e.source, &e.body, e.body_line)
+            }
+        }
+    }
+
+    fn done(&self, out: String, output: Output) {
+        self.done.lock().expect("not poisoned").push((out, output));
+    }
+
     fn calendar_value(&self, base: &str, filter: Option<Filter>) -> Value {
         let events = &self.content.events;
         let keep = |i: usize| match filter {
@@ -183,40 +218,60 @@ impl Shared<'_> {
     /// Where a job's page goes, and the fingerprint of everything it is made from.
     fn target(&self, job: &Job) -> (String, u64) {
         let mut h = DefaultHasher::new();
-        self.global_key.hash(&mut h);
+        self.base_key.hash(&mut h);
         match job {
-            Job::Page { page, out, filter, .. } => {
-                page.hash.hash(&mut h);
-                filter.map(filter_path).hash(&mut h);
+            Job::Page { page, out, url, filter } => {
+                (page.hash, url, filter.map(filter_path)).hash(&mut h);
+                if let Some(meta) = &page.meta {
+                    self.templates.key(&meta.template, &self.globals).hash(&mut h);
+                    if meta.template == CALENDAR_TEMPLATE {
+                        self.calendar_key.hash(&mut h);
+                    }
+                }
+                if page.body.contains("{{") {
+                    self.settings_key.hash(&mut h);
+                }
                 (out.clone(), h.finish())
             }
             Job::Event { index } => {
-                self.content.events[*index].id.hash(&mut h);
+                (self.content.event_hashes[*index], self.config_key).hash(&mut h);
+                self.templates.key(EVENT_TEMPLATE, &self.globals).hash(&mut h);
                 (out_of(&self.views[*index].url), h.finish())
             }
         }
     }
 
     /// Renders one job (markdown, links checked, then its template) and hands
-    /// it to the writer, unless the writer still has it from identical inputs.
+    /// it to the writer, unless the previous build made it from identical inputs.
     fn render(&self, job: &Job, writer: &Writer, scratch: &mut Scratch, errors: &mut Vec<ContentError>) -> std::io::Result<()> {
         let (out, key) = self.target(job);
-        if self.tera.is_some() && writer.reuse(&out, key) {
-            return Ok(());
+        // On disk the key also covers the addresses: without the page's links in
+        // memory (a new process), a reused page must have been checked against the same ones.
+        let disk_key = hash_of((key, self.urls_key));
+        let checks_links = !matches!(job, Job::Page { filter: Some(_), .. });
+        if self.tera.is_some() {
+            if let Some(links) = self.prev.get(&out).filter(|p| p.key == key).and_then(|p| p.links.as_ref())
+                && writer.keep(&out, disk_key)
+            {
+                if self.recheck_links && checks_links {
+                    let (source, body, body_line) = self.source_of(job);
+                    check_links(links, source, body, body_line, &self.urls, errors);
+                }
+                self.done(out, Output { key, links: Some(Arc::clone(links)) });
+                return Ok(());
+            }
+            if writer.reuse(&out, disk_key) {
+                self.done(out, Output { key, links: None });
+                return Ok(());
+            }
         }
         let Scratch { html, buf, links } = scratch;
         html.clear();
         buf.clear();
         links.clear();
-        let (source, body, body_line) = match job {
-            Job::Page { page, .. } => (&page.source, &page.body, page.body_line),
-            Job::Event { index } => {
-                let e = &self.content.events[*index];
-                (&e.source, &e.body, e.body_line)
-            }
-        };
+        let (source, body, body_line) = self.source_of(job);
         markdown::render(body, html, links);
-        if !matches!(job, Job::Page { filter: Some(_), .. }) {
+        if checks_links {
             check_links(links, source, body, body_line, &self.urls, errors);
         }
         let (Some(tera), Some(config)) = (self.tera.as_ref(), self.config.as_ref()) else { return Ok(()) };
@@ -269,7 +324,12 @@ impl Shared<'_> {
             }
         };
         match tera.render_to(template, &ctx, &mut *buf) {
-            Ok(()) => writer.put_keyed(&out, buf, Some(key)),
+            Ok(()) => {
+                writer.put_keyed(&out, buf, Some(disk_key))?;
+                self.rendered.lock().expect("not poisoned").push(out.clone());
+                self.done(out, Output { key, links: Some(Arc::from(links.as_slice())) });
+                Ok(())
+            }
             Err(e) => {
                 errors.push(render::tera_error(self.root, &e, source));
                 Ok(())
@@ -287,26 +347,34 @@ struct Scratch {
 }
 
 /// Values every template can use; built once, shared by reference.
-fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timestamp) {
+/// Every name given here is listed in `deps::GLOBALS`, and fingerprinted in `globals`.
+fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timestamp, globals: &mut Globals) {
+    fn put<T: serde::Serialize>(g: &mut Context, globals: &mut Globals, name: &'static str, v: &T) {
+        globals.set(name, v);
+        g.insert_value(name, to_value(v));
+    }
     let c = s.content;
     let base = &s.base_url;
     let g = tera.global_context();
     let calendar_url = s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into());
-    g.insert_value("site", to_value(&ccg_model::SiteView::new(config, base, &calendar_url)));
+    put(g, globals, "site", &ccg_model::SiteView::new(config, base, &calendar_url));
     let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
-    g.insert_value("nav", to_value(&ccg_model::page::nav(pages)));
+    put(g, globals, "nav", &ccg_model::page::nav(pages));
     let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
+    let views: Vec<&EventView> = s.upcoming.iter().map(|(i, _)| &s.views[*i]).collect();
+    globals.set("home_events", &views[..views.len().min(3)]);
     g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
+    globals.set("upcoming_events", &views);
     g.insert_value("upcoming_events", upcoming.into());
 
     let (Some(rules), Some(dir)) = (&c.rules, &c.directory) else { return };
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    g.insert_value("rules", to_value(&view::rules_view(rules)));
-    g.insert_value("projects", to_value(&dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>()));
+    put(g, globals, "rules", &view::rules_view(rules));
+    put(g, globals, "projects", &dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>());
     // The forms, empty: the same templates answer a form sent with mistakes (see ccg_functions::form_view).
-    g.insert_value("join", to_value(&form_view::join_form(dir)));
-    g.insert_value("claim", to_value(&form_view::claim_form(&c.events, rules, today, true)));
-    g.insert_value("form", to_value(&form_view::FormState::empty()));
+    put(g, globals, "join", &form_view::join_form(dir));
+    put(g, globals, "claim", &form_view::claim_form(&c.events, rules, today, true));
+    put(g, globals, "form", &form_view::FormState::empty());
 }
 
 /// A published event whose time, place or status differs from its entry in
@@ -358,8 +426,15 @@ fn io_pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Builds (or, with `write: false`, only checks) the site.
+/// Builds (or, with `write: false`, only checks) the site, once. `serve`
+/// keeps a [`crate::builder::Builder`] instead, which remembers between builds.
 pub fn build(opts: &Options) -> Result<Report, BuildError> {
+    crate::builder::Builder::default().build(opts)
+}
+
+/// One build with what `state` remembers from the previous ones; `state`
+/// learns this build's outputs only when it succeeds.
+pub(crate) fn run(opts: &Options, state: &mut State) -> Result<Report, BuildError> {
     let started = Instant::now();
     // CCG_TIMING=1 prints how long each phase took (for the benchmark).
     let timing = std::env::var_os("CCG_TIMING").is_some();
@@ -369,14 +444,19 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         }
     };
     let root = opts.root.as_path();
-    let (content, mut errors) = load::load(root, opts.drafts);
+    let (content, mut errors) = load::load_cached(root, opts.drafts, &mut state.load);
     phase("loaded");
-    let tera = match render::compile(root, &content.templates) {
-        Ok(t) => Some(t),
-        Err(es) => {
-            errors.extend(es);
-            None
-        }
+    // Compiling is the same work for the same sources: keep the last good compilation.
+    let templates_key = hash_of(&content.templates);
+    let tera = match state.tera.take() {
+        Some((k, t)) if k == templates_key => Some(t),
+        _ => match render::compile(root, &content.templates) {
+            Ok(t) => Some(t),
+            Err(es) => {
+                errors.extend(es);
+                None
+            }
+        },
     };
     let config = content.config.clone().map(|mut c| {
         if let Some(b) = &opts.base_url {
@@ -400,6 +480,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     let mut jobs: Vec<Job> = Vec::new();
     let mut calendar_url = None;
     for page in &content.pages {
+        let page: &Page = page;
         if !claim(page.out.clone(), &page.source, 1, &mut errors) {
             continue;
         }
@@ -460,27 +541,31 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     upcoming.sort_by_key(|&(i, end)| (end, &content.events[i].id));
     past.sort_by_key(|&(i, end)| std::cmp::Reverse((end, &content.events[i].id)));
 
-    let global_key = {
+    let urls_key = {
+        let mut sorted_urls: Vec<&String> = urls.iter().collect();
+        sorted_urls.sort_unstable();
+        hash_of(sorted_urls)
+    };
+    let config_key = config.as_ref().map_or(0, |c| hash_of(format!("{c:?}")));
+    let base_key = {
         let mut h = DefaultHasher::new();
         // A new generator binary may render differently: never reuse across versions.
         if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
             (m.len(), m.modified().ok()).hash(&mut h);
         }
-        (content.fingerprint, &content.templates, &base_url, opts.drafts).hash(&mut h);
-        let mut sorted_urls: Vec<&String> = urls.iter().collect();
-        sorted_urls.sort_unstable();
-        sorted_urls.hash(&mut h);
-        // Every page shows the menu; other pages' titles are theirs alone.
-        for p in &content.pages {
-            if let Some(m) = p.meta.as_ref().filter(|m| m.menu.is_some()) {
-                (&p.url, m.menu, &m.menu_title, &m.title).hash(&mut h);
-            }
-        }
-        upcoming.iter().map(|(i, _)| *i).collect::<Vec<_>>().hash(&mut h);
-        opts.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string().hash(&mut h);
+        (&base_url, opts.drafts).hash(&mut h);
+        h.finish()
+    };
+    let settings_key = config.as_ref().map_or(0, |c| hash_of(view::page_settings(c, content.rules.as_ref())));
+    // The lists show the events' summaries (their views), not their bodies.
+    let calendar_key = {
+        let mut h = DefaultHasher::new();
+        deps::value_hash(&views).hash(&mut h);
+        (&upcoming, &past, &calendar_url).hash(&mut h);
         h.finish()
     };
     let can_render = tera.is_some() && config.is_some() && content.rules.is_some() && content.directory.is_some();
+    let prev = std::mem::take(&mut state.outputs);
     let mut shared = Shared {
         root,
         content: &content,
@@ -493,11 +578,27 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         upcoming,
         past,
         calendar_url,
-        global_key,
+        base_key,
+        config_key,
+        settings_key,
+        calendar_key,
+        urls_key,
+        templates: Templates::new(&content.templates),
+        globals: Globals::default(),
+        prev: &prev,
+        recheck_links: state.urls_key != Some(urls_key),
+        done: Mutex::new(Vec::with_capacity(jobs.len())),
+        rendered: Mutex::new(Vec::new()),
     };
-    if let (Some(mut t), Some(cfg), true) = (tera, &config, can_render) {
-        global_context(&mut t, &shared, cfg, opts.now);
-        shared.tera = Some(t);
+    let mut compiled = None;
+    match (tera, &config, can_render) {
+        (Some(mut t), Some(cfg), true) => {
+            let mut globals = Globals::default();
+            global_context(&mut t, &shared, cfg, opts.now, &mut globals);
+            shared.globals = globals;
+            shared.tera = Some(t);
+        }
+        (t, _, _) => compiled = t,
     }
 
     phase("planned");
@@ -517,25 +618,48 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     });
     errors.extend(found.into_inner().expect("not poisoned"));
     phase("rendered and staged");
+    state.tera = shared.tera.take().or(compiled).map(|t| (templates_key, t));
+    let mut outputs: Vec<(String, Output)> = std::mem::take(&mut *shared.done.lock().expect("not poisoned"));
+    let mut rendered = std::mem::take(&mut *shared.rendered.lock().expect("not poisoned"));
     if let Some(e) = io_error.into_inner().expect("not poisoned") {
         writer.discard();
+        state.outputs = prev;
         return Err(e.into());
     }
 
+    // A generated file made from the same inputs as last time is kept as it is.
+    let mut kept = |rel: &str, key: u64| -> bool {
+        let same = (prev.get(rel).is_some_and(|p| p.key == key) && writer.keep(rel, key)) || writer.reuse(rel, key);
+        outputs.push((rel.to_string(), Output { key, links: None }));
+        same
+    };
+    let mut feeds: Vec<(String, u64, String)> = Vec::new();
     if let Some(cfg) = &shared.config {
         let events: Vec<&Event> = content.events.iter().collect();
-        writer.put("calendar.ics", crate::ical::feed(cfg, &base_url, &events).as_bytes())?;
+        let key = hash_of((&content.event_hashes, config_key, &base_url));
+        if !kept("calendar.ics", key) {
+            feeds.push(("calendar.ics".into(), key, crate::ical::feed(cfg, &base_url, &events)));
+        }
         let mut unversioned = Vec::new();
-        for e in &events {
+        for (e, hash) in events.iter().zip(&content.event_hashes) {
+            let rel = format!("calendar/{}.ics", e.id);
+            let key = hash_of((hash, config_key, &base_url));
+            if kept(&rel, key) {
+                continue;
+            }
             let ics = crate::ical::single(cfg, &base_url, e);
             if let Some(err) = unversioned_change(&opts.out, e, &ics) {
                 unversioned.push(err);
             }
-            writer.put(&format!("calendar/{}.ics", e.id), ics.as_bytes())?;
+            feeds.push((rel, key, ics));
         }
         if !unversioned.is_empty() {
             writer.discard();
+            state.outputs = prev;
             return Err(BuildError::Content(ContentErrors(unversioned)));
+        }
+        for (rel, key, text) in &feeds {
+            writer.put_keyed(rel, text.as_bytes(), Some(*key))?;
         }
         // Pages that only follow an action (a thank-you page) are kept out, like the 404 page.
         let mut pages: Vec<&str> = jobs
@@ -551,9 +675,17 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         writer.put("sitemap.xml", sitemap(&base_url, &pages).as_bytes())?;
         let robots = format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n");
         writer.put("robots.txt", robots.as_bytes())?;
-        // What the deployed functions must also report (X-Content-Version).
-        match content_version(root) {
-            Ok(v) => writer.put("version.json", format!("{{\"content\":\"{v}\"}}\n").as_bytes())?,
+        // What the deployed functions must also report (X-Content-Version); the
+        // load's fingerprint covers the same files.
+        let version = match state.version.take() {
+            Some((k, v)) if k == content.fingerprint => Ok(v),
+            _ => content_version(root),
+        };
+        match version {
+            Ok(v) => {
+                writer.put("version.json", format!("{{\"content\":\"{v}\"}}\n").as_bytes())?;
+                state.version = Some((content.fingerprint, v));
+            }
             Err(e) => errors.push(ContentError::new(Path::new(load::CONTENT), 1, 1, format!("cannot read for the content version: {e}"))),
         }
     }
@@ -566,6 +698,8 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
 
     if !errors.is_empty() {
         writer.discard();
+        // The output did not change: what the previous build made is still what is there.
+        state.outputs = prev;
         // One template mistake shows on every page that uses it: report it once.
         let mut unique: BTreeMap<(PathBuf, usize, usize, String), ContentError> = BTreeMap::new();
         for e in errors {
@@ -576,6 +710,13 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     phase("feeds and static files");
     let stats = io_pool().install(|| writer.commit())?;
     phase("committed");
+    if opts.write {
+        state.outputs = outputs.into_iter().collect();
+        state.urls_key = Some(urls_key);
+    } else {
+        state.outputs = prev;
+    }
+    rendered.sort_unstable();
     Ok(Report {
         pages: jobs.len(),
         events: content.events.len(),
@@ -584,6 +725,8 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         config: config.expect("no errors means the config loaded"),
         nav: ccg_model::page::nav(content.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)))),
         templates: content.templates.clone(),
+        rendered,
+        read: state.load.reads,
     })
 }
 

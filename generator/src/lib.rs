@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod build;
+pub mod builder;
+pub mod deps;
 pub mod ical;
 pub mod load;
 pub mod markdown;
@@ -13,3 +15,4 @@ pub mod view;
 pub mod write;
 
 pub use build::{BuildError, Options, Report, build};
+pub use builder::Builder;

@@ -234,7 +234,10 @@ impl State {
 
     /// Builds; on success (re)loads the forms back end. Errors are printed, the last good site stays.
     fn rebuild(&self) {
-        match build::build(&self.options()) {
+        // One builder for the process: a rebuild renders only what the saved files change.
+        static BUILDER: std::sync::Mutex<Option<build::Builder>> = std::sync::Mutex::new(None);
+        let mut builder = BUILDER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match builder.get_or_insert_with(build::Builder::new).build(&self.options()) {
             Ok(r) => {
                 eprintln!(
                     "built {} pages in {} ms: {} written, {} unchanged, {} removed",
