@@ -7,6 +7,7 @@ pub mod build;
 pub mod builder;
 pub mod deps;
 pub mod ical;
+mod jobs;
 pub mod load;
 pub mod markdown;
 pub mod render;
