@@ -177,8 +177,9 @@ fn stamp_of(m: &std::fs::Metadata) -> (Stamp, Option<SystemTime>) {
     ((m.len(), ns), t)
 }
 
-/// The cached value of `abs` when the file is unchanged, else `parse` of its text.
-/// `None` when it cannot be read (`parse_err` makes the value reporting it).
+/// The cached entry of `abs` when the file is unchanged, else one made by
+/// `parse` of its text (or by `parse_err` when it cannot be read), and
+/// whether the file was read.
 fn cached<T: Clone>(
     old: &HashMap<PathBuf, Cached<T>>,
     abs: &Path,
