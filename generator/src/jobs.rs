@@ -184,7 +184,7 @@ impl Shared<'_> {
                         self.calendar_key.hash(&mut h);
                     }
                 }
-                if page.body.contains("{{") {
+                if page.quotes {
                     self.settings_key.hash(&mut h);
                 }
                 (out.clone(), h.finish())

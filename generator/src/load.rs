@@ -30,6 +30,8 @@ pub struct Page {
     pub body_line: usize,
     /// Fingerprint of the file (path and text): with the site-wide one, says whether the page changed.
     pub hash: u64,
+    /// The body quotes settings (`{{ name }}`): it depends on them too.
+    pub quotes: bool,
 }
 
 impl Page {
@@ -77,6 +79,34 @@ pub fn shown(root: &Path, rel: &Path) -> PathBuf {
     if root == Path::new(".") || root.as_os_str().is_empty() { rel.to_path_buf() } else { root.join(rel) }
 }
 
+/// [`files_under`] with each file's metadata, read from its folder (no
+/// lookup of the whole path per file: the builder stats every source file on
+/// every build).
+fn files_with_meta(dir: &Path, ext: Option<&str>) -> Vec<(PathBuf, std::fs::Metadata)> {
+    fn walk(dir: &Path, ext: Option<&str>, out: &mut Vec<(PathBuf, std::fs::Metadata)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.filter_map(Result::ok) {
+            if e.file_name().to_string_lossy().starts_with('.') && e.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => walk(&path, ext, out),
+                Ok(t) if t.is_file() && ext.is_none_or(|x| path.extension().is_some_and(|e| e == x)) => {
+                    if let Ok(m) = e.metadata() {
+                        out.push((path, m));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 pub(crate) fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
@@ -113,7 +143,7 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
         Err(e) => {
             errors.push(e);
             let hash = hash_of((&file, text));
-            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash }), errors);
+            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash, quotes: text.contains("{{") }), errors);
         }
     };
     let meta: Option<PageMeta> = match yaml::parse(&file, doc.yaml, doc.yaml_line) {
@@ -134,7 +164,7 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
     }
     let meta = if errors.is_empty() { meta } else { None };
     let hash = hash_of((&file, text));
-    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash };
+    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash, quotes: doc.body.contains("{{") };
     (Some(page), errors)
 }
 
@@ -183,12 +213,12 @@ fn stamp_of(m: &std::fs::Metadata) -> (Stamp, Option<SystemTime>) {
 fn cached<T: Clone>(
     old: &HashMap<PathBuf, Cached<T>>,
     abs: &Path,
+    meta: &std::fs::Metadata,
     scan: SystemTime,
     parse: impl Fn(&str) -> T,
     parse_err: impl Fn(std::io::Error) -> T,
 ) -> (Cached<T>, bool) {
-    let meta = std::fs::metadata(abs);
-    let (stamp, mtime) = meta.as_ref().map_or(((u64::MAX, 0), None), stamp_of);
+    let (stamp, mtime) = stamp_of(meta);
     let prev = old.get(abs);
     if let Some(c) = prev
         && c.stamp == stamp
@@ -261,15 +291,17 @@ pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> 
 
     // Events and pages are the bulk of a site: read and parse them in parallel.
     let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
-    let event_files: Vec<PathBuf> = files_under(&root.join(&events_dir), Some("md"));
+    let (event_files, event_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&events_dir), Some("md")).into_iter().unzip();
     let parsed: Vec<(Cached<ParsedEvent>, bool)> = event_files
         .par_iter()
-        .map(|abs| {
+        .zip(&event_meta)
+        .map(|(abs, meta)| {
             let rel = abs.strip_prefix(root).unwrap_or(abs);
             let file = shown(root, rel);
             cached(
                 &cache.events,
                 abs,
+                meta,
                 scan,
                 |t| {
                     let r = event::parse(&file, t);
@@ -300,20 +332,22 @@ pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> 
     cache.events = event_files.into_iter().zip(parsed.into_iter().map(|(e, _)| e)).collect();
     errors.extend(event::duplicate_ids(&events));
     let mut order: Vec<usize> = (0..events.len()).filter(|&i| include_drafts || !events[i].draft).collect();
-    order.sort_by(|&a, &b| (events[a].when.start_instant(), &events[a].id).cmp(&(events[b].when.start_instant(), &events[b].id)));
+    order.sort_by_cached_key(|&i| (events[i].when.start_instant(), events[i].id.clone()));
     c.event_hashes = order.iter().map(|&i| hashes[i]).collect();
     let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
     c.events = order.iter().filter_map(|&i| slots[i].take()).collect();
 
     let pages_dir = content.join("pages");
-    let page_files = files_under(&root.join(&pages_dir), Some("md"));
+    let (page_files, page_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&pages_dir), Some("md")).into_iter().unzip();
     let loaded: Vec<(Cached<LoadedPage>, bool)> = page_files
         .par_iter()
-        .map(|abs| {
+        .zip(&page_meta)
+        .map(|(abs, meta)| {
             let rel = abs.strip_prefix(root).unwrap_or(abs);
             cached(
                 &cache.pages,
                 abs,
+                meta,
                 scan,
                 |t| {
                     let (p, es) = load_page(root, rel, &pages_dir, t);
