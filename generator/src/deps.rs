@@ -11,7 +11,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
-/// Every name `build::global_context` gives the templates. A template that
+/// Every name `jobs::global_context` gives the templates. A template that
 /// mentions one (anywhere in its text, or in a template it reaches) depends on it.
 pub const GLOBALS: &[&str] = &["site", "nav", "home_events", "upcoming_events", "rules", "projects", "join", "claim", "form"];
 
