@@ -5,6 +5,10 @@
 # equivalent Hugo templates). Both tools run in the same session, alternating,
 # each into a fresh output folder; the best wall time of RUNS runs is kept, and
 # the highest peak memory (maximum resident set size, /usr/bin/time -v).
+# Then the incremental builder `serve` keeps (generator/examples/rebuild.rs,
+# the same `Builder`): unchanged rebuild, one page edited, one event edited
+# (its title and body), each against a full build of the same site.
+# Without Hugo (HUGO unset or not installed) its rows are skipped.
 #
 #   scripts/bench-site.sh            # N = 1000 and 10000
 #   scripts/bench-site.sh 2000       # other sizes
@@ -22,12 +26,14 @@ SIZES=("$@")
 BASE=${BENCH_DIR:-$(mktemp -d /tmp/ccg-bench.XXXXXX)}
 mkdir -p "$BASE"
 
-command -v "$HUGO" >/dev/null || { echo "hugo not found (apt-get install hugo)" >&2; exit 1; }
-cargo build --release -p generator --bin generator --example synth
+HAVE_HUGO=1
+command -v "$HUGO" >/dev/null || { HAVE_HUGO=0; echo "hugo not found at $HUGO: its rows are skipped (apt-get install hugo)"; }
+cargo build --release -p generator --bin generator --example synth --example rebuild
 GEN=$PWD/target/release/generator
 SYNTH=$PWD/target/release/examples/synth
+REBUILD=$PWD/target/release/examples/rebuild
 echo "generator: $GEN"
-echo "hugo:      $("$HUGO" version)"
+if [ "$HAVE_HUGO" = 1 ]; then echo "hugo:      $("$HUGO" version)"; fi
 echo "machine:   $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "folder:    $BASE (RUNS=$RUNS)"
 
@@ -55,7 +61,7 @@ row() { # label pages "wall kb"
     'BEGIN { printf "  %-30s %8.2f s %10.0f pages/s %8.0f MB\n", label, w, pages / w, kb / 1024 }'
 }
 
-# A build without --drafts is a publishing one: it needs real public addresses.
+# Publishing builds need real addresses (the synthetic config has example ones).
 PUBLISH=(--base-url https://ccg.scalable-cities.eu --contact-email ccg@scalable-cities.eu)
 
 for N in "${SIZES[@]}"; do
@@ -65,33 +71,47 @@ for N in "${SIZES[@]}"; do
   : >"$DIR/gen-full" ; : >"$DIR/hugo-full"; : >"$DIR/gen-same"; : >"$DIR/hugo-same"; : >"$DIR/gen-edit"
   for r in $(seq 1 "$RUNS"); do
     sync; measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-$r" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-full"
-    sync; measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-$r" --quiet >>"$DIR/hugo-full"
+    if [ "$HAVE_HUGO" = 1 ]; then sync; measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-$r" --quiet >>"$DIR/hugo-full"; fi
   done
   for r in $(seq 1 "$RUNS"); do
     measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-same"
-    measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-1" --quiet >>"$DIR/hugo-same"
+    if [ "$HAVE_HUGO" = 1 ]; then measure "$HUGO" --source "$DIR/hugo" --destination "$DIR/out-hugo-1" --quiet >>"$DIR/hugo-same"; fi
   done
   # One page edited: only it is rendered and written again.
   for r in $(seq 1 "$RUNS"); do
     printf '\nEdited in run %s.\n' "$r" >>"$DIR/site/content/pages/section-00/page-00001.md"
     measure "$GEN" build --root "$DIR/site" --out "$DIR/out-gen-1" --now "$NOW" "${PUBLISH[@]}" >>"$DIR/gen-edit"
   done
+  # The builder serve keeps, in one process: full build, then rebuilds (time: best of RUNS).
+  "$REBUILD" "$DIR/site" "$DIR/out-serve" "$NOW" "$RUNS" >"$DIR/serve"
   read -r GW GK < <(best <"$DIR/gen-full")
-  read -r HW HK < <(best <"$DIR/hugo-full")
   read -r GSW GSK < <(best <"$DIR/gen-same")
-  read -r HSW HSK < <(best <"$DIR/hugo-same")
   read -r GEW GEK < <(best <"$DIR/gen-edit")
   FILES_G=$(find "$DIR/out-gen-1" -type f | wc -l)
-  FILES_H=$(find "$DIR/out-hugo-1" -type f | wc -l)
   echo
-  echo "N = $N pages + $((N / 10)) events ($PAGES HTML pages; files written: generator $FILES_G, hugo $FILES_H)"
-  row "generator, full build" "$PAGES" "$GW" "$GK"
-  row "hugo, full build" "$PAGES" "$HW" "$HK"
-  row "generator, nothing changed" "$PAGES" "$GSW" "$GSK"
-  row "hugo, nothing changed" "$PAGES" "$HSW" "$HSK"
-  row "generator, one page edited" "$PAGES" "$GEW" "$GEK"
-  awk -v gw="$GW" -v hw="$HW" -v gk="$GK" -v hk="$HK" -v gs="$GSW" \
-    'BEGIN { printf "  generator is %.1fx faster than hugo and uses 1/%.1f of its peak memory; an unchanged rebuild takes %.0f%% of a full one\n", hw / gw, hk / gk, 100 * gs / gw }'
+  echo "N = $N pages + $((N / 10)) events ($PAGES HTML pages; files written: generator $FILES_G)"
+  row "generator build, full" "$PAGES" "$GW" "$GK"
+  row "generator build, nothing changed" "$PAGES" "$GSW" "$GSK"
+  row "generator build, one page edited" "$PAGES" "$GEW" "$GEK"
+  while read -r CASE W KB RENDERED; do
+    case $CASE in
+      full) LABEL="serve builder, full" ;;
+      same) LABEL="serve builder, nothing changed" ;;
+      page) LABEL="serve builder, one page edited" ;;
+      event) LABEL="serve builder, one event edited" ;;
+    esac
+    awk -v label="$LABEL" -v w="$W" -v kb="$KB" -v n="$RENDERED" -v full="$GW" \
+      'BEGIN { printf "  %-30s %8.3f s %8.0f MB  %5d pages rendered  %5.1f%% of a full build (1/%.0f)\n", label, w, kb / 1024, n, 100 * w / full, full / w }'
+  done <"$DIR/serve"
+  if [ "$HAVE_HUGO" = 1 ]; then
+    read -r HW HK < <(best <"$DIR/hugo-full")
+    read -r HSW HSK < <(best <"$DIR/hugo-same")
+    echo "  hugo: $(find "$DIR/out-hugo-1" -type f | wc -l) files"
+    row "hugo, full build" "$PAGES" "$HW" "$HK"
+    row "hugo, nothing changed" "$PAGES" "$HSW" "$HSK"
+    awk -v gw="$GW" -v hw="$HW" -v gk="$GK" -v hk="$HK" \
+      'BEGIN { printf "  generator is %.1fx faster than hugo and uses 1/%.1f of its peak memory\n", hw / gw, hk / gk }'
+  fi
 done
 echo
 echo "outputs kept in $BASE (remove with: rm -rf $BASE)"

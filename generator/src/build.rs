@@ -1,14 +1,18 @@
 //! load -> validate -> render -> write. Every error is collected before the
 //! output is touched; pages are rendered in parallel and streamed to the
-//! writer, lists and feeds come from the light event summaries.
+//! writer, lists and feeds come from the light event summaries. An output
+//! whose inputs (`deps`) are those of the previous build is kept, not
+//! rendered: from the builder's memory (`serve`) or from the output's manifest.
 
-use ccg_functions::form_view;
-use crate::load::{self, Content, Page};
-use crate::markdown::{self, Link};
-use crate::render::{self, object, to_value};
+pub use crate::builder::Builder;
+use crate::builder::{Output, State};
+use crate::deps::{self, Globals, Templates, hash_of};
+use crate::jobs::{CALENDAR_TEMPLATE, Job, Scratch, Shared, filter_path, filters, global_context, out_of};
+use crate::load::{self, Page};
+use crate::render::{self, to_value};
 use crate::view::{self, EventView};
 use crate::write::{WriteStats, Writer};
-use ccg_model::event::{Event, Format, Kind};
+use ccg_model::event::Event;
 use ccg_model::{ContentError, ContentErrors, SiteConfig};
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -18,7 +22,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tera::{Context, Tera, Value};
+use tera::Value;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -48,6 +52,11 @@ pub struct Report {
     /// The main menu and the templates, for the pages the forms answer with.
     pub nav: Vec<ccg_model::page::NavItem>,
     pub templates: Vec<(String, String)>,
+    /// Outputs rendered from their templates by this build (the others were
+    /// kept from the previous one), sorted.
+    pub rendered: Vec<String>,
+    /// Source files read (not taken from memory) by this build's load.
+    pub read: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,258 +65,6 @@ pub enum BuildError {
     Content(ContentErrors),
     #[error("cannot write the site: {0}")]
     Io(#[from] std::io::Error),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Filter {
-    Kind(Kind),
-    Format(Format),
-}
-
-enum Job<'a> {
-    Page { page: &'a Page, url: String, out: String, filter: Option<Filter> },
-    Event { index: usize },
-}
-
-/// Everything the rendering threads share, read-only.
-struct Shared<'a> {
-    root: &'a Path,
-    content: &'a Content,
-    urls: HashSet<String>,
-    /// `None` when templates or data did not load: links are still checked.
-    tera: Option<Tera>,
-    config: Option<SiteConfig>,
-    base_url: String,
-    views: Vec<EventView>,
-    values: Vec<Value>,
-    /// (event index, end instant)
-    upcoming: Vec<(usize, Timestamp)>,
-    past: Vec<(usize, Timestamp)>,
-    calendar_url: Option<String>,
-    /// Fingerprint of everything every page depends on (templates, data, events, menu, addresses...).
-    global_key: u64,
-}
-
-const CALENDAR_TEMPLATE: &str = "calendar.html";
-const EVENT_TEMPLATE: &str = "event.html";
-
-fn filter_path(f: Filter) -> String {
-    match f {
-        Filter::Kind(k) => format!("kind/{}/", k.as_str()),
-        Filter::Format(x) => format!("format/{}/", x.as_str()),
-    }
-}
-
-fn filter_label(f: Filter) -> &'static str {
-    match f {
-        Filter::Kind(k) => k.label(),
-        Filter::Format(x) => x.label(),
-    }
-}
-
-fn filters() -> impl Iterator<Item = Filter> {
-    Kind::ALL.into_iter().map(Filter::Kind).chain(Format::ALL.into_iter().map(Filter::Format))
-}
-
-fn out_of(url: &str) -> String {
-    format!("{}index.html", url.trim_start_matches('/'))
-}
-
-fn check_links(links: &[Link], file: &Path, body: &str, body_line: usize, urls: &HashSet<String>, errors: &mut Vec<ContentError>) {
-    for l in links {
-        let path = l.href.split(['#', '?']).next().unwrap_or("");
-        if path.is_empty() || urls.contains(path) {
-            continue;
-        }
-        let hint = if !path.ends_with('/') && urls.contains(&format!("{path}/")) {
-            format!(" (did you mean `{path}/`?)")
-        } else {
-            String::new()
-        };
-        let (line, column) = markdown::position(body, body_line, l.offset);
-        errors.push(ContentError::new(file, line, column, format!("link to `{}`, which is not a page of this site{hint}", l.href)));
-    }
-}
-
-impl Shared<'_> {
-    fn calendar_value(&self, base: &str, filter: Option<Filter>) -> Value {
-        let events = &self.content.events;
-        let keep = |i: usize| match filter {
-            None => true,
-            Some(Filter::Kind(k)) => events[i].kind == k,
-            Some(Filter::Format(f)) => events[i].format == f,
-        };
-        let pick = |list: &[(usize, Timestamp)]| -> Vec<(usize, Timestamp)> {
-            list.iter().copied().filter(|(i, _)| keep(*i)).collect()
-        };
-        let (up, past) = (pick(&self.upcoming), pick(&self.past));
-        let groups = |g: Vec<view::Group>| -> Value {
-            Value::from(
-                g.into_iter()
-                    .map(|g| {
-                        let evs: Vec<Value> = g.events.iter().map(|&i| self.values[i].clone()).collect();
-                        object([("key", g.key.into()), ("label", g.label.into()), ("events", evs.into())])
-                    })
-                    .collect::<Vec<Value>>(),
-            )
-        };
-        let link = |f: Filter| {
-            object([
-                ("label", filter_label(f).into()),
-                ("url", format!("{base}{}", filter_path(f)).into()),
-                ("current", (filter == Some(f)).into()),
-            ])
-        };
-        object([
-            ("all_url", base.into()),
-            ("all_current", filter.is_none().into()),
-            ("filter_label", filter.map(filter_label).into()),
-            ("filter_noun", filter.map(|f| if matches!(f, Filter::Kind(_)) { "kind" } else { "format" }).into()),
-            ("kinds", Kind::ALL.into_iter().map(|k| link(Filter::Kind(k))).collect::<Vec<_>>().into()),
-            ("formats", Format::ALL.into_iter().map(|f| link(Filter::Format(f))).collect::<Vec<_>>().into()),
-            ("upcoming_count", up.len().into()),
-            ("past_count", past.len().into()),
-            ("upcoming", groups(view::group_by_month(&up, &self.views, true))),
-            ("past", groups(view::group_by_month(&past, &self.views, false))),
-        ])
-    }
-
-    fn page_value(&self, title: &str, description: &str, url: &str, draft: bool, noindex: bool) -> Value {
-        object([
-            ("title", title.into()),
-            ("description", description.into()),
-            ("url", url.into()),
-            ("permalink", format!("{}{url}", self.base_url).into()),
-            ("draft", draft.into()),
-            ("noindex", noindex.into()),
-        ])
-    }
-
-    /// Where a job's page goes, and the fingerprint of everything it is made from.
-    fn target(&self, job: &Job) -> (String, u64) {
-        let mut h = DefaultHasher::new();
-        self.global_key.hash(&mut h);
-        match job {
-            Job::Page { page, out, filter, .. } => {
-                page.hash.hash(&mut h);
-                filter.map(filter_path).hash(&mut h);
-                (out.clone(), h.finish())
-            }
-            Job::Event { index } => {
-                self.content.events[*index].id.hash(&mut h);
-                (out_of(&self.views[*index].url), h.finish())
-            }
-        }
-    }
-
-    /// Renders one job (markdown, links checked, then its template) and hands
-    /// it to the writer, unless the writer still has it from identical inputs.
-    fn render(&self, job: &Job, writer: &Writer, scratch: &mut Scratch, errors: &mut Vec<ContentError>) -> std::io::Result<()> {
-        let (out, key) = self.target(job);
-        if self.tera.is_some() && writer.reuse(&out, key) {
-            return Ok(());
-        }
-        let Scratch { html, buf, links } = scratch;
-        html.clear();
-        buf.clear();
-        links.clear();
-        let (source, body, body_line) = match job {
-            Job::Page { page, .. } => (&page.source, &page.body, page.body_line),
-            Job::Event { index } => {
-                let e = &self.content.events[*index];
-                (&e.source, &e.body, e.body_line)
-            }
-        };
-        markdown::render(body, html, links);
-        if !matches!(job, Job::Page { filter: Some(_), .. }) {
-            check_links(links, source, body, body_line, &self.urls, errors);
-        }
-        let (Some(tera), Some(config)) = (self.tera.as_ref(), self.config.as_ref()) else { return Ok(()) };
-        if body.contains("{{") {
-            let settings = view::page_settings(config, self.content.rules.as_ref());
-            for (at, name) in markdown::placeholders(body) {
-                if !settings.iter().any(|(n, _)| *n == name) {
-                    let (line, column) = markdown::position(body, body_line, at);
-                    let known: Vec<String> = settings.iter().map(|(n, _)| format!("`{{{{ {n} }}}}`")).collect();
-                    errors.push(ContentError::new(source, line, column, format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", "))));
-                }
-            }
-            markdown::fill(html, &settings);
-        }
-        let mut ctx = Context::new();
-        let template = match job {
-            Job::Page { page, url, filter, .. } => {
-                let Some(meta) = page.meta.as_ref() else { return Ok(()) };
-                let (title, description) = match filter {
-                    Some(f) => (
-                        format!("{}: {}", meta.title, filter_label(*f)),
-                        format!("{} Showing: {}.", meta.description.trim_end(), filter_label(*f)),
-                    ),
-                    None => (meta.title.clone(), meta.description.clone()),
-                };
-                ctx.insert_value("page", self.page_value(&title, &description, url, meta.draft, meta.noindex));
-                ctx.insert_value("content", Value::safe_string(html));
-                if meta.template == CALENDAR_TEMPLATE {
-                    let base = self.calendar_url.as_deref().unwrap_or(url);
-                    ctx.insert_value("calendar", self.calendar_value(base, *filter));
-                    // The intro goes above the list, the rest (how to subscribe) below it.
-                    let (intro, rest) = html.split_at(html.find("<h2").unwrap_or(html.len()));
-                    ctx.insert_value("content_intro", Value::safe_string(intro));
-                    ctx.insert_value("content_rest", Value::safe_string(rest));
-                }
-                meta.template.as_str()
-            }
-            Job::Event { index } => {
-                let e = &self.content.events[*index];
-                let v = &self.views[*index];
-                let description = view::event_description(e, v);
-                ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft, false));
-                ctx.insert_value("event", self.values[*index].clone());
-                ctx.insert_value("content", Value::safe_string(html));
-                ctx.insert_value("json_ld", Value::safe_string(&view::json_ld(e, v, config)));
-                EVENT_TEMPLATE
-            }
-        };
-        match tera.render_to(template, &ctx, &mut *buf) {
-            Ok(()) => writer.put_keyed(&out, buf, Some(key)),
-            Err(e) => {
-                errors.push(render::tera_error(self.root, &e, source));
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Buffers each rendering thread reuses from page to page.
-#[derive(Default)]
-struct Scratch {
-    html: String,
-    buf: Vec<u8>,
-    links: Vec<Link>,
-}
-
-/// Values every template can use; built once, shared by reference.
-fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, now: Timestamp) {
-    let c = s.content;
-    let base = &s.base_url;
-    let g = tera.global_context();
-    let calendar_url = s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into());
-    g.insert_value("site", to_value(&ccg_model::SiteView::new(config, base, &calendar_url)));
-    let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
-    g.insert_value("nav", to_value(&ccg_model::page::nav(pages)));
-    g.insert_value("documents", to_value(&c.documents));
-    let upcoming: Vec<Value> = s.upcoming.iter().map(|(i, _)| s.values[*i].clone()).collect();
-    g.insert_value("home_events", upcoming.iter().take(3).cloned().collect::<Vec<_>>().into());
-    g.insert_value("upcoming_events", upcoming.into());
-
-    let (Some(rules), Some(dir)) = (&c.rules, &c.directory) else { return };
-    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    g.insert_value("rules", to_value(&view::rules_view(rules)));
-    g.insert_value("projects", to_value(&dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>()));
-    // The forms, empty: the same templates answer a form sent with mistakes (see ccg_functions::form_view).
-    g.insert_value("join", to_value(&form_view::join_form(dir)));
-    g.insert_value("claim", to_value(&form_view::claim_form(&c.events, rules, today, true)));
-    g.insert_value("form", to_value(&form_view::FormState::empty()));
 }
 
 /// A published event whose time, place or status differs from its entry in
@@ -359,8 +116,15 @@ fn io_pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Builds (or, with `write: false`, only checks) the site.
+/// Builds (or, with `write: false`, only checks) the site, once. `serve`
+/// keeps a [`crate::builder::Builder`] instead, which remembers between builds.
 pub fn build(opts: &Options) -> Result<Report, BuildError> {
+    crate::builder::Builder::default().build(opts)
+}
+
+/// One build with what `state` remembers from the previous ones; `state`
+/// learns this build's outputs only when it succeeds.
+pub(crate) fn run(opts: &Options, state: &mut State) -> Result<Report, BuildError> {
     let started = Instant::now();
     // CCG_TIMING=1 prints how long each phase took (for the benchmark).
     let timing = std::env::var_os("CCG_TIMING").is_some();
@@ -370,14 +134,19 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         }
     };
     let root = opts.root.as_path();
-    let (content, mut errors) = load::load(root, opts.drafts);
+    let (content, mut errors) = load::load_cached(root, opts.drafts, &mut state.load);
     phase("loaded");
-    let tera = match render::compile(root, &content.templates) {
-        Ok(t) => Some(t),
-        Err(es) => {
-            errors.extend(es);
-            None
-        }
+    // Compiling is the same work for the same sources: keep the last good compilation.
+    let templates_key = hash_of(&content.templates);
+    let tera = match state.tera.take() {
+        Some((k, t)) if k == templates_key => Some(t),
+        _ => match render::compile(root, &content.templates) {
+            Ok(t) => Some(t),
+            Err(es) => {
+                errors.extend(es);
+                None
+            }
+        },
     };
     let config = content.config.clone().map(|mut c| {
         if let Some(b) = &opts.base_url {
@@ -404,6 +173,7 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     let mut jobs: Vec<Job> = Vec::new();
     let mut calendar_url = None;
     for page in &content.pages {
+        let page: &Page = page;
         if !claim(page.out.clone(), &page.source, 1, &mut errors) {
             continue;
         }
@@ -464,27 +234,28 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     upcoming.sort_by_key(|&(i, end)| (end, &content.events[i].id));
     past.sort_by_key(|&(i, end)| std::cmp::Reverse((end, &content.events[i].id)));
 
-    let global_key = {
+    // Of a set: the same whatever the order, without sorting thousands of addresses.
+    let urls_key = urls.iter().fold(urls.len() as u64, |k, u| k.wrapping_add(hash_of(u)));
+    let config_key = config.as_ref().map_or(0, |c| hash_of(format!("{c:?}")));
+    let base_key = {
         let mut h = DefaultHasher::new();
         // A new generator binary may render differently: never reuse across versions.
         if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
             (m.len(), m.modified().ok()).hash(&mut h);
         }
-        (content.fingerprint, &content.templates, &base_url, &opts.contact_email, opts.drafts).hash(&mut h);
-        let mut sorted_urls: Vec<&String> = urls.iter().collect();
-        sorted_urls.sort_unstable();
-        sorted_urls.hash(&mut h);
-        // Every page shows the menu; other pages' titles are theirs alone.
-        for p in &content.pages {
-            if let Some(m) = p.meta.as_ref().filter(|m| m.menu.is_some()) {
-                (&p.url, m.menu, &m.menu_title, &m.title).hash(&mut h);
-            }
-        }
-        upcoming.iter().map(|(i, _)| *i).collect::<Vec<_>>().hash(&mut h);
-        opts.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string().hash(&mut h);
+        (&base_url, &opts.contact_email, opts.drafts).hash(&mut h);
+        h.finish()
+    };
+    let settings_key = config.as_ref().map_or(0, |c| hash_of(view::page_settings(c, content.rules.as_ref())));
+    // The lists show the events' summaries (their views), not their bodies.
+    let calendar_key = {
+        let mut h = DefaultHasher::new();
+        deps::value_hash(&views).hash(&mut h);
+        (&upcoming, &past, &calendar_url).hash(&mut h);
         h.finish()
     };
     let can_render = tera.is_some() && config.is_some() && content.rules.is_some() && content.directory.is_some();
+    let prev = std::mem::take(&mut state.outputs);
     let mut shared = Shared {
         root,
         content: &content,
@@ -497,11 +268,27 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         upcoming,
         past,
         calendar_url,
-        global_key,
+        base_key,
+        config_key,
+        settings_key,
+        calendar_key,
+        urls_key,
+        templates: Templates::new(&content.templates),
+        globals: Globals::default(),
+        prev: &prev,
+        recheck_links: state.urls_key != Some(urls_key),
+        done: Mutex::new(Vec::with_capacity(jobs.len())),
+        rendered: Mutex::new(Vec::new()),
     };
-    if let (Some(mut t), Some(cfg), true) = (tera, &config, can_render) {
-        global_context(&mut t, &shared, cfg, opts.now);
-        shared.tera = Some(t);
+    let mut compiled = None;
+    match (tera, &config, can_render) {
+        (Some(mut t), Some(cfg), true) => {
+            let mut globals = Globals::default();
+            global_context(&mut t, &shared, cfg, opts.now, &mut globals);
+            shared.globals = globals;
+            shared.tera = Some(t);
+        }
+        (t, _, _) => compiled = t,
     }
 
     phase("planned");
@@ -521,25 +308,48 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     });
     errors.extend(found.into_inner().expect("not poisoned"));
     phase("rendered and staged");
+    state.tera = shared.tera.take().or(compiled).map(|t| (templates_key, t));
+    let mut outputs: Vec<(String, Output)> = std::mem::take(&mut *shared.done.lock().expect("not poisoned"));
+    let mut rendered = std::mem::take(&mut *shared.rendered.lock().expect("not poisoned"));
     if let Some(e) = io_error.into_inner().expect("not poisoned") {
         writer.discard();
+        state.outputs = prev;
         return Err(e.into());
     }
 
+    // A generated file made from the same inputs as last time is kept as it is.
+    let mut kept = |rel: &str, key: u64| -> bool {
+        let same = (prev.get(rel).is_some_and(|p| p.key == key) && writer.keep(rel, key)) || writer.reuse(rel, key);
+        outputs.push((rel.to_string(), Output { key, links: None }));
+        same
+    };
+    let mut feeds: Vec<(String, u64, String)> = Vec::new();
     if let Some(cfg) = &shared.config {
         let events: Vec<&Event> = content.events.iter().collect();
-        writer.put("calendar.ics", crate::ical::feed(cfg, &base_url, &events).as_bytes())?;
+        let key = hash_of((&content.event_hashes, config_key, &base_url));
+        if !kept("calendar.ics", key) {
+            feeds.push(("calendar.ics".into(), key, crate::ical::feed(cfg, &base_url, &events)));
+        }
         let mut unversioned = Vec::new();
-        for e in &events {
+        for (e, hash) in events.iter().zip(&content.event_hashes) {
+            let rel = format!("calendar/{}.ics", e.id);
+            let key = hash_of((hash, config_key, &base_url));
+            if kept(&rel, key) {
+                continue;
+            }
             let ics = crate::ical::single(cfg, &base_url, e);
             if let Some(err) = unversioned_change(&opts.out, e, &ics) {
                 unversioned.push(err);
             }
-            writer.put(&format!("calendar/{}.ics", e.id), ics.as_bytes())?;
+            feeds.push((rel, key, ics));
         }
         if !unversioned.is_empty() {
             writer.discard();
+            state.outputs = prev;
             return Err(BuildError::Content(ContentErrors(unversioned)));
+        }
+        for (rel, key, text) in &feeds {
+            writer.put_keyed(rel, text.as_bytes(), Some(*key))?;
         }
         // Pages that only follow an action (a thank-you page) are kept out, like the 404 page.
         let mut pages: Vec<&str> = jobs
@@ -555,9 +365,17 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         writer.put("sitemap.xml", sitemap(&base_url, &pages).as_bytes())?;
         let robots = format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n");
         writer.put("robots.txt", robots.as_bytes())?;
-        // What the deployed functions must also report (X-Content-Version).
-        match content_version(root) {
-            Ok(v) => writer.put("version.json", format!("{{\"content\":\"{v}\"}}\n").as_bytes())?,
+        // What the deployed functions must also report (X-Content-Version); the
+        // load's fingerprint covers the same files.
+        let version = match state.version.take() {
+            Some((k, v)) if k == content.fingerprint => Ok(v),
+            _ => content_version(root),
+        };
+        match version {
+            Ok(v) => {
+                writer.put("version.json", format!("{{\"content\":\"{v}\"}}\n").as_bytes())?;
+                state.version = Some((content.fingerprint, v));
+            }
             Err(e) => errors.push(ContentError::new(Path::new(load::CONTENT), 1, 1, format!("cannot read for the content version: {e}"))),
         }
     }
@@ -570,6 +388,8 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
 
     if !errors.is_empty() {
         writer.discard();
+        // The output did not change: what the previous build made is still what is there.
+        state.outputs = prev;
         // One template mistake shows on every page that uses it: report it once.
         let mut unique: BTreeMap<(PathBuf, usize, usize, String), ContentError> = BTreeMap::new();
         for e in errors {
@@ -580,6 +400,13 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
     phase("feeds and static files");
     let stats = io_pool().install(|| writer.commit())?;
     phase("committed");
+    if opts.write {
+        state.outputs = outputs.into_iter().collect();
+        state.urls_key = Some(urls_key);
+    } else {
+        state.outputs = prev;
+    }
+    rendered.sort_unstable();
     Ok(Report {
         pages: jobs.len(),
         events: content.events.len(),
@@ -588,6 +415,8 @@ pub fn build(opts: &Options) -> Result<Report, BuildError> {
         config: config.expect("no errors means the config loaded"),
         nav: ccg_model::page::nav(content.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)))),
         templates: content.templates.clone(),
+        rendered,
+        read: state.load.reads,
     })
 }
 

@@ -4,8 +4,11 @@
 
 pub mod api;
 pub mod build;
+pub mod builder;
+pub mod deps;
 pub mod documents;
 pub mod ical;
+mod jobs;
 pub mod load;
 pub mod markdown;
 pub mod page_settings;
@@ -15,3 +18,4 @@ pub mod view;
 pub mod write;
 
 pub use build::{BuildError, Options, Report, build};
+pub use builder::Builder;

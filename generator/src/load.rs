@@ -5,9 +5,12 @@
 use ccg_model::event::{self, Event};
 use ccg_model::{ContentError, Directory, SiteConfig, TravelRules, front_matter, yaml};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 pub use ccg_model::page::{PageMeta, page_url};
 
@@ -27,6 +30,8 @@ pub struct Page {
     pub body_line: usize,
     /// Fingerprint of the file (path and text): with the site-wide one, says whether the page changed.
     pub hash: u64,
+    /// The body quotes settings (`{{ name }}`): it depends on them too.
+    pub quotes: bool,
 }
 
 impl Page {
@@ -40,9 +45,12 @@ impl Page {
 pub struct Content {
     pub config: Option<SiteConfig>,
     /// Every page that is part of this build (drafts only when asked), sorted by source.
-    pub pages: Vec<Page>,
+    /// Shared with the [`LoadCache`], which keeps the pages of unchanged files.
+    pub pages: Vec<Arc<Page>>,
     /// Events of this build, sorted by start.
     pub events: Vec<Event>,
+    /// Fingerprint of each event's file (path and text), in the order of `events`.
+    pub event_hashes: Vec<u64>,
     /// Ids of event files that could not be parsed: their pages count as
     /// existing so one mistake is not also reported as broken links elsewhere.
     pub broken_event_ids: Vec<String>,
@@ -71,6 +79,34 @@ pub const STATIC: &str = "static";
 /// Path shown to editors: relative to the root they run from.
 pub fn shown(root: &Path, rel: &Path) -> PathBuf {
     if root == Path::new(".") || root.as_os_str().is_empty() { rel.to_path_buf() } else { root.join(rel) }
+}
+
+/// [`files_under`] with each file's metadata, read from its folder (no
+/// lookup of the whole path per file: the builder stats every source file on
+/// every build).
+fn files_with_meta(dir: &Path, ext: Option<&str>) -> Vec<(PathBuf, std::fs::Metadata)> {
+    fn walk(dir: &Path, ext: Option<&str>, out: &mut Vec<(PathBuf, std::fs::Metadata)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.filter_map(Result::ok) {
+            if e.file_name().to_string_lossy().starts_with('.') && e.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => walk(&path, ext, out),
+                Ok(t) if t.is_file() && ext.is_none_or(|x| path.extension().is_some_and(|e| e == x)) => {
+                    if let Ok(m) = e.metadata() {
+                        out.push((path, m));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 pub(crate) fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
@@ -109,7 +145,7 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
         Err(e) => {
             errors.push(e);
             let hash = hash_of((&file, text));
-            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash }), errors);
+            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash, quotes: text.contains("{{") }), errors);
         }
     };
     let meta: Option<PageMeta> = match yaml::parse(&file, doc.yaml, doc.yaml_line) {
@@ -130,8 +166,80 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
     }
     let meta = if errors.is_empty() { meta } else { None };
     let hash = hash_of((&file, text));
-    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash };
+    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash, quotes: doc.body.contains("{{") };
     (Some(page), errors)
+}
+
+/// (length, modification time in ns) of a source file.
+type Stamp = (u64, u128);
+
+/// A source file as parsed last time, and how it was recognised.
+#[derive(Clone)]
+struct Cached<T> {
+    stamp: Stamp,
+    text: u64,
+    /// Modified too close to the scan that read it: a later edit within the
+    /// file system's time granularity could keep the same stamp, so the file
+    /// is read again (and compared by its text) until it is older.
+    racy: bool,
+    value: T,
+}
+
+/// A parsed event file: the event or its errors, the id of a broken one, the file's fingerprint.
+type ParsedEvent = (Result<Event, Vec<ContentError>>, Option<String>, u64);
+type LoadedPage = (Option<Arc<Page>>, Vec<ContentError>);
+
+/// Pages and events parsed by earlier loads, by absolute path: a file whose
+/// length and modification time did not change is not read again (`serve`).
+#[derive(Default)]
+pub struct LoadCache {
+    root: PathBuf,
+    pages: HashMap<PathBuf, Cached<LoadedPage>>,
+    events: HashMap<PathBuf, Cached<ParsedEvent>>,
+    /// Files read (not taken from the cache) by the last load.
+    pub reads: usize,
+}
+
+/// How much older than the scan a file must be for its stamp to be trusted.
+const RACY: Duration = Duration::from_secs(2);
+
+fn stamp_of(m: &std::fs::Metadata) -> (Stamp, Option<SystemTime>) {
+    let t = m.modified().ok();
+    let ns = t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    ((m.len(), ns), t)
+}
+
+/// The cached entry of `abs` when the file is unchanged, else one made by
+/// `parse` of its text (or by `parse_err` when it cannot be read), and
+/// whether the file was read.
+fn cached<T: Clone>(
+    old: &HashMap<PathBuf, Cached<T>>,
+    abs: &Path,
+    meta: &std::fs::Metadata,
+    scan: SystemTime,
+    parse: impl Fn(&str) -> T,
+    parse_err: impl Fn(std::io::Error) -> T,
+) -> (Cached<T>, bool) {
+    let (stamp, mtime) = stamp_of(meta);
+    let prev = old.get(abs);
+    if let Some(c) = prev
+        && c.stamp == stamp
+        && !c.racy
+    {
+        return (c.clone(), false);
+    }
+    let racy = mtime.is_none_or(|t| t + RACY > scan);
+    match std::fs::read_to_string(abs) {
+        Ok(t) => {
+            let text = hash_of(&t);
+            let value = match prev {
+                Some(c) if c.text == text => c.value.clone(),
+                _ => parse(&t),
+            };
+            (Cached { stamp, text, racy, value }, true)
+        }
+        Err(e) => (Cached { stamp, text: 0, racy: true, value: parse_err(e) }, true),
+    }
 }
 
 /// A cheap look at `id:` in a file whose front matter did not parse.
@@ -144,6 +252,15 @@ fn scan_id(text: &str) -> Option<String> {
 
 /// Loads everything; `include_drafts` keeps draft pages and events (preview, tests).
 pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
+    load_cached(root, include_drafts, &mut LoadCache::default())
+}
+
+/// [`load`], taking the pages and events of unchanged files from `cache` (and updating it).
+pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> (Content, Vec<ContentError>) {
+    if cache.root != root {
+        *cache = LoadCache { root: root.to_path_buf(), ..LoadCache::default() };
+    }
+    let scan = SystemTime::now();
     let mut errors = Vec::new();
     let mut c = Content::default();
     let content = Path::new(CONTENT);
@@ -176,60 +293,84 @@ pub fn load(root: &Path, include_drafts: bool) -> (Content, Vec<ContentError>) {
 
     // Events and pages are the bulk of a site: read and parse them in parallel.
     let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
-    let event_files: Vec<PathBuf> = files_under(&root.join(&events_dir), Some("md"));
-    // (the event or its errors, the id of a broken one, fingerprint of the file)
-    type Parsed = (Result<Event, Vec<ContentError>>, Option<String>, u64);
-    let parsed: Vec<Parsed> = event_files
+    let (event_files, event_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&events_dir), Some("md")).into_iter().unzip();
+    let parsed: Vec<(Cached<ParsedEvent>, bool)> = event_files
         .par_iter()
-        .map(|abs| {
+        .zip(&event_meta)
+        .map(|(abs, meta)| {
             let rel = abs.strip_prefix(root).unwrap_or(abs);
             let file = shown(root, rel);
-            match std::fs::read_to_string(abs) {
-                Ok(t) => {
-                    let r = event::parse(&file, &t);
-                    let id = if r.is_err() { scan_id(&t) } else { None };
-                    (r, id, hash_of((&file, &t)))
-                }
-                Err(e) => (Err(vec![ContentError::new(&file, 1, 1, format!("cannot read: {e}"))]), None, 0),
-            }
+            cached(
+                &cache.events,
+                abs,
+                meta,
+                scan,
+                |t| {
+                    let r = event::parse(&file, t);
+                    let id = if r.is_err() { scan_id(t) } else { None };
+                    (r, id, hash_of((&file, t)))
+                },
+                |e| (Err(vec![ContentError::new(&file, 1, 1, format!("cannot read: {e}"))]), None, 0),
+            )
         })
         .collect();
+    let mut reads = parsed.iter().filter(|(_, read)| *read).count();
     let mut events = Vec::with_capacity(parsed.len());
-    for (r, id, hash) in parsed {
+    let mut hashes = Vec::with_capacity(parsed.len());
+    for (entry, _) in &parsed {
+        let (r, id, hash) = &entry.value;
         hash.hash(&mut fingerprint);
         match r {
-            Ok(e) => events.push(e),
+            Ok(e) => {
+                events.push(e.clone());
+                hashes.push(*hash);
+            }
             Err(es) => {
-                errors.extend(es);
-                c.broken_event_ids.extend(id);
+                errors.extend(es.iter().cloned());
+                c.broken_event_ids.extend(id.clone());
             }
         }
     }
+    cache.events = event_files.into_iter().zip(parsed.into_iter().map(|(e, _)| e)).collect();
     errors.extend(event::duplicate_ids(&events));
-    events.retain(|e| include_drafts || !e.draft);
-    events.sort_by(|a, b| (a.when.start_instant(), &a.id).cmp(&(b.when.start_instant(), &b.id)));
-    c.events = events;
+    let mut order: Vec<usize> = (0..events.len()).filter(|&i| include_drafts || !events[i].draft).collect();
+    order.sort_by_cached_key(|&i| (events[i].when.start_instant(), events[i].id.clone()));
+    c.event_hashes = order.iter().map(|&i| hashes[i]).collect();
+    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    c.events = order.iter().filter_map(|&i| slots[i].take()).collect();
 
     let pages_dir = content.join("pages");
-    let page_files = files_under(&root.join(&pages_dir), Some("md"));
-    let loaded: Vec<(Option<Page>, Vec<ContentError>)> = page_files
+    let (page_files, page_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&pages_dir), Some("md")).into_iter().unzip();
+    let loaded: Vec<(Cached<LoadedPage>, bool)> = page_files
         .par_iter()
-        .map(|abs| {
+        .zip(&page_meta)
+        .map(|(abs, meta)| {
             let rel = abs.strip_prefix(root).unwrap_or(abs);
-            match std::fs::read_to_string(abs) {
-                Ok(t) => load_page(root, rel, &pages_dir, &t),
-                Err(e) => (None, vec![ContentError::new(shown(root, rel), 1, 1, format!("cannot read: {e}"))]),
-            }
+            cached(
+                &cache.pages,
+                abs,
+                meta,
+                scan,
+                |t| {
+                    let (p, es) = load_page(root, rel, &pages_dir, t);
+                    (p.map(Arc::new), es)
+                },
+                |e| (None, vec![ContentError::new(shown(root, rel), 1, 1, format!("cannot read: {e}"))]),
+            )
         })
         .collect();
-    for (page, es) in loaded {
-        errors.extend(es);
+    reads += loaded.iter().filter(|(_, read)| *read).count();
+    for (entry, _) in &loaded {
+        let (page, es) = &entry.value;
+        errors.extend(es.iter().cloned());
         if let Some(p) = page
             && (include_drafts || !p.is_draft())
         {
-            c.pages.push(p);
+            c.pages.push(Arc::clone(p));
         }
     }
+    cache.pages = page_files.into_iter().zip(loaded.into_iter().map(|(e, _)| e)).collect();
+    cache.reads = reads;
 
     let templates_dir = root.join(TEMPLATES);
     let static_dir = templates_dir.join(STATIC);

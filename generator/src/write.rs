@@ -134,6 +134,21 @@ impl Writer {
         }
     }
 
+    /// Keeps `rel` as the last build wrote it, recorded with a new `key`,
+    /// without looking at the file: for a caller that knows its inputs did not
+    /// change (`builder::Builder`, which owns the output between builds).
+    /// False when the manifest does not list it (then it must be made again).
+    pub fn keep(&self, rel: &str, key: u64) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        let Some(prev) = self.previous.get(rel) else { return false };
+        self.record(rel, Some(key), Some(prev.stamp));
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
     /// Records that `rel` is part of the site with these bytes; stages them if they changed.
     /// Safe to call from many threads.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {

@@ -55,6 +55,8 @@ struct State {
     data_dir: PathBuf,
     api: OnceLock<Result<Arc<Api>, String>>,
     live: Live,
+    /// Kept between saves: a rebuild renders only what the saved files change.
+    builder: std::sync::Mutex<build::Builder>,
 }
 
 /// A fingerprint of every file's name, size and mtime under the watched
@@ -77,7 +79,8 @@ fn fingerprint(root: &Path) -> Option<u64> {
 impl State {
     /// The one call into the build.
     fn run_build(&self) -> Result<Report, BuildError> {
-        build::build(&Options {
+        let mut builder = self.builder.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        builder.build(&Options {
             root: self.root.clone(),
             out: self.out.clone(),
             drafts: true,
@@ -216,6 +219,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         data_dir: opts.data_dir.clone(),
         api: OnceLock::new(),
         live: Live::new(),
+        builder: std::sync::Mutex::new(build::Builder::new()),
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
