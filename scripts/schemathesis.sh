@@ -17,8 +17,9 @@ root=$PWD
 version=4.32.5
 venv=$root/.cache/venv-schemathesis
 installed=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)
-if [ "$installed" != "$version" ]; then
+if [ "$installed" != "$version" ] || ! "$venv/bin/st" --version >/dev/null 2>&1; then
   echo "installing schemathesis $version into ${venv#"$root"/}"
+  rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
