@@ -237,6 +237,10 @@ async fn an_email_that_cannot_be_sent_loses_nothing() {
     let r = handle(&app, json_post("/api/register/resend", serde_json::json!({"email": "nope"}))).await;
     assert_eq!(r.status(), 422);
     assert!(body_json(&r)["errors"]["email"].is_string());
+    // Judged as sent, like the forms: a line separator after the address is not trimmed away.
+    let r = handle(&app, json_post("/api/register/resend", serde_json::json!({"email": "ana@valladolid.es\u{2028}"}))).await;
+    assert_eq!(r.status(), 422, "{}", body_text(&r));
+    assert!(body_json(&r)["errors"]["email"].is_string());
 }
 
 fn request(method: &str, path: &str, ct: Option<&str>, body: impl Into<Bytes>) -> http::Request<Bytes> {

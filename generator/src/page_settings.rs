@@ -5,21 +5,9 @@
 use ccg_model::SiteConfig;
 use ccg_model::rules::TravelRules;
 
-/// `<`, `>`, `&` and quotes as HTML entities.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// `<`, `>`, `&` and quotes as HTML entities: the one escape the functions
+/// and serve use too.
+pub use ccg_functions::http::escape as escape_html;
 
 /// "1 year", "5 years"
 fn count(n: u32, unit: &str) -> String {

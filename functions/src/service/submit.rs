@@ -90,11 +90,13 @@ impl<S: Store> Forms<S> {
     /// "Send me the link again": a new link for the newest unconfirmed
     /// submission of this address on this form. Ok whether or not there was one.
     pub async fn resend(&self, form: Form, fields: &Fields) -> Result<(), SubmitError> {
-        let email = fields.get("email").map(|e| e.trim()).unwrap_or("");
+        let raw = fields.get("email").map(|e| e.as_str()).unwrap_or("");
+        let email = raw.trim();
         if email.is_empty() {
             return Err(SubmitError::Invalid(one_error("email", "Enter the email address you sent the form with.")));
         }
-        if !validate::is_email(email) {
+        // Judged as sent, like every other field: trim() would read "a@b.eu" + U+2028 as the bare address.
+        if !validate::is_email(email) || !crate::text::is_single_line(raw) {
             return Err(SubmitError::Invalid(one_error("email", "Enter an email address like name@city.eu.")));
         }
         let (_, now_secs) = now();
