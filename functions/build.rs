@@ -49,7 +49,8 @@ fn main() {
     let mut names: Vec<String> = ["base.html", "answer.html"].iter().map(|s| s.to_string()).collect();
     let partials = templates.join("partials");
     println!("cargo::rerun-if-changed={}", partials.display());
-    let mut found = std::fs::read_dir(&partials).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()).unwrap_or_default();
+    let mut found =
+        std::fs::read_dir(&partials).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()).unwrap_or_default();
     found.retain(|n| n.ends_with(".html"));
     found.sort();
     names.extend(found.into_iter().map(|n| format!("partials/{n}")));

@@ -75,13 +75,8 @@ fn bench_catalogue() -> Catalogue {
 
 /// Eligible cities (name, country): lighthouse and fellow cities of every project.
 fn cities(cat: &Catalogue) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = cat
-        .directory
-        .projects
-        .iter()
-        .flat_map(|p| p.lighthouse_cities.iter().chain(&p.fellow_cities))
-        .map(|c| (c.name.clone(), c.country.clone()))
-        .collect();
+    let mut v: Vec<(String, String)> =
+        cat.directory.projects.iter().flat_map(|p| p.lighthouse_cities.iter().chain(&p.fellow_cities)).map(|c| (c.name.clone(), c.country.clone())).collect();
     v.sort();
     v.dedup();
     // Names that match more than one city in a country would be refused as ambiguous.

@@ -162,18 +162,16 @@ pub(crate) mod tests {
     #[test]
     fn registration_key_ignores_email_case() {
         let r = |email: &str| {
-            registration(
-                RegistrationInput {
-                    name: "A".into(),
-                    email: email.into(),
-                    city: "X".into(),
-                    country: "BE".into(),
-                    organisation: "O".into(),
-                    position: "P".into(),
-                    city_status: CityStatus::Other,
-                    project: None,
-                },
-            )
+            registration(RegistrationInput {
+                name: "A".into(),
+                email: email.into(),
+                city: "X".into(),
+                country: "BE".into(),
+                organisation: "O".into(),
+                position: "P".into(),
+                city_status: CityStatus::Other,
+                project: None,
+            })
         };
         assert_eq!(r("Ana@City.EU").email_key, r("ana@city.eu").email_key);
         assert_eq!(r("Ana@City.EU").email_key, "ana@city.eu");

@@ -7,11 +7,7 @@ use crate::records::{Claim, Contact};
 /// A leading `=`, `+`, `-` or `@` gets an apostrophe, so a spreadsheet never runs it as a formula.
 pub fn field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 fn row(out: &mut String, fields: &[&str]) {
@@ -24,10 +20,7 @@ pub fn contacts_csv(rows: &[Contact]) -> String {
     let mut out = String::new();
     row(
         &mut out,
-        &[
-            "email", "name", "city", "country", "organisation", "position", "city_status", "project", "status", "represents", "created_at",
-            "updated_at",
-        ],
+        &["email", "name", "city", "country", "organisation", "position", "city_status", "project", "status", "represents", "created_at", "updated_at"],
     );
     for c in rows {
         let r = &c.details;
@@ -161,6 +154,9 @@ mod tests {
         let csv = claims_csv(&[c]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z,paid,400.00,2027-04-02,");
+        assert_eq!(
+            lines[1],
+            "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z,paid,400.00,2027-04-02,"
+        );
     }
 }

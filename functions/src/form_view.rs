@@ -181,10 +181,7 @@ pub fn join_form(directory: &Directory) -> JoinFormView {
     // In the order a reader expects: Åland Islands with the A's, not after Zimbabwe.
     let mut countries: Vec<Choice> = countries::COUNTRIES.iter().map(|(c, n)| Choice { value: c.to_string(), label: n.to_string() }).collect();
     countries.sort_by_cached_key(|c| normalize_name(&c.label));
-    JoinFormView {
-        countries,
-        projects: directory.projects.iter().map(|p| p.acronym.clone()).collect(),
-    }
+    JoinFormView { countries, projects: directory.projects.iter().map(|p| p.acronym.clone()).collect() }
 }
 
 #[cfg(test)]

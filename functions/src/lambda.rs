@@ -15,8 +15,8 @@
 
 use crate::embedded;
 use crate::http::{App, Settings, handle};
-use crate::service::Form;
 use crate::mail::ses;
+use crate::service::Form;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
 use bytes::Bytes;
@@ -106,10 +106,7 @@ pub struct Edge {
 
 impl Edge {
     pub fn from_env() -> Edge {
-        Edge {
-            origin_secret: std::env::var(ORIGIN_SECRET_VAR).ok().filter(|s| !s.is_empty()),
-            version: embedded::content_version(),
-        }
+        Edge { origin_secret: std::env::var(ORIGIN_SECRET_VAR).ok().filter(|s| !s.is_empty()), version: embedded::content_version() }
     }
 
     /// Whether the request came through CloudFront (or no check is configured).

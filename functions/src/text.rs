@@ -21,8 +21,14 @@ const CONTROL: &[(char, char)] = &[('\u{0000}', '\u{001F}'), ('\u{007F}', '\u{00
 
 /// Whitespace besides the controls (Unicode White_Space, as `char::is_whitespace`).
 const SPACES: &[(char, char)] = &[
-    (' ', ' '), ('\u{00A0}', '\u{00A0}'), ('\u{1680}', '\u{1680}'), ('\u{2000}', '\u{200A}'),
-    ('\u{2028}', '\u{2029}'), ('\u{202F}', '\u{202F}'), ('\u{205F}', '\u{205F}'), ('\u{3000}', '\u{3000}'),
+    (' ', ' '),
+    ('\u{00A0}', '\u{00A0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200A}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202F}', '\u{202F}'),
+    ('\u{205F}', '\u{205F}'),
+    ('\u{3000}', '\u{3000}'),
 ];
 
 /// What shows nothing by itself besides spaces and controls: format
@@ -31,10 +37,21 @@ const SPACES: &[(char, char)] = &[
 /// blank-looking fillers (Hangul fillers, braille blank). In the Basic
 /// Multilingual Plane, so that openapi.yaml's pattern can say the same.
 const BLANKS: &[(char, char)] = &[
-    ('\u{00AD}', '\u{00AD}'), ('\u{034F}', '\u{034F}'), ('\u{061C}', '\u{061C}'), ('\u{115F}', '\u{1160}'),
-    ('\u{17B4}', '\u{17B5}'), ('\u{180B}', '\u{180F}'), ('\u{200B}', '\u{200F}'), ('\u{202A}', '\u{202E}'),
-    ('\u{2060}', '\u{206F}'), ('\u{2800}', '\u{2800}'), ('\u{3164}', '\u{3164}'), ('\u{FE00}', '\u{FE0F}'),
-    ('\u{FEFF}', '\u{FEFF}'), ('\u{FFA0}', '\u{FFA0}'), ('\u{FFF0}', '\u{FFFB}'),
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFFB}'),
 ];
 
 /// The same outside the BMP: shorthand format controls, musical formatting, tags.
@@ -124,10 +141,38 @@ mod tests {
 
     /// Every character the attack used, and their neighbours.
     const INVISIBLES: &[char] = &[
-        '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}',
-        '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{00AD}', '\u{115F}', '\u{1160}', '\u{3164}',
-        '\u{FFA0}', '\u{2800}', '\u{034F}', '\u{180E}', '\u{FE0F}', '\u{E0041}', '\u{00A0}', '\u{3000}', '\u{2028}', '\u{2029}',
-        '\t', '\u{0085}',
+        '\u{200B}',
+        '\u{200C}',
+        '\u{200D}',
+        '\u{2060}',
+        '\u{FEFF}',
+        '\u{200E}',
+        '\u{200F}',
+        '\u{202A}',
+        '\u{202B}',
+        '\u{202C}',
+        '\u{202D}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{2067}',
+        '\u{2068}',
+        '\u{2069}',
+        '\u{00AD}',
+        '\u{115F}',
+        '\u{1160}',
+        '\u{3164}',
+        '\u{FFA0}',
+        '\u{2800}',
+        '\u{034F}',
+        '\u{180E}',
+        '\u{FE0F}',
+        '\u{E0041}',
+        '\u{00A0}',
+        '\u{3000}',
+        '\u{2028}',
+        '\u{2029}',
+        '\t',
+        '\u{0085}',
     ];
 
     #[test]

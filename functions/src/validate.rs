@@ -5,8 +5,8 @@
 //! is in `claims` and the stores.
 
 use crate::decode::Fields;
-use crate::text::{self, MAX_EMAIL, MAX_TEXT};
 pub use crate::text::is_email;
+use crate::text::{self, MAX_EMAIL, MAX_TEXT};
 use ccg_model::{Catalogue, Cents, Directory, countries};
 use jiff::civil::Date;
 use std::collections::BTreeMap;
@@ -288,9 +288,7 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
     match event {
         _ if event_id.is_empty() => r.errors.add("event", "Choose the meeting you travel to."),
         None => r.errors.add("event", "Choose a meeting from the list."),
-        Some(e) if cat.rules.check_event(e).is_err() => {
-            r.errors.add("event", "This meeting does not take travel claims: choose one from the list.")
-        }
+        Some(e) if cat.rules.check_event(e).is_err() => r.errors.add("event", "This meeting does not take travel claims: choose one from the list."),
         Some(e) if cat.rules.check_open(e, today).is_err() => {
             r.errors.add("event", "This meeting does not take claims at the moment: choose one from the list.")
         }

@@ -6,12 +6,12 @@
 
 mod common;
 
+use ccg_functions::Options;
 use ccg_functions::records::{ClaimStatus, ContactStatus, Pending, PendingItem};
 use ccg_functions::service::desk::ClaimDeskError;
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
-use ccg_functions::Options;
 use common::*;
 use std::future::Future;
 use std::sync::Arc;
@@ -413,10 +413,7 @@ async fn the_desk_decides_and_everything_is_recorded<S: Store>(store: S) {
 
     // Two desks deciding at once: both decisions land, one after the other, both recorded.
     let app = Arc::new(app);
-    let (a, b) = tokio::join!(
-        app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "Eva"),
-        app.forms.decline("ana@valladolid.es", "Luc", None)
-    );
+    let (a, b) = tokio::join!(app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "Eva"), app.forms.decline("ana@valladolid.es", "Luc", None));
     assert!(a.is_ok() && b.is_ok());
     let last = app.forms.store.get_contact("ana@valladolid.es").await.unwrap().unwrap();
     assert_eq!(last.version, 5, "confirmed (1), approved, declined, then two more changes");
@@ -523,7 +520,11 @@ async fn concurrent_decisions_on_one_claim<S: Store>(store: S) {
             .map(|_| {
                 let (app, id) = (app.clone(), id.clone());
                 tokio::spawn(async move {
-                    if reject { app.forms.reject_claim(&id, "Luc", "duplicate").await.map(|_| ()) } else { app.forms.approve_claim(&id, "Eva").await.map(|_| ()) }
+                    if reject {
+                        app.forms.reject_claim(&id, "Luc", "duplicate").await.map(|_| ())
+                    } else {
+                        app.forms.approve_claim(&id, "Eva").await.map(|_| ())
+                    }
                 })
             })
             .collect();
@@ -659,7 +660,10 @@ async fn leaving_from_a_link<S: Store>(store: S) {
     // Every email to her as a contact ends with its own link, and each works.
     let mails = mails_to(&app, "ana@valladolid.es");
     let links: Vec<String> = mails.iter().filter_map(|m| leave_token_in(&m.text)).collect();
-    assert!(mails.iter().filter(|m| m.subject != "Confirm your registration with the City Coordinators Group").all(|m| leave_token_in(&m.text).is_some()), "{mails:#?}");
+    assert!(
+        mails.iter().filter(|m| m.subject != "Confirm your registration with the City Coordinators Group").all(|m| leave_token_in(&m.text).is_some()),
+        "{mails:#?}"
+    );
     assert!(links.len() >= 8, "welcome, 4 claim links, approved x2, paid, rejected: {}", links.len());
     let mut unique = links.clone();
     unique.sort();
@@ -759,7 +763,11 @@ async fn records_end_when_their_retention_does<S: Store>(store: S, embedded: boo
         // DynamoDB deletes by itself (TTL): the values above are what it goes by; nothing is swept here.
         return;
     }
-    let claims_now = |v: Vec<ccg_functions::records::Claim>| { let mut ids: Vec<String> = v.into_iter().map(|c| c.id).collect(); ids.sort(); ids };
+    let claims_now = |v: Vec<ccg_functions::records::Claim>| {
+        let mut ids: Vec<String> = v.into_iter().map(|c| c.id).collect();
+        ids.sort();
+        ids
+    };
     let all = claims_now(store.list_claims().await.unwrap());
     // A second before the first end: nothing goes.
     let first_end = closed_end.unwrap().min(bob_end);

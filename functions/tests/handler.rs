@@ -98,7 +98,10 @@ async fn every_claim_mistake_at_once_in_json_and_html() {
     assert!(e["consent"].is_string());
     let html = body_text(&handle(&app, form_from_json(CLAIMS, &bad)).await);
     let at = |id: &str| html.find(&format!("<li><a href=\"#{id}\">")).unwrap_or_else(|| panic!("{id} not in the summary: {html}"));
-    assert!(at("travel_start") < at("travel_end") && at("travel_end") < at("accommodation_eur") && at("accommodation_eur") < at("consent"), "in the order of the form");
+    assert!(
+        at("travel_start") < at("travel_end") && at("travel_end") < at("accommodation_eur") && at("accommodation_eur") < at("consent"),
+        "in the order of the form"
+    );
     assert!(html.contains("<title>Error: Travel claim form | City Coordinators Group</title>"), "{html}");
     assert!(html.contains("<option value=\"e1\" data-travel-from=\"2027-03-13\" data-travel-until=\"2027-03-20\" selected>"), "{html}");
     assert!(html.contains("value=\"2027-04-30\"") && html.contains("value=\"tomorrow\""), "what was typed stays");

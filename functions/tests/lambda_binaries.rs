@@ -247,7 +247,10 @@ struct Answer {
 impl From<Value> for Answer {
     fn from(v: Value) -> Answer {
         let status = v["statusCode"].as_u64().unwrap_or_else(|| panic!("no statusCode in {v}")) as u16;
-        let headers = v["headers"].as_object().map(|h| h.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap_or("").to_string())).collect()).unwrap_or_default();
+        let headers = v["headers"]
+            .as_object()
+            .map(|h| h.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap_or("").to_string())).collect())
+            .unwrap_or_default();
         let body = match (v["body"].as_str(), v["isBase64Encoded"].as_bool()) {
             (Some(b), Some(true)) => panic!("a binary answer was not expected: {b}"),
             (Some(b), _) => b.to_string(),

@@ -82,12 +82,8 @@ fn every_status_the_handler_can_give_is_documented() {
     for s in &all {
         assert!(ccg_functions::http::STATUSES.contains(s), "openapi.yaml documents {s}, which the handler never gives");
     }
-    let refusals: Vec<&str> = spec["components"]["schemas"]["Refusal"]["properties"]["reason"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let refusals: Vec<&str> =
+        spec["components"]["schemas"]["Refusal"]["properties"]["reason"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     use ccg_model::Refusal::*;
     // What a confirmation can refuse; the rest of the rules are field errors or told by email.
     for r in [OverYearlyTrips, OverYearlyAmount, AlreadyClaimed, NotRepresentative] {
@@ -130,7 +126,8 @@ fn every_path_and_method_of_the_handler_is_in_the_spec() {
     let app = app(sqlite_store("openapi-methods"), catalogue());
     for path in PATHS {
         let resp = rt.block_on(handle(&app, req("OPTIONS", &format!("/api{path}"), None, b"")));
-        let allow: BTreeSet<String> = resp.headers()["allow"].to_str().unwrap().split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| m != "head").collect();
+        let allow: BTreeSet<String> =
+            resp.headers()["allow"].to_str().unwrap().split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| m != "head").collect();
         let documented: BTreeSet<String> = spec["paths"][path].as_object().unwrap().keys().cloned().collect();
         assert_eq!(allow, documented, "{path}: the methods the handler allows and the ones openapi.yaml documents");
     }
@@ -165,7 +162,9 @@ async fn statuses_seen_on_real_requests_are_documented() {
         conforms(&spec, doc_path, doc, resp);
     };
     for (form, good) in [("register", registration("a@b.eu")), ("travel-claims", claim("e1", "100"))] {
-        for (suffix, body) in [("", good.clone()), ("/resend", serde_json::json!({"email": "ana@valladolid.es"})), ("/confirm", serde_json::json!({"token": "x"}))] {
+        for (suffix, body) in
+            [("", good.clone()), ("/resend", serde_json::json!({"email": "ana@valladolid.es"})), ("/confirm", serde_json::json!({"token": "x"}))]
+        {
             let api_path = format!("/api/{form}{suffix}");
             let doc_path = format!("/{form}{suffix}");
             let mut foreign = json_post(&api_path, body.clone());

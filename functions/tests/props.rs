@@ -38,7 +38,11 @@ const EVENTS: &[(&str, i16)] = &[("e1", 2027), ("e2", 2027), ("e3", 2027), ("y20
 #[derive(Debug, Clone)]
 enum Op {
     /// A person's claim for a meeting, with these costs, confirmed through its link.
-    Confirm { person: usize, event: usize, cents: i64 },
+    Confirm {
+        person: usize,
+        event: usize,
+        cents: i64,
+    },
     /// The n-th claim so far (modulo their number) is approved, rejected, withdrawn or paid.
     Approve(usize),
     Reject(usize),

@@ -56,9 +56,7 @@ fn same_fields(kind: BodyKind, body: &str, fields: &Fields, what: &str) {
 
 fn encode_form(fields: &Fields) -> String {
     let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect()
+        s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
     };
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
@@ -133,8 +131,34 @@ pub fn event(data: &[u8]) {
 
 /// The tags pulldown-cmark writes for markdown itself (no raw HTML).
 const MARKDOWN_TAGS: &[&str] = &[
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "a", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br",
-    "table", "thead", "tbody", "tr", "th", "td", "del", "img", "sup", "div",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "em",
+    "strong",
+    "a",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "hr",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "img",
+    "sup",
+    "div",
 ];
 
 /// A markdown body. The renderer passes an editor's raw HTML through (content

@@ -68,7 +68,5 @@ fn main() {
     case("page", runs, &|run| edit(&page, |t| format!("{t}\nEdited in run {run}.\n")));
     // The title too: the event's summary changes, so every list of events is rendered again.
     let event = root.join("content/events/bench-event-00001.md");
-    case("event", runs, &|run| {
-        edit(&event, |t| format!("{}\nEdited in run {run}.\n", t.replacen("title: \"", &format!("title: \"Run {run}: "), 1)))
-    });
+    case("event", runs, &|run| edit(&event, |t| format!("{}\nEdited in run {run}.\n", t.replacen("title: \"", &format!("title: \"Run {run}: "), 1))));
 }

@@ -15,36 +15,251 @@ mod common;
 use common::copy_dir;
 
 const WORDS: &[&str] = &[
-    "city", "cities", "energy", "mobility", "district", "heating", "data", "platform", "citizens", "project",
-    "lighthouse", "fellow", "replication", "budget", "procurement", "network", "grid", "solar", "retrofit",
-    "building", "housing", "transport", "bus", "bicycle", "charging", "station", "sensor", "open", "shared",
-    "public", "private", "partner", "partnership", "municipality", "council", "mayor", "plan", "strategy",
-    "pilot", "scale", "measure", "result", "impact", "emission", "carbon", "neutral", "climate", "adaptation",
-    "water", "waste", "circular", "economy", "local", "regional", "national", "european", "funding", "grant",
-    "call", "proposal", "workshop", "meeting", "visit", "study", "report", "guideline", "standard", "model",
-    "tool", "method", "approach", "lesson", "learned", "challenge", "barrier", "solution", "need", "priority",
-    "the", "a", "of", "and", "to", "in", "for", "with", "on", "by", "from", "that", "this", "these", "their",
-    "its", "is", "are", "was", "were", "has", "have", "will", "can", "should", "could", "more", "most", "less",
-    "new", "old", "small", "large", "first", "next", "last", "each", "every", "some", "many", "few", "other",
-    "team", "staff", "officer", "coordinator", "engineer", "planner", "resident", "business", "university",
-    "school", "hospital", "street", "square", "park", "tree", "light", "lamp", "traffic", "parking", "space",
-    "digital", "twin", "dashboard", "indicator", "monitoring", "evaluation", "survey", "interview", "feedback",
-    "cost", "saving", "price", "tariff", "contract", "tender", "supplier", "market", "demand", "supply",
-    "storage", "battery", "heat", "pump", "insulation", "window", "roof", "facade", "renovation", "owner",
-    "tenant", "cooperative", "association", "community", "neighbourhood", "quarter", "centre", "suburb",
-    "year", "month", "week", "day", "phase", "stage", "step", "goal", "target", "objective", "milestone",
-    "works", "worked", "helps", "helped", "shows", "showed", "needs", "needed", "allows", "allowed", "brings",
-    "together", "across", "between", "within", "without", "before", "after", "during", "while", "because",
-    "quickly", "slowly", "clearly", "often", "rarely", "again", "already", "still", "only", "also", "even",
+    "city",
+    "cities",
+    "energy",
+    "mobility",
+    "district",
+    "heating",
+    "data",
+    "platform",
+    "citizens",
+    "project",
+    "lighthouse",
+    "fellow",
+    "replication",
+    "budget",
+    "procurement",
+    "network",
+    "grid",
+    "solar",
+    "retrofit",
+    "building",
+    "housing",
+    "transport",
+    "bus",
+    "bicycle",
+    "charging",
+    "station",
+    "sensor",
+    "open",
+    "shared",
+    "public",
+    "private",
+    "partner",
+    "partnership",
+    "municipality",
+    "council",
+    "mayor",
+    "plan",
+    "strategy",
+    "pilot",
+    "scale",
+    "measure",
+    "result",
+    "impact",
+    "emission",
+    "carbon",
+    "neutral",
+    "climate",
+    "adaptation",
+    "water",
+    "waste",
+    "circular",
+    "economy",
+    "local",
+    "regional",
+    "national",
+    "european",
+    "funding",
+    "grant",
+    "call",
+    "proposal",
+    "workshop",
+    "meeting",
+    "visit",
+    "study",
+    "report",
+    "guideline",
+    "standard",
+    "model",
+    "tool",
+    "method",
+    "approach",
+    "lesson",
+    "learned",
+    "challenge",
+    "barrier",
+    "solution",
+    "need",
+    "priority",
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "for",
+    "with",
+    "on",
+    "by",
+    "from",
+    "that",
+    "this",
+    "these",
+    "their",
+    "its",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "will",
+    "can",
+    "should",
+    "could",
+    "more",
+    "most",
+    "less",
+    "new",
+    "old",
+    "small",
+    "large",
+    "first",
+    "next",
+    "last",
+    "each",
+    "every",
+    "some",
+    "many",
+    "few",
+    "other",
+    "team",
+    "staff",
+    "officer",
+    "coordinator",
+    "engineer",
+    "planner",
+    "resident",
+    "business",
+    "university",
+    "school",
+    "hospital",
+    "street",
+    "square",
+    "park",
+    "tree",
+    "light",
+    "lamp",
+    "traffic",
+    "parking",
+    "space",
+    "digital",
+    "twin",
+    "dashboard",
+    "indicator",
+    "monitoring",
+    "evaluation",
+    "survey",
+    "interview",
+    "feedback",
+    "cost",
+    "saving",
+    "price",
+    "tariff",
+    "contract",
+    "tender",
+    "supplier",
+    "market",
+    "demand",
+    "supply",
+    "storage",
+    "battery",
+    "heat",
+    "pump",
+    "insulation",
+    "window",
+    "roof",
+    "facade",
+    "renovation",
+    "owner",
+    "tenant",
+    "cooperative",
+    "association",
+    "community",
+    "neighbourhood",
+    "quarter",
+    "centre",
+    "suburb",
+    "year",
+    "month",
+    "week",
+    "day",
+    "phase",
+    "stage",
+    "step",
+    "goal",
+    "target",
+    "objective",
+    "milestone",
+    "works",
+    "worked",
+    "helps",
+    "helped",
+    "shows",
+    "showed",
+    "needs",
+    "needed",
+    "allows",
+    "allowed",
+    "brings",
+    "together",
+    "across",
+    "between",
+    "within",
+    "without",
+    "before",
+    "after",
+    "during",
+    "while",
+    "because",
+    "quickly",
+    "slowly",
+    "clearly",
+    "often",
+    "rarely",
+    "again",
+    "already",
+    "still",
+    "only",
+    "also",
+    "even",
 ];
 
 const ZONES: &[&str] = &[
-    "Europe/Brussels", "Europe/Lisbon", "Europe/Helsinki", "Europe/Athens", "Europe/Istanbul",
-    "America/New_York", "Asia/Tokyo", "UTC", "Europe/Madrid", "Europe/Warsaw",
+    "Europe/Brussels",
+    "Europe/Lisbon",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "America/New_York",
+    "Asia/Tokyo",
+    "UTC",
+    "Europe/Madrid",
+    "Europe/Warsaw",
 ];
 const PLACES: &[(&str, &str)] = &[
-    ("Brussels", "BE"), ("Porto", "PT"), ("Espoo", "FI"), ("Thessaloniki", "GR"), ("Valladolid", "ES"),
-    ("Milan", "IT"), ("Eindhoven", "NL"), ("Vilnius", "LT"), ("Lyon", "FR"), ("Cologne", "DE"),
+    ("Brussels", "BE"),
+    ("Porto", "PT"),
+    ("Espoo", "FI"),
+    ("Thessaloniki", "GR"),
+    ("Valladolid", "ES"),
+    ("Milan", "IT"),
+    ("Eindhoven", "NL"),
+    ("Vilnius", "LT"),
+    ("Lyon", "FR"),
+    ("Cologne", "DE"),
 ];
 
 /// xorshift64*: small, deterministic, good enough for filler text.
@@ -124,18 +339,30 @@ fn paragraph(rng: &mut Rng, out: &mut String, n_pages: usize, words_wanted: usiz
 
 fn body(rng: &mut Rng, n_pages: usize, target: usize) -> String {
     let mut out = String::with_capacity(target * 8);
-    let mut count = { let k = rng.range(50, 110); paragraph(rng, &mut out, n_pages, k) };
+    let mut count = {
+        let k = rng.range(50, 110);
+        paragraph(rng, &mut out, n_pages, k)
+    };
     let mut section = 0;
     while count < target {
         section += 1;
         let level = if section > 1 && rng.below(3) == 0 { "###" } else { "##" };
-        let title = { let k = rng.range(2, 6); words(rng, k) };
+        let title = {
+            let k = rng.range(2, 6);
+            words(rng, k)
+        };
         writeln!(out, "{level} {}\n", capitalize(&title)).unwrap();
-        count += { let k = rng.range(40, 120); paragraph(rng, &mut out, n_pages, k) };
+        count += {
+            let k = rng.range(40, 120);
+            paragraph(rng, &mut out, n_pages, k)
+        };
         match rng.below(6) {
             0 => {
                 for _ in 0..rng.range(3, 6) {
-                    let item = { let k = rng.range(4, 12); words(rng, k) };
+                    let item = {
+                        let k = rng.range(4, 12);
+                        words(rng, k)
+                    };
                     writeln!(out, "- {}", capitalize(&item)).unwrap();
                     count += item.split(' ').count();
                 }
@@ -143,7 +370,10 @@ fn body(rng: &mut Rng, n_pages: usize, target: usize) -> String {
             }
             1 => {
                 for k in 1..=rng.range(3, 5) {
-                    let item = { let k = rng.range(5, 14); words(rng, k) };
+                    let item = {
+                        let k = rng.range(5, 14);
+                        words(rng, k)
+                    };
                     writeln!(out, "{k}. {}", capitalize(&item)).unwrap();
                     count += item.split(' ').count();
                 }
@@ -166,19 +396,24 @@ fn body(rng: &mut Rng, n_pages: usize, target: usize) -> String {
                 out.push_str("```\n\n");
             }
             4 => {
-                let q = { let k = rng.range(10, 25); words(rng, k) };
+                let q = {
+                    let k = rng.range(10, 25);
+                    words(rng, k)
+                };
                 writeln!(out, "> {}.\n", capitalize(&q)).unwrap();
                 count += q.split(' ').count();
             }
             _ => {}
         }
         if rng.below(2) == 0 {
-            count += { let k = rng.range(30, 90); paragraph(rng, &mut out, n_pages, k) };
+            count += {
+                let k = rng.range(30, 90);
+                paragraph(rng, &mut out, n_pages, k)
+            };
         }
     }
     out
 }
-
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -193,7 +428,10 @@ struct EventData {
 
 fn event(rng: &mut Rng, i: usize, n_pages: usize) -> EventData {
     let id = format!("bench-event-{i:05}");
-    let title = capitalize(&{ let k = rng.range(3, 8); words(rng, k) });
+    let title = capitalize(&{
+        let k = rng.range(3, 8);
+        words(rng, k)
+    });
     let zone = ZONES[rng.below(ZONES.len())];
     let (y, m, d) = (2020 + rng.below(10), rng.range(1, 12), rng.range(1, 28));
     let (start, end) = if rng.below(10) == 0 {
@@ -219,10 +457,12 @@ fn event(rng: &mut Rng, i: usize, n_pages: usize) -> EventData {
     if rng.below(20) == 0 {
         extra.push_str("status: cancelled\n");
     }
-    let summary = capitalize(&{ let k = rng.range(12, 25); words(rng, k) });
-    let common = format!(
-        "title: \"{title}\"\nstart: \"{start}\"\nend: \"{end}\"\ntimezone: {zone}\nformat: {format}\nkind: {kind}\n{extra}summary: \"{summary}.\"\n"
-    );
+    let summary = capitalize(&{
+        let k = rng.range(12, 25);
+        words(rng, k)
+    });
+    let common =
+        format!("title: \"{title}\"\nstart: \"{start}\"\nend: \"{end}\"\ntimezone: {zone}\nformat: {format}\nkind: {kind}\n{extra}summary: \"{summary}.\"\n");
     let front = format!("---\nid: {id}\n{common}---\n");
     // Hugo reads the same front matter; `id` is renamed because it is reserved there.
     let hugo_front = format!("---\nevent_id: {id}\n{common}---\n");
@@ -346,8 +586,14 @@ fn main() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut total_words = 0;
     for i in 0..n {
-        let title = capitalize(&{ let k = rng.range(3, 8); words(&mut rng, k) });
-        let description = capitalize(&{ let k = rng.range(10, 20); words(&mut rng, k) });
+        let title = capitalize(&{
+            let k = rng.range(3, 8);
+            words(&mut rng, k)
+        });
+        let description = capitalize(&{
+            let k = rng.range(10, 20);
+            words(&mut rng, k)
+        });
         let target = rng.range(600, 1200);
         let text = body(&mut rng, n, target);
         total_words += target;

@@ -72,7 +72,13 @@ impl Api {
 
     /// The preview's own templates and menu for the answers, so an edited
     /// template shows in them too (the Lambdas have theirs built in).
-    pub fn reframe(&self, templates: &[(String, String)], site: &ccg_model::SiteConfig, base_url: &str, nav: &[ccg_model::page::NavItem]) -> anyhow::Result<()> {
+    pub fn reframe(
+        &self,
+        templates: &[(String, String)],
+        site: &ccg_model::SiteConfig,
+        base_url: &str,
+        nav: &[ccg_model::page::NavItem],
+    ) -> anyhow::Result<()> {
         // The templates the build just compiled (the answers use base.html, answer.html and the partials).
         let refs: Vec<(&str, &str)> = templates.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let view = ccg_model::SiteView::new(site, base_url, "/calendar/");

@@ -225,12 +225,8 @@ pub(crate) fn run(opts: &Options, state: &mut State) -> Result<Report, BuildErro
     let views: Vec<EventView> = content.events.iter().map(|e| view::event_view(e, &base_url)).collect();
     let values: Vec<Value> = views.iter().map(to_value).collect();
     type Ends = Vec<(usize, Timestamp)>;
-    let (mut upcoming, mut past): (Ends, Ends) = content
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (i, e.when.end_instant()))
-        .partition(|(_, end)| *end > opts.now);
+    let (mut upcoming, mut past): (Ends, Ends) =
+        content.events.iter().enumerate().map(|(i, e)| (i, e.when.end_instant())).partition(|(_, end)| *end > opts.now);
     upcoming.sort_by_key(|&(i, end)| (end, &content.events[i].id));
     past.sort_by_key(|&(i, end)| std::cmp::Reverse((end, &content.events[i].id)));
 

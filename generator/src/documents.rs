@@ -49,12 +49,9 @@ pub fn load(root: &Path, statics: &mut Vec<(String, PathBuf)>, errors: &mut Vec<
                 1,
                 format!("document without its sidecar: add `{name}.{SIDECAR_EXT}` with its title, date and language"),
             )),
-            (None, Some(sidecar)) => errors.push(ContentError::new(
-                shown(root, &sidecar),
-                1,
-                1,
-                format!("sidecar without its document: `{name}` is not in content/{DIR}/"),
-            )),
+            (None, Some(sidecar)) => {
+                errors.push(ContentError::new(shown(root, &sidecar), 1, 1, format!("sidecar without its document: `{name}` is not in content/{DIR}/")))
+            }
             (Some(file), Some(sidecar)) => {
                 let shown_sidecar = shown(root, &sidecar);
                 let read = std::fs::read_to_string(root.join(&sidecar)).and_then(|t| Ok((t, std::fs::metadata(root.join(&file))?.len())));

@@ -9,8 +9,8 @@
 //! unfolded and folded again at 75 octets on character boundaries.
 
 use crate::view::{self, date_stamp, day_after, utc_stamp};
-use ccg_model::event::{Event, When};
 use ccg_model::SiteConfig;
+use ccg_model::event::{Event, When};
 use icalendar::{Calendar, Component, Property};
 
 pub const PRODID: &str = "-//City Coordinators Group//ccg site generator//EN";
@@ -105,7 +105,8 @@ const VERSIONED: [&str; 4] = ["DTSTART", "DTEND", "LOCATION", "STATUS"];
 /// lines) and its SEQUENCE, read from a `.ics` file of an earlier build.
 pub fn versioned(ics: &str) -> (Vec<String>, u32) {
     let lines = unfold(ics);
-    let mut props: Vec<String> = lines.iter().filter(|l| VERSIONED.iter().any(|k| l.starts_with(&format!("{k}:")) || l.starts_with(&format!("{k};")))).cloned().collect();
+    let mut props: Vec<String> =
+        lines.iter().filter(|l| VERSIONED.iter().any(|k| l.starts_with(&format!("{k}:")) || l.starts_with(&format!("{k};")))).cloned().collect();
     props.sort();
     let seq = lines.iter().find_map(|l| l.strip_prefix("SEQUENCE:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     (props, seq)
@@ -292,7 +293,10 @@ mod tests {
         }
         let (props, seq) = versioned(&text);
         assert_eq!(seq, 2);
-        assert_eq!(props, ["DTEND:20270317T130000Z", "DTSTART:20270316T103000Z", "LOCATION:Hall\\; 2nd floor\\, east\\, Porto\\, Portugal", "STATUS:CONFIRMED"]);
+        assert_eq!(
+            props,
+            ["DTEND:20270317T130000Z", "DTSTART:20270316T103000Z", "LOCATION:Hall\\; 2nd floor\\, east\\, Porto\\, Portugal", "STATUS:CONFIRMED"]
+        );
     }
 
     #[test]
@@ -310,10 +314,7 @@ mod tests {
         let lines = logical(&text);
         assert!(lines.contains(&"SUMMARY:A\\; B\\, C \\\\ D".to_string()), "{text}");
         assert!(lines.contains(&"NAME:A\\; B\\, C \\\\ D".to_string()), "{text}");
-        assert!(
-            lines.contains(&"DESCRIPTION:line one\\nline two\\; with\\, commas \\\\ backslash\\n\\nhttps://x/calendar/ev-1/".to_string()),
-            "{text}"
-        );
+        assert!(lines.contains(&"DESCRIPTION:line one\\nline two\\; with\\, commas \\\\ backslash\\n\\nhttps://x/calendar/ev-1/".to_string()), "{text}");
     }
 
     #[test]
@@ -340,12 +341,7 @@ mod tests {
         let s = site();
         let e = event("status: cancelled\n", "Summit", "2024-05-14", "2024-05-15", "Europe/Brussels");
         let lines = logical(&single(&s, "https://x", &e));
-        for want in [
-            "DTSTART;VALUE=DATE:20240514",
-            "DTEND;VALUE=DATE:20240516",
-            "STATUS:CANCELLED",
-            "SUMMARY:Cancelled: Summit",
-        ] {
+        for want in ["DTSTART;VALUE=DATE:20240514", "DTEND;VALUE=DATE:20240516", "STATUS:CANCELLED", "SUMMARY:Cancelled: Summit"] {
             assert!(lines.iter().any(|l| l == want), "missing {want:?}: {lines:?}");
         }
     }

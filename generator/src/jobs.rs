@@ -94,11 +94,7 @@ fn check_links(links: &[Link], file: &Path, body: &str, body_line: usize, urls: 
         if path.is_empty() || urls.contains(path) {
             continue;
         }
-        let hint = if !path.ends_with('/') && urls.contains(&format!("{path}/")) {
-            format!(" (did you mean `{path}/`?)")
-        } else {
-            String::new()
-        };
+        let hint = if !path.ends_with('/') && urls.contains(&format!("{path}/")) { format!(" (did you mean `{path}/`?)") } else { String::new() };
         let (line, column) = markdown::position(body, body_line, l.offset);
         errors.push(ContentError::new(file, line, column, format!("link to `{}`, which is not a page of this site{hint}", l.href)));
     }
@@ -126,9 +122,7 @@ impl Shared<'_> {
             Some(Filter::Kind(k)) => events[i].kind == k,
             Some(Filter::Format(f)) => events[i].format == f,
         };
-        let pick = |list: &[(usize, Timestamp)]| -> Vec<(usize, Timestamp)> {
-            list.iter().copied().filter(|(i, _)| keep(*i)).collect()
-        };
+        let pick = |list: &[(usize, Timestamp)]| -> Vec<(usize, Timestamp)> { list.iter().copied().filter(|(i, _)| keep(*i)).collect() };
         let (up, past) = (pick(&self.upcoming), pick(&self.past));
         let groups = |g: Vec<view::Group>| -> Value {
             Value::from(
@@ -141,11 +135,7 @@ impl Shared<'_> {
             )
         };
         let link = |f: Filter| {
-            object([
-                ("label", filter_label(f).into()),
-                ("url", format!("{base}{}", filter_path(f)).into()),
-                ("current", (filter == Some(f)).into()),
-            ])
+            object([("label", filter_label(f).into()), ("url", format!("{base}{}", filter_path(f)).into()), ("current", (filter == Some(f)).into())])
         };
         object([
             ("all_url", base.into()),
@@ -238,7 +228,12 @@ impl Shared<'_> {
                 if !settings.iter().any(|(n, _)| *n == name) {
                     let (line, column) = markdown::position(body, body_line, at);
                     let known: Vec<String> = settings.iter().map(|(n, _)| format!("`{{{{ {n} }}}}`")).collect();
-                    errors.push(ContentError::new(source, line, column, format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", "))));
+                    errors.push(ContentError::new(
+                        source,
+                        line,
+                        column,
+                        format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", ")),
+                    ));
                 }
             }
             markdown::fill(html, &settings);
@@ -248,10 +243,7 @@ impl Shared<'_> {
             Job::Page { page, url, filter, .. } => {
                 let Some(meta) = page.meta.as_ref() else { return Ok(()) };
                 let (title, description) = match filter {
-                    Some(f) => (
-                        format!("{}: {}", meta.title, filter_label(*f)),
-                        format!("{} Showing: {}.", meta.description.trim_end(), filter_label(*f)),
-                    ),
+                    Some(f) => (format!("{}: {}", meta.title, filter_label(*f)), format!("{} Showing: {}.", meta.description.trim_end(), filter_label(*f))),
                     None => (meta.title.clone(), meta.description.clone()),
                 };
                 ctx.insert_value("page", self.page_value(&title, &description, url, meta.draft, meta.noindex));
@@ -331,4 +323,3 @@ pub(crate) fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, n
     put(g, globals, "claim", &form_view::claim_form(&c.events, rules, today, true));
     put(g, globals, "form", &form_view::FormState::empty());
 }
-

@@ -145,7 +145,10 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
         Err(e) => {
             errors.push(e);
             let hash = hash_of((&file, text));
-            return (Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash, quotes: text.contains("{{") }), errors);
+            return (
+                Some(Page { source: file, url, out, meta: None, template_line: 1, body: text.to_string(), body_line: 1, hash, quotes: text.contains("{{") }),
+                errors,
+            );
         }
     };
     let meta: Option<PageMeta> = match yaml::parse(&file, doc.yaml, doc.yaml_line) {
@@ -166,7 +169,17 @@ fn load_page(root: &Path, rel: &Path, pages_dir: &Path, text: &str) -> (Option<P
     }
     let meta = if errors.is_empty() { meta } else { None };
     let hash = hash_of((&file, text));
-    let page = Page { source: file, url, out, meta, template_line: line("template"), body: doc.body.to_string(), body_line: doc.body_line, hash, quotes: doc.body.contains("{{") };
+    let page = Page {
+        source: file,
+        url,
+        out,
+        meta,
+        template_line: line("template"),
+        body: doc.body.to_string(),
+        body_line: doc.body_line,
+        hash,
+        quotes: doc.body.contains("{{"),
+    };
     (Some(page), errors)
 }
 

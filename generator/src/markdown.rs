@@ -76,9 +76,7 @@ impl<'a> Stream<'a, '_> {
     fn pull(&mut self) -> Option<Event<'a>> {
         let (event, range) = self.it.next()?;
         match &event {
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. })
-                if is_internal(dest_url) =>
-            {
+            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) if is_internal(dest_url) => {
                 self.links.push(Link { href: dest_url.to_string(), offset: range.start });
             }
             Event::Html(raw) | Event::InlineHtml(raw) if raw.contains("=") => {
@@ -144,13 +142,7 @@ impl<'a> Iterator for Stream<'a, '_> {
 /// Renders `body` into `out`, appending every internal link to `links`.
 /// Headings get `id`s so sections can be linked to.
 pub fn render(body: &str, out: &mut String, links: &mut Vec<Link>) {
-    let stream = Stream {
-        body,
-        it: Parser::new_ext(body, options()).into_offset_iter(),
-        held: VecDeque::new(),
-        used_ids: HashSet::new(),
-        links,
-    };
+    let stream = Stream { body, it: Parser::new_ext(body, options()).into_offset_iter(), held: VecDeque::new(), used_ids: HashSet::new(), links };
     html::push_html(out, stream);
 }
 
@@ -161,8 +153,7 @@ fn placeholder_at(text: &str) -> Option<(usize, &str)> {
     let inner = text.strip_prefix("{{")?;
     let close = inner.find("}}")?;
     let name = inner[..close].trim();
-    let ok = !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
     ok.then_some((close + 4, name))
 }
 

@@ -312,7 +312,8 @@ fn write_checked(root: &Path, rel: &Path, text: &str) -> anyhow::Result<()> {
         write: false,
     };
     if let Err(BuildError::Content(errors)) = build::build(&opts) {
-        let (mine, others): (Vec<ContentError>, Vec<ContentError>) = errors.0.into_iter().partition(|e| e.file == shown || e.message.contains(&shown.display().to_string()));
+        let (mine, others): (Vec<ContentError>, Vec<ContentError>) =
+            errors.0.into_iter().partition(|e| e.file == shown || e.message.contains(&shown.display().to_string()));
         if !mine.is_empty() {
             let _ = std::fs::remove_file(&path);
             for d in &made {

@@ -54,4 +54,3 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
     }
     out
 }
-

@@ -112,7 +112,18 @@ mod tests {
 
     #[test]
     fn reserved_names_are_recognised() {
-        for h in ["example", "example.com", "www.example.org", "a.b.example.net", "ccg.scalable-cities.example", "site.test", "x.invalid", "localhost", "app.localhost", "EXAMPLE.COM."] {
+        for h in [
+            "example",
+            "example.com",
+            "www.example.org",
+            "a.b.example.net",
+            "ccg.scalable-cities.example",
+            "site.test",
+            "x.invalid",
+            "localhost",
+            "app.localhost",
+            "EXAMPLE.COM.",
+        ] {
             assert!(is_example_domain(h), "{h}");
         }
         for h in ["ccg.scalable-cities.eu", "myexample.com", "example.com.eu", "examples.org", "testing.eu", "ec.europa.eu", ""] {

@@ -159,8 +159,7 @@ pub fn event_view(e: &Event, base_url: &str) -> EventView {
             let en = zoned(e.when.end_instant(), &e.when);
             let iso = |z: &ZonedDateTime| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
             let long = |z: &ZonedDateTime| z.strftime("%A %-d %B %Y, %H:%M").to_string();
-            let end_text =
-                if s.date() == en.date() { en.strftime("%H:%M").to_string() } else { long(&en) };
+            let end_text = if s.date() == en.date() { en.strftime("%H:%M").to_string() } else { long(&en) };
             let (a, b) = (s.strftime("%Z").to_string(), en.strftime("%Z").to_string());
             let abbr = if a == b { a } else { format!("{a}/{b}") };
             let tz_label = format!("{} time ({abbr})", zone_place(e.when.tz_name()));
@@ -248,8 +247,7 @@ pub fn json_ld(e: &Event, v: &EventView, site: &SiteConfig) -> String {
         Format::Hybrid => Some("https://schema.org/MixedEventAttendanceMode"),
         Format::Unknown => None,
     };
-    let status =
-        if e.is_cancelled() { "https://schema.org/EventCancelled" } else { "https://schema.org/EventScheduled" };
+    let status = if e.is_cancelled() { "https://schema.org/EventCancelled" } else { "https://schema.org/EventScheduled" };
     let mut doc = json!({
         "@context": "https://schema.org",
         "@type": "Event",
@@ -359,7 +357,6 @@ pub struct ClaimFormView {
 /// "1 day", "3 days"
 pub use ccg_functions::form_view::days;
 
-
 fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
     use ccg_functions::form_view::relative;
     ClaimFormView {
@@ -392,11 +389,7 @@ pub fn rules_view(r: &TravelRules) -> RulesView {
             .iter()
             .map(|e| {
                 // The group's words; how "ended" is judged is the form's, said apart.
-                let tail = if e.project_ended {
-                    "of an SCC lighthouse project that has ended"
-                } else {
-                    "of an SCC lighthouse project, ended or not"
-                };
+                let tail = if e.project_ended { "of an SCC lighthouse project that has ended" } else { "of an SCC lighthouse project, ended or not" };
                 format!("{} {tail}", role_plural(e.role))
             })
             .collect(),
@@ -508,11 +501,7 @@ mod tests {
     #[test]
     fn json_ld_is_script_safe() {
         let e = ev(TIMED);
-        let site: SiteConfig = SiteConfig::parse(
-            Path::new("c.yaml"),
-            include_str!("../../content/config.yaml"),
-        )
-        .unwrap();
+        let site: SiteConfig = SiteConfig::parse(Path::new("c.yaml"), include_str!("../../content/config.yaml")).unwrap();
         let v = event_view(&e, &site.base_url);
         let j = json_ld(&e, &v, &site);
         assert!(!j.contains('<') && !j.contains('>') && !j.contains('&'), "{j}");

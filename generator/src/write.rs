@@ -197,20 +197,14 @@ impl Writer {
         produced.sort_by(|a, b| a.rel.cmp(&b.rel));
         produced.dedup_by(|a, b| a.rel == b.rel);
         let staged = self.staged.into_inner().expect("not poisoned");
-        let mut stats = WriteStats {
-            files: produced.len(),
-            written: staged.len(),
-            unchanged: self.unchanged.into_inner(),
-            reused: self.reused.into_inner(),
-            removed: 0,
-        };
+        let mut stats =
+            WriteStats { files: produced.len(), written: staged.len(), unchanged: self.unchanged.into_inner(), reused: self.reused.into_inner(), removed: 0 };
         if !self.enabled {
             return Ok(stats);
         }
         // Folders first (once each), then the renames, in parallel: on a busy
         // disk each is a wait for the file system, not work for the CPU.
-        let dirs: BTreeSet<PathBuf> =
-            staged.iter().filter_map(|(rel, _)| self.out.join(rel).parent().map(Path::to_path_buf)).collect();
+        let dirs: BTreeSet<PathBuf> = staged.iter().filter_map(|(rel, _)| self.out.join(rel).parent().map(Path::to_path_buf)).collect();
         dirs.par_iter().try_for_each(fs::create_dir_all)?;
         staged.par_iter().try_for_each(|(rel, tmp)| fs::rename(tmp, self.out.join(rel)))?;
         let names: HashSet<&str> = produced.iter().map(|p| p.rel.as_str()).collect();

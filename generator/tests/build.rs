@@ -38,7 +38,6 @@ fn temp(name: &str) -> TempDir {
     TempDir(d)
 }
 
-
 /// A private copy of the real site, safe to break.
 fn site_copy(name: &str) -> TempDir {
     let root = temp(name);
@@ -260,8 +259,7 @@ fn unchanged_rebuild_writes_nothing_and_stale_files_go() {
     let out = dir.join("public");
     let first = build(&opts(&workspace(), &out, true)).unwrap();
     assert!(first.stats.written > 20);
-    let mtimes: BTreeMap<PathBuf, std::time::SystemTime> =
-        walk(&out).into_iter().map(|p| (p.clone(), fs::metadata(&p).unwrap().modified().unwrap())).collect();
+    let mtimes: BTreeMap<PathBuf, std::time::SystemTime> = walk(&out).into_iter().map(|p| (p.clone(), fs::metadata(&p).unwrap().modified().unwrap())).collect();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let again = build(&opts(&workspace(), &out, true)).unwrap();
     assert_eq!(again.stats.written, 0);
@@ -348,7 +346,8 @@ fn every_content_mistake_is_reported_with_file_and_line_in_one_run() {
     fs::write(c.join("events/order.md"), event("order-x", "advocacy", "2027-01-01T10:00", "2027-01-01T09:00", "Europe/Brussels")).unwrap();
     fs::write(c.join("events/zone.md"), event("zone-x", "advocacy", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Atlantis")).unwrap();
     fs::write(c.join("events/dup.md"), event("ccg-2021-10-launch", "advocacy", "2027-01-01T10:00", "2027-01-01T11:00", "Europe/Brussels")).unwrap();
-    fs::write(c.join("pages/links.md"), "---\ntitle: Links\ndescription: d\n---\nFine [home](/) and [join](/join/).\n\nBroken [here](/no-such-page/).\n").unwrap();
+    fs::write(c.join("pages/links.md"), "---\ntitle: Links\ndescription: d\n---\nFine [home](/) and [join](/join/).\n\nBroken [here](/no-such-page/).\n")
+        .unwrap();
     fs::write(c.join("pages/nodesc.md"), "---\ntitle: No description\n---\n").unwrap();
     fs::write(c.join("pages/setting.md"), "---\ntitle: S\ndescription: d\n---\nOpen it within {{ forms.nope }} hours.\n").unwrap();
 
@@ -401,7 +400,8 @@ fn front_matter_is_escaped_in_pages_and_feeds() {
     let root = site_copy("escaping");
     let c = root.join("content");
     let nasty = "<script>alert(1)</script> & Co";
-    fs::write(c.join("pages/nasty.md"), format!("---\ntitle: \"{nasty}\"\ndescription: \"Say \\\"hi\\\" <b>\"\n---\nTrusted <em>HTML</em> in the body.\n")).unwrap();
+    fs::write(c.join("pages/nasty.md"), format!("---\ntitle: \"{nasty}\"\ndescription: \"Say \\\"hi\\\" <b>\"\n---\nTrusted <em>HTML</em> in the body.\n"))
+        .unwrap();
     fs::write(
         c.join("events/nasty.md"),
         format!("---\nid: nasty\ntitle: \"{nasty}; part, two\"\nstart: 2027-01-01T10:00\nend: 2027-01-01T11:00\ntimezone: Europe/Brussels\nformat: virtual\nkind: advocacy\nsummary: \"</script><script>x()</script>\"\n---\n"),
@@ -440,7 +440,9 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let root = site_copy("claim-window");
     let c = root.join("content");
     let meeting = |id: &str, start: &str, end: &str, announced: &str| {
-        format!("---\nid: {id}\ntitle: Meeting {id}\nstart: {start}\nend: {end}\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\nannounced: {announced}\n---\nBody\n")
+        format!(
+            "---\nid: {id}\ntitle: Meeting {id}\nstart: {start}\nend: {end}\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\nannounced: {announced}\n---\nBody\n"
+        )
     };
     // Ended ten days before now: still open.
     fs::write(c.join("events/ended.md"), meeting("ended-ten-days-ago", "2026-05-20", "2026-05-22", "2026-04-01")).unwrap();
@@ -466,7 +468,10 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let ev = ccg_model::event::parse(Path::new("e.md"), &read(c.join("events/ended.md"))).unwrap();
     let (from, until) = rules.travel_range(&ev);
     assert!(select.contains(&format!("value=\"ended-ten-days-ago\" data-travel-from=\"{from}\" data-travel-until=\"{until}\"")), "{select}");
-    assert!(page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required value=\"\" aria-describedby=\"travel-hint\" min=\"{from}\"")), "the earliest day fits the earliest meeting");
+    assert!(
+        page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required value=\"\" aria-describedby=\"travel-hint\" min=\"{from}\"")),
+        "the earliest day fits the earliest meeting"
+    );
 
     // Later, nothing is open: no form to fill in, but when the next meeting takes claims.
     let mut later = opts(&root, &out, false);
@@ -478,7 +483,10 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     fs::write(c.join("events/far.md"), meeting("next-spring", "2027-03-01", "2027-03-02", "2027-01-01")).unwrap();
     build(&later).unwrap();
     let page = read(out.join("financial-support/index.html"));
-    assert!(page.contains("<a href=\"/calendar/next-spring/\">Meeting next-spring</a> on 1 March 2027. This form takes claims for it from 1 January 2027."), "{page}");
+    assert!(
+        page.contains("<a href=\"/calendar/next-spring/\">Meeting next-spring</a> on 1 March 2027. This form takes claims for it from 1 January 2027."),
+        "{page}"
+    );
 }
 
 #[test]
@@ -486,7 +494,9 @@ fn a_changed_time_needs_a_higher_sequence_that_calendar_apps_read() {
     let root = site_copy("sequence");
     let file = root.join("content/events/moved.md");
     let event = |start: &str, extra: &str| {
-        format!("---\nid: moved\ntitle: Moved meeting\nstart: {start}\nend: 2026-09-01T17:00\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\n{extra}---\nBody\n")
+        format!(
+            "---\nid: moved\ntitle: Moved meeting\nstart: {start}\nend: 2026-09-01T17:00\ntimezone: Europe/Brussels\nformat: physical\nkind: co-creation\nlocation:\n  city: Porto\n  country: PT\n{extra}---\nBody\n"
+        )
     };
     fs::write(&file, event("2026-09-01T09:00", "")).unwrap();
     let out = root.join("public");
@@ -511,7 +521,10 @@ fn a_changed_time_needs_a_higher_sequence_that_calendar_apps_read() {
     build(&opts(&root, &out, false)).unwrap();
     let feed = read(out.join("calendar.ics"));
     assert_eq!(sequence_of(&feed), "1");
-    assert!(feed.contains("DTSTART:20260901T080000Z") && feed.contains("LAST-MODIFIED:20260520T100000Z") && feed.contains("DTSTAMP:20260520T100000Z"), "{feed}");
+    assert!(
+        feed.contains("DTSTART:20260901T080000Z") && feed.contains("LAST-MODIFIED:20260520T100000Z") && feed.contains("DTSTAMP:20260520T100000Z"),
+        "{feed}"
+    );
     // The same content builds to the same bytes.
     build(&opts(&root, &out, false)).unwrap();
     assert_eq!(read(out.join("calendar.ics")), feed);
@@ -539,7 +552,20 @@ fn no_published_page_carries_internal_notes() {
     let pages = files_with(&out, "html");
     assert!(pages.len() > 10);
     // The phrases of research notes and guesses, which only the data files' comments may hold.
-    let phrases = ["to be confirmed", "not confirmed", "not certain", "but confirm", "confirm.", "M55", "seems to", "under review", "estimate", "assumed", "assumption", "later version"];
+    let phrases = [
+        "to be confirmed",
+        "not confirmed",
+        "not certain",
+        "but confirm",
+        "confirm.",
+        "M55",
+        "seems to",
+        "under review",
+        "estimate",
+        "assumed",
+        "assumption",
+        "later version",
+    ];
     let mut found = Vec::new();
     for p in &pages {
         let html = read(p.clone()).to_lowercase();

@@ -285,9 +285,7 @@ fn a_publishing_build_refuses_example_addresses_with_file_and_line() {
 /// again so the test does not trust the code it checks.
 fn reserved(host: &str) -> bool {
     let h = host.to_ascii_lowercase();
-    [".example", ".test", ".invalid", ".localhost", ".example.com", ".example.net", ".example.org"]
-        .iter()
-        .any(|s| h.ends_with(s) || h == s[1..])
+    [".example", ".test", ".invalid", ".localhost", ".example.com", ".example.net", ".example.org"].iter().any(|s| h.ends_with(s) || h == s[1..])
 }
 
 /// Every absolute address in `text` (http, https, webcal, mailto) with its host.
@@ -298,11 +296,7 @@ fn addresses(text: &str) -> Vec<(String, String)> {
             let rest = &text[i + scheme.len()..];
             let end = rest.find(|c: char| c.is_whitespace() || "\"'<>)\\,;?#".contains(c)).unwrap_or(rest.len());
             let addr = &rest[..end];
-            let host = if scheme == "mailto:" {
-                addr.rsplit_once('@').map_or("", |(_, d)| d)
-            } else {
-                addr.split(['/', ':']).next().unwrap_or("")
-            };
+            let host = if scheme == "mailto:" { addr.rsplit_once('@').map_or("", |(_, d)| d) } else { addr.split(['/', ':']).next().unwrap_or("") };
             found.push((format!("{scheme}{addr}"), host.to_string()));
         }
     }

@@ -20,7 +20,8 @@ fn the_site_and_the_functions_carry_the_same_content_version() {
 
     let out = std::env::temp_dir().join(format!("ccg-gen-{}-version", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let opts = Options { root, out: out.clone(), drafts: false, now: "2026-06-01T00:00:00Z".parse().unwrap(), base_url: None, contact_email: None, write: true };
+    let opts =
+        Options { root, out: out.clone(), drafts: false, now: "2026-06-01T00:00:00Z".parse().unwrap(), base_url: None, contact_email: None, write: true };
     build(&opts).unwrap();
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("version.json")).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&out);

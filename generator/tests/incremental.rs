@@ -239,7 +239,10 @@ fn on_a_larger_site_one_edit_renders_one_page() {
     let mut s = Site::new("synth");
     for i in 0..300 {
         let links = if i > 0 { format!("Back to [page {}](/gen/p{}/).", i - 1, i - 1) } else { String::new() };
-        s.write(&format!("content/pages/gen/p{i}.md"), &format!("---\ntitle: Page {i}\ndescription: Generated page {i}.\n---\n## Part {i}\n\nSome *text* for page {i}. {links}\n"));
+        s.write(
+            &format!("content/pages/gen/p{i}.md"),
+            &format!("---\ntitle: Page {i}\ndescription: Generated page {i}.\n---\n## Part {i}\n\nSome *text* for page {i}. {links}\n"),
+        );
     }
     for i in 0..60 {
         let (m, d) = (1 + i % 12, 1 + i % 28);

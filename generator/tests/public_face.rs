@@ -151,7 +151,14 @@ fn the_secretariat_is_reachable_where_help_is_needed() {
         assert!(footer.contains(link), "{}: no contact in the footer", page.display());
         assert!(!html.contains("through the official CCG page"), "{}", page.display());
     }
-    for page in ["join/index.html", "join/thanks/index.html", "financial-support/index.html", "financial-support/thanks/index.html", "privacy/index.html", "how-it-works/index.html"] {
+    for page in [
+        "join/index.html",
+        "join/thanks/index.html",
+        "financial-support/index.html",
+        "financial-support/thanks/index.html",
+        "privacy/index.html",
+        "how-it-works/index.html",
+    ] {
         let html = read(out.join(page));
         let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
         assert!(main.contains(link), "{page}: no contact in the page itself");

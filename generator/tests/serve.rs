@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 mod common;
 use common::copy_dir;
 
-
 struct Server {
     child: Child,
     port: u16,
@@ -176,12 +175,8 @@ fn shows_the_outbox() {
         text: "Hello Ana,\nplease confirm: https://ccg.example.eu/confirm?t=a1&x=2.\n".into(),
         html: "<p>Hello Ana</p><script>alert(1)</script>".into(),
     };
-    let second = Email {
-        to: "bo@example.eu".into(),
-        subject: "Your claim <script>alert(1)</script>".into(),
-        text: "Hello Bo".into(),
-        html: "<p>Hello Bo</p>".into(),
-    };
+    let second =
+        Email { to: "bo@example.eu".into(), subject: "Your claim <script>alert(1)</script>".into(), text: "Hello Bo".into(), html: "<p>Hello Bo</p>".into() };
     rt.block_on(outbox.send(&first)).unwrap();
     rt.block_on(outbox.send(&second)).unwrap();
 
@@ -204,10 +199,7 @@ fn shows_the_outbox() {
     let (status, _, page) = get(port, link);
     assert_eq!(status, 200);
     assert!(page.contains("ana@example.eu"));
-    assert!(
-        page.contains("<a href=\"https://ccg.example.eu/confirm?t=a1&amp;x=2\">https://ccg.example.eu/confirm?t=a1&amp;x=2</a>."),
-        "{page}"
-    );
+    assert!(page.contains("<a href=\"https://ccg.example.eu/confirm?t=a1&amp;x=2\">https://ccg.example.eu/confirm?t=a1&amp;x=2</a>."), "{page}");
 
     let (status, head, html) = get(port, &format!("{link}.html"));
     assert_eq!(status, 200);
@@ -440,11 +432,17 @@ fn slow_and_malformed_requests_get_the_right_answers() {
     assert_eq!(status, 413);
     assert!(head.contains("content-type: text/html"), "{head}");
     assert!(body.contains("<h1>Payload Too Large</h1>") || body.contains("<h1>"), "{body}");
-    let req = format!("POST /api/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}", big.len());
+    let req = format!(
+        "POST /api/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}",
+        big.len()
+    );
     let (answer, _) = exchange(port, req.as_bytes(), false);
     assert_eq!(status_of(&answer), 413);
     assert_eq!(header_of(&answer, "content-type"), Some("application/json"));
-    let req = format!("POST /api/register HTTP/1.1\r\nHost: 127.0.0.1\r\n{form}Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}", big.len());
+    let req = format!(
+        "POST /api/register HTTP/1.1\r\nHost: 127.0.0.1\r\n{form}Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}",
+        big.len()
+    );
     assert_eq!(header_of(&exchange(port, req.as_bytes(), false).0, "content-type"), Some("application/json"));
 
     // 405 says what is allowed, wherever the preview answers it itself.

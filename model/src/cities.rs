@@ -176,7 +176,12 @@ impl Directory {
             }
             for (_, c) in p.cities() {
                 if !crate::event::is_country_code(&c.country) {
-                    errors.push(ContentError::new(file, find_line(text, &c.name), 1, format!("city {}: country `{}` is not an ISO 3166-1 alpha-2 code", c.name, c.country)));
+                    errors.push(ContentError::new(
+                        file,
+                        find_line(text, &c.name),
+                        1,
+                        format!("city {}: country `{}` is not an ISO 3166-1 alpha-2 code", c.name, c.country),
+                    ));
                 }
             }
         }

@@ -68,9 +68,7 @@ pub fn size_text(bytes: u64) -> String {
 
 /// File names become addresses: keep them boring.
 fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    !name.is_empty() && !name.starts_with('.') && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// One document from its file name, its size and its sidecar's text.
@@ -80,7 +78,12 @@ pub fn parse(name: &str, bytes: u64, sidecar: &Path, text: &str) -> Result<Docum
     let at = |key: &str| yaml::key_line(text, 1, key);
     let mut errors = Vec::new();
     if !is_valid_name(name) {
-        errors.push(ContentError::new(sidecar, 1, 1, format!("document `{name}`: a file name must be lowercase letters, digits, dashes, dots and underscores (it becomes the address)")));
+        errors.push(ContentError::new(
+            sidecar,
+            1,
+            1,
+            format!("document `{name}`: a file name must be lowercase letters, digits, dashes, dots and underscores (it becomes the address)"),
+        ));
     }
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
     let kind = TYPES.iter().find(|(e, _, _)| *e == ext);

@@ -122,9 +122,19 @@ pub struct PartOf {
 /// When an event happens: local wall time in an IANA zone, never a fixed offset.
 #[derive(Debug, Clone, PartialEq)]
 pub enum When {
-    Timed { start: DateTime, end: DateTime, tz: TimeZone, tz_name: String },
+    Timed {
+        start: DateTime,
+        end: DateTime,
+        tz: TimeZone,
+        tz_name: String,
+    },
     /// Whole days, `last` included; `tz` says when those days begin and end.
-    AllDay { first: Date, last: Date, tz: TimeZone, tz_name: String },
+    AllDay {
+        first: Date,
+        last: Date,
+        tz: TimeZone,
+        tz_name: String,
+    },
 }
 
 impl When {
@@ -260,11 +270,7 @@ enum Moment {
 
 fn parse_moment(s: &str) -> Option<Moment> {
     let s = s.trim();
-    if s.len() == 10 {
-        s.parse::<Date>().ok().map(Moment::Day)
-    } else {
-        s.replacen(' ', "T", 1).parse::<DateTime>().ok().map(Moment::Time)
-    }
+    if s.len() == 10 { s.parse::<Date>().ok().map(Moment::Day) } else { s.replacen(' ', "T", 1).parse::<DateTime>().ok().map(Moment::Time) }
 }
 
 /// Ids become URLs and iCal UIDs: keep them boring.
@@ -441,10 +447,7 @@ mod tests {
 
     #[test]
     fn reports_every_problem_with_its_line() {
-        let t = OK
-            .replace("2021-10-07T16:30", "2021-10-07T14:00")
-            .replace("Europe/Brussels", "Europe/Atlantis")
-            .replace("ccg-launch", "Bad Id");
+        let t = OK.replace("2021-10-07T16:30", "2021-10-07T14:00").replace("Europe/Brussels", "Europe/Atlantis").replace("ccg-launch", "Bad Id");
         let errs = parse(Path::new("e.md"), &t).unwrap_err();
         let lines: Vec<_> = errs.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 6], "{errs:?}");

@@ -62,10 +62,8 @@ pub struct NavItem {
 
 /// The main menu: pages with a `menu` position, in that order (then by address).
 pub fn nav<'a>(pages: impl IntoIterator<Item = (&'a str, &'a PageMeta)>) -> Vec<NavItem> {
-    let mut items: Vec<(i32, &str, &str)> = pages
-        .into_iter()
-        .filter_map(|(url, m)| Some((m.menu?, url, m.menu_title.as_deref().unwrap_or(&m.title))))
-        .collect();
+    let mut items: Vec<(i32, &str, &str)> =
+        pages.into_iter().filter_map(|(url, m)| Some((m.menu?, url, m.menu_title.as_deref().unwrap_or(&m.title)))).collect();
     items.sort();
     items.into_iter().map(|(_, url, title)| NavItem { url: url.to_string(), title: title.to_string() }).collect()
 }

@@ -141,9 +141,7 @@ impl TravelRules {
 
     /// True when one of the city's roles qualifies on `on` (the event's date).
     pub fn city_qualifies(&self, roles: &[CityMatch<'_>], on: Date) -> bool {
-        roles.iter().any(|m| {
-            self.eligible_cities.iter().any(|e| e.role == m.role && (!e.project_ended || m.project.has_ended_on(on)))
-        })
+        roles.iter().any(|m| self.eligible_cities.iter().any(|e| e.role == m.role && (!e.project_ended || m.project.has_ended_on(on))))
     }
 
     pub fn check_city(&self, roles: &[CityMatch<'_>], on: Date) -> Result<(), Refusal> {
@@ -173,10 +171,7 @@ impl TravelRules {
 
     /// What is left after `used`: (trips, euros).
     pub fn remaining(&self, used: YearUsage) -> YearUsage {
-        YearUsage {
-            trips: self.max_trips_per_year.saturating_sub(used.trips),
-            amount: Cents((self.max_per_year.0 - used.amount.0).max(0)),
-        }
+        YearUsage { trips: self.max_trips_per_year.saturating_sub(used.trips), amount: Cents((self.max_per_year.0 - used.amount.0).max(0)) }
     }
 }
 
@@ -240,7 +235,9 @@ mod tests {
     #[test]
     fn claim_window_and_travel_range() {
         let r = rules();
-        let e = event("---\nid: w\ntitle: W\nstart: 2027-03-16T09:00\nend: 2027-03-17T13:00\ntimezone: Europe/Lisbon\nformat: physical\nkind: co-creation\nlocation: {city: Porto, country: PT}\nannounced: 2026-12-01\n---\nB\n");
+        let e = event(
+            "---\nid: w\ntitle: W\nstart: 2027-03-16T09:00\nend: 2027-03-17T13:00\ntimezone: Europe/Lisbon\nformat: physical\nkind: co-creation\nlocation: {city: Porto, country: PT}\nannounced: 2026-12-01\n---\nB\n",
+        );
         let days = i64::from(r.claim_form.days_after_meeting);
         assert_eq!(r.claim_window(&e), (Date::constant(2026, 12, 1), Date::constant(2027, 3, 17).saturating_add(jiff::Span::new().days(days))));
         assert_eq!(r.check_open(&e, Date::constant(2026, 11, 30)), Err(Refusal::ClaimsNotOpen), "not before the announcement");

@@ -180,7 +180,12 @@ impl SiteConfig {
         }
         if let Some(logo) = &c.logo {
             if !logo.src.starts_with('/') || logo.src.starts_with("//") || logo.alt.trim().is_empty() {
-                return Err(ContentError::new(file, yaml::key_line(text, 1, "logo"), 1, "logo: src must be a path on this site (/logo.svg) and alt must say what it shows"));
+                return Err(ContentError::new(
+                    file,
+                    yaml::key_line(text, 1, "logo"),
+                    1,
+                    "logo: src must be a path on this site (/logo.svg) and alt must say what it shows",
+                ));
             }
         }
         Ok(c)

@@ -34,9 +34,7 @@ fn refine_line(yaml: &str, line: usize, msg: &str) -> Option<usize> {
 /// after parsing (end before start, duplicate id, ...). Falls back to the
 /// block's first line.
 pub fn key_line(yaml: &str, first_line: usize, key: &str) -> usize {
-    yaml.lines()
-        .position(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')))
-        .map_or(first_line, |i| first_line + i)
+    yaml.lines().position(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':'))).map_or(first_line, |i| first_line + i)
 }
 
 #[cfg(test)]

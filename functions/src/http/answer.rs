@@ -2,9 +2,9 @@
 
 use super::frame::{AnswerPage, Back};
 use super::pages;
-use crate::form_view::{self, FormState};
 use super::{App, refusal_message};
 use crate::decode::{DecodeError, MAX_BODY};
+use crate::form_view::{self, FormState};
 use crate::service::Form;
 use crate::service::confirm::{LinkError, Receipt};
 use crate::service::submit::SubmitError;
@@ -19,20 +19,37 @@ pub(super) enum Answer {
     /// "Check your inbox": the same for every well-formed submission.
     Sent,
     /// The form comes back with its mistakes and what was typed.
-    Invalid { errors: crate::validate::FieldErrors, fields: crate::decode::Fields },
-    Refused { refusal: ccg_model::Refusal, year: Option<(i16, ccg_model::rules::YearUsage)> },
+    Invalid {
+        errors: crate::validate::FieldErrors,
+        fields: crate::decode::Fields,
+    },
+    Refused {
+        refusal: ccg_model::Refusal,
+        year: Option<(i16, ccg_model::rules::YearUsage)>,
+    },
     Unavailable(String),
-    MailNotSent { email: String },
+    MailNotSent {
+        email: String,
+    },
     /// "Send the link again" with an address that is not one: that small form again.
-    ResendInvalid { message: String, email: String },
+    ResendInvalid {
+        message: String,
+        email: String,
+    },
     LinkInvalid,
     LinkUsed,
-    ConfirmPage { heading: String, inner: String },
+    ConfirmPage {
+        heading: String,
+        inner: String,
+    },
     Registered,
     Counted(Box<Receipt>),
     Withdrawn(Box<crate::records::Claim>),
     NotWithdrawable(crate::records::ClaimStatus),
-    Plain { status: StatusCode, message: String },
+    Plain {
+        status: StatusCode,
+        message: String,
+    },
 }
 
 pub(super) fn submit_answer(r: Result<(), SubmitError>, fields: &crate::decode::Fields) -> Answer {
@@ -93,7 +110,10 @@ fn simple(form: Form, heading: &str, body: String) -> AnswerPage {
         title: heading.to_string(),
         heading: heading.to_string(),
         body,
-        back: Some(Back { url: form.form_page().to_string(), text: format!("Back to the {} page", if form == Form::Register { "join" } else { "travel support" }) }),
+        back: Some(Back {
+            url: form.form_page().to_string(),
+            text: format!("Back to the {} page", if form == Form::Register { "join" } else { "travel support" }),
+        }),
         ..AnswerPage::default()
     }
 }
@@ -221,11 +241,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::LinkUsed => {
             let msg = "This link was already used: what it confirms is confirmed. A link works once.";
-            if json {
-                json_response(StatusCode::GONE, &json!({"error": msg}))
-            } else {
-                html(StatusCode::GONE, "Already confirmed", &pages::paragraph(msg))
-            }
+            if json { json_response(StatusCode::GONE, &json!({"error": msg})) } else { html(StatusCode::GONE, "Already confirmed", &pages::paragraph(msg)) }
         }
         Answer::ConfirmPage { heading, inner } => {
             if json {
@@ -245,17 +261,15 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Counted(r) => {
             if json {
-                let body = json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
+                let body =
+                    json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
                 html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r, f.catalogue().rules.max_per_trip))
             }
         }
         Answer::Withdrawn(c) => {
-            let msg = format!(
-                "Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.",
-                c.id, c.city, c.year
-            );
+            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.id, c.city, c.year);
             if json {
                 json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
             } else {
@@ -324,4 +338,3 @@ pub(super) fn html_response(status: StatusCode, page: String) -> Response<Bytes>
         .body(Bytes::from(page))
         .unwrap()
 }
-

@@ -127,4 +127,3 @@ async fn wait_for_answer<S: Store>(app: &App<S>, json: bool, form: Form, key: &s
         plain(app, false, form, StatusCode::CONFLICT, msg)
     }
 }
-

@@ -166,10 +166,7 @@ async fn dispatch<S: Store>(
 ) -> (Response<Bytes>, Option<String>) {
     if parts.method == Method::OPTIONS {
         // Cache-Control as on every answer (openapi.yaml); a browser keeps preflights by Access-Control-Max-Age.
-        let mut r = Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .header(header::ALLOW, action.allow())
-            .header(header::CACHE_CONTROL, "no-store");
+        let mut r = Response::builder().status(StatusCode::NO_CONTENT).header(header::ALLOW, action.allow()).header(header::CACHE_CONTROL, "no-store");
         if origin_allowed(app, &parts.headers).is_some() {
             r = r
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, action.allow())
@@ -203,7 +200,8 @@ async fn dispatch<S: Store>(
         return (r, None);
     }
     if parts.method != Method::POST {
-        let msg = if action == Action::Confirm { "Open the link from your email, then press Confirm." } else { "This address only accepts a form sent with POST." };
+        let msg =
+            if action == Action::Confirm { "Open the link from your email, then press Confirm." } else { "This address only accepts a form sent with POST." };
         let mut r = plain(app, wants_json, form, StatusCode::METHOD_NOT_ALLOWED, msg);
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(action.allow()));
         return (r, None);
@@ -257,10 +255,9 @@ async fn dispatch<S: Store>(
         }
         Action::Resend => {
             let answer = match app.forms.resend(form, &fields).await {
-                Err(crate::service::submit::SubmitError::Invalid(e)) => Answer::ResendInvalid {
-                    message: e.0.get("email").cloned().unwrap_or_default(),
-                    email: fields.get("email").cloned().unwrap_or_default(),
-                },
+                Err(crate::service::submit::SubmitError::Invalid(e)) => {
+                    Answer::ResendInvalid { message: e.0.get("email").cloned().unwrap_or_default(), email: fields.get("email").cloned().unwrap_or_default() }
+                }
                 other => submit_answer(other, &fields),
             };
             (render(app, json, form, answer), None)

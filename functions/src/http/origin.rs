@@ -61,4 +61,3 @@ pub(super) fn cors<S>(app: &App<S>, req: &HeaderMap, resp: &mut HeaderMap) {
         resp.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Idempotency-Replayed"));
     }
 }
-

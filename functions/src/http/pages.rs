@@ -1,9 +1,9 @@
 //! The HTML the forms answer with: small, valid, accessible pages that read
 //! well without the site's CSS, and the sentences for each refusal.
 
+use super::frame::{AnswerPage, Back};
 use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
 use crate::service::confirm::Receipt;
-use super::frame::{AnswerPage, Back};
 use crate::service::{Form, Forms, messages};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
@@ -75,13 +75,14 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
             let rules = &cat.rules;
             let left = used.map(|u| rules.remaining(u)).unwrap_or_default();
             let outcome = match used.map(|u| rules.count(u, c.amount)) {
-                Some(Ok((amount, _))) if amount < c.amount => format!(
-                    "Your city has {} left for {}, less than you ask for: if you confirm now, your contribution is {amount}.",
-                    left.amount, c.year
-                ),
+                Some(Ok((amount, _))) if amount < c.amount => {
+                    format!("Your city has {} left for {}, less than you ask for: if you confirm now, your contribution is {amount}.", left.amount, c.year)
+                }
                 Some(Ok((amount, _))) => format!(
                     "Your city has {} and {} left for {}: if you confirm now, your contribution is {amount}.",
-                    messages::trips(left.trips), left.amount, c.year
+                    messages::trips(left.trips),
+                    left.amount,
+                    c.year
                 ),
                 Some(Err(_)) => format!(
                     "Your city has no trip or no euro left for {} at the moment: the claim cannot count unless another claim of your city is withdrawn or rejected.",
@@ -110,11 +111,7 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
 
 /// "Label: value" lines as a definition list, which reads well aloud and on a phone.
 fn facts(lines: &str) -> String {
-    let items: String = lines
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>\n", escape(k), escape(v)))
-        .collect();
+    let items: String = lines.lines().filter_map(|l| l.split_once(": ")).map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>\n", escape(k), escape(v))).collect();
     format!("<dl class=\"facts\">\n{items}</dl>")
 }
 
@@ -174,9 +171,7 @@ pub fn leave_page<S>(f: &Forms<S>, token: &str) -> AnswerPage {
 
 /// After leaving: what went, in words (counts only).
 pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> AnswerPage {
-    let mut inner = String::from(
-        "<p>You have left the City Coordinators Group. Your contact details are deleted, and this link no longer works.</p>\n",
-    );
+    let mut inner = String::from("<p>You have left the City Coordinators Group. Your contact details are deleted, and this link no longer works.</p>\n");
     if e.claims_withdrawn > 0 {
         inner.push_str(&paragraph(&format!(
             "{} claim(s) not decided yet were withdrawn and deleted; their trips and amounts are available to your city again.",
@@ -268,11 +263,9 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
             None => format!("Your city has already had its {} trips for the year of this meeting.", rules.max_trips_per_year),
         },
         Refusal::OverYearlyAmount => match year {
-            Some((y, used)) => format!(
-                "This amount would take your city over its limit of {} for {y}: it has {} left.",
-                rules.max_per_year,
-                rules.remaining(used).amount
-            ),
+            Some((y, used)) => {
+                format!("This amount would take your city over its limit of {} for {y}: it has {} left.", rules.max_per_year, rules.remaining(used).amount)
+            }
             None => format!("This amount would take your city over its yearly limit of {}.", rules.max_per_year),
         },
         Refusal::AlreadyClaimed => "You already have a travel contribution for this meeting: one person receives at most one per meeting.".into(),

@@ -156,13 +156,9 @@ pub fn is_message_name(name: &str) -> bool {
 
 fn read_file(dir: &Path, name: String) -> io::Result<OutboxMessage> {
     let bytes = fs::read(dir.join(&name))?;
-    let stored: Stored = serde_json::from_slice(&bytes)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name} is not an outbox message: {e}")))?;
-    Ok(OutboxMessage {
-        file: name,
-        email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html },
-        sent_at: stored.sent_at,
-    })
+    let stored: Stored =
+        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name} is not an outbox message: {e}")))?;
+    Ok(OutboxMessage { file: name, email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html }, sent_at: stored.sent_at })
 }
 
 #[cfg(test)]

@@ -122,10 +122,7 @@ mod tests {
         use aws_sdk_sesv2::operation::send_email::SendEmailError;
         use aws_sdk_sesv2::types::error::MessageRejected;
         let quoted = "Email address is not verified: ana@example.eu";
-        let rejected = MessageRejected::builder()
-            .message(quoted)
-            .meta(ErrorMetadata::builder().code("MessageRejected").message(quoted).build())
-            .build();
+        let rejected = MessageRejected::builder().message(quoted).meta(ErrorMetadata::builder().code("MessageRejected").message(quoted).build()).build();
         let err = SdkError::<SendEmailError, ()>::service_error(SendEmailError::MessageRejected(rejected), ());
         let MailError::NotSent(why) = sdk_err(err);
         assert_eq!(why, "SES refused the message (MessageRejected)");

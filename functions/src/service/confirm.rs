@@ -16,7 +16,10 @@ pub enum LinkError {
     /// Already used once.
     Used,
     /// A rule refuses the claim now; `year` is the city's usage when the refusal is about the year.
-    Refused { refusal: Refusal, year: Option<(i16, YearUsage)> },
+    Refused {
+        refusal: Refusal,
+        year: Option<(i16, YearUsage)>,
+    },
     /// The claim can no longer be withdrawn: it is in this state.
     NotWithdrawable(ClaimStatus),
     Unavailable(String),

@@ -186,7 +186,9 @@ pub fn claim_city_not_eligible<S>(f: &Forms<S>, to: &str, name: &str, city: &str
 pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) -> Email {
     use crate::records::ClaimStatus;
     let (subject, what) = match c.status {
-        ClaimStatus::Approved => ("Your travel claim is approved".to_string(), "The Scalable Cities secretariat approved your claim. Payment follows.".to_string()),
+        ClaimStatus::Approved => {
+            ("Your travel claim is approved".to_string(), "The Scalable Cities secretariat approved your claim. Payment follows.".to_string())
+        }
         ClaimStatus::Rejected => (
             "Your travel claim was not accepted".to_string(),
             format!(

@@ -124,7 +124,6 @@ impl<S> Forms<S> {
     pub fn page(&self, path: &str) -> String {
         format!("{}{path}", self.options.public_url)
     }
-
 }
 
 impl<S: Store> Forms<S> {

@@ -262,7 +262,9 @@ pub struct StoredAnswer {
 pub enum Kept {
     /// A request with this key is being processed (or died: the mark expires after
     /// `PENDING_TTL_SECS`, and the embedded store takes over a crashed server's at once).
-    Pending { request_hash: String },
+    Pending {
+        request_hash: String,
+    },
     Done(StoredAnswer),
 }
 
@@ -296,13 +298,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Uses a registration's link: the contact is created or changed
     /// (`apply_registration`), the link marked used, the audit written, atomically.
-    fn confirm_registration(
-        &self,
-        id: &str,
-        token_hash: &str,
-        now: &str,
-        now_secs: i64,
-    ) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send;
+    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send;
 
     /// Uses a claim's link: in one atomic step checks the claimant still
     /// represents the city, has no contribution for the meeting, and the

@@ -36,12 +36,7 @@ pub fn answer(out: &Path, build: &str, method: &Method, raw: &str) -> Res {
         return if direct.status() == StatusCode::MOVED_PERMANENTLY { direct } else { local_redirect(&single).unwrap_or_else(not_found) };
     }
     let Some(path) = percent_decode(raw) else { return not_found() };
-    if !path.starts_with('/')
-        || path.contains("//")
-        || path.split('/').any(|s| s == ".." || s.starts_with('.'))
-        || path.contains('\\')
-        || path.contains('\0')
-    {
+    if !path.starts_with('/') || path.contains("//") || path.split('/').any(|s| s == ".." || s.starts_with('.')) || path.contains('\\') || path.contains('\0') {
         return not_found();
     }
     let mut file = out.join(path.trim_start_matches('/'));

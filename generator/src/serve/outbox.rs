@@ -52,8 +52,7 @@ fn sent_label(sent_at: &str) -> String {
     }
 }
 
-const OUTBOX_NOTE: &str =
-    "<p>This is the local preview\u{2019}s outbox: in the deployed site these emails are sent, here they are only kept as files.</p>\n";
+const OUTBOX_NOTE: &str = "<p>This is the local preview\u{2019}s outbox: in the deployed site these emails are sent, here they are only kept as files.</p>\n";
 
 fn outbox_list(messages: &[OutboxMessage]) -> String {
     let mut main = format!("<h1>Outbox</h1>\n{OUTBOX_NOTE}");

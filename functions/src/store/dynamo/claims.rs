@@ -142,7 +142,12 @@ impl DynamoStore {
     }
 
     /// The one transaction of a claim's confirmation; `explain_claim` reads its reasons by these indexes.
-    pub(super) fn claim_items(&self, (id, token_hash, now_secs): (&str, &str, i64), c: &Claim, rules: &TravelRules) -> Result<Vec<TransactWriteItem>, StoreError> {
+    pub(super) fn claim_items(
+        &self,
+        (id, token_hash, now_secs): (&str, &str, i64),
+        c: &Claim,
+        rules: &TravelRules,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         // 1: still an approved representative of the claim's city.
         let representative = ConditionCheck::builder()
             .table_name(&self.table)
@@ -207,7 +212,14 @@ impl DynamoStore {
         ])
     }
 
-    pub(super) async fn confirm_claim_in(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
+    pub(super) async fn confirm_claim_in(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> Result<ClaimOutcome, ConfirmError> {
         let mut attempts = Attempts(0);
         let c = loop {
             let p = self.pending(id, now_secs).await?;

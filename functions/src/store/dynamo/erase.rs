@@ -83,8 +83,12 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values(cond_values)))
             .build()
             .map_err(build_err)?;
-        let contact =
-            Delete::builder().table_name(&self.table).key("pk", s(contact_pk(&email_key))).condition_expression("attribute_exists(pk)").build().map_err(build_err)?;
+        let contact = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(&email_key)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
         let mut items = vec![TransactWriteItem::builder().delete(leave).build(), TransactWriteItem::builder().delete(contact).build()];
         for kind in ["registration", "claim"] {
             let Some(latest) = self.get_boxed(latest_pk(kind, &email_key)).await? else { continue };
@@ -211,8 +215,7 @@ impl DynamoStore {
     /// the history lines that name an address which is no longer a contact
     /// (someone who left through a link, which may not Scan).
     pub(super) async fn sweep_in(&self, _now_secs: i64) -> Result<Option<Swept>, StoreError> {
-        let contacts: std::collections::HashSet<String> =
-            self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
+        let contacts: std::collections::HashSet<String> = self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
         let mut done = Swept::default();
         for item in self.scan("AUDIT#").await? {
             let Some(subject) = get_opt_s(&item, "subject") else { continue };

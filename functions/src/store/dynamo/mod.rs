@@ -90,9 +90,9 @@
 //! `contacts`, `claims`, `idempotency`, `erase` (audit, erasure, leaving, sweep).
 
 use super::{
-    ERASED, Erased, LeaveError, Swept, anonymised, erased_summary, kept_on_erase,
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, IDEMPOTENCY_TTL_SECS, Kept, PENDING_TTL_SECS, Store, StoreError, StoredAnswer, TransitionError,
-    UpdateError, apply_registration, check_link, pending_claim, pending_registration,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError,
+    StoredAnswer, Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim,
+    pending_registration,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use aws_sdk_dynamodb::Client;
@@ -109,13 +109,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 mod attrs;
-mod items;
-mod tx;
-mod pending;
-mod contacts;
 mod claims;
-mod idempotency;
+mod contacts;
 mod erase;
+mod idempotency;
+mod items;
+mod pending;
+mod tx;
 
 use attrs::*;
 use items::*;
@@ -265,7 +265,14 @@ impl Store for DynamoStore {
         self.confirm_registration_in(id, token_hash, now, now_secs)
     }
 
-    fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
+    fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
         self.confirm_claim_in(id, token_hash, rules, now, now_secs)
     }
 

@@ -63,7 +63,10 @@ pub(super) fn busy(reasons: &[CancellationReason], what: &str) -> StoreError {
 }
 
 impl DynamoStore {
-    pub(super) fn transact_boxed(&self, items: Vec<TransactWriteItem>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Sent, StoreError>> + Send + '_>> {
+    pub(super) fn transact_boxed(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Sent, StoreError>> + Send + '_>> {
         Box::pin(self.transact(items))
     }
 

@@ -89,18 +89,13 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
 
 /// A claim no longer counts: its trip and euros go back to its city's year.
 pub(super) fn give_back(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3",
-        params![c.amount.0, c.city_key, c.year],
-    )?;
+    conn.execute("UPDATE year_usage SET trips = trips - 1, cents = cents - ?1 WHERE city_key = ?2 AND year = ?3", params![c.amount.0, c.city_key, c.year])?;
     Ok(())
 }
 
 pub(super) fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::Result<YearUsage> {
     let mut st = conn.prepare_cached("SELECT trips, cents FROM year_usage WHERE city_key = ?1 AND year = ?2")?;
-    st.query_row(params![city_key, year], |r| Ok(YearUsage { trips: r.get(0)?, amount: Cents(r.get(1)?) }))
-        .optional()
-        .map(Option::unwrap_or_default)
+    st.query_row(params![city_key, year], |r| Ok(YearUsage { trips: r.get(0)?, amount: Cents(r.get(1)?) })).optional().map(Option::unwrap_or_default)
 }
 
 impl SqliteStore {

@@ -19,9 +19,8 @@ pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact>
             city_status: r.get(7)?,
             project: r.get(8)?,
         },
-        status: ContactStatus::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into())
-        })?,
+        status: ContactStatus::parse(&status)
+            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into()))?,
         city_key: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
@@ -31,9 +30,7 @@ pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact>
 }
 
 pub(super) fn contact(conn: &Connection, email_key: &str) -> rusqlite::Result<Option<Contact>> {
-    conn.prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE email_key = ?1"))?
-        .query_row(params![email_key], row_to_contact)
-        .optional()
+    conn.prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE email_key = ?1"))?.query_row(params![email_key], row_to_contact).optional()
 }
 
 pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {

@@ -40,9 +40,8 @@ pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, Store
         idempotency: tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", params![now_secs]).map_err(map_err)?,
         ..Swept::default()
     };
-    done.history_lines += tx
-        .execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs])
-        .map_err(map_err)?;
+    done.history_lines +=
+        tx.execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs]).map_err(map_err)?;
     done.claims = tx.execute("DELETE FROM claims WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?;
     let gone: Vec<String> = all(&tx, "SELECT email_key FROM contacts WHERE expires_at <= ?1", params![now_secs], |r| r.get(0))?;
     for key in &gone {

@@ -8,8 +8,9 @@
 //! `erase` with the audit trail), behind the one `Store` impl here.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError, StoredAnswer,
-    Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim, pending_registration,
+    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError,
+    StoredAnswer, Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim,
+    pending_registration,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_model::rules::YearUsage;
@@ -19,17 +20,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod schema;
 mod claims;
 mod contacts;
-mod pending;
-mod idempotency;
 mod erase;
+mod idempotency;
+mod pending;
+mod schema;
 
-use schema::*;
 use claims::*;
 use contacts::*;
 use erase::*;
+use schema::*;
 
 /// Longer than this waiting for the file (another writer) or our own queue is "unavailable".
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
@@ -91,10 +92,7 @@ impl SqliteStore {
     /// Runs `f` on the connection in the blocking pool. Work that waited too
     /// long for its turn is dropped undone, so an answer of "unavailable"
     /// never hides a write that happens later.
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         let conn = self.conn.clone();
         let max_wait = self.max_wait;
         let queued = Instant::now();
@@ -126,7 +124,12 @@ fn spawn_checkpointer(path: &Path, store: std::sync::Weak<Mutex<Connection>>) {
 }
 
 /// Every row a query returns, mapped.
-fn all<T, P: rusqlite::Params>(conn: &Connection, sql: &str, params: P, f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>, StoreError> {
+fn all<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
     let mut st = conn.prepare_cached(sql).map_err(map_err)?;
     let rows = st.query_map(params, f).map_err(map_err)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
@@ -171,7 +174,14 @@ impl Store for SqliteStore {
         self.confirm_registration_in(id, token_hash, now, now_secs)
     }
 
-    fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
+    fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
         self.confirm_claim_in(id, token_hash, rules, now, now_secs)
     }
 

@@ -123,7 +123,14 @@ impl SqliteStore {
         .await?
     }
 
-    pub(super) async fn confirm_claim_in(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
+    pub(super) async fn confirm_claim_in(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> Result<ClaimOutcome, ConfirmError> {
         let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
