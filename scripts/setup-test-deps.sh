@@ -6,6 +6,7 @@
 #   - cargo-lambda (PyPI, pinned, brings Zig) in .cache/venv-cargo-lambda: it
 #     builds the Lambda binaries and emulates Lambda's Runtime API for them
 #   - Debian's shellcheck (scripts/check-infra.sh checks scripts/ with it)
+#   - rustfmt and clippy (the gates), when the toolchain lacks them
 # Java 17 and Node 20 come with the machine; their absence is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,13 @@ command -v node >/dev/null || die "node not found: the tests need Node.js 20 or 
 command -v npm >/dev/null || die "npm not found: the tests need npm"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: playwright-core needs 20 or newer"
+
+# --- the gates' tools (rustup's components; the machine's toolchain) ----------
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  command -v rustup >/dev/null || die "cargo fmt or cargo clippy is missing and there is no rustup to add them"
+  say "adding rustfmt and clippy"
+  rustup component add rustfmt clippy
+fi
 
 # --- Chromium ----------------------------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then

@@ -109,20 +109,7 @@ impl FormState {
     }
 }
 
-/// "1 day", "3 days"
-pub fn days(n: u32) -> String {
-    if n == 1 { "1 day".into() } else { format!("{n} days") }
-}
-
-/// "3 days before the meeting starts", "the day it ends".
-pub fn relative(n: u32, side: &str, moment: &str) -> String {
-    if n == 0 { format!("the day {moment}") } else { format!("{} {side} {moment}", days(n)) }
-}
-
-/// "16 March 2027", as the site writes dates.
-fn long(d: Date) -> String {
-    crate::service::messages::long_date(d)
-}
+use ccg_model::words::{long_date as long, relative};
 
 fn place(e: &Event) -> String {
     match &e.location {
@@ -187,7 +174,7 @@ pub fn join_form(directory: &Directory) -> JoinFormView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claims::tests::{catalogue, event_md};
+    use ccg_forms::testing::{catalogue, event_md};
 
     #[test]
     fn a_filled_form_keeps_what_was_typed_and_lists_mistakes_in_the_forms_order() {

@@ -13,7 +13,10 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// Every target by its name (the name of its corpus folder and of its cargo-fuzz target).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[("form_body", form_body), ("json_body", json_body), ("event", event), ("markdown", markdown)];
+/// A fuzz target: its name and the function fed with bytes.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: &[Target] = &[("form_body", form_body), ("json_body", json_body), ("event", event), ("markdown", markdown)];
 
 /// The real content (cities, projects, rules, meetings, drafts included): what the forms are judged against.
 fn catalogue() -> &'static Catalogue {

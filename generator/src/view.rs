@@ -354,11 +354,10 @@ pub struct ClaimFormView {
     pub travel_until: String,
 }
 
-/// "1 day", "3 days"
-pub use ccg_functions::form_view::days;
+pub use ccg_model::words::days;
 
 fn claim_form_view(f: &ccg_model::rules::ClaimForm) -> ClaimFormView {
-    use ccg_functions::form_view::relative;
+    use ccg_model::words::relative;
     ClaimFormView {
         days_after_meeting: f.days_after_meeting,
         travel_days_before: f.travel_days_before,

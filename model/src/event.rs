@@ -365,10 +365,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
         }
         _ => {}
     }
-    if let Some(p) = &fm.part_of {
-        if p.url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
-            errors.push(err("part_of", "part_of.url must start with https:// or http://".into()));
-        }
+    if let Some(p) = &fm.part_of
+        && p.url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
+        errors.push(err("part_of", "part_of.url must start with https:// or http://".into()));
     }
     match when {
         Some(when) if errors.is_empty() => Ok(Event {

@@ -15,6 +15,7 @@ pub mod page;
 pub mod rules;
 pub mod site;
 pub mod version;
+pub mod words;
 pub mod yaml;
 
 pub use catalogue::{Catalogue, Sources};

@@ -61,6 +61,35 @@ impl fmt::Display for Cents {
     }
 }
 
+/// In content YAML an amount is whole euros (`450`) or a decimal string (`"412.50"`).
+impl<'de> serde::Deserialize<'de> for Cents {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Cents;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an amount in euros: whole euros like 450, or text like \"412.50\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Cents, E> {
+                i64::try_from(v).ok().and_then(|v| v.checked_mul(100)).map(Cents).ok_or_else(|| E::custom("amount too large"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Cents, E> {
+                if v < 0 { Err(E::custom("amount must not be negative")) } else { self.visit_u64(v as u64) }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Cents, E> {
+                Cents::parse_eur(v).map_err(|e| E::custom(format!("`{v}`: {e}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl serde::Serialize for Cents {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_decimal())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,34 +118,5 @@ mod tests {
         assert_eq!(Cents(45000).to_string(), "450 EUR");
         assert_eq!(Cents(41250).to_string(), "412.50 EUR");
         assert_eq!(Cents(5).to_decimal(), "0.05");
-    }
-}
-
-/// In content YAML an amount is whole euros (`450`) or a decimal string (`"412.50"`).
-impl<'de> serde::Deserialize<'de> for Cents {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Cents;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an amount in euros: whole euros like 450, or text like \"412.50\"")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Cents, E> {
-                i64::try_from(v).ok().and_then(|v| v.checked_mul(100)).map(Cents).ok_or_else(|| E::custom("amount too large"))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Cents, E> {
-                if v < 0 { Err(E::custom("amount must not be negative")) } else { self.visit_u64(v as u64) }
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Cents, E> {
-                Cents::parse_eur(v).map_err(|e| E::custom(format!("`{v}`: {e}")))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl serde::Serialize for Cents {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_decimal())
     }
 }

@@ -178,15 +178,15 @@ impl SiteConfig {
         if !c.base_url.starts_with("http") || c.base_url.ends_with('/') {
             return Err(ContentError::new(file, yaml::key_line(text, 1, "base_url"), 1, "base_url must be an http(s) address without a trailing slash"));
         }
-        if let Some(logo) = &c.logo {
-            if !logo.src.starts_with('/') || logo.src.starts_with("//") || logo.alt.trim().is_empty() {
-                return Err(ContentError::new(
-                    file,
-                    yaml::key_line(text, 1, "logo"),
-                    1,
-                    "logo: src must be a path on this site (/logo.svg) and alt must say what it shows",
-                ));
-            }
+        if let Some(logo) = &c.logo
+            && (!logo.src.starts_with('/') || logo.src.starts_with("//") || logo.alt.trim().is_empty())
+        {
+            return Err(ContentError::new(
+                file,
+                yaml::key_line(text, 1, "logo"),
+                1,
+                "logo: src must be a path on this site (/logo.svg) and alt must say what it shows",
+            ));
         }
         Ok(c)
     }

@@ -70,10 +70,7 @@ pub fn trips(n: u32) -> String {
     if n == 1 { "1 trip".into() } else { format!("{n} trips") }
 }
 
-/// "16 March 2027", as the site writes dates.
-pub fn long_date(d: jiff::civil::Date) -> String {
-    d.strftime("%-d %B %Y").to_string()
-}
+pub use ccg_model::words::long_date;
 
 fn sign_off<S>(f: &Forms<S>) -> String {
     format!("{}\n{}", f.options.site_title, f.page("/"))

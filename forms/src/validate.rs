@@ -303,7 +303,7 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
     let open = event.filter(|_| !errors.has("event"));
     if let Some(e) = open {
         let (from, until) = cat.rules.travel_range(e);
-        let long = crate::service::messages::long_date;
+        let long = ccg_model::words::long_date;
         for (field, day, verb) in [("travel_start", start, "leave"), ("travel_end", end, "come back")] {
             if let Some(d) = day
                 && (d < from || d > until)
