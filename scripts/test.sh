@@ -6,7 +6,7 @@
 #   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar, cargo-lambda, shellcheck
 #   2. scripts/check-infra.sh       the deployment templates, workflows and scripts
 #                                   (in the background, alongside step 3; its log is shown before step 5)
-#  2b. cargo fmt --check; cargo clippy -D warnings (the gates)
+#  2b. cargo fmt --check; scripts/check-layers.py; cargo clippy -D warnings (the gates)
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
 #      the Lambda binaries as Lambdas: cargo lambda build (profile lambda-test: the
 #      real binaries, unoptimised), run under cargo-lambda's Runtime API emulator
@@ -125,6 +125,8 @@ wait_infra() {
 # 2b. The gates: formatting and lints, any finding fails the run. Clippy
 #     checks the same code step 3 compiles (check metadata only).
 rc=0; step "cargo fmt --check" fmt cargo fmt --all --check || rc=$?
+[ "$rc" -eq 0 ] || failed=$((failed + 1))
+rc=0; step "layers: no import circle, no arrow up (scripts/check-layers.py)" layers python3 scripts/check-layers.py || rc=$?
 [ "$rc" -eq 0 ] || failed=$((failed + 1))
 rc=0; step "cargo clippy --workspace --all-targets -- -D warnings" clippy cargo clippy --workspace --all-targets -- -D warnings || rc=$?
 [ "$rc" -eq 0 ] || failed=$((failed + 1))
