@@ -184,3 +184,20 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Options;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_fallback_page_escapes_and_needs_none_of_the_sites_templates() {
+        let options = Options { public_url: "https://h".into(), ..Options::default() };
+        let f = Forms::new((), Arc::new(crate::mail::outbox::Outbox::new("unused")), crate::embedded::catalogue().unwrap(), options);
+        let html = fallback(&f, "Oops <1>", &Body::message("a & b"), ("/join/", "Back"));
+        assert!(html.starts_with("<!DOCTYPE html>\n"), "{html}");
+        assert!(html.contains("<title>Oops &lt;1&gt; – "), "{html}");
+        assert!(html.contains("<h1>Oops &lt;1&gt;</h1>\n<p>a &amp; b</p>\n<p><a href=\"https://h/join/\">Back</a></p>\n</main>"), "{html}");
+    }
+}

@@ -174,3 +174,101 @@ pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
     let data = json!({ "c": claim_data(c), "event": event, "left_trips": left.trips, "left_amount": left.amount.to_string() });
     email(to, "new-claim", data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::ClaimStatus;
+    use crate::service::Options;
+    use ccg_model::Cents;
+    use std::sync::Arc;
+
+    fn forms() -> Forms<()> {
+        let options = Options { public_url: "https://h".into(), ..Options::default() };
+        Forms::new((), Arc::new(crate::mail::outbox::Outbox::new("unused")), crate::embedded::catalogue().unwrap(), options)
+    }
+
+    fn person() -> Registration {
+        Registration {
+            email_key: "ann@example.org".into(),
+            name: "Ann <O'Neil>".into(),
+            email: "ann@example.org".into(),
+            city: "Porto".into(),
+            country: "PT".into(),
+            organisation: "City & Co".into(),
+            position: "Lead".into(),
+            city_status: "lighthouse".into(),
+            project: None,
+        }
+    }
+
+    #[test]
+    fn the_html_part_escapes_what_the_text_part_keeps_as_sent() {
+        let link = "https://h/api/register/confirm?token=a.b";
+        let m = registration(&forms(), &person(), false, link);
+        assert_eq!(m.subject, "Confirm your registration with the City Coordinators Group");
+        assert!(m.text.starts_with("Hello Ann <O'Neil>,\n\nThank you"), "{}", m.text);
+        assert!(m.text.contains("\nOrganisation: City & Co\nPosition: Lead\n\nTo confirm"), "{}", m.text);
+        assert!(m.html.contains("<p>Hello Ann &lt;O&#39;Neil&gt;,</p>\n"), "{}", m.html);
+        assert!(m.html.contains("<p>Name: Ann &lt;O&#39;Neil&gt;<br>\nEmail: ann@example.org<br>\n"), "{}", m.html);
+        assert!(m.html.contains(&format!("<p><a href=\"{link}\">{link}</a></p>\n")), "a bare address is a link");
+        let m = add_leave_link(m, "https://h/api/leave?token=c.d");
+        assert!(m.text.ends_with("\n\nTo leave the City Coordinators Group and stop hearing from us, open this link:\nhttps://h/api/leave?token=c.d\n"));
+        let tail = "open this link:<br>\n<a href=\"https://h/api/leave?token=c.d\">https://h/api/leave?token=c.d</a></p>\n</body>\n</html>\n";
+        assert!(m.html.ends_with(tail), "{}", m.html);
+    }
+
+    #[test]
+    fn every_email_renders() {
+        let f = forms();
+        let r = person();
+        let c = Claim {
+            id: "clm_1".into(),
+            name: "Bob".into(),
+            email: "bob@example.org".into(),
+            email_key: "bob@example.org".into(),
+            city: "Porto".into(),
+            city_key: "PT:porto".into(),
+            country: "PT".into(),
+            event_id: "e".into(),
+            year: 2026,
+            travel_start: jiff::civil::date(2026, 3, 1),
+            travel_end: jiff::civil::date(2026, 3, 3),
+            amount: Cents(45000),
+            transport: Cents(30000),
+            accommodation: Cents(15000),
+            created_at: String::new(),
+            confirmed_at: String::new(),
+            status: ClaimStatus::Counted,
+            link_id: String::new(),
+            link_hashes: Vec::new(),
+            reason: None,
+            paid: None,
+            paid_on: None,
+        };
+        let mut mails = vec![
+            registration(&f, &r, true, "https://h/l"),
+            registered(&f, &r, false),
+            registered(&f, &r, true),
+            new_contact("desk@h", &r, false),
+            claim(&f, &c, "Meeting", "https://h/l"),
+            claim_join_first(&f, "x@h", "Meeting"),
+            claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
+            new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
+        ];
+        for status in ClaimStatus::ALL {
+            mails.push(decision(&f, &Claim { status, ..c.clone() }, "Meeting", Some("https://h/leave")));
+        }
+        for m in mails {
+            assert!(!m.subject.is_empty() && !m.subject.contains('\n'), "{m:?}");
+            assert!(m.text.ends_with('\n') && !m.text.ends_with("\n\n"), "{m:?}");
+            let mut title = Vec::new();
+            tera::escape_html(&m.subject, &mut title).unwrap();
+            assert!(m.html.contains(&format!("<title>{}</title>", String::from_utf8(title).unwrap())), "{m:?}");
+        }
+        assert_eq!(
+            new_claim("desk@h", &c, "M", &YearUsage { trips: 1, amount: Cents(100) }).text.lines().nth(11),
+            Some("Porto has left for 2026: 1 trip, 1 EUR.")
+        );
+    }
+}
