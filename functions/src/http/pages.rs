@@ -133,7 +133,7 @@ pub fn leave_page<S>(f: &Forms<S>, token: &str) -> AnswerPage {
 /// After leaving: what went, in words (counts only).
 pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> AnswerPage {
     let data = json!({ "withdrawn": e.claims_withdrawn, "kept": e.claims_kept, "paid_years": f.options.retention.paid_claim_years });
-    answer("You have left the group", Body::new("answers/left.html", data), ("/join/", "Join the group"))
+    answer("You have left the group", Body::new("answers/left.html", data), (Form::Register.form_page(), "Join the group"))
 }
 
 /// A leave link that no longer works (left already, erased, or never one of ours).

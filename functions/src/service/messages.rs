@@ -6,7 +6,7 @@
 //! text part; the HTML part is the same paragraphs through `layout.html`,
 //! escaped by the template engine. This module only hands them plain data.
 
-use super::Forms;
+use super::{Form, Forms};
 use crate::mail::Email;
 use crate::records::{Claim, Registration};
 use ccg_model::rules::YearUsage;
@@ -136,12 +136,12 @@ pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
 
 /// To an address that is not an approved representative of a city. Nothing was kept.
 pub fn claim_join_first<S>(f: &Forms<S>, to: &str, event: &str) -> Email {
-    email(to, "claim-join-first", signed(f, json!({ "event": event, "join_page": f.page("/join/") })))
+    email(to, "claim-join-first", signed(f, json!({ "event": event, "join_page": f.page(Form::Register.form_page()) })))
 }
 
 /// To a representative whose city does not qualify for the meeting. Nothing was kept.
 pub fn claim_city_not_eligible<S>(f: &Forms<S>, to: &str, name: &str, city: &str, event: &str) -> Email {
-    let data = json!({ "name": name, "city": city, "event": event, "support_page": f.page("/financial-support/") });
+    let data = json!({ "name": name, "city": city, "event": event, "support_page": f.page(Form::TravelClaims.form_page()) });
     email(to, "claim-city-not-eligible", signed(f, data))
 }
 
