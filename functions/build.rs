@@ -47,13 +47,16 @@ fn main() {
     // The answers' templates: the site's frame and the forms (see src/http/frame.rs).
     let templates = content.parent().unwrap().join("templates");
     let mut names: Vec<String> = ["base.html", "answer.html"].iter().map(|s| s.to_string()).collect();
-    let partials = templates.join("partials");
-    println!("cargo::rerun-if-changed={}", partials.display());
-    let mut found =
-        std::fs::read_dir(&partials).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()).unwrap_or_default();
-    found.retain(|n| n.ends_with(".html"));
-    found.sort();
-    names.extend(found.into_iter().map(|n| format!("partials/{n}")));
+    // The forms the answers show again, and the answers' own bodies.
+    for folder in ["partials", "answers"] {
+        let dir = templates.join(folder);
+        println!("cargo::rerun-if-changed={}", dir.display());
+        let mut found =
+            std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()).unwrap_or_default();
+        found.retain(|n| n.ends_with(".html"));
+        found.sort();
+        names.extend(found.into_iter().map(|n| format!("{folder}/{n}")));
+    }
     out.push_str("/// (name relative to templates/, text) of the templates answers are rendered with.\npub const TEMPLATES: &[(&str, &str)] = &[\n");
     for name in &names {
         let p = templates.join(name);

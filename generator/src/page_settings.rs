@@ -5,9 +5,14 @@
 use ccg_model::SiteConfig;
 use ccg_model::rules::TravelRules;
 
-/// `<`, `>`, `&` and quotes as HTML entities: the one escape the functions
-/// and serve use too.
-pub use ccg_functions::http::escape as escape_html;
+/// `<`, `>`, `&` and quotes as HTML entities: Tera's own escape, the one its
+/// templates apply, so serve's pages and the site's escape alike.
+pub fn escape_html(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    // Writing into a Vec cannot fail, and the escape keeps UTF-8 intact.
+    let _ = tera::escape_html(s, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
 
 /// "1 year", "5 years"
 fn count(n: u32, unit: &str) -> String {
@@ -53,4 +58,12 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
         out.push(("claim_form.travel_days_after", f.travel_days_after.to_string()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_as_the_templates_do() {
+        assert_eq!(super::escape_html(r#"<a href="x">'&'</a> é"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; é");
+    }
 }

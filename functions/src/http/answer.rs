@@ -1,11 +1,11 @@
 //! Every answer the forms give, written as HTML for a plain form or as JSON.
 
-use super::frame::{AnswerPage, Back};
+use super::frame::{AnswerPage, Back, Body};
 use super::pages;
 use super::{App, refusal_message};
 use crate::decode::{DecodeError, MAX_BODY};
 use crate::form_view::{self, FormState};
-use crate::service::Form;
+use crate::routes::{Form, Route};
 use crate::service::confirm::{LinkError, Receipt};
 use crate::service::submit::SubmitError;
 use crate::store::Store;
@@ -40,7 +40,7 @@ pub(super) enum Answer {
     LinkUsed,
     ConfirmPage {
         heading: String,
-        inner: String,
+        inner: Body,
     },
     Registered,
     Counted(Box<Receipt>),
@@ -105,7 +105,7 @@ pub(super) fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut
 }
 
 /// An answer of a heading and some HTML, with a link back to the form's page.
-fn simple(form: Form, heading: &str, body: String) -> AnswerPage {
+fn simple(form: Form, heading: &str, body: Body) -> AnswerPage {
     AnswerPage {
         title: heading.to_string(),
         heading: heading.to_string(),
@@ -122,7 +122,7 @@ const SENT_MESSAGE: &str = "Check your inbox: we sent an email with a link to co
 
 pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Answer) -> Response<Bytes> {
     let f = &app.forms;
-    let html = |status: StatusCode, heading: &str, inner: &str| framed(app, status, form, simple(form, heading, inner.to_string()));
+    let html = |status: StatusCode, heading: &str, inner: Body| framed(app, status, form, simple(form, heading, inner));
     match answer {
         Answer::Sent => {
             if json {
@@ -168,7 +168,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             if json {
                 json_response(StatusCode::CONFLICT, &json!({"reason": refusal.code(), "message": msg}))
             } else {
-                html(StatusCode::CONFLICT, "We cannot accept this claim", &pages::paragraph(&msg))
+                html(StatusCode::CONFLICT, "We cannot accept this claim", Body::message(&msg))
             }
         }
         Answer::Unavailable(detail) => {
@@ -180,7 +180,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             let mut resp = if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg}))
             } else {
-                html(StatusCode::SERVICE_UNAVAILABLE, "The form could not be sent", &pages::paragraph(msg))
+                html(StatusCode::SERVICE_UNAVAILABLE, "The form could not be sent", Body::message(msg))
             };
             // Clients that retry by themselves (forms.js, the fault tests) wait this long, not less.
             resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
@@ -193,7 +193,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             // Worded for everyone alike: it must not tell whether anything was kept for this address.
             let msg = "The email about what you sent could not be sent just now. Please ask for it again in a few \
                        minutes with the button below; if no email arrives then, send the form again.";
-            let resend = format!("{}/{}/resend", f.options.api_base, form.name());
+            let resend = Route::Resend(form).url("", &f.options.api_base, None);
             if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg, "resend": resend}))
             } else {
@@ -203,7 +203,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     show: "resend",
                     resend_path: form.name(),
                     form: Some(FormState::filled(&fields, &Default::default(), &[])),
-                    ..simple(form, "The email could not be sent", pages::paragraph(msg))
+                    ..simple(form, "The email could not be sent", Body::message(msg))
                 };
                 framed(app, StatusCode::SERVICE_UNAVAILABLE, form, page)
             }
@@ -221,7 +221,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     show: "resend",
                     resend_path: form.name(),
                     form: Some(FormState::filled(&fields, &errors, &["email"])),
-                    ..simple(form, "Send the link again", String::new())
+                    ..simple(form, "Send the link again", Body::default())
                 };
                 framed(app, StatusCode::UNPROCESSABLE_ENTITY, form, page)
             }
@@ -233,21 +233,17 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                 f.options.link_hours
             );
             // 410, not 404: the CDN in front of the site replaces every 404 with the site's own page.
-            if json {
-                json_response(StatusCode::GONE, &json!({"error": msg}))
-            } else {
-                html(StatusCode::GONE, "This link does not work", &pages::paragraph(&msg))
-            }
+            if json { json_response(StatusCode::GONE, &json!({"error": msg})) } else { html(StatusCode::GONE, "This link does not work", Body::message(&msg)) }
         }
         Answer::LinkUsed => {
             let msg = "This link was already used: what it confirms is confirmed. A link works once.";
-            if json { json_response(StatusCode::GONE, &json!({"error": msg})) } else { html(StatusCode::GONE, "Already confirmed", &pages::paragraph(msg)) }
+            if json { json_response(StatusCode::GONE, &json!({"error": msg})) } else { html(StatusCode::GONE, "Already confirmed", Body::message(msg)) }
         }
         Answer::ConfirmPage { heading, inner } => {
             if json {
                 json_response(StatusCode::OK, &json!({"status": "pending"}))
             } else {
-                html(StatusCode::OK, &heading, &inner)
+                html(StatusCode::OK, &heading, inner)
             }
         }
         Answer::Registered => {
@@ -256,7 +252,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             if json {
                 json_response(StatusCode::OK, &json!({"status": "confirmed", "message": msg}))
             } else {
-                html(StatusCode::OK, "Registration confirmed", &pages::paragraph(msg))
+                html(StatusCode::OK, "Registration confirmed", Body::message(msg))
             }
         }
         Answer::Counted(r) => {
@@ -265,7 +261,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
-                html(StatusCode::OK, "Claim confirmed", &pages::receipt(&r, f.catalogue().rules.max_per_trip))
+                html(StatusCode::OK, "Claim confirmed", pages::receipt(&r, f.catalogue().rules.max_per_trip))
             }
         }
         Answer::Withdrawn(c) => {
@@ -273,7 +269,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             if json {
                 json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
             } else {
-                html(StatusCode::OK, "Claim withdrawn", &pages::paragraph(&msg))
+                html(StatusCode::OK, "Claim withdrawn", Body::message(&msg))
             }
         }
         Answer::NotWithdrawable(status) => {
@@ -284,14 +280,14 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             if json {
                 json_response(StatusCode::CONFLICT, &json!({"reason": "not_withdrawable", "message": msg}))
             } else {
-                html(StatusCode::CONFLICT, "The claim cannot be withdrawn", &pages::paragraph(&msg))
+                html(StatusCode::CONFLICT, "The claim cannot be withdrawn", Body::message(&msg))
             }
         }
         Answer::Plain { status, message } => {
             if json {
                 json_response(status, &json!({"error": message}))
             } else {
-                html(status, "The form could not be sent", &pages::paragraph(&message))
+                html(status, "The form could not be sent", Body::message(&message))
             }
         }
     }

@@ -22,14 +22,43 @@ pub struct Back {
     pub text: String,
 }
 
+/// An answer's own content: a template under `templates/answers/` and the
+/// plain data it shows. The template engine escapes every value; an empty
+/// template is no content (a form sent back is all the page shows).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Body {
+    pub template: &'static str,
+    pub data: serde_json::Value,
+}
+
+impl Body {
+    pub fn new(template: &'static str, data: serde_json::Value) -> Body {
+        Body { template, data }
+    }
+
+    /// One sentence as a paragraph (`answers/message.html`).
+    pub fn message(text: &str) -> Body {
+        Body::new("answers/message.html", serde_json::json!({ "message": text }))
+    }
+
+    /// The HTML, without the line end the template file closes with.
+    pub fn render(&self, tera: &Tera) -> Result<String, tera::Error> {
+        if self.template.is_empty() {
+            return Ok(String::new());
+        }
+        let html = tera.render(self.template, &Context::from_serialize(&self.data)?)?;
+        Ok(html.trim_end_matches('\n').to_string())
+    }
+}
+
 /// One answer page.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct AnswerPage {
     /// The `<title>` (before " | site title"); starts with "Error: " when a form comes back with mistakes.
     pub title: String,
     pub heading: String,
-    /// Safe HTML, built by `pages` with every value escaped.
-    pub body: String,
+    /// What the answer says, above any form it shows again.
+    pub body: Body,
     /// The site page this answers (the menu marks it).
     pub url: String,
     /// "join" or "claim": show that form again, filled in as `form` says.
@@ -72,7 +101,7 @@ impl Frame {
         }
         ctx.insert("page", &Page { title: &p.title, description: &p.heading, url: &p.url, permalink: "", draft: false, noindex: true });
         ctx.insert("heading", &p.heading);
-        ctx.insert("body", &p.body);
+        ctx.insert("body", &p.body.render(&self.tera)?);
         ctx.insert("show", p.show);
         match &p.form {
             Some(f) => ctx.insert("form", f),
@@ -101,7 +130,7 @@ mod tests {
             .render(&AnswerPage {
                 title: "Claim confirmed".into(),
                 heading: "Claim confirmed".into(),
-                body: "<p>Done &amp; dusted</p>".into(),
+                body: Body::message("Done & dusted"),
                 url: "/financial-support/".into(),
                 back: Some(Back { url: "/".into(), text: "Home".into() }),
                 ..AnswerPage::default()

@@ -10,69 +10,21 @@ mod idempotency;
 mod origin;
 mod pages;
 
-pub use pages::{escape, refusal_message};
+pub use pages::refusal_message;
 
 use answer::{Answer, decode_error, framed, json_response, link_answer, plain, render, submit_answer};
 use idempotency::submit_idempotently;
 use origin::{cors, foreign_post, origin_allowed};
 
 use crate::decode::{self, BodyKind, DecodeError, MAX_BODY};
+use crate::routes::{Form, Route};
+use crate::service::Forms;
 use crate::service::confirm::LinkView;
-use crate::service::{Form, Forms};
 use crate::store::Store;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use std::time::Instant;
-
-/// What a request asks of a form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Submit,
-    Resend,
-    Confirm,
-    /// A claimant takes back a claim (travel claims only).
-    Withdraw,
-    /// A contact leaves the group from the link in an email (`{api_base}/leave`): served whichever form a Lambda serves.
-    Leave,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Action::Submit => "submit",
-            Action::Resend => "resend",
-            Action::Confirm => "confirm",
-            Action::Withdraw => "withdraw",
-            Action::Leave => "leave",
-        }
-    }
-    fn allow(self) -> &'static str {
-        match self {
-            Action::Confirm | Action::Leave => "GET, HEAD, POST, OPTIONS",
-            _ => "POST, OPTIONS",
-        }
-    }
-}
-
-/// `/api/register`, `/api/register/resend`, `/api/travel-claims/confirm`, ... (a trailing slash is fine).
-pub fn route_of(path: &str) -> Option<(Form, Action)> {
-    let mut parts: Vec<&str> = path.trim_end_matches('/').rsplit('/').take(2).collect();
-    parts.reverse();
-    let form = |s: &str| match s {
-        "register" => Some(Form::Register),
-        "travel-claims" => Some(Form::TravelClaims),
-        _ => None,
-    };
-    match parts.as_slice() {
-        [parent, "resend"] => Some((form(parent)?, Action::Resend)),
-        [parent, "confirm"] => Some((form(parent)?, Action::Confirm)),
-        ["travel-claims", "withdraw"] => Some((Form::TravelClaims, Action::Withdraw)),
-        [.., "leave"] => Some((Form::Register, Action::Leave)),
-        [.., last] => Some((form(last)?, Action::Submit)),
-        _ => None,
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -141,45 +93,39 @@ fn accepts_json(accept: &str) -> bool {
 pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let route = route_of(parts.uri.path()).filter(|(f, a)| *a == Action::Leave || app.settings.only.is_none_or(|o| o == *f));
+    let route = Route::parse(parts.uri.path()).filter(|r| *r == Route::Leave || app.settings.only.is_none_or(|o| o == r.form()));
     let wants_json = wants_json(&parts.headers);
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
-        Some((form, action)) => dispatch(app, form, action, &parts, body, wants_json).await,
+        Some(route) => dispatch(app, route, &parts, body, wants_json).await,
     };
     cors(app, &parts.headers, resp.headers_mut());
     if app.settings.log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let what = route.map_or("-".to_string(), |(f, a)| format!("{} {}", f.name(), a.name()));
+        let what = route.map_or("-".to_string(), |r| format!("{} {}", r.form().name(), r.action()));
         eprintln!("forms {what} {} {ms:.1}ms{}", resp.status().as_u16(), claim_id.map(|i| format!(" id={i}")).unwrap_or_default());
     }
     resp
 }
 
-async fn dispatch<S: Store>(
-    app: &App<S>,
-    form: Form,
-    action: Action,
-    parts: &http::request::Parts,
-    body: Bytes,
-    wants_json: bool,
-) -> (Response<Bytes>, Option<String>) {
+async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::Parts, body: Bytes, wants_json: bool) -> (Response<Bytes>, Option<String>) {
+    let form = route.form();
     if parts.method == Method::OPTIONS {
         // Cache-Control as on every answer (openapi.yaml); a browser keeps preflights by Access-Control-Max-Age.
-        let mut r = Response::builder().status(StatusCode::NO_CONTENT).header(header::ALLOW, action.allow()).header(header::CACHE_CONTROL, "no-store");
+        let mut r = Response::builder().status(StatusCode::NO_CONTENT).header(header::ALLOW, route.allow()).header(header::CACHE_CONTROL, "no-store");
         if origin_allowed(app, &parts.headers).is_some() {
             r = r
-                .header(header::ACCESS_CONTROL_ALLOW_METHODS, action.allow())
+                .header(header::ACCESS_CONTROL_ALLOW_METHODS, route.allow())
                 .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type, Idempotency-Key")
                 .header(header::ACCESS_CONTROL_MAX_AGE, "86400");
         }
         return (r.body(Bytes::new()).unwrap(), None);
     }
-    if action == Action::Leave {
+    if route == Route::Leave {
         return (leave(app, parts, body, wants_json).await, None);
     }
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
-    if action == Action::Confirm && (parts.method == Method::GET || parts.method == Method::HEAD) {
+    if matches!(route, Route::Confirm(_)) && (parts.method == Method::GET || parts.method == Method::HEAD) {
         let answer = match token_in_query {
             None => Answer::LinkInvalid,
             Some(t) => match app.forms.open_link(form, &t).await {
@@ -200,10 +146,13 @@ async fn dispatch<S: Store>(
         return (r, None);
     }
     if parts.method != Method::POST {
-        let msg =
-            if action == Action::Confirm { "Open the link from your email, then press Confirm." } else { "This address only accepts a form sent with POST." };
+        let msg = if matches!(route, Route::Confirm(_)) {
+            "Open the link from your email, then press Confirm."
+        } else {
+            "This address only accepts a form sent with POST."
+        };
         let mut r = plain(app, wants_json, form, StatusCode::METHOD_NOT_ALLOWED, msg);
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(action.allow()));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(route.allow()));
         return (r, None);
     }
     if foreign_post(app, &parts.headers) {
@@ -216,7 +165,7 @@ async fn dispatch<S: Store>(
     let kind = match decode::body_kind(header_str(&parts.headers, header::CONTENT_TYPE)) {
         Ok(k) => k,
         // A confirmation button sends a small form; an empty POST with the token in the query is fine too.
-        Err(_) if matches!(action, Action::Confirm | Action::Withdraw) && body.is_empty() => BodyKind::Form,
+        Err(_) if matches!(route, Route::Confirm(_) | Route::Withdraw) && body.is_empty() => BodyKind::Form,
         Err(e) => return (decode_error(app, wants_json, form, &e), None),
     };
     // The same negotiation as every answer before this one (issue 12: a form
@@ -226,8 +175,8 @@ async fn dispatch<S: Store>(
         Ok(f) => f,
         Err(e) => return (decode_error(app, json, form, &e), None),
     };
-    match action {
-        Action::Confirm => {
+    match route {
+        Route::Confirm(_) => {
             let token = fields.get("token").cloned().or(token_in_query).unwrap_or_default();
             let answer = match form {
                 Form::Register => match app.forms.confirm_registration(&token).await {
@@ -245,7 +194,7 @@ async fn dispatch<S: Store>(
             };
             (render(app, json, form, answer), id)
         }
-        Action::Withdraw => {
+        Route::Withdraw => {
             let token = fields.get("token").cloned().or(token_in_query).unwrap_or_default();
             let answer = match app.forms.withdraw(&token).await {
                 Ok(c) => Answer::Withdrawn(Box::new(c)),
@@ -253,7 +202,7 @@ async fn dispatch<S: Store>(
             };
             (render(app, json, form, answer), None)
         }
-        Action::Resend => {
+        Route::Resend(_) => {
             let answer = match app.forms.resend(form, &fields).await {
                 Err(crate::service::submit::SubmitError::Invalid(e)) => {
                     Answer::ResendInvalid { message: e.0.get("email").cloned().unwrap_or_default(), email: fields.get("email").cloned().unwrap_or_default() }
@@ -262,8 +211,8 @@ async fn dispatch<S: Store>(
             };
             (render(app, json, form, answer), None)
         }
-        Action::Submit => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
-        Action::Leave => unreachable!("answered above"),
+        Route::Submit(_) => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
+        Route::Leave => unreachable!("answered above"),
     }
 }
 
@@ -293,7 +242,7 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
     }
     if parts.method != Method::POST {
         let mut r = plain(app, wants_json, Form::Register, StatusCode::METHOD_NOT_ALLOWED, "Open the link from your email, then press the button.");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(Action::Leave.allow()));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(Route::Leave.allow()));
         return r;
     }
     if foreign_post(app, &parts.headers) {
@@ -333,22 +282,6 @@ pub const STATUSES: &[u16] = &[200, 202, 204, 303, 400, 403, 404, 405, 409, 410,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes() {
-        assert_eq!(route_of("/api/register"), Some((Form::Register, Action::Submit)));
-        assert_eq!(route_of("/api/register/"), Some((Form::Register, Action::Submit)));
-        assert_eq!(route_of("/register"), Some((Form::Register, Action::Submit)));
-        assert_eq!(route_of("/api/travel-claims/confirm"), Some((Form::TravelClaims, Action::Confirm)));
-        assert_eq!(route_of("/api/travel-claims/resend/"), Some((Form::TravelClaims, Action::Resend)));
-        assert_eq!(route_of("/api/other/confirm"), None);
-        assert_eq!(route_of("/api/confirm"), None);
-        assert_eq!(route_of("/api/register/other"), None);
-        assert_eq!(route_of("/api/travel-claims/withdraw"), Some((Form::TravelClaims, Action::Withdraw)));
-        assert_eq!(route_of("/api/register/withdraw"), None);
-        assert_eq!(route_of("/api/leave"), Some((Form::Register, Action::Leave)));
-        assert_eq!(route_of("/"), None);
-    }
 
     #[test]
     fn json_is_asked_for_by_the_body_or_by_accept() {

@@ -34,9 +34,11 @@ impl<S: Store> Forms<S> {
         let secret = token::new_secret();
         // Boxed: the stores' futures are large, and every email to a contact awaits this one.
         match Box::pin(self.timed(self.store.add_leave_link(email_key, &token::hash_secret(&secret)))).await {
-            Ok(true) => {
-                Some(format!("{}{}/leave?token={}", self.options.public_url, self.options.api_base, token::token(&token::leave_id(email_key), &secret)))
-            }
+            Ok(true) => Some(crate::routes::Route::Leave.url(
+                &self.options.public_url,
+                &self.options.api_base,
+                Some(&token::token(&token::leave_id(email_key), &secret)),
+            )),
             Ok(false) => None,
             Err(e) => {
                 eprintln!("forms: an email goes without its leave link: {e}");

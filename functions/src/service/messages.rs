@@ -1,210 +1,157 @@
 //! The emails the forms send, in the site's words: plain text, and the same
 //! as simple HTML. No tracking, no images, nothing loaded from elsewhere.
+//!
+//! The words are templates in `templates/emails/` (a wording change is a
+//! template change): each email's `NAME.txt` renders its subject line and its
+//! text part; the HTML part is the same paragraphs through `layout.html`,
+//! escaped by the template engine. This module only hands them plain data.
 
-use super::Forms;
-use crate::http::escape;
+use super::{Form, Forms};
 use crate::mail::Email;
 use crate::records::{Claim, Registration};
 use ccg_model::rules::YearUsage;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::LazyLock;
+use tera::{Context, Tera};
 
-/// Builds both parts from paragraphs; a paragraph that is a bare address becomes a link in HTML.
-fn email(to: &str, subject: String, paragraphs: &[String]) -> Email {
-    let text = paragraphs.join("\n\n") + "\n";
-    let html_body: String = paragraphs
-        .iter()
-        .map(|p| {
-            if p.starts_with("https://") || p.starts_with("http://") {
-                format!("<p><a href=\"{0}\">{0}</a></p>\n", escape(p))
-            } else {
-                format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n"))
-            }
-        })
-        .collect();
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body>\n{html_body}</body>\n</html>\n",
-        escape(&subject)
-    );
+/// The email templates, compiled into the binary: a deployed function sends the words it was built with.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("emails/details.txt", include_str!("../../../templates/emails/details.txt")),
+    ("emails/claim-details.txt", include_str!("../../../templates/emails/claim-details.txt")),
+    ("emails/sign-off.txt", include_str!("../../../templates/emails/sign-off.txt")),
+    ("emails/leave-link.txt", include_str!("../../../templates/emails/leave-link.txt")),
+    ("emails/registration.txt", include_str!("../../../templates/emails/registration.txt")),
+    ("emails/registered.txt", include_str!("../../../templates/emails/registered.txt")),
+    ("emails/claim.txt", include_str!("../../../templates/emails/claim.txt")),
+    ("emails/claim-join-first.txt", include_str!("../../../templates/emails/claim-join-first.txt")),
+    ("emails/claim-city-not-eligible.txt", include_str!("../../../templates/emails/claim-city-not-eligible.txt")),
+    ("emails/decision.txt", include_str!("../../../templates/emails/decision.txt")),
+    ("emails/new-contact.txt", include_str!("../../../templates/emails/new-contact.txt")),
+    ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
+    ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
+    ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
+];
+
+/// Compiled once; a test renders every one, so a built binary cannot fail here.
+static EMAILS: LazyLock<Tera> = LazyLock::new(|| {
+    let mut tera = Tera::new();
+    tera.add_raw_templates(TEMPLATES.iter().copied()).expect("the email templates compile");
+    tera
+});
+
+fn render(name: &str, data: &Value) -> String {
+    let ctx = Context::from_serialize(data).expect("an email's data is a map");
+    EMAILS.render(name, &ctx).unwrap_or_else(|e| panic!("email template {name}: {e}"))
+}
+
+/// One paragraph of the HTML part: its lines, then a link.
+#[derive(Serialize)]
+struct Paragraph<'a> {
+    lines: Vec<&'a str>,
+    link: Option<&'a str>,
+}
+
+impl<'a> Paragraph<'a> {
+    /// A paragraph of the text part; one that is a bare address becomes a link.
+    fn of(p: &'a str) -> Paragraph<'a> {
+        if p.starts_with("https://") || p.starts_with("http://") {
+            Paragraph { lines: Vec::new(), link: Some(p) }
+        } else {
+            Paragraph { lines: p.split('\n').collect(), link: None }
+        }
+    }
+    fn html(&self) -> String {
+        render("emails/paragraph.html", &json!(self))
+    }
+}
+
+/// Renders `emails/{name}.txt` ("Subject: …", a blank line, then the text
+/// part's paragraphs separated by blank lines) into both parts.
+fn email(to: &str, name: &str, data: Value) -> Email {
+    let out = render(&format!("emails/{name}.txt"), &data);
+    let (head, body) = out.split_once("\n\n").unwrap_or((&out, ""));
+    let subject = head.strip_prefix("Subject: ").unwrap_or(head).to_string();
+    let body = body.trim_end_matches('\n');
+    let text = format!("{body}\n");
+    let paragraphs: String = body.split("\n\n").map(|p| Paragraph::of(p).html()).collect();
+    let html = render("emails/layout.html", &json!({ "subject": subject, "paragraphs": paragraphs }));
     Email { to: to.to_string(), subject, text, html }
 }
 
 /// The last lines of every email to a contact: how to leave the group.
 pub fn add_leave_link(mut mail: Email, link: &str) -> Email {
-    const SAY: &str = "To leave the City Coordinators Group and stop hearing from us, open this link:";
-    mail.text.push_str(&format!("\n{SAY}\n{link}\n"));
-    let html = format!("<p>{SAY}<br>\n<a href=\"{0}\">{0}</a></p>\n</body>", escape(link));
+    let say = render("emails/leave-link.txt", &json!({ "link": link }));
+    mail.text.push_str(&format!("\n{say}\n"));
+    // The template ends with the link: in HTML the lines before it, then the link itself.
+    let before = say.strip_suffix(link).unwrap_or(&say).trim_end_matches('\n');
+    let html = Paragraph { lines: before.split('\n').collect(), link: Some(link) }.html();
     if let Some(at) = mail.html.rfind("</body>") {
-        mail.html.replace_range(at..at + "</body>".len(), &html);
+        mail.html.insert_str(at, &html);
     }
     mail
 }
 
-/// A registration as "Label: value" lines (the emails and the confirmation page).
-pub fn details(r: &Registration) -> String {
-    let mut lines = vec![
-        format!("Name: {}", r.name),
-        format!("Email: {}", r.email),
-        format!("City: {} ({})", r.city, r.country),
-        format!("Organisation: {}", r.organisation),
-        format!("Position: {}", r.position),
-    ];
-    if let Some(p) = &r.project {
-        lines.push(format!("SCC project: {p}"));
-    }
-    lines.join("\n")
+fn registration_data(r: &Registration) -> Value {
+    json!({
+        "name": r.name, "email": r.email, "email_key": r.email_key, "city": r.city, "country": r.country,
+        "organisation": r.organisation, "position": r.position, "project": r.project, "city_status": r.city_status,
+    })
 }
 
+fn claim_data(c: &Claim) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "email": c.email, "city": c.city, "country": c.country, "year": c.year,
+        "travel_start": long_date(c.travel_start), "travel_end": long_date(c.travel_end),
+        "transport": c.transport.to_string(), "accommodation": c.accommodation.to_string(), "amount": c.amount.to_string(),
+        "status": c.status.as_str(), "status_described": c.status.describe(),
+    })
+}
+
+/// A claim as "Label: value" lines (`desk` prints it too).
 pub fn claim_details(c: &Claim, event: &str) -> String {
-    [
-        format!("Meeting: {event}"),
-        format!("City: {} ({})", c.city, c.country),
-        format!("Travel: {} to {}", long_date(c.travel_start), long_date(c.travel_end)),
-        format!("Transport: {}", c.transport),
-        format!("Accommodation: {}", c.accommodation),
-        format!("Contribution asked for: {}", c.amount),
-    ]
-    .join("\n")
-}
-
-/// "1 trip", "2 trips"
-pub fn trips(n: u32) -> String {
-    if n == 1 { "1 trip".into() } else { format!("{n} trips") }
+    render("emails/claim-details.txt", &json!({ "c": claim_data(c), "event": event }))
 }
 
 pub use ccg_model::words::long_date;
 
-fn sign_off<S>(f: &Forms<S>) -> String {
-    format!("{}\n{}", f.options.site_title, f.page("/"))
+/// What every email to a person ends with: the site's name and address.
+fn signed<S>(f: &Forms<S>, mut data: Value) -> Value {
+    data["site_title"] = json!(f.options.site_title);
+    data["home"] = json!(f.page("/"));
+    data
 }
 
 /// To a new address, or to a known one whose details someone asked to change.
 pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) -> Email {
-    let hours = f.options.link_hours;
-    let (subject, intro, after) = if known {
-        (
-            "Confirm the change to your contact details".to_string(),
-            "Someone sent the City Coordinators Group's join form again with this email address. Your contact details \
-             stay as they are unless you confirm the change. The new details would be:"
-                .to_string(),
-            "If you did not ask for this change, ignore this email: nothing changes.".to_string(),
-        )
-    } else {
-        (
-            "Confirm your registration with the City Coordinators Group".to_string(),
-            "Thank you for registering with the City Coordinators Group. Please confirm that this is your email \
-             address. You sent these details:"
-                .to_string(),
-            format!(
-                "If you did not register, ignore this email: your details are deleted after {hours} hours. Once you \
-                 confirm, the Scalable Cities secretariat reviews your registration and admits you as a representative \
-                 of your city."
-            ),
-        )
-    };
-    email(
-        &r.email,
-        subject,
-        &[
-            format!("Hello {},", r.name),
-            intro,
-            details(r),
-            format!("To confirm, open this link within {hours} hours and press the Confirm button:"),
-            link.to_string(),
-            after,
-            sign_off(f),
-        ],
-    )
+    let data = json!({ "r": registration_data(r), "known": known, "hours": f.options.link_hours, "link": link });
+    email(&r.email, "registration", signed(f, data))
 }
 
 /// To an approved representative: the claim counts once confirmed.
 pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
-    let hours = f.options.link_hours;
-    email(
-        &c.email,
-        "Confirm your travel claim".to_string(),
-        &[
-            format!("Hello {},", c.name),
-            "We received this claim for a travel contribution:".to_string(),
-            claim_details(c, event),
-            format!(
-                "The claim counts only once you confirm it: open this link within {hours} hours and press the Confirm \
-                 button. Your city's yearly limits are checked at that moment. Keep this email: the same link then \
-                 shows where your claim stands, and lets you withdraw it until the secretariat approves it."
-            ),
-            link.to_string(),
-            format!("If you did not send this claim, ignore this email: it is deleted after {hours} hours and never counts."),
-            sign_off(f),
-        ],
-    )
+    let data = json!({ "c": claim_data(c), "event": event, "hours": f.options.link_hours, "link": link });
+    email(&c.email, "claim", signed(f, data))
 }
 
 /// To an address that is not an approved representative of a city. Nothing was kept.
 pub fn claim_join_first<S>(f: &Forms<S>, to: &str, event: &str) -> Email {
-    email(
-        to,
-        "About your travel claim: join the group first".to_string(),
-        &[
-            "Hello,".to_string(),
-            format!(
-                "We received a claim for a travel contribution to \"{event}\" from this email address. Only a city \
-                 representative whom the Scalable Cities secretariat has admitted can claim, and this address is not \
-                 one yet. We have not kept the claim."
-            ),
-            "To become your city's representative, register with the join form and confirm your email address; the \
-             secretariat then reviews your registration. After that, send the claim again."
-                .to_string(),
-            f.page("/join/"),
-            "If you did not send this claim, ignore this email.".to_string(),
-            sign_off(f),
-        ],
-    )
+    email(to, "claim-join-first", signed(f, json!({ "event": event, "join_page": f.page(Form::Register.form_page()) })))
 }
 
 /// To a representative whose city does not qualify for the meeting. Nothing was kept.
 pub fn claim_city_not_eligible<S>(f: &Forms<S>, to: &str, name: &str, city: &str, event: &str) -> Email {
-    email(
-        to,
-        "About your travel claim: your city does not qualify".to_string(),
-        &[
-            format!("Hello {name},"),
-            format!(
-                "We received your claim for a travel contribution to \"{event}\". You represent {city} in the group, \
-                 and {city} does not qualify for a contribution for this meeting: it is for the cities of SCC \
-                 lighthouse projects listed on the travel support page, judged on the date of the meeting. We have not \
-                 kept the claim."
-            ),
-            f.page("/financial-support/"),
-            "If you think this is a mistake, reply to the Scalable Cities secretariat.".to_string(),
-            sign_off(f),
-        ],
-    )
+    let data = json!({ "name": name, "city": city, "event": event, "support_page": f.page(Form::TravelClaims.form_page()) });
+    email(to, "claim-city-not-eligible", signed(f, data))
 }
 
 /// To the applicant, when the secretariat decides on their claim.
 pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) -> Email {
-    use crate::records::ClaimStatus;
-    let (subject, what) = match c.status {
-        ClaimStatus::Approved => {
-            ("Your travel claim is approved".to_string(), "The Scalable Cities secretariat approved your claim. Payment follows.".to_string())
-        }
-        ClaimStatus::Rejected => (
-            "Your travel claim was not accepted".to_string(),
-            format!(
-                "The Scalable Cities secretariat did not accept your claim, for this reason: {}. Its trip and amount are \
-                 available to your city again.",
-                c.reason.as_deref().unwrap_or("no reason given").trim_end_matches('.')
-            ),
-        ),
-        ClaimStatus::Paid => (
-            "Your travel claim is paid".to_string(),
-            format!(
-                "The Scalable Cities secretariat paid {} for your claim on {}.",
-                c.paid.map(|p| p.to_string()).unwrap_or_default(),
-                c.paid_on.map(long_date).unwrap_or_default()
-            ),
-        ),
-        other => (format!("Your travel claim is {}", other.as_str()), format!("Your claim is now {}.", other.describe())),
-    };
-    let mail = email(&c.email, subject, &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(c, event), sign_off(f)]);
+    let reason = c.reason.as_deref().unwrap_or("no reason given").trim_end_matches('.');
+    let paid = c.paid.map(|p| p.to_string()).unwrap_or_default();
+    let paid_on = c.paid_on.map(long_date).unwrap_or_default();
+    let data = json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on });
+    let mail = email(&c.email, "decision", signed(f, data));
     match leave {
         Some(link) => add_leave_link(mail, link),
         None => mail,
@@ -214,61 +161,114 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
 /// To a person whose registration (or change) was just confirmed: they are a
 /// contact now, and this is the first email with the way to leave.
 pub fn registered<S>(f: &Forms<S>, r: &Registration, changed: bool) -> Email {
-    let (subject, what) = if changed {
-        ("Your contact details are changed".to_string(), "You confirmed the change: the City Coordinators Group now has these details for you:")
-    } else {
-        (
-            "You are registered with the City Coordinators Group".to_string(),
-            "You confirmed your registration: you are now a contact of the City Coordinators Group, with these details:",
-        )
-    };
-    let mut paragraphs = vec![format!("Hello {},", r.name), what.to_string(), details(r)];
-    if !changed {
-        paragraphs.push(
-            "The Scalable Cities secretariat reviews your registration and admits you as a representative of your city; you \
-             will hear from it."
-                .to_string(),
-        );
-    }
-    paragraphs.push(sign_off(f));
-    email(&r.email, subject, &paragraphs)
+    email(&r.email, "registered", signed(f, json!({ "r": registration_data(r), "changed": changed })))
 }
 
 /// To the secretariat: a registration was confirmed; what it needs to decide.
 pub fn new_contact(to: &str, r: &Registration, changed: bool) -> Email {
-    let subject = if changed { format!("Contact details changed: {}", r.name) } else { format!("New confirmed registration: {}", r.name) };
-    email(
-        to,
-        subject,
-        &[
-            if changed {
-                "A contact confirmed a change of their details:".to_string()
-            } else {
-                "A person confirmed their registration with the City Coordinators Group:".to_string()
-            },
-            details(r),
-            format!("City status given: {}", r.city_status),
-            "To admit them as their city's representative (the city as the SCC data names it):".to_string(),
-            format!("desk --operator \"YOUR NAME\" approve {} --city \"{}\" --country {}", r.email_key, r.city, r.country),
-            format!("Or to decline: desk --operator \"YOUR NAME\" decline {} --reason \"...\"", r.email_key),
-        ],
-    )
+    email(to, "new-contact", json!({ "r": registration_data(r), "changed": changed }))
 }
 
 /// To the secretariat: a claim was confirmed and counted; what it needs to decide.
 pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
-    email(
-        to,
-        format!("Travel claim to decide: {} for {}", c.amount, c.city),
-        &[
-            format!("{} ({}) confirmed a travel claim, now counted against {}'s {} limits.", c.name, c.email, c.city, c.year),
-            format!("Reference: {}", c.id),
-            claim_details(c, event),
-            format!("{} has left for {}: {}, {}.", c.city, c.year, trips(left.trips), left.amount),
-            "To decide:".to_string(),
-            format!("desk --operator \"YOUR NAME\" approve-claim {}", c.id),
-            format!("desk --operator \"YOUR NAME\" reject-claim {} --reason \"...\"", c.id),
-            format!("desk claim {}", c.id),
-        ],
-    )
+    let data = json!({ "c": claim_data(c), "event": event, "left_trips": left.trips, "left_amount": left.amount.to_string() });
+    email(to, "new-claim", data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::ClaimStatus;
+    use crate::service::Options;
+    use ccg_model::Cents;
+    use std::sync::Arc;
+
+    fn forms() -> Forms<()> {
+        let options = Options { public_url: "https://h".into(), ..Options::default() };
+        Forms::new((), Arc::new(crate::mail::outbox::Outbox::new("unused")), crate::embedded::catalogue().unwrap(), options)
+    }
+
+    fn person() -> Registration {
+        Registration {
+            email_key: "ann@example.org".into(),
+            name: "Ann <O'Neil>".into(),
+            email: "ann@example.org".into(),
+            city: "Porto".into(),
+            country: "PT".into(),
+            organisation: "City & Co".into(),
+            position: "Lead".into(),
+            city_status: "lighthouse".into(),
+            project: None,
+        }
+    }
+
+    #[test]
+    fn the_html_part_escapes_what_the_text_part_keeps_as_sent() {
+        let link = "https://h/api/register/confirm?token=a.b";
+        let m = registration(&forms(), &person(), false, link);
+        assert_eq!(m.subject, "Confirm your registration with the City Coordinators Group");
+        assert!(m.text.starts_with("Hello Ann <O'Neil>,\n\nThank you"), "{}", m.text);
+        assert!(m.text.contains("\nOrganisation: City & Co\nPosition: Lead\n\nTo confirm"), "{}", m.text);
+        assert!(m.html.contains("<p>Hello Ann &lt;O&#39;Neil&gt;,</p>\n"), "{}", m.html);
+        assert!(m.html.contains("<p>Name: Ann &lt;O&#39;Neil&gt;<br>\nEmail: ann@example.org<br>\n"), "{}", m.html);
+        assert!(m.html.contains(&format!("<p><a href=\"{link}\">{link}</a></p>\n")), "a bare address is a link");
+        let m = add_leave_link(m, "https://h/api/leave?token=c.d");
+        assert!(m.text.ends_with("\n\nTo leave the City Coordinators Group and stop hearing from us, open this link:\nhttps://h/api/leave?token=c.d\n"));
+        let tail = "open this link:<br>\n<a href=\"https://h/api/leave?token=c.d\">https://h/api/leave?token=c.d</a></p>\n</body>\n</html>\n";
+        assert!(m.html.ends_with(tail), "{}", m.html);
+    }
+
+    #[test]
+    fn every_email_renders() {
+        let f = forms();
+        let r = person();
+        let c = Claim {
+            id: "clm_1".into(),
+            name: "Bob".into(),
+            email: "bob@example.org".into(),
+            email_key: "bob@example.org".into(),
+            city: "Porto".into(),
+            city_key: "PT:porto".into(),
+            country: "PT".into(),
+            event_id: "e".into(),
+            year: 2026,
+            travel_start: jiff::civil::date(2026, 3, 1),
+            travel_end: jiff::civil::date(2026, 3, 3),
+            amount: Cents(45000),
+            transport: Cents(30000),
+            accommodation: Cents(15000),
+            created_at: String::new(),
+            confirmed_at: String::new(),
+            status: ClaimStatus::Counted,
+            link_id: String::new(),
+            link_hashes: Vec::new(),
+            reason: None,
+            paid: None,
+            paid_on: None,
+        };
+        let mut mails = vec![
+            registration(&f, &r, true, "https://h/l"),
+            registered(&f, &r, false),
+            registered(&f, &r, true),
+            new_contact("desk@h", &r, false),
+            claim(&f, &c, "Meeting", "https://h/l"),
+            claim_join_first(&f, "x@h", "Meeting"),
+            claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
+            new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
+        ];
+        for status in ClaimStatus::ALL {
+            mails.push(decision(&f, &Claim { status, ..c.clone() }, "Meeting", Some("https://h/leave")));
+        }
+        for m in mails {
+            assert!(!m.subject.is_empty() && !m.subject.contains('\n'), "{m:?}");
+            assert!(m.text.ends_with('\n') && !m.text.ends_with("\n\n"), "{m:?}");
+            let mut title = Vec::new();
+            tera::escape_html(&m.subject, &mut title).unwrap();
+            assert!(m.html.contains(&format!("<title>{}</title>", String::from_utf8(title).unwrap())), "{m:?}");
+        }
+        assert_eq!(
+            new_claim("desk@h", &c, "M", &YearUsage { trips: 1, amount: Cents(100) }).text.lines().nth(11),
+            Some("Porto has left for 2026: 1 trip, 1 EUR.")
+        );
+    }
 }

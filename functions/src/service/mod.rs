@@ -16,42 +16,7 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// Which form a request is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    Register,
-    TravelClaims,
-}
-
-impl Form {
-    /// The path segment under the API base, and the name in logs and idempotency keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Form::Register => "register",
-            Form::TravelClaims => "travel-claims",
-        }
-    }
-    /// The kind of pending record the form leaves.
-    pub fn pending_kind(self) -> &'static str {
-        match self {
-            Form::Register => "registration",
-            Form::TravelClaims => "claim",
-        }
-    }
-    /// The page with the form, and the page a sent form leads to (site paths).
-    pub fn form_page(self) -> &'static str {
-        match self {
-            Form::Register => "/join/",
-            Form::TravelClaims => "/financial-support/",
-        }
-    }
-    pub fn thanks_page(self) -> &'static str {
-        match self {
-            Form::Register => "/join/thanks/",
-            Form::TravelClaims => "/financial-support/thanks/",
-        }
-    }
-}
+pub use crate::routes::Form;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -117,7 +82,7 @@ impl<S> Forms<S> {
 
     /// The address of a confirmation link.
     pub fn link(&self, form: Form, token: &str) -> String {
-        format!("{}{}/{}/confirm?token={token}", self.options.public_url, self.options.api_base, form.name())
+        crate::routes::Route::Confirm(form).url(&self.options.public_url, &self.options.api_base, Some(token))
     }
 
     /// A page of the site, as an absolute address when the site has one.

@@ -2,8 +2,8 @@
 //! events), plain and redirect responses, and reading a request body within
 //! its size and time limits.
 
+use crate::page_settings::escape_html;
 use bytes::Bytes;
-use ccg_functions::http::escape as escape_html;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};

@@ -2,7 +2,7 @@
 //! the data folder and shown at /_outbox/ (preview only: `build` never writes it).
 
 use super::http::{Res, local_redirect, method_not_allowed, page, response};
-use ccg_functions::http::escape as escape_html;
+use crate::page_settings::escape_html;
 use ccg_functions::mail::outbox::{self, OutboxMessage};
 use http::{Method, StatusCode, header};
 use std::fmt::Write as _;

@@ -1,0 +1,164 @@
+//! Every address the form functions answer, in one table: the dispatcher
+//! parses a request's path with [`Route::parse`], and every link, form
+//! action and redirect to them is built with [`Route::path`] or
+//! [`Route::url`]. Below the services (which put links in emails) and the
+//! HTTP layer (which answers them); it imports neither.
+
+/// Which form a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Register,
+    TravelClaims,
+}
+
+impl Form {
+    /// The path segment under the API base, and the name in logs and idempotency keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Register => "register",
+            Form::TravelClaims => "travel-claims",
+        }
+    }
+    /// The kind of pending record the form leaves.
+    pub fn pending_kind(self) -> &'static str {
+        match self {
+            Form::Register => "registration",
+            Form::TravelClaims => "claim",
+        }
+    }
+    /// The page with the form, and the page a sent form leads to (site paths).
+    pub fn form_page(self) -> &'static str {
+        match self {
+            Form::Register => "/join/",
+            Form::TravelClaims => "/financial-support/",
+        }
+    }
+    pub fn thanks_page(self) -> &'static str {
+        match self {
+            Form::Register => "/join/thanks/",
+            Form::TravelClaims => "/financial-support/thanks/",
+        }
+    }
+}
+
+/// One address under the API base (`/api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/register`, `/travel-claims`: a form sent.
+    Submit(Form),
+    /// `/{form}/resend`: the confirmation link again.
+    Resend(Form),
+    /// `/{form}/confirm`: the page a link opens, and its Confirm button.
+    Confirm(Form),
+    /// `/travel-claims/withdraw`: a claimant takes back a claim.
+    Withdraw,
+    /// `/leave`: a contact leaves the group from the link in an email; served whichever form a Lambda serves.
+    Leave,
+}
+
+impl Route {
+    /// The route of a request path: `/api/register`, `/api/register/resend`,
+    /// `/api/travel-claims/confirm`, ... Only the last two segments count (the
+    /// API base differs between the Lambdas and the preview); a trailing slash is fine.
+    pub fn parse(path: &str) -> Option<Route> {
+        let mut parts: Vec<&str> = path.trim_end_matches('/').rsplit('/').take(2).collect();
+        parts.reverse();
+        let form = |s: &str| match s {
+            "register" => Some(Form::Register),
+            "travel-claims" => Some(Form::TravelClaims),
+            _ => None,
+        };
+        match parts.as_slice() {
+            [parent, "resend"] => Some(Route::Resend(form(parent)?)),
+            [parent, "confirm"] => Some(Route::Confirm(form(parent)?)),
+            ["travel-claims", "withdraw"] => Some(Route::Withdraw),
+            [.., "leave"] => Some(Route::Leave),
+            [.., last] => Some(Route::Submit(form(last)?)),
+            _ => None,
+        }
+    }
+
+    /// The path under the API base: `/register/confirm`.
+    pub fn path(self) -> String {
+        match self {
+            Route::Submit(f) => format!("/{}", f.name()),
+            Route::Resend(f) => format!("/{}/resend", f.name()),
+            Route::Confirm(f) => format!("/{}/confirm", f.name()),
+            Route::Withdraw => "/travel-claims/withdraw".into(),
+            Route::Leave => "/leave".into(),
+        }
+    }
+
+    /// The address people open: `{public_url}{api_base}{path}`, with the link's token when it has one.
+    pub fn url(self, public_url: &str, api_base: &str, token: Option<&str>) -> String {
+        let path = self.path();
+        match token {
+            Some(t) => format!("{public_url}{api_base}{path}?token={t}"),
+            None => format!("{public_url}{api_base}{path}"),
+        }
+    }
+
+    /// The form whose requests this answers (a leave link belongs to the contacts, kept by registration).
+    pub fn form(self) -> Form {
+        match self {
+            Route::Submit(f) | Route::Resend(f) | Route::Confirm(f) => f,
+            Route::Withdraw => Form::TravelClaims,
+            Route::Leave => Form::Register,
+        }
+    }
+
+    /// What the request asks, for the logs.
+    pub fn action(self) -> &'static str {
+        match self {
+            Route::Submit(_) => "submit",
+            Route::Resend(_) => "resend",
+            Route::Confirm(_) => "confirm",
+            Route::Withdraw => "withdraw",
+            Route::Leave => "leave",
+        }
+    }
+
+    /// The methods the address takes (`Allow`, CORS).
+    pub fn allow(self) -> &'static str {
+        match self {
+            Route::Confirm(_) | Route::Leave => "GET, HEAD, POST, OPTIONS",
+            _ => "POST, OPTIONS",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_address() {
+        use Form::*;
+        assert_eq!(Route::parse("/api/register"), Some(Route::Submit(Register)));
+        assert_eq!(Route::parse("/api/register/"), Some(Route::Submit(Register)));
+        assert_eq!(Route::parse("/register"), Some(Route::Submit(Register)));
+        assert_eq!(Route::parse("/api/travel-claims/confirm"), Some(Route::Confirm(TravelClaims)));
+        assert_eq!(Route::parse("/api/travel-claims/resend/"), Some(Route::Resend(TravelClaims)));
+        assert_eq!(Route::parse("/api/other/confirm"), None);
+        assert_eq!(Route::parse("/api/confirm"), None);
+        assert_eq!(Route::parse("/api/register/other"), None);
+        assert_eq!(Route::parse("/api/travel-claims/withdraw"), Some(Route::Withdraw));
+        assert_eq!(Route::parse("/api/register/withdraw"), None);
+        assert_eq!(Route::parse("/api/leave"), Some(Route::Leave));
+        assert_eq!(Route::parse("/"), None);
+    }
+
+    #[test]
+    fn every_address_built_parses_back() {
+        let all = [Form::Register, Form::TravelClaims]
+            .into_iter()
+            .flat_map(|f| [Route::Submit(f), Route::Resend(f), Route::Confirm(f)])
+            .chain([Route::Withdraw, Route::Leave]);
+        for r in all {
+            assert_eq!(Route::parse(&format!("/api{}", r.path())), Some(r));
+            assert_eq!(Route::parse(&r.url("https://example.org", "/api", None)), Some(r));
+        }
+        assert_eq!(Route::Confirm(Form::Register).url("https://h", "/api", Some("t.k")), "https://h/api/register/confirm?token=t.k");
+        assert_eq!(Route::Resend(Form::TravelClaims).url("", "/api", None), "/api/travel-claims/resend");
+    }
+}
