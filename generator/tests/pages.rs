@@ -399,7 +399,7 @@ fn the_forms_hint_dates_and_list_the_eu_countries_first_with_kosovo() {
     let claim = read(&site.build(NOW, false).join("financial-support/index.html"));
     assert!(claim.contains("id=\"travel_start\""), "the form is open");
     let hint = &claim[claim.find("<p class=\"hint\" id=\"travel-hint\">").unwrap()..];
-    assert!(hint[..hint.find("</p>").unwrap()].contains("Day/month/year, for example 16/03/2027."), "{hint}");
+    assert!(hint[..hint.find("</p>").unwrap()].contains("type day/month/year, for example 16/03/2027."), "{hint}");
 
     // 24 px targets for radio buttons and checkboxes (WCAG 2.2, 2.5.8).
     let css = read(&out.join("style.css"));
