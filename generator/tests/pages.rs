@@ -200,10 +200,25 @@ fn the_accessibility_statement_tells_the_standard_the_tests_the_problems_and_the
     assert!(text.contains("prepared on 7 December 2026 and last reviewed on 15 January 2027."), "{text}");
     assert!(text.contains("You will get an answer within 10 working days."), "{text}");
 
+    // A setting the statement cannot say is refused with its file.
+    let check = |site: &Site| {
+        let opts = Options {
+            root: site.0.clone(),
+            out: site.0.join("public"),
+            drafts: false,
+            now: NOW.parse().unwrap(),
+            base_url: None,
+            contact_email: None,
+            write: false,
+        };
+        format!("{:?}", build(&opts).unwrap_err())
+    };
+    site.edit("content/config.yaml", "  compliance: partially", "  compliance: mostly");
+    let err = check(&site);
+    assert!(err.contains("config.yaml") && err.contains("accessibility.compliance"), "{err}");
+    site.edit("content/config.yaml", "  compliance: mostly", "  compliance: fully");
     site.edit("content/config.yaml", "  reviewed: 2027-01-15", "  reviewed: 15/01/2027");
-    let out = site.0.join("public");
-    let opts = Options { root: site.0.clone(), out, drafts: false, now: NOW.parse().unwrap(), base_url: None, contact_email: None, write: false };
-    let err = format!("{:?}", build(&opts).unwrap_err());
+    let err = check(&site);
     assert!(err.contains("config.yaml") && err.contains("accessibility.reviewed"), "{err}");
 }
 

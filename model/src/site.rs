@@ -271,6 +271,11 @@ impl SiteConfig {
                 "logo: src must be a path on this site (/logo.svg) and alt must say what it shows",
             ));
         }
+        if let Some(level) = &c.accessibility.compliance
+            && !["fully", "partially", "not"].contains(&level.as_str())
+        {
+            return Err(ContentError::new(file, yaml::key_line(text, 1, "accessibility"), 1, "accessibility.compliance must be fully, partially or not"));
+        }
         let days = [
             ("privacy", "updated", &c.privacy.updated),
             ("accessibility", "prepared", &c.accessibility.prepared),
@@ -323,7 +328,6 @@ pub struct SiteView {
     pub legal: LegalConfig,
     pub accessibility: AccessibilityConfig,
     pub privacy: PrivacyConfig,
-    pub retention: RetentionConfig,
     /// The settings' days in words ("2 December 2026"), for the legal pages.
     pub privacy_updated: Option<String>,
     pub accessibility_prepared: Option<String>,
@@ -365,7 +369,6 @@ impl SiteView {
             legal: c.legal.clone(),
             accessibility: c.accessibility.clone(),
             privacy: c.privacy.clone(),
-            retention: c.retention,
             privacy_updated: day_words(c.privacy.updated.as_ref()),
             accessibility_prepared: day_words(c.accessibility.prepared.as_ref()),
             accessibility_reviewed: day_words(c.accessibility.reviewed.as_ref()),
