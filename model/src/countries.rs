@@ -1,5 +1,7 @@
 //! ISO 3166-1 alpha-2 country codes with their English short names, sorted by name.
 //! Generated once from the ISO list (pycountry); edit by hand if ISO changes.
+//! One code is not ISO's: XK, Kosovo, named as the EU names it ("Kosovo*",
+//! with the footnote [`KOSOVO_FOOTNOTE`] wherever the name is shown).
 
 pub const COUNTRIES: &[(&str, &str)] = &[
     ("AF", "Afghanistan"),
@@ -119,6 +121,7 @@ pub const COUNTRIES: &[(&str, &str)] = &[
     ("KZ", "Kazakhstan"),
     ("KE", "Kenya"),
     ("KI", "Kiribati"),
+    ("XK", "Kosovo*"),
     ("KW", "Kuwait"),
     ("KG", "Kyrgyzstan"),
     ("LA", "Laos"),
@@ -253,6 +256,16 @@ pub const COUNTRIES: &[(&str, &str)] = &[
     ("AX", "Åland Islands"),
 ];
 
+/// The footnote the EU gives the name "Kosovo*".
+pub const KOSOVO_FOOTNOTE: &str = "*This designation is without prejudice to positions on status, and is in line with UNSCR 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence.";
+
+/// The 27 member states of the European Union, in the order of their names:
+/// the forms list them first.
+pub const EU_MEMBERS: &[&str] = &[
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES",
+    "SE",
+];
+
 /// The English name of an alpha-2 code (upper case).
 pub fn name(code: &str) -> Option<&'static str> {
     COUNTRIES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
@@ -272,5 +285,15 @@ mod tests {
         assert!(!super::is_known("UK"));
         assert!(!super::is_known("EL"));
         assert_eq!(super::name("DE"), Some("Germany"));
+        assert_eq!(super::name("XK"), Some("Kosovo*"));
+    }
+
+    #[test]
+    fn the_eu_members_are_known_and_in_the_order_of_their_names() {
+        let names: Vec<&str> = super::EU_MEMBERS.iter().map(|c| super::name(c).unwrap_or_else(|| panic!("{c}"))).collect();
+        assert_eq!(names.len(), 27);
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
     }
 }

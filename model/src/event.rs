@@ -75,7 +75,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Networking => "Networking and knowledge sharing",
-            Kind::CoCreation => "Co-creation workshop",
+            Kind::CoCreation => "Co-creation meeting",
             Kind::Advocacy => "Advocacy meeting",
             Kind::Unknown => "Meeting type not published",
             Kind::None => "None of the three meeting formats",

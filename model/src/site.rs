@@ -36,6 +36,67 @@ pub struct SiteConfig {
     /// An image shown in the header before the names; none when unset.
     #[serde(default)]
     pub logo: Option<LogoConfig>,
+    /// Who publishes the site: the legal notice quotes it.
+    #[serde(default)]
+    pub legal: LegalConfig,
+    /// The accessibility statement's facts.
+    #[serde(default)]
+    pub accessibility: AccessibilityConfig,
+}
+
+/// The legal notice's facts. Each one unset is left out of the notice:
+/// nothing is said in the group's name that it has not published.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalConfig {
+    /// Who publishes the site (an organisation's name).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Its postal address, one line.
+    #[serde(default)]
+    pub publisher_address: Option<String>,
+    /// On whose behalf the site is published, if not the publisher's own.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+    /// Who holds the copyright of the site's text, and the licence it is reused under.
+    #[serde(default)]
+    pub copyright_holder: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+    #[serde(default)]
+    pub licence_url: Option<String>,
+}
+
+/// The accessibility statement's facts: how far the site meets the standard,
+/// what is known not to, and when that was last judged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessibilityConfig {
+    /// "fully", "partially" or "not": how the site complies with WCAG 2.1 AA; left out when unset.
+    #[serde(default)]
+    pub compliance: Option<String>,
+    /// The day the statement was prepared (YYYY-MM-DD), and last reviewed.
+    #[serde(default)]
+    pub prepared: Option<String>,
+    #[serde(default)]
+    pub reviewed: Option<String>,
+    /// Problems known and not yet fixed, one sentence each.
+    #[serde(default)]
+    pub known_problems: Vec<String>,
+    /// How many working days a report of a problem waits at most for an answer; left out when unset.
+    #[serde(default)]
+    pub reply_days: Option<u32>,
+}
+
+/// One purpose of the processing with the legal basis it rests on (Article 5(1) of Regulation (EU) 2018/1725).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeConfig {
+    pub purpose: String,
+    /// "5(1)(a)"
+    pub basis: String,
+    /// The basis in words: "a task carried out in the public interest".
+    pub basis_words: String,
 }
 
 /// The header's logo: a file the site itself serves (put it in
@@ -133,6 +194,28 @@ pub struct PrivacyConfig {
     /// Where a person can complain.
     pub authority: String,
     pub authority_url: String,
+    /// The controller's unit (a Directorate-General and unit); left out while not known.
+    #[serde(default)]
+    pub controller_unit: Option<String>,
+    /// Who processes the data for the controller, and in what role: the secretariat as contractor.
+    #[serde(default)]
+    pub processor: Option<String>,
+    #[serde(default)]
+    pub processor_role: Option<String>,
+    /// Who hosts the data for the processor, and the region where it is kept.
+    #[serde(default)]
+    pub hosting: Option<String>,
+    #[serde(default)]
+    pub hosting_region: Option<String>,
+    /// Whether the details leave the EU, in a sentence.
+    #[serde(default)]
+    pub transfers: Option<String>,
+    /// Each purpose with its legal basis.
+    #[serde(default)]
+    pub purposes: Vec<PurposeConfig>,
+    /// The day the notice last changed (YYYY-MM-DD).
+    #[serde(default)]
+    pub updated: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +271,23 @@ impl SiteConfig {
                 "logo: src must be a path on this site (/logo.svg) and alt must say what it shows",
             ));
         }
+        if let Some(level) = &c.accessibility.compliance
+            && !["fully", "partially", "not"].contains(&level.as_str())
+        {
+            return Err(ContentError::new(file, yaml::key_line(text, 1, "accessibility"), 1, "accessibility.compliance must be fully, partially or not"));
+        }
+        let days = [
+            ("privacy", "updated", &c.privacy.updated),
+            ("accessibility", "prepared", &c.accessibility.prepared),
+            ("accessibility", "reviewed", &c.accessibility.reviewed),
+        ];
+        for (section, key, day) in days {
+            if let Some(d) = day
+                && d.parse::<jiff::civil::Date>().is_err()
+            {
+                return Err(ContentError::new(file, yaml::key_line(text, 1, section), 1, format!("{section}.{key}: `{d}` is not a day written YYYY-MM-DD")));
+            }
+        }
         Ok(c)
     }
 
@@ -224,6 +324,19 @@ pub struct SiteView {
     pub calendar_url: String,
     pub parent_site: Option<String>,
     pub logo: Option<LogoConfig>,
+    /// The legal pages' settings, as set (the templates leave out what is unset).
+    pub legal: LegalConfig,
+    pub accessibility: AccessibilityConfig,
+    pub privacy: PrivacyConfig,
+    /// The settings' days in words ("2 December 2026"), for the legal pages.
+    pub privacy_updated: Option<String>,
+    pub accessibility_prepared: Option<String>,
+    pub accessibility_reviewed: Option<String>,
+}
+
+/// A `YYYY-MM-DD` setting in words: "2 December 2026".
+fn day_words(day: Option<&String>) -> Option<String> {
+    day.and_then(|d| d.parse::<jiff::civil::Date>().ok()).map(|d| d.strftime("%-d %B %Y").to_string())
 }
 
 impl SiteView {
@@ -253,6 +366,12 @@ impl SiteView {
             calendar_url: calendar_url.to_string(),
             parent_site: c.parent_site.clone(),
             logo: c.logo.clone(),
+            legal: c.legal.clone(),
+            accessibility: c.accessibility.clone(),
+            privacy: c.privacy.clone(),
+            privacy_updated: day_words(c.privacy.updated.as_ref()),
+            accessibility_prepared: day_words(c.accessibility.prepared.as_ref()),
+            accessibility_reviewed: day_words(c.accessibility.reviewed.as_ref()),
         }
     }
 }
