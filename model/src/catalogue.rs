@@ -123,6 +123,47 @@ mod tests {
         assert!(published.event("ccg-2021-10-launch").is_some());
     }
 
+    /// A content folder with the real data files and the events given as (path under events/, text).
+    fn site_with(name: &str, events: &[(&str, String)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ccg-model-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for rel in [PROJECTS_FILE, RULES_FILE] {
+            let to = dir.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(content().join(rel), to).unwrap();
+        }
+        for (rel, text) in events {
+            let to = dir.join(EVENTS_DIR).join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, text).unwrap();
+        }
+        dir
+    }
+
+    /// The site skips hidden files (an editor's `.x.md`, a folder like `.git`)
+    /// and files that are not `*.md`: the catalogue the preview and `desk`
+    /// take claims from must list the same events, or a `.x.md` event takes
+    /// claims while the site never shows it.
+    #[test]
+    fn hidden_files_and_other_files_are_not_events() {
+        let event = |id: &str| std::fs::read_to_string(content().join("events/2021-10-07-ccg-launch.md")).unwrap().replace("ccg-2021-10-launch", id);
+        let dir = site_with(
+            "hidden",
+            &[
+                ("shown.md", event("shown")),
+                ("year/nested.md", event("nested")),
+                (".hidden.md", event("hidden")),
+                (".drafts/in-hidden-folder.md", event("in-hidden-folder")),
+                ("notes.txt", event("not-markdown")),
+            ],
+        );
+        let cat = Catalogue::load_dir(&dir, true).unwrap();
+        let mut ids: Vec<&str> = cat.events.iter().map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["nested", "shown"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn all_errors_of_all_files_are_reported() {
         let mut src = Sources::read_dir(&content()).unwrap();
