@@ -4,6 +4,7 @@
 use crate::cities::Directory;
 use crate::error::{ContentError, ContentErrors};
 use crate::event::{self, Event};
+use crate::files::content_files;
 use crate::rules::TravelRules;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ impl Sources {
         };
         let mut errors = ContentErrors::default();
         let mut events = Vec::new();
-        for path in event_files(&content.join(EVENTS_DIR)) {
+        for path in content_files(&content.join(EVENTS_DIR), Some("md")) {
             match read(path) {
                 Ok(e) => events.push(e),
                 Err(e) => errors.push(e),
@@ -43,25 +44,6 @@ impl Sources {
             _ => Err(errors.sorted()),
         }
     }
-}
-
-/// Every `*.md` under `dir`, sorted, so builds do not depend on directory order.
-pub fn event_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[derive(Debug, Clone)]
