@@ -25,7 +25,7 @@ use plan::Planned;
 use std::time::Instant;
 
 /// Builds (or, with `write: false`, only checks) the site, once. `serve`
-/// keeps a [`crate::builder::Builder`] instead, which remembers between builds.
+/// keeps a `Builder` instead (`crate::Builder`), which remembers between builds.
 pub fn build(opts: &Options) -> Result<Report, BuildError> {
     run(opts, &mut State::default())
 }
@@ -67,7 +67,7 @@ pub(crate) fn run(opts: &Options, state: &mut State) -> Result<Report, BuildErro
     phase("committed");
     let mut rendered = std::mem::take(shared.rendered.get_mut().expect("not poisoned"));
     rendered.sort_unstable();
-    let (config, urls_key) = (shared.config.take(), shared.urls_key);
+    let (config, urls_key, pages) = (shared.config.take(), shared.urls_key, jobs.len());
     if opts.write {
         state.outputs = outputs.into_iter().collect();
         state.urls_key = Some(urls_key);
@@ -75,7 +75,7 @@ pub(crate) fn run(opts: &Options, state: &mut State) -> Result<Report, BuildErro
         state.outputs = prev;
     }
     Ok(Report {
-        pages: jobs.len(),
+        pages,
         events: content.events.len(),
         stats,
         elapsed: started.elapsed(),
