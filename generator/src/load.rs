@@ -368,4 +368,19 @@ mod tests {
         assert_eq!(scan_id("---\ntitle: x\nid: my-event\nkind: party\n---\n").as_deref(), Some("my-event"));
         assert_eq!(scan_id("---\nid: Bad Id\n---\n"), None);
     }
+
+    /// The site lists the events the catalogue (`serve`, `desk`) takes claims
+    /// for: the fixture's hidden `.hidden.md` and `notes.txt` are in neither.
+    #[test]
+    fn the_site_and_the_catalogue_list_the_same_events() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture-site");
+        for drafts in [false, true] {
+            let (site, _no_templates) = load(&root, drafts);
+            let site: Vec<&str> = site.events.iter().map(|e| e.id.as_str()).collect();
+            let catalogue = ccg_model::Catalogue::load_dir(&root.join(CONTENT), drafts).unwrap();
+            let catalogue: Vec<&str> = catalogue.events.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(site, catalogue, "drafts: {drafts}");
+            assert!(!site.contains(&"fixture-hidden"));
+        }
+    }
 }

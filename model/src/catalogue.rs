@@ -96,6 +96,18 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
     }
 
+    /// tests/fixture-site: a small frozen site for the tests not about the real content.
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture-site/content")
+    }
+
+    #[test]
+    fn the_fixture_site_loads_without_its_hidden_file() {
+        let ids = |drafts| Catalogue::load_dir(&fixture(), drafts).unwrap().events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(false), ["fixture-2021-10-past", "fixture-2030-03-upcoming"]);
+        assert_eq!(ids(true), ["fixture-2021-10-past", "fixture-2030-03-upcoming", "fixture-2030-06-draft"]);
+    }
+
     #[test]
     fn the_real_content_loads() {
         let published = Catalogue::load_dir(&content(), false).unwrap();
@@ -112,7 +124,7 @@ mod tests {
         for rel in [PROJECTS_FILE, RULES_FILE] {
             let to = dir.join(rel);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(content().join(rel), to).unwrap();
+            std::fs::copy(fixture().join(rel), to).unwrap();
         }
         for (rel, text) in events {
             let to = dir.join(EVENTS_DIR).join(rel);
@@ -128,7 +140,7 @@ mod tests {
     /// claims while the site never shows it.
     #[test]
     fn hidden_files_and_other_files_are_not_events() {
-        let event = |id: &str| std::fs::read_to_string(content().join("events/2021-10-07-ccg-launch.md")).unwrap().replace("ccg-2021-10-launch", id);
+        let event = |id: &str| std::fs::read_to_string(fixture().join("events/2021-10-07-past.md")).unwrap().replace("fixture-2021-10-past", id);
         let dir = site_with(
             "hidden",
             &[
@@ -148,7 +160,7 @@ mod tests {
 
     #[test]
     fn all_errors_of_all_files_are_reported() {
-        let mut src = Sources::read_dir(&content()).unwrap();
+        let mut src = Sources::read_dir(&fixture()).unwrap();
         let bad = "---\nid: x\ntitle: t\nstart: 2024-01-01T10:00\nend: 2024-01-01T09:00\ntimezone: Mars/Olympus\nformat: virtual\nkind: advocacy\n---\n";
         src.events.push(("events/bad1.md".into(), bad.into()));
         src.events.push(("events/bad2.md".into(), bad.replace("kind: advocacy", "kind: party")));
