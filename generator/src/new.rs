@@ -86,13 +86,10 @@ fn text(v: &str) -> String {
 /// Ids of the events under `dir`, with where each is set (for a clash).
 fn existing_ids(dir: &Path) -> HashMap<String, String> {
     let mut ids = HashMap::new();
-    for entry in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
-        let p = entry.path();
-        if p.extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let Ok(t) = std::fs::read_to_string(p) else { continue };
-        let id = match event::parse(p, &t) {
+    // The files the site reads as events: a hidden copy is none.
+    for p in ccg_model::files::content_files(dir, Some("md")) {
+        let Ok(t) = std::fs::read_to_string(&p) else { continue };
+        let id = match event::parse(&p, &t) {
             Ok(e) => Some(e.id),
             // A broken event still holds its id: never hand it out again.
             Err(_) => t.lines().find_map(|l| l.strip_prefix("id:")).map(|v| v.trim().trim_matches(['"', '\'']).to_string()),
