@@ -4,6 +4,7 @@
 //! menu) and the templates the answers are rendered with, so an answer looks
 //! like the site it was built with. Generates `$OUT_DIR/content.rs`.
 
+use ccg_model::files::content_files;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -14,11 +15,13 @@ fn main() {
         None => Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../content"),
     };
     let content = content.canonicalize().unwrap_or_else(|e| panic!("content folder {}: {e}", content.display()));
-    let events_dir = content.join("events");
+    let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
+    // A folder makes cargo look at everything under it: a new file reruns this too.
     println!("cargo::rerun-if-changed={}", events_dir.display());
-    let mut events = Vec::new();
-    collect(&events_dir, &mut events);
-    events.sort();
+    // The same list the generator and the catalogue read (ccg_model::files):
+    // the site, the Lambdas and the preview agree on which events exist, and
+    // hash the same files into the content version (ccg_model::version).
+    let events = content_files(&events_dir, Some("md"));
 
     let mut out = String::from("/// (path relative to content/, text) of every event file.\npub const EVENTS: &[(&str, &str)] = &[\n");
     for path in &events {
@@ -27,16 +30,14 @@ fn main() {
         writeln!(out, "    ({rel:?}, include_str!({:?})),", path.display().to_string()).unwrap();
     }
     out.push_str("];\n");
-    for (name, rel) in [("PROJECTS", "data/scc-projects.yaml"), ("RULES", "data/travel-support.yaml"), ("CONFIG", "config.yaml")] {
+    for (name, rel) in [("PROJECTS", ccg_model::catalogue::PROJECTS_FILE), ("RULES", ccg_model::catalogue::RULES_FILE), ("CONFIG", "config.yaml")] {
         let p = content.join(rel);
         println!("cargo::rerun-if-changed={}", p.display());
         writeln!(out, "pub const {name}: (&str, &str) = ({rel:?}, include_str!({:?}));", p.display().to_string()).unwrap();
     }
     let pages_dir = content.join("pages");
     println!("cargo::rerun-if-changed={}", pages_dir.display());
-    let mut pages = Vec::new();
-    collect(&pages_dir, &mut pages);
-    pages.sort();
+    let pages = content_files(&pages_dir, Some("md"));
     out.push_str("/// (path relative to content/pages/, text) of every page.\npub const PAGES: &[(&str, &str)] = &[\n");
     for path in &pages {
         println!("cargo::rerun-if-changed={}", path.display());
@@ -66,19 +67,4 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("content.rs");
     std::fs::write(dest, out).unwrap();
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            println!("cargo::rerun-if-changed={}", p.display());
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") && !e.file_name().to_string_lossy().starts_with('.') {
-            // Hidden files are skipped, as the generator does: both hash the
-            // same files into the content version (ccg_model::version).
-            out.push(p);
-        }
-    }
 }

@@ -9,7 +9,8 @@
 //! during that case (the builder's memory included), rendered the pages
 //! rendered again.
 
-use generator::build::{Builder, Options};
+use generator::Builder;
+use generator::build::Options;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

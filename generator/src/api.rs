@@ -100,11 +100,10 @@ mod tests {
         http::Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(bytes::Bytes::from(body.to_string())).unwrap()
     }
 
-    /// The whole journey on the preview's own store and outbox, with the example draft meeting.
+    /// The whole journey on the preview's own store and outbox, with the fixture site's draft meeting.
     #[tokio::test(flavor = "current_thread")]
     async fn the_preview_walks_the_confirmed_journey() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let content = root.join("content");
+        let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture-site/content");
         let data = std::env::temp_dir().join(format!("ccg-api-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let site = ccg_model::SiteConfig::parse(&content.join("config.yaml"), &std::fs::read_to_string(content.join("config.yaml")).unwrap()).unwrap();
@@ -121,16 +120,16 @@ mod tests {
         let res = api.handle(post("/api/register/confirm", &format!("token={}", token(&data)))).await;
         assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
         api.app.forms.approve("ana@example.eu", "Valladolid", Some("ES"), "test").await.unwrap();
-        // The example meeting is a draft: only the preview takes claims for it (on a day it is open).
+        // The meeting is a draft: only the preview takes claims for it (on a day it is open).
         let cat = Catalogue::load_dir(&content, true).unwrap();
-        let event = cat.event("example-2027-03-co-creation").unwrap();
+        let event = cat.event("fixture-2027-03-draft").unwrap();
         let (from, until) = cat.rules.claim_window(event);
         let today = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date();
         if today < from || today > until {
-            eprintln!("skipping the claim: the example meeting takes no claims on {today}");
+            eprintln!("skipping the claim: the draft meeting takes no claims on {today}");
             return;
         }
-        let claim = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=example-2027-03-co-creation\
+        let claim = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=fixture-2027-03-draft\
                      &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
         let res = api.handle(post("/api/travel-claims", claim)).await;
         assert_eq!(res.status(), 303, "{}", String::from_utf8_lossy(res.body()));

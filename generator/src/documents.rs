@@ -2,7 +2,7 @@
 //! must be there; the files are copied to `/documents/` and the list goes to
 //! the templates (`documents`, see templates/partials/documents.html).
 
-use crate::load::{CONTENT, shown};
+use crate::paths::{CONTENT, shown};
 use ccg_model::ContentError;
 use ccg_model::document::{self, Document, SIDECAR_EXT};
 use std::collections::BTreeMap;

@@ -190,7 +190,7 @@ mod tests {
     use std::path::Path;
 
     fn site() -> SiteConfig {
-        SiteConfig::parse(Path::new("config.yaml"), include_str!("../../content/config.yaml")).unwrap()
+        SiteConfig::parse(Path::new("config.yaml"), include_str!("../../tests/fixture-site/content/config.yaml")).unwrap()
     }
 
     fn event(extra: &str, title: &str, start: &str, end: &str, tz: &str) -> Event {

@@ -8,10 +8,12 @@ pub mod builder;
 pub mod deps;
 pub mod documents;
 pub mod ical;
-mod jobs;
 pub mod load;
 pub mod markdown;
+#[cfg(test)]
+mod module_graph;
 pub mod page_settings;
+pub mod paths;
 pub mod render;
 pub mod serve;
 pub mod view;

@@ -2,7 +2,9 @@
 //! typed values. Every mistake is collected with its file and line; nothing
 //! stops at the first one.
 
+use crate::paths::{CONTENT, STATIC, TEMPLATES, shown};
 use ccg_model::event::{self, Event};
+use ccg_model::files::{content_files, content_files_with_meta};
 use ccg_model::{ContentError, Directory, SiteConfig, TravelRules, front_matter, yaml};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -70,57 +72,6 @@ fn hash_of(parts: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     parts.hash(&mut h);
     h.finish()
-}
-
-pub const CONTENT: &str = "content";
-pub const TEMPLATES: &str = "templates";
-pub const STATIC: &str = "static";
-
-/// Path shown to editors: relative to the root they run from.
-pub fn shown(root: &Path, rel: &Path) -> PathBuf {
-    if root == Path::new(".") || root.as_os_str().is_empty() { rel.to_path_buf() } else { root.join(rel) }
-}
-
-/// [`files_under`] with each file's metadata, read from its folder (no
-/// lookup of the whole path per file: the builder stats every source file on
-/// every build).
-fn files_with_meta(dir: &Path, ext: Option<&str>) -> Vec<(PathBuf, std::fs::Metadata)> {
-    fn walk(dir: &Path, ext: Option<&str>, out: &mut Vec<(PathBuf, std::fs::Metadata)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for e in entries.filter_map(Result::ok) {
-            if e.file_name().to_string_lossy().starts_with('.') && e.file_type().is_ok_and(|t| t.is_file()) {
-                continue;
-            }
-            let path = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => walk(&path, ext, out),
-                Ok(t) if t.is_file() && ext.is_none_or(|x| path.extension().is_some_and(|e| e == x)) => {
-                    if let Ok(m) = e.metadata() {
-                        out.push((path, m));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, ext, &mut out);
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-pub(crate) fn files_under(dir: &Path, ext: Option<&str>) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| ext.is_none_or(|x| p.extension().is_some_and(|e| e == x)))
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
-        .collect();
-    out.sort();
-    out
 }
 
 fn read(root: &Path, rel: &Path, errors: &mut Vec<ContentError>) -> Option<String> {
@@ -306,7 +257,7 @@ pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> 
 
     // Events and pages are the bulk of a site: read and parse them in parallel.
     let events_dir = content.join(ccg_model::catalogue::EVENTS_DIR);
-    let (event_files, event_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&events_dir), Some("md")).into_iter().unzip();
+    let (event_files, event_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = content_files_with_meta(&root.join(&events_dir), Some("md")).into_iter().unzip();
     let parsed: Vec<(Cached<ParsedEvent>, bool)> = event_files
         .par_iter()
         .zip(&event_meta)
@@ -353,7 +304,7 @@ pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> 
     c.events = order.iter().filter_map(|&i| slots[i].take()).collect();
 
     let pages_dir = content.join("pages");
-    let (page_files, page_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = files_with_meta(&root.join(&pages_dir), Some("md")).into_iter().unzip();
+    let (page_files, page_meta): (Vec<PathBuf>, Vec<std::fs::Metadata>) = content_files_with_meta(&root.join(&pages_dir), Some("md")).into_iter().unzip();
     let loaded: Vec<(Cached<LoadedPage>, bool)> = page_files
         .par_iter()
         .zip(&page_meta)
@@ -387,7 +338,7 @@ pub fn load_cached(root: &Path, include_drafts: bool, cache: &mut LoadCache) -> 
 
     let templates_dir = root.join(TEMPLATES);
     let static_dir = templates_dir.join(STATIC);
-    for abs in files_under(&templates_dir, None) {
+    for abs in content_files(&templates_dir, None) {
         let rel = abs.strip_prefix(root).unwrap_or(&abs).to_path_buf();
         if let Ok(in_static) = abs.strip_prefix(&static_dir) {
             let out = in_static.to_string_lossy().replace('\\', "/");
@@ -416,5 +367,20 @@ mod tests {
     fn id_of_a_broken_event() {
         assert_eq!(scan_id("---\ntitle: x\nid: my-event\nkind: party\n---\n").as_deref(), Some("my-event"));
         assert_eq!(scan_id("---\nid: Bad Id\n---\n"), None);
+    }
+
+    /// The site lists the events the catalogue (`serve`, `desk`) takes claims
+    /// for: the fixture's hidden `.hidden.md` and `notes.txt` are in neither.
+    #[test]
+    fn the_site_and_the_catalogue_list_the_same_events() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture-site");
+        for drafts in [false, true] {
+            let (site, _no_templates) = load(&root, drafts);
+            let site: Vec<&str> = site.events.iter().map(|e| e.id.as_str()).collect();
+            let catalogue = ccg_model::Catalogue::load_dir(&root.join(CONTENT), drafts).unwrap();
+            let catalogue: Vec<&str> = catalogue.events.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(site, catalogue, "drafts: {drafts}");
+            assert!(!site.contains(&"fixture-hidden"));
+        }
     }
 }

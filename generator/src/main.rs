@@ -12,7 +12,7 @@ use ccg_model::ContentErrors;
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, NewCommand};
 use generator::build::{self, BuildError, Options};
-use generator::load;
+use generator::paths;
 use generator::serve::{self, ServeOptions};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -43,9 +43,9 @@ fn report_errors(e: BuildError) -> anyhow::Result<ExitCode> {
 /// The config's public addresses that are still example placeholders (an
 /// unreadable config yields none: the build reports it with its line).
 fn placeholders(root: &Path, skip_base_url: bool, skip_contact_email: bool) -> Vec<ccg_model::ContentError> {
-    let rel = Path::new(load::CONTENT).join("config.yaml");
+    let rel = Path::new(paths::CONTENT).join("config.yaml");
     match std::fs::read_to_string(root.join(&rel)) {
-        Ok(text) => publish::placeholder_addresses(&load::shown(root, &rel), &text, skip_base_url, skip_contact_email),
+        Ok(text) => publish::placeholder_addresses(&paths::shown(root, &rel), &text, skip_base_url, skip_contact_email),
         Err(_) => Vec::new(),
     }
 }

@@ -6,7 +6,7 @@ use crate::cli::{NewEvent, NewPage};
 use anyhow::{Context, bail};
 use ccg_model::{ContentError, event};
 use generator::build::{self, BuildError, Options};
-use generator::load;
+use generator::paths;
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -86,13 +86,10 @@ fn text(v: &str) -> String {
 /// Ids of the events under `dir`, with where each is set (for a clash).
 fn existing_ids(dir: &Path) -> HashMap<String, String> {
     let mut ids = HashMap::new();
-    for entry in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
-        let p = entry.path();
-        if p.extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let Ok(t) = std::fs::read_to_string(p) else { continue };
-        let id = match event::parse(p, &t) {
+    // The files the site reads as events: a hidden copy is none.
+    for p in ccg_model::files::content_files(dir, Some("md")) {
+        let Ok(t) = std::fs::read_to_string(&p) else { continue };
+        let id = match event::parse(&p, &t) {
             Ok(e) => Some(e.id),
             // A broken event still holds its id: never hand it out again.
             Err(_) => t.lines().find_map(|l| l.strip_prefix("id:")).map(|v| v.trim().trim_matches(['"', '\'']).to_string()),
@@ -181,7 +178,7 @@ pub fn event(a: Box<NewEvent>) -> anyhow::Result<PathBuf> {
 fn event_from(mut a: NewEvent) -> anyhow::Result<PathBuf> {
     let ask = Asker::new();
     let root = a.root.root.clone();
-    let rel_dir = Path::new(load::CONTENT).join(ccg_model::catalogue::EVENTS_DIR);
+    let rel_dir = Path::new(paths::CONTENT).join(ccg_model::catalogue::EVENTS_DIR);
     let dir = root.join(&rel_dir);
     if !dir.is_dir() {
         bail!("{} is not a folder: run this in the site's folder, or give --root", dir.display());
@@ -253,14 +250,14 @@ fn event_from(mut a: NewEvent) -> anyhow::Result<PathBuf> {
     let name = parsed.id.replacen(&format!("-{}", &date[..7]), "", 1);
     let rel = rel_dir.join(format!("{date}-{name}.md"));
     write_checked(&root, &rel, &text)?;
-    Ok(load::shown(&root, &rel))
+    Ok(paths::shown(&root, &rel))
 }
 
 /// `generator new page`: returns the path of the file written.
 pub fn page(mut a: NewPage) -> anyhow::Result<PathBuf> {
     let ask = Asker::new();
     let root = a.root.root.clone();
-    let rel_dir = Path::new(load::CONTENT).join("pages");
+    let rel_dir = Path::new(paths::CONTENT).join("pages");
     if !root.join(&rel_dir).is_dir() {
         bail!("{} is not a folder: run this in the site's folder, or give --root", root.join(&rel_dir).display());
     }
@@ -281,7 +278,7 @@ pub fn page(mut a: NewPage) -> anyhow::Result<PathBuf> {
     let rel = rel_dir.join(rel_page);
     write_checked(&root, &rel, &t)?;
     eprintln!("its address: {url}");
-    Ok(load::shown(&root, &rel))
+    Ok(paths::shown(&root, &rel))
 }
 
 /// Writes `text` to `root/rel` unless a file is there, then checks the whole
@@ -289,7 +286,7 @@ pub fn page(mut a: NewPage) -> anyhow::Result<PathBuf> {
 /// removed again, so nothing broken is left behind.
 fn write_checked(root: &Path, rel: &Path, text: &str) -> anyhow::Result<()> {
     let path = root.join(rel);
-    let shown = load::shown(root, rel);
+    let shown = paths::shown(root, rel);
     // Folders made for a page under a new address go again with a file that is not kept.
     let made: Vec<PathBuf> = path.ancestors().skip(1).take_while(|d| !d.exists()).map(Path::to_path_buf).collect();
     if let Some(deepest) = made.first() {

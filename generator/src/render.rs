@@ -11,12 +11,12 @@ pub fn tera_error(root: &Path, e: &tera::Error, fallback: &Path) -> ContentError
     match e.kind() {
         ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
             let span = r.span();
-            let file = crate::load::shown(root, &Path::new(crate::load::TEMPLATES).join(r.filename()));
+            let file = crate::paths::shown(root, &Path::new(crate::paths::TEMPLATES).join(r.filename()));
             ContentError::new(file, span.start_line, span.start_col + 1, r.message().to_string())
         }
         ErrorKind::TemplateNotFound(name) => ContentError::new(fallback, 1, 1, format!("template `{name}` does not exist")),
         ErrorKind::MissingParent { current, parent } => ContentError::new(
-            crate::load::shown(root, &Path::new(crate::load::TEMPLATES).join(current)),
+            crate::paths::shown(root, &Path::new(crate::paths::TEMPLATES).join(current)),
             1,
             1,
             format!("extends `{parent}`, which does not exist"),
@@ -27,7 +27,7 @@ pub fn tera_error(root: &Path, e: &tera::Error, fallback: &Path) -> ContentError
 
 /// Compiles every template, reporting the syntax errors of all of them.
 pub fn compile(root: &Path, templates: &[(String, String)]) -> Result<Tera, Vec<ContentError>> {
-    let dir = crate::load::shown(root, Path::new(crate::load::TEMPLATES));
+    let dir = crate::paths::shown(root, Path::new(crate::paths::TEMPLATES));
     let mut tera = Tera::new();
     match tera.add_raw_templates(templates.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
         Ok(()) => Ok(tera),
@@ -64,7 +64,7 @@ fn located_reports(root: &Path, text: &str) -> Vec<ContentError> {
         let mut parts = at.rsplitn(3, ':');
         let (col, line_no, name) = (parts.next(), parts.next(), parts.next());
         if let (Some(col), Some(line_no), Some(name)) = (col, line_no, name) {
-            let file = crate::load::shown(root, &Path::new(crate::load::TEMPLATES).join(name));
+            let file = crate::paths::shown(root, &Path::new(crate::paths::TEMPLATES).join(name));
             out.push(ContentError::new(file, line_no.parse().unwrap_or(1), col.parse().unwrap_or(1), message));
         }
     }

@@ -500,7 +500,7 @@ mod tests {
     #[test]
     fn json_ld_is_script_safe() {
         let e = ev(TIMED);
-        let site: SiteConfig = SiteConfig::parse(Path::new("c.yaml"), include_str!("../../content/config.yaml")).unwrap();
+        let site: SiteConfig = SiteConfig::parse(Path::new("c.yaml"), include_str!("../../tests/fixture-site/content/config.yaml")).unwrap();
         let v = event_view(&e, &site.base_url);
         let j = json_ld(&e, &v, &site);
         assert!(!j.contains('<') && !j.contains('>') && !j.contains('&'), "{j}");

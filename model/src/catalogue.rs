@@ -4,6 +4,7 @@
 use crate::cities::Directory;
 use crate::error::{ContentError, ContentErrors};
 use crate::event::{self, Event};
+use crate::files::content_files;
 use crate::rules::TravelRules;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ impl Sources {
         };
         let mut errors = ContentErrors::default();
         let mut events = Vec::new();
-        for path in event_files(&content.join(EVENTS_DIR)) {
+        for path in content_files(&content.join(EVENTS_DIR), Some("md")) {
             match read(path) {
                 Ok(e) => events.push(e),
                 Err(e) => errors.push(e),
@@ -43,25 +44,6 @@ impl Sources {
             _ => Err(errors.sorted()),
         }
     }
-}
-
-/// Every `*.md` under `dir`, sorted, so builds do not depend on directory order.
-pub fn event_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +96,18 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
     }
 
+    /// tests/fixture-site: a small frozen site for the tests not about the real content.
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture-site/content")
+    }
+
+    #[test]
+    fn the_fixture_site_loads_without_its_hidden_file() {
+        let ids = |drafts| Catalogue::load_dir(&fixture(), drafts).unwrap().events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(false), ["fixture-2021-10-past", "fixture-2030-03-upcoming"]);
+        assert_eq!(ids(true), ["fixture-2021-10-past", "fixture-2027-03-draft", "fixture-2030-03-upcoming"]);
+    }
+
     #[test]
     fn the_real_content_loads() {
         let published = Catalogue::load_dir(&content(), false).unwrap();
@@ -123,9 +117,50 @@ mod tests {
         assert!(published.event("ccg-2021-10-launch").is_some());
     }
 
+    /// A content folder with the real data files and the events given as (path under events/, text).
+    fn site_with(name: &str, events: &[(&str, String)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ccg-model-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for rel in [PROJECTS_FILE, RULES_FILE] {
+            let to = dir.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(fixture().join(rel), to).unwrap();
+        }
+        for (rel, text) in events {
+            let to = dir.join(EVENTS_DIR).join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, text).unwrap();
+        }
+        dir
+    }
+
+    /// The site skips hidden files (an editor's `.x.md`, a folder like `.git`)
+    /// and files that are not `*.md`: the catalogue the preview and `desk`
+    /// take claims from must list the same events, or a `.x.md` event takes
+    /// claims while the site never shows it.
+    #[test]
+    fn hidden_files_and_other_files_are_not_events() {
+        let event = |id: &str| std::fs::read_to_string(fixture().join("events/2021-10-07-past.md")).unwrap().replace("fixture-2021-10-past", id);
+        let dir = site_with(
+            "hidden",
+            &[
+                ("shown.md", event("shown")),
+                ("year/nested.md", event("nested")),
+                (".hidden.md", event("hidden")),
+                (".drafts/in-hidden-folder.md", event("in-hidden-folder")),
+                ("notes.txt", event("not-markdown")),
+            ],
+        );
+        let cat = Catalogue::load_dir(&dir, true).unwrap();
+        let mut ids: Vec<&str> = cat.events.iter().map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["nested", "shown"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn all_errors_of_all_files_are_reported() {
-        let mut src = Sources::read_dir(&content()).unwrap();
+        let mut src = Sources::read_dir(&fixture()).unwrap();
         let bad = "---\nid: x\ntitle: t\nstart: 2024-01-01T10:00\nend: 2024-01-01T09:00\ntimezone: Mars/Olympus\nformat: virtual\nkind: advocacy\n---\n";
         src.events.push(("events/bad1.md".into(), bad.into()));
         src.events.push(("events/bad2.md".into(), bad.replace("kind: advocacy", "kind: party")));

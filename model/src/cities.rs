@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn ended_is_judged_after_the_last_month() {
-        let text = include_str!("../../content/data/scc-projects.yaml");
+        let text = include_str!("../../tests/fixture-site/content/data/scc-projects.yaml");
         let dir = Directory::parse(Path::new("scc-projects.yaml"), text).unwrap();
         let remourban = dir.projects.iter().find(|p| p.acronym == "REMOURBAN").unwrap();
         assert!(!remourban.has_ended_on(Date::constant(2020, 6, 30)));

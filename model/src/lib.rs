@@ -9,6 +9,7 @@ pub mod countries;
 pub mod document;
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod front_matter;
 pub mod money;
 pub mod page;

@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_logo_is_served_by_the_site_itself() {
-        let base = include_str!("../../content/config.yaml");
+        let base = include_str!("../../tests/fixture-site/content/config.yaml");
         let with = |logo: &str| super::SiteConfig::parse(std::path::Path::new("config.yaml"), &format!("{base}{logo}"));
         let ok = with("logo:\n  src: /logo.svg\n  alt: Our city network\n  width: 120\n  height: 40\n").unwrap();
         assert_eq!(ok.logo.unwrap().src, "/logo.svg");

@@ -18,7 +18,7 @@ pub use outbox::OUTBOX_DIR;
 
 use self::http::{Res, error, from_full, read_body, wants_json};
 use crate::api::Api;
-use crate::build::{self, BuildError, Options, Report};
+use crate::build::{BuildError, Options, Report};
 use ::http::{Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -56,7 +56,7 @@ struct State {
     api: OnceLock<Result<Arc<Api>, String>>,
     live: Live,
     /// Kept between saves: a rebuild renders only what the saved files change.
-    builder: std::sync::Mutex<build::Builder>,
+    builder: std::sync::Mutex<crate::builder::Builder>,
 }
 
 /// A fingerprint of every file's name, size and mtime under the watched
@@ -64,7 +64,7 @@ struct State {
 /// handles), so a passing failure does not look like an edit.
 fn fingerprint(root: &Path) -> Option<u64> {
     let mut h = DefaultHasher::new();
-    for dir in [crate::load::CONTENT, crate::load::TEMPLATES] {
+    for dir in [crate::paths::CONTENT, crate::paths::TEMPLATES] {
         for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
             let entry = entry.ok()?;
             entry.path().hash(&mut h);
@@ -110,7 +110,7 @@ impl State {
             r.stats.unchanged,
             r.stats.removed
         );
-        let content = self.root.join(crate::load::CONTENT);
+        let content = self.root.join(crate::paths::CONTENT);
         match self.api.get() {
             None => {
                 let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url).map(Arc::new).map_err(|e| format!("{e:#}"));
@@ -219,7 +219,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         data_dir: opts.data_dir.clone(),
         api: OnceLock::new(),
         live: Live::new(),
-        builder: std::sync::Mutex::new(build::Builder::new()),
+        builder: std::sync::Mutex::new(crate::builder::Builder::new()),
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -2,7 +2,7 @@
 //! views, events), the fingerprint of each one's inputs, and its rendering,
 //! skipped when the previous build made it from the same inputs.
 
-use crate::builder::Output;
+use super::state::Output;
 use crate::deps::{Globals, Templates, hash_of};
 use crate::load::{Content, Page};
 use crate::markdown::{self, Link};
@@ -188,6 +188,25 @@ impl Shared<'_> {
         }
     }
 
+    /// Fills the settings a page's body quotes (`{{ name }}`) into its HTML;
+    /// a name that is not a setting is a mistake, reported at its place.
+    fn quote_settings(&self, config: &SiteConfig, html: &mut String, (source, body, body_line): (&Path, &str, usize), errors: &mut Vec<ContentError>) {
+        let settings = view::page_settings(config, self.content.rules.as_ref());
+        for (at, name) in markdown::placeholders(body) {
+            if !settings.iter().any(|(n, _)| *n == name) {
+                let (line, column) = markdown::position(body, body_line, at);
+                let known: Vec<String> = settings.iter().map(|(n, _)| format!("`{{{{ {n} }}}}`")).collect();
+                errors.push(ContentError::new(
+                    source,
+                    line,
+                    column,
+                    format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", ")),
+                ));
+            }
+        }
+        markdown::fill(html, &settings);
+    }
+
     /// Renders one job (markdown, links checked, then its template) and hands
     /// it to the writer, unless the previous build made it from identical inputs.
     pub(crate) fn render(&self, job: &Job, writer: &Writer, scratch: &mut Scratch, errors: &mut Vec<ContentError>) -> std::io::Result<()> {
@@ -223,20 +242,7 @@ impl Shared<'_> {
         }
         let (Some(tera), Some(config)) = (self.tera.as_ref(), self.config.as_ref()) else { return Ok(()) };
         if body.contains("{{") {
-            let settings = view::page_settings(config, self.content.rules.as_ref());
-            for (at, name) in markdown::placeholders(body) {
-                if !settings.iter().any(|(n, _)| *n == name) {
-                    let (line, column) = markdown::position(body, body_line, at);
-                    let known: Vec<String> = settings.iter().map(|(n, _)| format!("`{{{{ {n} }}}}`")).collect();
-                    errors.push(ContentError::new(
-                        source,
-                        line,
-                        column,
-                        format!("`{{{{ {name} }}}}` is not a setting a page can quote; these are: {}", known.join(", ")),
-                    ));
-                }
-            }
-            markdown::fill(html, &settings);
+            self.quote_settings(config, html, (source, body, body_line), errors);
         }
         let mut ctx = Context::new();
         let template = match job {
