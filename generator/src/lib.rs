@@ -10,8 +10,6 @@ pub mod documents;
 pub mod ical;
 pub mod load;
 pub mod markdown;
-#[cfg(test)]
-mod module_graph;
 pub mod page_settings;
 pub mod paths;
 pub mod render;
