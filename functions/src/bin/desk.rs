@@ -1,54 +1,153 @@
 //! The secretariat's desk: the contacts the forms gathered, and the decision
-//! to admit a confirmed contact as a representative of a city (or not).
-//! Works on the preview's embedded store and on the DynamoDB table.
+//! to admit a confirmed contact as a representative of a city (or not), the
+//! decisions on travel claims, the CSV exports and erasure. See `desk --help`.
 //!
-//!   desk [--sqlite PATH | --dynamodb TABLE] [--operator NAME] COMMAND
-//!     contacts [--status pending|confirmed|approved|declined]
-//!     approve EMAIL --city CITY [--country CC]
-//!     decline EMAIL [--reason TEXT]
-//!     claims [--status S] [--city C] [--year Y] [--event E]
-//!     claim ID
-//!     approve-claim ID | reject-claim ID --reason TEXT | paid ID --amount 412.50 --on 2027-04-02
-//!     usage [--year Y]
-//!     export claims|contacts|usage -o FILE.csv
-//!     erase EMAIL
-//!     sweep
-//!     history [EMAIL or claim ID]
+//! Works on the preview's embedded store (`--sqlite`, the default) and on the
+//! DynamoDB table (`--dynamodb`). This file parses, calls a service of
+//! `ccg_functions::service`, and prints; the decisions live in the service.
 //!
-//! Default store: `--sqlite data/forms.sqlite3` (the preview's); with it, the
-//! meetings and cities come from `content/` in the current folder, drafts
-//! included, as in the preview (else from the content built into the binary). DynamoDB uses
-//! the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB
-//! for DynamoDB Local). The operator's name (recorded with every change) comes
-//! from `--operator`, else `CCG_OPERATOR`, else `USER`. The applicant hears of
-//! each decision on a claim by email: through the preview's outbox next to the
-//! SQLite file, or through SES (`CCG_MAIL_FROM`) with DynamoDB.
+//! Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line.
 
 use anyhow::{Context, bail};
 use ccg_functions::mail::outbox::Outbox;
 use ccg_functions::mail::ses::SesMailer;
 use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
-use ccg_functions::records::{ClaimStatus, ContactStatus};
+use ccg_functions::records::{AuditEntry, ClaimStatus};
 use ccg_functions::service::Forms;
+use ccg_functions::service::desk::{CityYear, ClaimFilter, Decided};
 use ccg_functions::store::dynamo::{DynamoStore, client_from_env};
 use ccg_functions::{Options, SqliteStore, Store, embedded, export};
-use std::path::PathBuf;
+use ccg_model::Cents;
+use clap::builder::PossibleValuesParser;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: desk [--sqlite PATH | --dynamodb TABLE] [--operator NAME] COMMAND
-  contacts [--status pending|confirmed|approved|declined]   list the contacts (pending: not confirmed yet)
-  approve EMAIL --city CITY [--country CC]                  admit a confirmed contact as the representative of an SCC city
-  decline EMAIL [--reason TEXT]                             decline (or withdraw) a representative
-  claims [--status S] [--city C] [--year Y] [--event E]     list the claims (S: counted, approved, paid, rejected, withdrawn)
-  claim ID                                                  one claim with its full history
-  approve-claim ID                                          approve a counted claim
-  reject-claim ID --reason TEXT                             reject a counted or approved claim: its trip and euros go back
-  paid ID --amount 412.50 --on 2027-04-02                   record the payment of an approved claim (at most the amount asked)
-  usage [--year Y]                                          trips and euros used and left, per city and year
-  export claims|contacts|usage -o FILE.csv                  a CSV for a spreadsheet
-  erase EMAIL                                               remove a person's data everywhere (approved and paid claims are kept, without name and address)
-  sweep                                                     delete what is past its retention (content/config.yaml) and say what went
-  history [EMAIL or ID]                                     the audit trail, or one address's or claim's part of it";
+#[derive(Debug, Parser)]
+#[command(
+    name = "desk",
+    version,
+    about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure",
+    long_about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure.\n\n\
+        The default store is the preview's (--sqlite data/forms.sqlite3): then the meetings and cities come from content/ in \
+        the current folder, drafts included, as in the preview (else from the content built into the binary). DynamoDB uses \
+        the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local). The applicant \
+        hears of each decision on a claim by email: through the preview's outbox next to the SQLite file, or through SES \
+        (CCG_MAIL_FROM) with DynamoDB.",
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line."
+)]
+struct Cli {
+    /// The preview's embedded store [default: data/forms.sqlite3]
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "dynamodb")]
+    sqlite: Option<PathBuf>,
+    /// The DynamoDB table, instead of the embedded store.
+    #[arg(long, value_name = "TABLE", global = true)]
+    dynamodb: Option<String>,
+    /// Who decides, recorded with every change [default: CCG_OPERATOR, else USER]
+    #[arg(long, value_name = "NAME", global = true)]
+    operator: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the contacts (pending: not confirmed yet).
+    Contacts {
+        #[arg(long, value_parser = PossibleValuesParser::new(["pending", "confirmed", "approved", "declined"]))]
+        status: Option<String>,
+    },
+    /// Admit a confirmed contact as the representative of an SCC city.
+    Approve {
+        email: String,
+        /// The city, as content/data/scc-projects.yaml names it.
+        #[arg(long)]
+        city: String,
+        /// Its country (ISO 3166-1 alpha-2), when several cities have the name.
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+    },
+    /// Decline (or withdraw) a representative.
+    Decline {
+        email: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// List the claims.
+    Claims(ClaimsArgs),
+    /// One claim with its full history.
+    Claim { id: String },
+    /// Approve a counted claim; the applicant is emailed.
+    ApproveClaim { id: String },
+    /// Reject a counted or approved claim: its trip and euros go back; the applicant is emailed.
+    RejectClaim {
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Record the payment of an approved claim (at most the amount asked); the applicant is emailed.
+    Paid {
+        id: String,
+        /// Euros paid, e.g. 412.50.
+        #[arg(long, value_name = "EUR", value_parser = euros)]
+        amount: Cents,
+        /// The day of the payment, e.g. 2027-04-02.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: jiff::civil::Date,
+    },
+    /// Trips and euros used and left, per city and year.
+    Usage {
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// Write a CSV for a spreadsheet.
+    Export {
+        #[arg(value_parser = PossibleValuesParser::new(["claims", "contacts", "usage"]))]
+        what: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
+        output: PathBuf,
+        /// Of `usage`: this year only.
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// Remove a person's data everywhere (approved and paid claims are kept, without name and address).
+    Erase { email: String },
+    /// Delete what is past its retention (content/config.yaml) and say what went.
+    Sweep,
+    /// The audit trail, or one address's or claim's part of it.
+    History {
+        #[arg(value_name = "EMAIL or ID")]
+        about: Option<String>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// bash: `desk completions bash > ~/.local/share/bash-completion/completions/desk`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ClaimsArgs {
+    #[arg(long, value_parser = PossibleValuesParser::new(ClaimStatus::ALL.map(ClaimStatus::as_str)))]
+    status: Option<String>,
+    /// Its name (any case) or its key.
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    year: Option<i16>,
+    /// The meeting's id.
+    #[arg(long)]
+    event: Option<String>,
+}
+
+fn euros(s: &str) -> Result<Cents, String> {
+    Cents::parse_eur(s).map_err(|e| e.to_string())
+}
 
 /// Without an SES sender (`CCG_MAIL_FROM`) the desk on DynamoDB records its
 /// decisions and says that the applicant was not told.
@@ -60,150 +159,31 @@ impl Mailer for NoMail {
     }
 }
 
-struct Args {
-    command: Vec<String>,
-    sqlite: Option<PathBuf>,
-    dynamodb: Option<String>,
-    operator: Option<String>,
-    status: Option<String>,
-    city: Option<String>,
-    country: Option<String>,
-    reason: Option<String>,
-    year: Option<i16>,
-    event: Option<String>,
-    amount: Option<String>,
-    on: Option<String>,
-    output: Option<PathBuf>,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        command: Vec::new(),
-        sqlite: None,
-        dynamodb: None,
-        operator: None,
-        status: None,
-        city: None,
-        country: None,
-        reason: None,
-        year: None,
-        event: None,
-        amount: None,
-        on: None,
-        output: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value\n{USAGE}"));
-        match arg.as_str() {
-            "--sqlite" => a.sqlite = Some(PathBuf::from(value("--sqlite")?)),
-            "--dynamodb" => a.dynamodb = Some(value("--dynamodb")?),
-            "--operator" => a.operator = Some(value("--operator")?),
-            "--status" => a.status = Some(value("--status")?),
-            "--city" => a.city = Some(value("--city")?),
-            "--country" => a.country = Some(value("--country")?),
-            "--reason" => a.reason = Some(value("--reason")?),
-            "--year" => a.year = Some(value("--year")?.parse().context("--year is a year like 2027")?),
-            "--event" => a.event = Some(value("--event")?),
-            "--amount" => a.amount = Some(value("--amount")?),
-            "--on" => a.on = Some(value("--on")?),
-            "-o" | "--output" => a.output = Some(PathBuf::from(value("-o")?)),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other if other.starts_with('-') => bail!("unknown option `{other}`\n{USAGE}"),
-            other => a.command.push(other.to_string()),
-        }
-    }
-    Ok(a)
-}
-
-fn operator(a: &Args) -> String {
-    a.operator.clone().or_else(|| std::env::var("CCG_OPERATOR").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_default()
-}
-
 /// Pads to `w` characters (not bytes: names have accents).
 fn pad(s: &str, w: usize) -> String {
     let n = s.chars().count();
     if n >= w { format!("{s} ") } else { format!("{s}{} ", " ".repeat(w - n)) }
 }
 
-async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
-    let words: Vec<&str> = a.command.iter().map(String::as_str).collect();
+async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> anyhow::Result<String> {
     let mut out = String::new();
-    match words.as_slice() {
-        ["contacts"] => {
-            let wanted = a.status.as_deref();
-            if let Some(s) = wanted
-                && s != "pending"
-                && ContactStatus::parse(s).is_none()
-            {
-                bail!("--status is one of pending, confirmed, approved, declined");
-            }
-            let mut rows: Vec<[String; 6]> = Vec::new();
-            if wanted.is_none_or(|s| s == "pending") {
-                let now = jiff::Timestamp::now().as_second();
-                for p in forms.store.list_pending(now).await? {
-                    if let ccg_functions::records::PendingItem::Registration(r) = &p.item {
-                        let expires = jiff::Timestamp::from_second(p.expires_at).map(|t| when(&t.to_string())).unwrap_or_default();
-                        let city = format!("{} ({})", r.city, r.country);
-                        rows.push(["pending".into(), r.email.clone(), r.name.clone(), city, "-".into(), format!("link expires {expires}")]);
-                    }
-                }
-            }
-            for c in forms.store.list_contacts().await? {
-                if wanted.is_some_and(|s| s != c.status.as_str()) {
-                    continue;
-                }
-                let d = &c.details;
-                let city = format!("{} ({})", d.city, d.country);
-                let represents = c.city_key.clone().unwrap_or_else(|| "-".into());
-                rows.push([c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(&c.updated_at))]);
-            }
-            if rows.is_empty() {
-                out.push_str("no contacts\n");
-            } else {
-                let heads = ["STATUS", "EMAIL", "NAME", "CITY", "REPRESENTS", "WHEN"];
-                let widths: Vec<usize> = (0..6).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([heads[i].len()]).max().unwrap_or(0)).collect();
-                let line = |cells: [&str; 6]| cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect::<String>().trim_end().to_string() + "\n";
-                out.push_str(&line(heads));
-                for r in &rows {
-                    out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
-                }
-            }
+    match command {
+        Command::Contacts { status } => out.push_str(&contacts(&forms, status.as_deref()).await?),
+        Command::Approve { email, city, country } => {
+            let c = forms.approve(&email, &city, country.as_deref(), operator).await?;
+            let city = c.city_key.unwrap_or_default();
+            out.push_str(&format!("{} ({}) is now an approved representative of {city}, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
         }
-        ["approve", email] => {
-            let city = a.city.as_deref().with_context(|| format!("approve needs --city CITY\n{USAGE}"))?;
-            let c = forms.approve(email, city, a.country.as_deref(), &operator(a)).await?;
-            out.push_str(&format!(
-                "{} ({}) is now an approved representative of {}, recorded by {}.\n",
-                c.details.name,
-                c.details.email,
-                c.city_key.unwrap_or_default(),
-                operator(a).trim()
-            ));
+        Command::Decline { email, reason } => {
+            let c = forms.decline(&email, operator, reason.as_deref()).await?;
+            out.push_str(&format!("{} ({}) is declined as a representative, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
         }
-        ["decline", email] => {
-            let c = forms.decline(email, &operator(a), a.reason.as_deref()).await?;
-            out.push_str(&format!("{} ({}) is declined as a representative, recorded by {}.\n", c.details.name, c.details.email, operator(a).trim()));
-        }
-        ["claims"] => {
-            if let Some(s) = a.status.as_deref()
-                && ClaimStatus::parse(s).is_none()
-            {
-                bail!("--status is one of counted, approved, paid, rejected, withdrawn");
-            }
-            let city = a.city.as_deref().map(fold);
+        Command::Claims(a) => {
+            let filter = ClaimFilter { status: a.status.as_deref().and_then(ClaimStatus::parse), city: a.city, year: a.year, event: a.event };
             let rows: Vec<Vec<String>> = forms
-                .store
-                .list_claims()
+                .claims(&filter)
                 .await?
                 .into_iter()
-                .filter(|c| a.status.as_deref().is_none_or(|s| s == c.status.as_str()))
-                .filter(|c| city.as_deref().is_none_or(|w| fold(&c.city) == w || c.city_key == w))
-                .filter(|c| a.year.is_none_or(|y| y == c.year))
-                .filter(|c| a.event.as_deref().is_none_or(|e| e == c.event_id))
                 .map(|c| {
                     vec![
                         c.id.clone(),
@@ -219,8 +199,8 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
                 .collect();
             out.push_str(&table(&["ID", "STATUS", "YEAR", "CITY", "MEETING", "NAME", "EUR", "PAID"], &rows, "no claims"));
         }
-        ["claim", id] => {
-            let c = forms.store.get_claim(id).await?.with_context(|| format!("there is no claim {id}"))?;
+        Command::Claim { id } => {
+            let (c, kept_until) = forms.claim(&id).await?.with_context(|| format!("there is no claim {id}"))?;
             let event = forms.catalogue().event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
             out.push_str(&format!("{}  {}\n", c.id, c.status.as_str()));
             out.push_str(&format!("Claimant: {} <{}>\n", c.name, c.email));
@@ -232,85 +212,79 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
             if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
                 out.push_str(&format!("Paid: {p} on {on}\n"));
             }
-            if let Some(end) = forms.store.claim_expires_at(id).await? {
+            if let Some(end) = kept_until {
                 let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
                 out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
             }
             out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(&c.created_at), when(&c.confirmed_at)));
-            out.push_str(&history(&forms, Some(&c.id)).await?);
+            out.push_str(&history(&forms.history(Some(&c.id)).await?));
         }
-        ["approve-claim", id] => {
-            let d = forms.approve_claim(id, &operator(a)).await?;
-            out.push_str(&decided(&d, "approved"));
-        }
-        ["reject-claim", id] => {
-            let reason = a.reason.as_deref().with_context(|| format!("reject-claim needs --reason \"...\"\n{USAGE}"))?;
-            let d = forms.reject_claim(id, &operator(a), reason).await?;
+        Command::ApproveClaim { id } => out.push_str(&decided(&forms.approve_claim(&id, operator).await?, "approved")),
+        Command::RejectClaim { id, reason } => {
+            let d = forms.reject_claim(&id, operator, &reason).await?;
             out.push_str(&decided(&d, "rejected; its trip and euros are back in its city's year"));
         }
-        ["paid", id] => {
-            let amount = a.amount.as_deref().with_context(|| format!("paid needs --amount EUR\n{USAGE}"))?;
-            let amount = ccg_model::Cents::parse_eur(amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
-            let on = a.on.as_deref().with_context(|| format!("paid needs --on YYYY-MM-DD\n{USAGE}"))?;
-            let on: jiff::civil::Date = on.parse().with_context(|| format!("--on {on}: a date like 2027-04-02"))?;
-            let d = forms.record_payment(id, &operator(a), amount, on).await?;
+        Command::Paid { id, amount, on } => {
+            let d = forms.record_payment(&id, operator, amount, on).await?;
             out.push_str(&decided(&d, &format!("paid: {amount} on {on}")));
         }
-        ["usage"] => {
-            let rows = usage_rows(&forms, a.year).await?;
-            let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.to_vec()).collect();
+        Command::Usage { year } => {
+            let rows: Vec<Vec<String>> = forms.usage(year).await?.iter().map(|u| usage_row(u).to_vec()).collect();
             out.push_str(&table(&["YEAR", "CITY", "TRIPS USED", "TRIPS LEFT", "EUR USED", "EUR LEFT"], &rows, "no claims counted"));
         }
-        ["export", what] => {
-            let path = a.output.clone().with_context(|| format!("export needs -o FILE.csv\n{USAGE}"))?;
-            let csv = match *what {
-                "claims" => export::claims_csv(&forms.store.list_claims().await?),
-                "contacts" => export::contacts_csv(&forms.store.list_contacts().await?),
-                "usage" => export::usage_csv(&usage_rows(&forms, a.year).await?),
-                other => bail!("export what? `{other}` is not one of claims, contacts, usage"),
+        Command::Export { what, output, year } => {
+            let csv = match what.as_str() {
+                "claims" => export::claims_csv(&forms.claims(&ClaimFilter::default()).await?),
+                "contacts" => export::contacts_csv(&forms.contacts().await?),
+                _ => export::usage_csv(&forms.usage(year).await?.iter().map(usage_row).collect::<Vec<_>>()),
             };
-            std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
-            out.push_str(&format!("wrote {}\n", path.display()));
+            std::fs::write(&output, csv).with_context(|| format!("cannot write {}", output.display()))?;
+            out.push_str(&format!("wrote {}\n", output.display()));
         }
-        ["erase", email] => {
-            let e = forms.erase(email, &operator(a)).await?;
+        Command::Erase { email } => {
+            let e = forms.erase(&email, operator).await?;
             out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
         }
-        ["sweep"] => match forms.store.sweep(jiff::Timestamp::now().as_second()).await? {
+        Command::Sweep => match forms.sweep().await? {
             Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::store::swept_summary(&s))),
             None => out.push_str("Nothing to sweep.\n"),
         },
-        ["history"] | ["history", _] => {
-            out.push_str(&history(&forms, words.get(1).copied()).await?);
-        }
-        _ => bail!("{USAGE}"),
+        Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
+        Command::Completions { .. } => unreachable!("answered before a store is opened"),
     }
     Ok(out)
 }
 
-/// Trimmed and lower-cased, to compare a city as typed with a stored one.
-fn fold(s: &str) -> String {
-    s.trim().to_lowercase()
+/// `contacts`: the pending registrations (unless another status is asked for), then the contacts.
+async fn contacts<S: Store>(forms: &Forms<S>, wanted: Option<&str>) -> anyhow::Result<String> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if wanted.is_none_or(|s| s == "pending") {
+        for p in forms.pending_registrations().await? {
+            let r = &p.registration;
+            let expires = jiff::Timestamp::from_second(p.expires_at).map(|t| when(&t.to_string())).unwrap_or_default();
+            let city = format!("{} ({})", r.city, r.country);
+            rows.push(vec!["pending".into(), r.email.clone(), r.name.clone(), city, "-".into(), format!("link expires {expires}")]);
+        }
+    }
+    for c in forms.contacts().await? {
+        if wanted.is_some_and(|s| s != c.status.as_str()) {
+            continue;
+        }
+        let d = &c.details;
+        let city = format!("{} ({})", d.city, d.country);
+        let represents = c.city_key.clone().unwrap_or_else(|| "-".into());
+        rows.push(vec![c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(&c.updated_at))]);
+    }
+    Ok(table(&["STATUS", "EMAIL", "NAME", "CITY", "REPRESENTS", "WHEN"], &rows, "no contacts"))
 }
 
-/// Rows of `usage`: year, city, trips used and left, euros used and left.
-async fn usage_rows<S: Store>(forms: &Forms<S>, year: Option<i16>) -> anyhow::Result<Vec<[String; 6]>> {
-    let rules = forms.catalogue().rules.clone();
-    Ok(forms
-        .store
-        .list_usage()
-        .await?
-        .into_iter()
-        .filter(|(_, y, _)| year.is_none_or(|w| w == *y))
-        .map(|(city, y, used)| {
-            let left = rules.remaining(used);
-            [y.to_string(), city, used.trips.to_string(), left.trips.to_string(), used.amount.to_decimal(), left.amount.to_decimal()]
-        })
-        .collect())
+/// A row of `usage`: year, city, trips used and left, euros used and left.
+fn usage_row(u: &CityYear) -> [String; 6] {
+    [u.year.to_string(), u.city_key.clone(), u.used.trips.to_string(), u.left.trips.to_string(), u.used.amount.to_decimal(), u.left.amount.to_decimal()]
 }
 
 /// What a decision did, and whether the applicant was told.
-fn decided(d: &ccg_functions::service::desk::Decided, what: &str) -> String {
+fn decided(d: &Decided, what: &str) -> String {
     let told = match &d.emailed {
         Ok(()) => format!("{} was emailed.", d.claim.email),
         Err(e) => format!("WARNING: the applicant could not be emailed ({e}); tell them another way."),
@@ -332,32 +306,16 @@ fn table(heads: &[&str], rows: &[Vec<String>], empty: &str) -> String {
     out
 }
 
-/// The audit trail, or the part about one address or claim id.
-async fn history<S: Store>(forms: &Forms<S>, about: Option<&str>) -> anyhow::Result<String> {
-    let only = about.map(|e| if e.contains('@') { ccg_functions::claims::email_key(e) } else { e.to_string() });
+/// Audit entries, one line each.
+fn history(entries: &[AuditEntry]) -> String {
     let mut out = String::new();
-    for e in forms.store.list_audit().await? {
-        if only.as_ref().is_some_and(|o| *o != e.subject) {
-            continue;
-        }
+    for e in entries {
         out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(&e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
     }
     if out.is_empty() {
         out.push_str("no changes recorded\n");
     }
-    Ok(out)
-}
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> std::process::ExitCode {
-    match desk().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // A sentence for the secretariat, not a backtrace.
-            eprintln!("desk: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    out
 }
 
 /// "2026-12-02 05:20 UTC" from an RFC 3339 time: what a person reads in a table.
@@ -365,21 +323,51 @@ fn when(rfc3339: &str) -> String {
     rfc3339.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_string())
 }
 
-async fn desk() -> anyhow::Result<()> {
-    let a = parse_args()?;
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    // A wrong command line prints its error (with a suggestion for a typo) and exits with 2.
+    let cli = Cli::parse();
+    // Readable lines on stderr, warnings and worse only: stdout is the desk's answer.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::WARN).with_target(false).without_time().init();
+    match desk(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A sentence for the secretariat, not a backtrace.
+            eprintln!("desk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--operator`, else `CCG_OPERATOR`, else `USER` (the service refuses an empty one).
+fn operator(arg: Option<String>) -> String {
+    arg.or_else(|| std::env::var("CCG_OPERATOR").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_default()
+}
+
+async fn desk(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "desk", &mut script);
+        // A reader that stops early (`| head`) is no failure.
+        return match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()),
+        };
+    }
+    let operator = operator(cli.operator);
     // On the preview's store, the preview's content (drafts included: the
     // preview takes claims for draft meetings); else the content built in.
     let content = PathBuf::from("content");
-    let catalogue = if a.dynamodb.is_none() && content.join("config.yaml").is_file() {
+    let catalogue = if cli.dynamodb.is_none() && content.join("config.yaml").is_file() {
         ccg_model::Catalogue::load_dir(&content, true).map_err(|e| anyhow::anyhow!("{e}"))?
     } else {
         embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?
     };
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
     let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), retention: site.retention, ..Options::default() };
-    let text = match (&a.sqlite, &a.dynamodb) {
-        (_, None) => {
-            let path = a.sqlite.clone().unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
+    let text = match cli.dynamodb {
+        None => {
+            let path = cli.sqlite.unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
             if !path.is_file() {
                 bail!("{} does not exist (the preview keeps its forms in data/forms.sqlite3; give --sqlite PATH)", path.display());
             }
@@ -387,22 +375,21 @@ async fn desk() -> anyhow::Result<()> {
             let store = SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             let swept = store.opened_sweep().clone();
             // The preview's outbox, next to its store: `serve` shows these emails too.
-            let outbox = path.parent().unwrap_or(std::path::Path::new(".")).join("outbox");
-            let text = run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), &a).await?;
+            let outbox = path.parent().unwrap_or(Path::new(".")).join("outbox");
+            let text = run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), cli.command, &operator).await?;
             if swept == ccg_functions::store::Swept::default() {
                 text
             } else {
                 format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::store::swept_summary(&swept))
             }
         }
-        (None, Some(table)) => {
+        Some(table) => {
             let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {
                 Ok(m) => Arc::new(m),
                 Err(_) => Arc::new(NoMail),
             };
-            run(Forms::new(DynamoStore::new(client_from_env().await, table), mailer, catalogue, options), &a).await?
+            run(Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options), cli.command, &operator).await?
         }
-        _ => bail!("give one of --sqlite PATH or --dynamodb TABLE\n{USAGE}"),
     };
     print!("{text}");
     Ok(())
