@@ -12,6 +12,9 @@
 //!
 //! Every answer carries `X-Content-Version`: the version of the content the
 //! binary embeds, which the site publishes in `/version.json`.
+//!
+//! The log is one JSON object a line on stderr (CloudWatch reads its fields);
+//! each line a request causes carries its span with the Lambda request id.
 
 use crate::embedded;
 use crate::http::{App, Settings, handle};
@@ -24,6 +27,7 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// How long the one-time start-up took.
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +125,7 @@ impl Edge {
             handle(app, req).await
         } else {
             if app.settings.log {
-                eprintln!("forms - 403 without the origin header (not through CloudFront)");
+                tracing::warn!("forms - 403 without the origin header (not through CloudFront)");
             }
             bypassed()
         };
@@ -146,26 +150,51 @@ fn bypassed() -> Response<Bytes> {
         .expect("a static response")
 }
 
+/// The Lambdas' log: JSON lines, info and worse, each with the span it was
+/// written in (the request's, carrying its id) and no list of outer spans.
+pub fn json_log<W>(writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_writer(writer)
+        .finish()
+}
+
+/// One request answered inside its span: every line it logs names the request id.
+pub async fn answer_request<S: crate::store::Store>(edge: &Edge, app: &App<S>, request_id: &str, req: http::Request<Bytes>) -> Response<Bytes> {
+    edge.answer(app, req).instrument(tracing::info_span!("request", request_id)).await
+}
+
 /// The whole `main` of a Lambda binary.
 pub async fn run(endpoint: Form) -> Result<(), lambda_http::Error> {
+    // Only fails when a subscriber is set already, and then that one logs.
+    let _ = tracing::subscriber::set_global_default(json_log(std::io::stderr));
     let edge = Edge::from_env();
     let (app, t) = startup(endpoint).await.map_err(|e| {
-        eprintln!("forms {} start-up failed (content {}): {e}", endpoint.name(), edge.version);
+        tracing::error!(form = endpoint.name(), content = %edge.version, error = %e, "forms start-up failed");
         lambda_http::Error::from(e.to_string())
     })?;
-    eprintln!(
-        "forms {} start-up: content {}, catalogue {:.2} ms, client {:.2} ms, origin check {}",
-        endpoint.name(),
-        edge.version,
-        t.catalogue.as_secs_f64() * 1000.0,
-        t.client.as_secs_f64() * 1000.0,
-        if edge.origin_secret.is_some() { "on" } else { "off" }
+    tracing::info!(
+        form = endpoint.name(),
+        content = %edge.version,
+        catalogue_ms = %format_args!("{:.2}", t.catalogue.as_secs_f64() * 1000.0),
+        client_ms = %format_args!("{:.2}", t.client.as_secs_f64() * 1000.0),
+        origin_check = if edge.origin_secret.is_some() { "on" } else { "off" },
+        "forms start-up"
     );
     let app = Arc::new(app);
     let edge = Arc::new(edge);
     lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
+        use lambda_http::RequestExt;
         let (app, edge) = (app.clone(), edge.clone());
-        async move { Ok::<_, std::convert::Infallible>(to_lambda(edge.answer(&app, from_lambda(req)).await)) }
+        let request_id = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
+        async move { Ok::<_, std::convert::Infallible>(to_lambda(answer_request(&edge, &app, &request_id, from_lambda(req)).await)) }
     }))
     .await
 }
@@ -189,6 +218,53 @@ mod tests {
         assert!(!edge(Some("s3cret-value")).admits(&h));
         h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-value"));
         assert!(edge(Some("s3cret-value")).admits(&h));
+    }
+
+    /// What the log writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_requests_log_line_carries_its_request_id_and_no_email() {
+        let dir = std::env::temp_dir().join(format!("ccg-lambda-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::SqliteStore::open(&dir.join("forms.sqlite3")).unwrap();
+        let mailer = Arc::new(crate::mail::outbox::Outbox::new(dir.join("outbox")));
+        let forms = Forms::new(store, mailer, embedded::catalogue().unwrap(), Options::default());
+        let origin = "https://ccg.example.eu";
+        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, only: Some(Form::Register), log: true });
+        let req = http::Request::post("/api/register")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Bytes::from_static(b"name=Ana+Lopez&email=ana.lopez%40valladolid.es&city=Valladolid"))
+            .unwrap();
+        let captured = Captured::default();
+        let log = captured.clone();
+        let resp = {
+            let _log = tracing::subscriber::set_default(json_log(move || log.clone()));
+            answer_request(&edge(None), &app, "8f6c1a2e-request-id", req).await
+        };
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(!lines.is_empty(), "the request logged nothing (status {})", resp.status());
+        for line in &lines {
+            assert_eq!(line["span"]["request_id"], "8f6c1a2e-request-id", "{line}");
+        }
+        assert!(lines.iter().any(|l| l["status"] == resp.status().as_u16()), "no line with the answer's status:\n{text}");
+        for personal in ["ana.lopez", "valladolid.es", "Ana", "Lopez"] {
+            assert!(!text.contains(personal), "the log shows {personal:?}:\n{text}");
+        }
     }
 
     #[test]

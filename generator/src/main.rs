@@ -158,6 +158,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn main() -> ExitCode {
     // A wrong command line prints its error (with a suggestion for a typo) and exits with 2.
     let cli = Cli::parse();
+    // What the preview and the forms log: readable lines on stderr, info and worse.
+    // A command's own answer (build errors, "built ...", "serving ... on") is printed, not logged.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::INFO).with_target(false).init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -96,7 +96,7 @@ pub(super) fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut
         Ok(html) => html_response(status, html),
         Err(e) => {
             if app.settings.log {
-                eprintln!("forms {} template error: {e}", form.name());
+                tracing::error!(form = form.name(), error = %e, "forms template error");
             }
             let back = page.back.as_ref().map_or((form.form_page(), "Back to the form"), |b| (b.url.as_str(), b.text.as_str()));
             html_response(status, pages::fallback(&app.forms, &page.heading, &page.body, back))
@@ -173,7 +173,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Unavailable(detail) => {
             if app.settings.log {
-                eprintln!("forms {} store unavailable: {detail}", form.name());
+                tracing::error!(form = form.name(), detail = %detail, "forms store unavailable");
             }
             // A timeout cannot tell whether a write landed (each is atomic): promise only what is sure.
             let msg = "The form service is unavailable at the moment, so this could not be done. Please try again in a few minutes.";
@@ -188,7 +188,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::MailNotSent { email } => {
             if app.settings.log {
-                eprintln!("forms {} email not sent", form.name());
+                tracing::error!(form = form.name(), "forms email not sent");
             }
             // Worded for everyone alike: it must not tell whether anything was kept for this address.
             let msg = "The email about what you sent could not be sent just now. Please ask for it again in a few \

@@ -74,7 +74,7 @@ pub(super) async fn submit_idempotently<S: Store>(
         if let Err(e) = kept
             && app.settings.log
         {
-            eprintln!("forms {} idempotency record not updated: {e}", form.name());
+            tracing::warn!(form = form.name(), error = %e, "forms idempotency record not updated");
         }
     }
     resp

@@ -103,7 +103,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
     if app.settings.log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let what = route.map_or("-".to_string(), |r| format!("{} {}", r.form().name(), r.action()));
-        eprintln!("forms {what} {} {ms:.1}ms{}", resp.status().as_u16(), claim_id.map(|i| format!(" id={i}")).unwrap_or_default());
+        tracing::info!(route = %what, status = resp.status().as_u16(), ms = %format_args!("{ms:.1}"), id = claim_id.as_deref(), "forms answered");
     }
     resp
 }

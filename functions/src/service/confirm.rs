@@ -117,7 +117,7 @@ impl<S: Store> Forms<S> {
                 let d = &done.contact.details;
                 let mail = self.with_leave_link(messages::registered(self, d, !done.created), &d.email_key).await;
                 if let Err(e) = self.mailer.send(&mail).await {
-                    eprintln!("forms: a new contact was not emailed: {e}");
+                    tracing::warn!(error = %e, "forms: a new contact was not emailed");
                 }
                 Ok(done)
             }
@@ -153,7 +153,7 @@ impl<S: Store> Forms<S> {
     /// The secretariat's copy: the confirmation stands even if it cannot be sent.
     async fn tell_secretariat(&self, mail: crate::mail::Email) {
         if let Err(e) = self.mailer.send(&mail).await {
-            eprintln!("forms: the secretariat was not emailed: {e}");
+            tracing::warn!(error = %e, "forms: the secretariat was not emailed");
         }
     }
 

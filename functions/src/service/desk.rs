@@ -5,9 +5,10 @@
 
 use super::{Forms, messages, now};
 use crate::claims::email_key;
-use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus};
-use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, TransitionError, UpdateError};
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, PendingItem, Registration};
+use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, Swept, TransitionError, UpdateError};
 use ccg_model::Cents;
+use ccg_model::rules::YearUsage;
 use jiff::civil::Date;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,5 +199,102 @@ impl<S: Store> Forms<S> {
         let (now_text, _) = now();
         let audit = AuditEntry { at: now_text, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
         Ok(self.store.erase(&email_key(email), audit).await?)
+    }
+}
+
+/// A registration whose link has not been used yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRegistration {
+    pub registration: Registration,
+    /// Unix seconds: when its link stops working.
+    pub expires_at: i64,
+}
+
+/// Which claims the desk lists; `None` takes every value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimFilter {
+    pub status: Option<ClaimStatus>,
+    /// A city as typed (any case): its name or its key.
+    pub city: Option<String>,
+    pub year: Option<i16>,
+    pub event: Option<String>,
+}
+
+impl ClaimFilter {
+    fn admits(&self, c: &Claim) -> bool {
+        let city = self.city.as_deref().map(fold);
+        self.status.is_none_or(|s| s == c.status)
+            && city.is_none_or(|w| fold(&c.city) == w || c.city_key == w)
+            && self.year.is_none_or(|y| y == c.year)
+            && self.event.as_deref().is_none_or(|e| e == c.event_id)
+    }
+}
+
+/// Trimmed and lower-cased, to compare a city as typed with a stored one.
+fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// What a city used in a year, and what the rules leave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CityYear {
+    pub city_key: String,
+    pub year: i16,
+    pub used: YearUsage,
+    pub left: YearUsage,
+}
+
+/// What the desk reads: the store's records as the secretariat asks for them.
+impl<S: Store> Forms<S> {
+    /// The registrations waiting for their link, oldest first.
+    pub async fn pending_registrations(&self) -> Result<Vec<PendingRegistration>, StoreError> {
+        let pending = self.store.list_pending(now().1).await?;
+        Ok(pending
+            .into_iter()
+            .filter_map(|p| match p.item {
+                PendingItem::Registration(registration) => Some(PendingRegistration { registration, expires_at: p.expires_at }),
+                PendingItem::Claim(_) => None,
+            })
+            .collect())
+    }
+
+    /// Every contact, by email key.
+    pub async fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.store.list_contacts().await
+    }
+
+    /// The claims `filter` admits, by year, city and meeting.
+    pub async fn claims(&self, filter: &ClaimFilter) -> Result<Vec<Claim>, StoreError> {
+        Ok(self.store.list_claims().await?.into_iter().filter(|c| filter.admits(c)).collect())
+    }
+
+    /// One claim, and when its records will be deleted (Unix seconds; `None` while it has no end yet).
+    pub async fn claim(&self, id: &str) -> Result<Option<(Claim, Option<i64>)>, StoreError> {
+        let Some(c) = self.store.get_claim(id).await? else { return Ok(None) };
+        Ok(Some((c, self.store.claim_expires_at(id).await?)))
+    }
+
+    /// Each city's use of each year (of `year` only, when given), by year then city.
+    pub async fn usage(&self, year: Option<i16>) -> Result<Vec<CityYear>, StoreError> {
+        let rules = self.catalogue().rules.clone();
+        Ok(self
+            .store
+            .list_usage()
+            .await?
+            .into_iter()
+            .filter(|(_, y, _)| year.is_none_or(|w| w == *y))
+            .map(|(city_key, year, used)| CityYear { city_key, year, used, left: rules.remaining(used) })
+            .collect())
+    }
+
+    /// The audit trail, oldest first; only the part about an address or a claim id when `about` names one.
+    pub async fn history(&self, about: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        let only = about.map(|e| if e.contains('@') { email_key(e) } else { e.to_string() });
+        Ok(self.store.list_audit().await?.into_iter().filter(|e| only.as_ref().is_none_or(|o| *o == e.subject)).collect())
+    }
+
+    /// Deletes what is past its retention now (see `Store::sweep`).
+    pub async fn sweep(&self) -> Result<Option<Swept>, StoreError> {
+        self.store.sweep(now().1).await
     }
 }

@@ -41,7 +41,7 @@ impl<S: Store> Forms<S> {
             )),
             Ok(false) => None,
             Err(e) => {
-                eprintln!("forms: an email goes without its leave link: {e}");
+                tracing::warn!(error = %e, "forms: an email goes without its leave link");
                 None
             }
         }

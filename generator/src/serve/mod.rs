@@ -102,7 +102,7 @@ impl State {
                 return;
             }
         };
-        eprintln!(
+        tracing::info!(
             "built {} pages in {} ms: {} written, {} unchanged, {} removed",
             r.pages,
             r.elapsed.as_millis(),
@@ -115,13 +115,13 @@ impl State {
             None => {
                 let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url).map(Arc::new).map_err(|e| format!("{e:#}"));
                 if let Err(e) = &api {
-                    eprintln!("the forms back end did not start: {e}");
+                    tracing::error!("the forms back end did not start: {e}");
                 }
                 let _ = self.api.set(api);
             }
             Some(Ok(api)) => {
                 if let Err(e) = api.reload(&content) {
-                    eprintln!("the forms back end kept its previous content: {e:#}");
+                    tracing::warn!("the forms back end kept its previous content: {e:#}");
                 }
             }
             Some(Err(_)) => {}
@@ -129,7 +129,7 @@ impl State {
         if let Some(Ok(api)) = self.api.get()
             && let Err(e) = api.reframe(&r.templates, &r.config, &self.base_url, &r.nav)
         {
-            eprintln!("the forms keep answering with their previous templates: {e:#}");
+            tracing::warn!("the forms keep answering with their previous templates: {e:#}");
         }
         self.live.succeeded();
     }
@@ -175,7 +175,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
             Ok((stream, _)) => stream,
             Err(e) => {
                 if failures == 0 {
-                    eprintln!("cannot accept connections: {e}; retrying with a growing pause (said once until it works again)");
+                    tracing::warn!("cannot accept connections: {e}; retrying with a growing pause (said once until it works again)");
                 }
                 failures = failures.saturating_add(1);
                 let pause = Duration::from_millis(10).saturating_mul(1 << failures.min(7)).min(MAX_BACKOFF);
@@ -184,7 +184,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
             }
         };
         if failures > 0 {
-            eprintln!("accepting connections again after {failures} failed attempts");
+            tracing::info!("accepting connections again after {failures} failed attempts");
             failures = 0;
         }
         let state = state.clone();
@@ -200,7 +200,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
                 && !e.is_incomplete_message()
                 && !e.is_timeout()
             {
-                eprintln!("connection error: {e}");
+                tracing::warn!("connection error: {e}");
             }
             drop(slot);
         });
@@ -237,7 +237,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 let Ok(Some(now)) = tokio::task::spawn_blocking(move || fingerprint(&root)).await else { continue };
                 if seen != Some(now) {
                     seen = Some(now);
-                    eprintln!("change detected, rebuilding");
+                    tracing::info!("change detected, rebuilding");
                     let s = watcher.clone();
                     let _ = tokio::task::spawn_blocking(move || s.rebuild()).await;
                 }

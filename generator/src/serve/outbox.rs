@@ -95,7 +95,7 @@ fn outbox_message(name: &str, m: &OutboxMessage) -> String {
 }
 
 fn outbox_error(e: &std::io::Error) -> Res {
-    eprintln!("cannot read the outbox: {e}");
+    tracing::error!("cannot read the outbox: {e}");
     response(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", format!("cannot read the outbox: {e}\n"))
 }
 

@@ -1,0 +1,155 @@
+//! desk's command line: subcommands, their options and their help texts.
+
+use ccg_functions::records::ClaimStatus;
+use ccg_model::Cents;
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "desk",
+    version,
+    about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure",
+    long_about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure.\n\n\
+        The default store is the preview's (--sqlite data/forms.sqlite3): then the meetings and cities come from content/ in \
+        the current folder, drafts included, as in the preview (else from the content built into the binary). DynamoDB uses \
+        the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local). The applicant \
+        hears of each decision on a claim by email: through the preview's outbox next to the SQLite file, or through SES \
+        (CCG_MAIL_FROM) with DynamoDB.",
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line."
+)]
+pub struct Cli {
+    /// The preview's embedded store [default: data/forms.sqlite3]
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "dynamodb")]
+    pub sqlite: Option<PathBuf>,
+    /// The DynamoDB table, instead of the embedded store.
+    #[arg(long, value_name = "TABLE", global = true)]
+    pub dynamodb: Option<String>,
+    /// Who decides, recorded with every change [default: CCG_OPERATOR, else USER]
+    #[arg(long, value_name = "NAME", global = true)]
+    pub operator: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the contacts (pending: not confirmed yet).
+    Contacts {
+        /// Only these (pending: the link not used yet).
+        #[arg(long, value_parser = PossibleValuesParser::new(["pending", "confirmed", "approved", "declined"]))]
+        status: Option<String>,
+    },
+    /// Admit a confirmed contact as the representative of an SCC city.
+    Approve {
+        /// The contact's address.
+        email: String,
+        /// The city, as content/data/scc-projects.yaml names it.
+        #[arg(long)]
+        city: String,
+        /// Its country (ISO 3166-1 alpha-2), when several cities have the name.
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+    },
+    /// Decline (or withdraw) a representative.
+    Decline {
+        /// The contact's address.
+        email: String,
+        /// Why (recorded in the history).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// List the claims.
+    Claims(ClaimsArgs),
+    /// One claim with its full history.
+    Claim {
+        /// The claim's id (clm_...).
+        id: String,
+    },
+    /// Approve a counted claim; the applicant is emailed.
+    ApproveClaim {
+        /// The claim's id (clm_...).
+        id: String,
+    },
+    /// Reject a counted or approved claim: its trip and euros go back; the applicant is emailed.
+    RejectClaim {
+        /// The claim's id (clm_...).
+        id: String,
+        /// Why it is rejected (required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Record the payment of an approved claim (at most the amount asked); the applicant is emailed.
+    Paid {
+        /// The claim's id (clm_...).
+        id: String,
+        /// Euros paid, e.g. 412.50.
+        #[arg(long, value_name = "EUR", value_parser = euros)]
+        amount: Cents,
+        /// The day of the payment, e.g. 2027-04-02.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: jiff::civil::Date,
+    },
+    /// Trips and euros used and left, per city and year.
+    Usage {
+        /// This year only.
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// Write a CSV for a spreadsheet.
+    Export {
+        /// What to write.
+        #[arg(value_parser = PossibleValuesParser::new(["claims", "contacts", "usage"]))]
+        what: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
+        output: PathBuf,
+        /// Of `usage`: this year only.
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// Remove a person's data everywhere (approved and paid claims are kept, without name and address).
+    Erase {
+        /// The person's address.
+        email: String,
+    },
+    /// Delete what is past its retention (content/config.yaml) and say what went.
+    Sweep,
+    /// The audit trail, or one address's or claim's part of it.
+    History {
+        /// An address or a claim id: only the changes about it.
+        #[arg(value_name = "EMAIL or ID")]
+        about: Option<String>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// bash: `desk completions bash > ~/.local/share/bash-completion/completions/desk`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Only these.
+    #[arg(long, value_parser = PossibleValuesParser::new(ClaimStatus::ALL.map(ClaimStatus::as_str)))]
+    pub status: Option<String>,
+    /// Its name (any case) or its key.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Only this year.
+    #[arg(long)]
+    pub year: Option<i16>,
+    /// The meeting's id.
+    #[arg(long)]
+    pub event: Option<String>,
+}
+
+/// `--amount`: euros as written (412.50), in cents.
+fn euros(s: &str) -> Result<Cents, String> {
+    Cents::parse_eur(s).map_err(|e| e.to_string())
+}

@@ -1,0 +1,272 @@
+//! The secretariat's desk: the contacts the forms gathered, and the decision
+//! to admit a confirmed contact as a representative of a city (or not), the
+//! decisions on travel claims, the CSV exports and erasure. See `desk --help`.
+//!
+//! Works on the preview's embedded store (`--sqlite`, the default) and on the
+//! DynamoDB table (`--dynamodb`). This file parses, calls a service of
+//! `ccg_functions::service`, and prints; the decisions live in the service.
+//!
+//! Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line.
+
+mod cli;
+
+use anyhow::{Context, bail};
+use ccg_functions::mail::outbox::Outbox;
+use ccg_functions::mail::ses::SesMailer;
+use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
+use ccg_functions::records::{AuditEntry, ClaimStatus};
+use ccg_functions::service::Forms;
+use ccg_functions::service::desk::{CityYear, ClaimFilter, Decided};
+use ccg_functions::store::dynamo::{DynamoStore, client_from_env};
+use ccg_functions::{Options, SqliteStore, Store, embedded, export};
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Without an SES sender (`CCG_MAIL_FROM`) the desk on DynamoDB records its
+/// decisions and says that the applicant was not told.
+struct NoMail;
+
+impl Mailer for NoMail {
+    fn send<'a>(&'a self, _: &'a Email) -> SendFuture<'a> {
+        Box::pin(async { Err(MailError::NotSent("no sender: set CCG_MAIL_FROM to email applicants".into())) })
+    }
+}
+
+/// Pads to `w` characters (not bytes: names have accents).
+fn pad(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n >= w { format!("{s} ") } else { format!("{s}{} ", " ".repeat(w - n)) }
+}
+
+async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> anyhow::Result<String> {
+    let mut out = String::new();
+    match command {
+        Command::Contacts { status } => out.push_str(&contacts(&forms, status.as_deref()).await?),
+        Command::Approve { email, city, country } => {
+            let c = forms.approve(&email, &city, country.as_deref(), operator).await?;
+            let city = c.city_key.unwrap_or_default();
+            out.push_str(&format!("{} ({}) is now an approved representative of {city}, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
+        }
+        Command::Decline { email, reason } => {
+            let c = forms.decline(&email, operator, reason.as_deref()).await?;
+            out.push_str(&format!("{} ({}) is declined as a representative, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
+        }
+        Command::Claims(a) => {
+            let filter = ClaimFilter { status: a.status.as_deref().and_then(ClaimStatus::parse), city: a.city, year: a.year, event: a.event };
+            let rows: Vec<Vec<String>> = forms
+                .claims(&filter)
+                .await?
+                .into_iter()
+                .map(|c| {
+                    vec![
+                        c.id.clone(),
+                        c.status.as_str().into(),
+                        c.year.to_string(),
+                        format!("{} ({})", c.city, c.country),
+                        c.event_id.clone(),
+                        c.name.clone(),
+                        c.amount.to_decimal(),
+                        c.paid.map(|p| p.to_decimal()).unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&["ID", "STATUS", "YEAR", "CITY", "MEETING", "NAME", "EUR", "PAID"], &rows, "no claims"));
+        }
+        Command::Claim { id } => {
+            let (c, kept_until) = forms.claim(&id).await?.with_context(|| format!("there is no claim {id}"))?;
+            let event = forms.catalogue().event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
+            out.push_str(&format!("{}  {}\n", c.id, c.status.as_str()));
+            out.push_str(&format!("Claimant: {} <{}>\n", c.name, c.email));
+            out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c, &event)));
+            out.push_str(&format!("Counts in: {} {}\n", c.city_key, c.year));
+            if let Some(r) = &c.reason {
+                out.push_str(&format!("Reason: {r}\n"));
+            }
+            if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
+                out.push_str(&format!("Paid: {p} on {on}\n"));
+            }
+            if let Some(end) = kept_until {
+                let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
+                out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
+            }
+            out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(&c.created_at), when(&c.confirmed_at)));
+            out.push_str(&history(&forms.history(Some(&c.id)).await?));
+        }
+        Command::ApproveClaim { id } => out.push_str(&decided(&forms.approve_claim(&id, operator).await?, "approved")),
+        Command::RejectClaim { id, reason } => {
+            let d = forms.reject_claim(&id, operator, &reason).await?;
+            out.push_str(&decided(&d, "rejected; its trip and euros are back in its city's year"));
+        }
+        Command::Paid { id, amount, on } => {
+            let d = forms.record_payment(&id, operator, amount, on).await?;
+            out.push_str(&decided(&d, &format!("paid: {amount} on {on}")));
+        }
+        Command::Usage { year } => {
+            let rows: Vec<Vec<String>> = forms.usage(year).await?.iter().map(|u| usage_row(u).to_vec()).collect();
+            out.push_str(&table(&["YEAR", "CITY", "TRIPS USED", "TRIPS LEFT", "EUR USED", "EUR LEFT"], &rows, "no claims counted"));
+        }
+        Command::Export { what, output, year } => {
+            let csv = match what.as_str() {
+                "claims" => export::claims_csv(&forms.claims(&ClaimFilter::default()).await?),
+                "contacts" => export::contacts_csv(&forms.contacts().await?),
+                _ => export::usage_csv(&forms.usage(year).await?.iter().map(usage_row).collect::<Vec<_>>()),
+            };
+            std::fs::write(&output, csv).with_context(|| format!("cannot write {}", output.display()))?;
+            out.push_str(&format!("wrote {}\n", output.display()));
+        }
+        Command::Erase { email } => {
+            let e = forms.erase(&email, operator).await?;
+            out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
+        }
+        Command::Sweep => match forms.sweep().await? {
+            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::store::swept_summary(&s))),
+            None => out.push_str("Nothing to sweep.\n"),
+        },
+        Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
+        Command::Completions { .. } => unreachable!("answered before a store is opened"),
+    }
+    Ok(out)
+}
+
+/// `contacts`: the pending registrations (unless another status is asked for), then the contacts.
+async fn contacts<S: Store>(forms: &Forms<S>, wanted: Option<&str>) -> anyhow::Result<String> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if wanted.is_none_or(|s| s == "pending") {
+        for p in forms.pending_registrations().await? {
+            let r = &p.registration;
+            let expires = jiff::Timestamp::from_second(p.expires_at).map(|t| when(&t.to_string())).unwrap_or_default();
+            let city = format!("{} ({})", r.city, r.country);
+            rows.push(vec!["pending".into(), r.email.clone(), r.name.clone(), city, "-".into(), format!("link expires {expires}")]);
+        }
+    }
+    for c in forms.contacts().await? {
+        if wanted.is_some_and(|s| s != c.status.as_str()) {
+            continue;
+        }
+        let d = &c.details;
+        let city = format!("{} ({})", d.city, d.country);
+        let represents = c.city_key.clone().unwrap_or_else(|| "-".into());
+        rows.push(vec![c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(&c.updated_at))]);
+    }
+    Ok(table(&["STATUS", "EMAIL", "NAME", "CITY", "REPRESENTS", "WHEN"], &rows, "no contacts"))
+}
+
+/// A row of `usage`: year, city, trips used and left, euros used and left.
+fn usage_row(u: &CityYear) -> [String; 6] {
+    [u.year.to_string(), u.city_key.clone(), u.used.trips.to_string(), u.left.trips.to_string(), u.used.amount.to_decimal(), u.left.amount.to_decimal()]
+}
+
+/// What a decision did, and whether the applicant was told.
+fn decided(d: &Decided, what: &str) -> String {
+    let told = match &d.emailed {
+        Ok(()) => format!("{} was emailed.", d.claim.email),
+        Err(e) => format!("WARNING: the applicant could not be emailed ({e}); tell them another way."),
+    };
+    format!("{} ({}, {} {}) is {what}.\n{told}\n", d.claim.id, d.claim.name, d.claim.city, d.claim.year)
+}
+
+/// A plain text table, columns as wide as their widest cell.
+fn table(heads: &[&str], rows: &[Vec<String>], empty: &str) -> String {
+    if rows.is_empty() {
+        return format!("{empty}\n");
+    }
+    let widths: Vec<usize> = (0..heads.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([heads[i].len()]).max().unwrap_or(0)).collect();
+    let line = |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect::<String>().trim_end().to_string() + "\n";
+    let mut out = line(heads.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+/// Audit entries, one line each.
+fn history(entries: &[AuditEntry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(&e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
+    }
+    if out.is_empty() {
+        out.push_str("no changes recorded\n");
+    }
+    out
+}
+
+/// "2026-12-02 05:20 UTC" from an RFC 3339 time: what a person reads in a table.
+fn when(rfc3339: &str) -> String {
+    rfc3339.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_string())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    // A wrong command line prints its error (with a suggestion for a typo) and exits with 2.
+    let cli = Cli::parse();
+    // Readable lines on stderr, warnings and worse only: stdout is the desk's answer.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::WARN).with_target(false).without_time().init();
+    match desk(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A sentence for the secretariat, not a backtrace.
+            eprintln!("desk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--operator`, else `CCG_OPERATOR`, else `USER` (the service refuses an empty one).
+fn operator(arg: Option<String>) -> String {
+    arg.or_else(|| std::env::var("CCG_OPERATOR").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_default()
+}
+
+async fn desk(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "desk", &mut script);
+        // A reader that stops early (`| head`) is no failure.
+        return match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()),
+        };
+    }
+    let operator = operator(cli.operator);
+    // On the preview's store, the preview's content (drafts included: the
+    // preview takes claims for draft meetings); else the content built in.
+    let content = PathBuf::from("content");
+    let catalogue = if cli.dynamodb.is_none() && content.join("config.yaml").is_file() {
+        ccg_model::Catalogue::load_dir(&content, true).map_err(|e| anyhow::anyhow!("{e}"))?
+    } else {
+        embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?
+    };
+    let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
+    let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), retention: site.retention, ..Options::default() };
+    let text = match cli.dynamodb {
+        None => {
+            let path = cli.sqlite.unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
+            if !path.is_file() {
+                bail!("{} does not exist (the preview keeps its forms in data/forms.sqlite3; give --sqlite PATH)", path.display());
+            }
+            // Opening the store deletes what is past its retention: every desk command says what went.
+            let store = SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let swept = store.opened_sweep().clone();
+            // The preview's outbox, next to its store: `serve` shows these emails too.
+            let outbox = path.parent().unwrap_or(Path::new(".")).join("outbox");
+            let text = run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), cli.command, &operator).await?;
+            if swept == ccg_functions::store::Swept::default() {
+                text
+            } else {
+                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::store::swept_summary(&swept))
+            }
+        }
+        Some(table) => {
+            let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {
+                Ok(m) => Arc::new(m),
+                Err(_) => Arc::new(NoMail),
+            };
+            run(Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options), cli.command, &operator).await?
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
