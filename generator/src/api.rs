@@ -52,7 +52,7 @@ impl Api {
                 loop {
                     tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
                     match daily.sweep(jiff::Timestamp::now().as_second()).await {
-                        Ok(Some(s)) => eprintln!("forms: swept {}", ccg_functions::store::swept_summary(&s)),
+                        Ok(Some(s)) => eprintln!("forms: swept {}", ccg_functions::service::desk::swept_summary(&s)),
                         Ok(None) => {}
                         Err(e) => eprintln!("forms: the daily sweep failed: {e}"),
                     }

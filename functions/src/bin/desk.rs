@@ -274,10 +274,10 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
         }
         ["erase", email] => {
             let e = forms.erase(email, &operator(a)).await?;
-            out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
+            out.push_str(&format!("Erased {email}: {}.\n", e));
         }
         ["sweep"] => match forms.store.sweep(jiff::Timestamp::now().as_second()).await? {
-            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::store::swept_summary(&s))),
+            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
             None => out.push_str("Nothing to sweep.\n"),
         },
         ["history"] | ["history", _] => {
@@ -392,7 +392,7 @@ async fn desk() -> anyhow::Result<()> {
             if swept == ccg_functions::store::Swept::default() {
                 text
             } else {
-                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::store::swept_summary(&swept))
+                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::service::desk::swept_summary(&swept))
             }
         }
         (None, Some(table)) => {

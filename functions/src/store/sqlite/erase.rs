@@ -1,4 +1,4 @@
-//! The audit trail, a person's erasure (by the secretariat, or leaving from a link: the same path), and the sweep of what is past its retention.
+//! A person's data going: leaving from a link or erased by the secretariat (the same path), their leave links, and the audit trail it blanks.
 
 use super::*;
 
@@ -12,49 +12,56 @@ pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Res
     tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
     let claims = all(tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
     for c in claims {
-        if kept_on_erase(c.status) {
-            write_claim(tx, &anonymised(&c)).map_err(map_err)?;
-            done.claims_kept += 1;
-            continue;
+        let fate = decide::fate(&c);
+        match &fate {
+            decide::Fate::Keep(kept) => write_claim(tx, kept).map_err(map_err)?,
+            decide::Fate::Delete { gives_back } => {
+                if *gives_back {
+                    give_back(tx, &c).map_err(map_err)?;
+                }
+                tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
+            }
         }
-        if c.status.counts() {
-            give_back(tx, &c).map_err(map_err)?;
-            done.claims_withdrawn += 1;
-        }
-        tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
-        done.claims_deleted += 1;
+        done.count(&fate);
     }
     done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
-    let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+    let detail = format!("{} {}", audit.detail, done).trim().to_string();
     write_audit(tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
     Ok(done)
 }
 
-/// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
-/// submissions, kept answers, claims (with their history lines) and declined
-/// contacts (with theirs and their leave links).
-pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-    let mut done = Swept {
-        pending: tx.execute("DELETE FROM pending WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?,
-        idempotency: tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", params![now_secs]).map_err(map_err)?,
-        ..Swept::default()
-    };
-    done.history_lines +=
-        tx.execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs]).map_err(map_err)?;
-    done.claims = tx.execute("DELETE FROM claims WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?;
-    let gone: Vec<String> = all(&tx, "SELECT email_key FROM contacts WHERE expires_at <= ?1", params![now_secs], |r| r.get(0))?;
-    for key in &gone {
-        done.history_lines += tx.execute("DELETE FROM audit WHERE subject = ?1", params![key]).map_err(map_err)?;
-        tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
-        done.contacts += tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?;
+impl ErasureStore for SqliteStore {
+    async fn add_leave_link(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (key, hash) = (email_key.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            if read_contact(&tx, &key)?.is_none() {
+                return Ok(false);
+            }
+            tx.execute("INSERT OR IGNORE INTO leave_links (leave_id, hash, email_key) VALUES (?1, ?2, ?3)", params![crate::token::leave_id(&key), hash, key])
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
-    tx.commit().map_err(map_err)?;
-    Ok(done)
-}
 
-impl SqliteStore {
-    pub(super) async fn list_audit_in(&self) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (id, hash) = (leave_id.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT 1 FROM leave_links l JOIN contacts c ON c.email_key = l.email_key WHERE l.leave_id = ?1 AND l.hash = ?2",
+                params![id, hash],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.run(|conn| {
             all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| {
                 Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
@@ -63,7 +70,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn erase_in(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+    async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
         let key = email_key.to_string();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
@@ -74,7 +81,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn leave_in(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+    async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
         let (id, hash) = (leave_id.to_string(), token_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
@@ -83,7 +90,7 @@ impl SqliteStore {
                 .optional()
                 .map_err(map_err)?;
             let Some(key) = key else { return Ok(Err(LeaveError::Gone)) };
-            if contact(&tx, &key).map_err(map_err)?.is_none() {
+            if read_contact(&tx, &key)?.is_none() {
                 return Ok(Err(LeaveError::Gone));
             }
             let done = erase_person(&tx, &key, audit)?;
@@ -91,9 +98,5 @@ impl SqliteStore {
             Ok(Ok(done))
         })
         .await?
-    }
-
-    pub(super) async fn sweep_in(&self, now_secs: i64) -> Result<Option<Swept>, StoreError> {
-        self.run(move |conn| sweep(conn, now_secs).map(Some)).await
     }
 }
