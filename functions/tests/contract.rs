@@ -9,6 +9,7 @@ mod common;
 use ccg_functions::Options;
 use ccg_functions::records::{ClaimStatus, ContactStatus, Pending, PendingItem};
 use ccg_functions::service::desk::ClaimDeskError;
+use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;

@@ -9,10 +9,10 @@
 
 mod common;
 
-use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_functions::store::dynamo::{self, DynamoStore};
-use ccg_functions::store::{ClaimChange, ConfirmError, TransitionError, UpdateError};
+use ccg_functions::store::roles::*;
+use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, TransitionError, UpdateError};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use std::collections::BTreeMap;
@@ -130,7 +130,7 @@ async fn less_left_than_asked(store: &DynamoStore, rules: &TravelRules) {
     assert_eq!((capped.claim.amount, capped.claim.transport, capped.used), (Cents(90000), Cents(95000), YearUsage { trips: 1, amount: Cents(90000) }));
     approved(store, "dario@leon.es", "ES:leon").await;
     let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10))).await;
-    assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::OverYearlyAmount));
+    assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
     assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(90000) });
 }
 
@@ -188,18 +188,22 @@ async fn journey() {
 
     // --- confirming a registration -------------------------------------------
     let (t1, s1) = now();
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
-    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmError::Invalid, "expired");
-    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
-    assert_eq!(store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(), ConfirmError::Invalid, "a registration on the claim page");
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
+    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(
+        store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(),
+        ConfirmFailed::Denied(ConfirmError::Invalid),
+        "a registration on the claim page"
+    );
     let done = store.confirm_registration(&p1.id, "h3", &t1, s1).await.unwrap();
     assert!(done.created);
     assert_eq!(done.contact.status, ContactStatus::Confirmed);
     assert_eq!(done.contact.version, 1);
     assert_eq!(done.contact.details, reg);
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
-    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmError::Used);
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
+    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
     assert!(store.get_pending(&p1.id, s1).await.unwrap().unwrap().used);
     assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap(), None, "used");
     assert!(!store.add_link(&p1.id, "h", s1).await.unwrap(), "used");
@@ -231,7 +235,7 @@ async fn journey() {
         answers.push(t.await.unwrap());
     }
     assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1, "{answers:?}");
-    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &ConfirmError::Used), "{answers:?}");
+    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &ConfirmFailed::Denied(ConfirmError::Used)), "{answers:?}");
     let both: Vec<_> = [registration("eva@x.eu", "Soria"), registration("eva@x.eu", "Ávila")]
         .into_iter()
         .map(|r| {
@@ -270,13 +274,13 @@ async fn journey() {
     let (pc, hc) = keep(&store, PendingItem::Claim(first.clone())).await;
     assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
     let (t3, s3) = now();
-    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmError::Invalid, "a claim on the join page");
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmError::Invalid, "expired");
+    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
     let out = store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap();
     let counted_first = Claim { confirmed_at: t3.clone(), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
     assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmError::Used);
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
     assert_eq!(store.get_claim(&first.id).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.get_claim("clm_unknown").await.unwrap(), None);
@@ -286,7 +290,7 @@ async fn journey() {
     let again = claim(ana, "ES:valladolid", "e1", 100);
     let (pa, ha) = keep(&store, PendingItem::Claim(again)).await;
     let (t4, s4) = now();
-    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
     step("second claim of the same person for the same meeting: AlreadyClaimed, link still usable");
 
@@ -299,7 +303,7 @@ async fn journey() {
     store.confirm_registration(&pbob, &hbob, &t4, s4).await.unwrap();
     for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
         let (p, h) = keep(&store, PendingItem::Claim(c)).await;
-        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::NotRepresentative));
+        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
     }
     assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
     step("claims from non-representatives: NotRepresentative; nothing counted");
@@ -329,7 +333,7 @@ async fn journey() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(out) => counted.push(out.claim),
-            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => refused += 1,
+            Err(ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyTrips))) => refused += 1,
             Err(e) => panic!("unexpected answer: {e:?}"),
         }
     }
@@ -343,7 +347,7 @@ async fn journey() {
     // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
     let winner = &counted[0];
     let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50))).await;
-    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     step("full year and already claimed: AlreadyClaimed first, as SQLite");
 
     // --- the secretariat's lists ------------------------------------------------
@@ -512,7 +516,7 @@ async fn journey() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => late += 1,
-            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => {}
+            Err(ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyTrips))) => {}
             Err(e) => panic!("unexpected answer: {e:?}"),
         }
     }

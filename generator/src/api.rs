@@ -5,7 +5,8 @@
 
 use anyhow::Context;
 use ccg_functions::mail::outbox::Outbox;
-use ccg_functions::{App, Forms, Options, Settings, SqliteStore, Store};
+use ccg_functions::store::RetentionStore;
+use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
 use ccg_model::Catalogue;
 use std::path::Path;
 use std::sync::Arc;

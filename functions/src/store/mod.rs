@@ -18,13 +18,13 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
-mod roles;
+pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased};
 pub use roles::{ClaimStore, ContactStore, ErasureStore, IdempotencyStore, PendingStore, RetentionStore, Store};
 
-use crate::records::{Claim, ClaimStatus, Contact};
+use crate::records::ClaimStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -132,11 +132,11 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 pub const PENDING_TTL_SECS: i64 = 15;
 
 #[cfg(feature = "dynamodb")]
-pub(crate) fn sort_contacts(v: &mut [Contact]) {
+pub(crate) fn sort_contacts(v: &mut [crate::records::Contact]) {
     v.sort_by(|a, b| a.details.email_key.cmp(&b.details.email_key));
 }
 
 #[cfg(feature = "dynamodb")]
-pub(crate) fn sort_claims(v: &mut [Claim]) {
+pub(crate) fn sort_claims(v: &mut [crate::records::Claim]) {
     v.sort_by(|a, b| (a.year, &a.city_key, &a.event_id, &a.id).cmp(&(b.year, &b.city_key, &b.event_id, &b.id)));
 }
