@@ -27,7 +27,7 @@ pub struct Erased {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
     /// Kept, without its claimant (`anonymised`).
-    Keep(Claim),
+    Keep(Box<Claim>),
     /// Deleted; `gives_back`: it still counted, so its trip and euros go back to the city's year.
     Delete { gives_back: bool },
 }
@@ -36,7 +36,7 @@ pub enum Fate {
 /// record: kept, anonymised; every other claim is deleted (one that still
 /// counts gives its trip back).
 pub fn fate(c: &Claim) -> Fate {
-    if kept_on_erase(c.status) { Fate::Keep(anonymised(c)) } else { Fate::Delete { gives_back: c.status.counts() } }
+    if kept_on_erase(c.status) { Fate::Keep(Box::new(anonymised(c))) } else { Fate::Delete { gives_back: c.status.counts() } }
 }
 
 /// One line saying what an erasure removed (no personal data: counts only), as
