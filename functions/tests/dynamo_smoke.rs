@@ -93,7 +93,7 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
 
 /// Confirms `c` through a new link; the claim as counted.
 async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim {
-    let (p, h) = keep(store, PendingItem::Claim(c)).await;
+    let (p, h) = keep(store, PendingItem::Claim(c.draft())).await;
     let (t, s) = now();
     store.confirm_claim(&p, &h, rules, &t, s).await.unwrap().claim
 }
@@ -125,11 +125,11 @@ fn step(what: &str) {
 async fn less_left_than_asked(store: &DynamoStore, rules: &TravelRules) {
     let (t4, s4) = now();
     approved(store, "carla@leon.es", "ES:leon").await;
-    let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950))).await;
+    let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950).draft())).await;
     let capped = store.confirm_claim(&ph, &hh, rules, &t4, s4).await.unwrap();
     assert_eq!((capped.claim.amount, capped.claim.transport, capped.used), (Cents(90000), Cents(95000), YearUsage { trips: 1, amount: Cents(90000) }));
     approved(store, "dario@leon.es", "ES:leon").await;
-    let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10))).await;
+    let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10).draft())).await;
     assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
     assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(90000) });
 }
@@ -271,7 +271,7 @@ async fn journey() {
     // --- claims ----------------------------------------------------------------
     let ana = "ana@valladolid.es";
     let first = claim(ana, "ES:valladolid", "e1", 300);
-    let (pc, hc) = keep(&store, PendingItem::Claim(first.clone())).await;
+    let (pc, hc) = keep(&store, PendingItem::Claim(first.clone().draft())).await;
     assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
     let (t3, s3) = now();
     assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
@@ -288,7 +288,7 @@ async fn journey() {
     step("confirm_claim counted: used 1 trip, 300 EUR, status counted, found by its link; then Used");
 
     let again = claim(ana, "ES:valladolid", "e1", 100);
-    let (pa, ha) = keep(&store, PendingItem::Claim(again)).await;
+    let (pa, ha) = keep(&store, PendingItem::Claim(again.draft())).await;
     let (t4, s4) = now();
     assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
@@ -302,7 +302,7 @@ async fn journey() {
     let (pbob, hbob) = keep(&store, PendingItem::Registration(registration("bob@x.eu", "Valladolid"))).await;
     store.confirm_registration(&pbob, &hbob, &t4, s4).await.unwrap();
     for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
-        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
+        let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
         assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
     }
     assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
@@ -315,7 +315,7 @@ async fn journey() {
         let email = format!("rep{i}@burgos.es");
         approved(&store, &email, city).await;
         let c = claim(&email, city, &format!("e{}", i % 7), 100 + i);
-        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
+        let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
         links.push((p, h));
     }
     let started = Instant::now();
@@ -346,7 +346,7 @@ async fn journey() {
 
     // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
     let winner = &counted[0];
-    let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50))).await;
+    let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50).draft())).await;
     assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     step("full year and already claimed: AlreadyClaimed first, as SQLite");
 
@@ -370,7 +370,7 @@ async fn journey() {
     // --- the claims' states ---------------------------------------------------------
     let claims_before = claims.len();
     // A link sent twice: the claim keeps both hashes.
-    let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50))).await;
+    let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50).draft())).await;
     assert!(store.add_link(&pm, "hm2", s5).await.unwrap());
     let (t6, s6) = now();
     let multi = store.confirm_claim(&pm, "hm2", &rules, &t6, s6).await.unwrap().claim;

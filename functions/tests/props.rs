@@ -14,7 +14,7 @@
 mod common;
 
 use ccg_forms::decide;
-use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Pending, PendingItem, Registration};
+use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, DraftClaim, Pending, PendingItem, Registration};
 use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, Store};
 use ccg_functions::token;
 use ccg_model::rules::YearUsage;
@@ -106,7 +106,7 @@ fn audit(what: &str, id: &str) -> AuditEntry {
 fn pending_claim(keys: &[String], rules: &TravelRules, person: usize, event: usize, cents: i64, now_secs: i64) -> (Pending, String) {
     let (email, city, country) = PEOPLE[person];
     let (event_id, year) = EVENTS[event];
-    let claim = Claim {
+    let claim = DraftClaim {
         id: token::new_id("clm"),
         name: "Rep".into(),
         email: email.into(),
@@ -122,13 +122,6 @@ fn pending_claim(keys: &[String], rules: &TravelRules, person: usize, event: usi
         transport: Cents(cents),
         accommodation: Cents(0),
         created_at: "2027-01-10T10:00:00Z".into(),
-        confirmed_at: String::new(),
-        status: ClaimStatus::Counted,
-        link_id: String::new(),
-        link_hashes: Vec::new(),
-        reason: None,
-        paid: None,
-        paid_on: None,
     };
     let hash = token::hash_secret("s");
     let pending = Pending {

@@ -2,7 +2,7 @@
 //! later changes of state.
 
 use super::link::{ConfirmError, check_link};
-use crate::records::{Claim, ClaimStatus, Contact, Pending, PendingItem};
+use crate::records::{Claim, ClaimStatus, Contact, DraftClaim, Pending, PendingItem};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use jiff::civil::Date;
@@ -34,7 +34,7 @@ pub struct ClaimOutcome {
 /// The pending record and the claim it holds, if its link may be used now;
 /// `Invalid` also for a registration's link used on the claim page. The
 /// stores call it first, to know what else to read.
-pub fn claim_link<'a>(p: Option<&'a Pending>, token_hash: &str, now_secs: i64) -> Result<(&'a Pending, &'a Claim), ConfirmError> {
+pub fn claim_link<'a>(p: Option<&'a Pending>, token_hash: &str, now_secs: i64) -> Result<(&'a Pending, &'a DraftClaim), ConfirmError> {
     check_link(p, token_hash, now_secs)?;
     match p {
         Some(p @ Pending { item: PendingItem::Claim(c), .. }) => Ok((p, c)),
@@ -56,9 +56,35 @@ pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: &str, now_sec
         return Err(ConfirmError::Refused(Refusal::AlreadyClaimed));
     }
     let (amount, used) = rules.count(f.used, c.amount).map_err(ConfirmError::Refused)?;
-    let claim =
-        Claim { amount, confirmed_at: now.to_string(), status: ClaimStatus::Counted, link_id: p.id.clone(), link_hashes: p.token_hashes.clone(), ..c.clone() };
-    Ok(ClaimOutcome { claim, used })
+    Ok(ClaimOutcome { claim: counted(c, amount, now, p), used })
+}
+
+/// The draft `d` counted at `now` with the contribution `amount`, through the link of `p`.
+fn counted(d: &DraftClaim, amount: Cents, now: &str, p: &Pending) -> Claim {
+    Claim {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        email: d.email.clone(),
+        email_key: d.email_key.clone(),
+        city: d.city.clone(),
+        city_key: d.city_key.clone(),
+        country: d.country.clone(),
+        event_id: d.event_id.clone(),
+        year: d.year,
+        travel_start: d.travel_start,
+        travel_end: d.travel_end,
+        amount,
+        transport: d.transport,
+        accommodation: d.accommodation,
+        created_at: d.created_at.clone(),
+        confirmed_at: now.to_string(),
+        status: ClaimStatus::Counted,
+        link_id: p.id.clone(),
+        link_hashes: p.token_hashes.clone(),
+        reason: None,
+        paid: None,
+        paid_on: None,
+    }
 }
 
 /// A change of a claim's state, by the secretariat or its claimant.

@@ -224,7 +224,7 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
             let event = forms.catalogue().event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
             out.push_str(&format!("{}  {}\n", c.id, c.status.as_str()));
             out.push_str(&format!("Claimant: {} <{}>\n", c.name, c.email));
-            out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c, &event)));
+            out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c.draft(), &event)));
             out.push_str(&format!("Counts in: {} {}\n", c.city_key, c.year));
             if let Some(r) = &c.reason {
                 out.push_str(&format!("Reason: {r}\n"));

@@ -2,7 +2,7 @@
 //! well without the site's CSS, and the sentences for each refusal.
 
 use super::frame::{AnswerPage, Back};
-use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
+use crate::records::{Claim, ClaimStatus, DraftClaim, Pending, PendingItem};
 use crate::service::confirm::Receipt;
 use crate::service::{Form, Forms, messages};
 use ccg_model::rules::YearUsage;
@@ -124,7 +124,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, String) {
         "<p>Your claim {} is {}.</p>\n{}",
         escape(&c.id),
         escape(c.status.describe()),
-        facts(&format!("Reference: {}\n{}", c.id, messages::claim_details(c, &event)))
+        facts(&format!("Reference: {}\n{}", c.id, messages::claim_details(&c.draft(), &event)))
     );
     if let (ClaimStatus::Rejected, Some(r)) = (c.status, &c.reason) {
         inner.push_str(&paragraph(&format!("The secretariat's reason: {r}")));
@@ -198,7 +198,7 @@ pub fn leave_gone_page() -> AnswerPage {
 }
 
 /// A claim's costs and the contribution they ask for, with why it is less than the costs.
-fn claim_facts(c: &Claim, event: &str, max_per_trip: Cents, contribution: &str) -> String {
+fn claim_facts(c: &DraftClaim, event: &str, max_per_trip: Cents, contribution: &str) -> String {
     let costs = Cents(c.transport.0 + c.accommodation.0);
     let why = if c.amount < costs && c.amount == max_per_trip {
         " (the most paid for one trip)"
@@ -234,7 +234,7 @@ pub fn receipt(r: &Receipt, max_per_trip: Cents) -> String {
          <li>Until the secretariat approves it, you can withdraw the claim with the link in your confirmation email: its trip and amount go back to your city.</li>\n</ol>\n\
          <p class=\"no-print\"><button type=\"button\" data-print hidden>Print this page</button></p>",
         id = escape(&c.id),
-        facts = claim_facts(c, &r.event_title, max_per_trip, "Contribution"),
+        facts = claim_facts(&c.draft(), &r.event_title, max_per_trip, "Contribution"),
         year = c.year,
         trips = messages::trips(r.remaining.trips),
         euros = r.remaining.amount,

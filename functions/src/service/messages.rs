@@ -4,7 +4,7 @@
 use super::Forms;
 use crate::http::escape;
 use crate::mail::Email;
-use crate::records::{Claim, Registration};
+use crate::records::{Claim, DraftClaim, Registration};
 use ccg_model::rules::YearUsage;
 
 /// Builds both parts from paragraphs; a paragraph that is a bare address becomes a link in HTML.
@@ -53,7 +53,7 @@ pub fn details(r: &Registration) -> String {
     lines.join("\n")
 }
 
-pub fn claim_details(c: &Claim, event: &str) -> String {
+pub fn claim_details(c: &DraftClaim, event: &str) -> String {
     [
         format!("Meeting: {event}"),
         format!("City: {} ({})", c.city, c.country),
@@ -116,7 +116,7 @@ pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) 
 }
 
 /// To an approved representative: the claim counts once confirmed.
-pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
+pub fn claim<S>(f: &Forms<S>, c: &DraftClaim, event: &str, link: &str) -> Email {
     let hours = f.options.link_hours;
     email(
         &c.email,
@@ -204,7 +204,7 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
         ),
         other => (format!("Your travel claim is {}", other.as_str()), format!("Your claim is now {}.", other.describe())),
     };
-    let mail = email(&c.email, subject, &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(c, event), sign_off(f)]);
+    let mail = email(&c.email, subject, &[format!("Hello {},", c.name), what, format!("Reference: {}", c.id), claim_details(&c.draft(), event), sign_off(f)]);
     match leave {
         Some(link) => add_leave_link(mail, link),
         None => mail,
@@ -263,7 +263,7 @@ pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
         &[
             format!("{} ({}) confirmed a travel claim, now counted against {}'s {} limits.", c.name, c.email, c.city, c.year),
             format!("Reference: {}", c.id),
-            claim_details(c, event),
+            claim_details(&c.draft(), event),
             format!("{} has left for {}: {}, {}.", c.city, c.year, trips(left.trips), left.amount),
             "To decide:".to_string(),
             format!("desk --operator \"YOUR NAME\" approve-claim {}", c.id),
