@@ -23,6 +23,23 @@ pub struct Erased {
     pub history_lines: usize,
 }
 
+/// A contact's leave links as a store keeps them: whose they are, and the
+/// hashes of the secrets emailed (one id per address, `token::leave_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveLink {
+    pub email_key: String,
+    pub hashes: Vec<String>,
+}
+
+/// Whose data a leave link removes: the link is kept, the secret is one that
+/// was emailed, and the person is still a contact (`contact_exists`, read
+/// for `link.email_key`). `None` otherwise: one answer for unknown, wrong and
+/// gone alike, so guessing learns nothing.
+pub fn who_leaves<'a>(link: Option<&'a LeaveLink>, token_hash: &str, contact_exists: bool) -> Option<&'a str> {
+    let link = link?;
+    (contact_exists && link.hashes.iter().any(|h| h == token_hash)).then_some(link.email_key.as_str())
+}
+
 /// What becomes of one of a leaving person's claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
@@ -72,4 +89,29 @@ pub fn kept_on_erase(status: ClaimStatus) -> bool {
 /// A kept claim without its claimant: the same in both stores.
 pub fn anonymised(c: &Claim) -> Claim {
     Claim { name: ERASED.into(), email: ERASED.into(), email_key: format!("{ERASED} {}", c.id), link_hashes: Vec::new(), ..c.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leave_link_works_with_a_secret_emailed_while_its_contact_is_there() {
+        let link = LeaveLink { email_key: "ana@x.eu".into(), hashes: vec!["h1".into(), "h2".into()] };
+        assert_eq!(who_leaves(Some(&link), "h2", true), Some("ana@x.eu"));
+        assert_eq!(who_leaves(Some(&link), "h3", true), None, "a secret never emailed");
+        assert_eq!(who_leaves(Some(&link), "h1", false), None, "left or erased already");
+        assert_eq!(who_leaves(None, "h1", true), None);
+    }
+
+    #[test]
+    fn approved_and_paid_claims_are_kept_anonymised_the_rest_deleted() {
+        use crate::records::ClaimStatus::*;
+        assert!(kept_on_erase(Approved) && kept_on_erase(Paid));
+        assert!(!kept_on_erase(Counted) && !kept_on_erase(Rejected) && !kept_on_erase(Withdrawn));
+        let mut e = Erased::default();
+        e.count(&Fate::Delete { gives_back: true });
+        e.count(&Fate::Delete { gives_back: false });
+        assert_eq!((e.claims_deleted, e.claims_withdrawn, e.claims_kept), (2, 1, 0));
+    }
 }

@@ -57,16 +57,17 @@ impl DynamoStore {
         Ok((items, fate))
     }
 
+    /// The contact the LEAVE# item `lv` removes with a secret of hash `token_hash`, if any (`decide::who_leaves`).
+    async fn who_leaves(&self, lv: &Item, token_hash: &str) -> Result<Option<String>, StoreError> {
+        let link = decide::LeaveLink { email_key: get_s(lv, "email_key")?, hashes: get_opt_texts(lv, "hashes")?.unwrap_or_default() };
+        let exists = self.get_boxed(contact_pk(&link.email_key)).await?.is_some();
+        Ok(decide::who_leaves(Some(&link), token_hash, exists).map(str::to_string))
+    }
+
     /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes.
     pub(super) async fn leave_items(&self, leave_id: &str, token_hash: &str, audit: &AuditEntry) -> Result<(Vec<TransactWriteItem>, Erased), LeaveError> {
         let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
-        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
-            return Err(LeaveError::Gone);
-        }
-        let email_key = get_s(&lv, "email_key")?;
-        if self.get_boxed(contact_pk(&email_key)).await?.is_none() {
-            return Err(LeaveError::Gone);
-        }
+        let Some(email_key) = self.who_leaves(&lv, token_hash).await? else { return Err(LeaveError::Gone) };
         let claim_ids = get_opt_texts(&lv, "claim_ids")?;
         let now_secs = jiff::Timestamp::now().as_second();
         let mut done = Erased { contacts: 1, ..Erased::default() };
@@ -97,7 +98,7 @@ impl DynamoStore {
             // Its submission, if still waiting, stops working now and goes by TTL.
             let Some(p) = self.get_boxed(pending_pk(&get_s(&latest, "pending_id")?)).await? else { continue };
             let p = item_pending(&p)?;
-            if !p.used && p.expires_at > now_secs {
+            if !p.used && !decide::retention::due(Some(p.expires_at), now_secs) {
                 items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
                 done.pending += 1;
             }
@@ -158,10 +159,7 @@ impl ErasureStore for DynamoStore {
 
     async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Ok(false) };
-        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
-            return Ok(false);
-        }
-        Ok(self.get_boxed(contact_pk(&get_s(&lv, "email_key")?)).await?.is_some())
+        Ok(self.who_leaves(&lv, token_hash).await?.is_some())
     }
 
     /// One transaction, without a Scan (the functions may not Scan): the

@@ -8,7 +8,7 @@ impl DynamoStore {
     pub(super) async fn pending(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let Some(item) = self.get(pending_pk(id)).await? else { return Ok(None) };
         let p = item_pending(&item).map_err(|_| StoreError::Corrupt(pending_pk(id)))?;
-        Ok((p.expires_at > now_secs).then_some(p))
+        Ok((!decide::retention::due(Some(p.expires_at), now_secs)).then_some(p))
     }
 
     /// Marks the link used, if it still may be: unused, unexpired, and `token_hash` one of the secrets sent.
@@ -60,7 +60,7 @@ impl PendingStore for DynamoStore {
 
     async fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let Some(latest) = self.get(latest_pk(kind, email_key)).await? else { return Ok(None) };
-        if get_n::<i64>(&latest, "expires_at")? <= now_secs {
+        if decide::retention::due(Some(get_n::<i64>(&latest, "expires_at")?), now_secs) {
             return Ok(None);
         }
         let Some(p) = self.pending(&get_s(&latest, "pending_id")?, now_secs).await? else { return Ok(None) };
@@ -72,7 +72,7 @@ impl PendingStore for DynamoStore {
         for item in self.scan("PENDING#").await? {
             let p = item_pending(&item)?;
             // TTL deletes late: what expired is gone for the desk too.
-            if !p.used && p.expires_at > now_secs {
+            if !p.used && !decide::retention::due(Some(p.expires_at), now_secs) {
                 v.push(p);
             }
         }

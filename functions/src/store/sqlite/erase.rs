@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// The contact the leave link `leave_id` with a secret of hash `token_hash` removes, if any (`decide::who_leaves`).
+fn who_leaves(conn: &Connection, leave_id: &str, token_hash: &str) -> Result<Option<String>, StoreError> {
+    let rows =
+        all(conn, "SELECT email_key, hash FROM leave_links WHERE leave_id = ?1", params![leave_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let link = rows.first().map(|(email_key, _)| decide::LeaveLink { email_key: email_key.clone(), hashes: rows.iter().map(|(_, h)| h.clone()).collect() });
+    let exists = match &link {
+        Some(l) => read_contact(conn, &l.email_key)?.is_some(),
+        None => false,
+    };
+    Ok(decide::who_leaves(link.as_ref(), token_hash, exists).map(str::to_string))
+}
+
 /// Removes a person's data (`Store::erase`, and a contact leaving), inside the caller's transaction.
 pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
     let mut done = Erased {
@@ -48,17 +60,7 @@ impl ErasureStore for SqliteStore {
 
     async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         let (id, hash) = (leave_id.to_string(), token_hash.to_string());
-        self.run(move |conn| {
-            conn.query_row(
-                "SELECT 1 FROM leave_links l JOIN contacts c ON c.email_key = l.email_key WHERE l.leave_id = ?1 AND l.hash = ?2",
-                params![id, hash],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(map_err)
-        })
-        .await
+        self.run(move |conn| Ok(who_leaves(conn, &id, &hash)?.is_some())).await
     }
 
     async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
@@ -85,14 +87,7 @@ impl ErasureStore for SqliteStore {
         let (id, hash) = (leave_id.to_string(), token_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let key: Option<String> = tx
-                .query_row("SELECT email_key FROM leave_links WHERE leave_id = ?1 AND hash = ?2", params![id, hash], |r| r.get(0))
-                .optional()
-                .map_err(map_err)?;
-            let Some(key) = key else { return Ok(Err(LeaveError::Gone)) };
-            if read_contact(&tx, &key)?.is_none() {
-                return Ok(Err(LeaveError::Gone));
-            }
+            let Some(key) = who_leaves(&tx, &id, &hash)? else { return Ok(Err(LeaveError::Gone)) };
             let done = erase_person(&tx, &key, audit)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(done))

@@ -4,7 +4,8 @@ use super::*;
 
 /// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
 /// submissions, kept answers, claims (with their history lines) and declined
-/// contacts (with theirs and their leave links).
+/// contacts (with theirs and their leave links). `expires_at <= now` is
+/// `decide::retention::due`, said in SQL.
 pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
     let mut done = Swept {
