@@ -47,9 +47,10 @@
 //!   meeting), the CLAIM# (`counted`, with its link's id and hashes: the use of
 //!   the link also requires that no secret was added since the read), the
 //!   audit line and LINK# (new), so `claim_by_link` is two consistent GetItems.
-//!   Concurrent confirmations of one city therefore cannot pass a limit; why
-//!   a cancelled one was refused is read from DynamoDB's per-item
-//!   cancellation reasons;
+//!   Concurrent confirmations of one city therefore cannot pass a limit. A
+//!   cancelled one whose reads went stale (the link, the contact, PERSON#,
+//!   YEAR#) reads again and decides again, and the decision says why it is
+//!   refused, in the order the SQLite store tells it;
 //! - `transition_claim` (the secretariat's decision, the claimant's
 //!   withdrawal): the new CLAIM# only while its `status`, `reason`,
 //!   `paid_cents` and `paid_on` are still as read (of concurrent decisions on
