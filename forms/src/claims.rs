@@ -3,7 +3,7 @@
 //! The yearly limits need the stored counters, so the stores apply them (with
 //! `TravelRules::count`, the single definition) inside their transaction.
 
-use crate::records::{Claim, Contact, Registration};
+use crate::records::{Contact, DraftClaim, Registration};
 use crate::validate::{ClaimInput, RegistrationInput};
 use ccg_model::{Catalogue, Refusal};
 
@@ -31,13 +31,13 @@ pub fn registration(input: RegistrationInput) -> Registration {
 /// contribution asked for is the costs, up to the per-trip limit. What depends
 /// on stored data (the year's limits, one contribution per person and
 /// meeting) is checked when the claim is confirmed.
-pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: &str) -> Result<Claim, Refusal> {
+pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: &str) -> Result<DraftClaim, Refusal> {
     let event = cat.event(&input.event).ok_or(Refusal::EventNotEligible)?;
     let city_key = contact.city_key.as_deref().ok_or(Refusal::NotRepresentative)?;
     let roles = cat.directory.by_key(city_key);
     cat.rules.check_city(&roles, event.when.start_date())?;
     let city = roles[0].city;
-    Ok(Claim {
+    Ok(DraftClaim {
         id: crate::token::new_id("clm"),
         email_key: email_key(&input.email),
         name: contact.details.name.clone(),
@@ -53,13 +53,6 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: &str) -
         transport: input.transport,
         accommodation: input.accommodation,
         created_at: now.to_string(),
-        confirmed_at: String::new(),
-        status: crate::records::ClaimStatus::Counted,
-        link_id: String::new(),
-        link_hashes: Vec::new(),
-        reason: None,
-        paid: None,
-        paid_on: None,
     })
 }
 

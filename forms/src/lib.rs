@@ -5,6 +5,7 @@
 //! nothing here calls out.
 
 pub mod claims;
+pub mod decide;
 pub mod decode;
 pub mod records;
 pub mod text;

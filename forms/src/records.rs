@@ -155,13 +155,63 @@ pub struct Claim {
     pub paid_on: Option<Date>,
 }
 
+/// A claim as sent, waiting for its emailed link: not counted, so without a
+/// state or a confirmation time. Its confirmation (`decide::confirm_claim`)
+/// turns it into a counted `Claim`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftClaim {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// The lower-cased email: one contribution per person and meeting.
+    pub email_key: String,
+    /// The city as the directory spells it (not as typed).
+    pub city: String,
+    pub city_key: String,
+    pub country: String,
+    pub event_id: String,
+    /// The calendar year of the event: the year the claim counts in.
+    pub year: i16,
+    pub travel_start: Date,
+    pub travel_end: Date,
+    /// The contribution asked for: the costs, up to the per-trip limit.
+    pub amount: Cents,
+    pub transport: Cents,
+    pub accommodation: Cents,
+    /// When it was sent (RFC 3339).
+    pub created_at: String,
+}
+
+impl Claim {
+    /// The claim as its claimant sent it (with the contribution counted, which may be less than asked).
+    pub fn draft(&self) -> DraftClaim {
+        DraftClaim {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            email_key: self.email_key.clone(),
+            city: self.city.clone(),
+            city_key: self.city_key.clone(),
+            country: self.country.clone(),
+            event_id: self.event_id.clone(),
+            year: self.year,
+            travel_start: self.travel_start,
+            travel_end: self.travel_end,
+            amount: self.amount,
+            transport: self.transport,
+            accommodation: self.accommodation,
+            created_at: self.created_at.clone(),
+        }
+    }
+}
+
 /// What waits for its emailed link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PendingItem {
     /// A registration, or a change of an existing contact.
     Registration(Registration),
-    /// A claim from an approved representative (`confirmed_at` still empty).
-    Claim(Claim),
+    /// A claim from an approved representative.
+    Claim(DraftClaim),
 }
 
 impl PendingItem {
@@ -250,7 +300,7 @@ impl PendingItem {
                 city_status: s("city_status")?,
                 project: v.get("project").and_then(|x| x.as_str()).map(str::to_string),
             })),
-            Some("claim") => Ok(PendingItem::Claim(Claim {
+            Some("claim") => Ok(PendingItem::Claim(DraftClaim {
                 id: s("id")?,
                 name: s("name")?,
                 email: s("email")?,
@@ -266,13 +316,6 @@ impl PendingItem {
                 transport: Cents(i("transport_cents")?),
                 accommodation: Cents(i("accommodation_cents")?),
                 created_at: s("created_at")?,
-                confirmed_at: String::new(),
-                status: ClaimStatus::Counted,
-                link_id: String::new(),
-                link_hashes: Vec::new(),
-                reason: None,
-                paid: None,
-                paid_on: None,
             })),
             _ => Err("pending item of unknown kind".into()),
         }
@@ -297,7 +340,7 @@ mod tests {
             project: None,
         });
         assert_eq!(PendingItem::from_json(&r.to_json()).unwrap(), r);
-        let c = PendingItem::Claim(Claim {
+        let c = PendingItem::Claim(DraftClaim {
             id: "clm_1".into(),
             name: "Ana".into(),
             email: "ana@x.eu".into(),
@@ -313,13 +356,6 @@ mod tests {
             transport: Cents(30000),
             accommodation: Cents(11250),
             created_at: "t".into(),
-            confirmed_at: String::new(),
-            status: ClaimStatus::Counted,
-            link_id: String::new(),
-            link_hashes: Vec::new(),
-            reason: None,
-            paid: None,
-            paid_on: None,
         });
         assert_eq!(PendingItem::from_json(&c.to_json()).unwrap(), c);
         assert!(PendingItem::from_json("{\"kind\":\"other\"}").is_err());

@@ -57,6 +57,7 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
         accept_drafts: false,
         store_timeout: Duration::from_secs(3),
         today: None,
+        clock: Default::default(),
         secretariat_email: site.forms.secretariat_email.clone(),
         retention: site.retention,
     };

@@ -9,6 +9,7 @@ mod common;
 use ccg_functions::Options;
 use ccg_functions::records::{ClaimStatus, ContactStatus, Pending, PendingItem};
 use ccg_functions::service::desk::ClaimDeskError;
+use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
@@ -19,35 +20,58 @@ use std::sync::Arc;
 const REG: &str = "/api/register";
 const CLAIMS: &str = "/api/travel-claims";
 
-/// Every case gets a fresh, empty store from `fresh(name)`.
-/// `embedded`: the store deletes expired records when swept (SQLite), rather
-/// than by itself later (DynamoDB's TTL, which DynamoDB Local does not run).
-async fn contract<S, F, Fut>(fresh: F, embedded: bool)
-where
-    S: Store,
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = S>,
-{
-    // Boxed: the cases' futures together would overflow the test thread's stack.
-    Box::pin(joining_waits_for_the_link(fresh("join".into()).await)).await;
-    Box::pin(a_known_address_changes_only_through_its_own_link(fresh("change".into()).await)).await;
-    Box::pin(links_expire_and_can_be_sent_again(fresh("expiry".into()).await)).await;
-    Box::pin(only_representatives_claim_and_only_confirmed_claims_count(fresh("rep".into()).await)).await;
-    Box::pin(yearly_limits_at_confirmation(fresh("limits".into()).await)).await;
-    Box::pin(the_contribution_is_what_the_year_has_left(fresh("cap".into()).await)).await;
-    Box::pin(one_contribution_per_person_and_meeting(fresh("person".into()).await)).await;
-    Box::pin(racing_confirmations_respect_the_trips(fresh("race-trips".into()).await)).await;
-    Box::pin(racing_confirmations_respect_the_euros(fresh("race-euros".into()).await)).await;
-    Box::pin(the_desk_decides_and_everything_is_recorded(fresh("desk".into()).await)).await;
-    Box::pin(the_life_of_a_claim(fresh("life".into()).await)).await;
-    Box::pin(concurrent_decisions_on_one_claim(fresh("decisions".into()).await)).await;
-    Box::pin(a_rejection_racing_confirmations(fresh("reject-race".into()).await)).await;
-    Box::pin(erasing_a_person(fresh("erase".into()).await)).await;
-    Box::pin(leaving_from_a_link(fresh("leave".into()).await)).await;
-    Box::pin(records_end_when_their_retention_does(fresh("retention".into()).await, embedded)).await;
-    Box::pin(idempotent_retry_sends_once(fresh("idem".into()).await)).await;
-    Box::pin(idempotency_marks(fresh("marks".into()).await)).await;
+/// One test per case and store, `sqlite::<case>` and `dynamo::<case>`, so
+/// they run in parallel and can be filtered (`cargo test --test contract
+/// dynamo::`). Every case gets a fresh, empty store. A case given `(EMBEDDED)`
+/// also learns whether the store deletes expired records when swept (SQLite)
+/// rather than by itself later (DynamoDB's TTL, which DynamoDB Local does not run).
+macro_rules! contract_cases {
+    ($($case:ident $(($arg:ident))?),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            const EMBEDDED: bool = true;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    // Boxed: a case's future can be too large for the test thread's stack.
+                    Box::pin(super::$case(sqlite_store(stringify!($case)) $(, $arg)?)).await;
+                }
+            )*
+        }
+        mod dynamo {
+            use super::*;
+            const EMBEDDED: bool = false;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let store = DynamoLocal::shared().await.store(concat!("ccg-", stringify!($case))).await;
+                    Box::pin(super::$case(store $(, $arg)?)).await;
+                }
+            )*
+        }
+    };
 }
+
+contract_cases!(
+    joining_waits_for_the_link,
+    a_known_address_changes_only_through_its_own_link,
+    links_expire_and_can_be_sent_again,
+    only_representatives_claim_and_only_confirmed_claims_count,
+    yearly_limits_at_confirmation,
+    the_contribution_is_what_the_year_has_left,
+    one_contribution_per_person_and_meeting,
+    racing_confirmations_respect_the_trips,
+    racing_confirmations_respect_the_euros,
+    the_desk_decides_and_everything_is_recorded,
+    the_life_of_a_claim,
+    concurrent_decisions_on_one_claim,
+    a_rejection_racing_confirmations,
+    erasing_a_person,
+    leaving_from_a_link,
+    records_end_when_their_retention_does(EMBEDDED),
+    idempotent_retry_sends_once,
+    idempotency_marks,
+);
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
 async fn idempotency_marks<S: Store>(store: S) {
@@ -725,7 +749,9 @@ async fn leaving_from_a_link<S: Store>(store: S) {
 /// N years; rejected, withdrawn: decision + M years; declined contact: + K
 /// months); the embedded store's sweep deletes exactly what has ended.
 async fn records_end_when_their_retention_does<S: Store>(store: S, embedded: bool) {
-    let app = app(store, catalogue_with(10, Some(EURO_RULES), false));
+    // The flows' clock stands still, so each end is exactly the one its decision's time gives.
+    let now = jiff::Timestamp::now();
+    let app = app_with(store, catalogue_with(10, Some(EURO_RULES), false), Options { clock: ccg_functions::service::Clock::Fixed(now), ..options() });
     let retention = app.forms.options.retention;
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
@@ -737,21 +763,18 @@ async fn records_end_when_their_retention_does<S: Store>(store: S, embedded: boo
     app.forms.record_payment(&paid, "Eva", Cents(40000), on).await.unwrap();
     assert_eq!(store.claim_expires_at(&paid).await.unwrap(), Some(retention.paid_claim_until(on)));
 
-    let before = jiff::Timestamp::now().as_second();
     let (rejected, _) = counted(&app, "e2", "100").await;
     app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
     let (withdrawn, token) = counted(&app, "e3", "50").await;
     assert_eq!(call(&app, form_post("/api/travel-claims/withdraw", &[("token", &token)])).await.status(), 200);
     let (waiting, _) = counted(&app, "e4", "30").await;
     app.forms.decline("bob@valladolid.es", "Eva", None).await.unwrap();
-    let after = jiff::Timestamp::now().as_second();
-    let within = |end: Option<i64>, f: &dyn Fn(i64) -> i64| end.is_some_and(|e| f(before) <= e && e <= f(after));
     let closed_end = store.claim_expires_at(&rejected).await.unwrap();
-    assert!(within(closed_end, &|t| retention.closed_claim_until(t)), "{closed_end:?}");
-    assert!(within(store.claim_expires_at(&withdrawn).await.unwrap(), &|t| retention.closed_claim_until(t)));
+    assert_eq!(closed_end, Some(retention.closed_claim_until(now.as_second())));
+    assert_eq!(store.claim_expires_at(&withdrawn).await.unwrap(), Some(retention.closed_claim_until(now.as_second())));
     assert_eq!(store.claim_expires_at(&waiting).await.unwrap(), None, "an undecided claim has no end");
     let bob = store.get_contact("bob@valladolid.es").await.unwrap().unwrap();
-    assert!(within(bob.expires_at, &|t| retention.declined_contact_until(t)), "{bob:?}");
+    assert_eq!(bob.expires_at, Some(retention.declined_contact_until(now.as_second())), "{bob:?}");
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().unwrap().expires_at, None, "a contact has no end until they leave");
     // Approved again: the planned deletion is off.
     app.forms.approve("bob@valladolid.es", "Valladolid", Some("ES"), "Eva").await.unwrap();
@@ -824,25 +847,13 @@ async fn idempotent_retry_sends_once<S: Store>(store: S) {
     assert_eq!(mails_to(&app, "cleo@valladolid.es").len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn contract_on_sqlite() {
-    contract(|name| async move { sqlite_store(&name) }, true).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn contract_on_dynamodb_local() {
-    let local = DynamoLocal::start().await;
-    let local = &local;
-    contract(|name| async move { local.store(&format!("ccg-{name}")).await }, false).await;
-}
-
 /// On DynamoDB the end of a claim is the TTL attribute on each of its items,
 /// set in the transaction that ends it: CLAIM#, LINK#, PERSON#, every AUDIT#
 /// line about it. (DynamoDB Local does not delete by TTL: the attributes are checked.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_ends_reach_every_item_of_a_claim() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let local = DynamoLocal::start().await;
+    let local = DynamoLocal::shared().await;
     let client = local.client();
     let app = app(local.store("ccg-ttl").await, catalogue_with(10, Some(EURO_RULES), false));
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
@@ -908,4 +919,68 @@ async fn sqlite_persists_across_restarts() {
     assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_contacts().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().len(), 1, "the waiting claim survived");
+}
+
+// ------------------------------------------------------------ errors that say what happened
+
+/// A stored record that does not parse is not an outage: 500 without
+/// Retry-After (trying again will not help), as JSON and as a page.
+async fn corrupt_link_is_500<S: Store>(app: &App<S>, token: &str) {
+    for json in [true, false] {
+        let r = handle(app, common::confirm_post(Form::Register, token, json)).await;
+        assert_eq!(r.status(), 500, "{}", body_text(&r));
+        assert!(r.headers().get(http::header::RETRY_AFTER).is_none(), "no Retry-After for corrupt data");
+        assert!(!body_text(&r).contains("try again"), "{}", body_text(&r));
+    }
+}
+
+/// A registration waiting for its link, then its token.
+async fn waiting<S: Store>(app: &App<S>, email: &str) -> String {
+    assert_eq!(handle(app, json_post(REG, registration(email))).await.status(), 202);
+    last_token(app, email).expect("a confirmation email")
+}
+
+#[tokio::test]
+async fn a_corrupt_record_is_500_on_sqlite() {
+    let path = temp_dir("corrupt").join("forms.sqlite3");
+    let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+    let token = waiting(&app, "ana@valladolid.es").await;
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE pending SET item = 'not json'", []).unwrap();
+    corrupt_link_is_500(&app, &token).await;
+}
+
+#[tokio::test]
+async fn a_corrupt_record_is_500_on_dynamodb() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let local = DynamoLocal::shared().await;
+    let app = app(local.store("ccg-corrupt").await, catalogue());
+    let token = waiting(&app, "ana@valladolid.es").await;
+    let pk = format!("PENDING#{}", token.split_once('.').unwrap().0);
+    let client = local.client();
+    client
+        .update_item()
+        .table_name("ccg-corrupt")
+        .key("pk", AttributeValue::S(pk))
+        .update_expression("SET #item = :bad")
+        .expression_attribute_names("#item", "item")
+        .expression_attribute_values(":bad", AttributeValue::S("not json".into()))
+        .send()
+        .await
+        .unwrap();
+    corrupt_link_is_500(&app, &token).await;
+}
+
+/// An unavailable store stays an outage: 503, with Retry-After.
+#[tokio::test]
+async fn a_locked_store_is_503_with_retry_after() {
+    let path = temp_dir("locked-link").join("forms.sqlite3");
+    let store = ccg_functions::SqliteStore::open_with(&path, std::time::Duration::from_millis(300)).unwrap();
+    let app = app_with(store, catalogue(), Options { store_timeout: std::time::Duration::from_secs(2), ..options() });
+    let token = waiting(&app, "ana@valladolid.es").await;
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let r = handle(&app, common::confirm_post(Form::Register, &token, true)).await;
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(r.status(), 503, "{}", body_text(&r));
+    assert!(r.headers().get(http::header::RETRY_AFTER).is_some(), "an outage says when to try again");
 }

@@ -9,10 +9,10 @@
 
 mod common;
 
-use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_functions::store::dynamo::{self, DynamoStore};
-use ccg_functions::store::{ClaimChange, ConfirmError, TransitionError, UpdateError};
+use ccg_functions::store::roles::*;
+use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, TransitionError, UpdateError};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use std::collections::BTreeMap;
@@ -93,7 +93,7 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
 
 /// Confirms `c` through a new link; the claim as counted.
 async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim {
-    let (p, h) = keep(store, PendingItem::Claim(c)).await;
+    let (p, h) = keep(store, PendingItem::Claim(c.draft())).await;
     let (t, s) = now();
     store.confirm_claim(&p, &h, rules, &t, s).await.unwrap().claim
 }
@@ -125,12 +125,12 @@ fn step(what: &str) {
 async fn less_left_than_asked(store: &DynamoStore, rules: &TravelRules) {
     let (t4, s4) = now();
     approved(store, "carla@leon.es", "ES:leon").await;
-    let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950))).await;
+    let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950).draft())).await;
     let capped = store.confirm_claim(&ph, &hh, rules, &t4, s4).await.unwrap();
     assert_eq!((capped.claim.amount, capped.claim.transport, capped.used), (Cents(90000), Cents(95000), YearUsage { trips: 1, amount: Cents(90000) }));
     approved(store, "dario@leon.es", "ES:leon").await;
-    let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10))).await;
-    assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::OverYearlyAmount));
+    let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10).draft())).await;
+    assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
     assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(90000) });
 }
 
@@ -188,18 +188,22 @@ async fn journey() {
 
     // --- confirming a registration -------------------------------------------
     let (t1, s1) = now();
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
-    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmError::Invalid, "expired");
-    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
-    assert_eq!(store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(), ConfirmError::Invalid, "a registration on the claim page");
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
+    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(
+        store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(),
+        ConfirmFailed::Denied(ConfirmError::Invalid),
+        "a registration on the claim page"
+    );
     let done = store.confirm_registration(&p1.id, "h3", &t1, s1).await.unwrap();
     assert!(done.created);
     assert_eq!(done.contact.status, ContactStatus::Confirmed);
     assert_eq!(done.contact.version, 1);
     assert_eq!(done.contact.details, reg);
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
-    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmError::Used);
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmError::Invalid);
+    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
     assert!(store.get_pending(&p1.id, s1).await.unwrap().unwrap().used);
     assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap(), None, "used");
     assert!(!store.add_link(&p1.id, "h", s1).await.unwrap(), "used");
@@ -231,7 +235,7 @@ async fn journey() {
         answers.push(t.await.unwrap());
     }
     assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1, "{answers:?}");
-    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &ConfirmError::Used), "{answers:?}");
+    assert!(answers.iter().all(|a| a.is_ok() || a.as_ref().unwrap_err() == &ConfirmFailed::Denied(ConfirmError::Used)), "{answers:?}");
     let both: Vec<_> = [registration("eva@x.eu", "Soria"), registration("eva@x.eu", "Ávila")]
         .into_iter()
         .map(|r| {
@@ -267,16 +271,16 @@ async fn journey() {
     // --- claims ----------------------------------------------------------------
     let ana = "ana@valladolid.es";
     let first = claim(ana, "ES:valladolid", "e1", 300);
-    let (pc, hc) = keep(&store, PendingItem::Claim(first.clone())).await;
+    let (pc, hc) = keep(&store, PendingItem::Claim(first.clone().draft())).await;
     assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
     let (t3, s3) = now();
-    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmError::Invalid, "a claim on the join page");
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmError::Invalid, "expired");
+    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
     let out = store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap();
     let counted_first = Claim { confirmed_at: t3.clone(), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
     assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmError::Used);
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
     assert_eq!(store.get_claim(&first.id).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.get_claim("clm_unknown").await.unwrap(), None);
@@ -284,9 +288,9 @@ async fn journey() {
     step("confirm_claim counted: used 1 trip, 300 EUR, status counted, found by its link; then Used");
 
     let again = claim(ana, "ES:valladolid", "e1", 100);
-    let (pa, ha) = keep(&store, PendingItem::Claim(again)).await;
+    let (pa, ha) = keep(&store, PendingItem::Claim(again.draft())).await;
     let (t4, s4) = now();
-    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
     step("second claim of the same person for the same meeting: AlreadyClaimed, link still usable");
 
@@ -298,8 +302,8 @@ async fn journey() {
     let (pbob, hbob) = keep(&store, PendingItem::Registration(registration("bob@x.eu", "Valladolid"))).await;
     store.confirm_registration(&pbob, &hbob, &t4, s4).await.unwrap();
     for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
-        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
-        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmError::Refused(Refusal::NotRepresentative));
+        let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
+        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
     }
     assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
     step("claims from non-representatives: NotRepresentative; nothing counted");
@@ -311,7 +315,7 @@ async fn journey() {
         let email = format!("rep{i}@burgos.es");
         approved(&store, &email, city).await;
         let c = claim(&email, city, &format!("e{}", i % 7), 100 + i);
-        let (p, h) = keep(&store, PendingItem::Claim(c)).await;
+        let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
         links.push((p, h));
     }
     let started = Instant::now();
@@ -329,7 +333,7 @@ async fn journey() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(out) => counted.push(out.claim),
-            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => refused += 1,
+            Err(ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyTrips))) => refused += 1,
             Err(e) => panic!("unexpected answer: {e:?}"),
         }
     }
@@ -342,8 +346,8 @@ async fn journey() {
 
     // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
     let winner = &counted[0];
-    let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50))).await;
-    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmError::Refused(Refusal::AlreadyClaimed));
+    let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50).draft())).await;
+    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     step("full year and already claimed: AlreadyClaimed first, as SQLite");
 
     // --- the secretariat's lists ------------------------------------------------
@@ -366,7 +370,7 @@ async fn journey() {
     // --- the claims' states ---------------------------------------------------------
     let claims_before = claims.len();
     // A link sent twice: the claim keeps both hashes.
-    let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50))).await;
+    let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50).draft())).await;
     assert!(store.add_link(&pm, "hm2", s5).await.unwrap());
     let (t6, s6) = now();
     let multi = store.confirm_claim(&pm, "hm2", &rules, &t6, s6).await.unwrap().claim;
@@ -512,7 +516,7 @@ async fn journey() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => late += 1,
-            Err(ConfirmError::Refused(Refusal::OverYearlyTrips)) => {}
+            Err(ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyTrips))) => {}
             Err(e) => panic!("unexpected answer: {e:?}"),
         }
     }

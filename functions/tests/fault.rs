@@ -9,7 +9,8 @@ mod common;
 
 use bytes::Bytes;
 use ccg_functions::mail::{Email, Mailer, SendFuture};
-use ccg_functions::{App, Forms, SqliteStore, Store, handle};
+use ccg_functions::store::roles::*;
+use ccg_functions::{App, Forms, SqliteStore, handle};
 use common::*;
 use std::io::BufRead;
 use std::path::Path;

@@ -6,6 +6,7 @@ mod common;
 
 use bytes::Bytes;
 use ccg_functions::store::dynamo::DynamoStore;
+use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Options, SqliteStore, Store, handle};
 use common::*;
 use std::time::{Duration, Instant};

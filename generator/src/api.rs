@@ -5,7 +5,8 @@
 
 use anyhow::Context;
 use ccg_functions::mail::outbox::Outbox;
-use ccg_functions::{App, Forms, Options, Settings, SqliteStore, Store};
+use ccg_functions::store::RetentionStore;
+use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
 use ccg_model::Catalogue;
 use std::path::Path;
 use std::sync::Arc;
@@ -52,7 +53,7 @@ impl Api {
                 loop {
                     tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
                     match daily.sweep(jiff::Timestamp::now().as_second()).await {
-                        Ok(Some(s)) => tracing::info!("forms: swept {}", ccg_functions::store::swept_summary(&s)),
+                        Ok(Some(s)) => tracing::info!("forms: swept {}", ccg_functions::service::desk::swept_summary(&s)),
                         Ok(None) => {}
                         Err(e) => tracing::error!("forms: the daily sweep failed: {e}"),
                     }

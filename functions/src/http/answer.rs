@@ -28,6 +28,8 @@ pub(super) enum Answer {
         year: Option<(i16, ccg_model::rules::YearUsage)>,
     },
     Unavailable(String),
+    /// A stored record does not parse: named by its key in the log, never by what it holds.
+    Corrupt(String),
     MailNotSent {
         email: String,
     },
@@ -57,7 +59,18 @@ pub(super) fn submit_answer(r: Result<(), SubmitError>, fields: &crate::decode::
         Ok(()) => Answer::Sent,
         Err(SubmitError::Invalid(errors)) => Answer::Invalid { errors, fields: fields.clone() },
         Err(SubmitError::Unavailable(d)) => Answer::Unavailable(d),
+        Err(SubmitError::Corrupt(key)) => Answer::Corrupt(key),
         Err(SubmitError::MailNotSent { email }) => Answer::MailNotSent { email },
+    }
+}
+
+/// A store's failure: corrupt data is a 500, anything else an outage (503, try again).
+impl From<crate::store::StoreError> for Answer {
+    fn from(e: crate::store::StoreError) -> Answer {
+        match e {
+            crate::store::StoreError::Corrupt(key) => Answer::Corrupt(key),
+            e => Answer::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -68,6 +81,7 @@ pub(super) fn link_answer(e: LinkError) -> Answer {
         LinkError::Refused { refusal, year } => Answer::Refused { refusal, year },
         LinkError::NotWithdrawable(status) => Answer::NotWithdrawable(status),
         LinkError::Unavailable(d) => Answer::Unavailable(d),
+        LinkError::Corrupt(key) => Answer::Corrupt(key),
     }
 }
 
@@ -185,6 +199,16 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             // Clients that retry by themselves (forms.js, the fault tests) wait this long, not less.
             resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
             resp
+        }
+        Answer::Corrupt(key) => {
+            // Not an outage: trying again will not help, so no Retry-After; someone must look at the record.
+            tracing::error!(form = form.name(), key = %key, "forms corrupt record");
+            let msg = "Something went wrong on our side, so this could not be done. The secretariat has been alerted.";
+            if json {
+                json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": msg}))
+            } else {
+                html(StatusCode::INTERNAL_SERVER_ERROR, "The form could not be sent", Body::message(msg))
+            }
         }
         Answer::MailNotSent { email } => {
             if app.settings.log {

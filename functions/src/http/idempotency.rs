@@ -48,7 +48,7 @@ pub(super) async fn submit_idempotently<S: Store>(
             Ok(Some(Kept::Pending { request_hash })) if request_hash != *hash => return key_reused(app, json, form),
             // The same request is being processed right now: wait for its answer.
             Ok(Some(Kept::Pending { .. })) => return wait_for_answer(app, json, form, key, hash).await,
-            Err(e) => return render(app, json, form, Answer::Unavailable(e.to_string())),
+            Err(e) => return render(app, json, form, Answer::from(e)),
         }
     }
     let once = idem_key.as_deref().zip(hash.as_deref()).map(|(k, h)| crate::token::keyed_id(form.name(), k, h));
@@ -117,7 +117,7 @@ async fn wait_for_answer<S: Store>(app: &App<S>, json: bool, form: Form, key: &s
             Ok(Some(Kept::Pending { .. })) => {}
             // The first request failed and let go of the key: this one may try again.
             Ok(None) => break,
-            Err(e) => return render(app, json, form, Answer::Unavailable(e.to_string())),
+            Err(e) => return render(app, json, form, Answer::from(e)),
         }
     }
     let msg = "The same submission is still being processed. Please try again in a moment.";

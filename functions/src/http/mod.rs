@@ -227,6 +227,7 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
         LeaveLinkError::Gone if wants_json => json_response(StatusCode::GONE, &serde_json::json!({"error": "gone"})),
         LeaveLinkError::Gone => framed(app, StatusCode::GONE, Form::Register, pages::leave_gone_page()),
         LeaveLinkError::Unavailable(d) => render(app, wants_json, Form::Register, Answer::Unavailable(d)),
+        LeaveLinkError::Corrupt(key) => render(app, wants_json, Form::Register, Answer::Corrupt(key)),
     };
     if parts.method == Method::GET || parts.method == Method::HEAD {
         let token = token_in_query.unwrap_or_default();

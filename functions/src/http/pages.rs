@@ -3,7 +3,7 @@
 //! the sentences for each refusal (the JSON answers carry them too).
 
 use super::frame::{AnswerPage, Back, Body};
-use crate::records::{Claim, ClaimStatus, Pending, PendingItem};
+use crate::records::{Claim, ClaimStatus, DraftClaim, Pending, PendingItem};
 use crate::routes::{Form, Route};
 use crate::service::Forms;
 use crate::service::confirm::Receipt;
@@ -54,7 +54,7 @@ fn action<S>(f: &Forms<S>, route: Route) -> String {
 
 /// What a page shows of a claim: its words and amounts as written out, and why
 /// its contribution is less than its costs (`max_per_trip`, `year_left`, or none).
-fn claim_data(c: &Claim, max_per_trip: Cents) -> Value {
+fn claim_data(c: &DraftClaim, max_per_trip: Cents) -> Value {
     let costs = Cents(c.transport.0 + c.accommodation.0);
     let cut = if c.amount < costs && c.amount == max_per_trip {
         Some("max_per_trip")
@@ -116,7 +116,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
         _ => (None, None),
     };
     let data = json!({
-        "c": claim_data(c, cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
+        "c": claim_data(&c.draft(), cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
     });
@@ -145,7 +145,7 @@ pub fn leave_gone_page() -> AnswerPage {
 /// left, and what happens next.
 pub fn receipt(r: &Receipt, max_per_trip: Cents) -> Body {
     let data = json!({
-        "c": claim_data(&r.claim, max_per_trip), "event": r.event_title, "counted": true,
+        "c": claim_data(&r.claim.draft(), max_per_trip), "event": r.event_title, "counted": true,
         "left_trips": r.remaining.trips, "left_amount": r.remaining.amount.to_string(),
     });
     Body::new("answers/receipt.html", data)

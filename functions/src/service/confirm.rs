@@ -2,10 +2,11 @@
 //! GET, which mail scanners may prefetch, changes nothing), then the
 //! confirmation itself, which is when a claim is counted.
 
-use super::{Form, Forms, messages, now};
+use super::{Form, Forms, messages};
 use crate::records::{AuditEntry, Claim, ClaimStatus, Pending, PendingItem};
-use crate::store::{ClaimChange, ConfirmError, ContactOutcome, Store, StoreError, TransitionError, check_link};
+use crate::store::{ClaimChange, ConfirmError, ConfirmFailed, ContactOutcome, Store, StoreError, TransitionError};
 use crate::token;
+use ccg_forms::decide::{check_link, retention};
 use ccg_model::Refusal;
 use ccg_model::rules::YearUsage;
 
@@ -23,6 +24,8 @@ pub enum LinkError {
     /// The claim can no longer be withdrawn: it is in this state.
     NotWithdrawable(ClaimStatus),
     Unavailable(String),
+    /// A stored record does not parse (named by its key): not an outage.
+    Corrupt(String),
 }
 
 /// What a link opens: a submission still waiting for it, or (a claim's link,
@@ -36,7 +39,10 @@ pub enum LinkView {
 
 impl From<StoreError> for LinkError {
     fn from(e: StoreError) -> Self {
-        LinkError::Unavailable(e.to_string())
+        match e {
+            StoreError::Corrupt(key) => LinkError::Corrupt(key),
+            e => LinkError::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -52,7 +58,7 @@ impl<S: Store> Forms<S> {
     /// What the link in `token` opens: what it would confirm, or the claim it confirmed.
     pub async fn open_link(&self, form: Form, token: &str) -> Result<LinkView, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
-        let (_, now_secs) = now();
+        let (_, now_secs) = self.now();
         let p = self.timed(self.store.get_pending(&id, now_secs)).await?;
         let checked = check_link(p.as_ref(), &hash, now_secs);
         if let (Ok(()), Some(p)) = (&checked, p) {
@@ -88,13 +94,13 @@ impl<S: Store> Forms<S> {
     pub async fn withdraw(&self, token: &str) -> Result<Claim, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let c = self.claim_of_link(&id, &hash).await?.ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = now();
+        let (now_text, now_secs) = self.now();
         let change = ClaimChange {
             from: vec![ClaimStatus::Counted],
             to: ClaimStatus::Withdrawn,
             reason: None,
             paid: None,
-            expires_at: Some(self.options.retention.closed_claim_until(now_secs)),
+            expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Withdrawn, None, now_secs),
         };
         let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
         match self.store.transition_claim(&c.id, change, audit).await {
@@ -107,7 +113,7 @@ impl<S: Store> Forms<S> {
 
     pub async fn confirm_registration(&self, token: &str) -> Result<ContactOutcome, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = now();
+        let (now_text, now_secs) = self.now();
         match self.timed_confirm(self.store.confirm_registration(&id, &hash, &now_text, now_secs)).await {
             Ok(done) => {
                 if let Some(to) = &self.options.secretariat_email {
@@ -127,7 +133,7 @@ impl<S: Store> Forms<S> {
 
     pub async fn confirm_claim(&self, token: &str) -> Result<Receipt, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = now();
+        let (now_text, now_secs) = self.now();
         let cat = self.catalogue();
         match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, &now_text, now_secs)).await {
             Ok(done) => {
@@ -157,19 +163,22 @@ impl<S: Store> Forms<S> {
         }
     }
 
-    async fn timed_confirm<T>(&self, f: impl std::future::Future<Output = Result<T, ConfirmError>>) -> Result<T, ConfirmError> {
+    async fn timed_confirm<T>(&self, f: impl std::future::Future<Output = Result<T, ConfirmFailed>>) -> Result<T, ConfirmFailed> {
         let limit = self.options.store_timeout;
         match tokio::time::timeout(limit, f).await {
             Ok(r) => r,
-            Err(_) => Err(ConfirmError::Store(StoreError::Unavailable(format!("the store did not answer within {} ms", limit.as_millis())))),
+            Err(_) => Err(ConfirmFailed::Store(StoreError::Unavailable(format!("the store did not answer within {} ms", limit.as_millis())))),
         }
     }
 
-    async fn link_error(&self, e: ConfirmError, city_year: Option<(String, i16)>) -> LinkError {
+    async fn link_error(&self, e: ConfirmFailed, city_year: Option<(String, i16)>) -> LinkError {
+        let e = match e {
+            ConfirmFailed::Denied(e) => e,
+            ConfirmFailed::Store(s) => return s.into(),
+        };
         match e {
             ConfirmError::Invalid => LinkError::Invalid,
             ConfirmError::Used => LinkError::Used,
-            ConfirmError::Store(s) => LinkError::Unavailable(s.to_string()),
             ConfirmError::Refused(refusal) => {
                 let year = match (refusal, city_year) {
                     (Refusal::OverYearlyTrips | Refusal::OverYearlyAmount, Some((city, year))) => {

@@ -3,10 +3,11 @@
 //! change is written with its audit entry (who, when, what, why) in one store
 //! operation; the applicant hears of each decision on a claim by email.
 
-use super::{Forms, messages, now};
+use super::{Forms, messages};
 use crate::claims::email_key;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, PendingItem, Registration};
 use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, Swept, TransitionError, UpdateError};
+use ccg_forms::decide::retention;
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
 use jiff::civil::Date;
@@ -53,7 +54,7 @@ impl<S: Store> Forms<S> {
     pub async fn decline(&self, email: &str, operator: &str, reason: Option<&str>) -> Result<Contact, DeskError> {
         let detail = reason.map(|r| format!("reason: {r}")).unwrap_or_default();
         // A declined contact is kept for the retention period, then deleted.
-        let until = self.options.retention.declined_contact_until(now().1);
+        let until = self.options.retention.declined_contact_until(self.now().1);
         self.decide(email, operator, "contact.declined", &detail, |c| {
             c.status = ContactStatus::Declined;
             c.city_key = None;
@@ -71,7 +72,7 @@ impl<S: Store> Forms<S> {
         // Optimistic: read, decide, write if nobody changed it in between; else read again.
         for _ in 0..5 {
             let Some(old) = self.timed(self.store.get_contact(&key)).await? else { return Err(DeskError::NoContact(key)) };
-            let (now_text, _) = now();
+            let (now_text, _) = self.now();
             let mut new = old.clone();
             change(&mut new);
             new.version = old.version + 1;
@@ -144,7 +145,7 @@ impl<S: Store> Forms<S> {
             to: ClaimStatus::Rejected,
             reason: Some(reason.into()),
             paid: None,
-            expires_at: Some(self.options.retention.closed_claim_until(now().1)),
+            expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Rejected, None, self.now().1),
         };
         self.decide_claim(id, operator, change, "claim.rejected", format!("reason: {reason}")).await
     }
@@ -163,7 +164,7 @@ impl<S: Store> Forms<S> {
             to: ClaimStatus::Paid,
             reason: None,
             paid: Some((amount, on)),
-            expires_at: Some(self.options.retention.paid_claim_until(on)),
+            expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Paid, Some(on), self.now().1),
         };
         self.decide_claim(id, operator, change, "claim.paid", format!("{} on {on}", amount.to_decimal())).await
     }
@@ -173,7 +174,7 @@ impl<S: Store> Forms<S> {
         if operator.is_empty() {
             return Err(ClaimDeskError::NoOperator);
         }
-        let (now_text, _) = now();
+        let (now_text, _) = self.now();
         let audit = AuditEntry { at: now_text, actor: operator.into(), action: action.into(), subject: id.into(), detail };
         let claim = match self.store.transition_claim(id, change, audit).await {
             Ok(c) => c,
@@ -196,7 +197,7 @@ impl<S: Store> Forms<S> {
         if operator.is_empty() {
             return Err(DeskError::NoOperator);
         }
-        let (now_text, _) = now();
+        let (now_text, _) = self.now();
         let audit = AuditEntry { at: now_text, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
         Ok(self.store.erase(&email_key(email), audit).await?)
     }
@@ -248,7 +249,7 @@ pub struct CityYear {
 impl<S: Store> Forms<S> {
     /// The registrations waiting for their link, oldest first.
     pub async fn pending_registrations(&self) -> Result<Vec<PendingRegistration>, StoreError> {
-        let pending = self.store.list_pending(now().1).await?;
+        let pending = self.store.list_pending(self.now().1).await?;
         Ok(pending
             .into_iter()
             .filter_map(|p| match p.item {
@@ -295,6 +296,14 @@ impl<S: Store> Forms<S> {
 
     /// Deletes what is past its retention now (see `Store::sweep`).
     pub async fn sweep(&self) -> Result<Option<Swept>, StoreError> {
-        self.store.sweep(now().1).await
+        self.store.sweep(self.now().1).await
     }
+}
+
+/// One line saying what a sweep deleted (counts only).
+pub fn swept_summary(s: &Swept) -> String {
+    format!(
+        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s), {} leave item(s) of former contacts",
+        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency, s.leave_links
+    )
 }

@@ -4,7 +4,7 @@
 //! the contact exists and none can be rebuilt from the store. Leaving removes
 //! the person's data through the same path as the secretariat's erasure.
 
-use super::{Forms, now};
+use super::Forms;
 use crate::mail::Email;
 use crate::records::AuditEntry;
 use crate::store::{ERASED, Erased, LeaveError, Store, StoreError};
@@ -18,11 +18,17 @@ pub enum LeaveLinkError {
     Gone,
     #[error("{0}")]
     Unavailable(String),
+    /// A stored record does not parse (named by its key): not an outage.
+    #[error("the stored record {0} does not parse")]
+    Corrupt(String),
 }
 
 impl From<StoreError> for LeaveLinkError {
     fn from(e: StoreError) -> Self {
-        LeaveLinkError::Unavailable(e.to_string())
+        match e {
+            StoreError::Corrupt(key) => LeaveLinkError::Corrupt(key),
+            e => LeaveLinkError::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -67,7 +73,7 @@ impl<S: Store> Forms<S> {
     /// ends), recorded as done by the applicant, naming nobody.
     pub async fn leave(&self, token: &str) -> Result<Erased, LeaveLinkError> {
         let (id, hash) = token::parse_leave_token(token).ok_or(LeaveLinkError::Gone)?;
-        let (now_text, _) = now();
+        let (now_text, _) = self.now();
         let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "contact.left".into(), subject: ERASED.into(), detail: String::new() };
         // Boxed: DynamoDB's leave is a large future.
         match Box::pin(self.store.leave(&id, &hash, audit)).await {

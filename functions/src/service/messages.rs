@@ -8,7 +8,7 @@
 
 use super::{Form, Forms};
 use crate::mail::Email;
-use crate::records::{Claim, Registration};
+use crate::records::{Claim, DraftClaim, Registration};
 use ccg_model::rules::YearUsage;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -99,18 +99,26 @@ fn registration_data(r: &Registration) -> Value {
     })
 }
 
-fn claim_data(c: &Claim) -> Value {
+/// What an email shows of a claim as sent.
+fn draft_data(c: &DraftClaim) -> Value {
     json!({
         "id": c.id, "name": c.name, "email": c.email, "city": c.city, "country": c.country, "year": c.year,
         "travel_start": long_date(c.travel_start), "travel_end": long_date(c.travel_end),
         "transport": c.transport.to_string(), "accommodation": c.accommodation.to_string(), "amount": c.amount.to_string(),
-        "status": c.status.as_str(), "status_described": c.status.describe(),
     })
 }
 
+/// What an email shows of a counted claim: as sent, and where it stands.
+fn claim_data(c: &Claim) -> Value {
+    let mut data = draft_data(&c.draft());
+    data["status"] = json!(c.status.as_str());
+    data["status_described"] = json!(c.status.describe());
+    data
+}
+
 /// A claim as "Label: value" lines (`desk` prints it too).
-pub fn claim_details(c: &Claim, event: &str) -> String {
-    render("emails/claim-details.txt", &json!({ "c": claim_data(c), "event": event }))
+pub fn claim_details(c: &DraftClaim, event: &str) -> String {
+    render("emails/claim-details.txt", &json!({ "c": draft_data(c), "event": event }))
 }
 
 pub use ccg_model::words::long_date;
@@ -129,8 +137,8 @@ pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) 
 }
 
 /// To an approved representative: the claim counts once confirmed.
-pub fn claim<S>(f: &Forms<S>, c: &Claim, event: &str, link: &str) -> Email {
-    let data = json!({ "c": claim_data(c), "event": event, "hours": f.options.link_hours, "link": link });
+pub fn claim<S>(f: &Forms<S>, c: &DraftClaim, event: &str, link: &str) -> Email {
+    let data = json!({ "c": draft_data(c), "event": event, "hours": f.options.link_hours, "link": link });
     email(&c.email, "claim", signed(f, data))
 }
 
@@ -251,7 +259,7 @@ mod tests {
             registered(&f, &r, false),
             registered(&f, &r, true),
             new_contact("desk@h", &r, false),
-            claim(&f, &c, "Meeting", "https://h/l"),
+            claim(&f, &c.draft(), "Meeting", "https://h/l"),
             claim_join_first(&f, "x@h", "Meeting"),
             claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
             new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),

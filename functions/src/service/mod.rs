@@ -31,8 +31,10 @@ pub struct Options {
     pub accept_drafts: bool,
     /// A store call that takes longer is "unavailable".
     pub store_timeout: Duration,
-    /// The day claim windows are judged on, when not today (UTC): tests pin it.
+    /// The day claim windows are judged on, when not the clock's day (UTC): tests pin it.
     pub today: Option<jiff::civil::Date>,
+    /// Where the flows read the time.
+    pub clock: Clock,
     /// Hears of each confirmed registration and claim.
     pub secretariat_email: Option<String>,
     /// How long records are kept once they reach their end (`content/config.yaml`).
@@ -49,6 +51,7 @@ impl Default for Options {
             accept_drafts: false,
             store_timeout: Duration::from_secs(3),
             today: None,
+            clock: Clock::System,
             secretariat_email: None,
             retention: ccg_model::site::RetentionConfig::default(),
         }
@@ -77,7 +80,13 @@ impl<S> Forms<S> {
 
     /// The day claim windows are judged on.
     pub fn today(&self) -> jiff::civil::Date {
-        self.options.today.unwrap_or_else(today)
+        self.options.today.unwrap_or_else(|| jiff::tz::TimeZone::UTC.to_datetime(self.options.clock.now()).date())
+    }
+
+    /// Now, as the records write it (RFC 3339) and as expiry counts it (Unix seconds).
+    pub fn now(&self) -> (String, i64) {
+        let t = self.options.clock.now();
+        (t.to_string(), t.as_second())
     }
 
     /// The address of a confirmation link.
@@ -102,13 +111,20 @@ impl<S: Store> Forms<S> {
     }
 }
 
-/// Now, as the records write it and as expiry counts it.
-pub fn now() -> (String, i64) {
-    let t = jiff::Timestamp::now();
-    (t.to_string(), t.as_second())
+/// Where the flows read the time: the system's clock, or one instant (tests
+/// that must not depend on the real date).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(jiff::Timestamp),
 }
 
-/// Today's date in UTC: the day the claim window is judged on.
-pub fn today() -> jiff::civil::Date {
-    jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date()
+impl Clock {
+    pub fn now(self) -> jiff::Timestamp {
+        match self {
+            Clock::System => jiff::Timestamp::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
 }

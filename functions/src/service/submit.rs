@@ -2,7 +2,7 @@
 //! answer to the sender is the same whatever the store knew about them: only
 //! the email, which reaches the owner of the address, says more.
 
-use super::{Form, Forms, messages, now};
+use super::{Form, Forms, messages};
 use crate::claims::{self, email_key};
 use crate::decode::Fields;
 use crate::mail::Email;
@@ -17,6 +17,8 @@ pub enum SubmitError {
     Invalid(FieldErrors),
     /// The store is down or slow (503); nothing was kept.
     Unavailable(String),
+    /// A stored record does not parse (named by its key): not an outage.
+    Corrupt(String),
     /// The submission is kept, but its email could not be sent (503): the
     /// person can ask for the link again with this address.
     MailNotSent { email: String },
@@ -24,7 +26,10 @@ pub enum SubmitError {
 
 impl From<StoreError> for SubmitError {
     fn from(e: StoreError) -> Self {
-        SubmitError::Unavailable(e.to_string())
+        match e {
+            StoreError::Corrupt(key) => SubmitError::Corrupt(key),
+            e => SubmitError::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -71,7 +76,7 @@ impl<S: Store> Forms<S> {
             Some(_) => return self.deliver(&self.with_leave_link(messages::claim_join_first(self, &to, &event), &key).await, &to).await,
             None => return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await,
         };
-        let (now_text, _) = now();
+        let (now_text, _) = self.now();
         let claim = match claims::claim(&cat, input, &contact, &now_text) {
             Ok(c) => c,
             Err(_) => {
@@ -99,7 +104,7 @@ impl<S: Store> Forms<S> {
         if !validate::is_email(email) || !crate::text::is_single_line(raw) {
             return Err(SubmitError::Invalid(one_error("email", "Enter an email address like name@city.eu.")));
         }
-        let (_, now_secs) = now();
+        let (_, now_secs) = self.now();
         let Some(p) = self.timed(self.store.latest_pending(form.pending_kind(), &email_key(email), now_secs)).await? else {
             return Ok(());
         };
@@ -130,7 +135,7 @@ impl<S: Store> Forms<S> {
     /// storing it), adds a new link secret to it instead; `None` when that
     /// record needs no email any more (used, or enough links sent).
     async fn keep(&self, item: PendingItem, once: Option<&str>) -> Result<Option<(String, String)>, SubmitError> {
-        let (now_text, now_secs) = now();
+        let (now_text, now_secs) = self.now();
         let secret = token::new_secret();
         if let Some(id) = once
             && let Some(p) = self.timed(self.store.get_pending(id, now_secs)).await?

@@ -279,11 +279,31 @@ pub fn free_port() -> u16 {
 
 impl DynamoLocal {
     pub async fn start() -> DynamoLocal {
+        DynamoLocal::launch(false).await
+    }
+
+    /// One DynamoDB Local for the whole test binary (a table per case): a JVM
+    /// takes seconds to start. No static is ever dropped, so it runs under a
+    /// shell that stops it when this process ends and the shell's stdin,
+    /// held here, closes.
+    pub async fn shared() -> &'static DynamoLocal {
+        static SHARED: tokio::sync::OnceCell<DynamoLocal> = tokio::sync::OnceCell::const_new();
+        SHARED.get_or_init(|| DynamoLocal::launch(true)).await
+    }
+
+    async fn launch(until_we_exit: bool) -> DynamoLocal {
         let jar = find_jar();
         assert!(jar.is_file(), "{} does not exist. Run ./scripts/test.sh, which installs DynamoDB Local.", jar.display());
         let dir = jar.parent().unwrap();
         let port = free_port();
-        let child = Command::new("java")
+        let mut cmd = if until_we_exit {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", "\"$@\" & pid=$!; read _; kill $pid; wait $pid", "sh", "java"]).stdin(Stdio::piped());
+            sh
+        } else {
+            Command::new("java")
+        };
+        let child = cmd
             .arg("-Xmx512m")
             .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
             .arg("-jar")

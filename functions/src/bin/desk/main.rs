@@ -80,7 +80,7 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             let event = forms.catalogue().event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
             out.push_str(&format!("{}  {}\n", c.id, c.status.as_str()));
             out.push_str(&format!("Claimant: {} <{}>\n", c.name, c.email));
-            out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c, &event)));
+            out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c.draft(), &event)));
             out.push_str(&format!("Counts in: {} {}\n", c.city_key, c.year));
             if let Some(r) = &c.reason {
                 out.push_str(&format!("Reason: {r}\n"));
@@ -119,10 +119,10 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
         }
         Command::Erase { email } => {
             let e = forms.erase(&email, operator).await?;
-            out.push_str(&format!("Erased {email}: {}.\n", ccg_functions::store::erased_summary(&e)));
+            out.push_str(&format!("Erased {email}: {}.\n", e));
         }
         Command::Sweep => match forms.sweep().await? {
-            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::store::swept_summary(&s))),
+            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
             None => out.push_str("Nothing to sweep.\n"),
         },
         Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
@@ -256,7 +256,7 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             if swept == ccg_functions::store::Swept::default() {
                 text
             } else {
-                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::store::swept_summary(&swept))
+                format!("Deleted at the end of their retention: {}.\n{text}", ccg_functions::service::desk::swept_summary(&swept))
             }
         }
         Some(table) => {

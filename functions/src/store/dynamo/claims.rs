@@ -3,54 +3,22 @@
 use super::*;
 
 impl DynamoStore {
-    /// Why a cancelled claim was refused, from DynamoDB's per-item reasons (the
-    /// items of `claim_items`), told in the order the SQLite store checks.
-    pub(super) async fn explain_claim(
-        &self,
-        reasons: &[CancellationReason],
-        (id, token_hash, now_secs): (&str, &str, i64),
-        c: &Claim,
-        rules: &TravelRules,
-    ) -> Result<Next<ConfirmError>, StoreError> {
-        if failed(reasons, 0) {
-            return self.link_failed(id, token_hash, now_secs).await;
-        }
-        if failed(reasons, 1) {
-            return Ok(Next::Fail(ConfirmError::Refused(Refusal::NotRepresentative)));
-        }
-        if failed(reasons, 3) {
-            return Ok(Next::Fail(ConfirmError::Refused(Refusal::AlreadyClaimed)));
-        }
-        if let Some(r) = reasons.get(2).filter(|r| code(r) == "ConditionalCheckFailed") {
-            // ALL_OLD gives the counter that failed the condition; read it if the table did not.
-            let used = match r.item() {
-                Some(item) => usage_of(Some(item))?,
-                None => usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?,
-            };
-            return Ok(match rules.count(used, c.amount) {
-                Err(refusal) => Next::Fail(ConfirmError::Refused(self.year_refusal(c, refusal).await?)),
-                // The counter moved since it was read: try again with what is left now.
-                Ok(_) => Next::Again,
-            });
-        }
+    /// Whether a cancelled confirmation (the items of `claim_items`) failed for
+    /// good. Something it read changed (the link, the representative, the
+    /// person's contribution, the year's counter): `None`, to read again and
+    /// decide again, which then says why, as the SQLite store does.
+    pub(super) fn explain_claim(&self, reasons: &[CancellationReason]) -> Option<StoreError> {
         if failed(reasons, 4) {
-            return Ok(Next::Fail(StoreError::Failed("a claim with this id is stored already".into()).into()));
+            return Some(StoreError::Failed("a claim with this id is stored already".into()));
         }
         if failed(reasons, 6) {
             // The link's use (item 0) would have failed first: a LINK# item left by hand?
-            return Ok(Next::Fail(StoreError::Failed("a claim is linked to this link already".into()).into()));
+            return Some(StoreError::Failed("a claim is linked to this link already".into()));
         }
-        if conflicted(reasons) {
-            return Ok(Next::Again);
+        if (0..4).any(|i| failed(reasons, i)) || conflicted(reasons) {
+            return None;
         }
-        Ok(Next::Fail(busy(reasons, "the claim").into()))
-    }
-
-    /// A refusal for the year, unless the person already has a contribution for
-    /// the meeting: that is told first, as the SQLite store does.
-    pub(super) async fn year_refusal(&self, c: &Claim, refusal: Refusal) -> Result<Refusal, StoreError> {
-        let already = self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some();
-        Ok(if already { Refusal::AlreadyClaimed } else { refusal })
+        Some(busy(reasons, "the claim"))
     }
 
     /// The CLAIM# item of a claim of this version, as stored. A first-version
@@ -211,41 +179,31 @@ impl DynamoStore {
             TransactWriteItem::builder().update(leave).build(),
         ])
     }
+}
 
-    pub(super) async fn confirm_claim_in(
-        &self,
-        id: &str,
-        token_hash: &str,
-        rules: &TravelRules,
-        now: &str,
-        now_secs: i64,
-    ) -> Result<ClaimOutcome, ConfirmError> {
+impl ClaimStore for DynamoStore {
+    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
         let mut attempts = Attempts(0);
         let c = loop {
             let p = self.pending(id, now_secs).await?;
-            check_link(p.as_ref(), token_hash, now_secs)?;
-            let p = p.expect("checked");
-            let mut c = pending_claim(&p)?.clone();
-            let represents = self.contact(&c.email_key).await?.is_some_and(|k| k.represents(&c.city_key));
-            if !represents {
-                return Err(ConfirmError::Refused(Refusal::NotRepresentative));
-            }
-            // The contribution is what the year has left, if less than asked: read the
-            // counter, and let the transaction's condition hold it to what was read.
-            let used = usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?;
-            c.amount = match rules.count(used, c.amount) {
-                Ok((amount, _)) => amount,
-                Err(refusal) => return Err(ConfirmError::Refused(self.year_refusal(&c, refusal).await?)),
+            let (_, c) = decide::claim_link(p.as_ref(), token_hash, now_secs)?;
+            let contact = self.contact(&c.email_key).await?;
+            let facts = decide::ClaimFacts {
+                pending: p.as_ref(),
+                token_hash,
+                contact: contact.as_ref(),
+                already_claimed: self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some(),
+                used: usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?,
             };
-            c.confirmed_at = now.to_string();
-            c.status = ClaimStatus::Counted;
-            c.link_id = p.id.clone();
-            c.link_hashes = p.token_hashes.clone();
-            match self.transact(self.claim_items((id, token_hash, now_secs), &c, rules)?).await? {
-                Sent::Done => break c,
+            // The transaction's conditions hold what was read: the link unused
+            // with these secrets, the representative, no PERSON#, the counter
+            // under the limits for the contribution decided.
+            let done = decide::confirm_claim(&facts, rules, now, now_secs)?;
+            match self.transact(self.claim_items((id, token_hash, now_secs), &done.claim, rules)?).await? {
+                Sent::Done => break done.claim,
                 Sent::Cancelled(r) => {
-                    if let Next::Fail(e) = self.explain_claim(&r, (id, token_hash, now_secs), &c, rules).await? {
-                        return Err(e);
+                    if let Some(e) = self.explain_claim(&r) {
+                        return Err(e.into());
                     }
                 }
                 Sent::InProgress => {}
@@ -257,11 +215,27 @@ impl DynamoStore {
         Ok(ClaimOutcome { claim: c, used })
     }
 
-    pub(super) async fn year_usage_in(&self, city_key: &str, year: i16) -> Result<YearUsage, StoreError> {
+    async fn year_usage(&self, city_key: &str, year: i16) -> Result<YearUsage, StoreError> {
         usage_of(self.get(year_pk(city_key, year)).await?.as_ref())
     }
 
-    pub(super) async fn list_claims_in(&self) -> Result<Vec<Claim>, StoreError> {
+    async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
+        let mut v = self
+            .scan("YEAR#")
+            .await?
+            .iter()
+            .map(|i| {
+                let pk = get_s(i, "pk")?;
+                let bad = || StoreError::Failed("a stored year counter has a key that is not YEAR#<city>#<year>".into());
+                let (city_key, year) = pk["YEAR#".len()..].rsplit_once('#').ok_or_else(bad)?;
+                Ok((city_key.to_string(), year.parse::<i16>().map_err(|_| bad())?, usage_of(Some(i))?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        Ok(v)
+    }
+
+    async fn list_claims(&self) -> Result<Vec<Claim>, StoreError> {
         let items = self.scan("CLAIM#").await?;
         // `CLAIM#<city>#<event>`: a claim of the first version, taken without confirmation; not listed.
         let current = items.iter().filter(|i| get_opt_s(i, "pk").is_some_and(|pk| !pk["CLAIM#".len()..].contains('#')));
@@ -270,26 +244,23 @@ impl DynamoStore {
         Ok(v)
     }
 
-    pub(super) async fn get_claim_in(&self, id: &str) -> Result<Option<Claim>, StoreError> {
-        self.claim_item_of(id).await?.as_ref().map(item_claim).transpose()
+    async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+        let Some(item) = self.claim_item_of(id).await? else { return Ok(None) };
+        item_claim(&item).map(Some).map_err(|_| StoreError::Corrupt(claim_pk(id)))
     }
 
-    pub(super) async fn claim_by_link_in(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
+    async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
         // LINK# is written with its claim, in one transaction, and never changed.
         let Some(link) = self.get(link_pk(link_id)).await? else { return Ok(None) };
         self.get_claim(&get_s(&link, "claim_id")?).await
     }
 
-    pub(super) async fn transition_claim_in(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
+    async fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
         let mut attempts = Attempts(0);
         loop {
             let Some(read) = self.claim_item_of(id).await? else { return Err(TransitionError::NotFound) };
-            let old = item_claim(&read)?;
-            if !change.from.contains(&old.status) {
-                return Err(TransitionError::Conflict(old.status));
-            }
-            let new = change.apply(&old);
-            let gives_back = change.gives_back(old.status);
+            let old = item_claim(&read).map_err(|_| StoreError::Corrupt(claim_pk(id)))?;
+            let (new, gives_back) = decide::transition(&change, &old).map_err(TransitionError::Conflict)?;
             match self.transact(self.transition_items(&read, (&old, &new), gives_back, &audit, change.expires_at)?).await? {
                 Sent::Done => return Ok(new),
                 // Changed since it was read (a concurrent decision won): read it
@@ -307,29 +278,6 @@ impl DynamoStore {
                 Sent::InProgress => {}
             }
             attempts.again("this claim").await?;
-        }
-    }
-
-    pub(super) async fn list_usage_in(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
-        let mut v = self
-            .scan("YEAR#")
-            .await?
-            .iter()
-            .map(|i| {
-                let pk = get_s(i, "pk")?;
-                let bad = || StoreError::Failed("a stored year counter has a key that is not YEAR#<city>#<year>".into());
-                let (city_key, year) = pk["YEAR#".len()..].rsplit_once('#').ok_or_else(bad)?;
-                Ok((city_key.to_string(), year.parse::<i16>().map_err(|_| bad())?, usage_of(Some(i))?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-        Ok(v)
-    }
-
-    pub(super) async fn claim_expires_at_in(&self, id: &str) -> Result<Option<i64>, StoreError> {
-        match self.claim_item_of(id).await? {
-            Some(item) => get_opt_n(&item, "expires_at"),
-            None => Ok(None),
         }
     }
 }

@@ -1,10 +1,12 @@
-//! Contacts, the secretariat's changes to them, and the hashes of their leave links (LEAVE#).
+//! Contacts: a registration confirmed by its link, and the secretariat's changes.
 
 use super::*;
 
 impl DynamoStore {
     pub(super) async fn contact(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
-        self.get(contact_pk(email_key)).await?.as_ref().map(item_contact).transpose()
+        let Some(item) = self.get(contact_pk(email_key)).await? else { return Ok(None) };
+        // Named by a hash of the address, never the address.
+        item_contact(&item).map(Some).map_err(|_| StoreError::Corrupt(format!("contact {}", crate::store::person_key(email_key))))
     }
 
     /// The contact, if the stored one is still the one read: none (`None`), or that version.
@@ -14,18 +16,45 @@ impl DynamoStore {
             Some(v) => self.put(contact_item(c), Some(("#version = :version", names(&[("#version", "version")]), values(vec![(":version", n(v))])))),
         }
     }
+}
 
-    pub(super) async fn get_contact_in(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
+impl ContactStore for DynamoStore {
+    async fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
+        let mut attempts = Attempts(0);
+        loop {
+            let p = self.pending(id, now_secs).await?;
+            let details = decide::registration_link(p.as_ref(), token_hash, now_secs)?;
+            let old = self.contact(&details.email_key).await?;
+            let done = decide::confirm_registration(p.as_ref(), token_hash, old.as_ref(), now, now_secs)?;
+            let audit = audit_entry(now, "applicant", done.action(), &done.contact.details.email_key, format!("link {id}"));
+            let items = vec![
+                self.use_link(id, token_hash, now_secs, None)?,
+                self.put_contact(&done.contact, old.as_ref().map(|o| o.version))?,
+                self.put(audit_item(&audit), None)?,
+            ];
+            match self.transact(items).await? {
+                Sent::Done => return Ok(done),
+                // The link or the contact changed since they were read (another
+                // confirmation, the secretariat): read them again and decide again.
+                Sent::Cancelled(r) if failed(&r, 0) || failed(&r, 1) || conflicted(&r) => {}
+                Sent::Cancelled(r) => return Err(busy(&r, "the confirmation").into()),
+                Sent::InProgress => {}
+            }
+            attempts.again("this contact").await?;
+        }
+    }
+
+    async fn get_contact(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
         self.contact(email_key).await
     }
 
-    pub(super) async fn list_contacts_in(&self) -> Result<Vec<Contact>, StoreError> {
+    async fn list_contacts(&self) -> Result<Vec<Contact>, StoreError> {
         let mut v = self.scan("CONTACT#").await?.iter().map(item_contact).collect::<Result<Vec<_>, _>>()?;
         crate::store::sort_contacts(&mut v);
         Ok(v)
     }
 
-    pub(super) async fn update_contact_in(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
+    async fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
         if new.version != expected_version + 1 {
             return Err(UpdateError::Conflict);
         }
@@ -39,44 +68,5 @@ impl DynamoStore {
                 Sent::Cancelled(_) | Sent::InProgress => attempts.again("this contact").await?,
             }
         }
-    }
-
-    pub(super) async fn add_leave_link_in(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
-        let is_contact = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(email_key)))
-            .condition_expression("attribute_exists(pk)")
-            .build()
-            .map_err(build_err)?;
-        let add = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(leave_pk(&crate::token::leave_id(email_key))))
-            .update_expression("SET #email_key = :email_key, #hashes = list_append(if_not_exists(#hashes, :empty), :hash)")
-            .set_expression_attribute_names(Some(names(&[("#email_key", "email_key"), ("#hashes", "hashes")])))
-            .set_expression_attribute_values(Some(values(vec![
-                (":email_key", s(email_key)),
-                (":empty", AttributeValue::L(Vec::new())),
-                (":hash", AttributeValue::L(vec![s(token_hash)])),
-            ])))
-            .build()
-            .map_err(build_err)?;
-        let items = vec![TransactWriteItem::builder().condition_check(is_contact).build(), TransactWriteItem::builder().update(add).build()];
-        let mut attempts = Attempts(0);
-        loop {
-            match self.transact_boxed(items.clone()).await? {
-                Sent::Done => return Ok(true),
-                Sent::Cancelled(r) if failed(&r, 0) => return Ok(false),
-                Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the leave link")),
-                Sent::Cancelled(_) | Sent::InProgress => attempts.again("this contact's leave links").await?,
-            }
-        }
-    }
-
-    pub(super) async fn leave_link_works_in(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
-        let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Ok(false) };
-        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
-            return Ok(false);
-        }
-        Ok(self.get_boxed(contact_pk(&get_s(&lv, "email_key")?)).await?.is_some())
     }
 }

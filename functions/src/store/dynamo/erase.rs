@@ -1,10 +1,10 @@
-//! The audit trail, a person's erasure (by the desk, with Scans) and a contact leaving (without), through the same per-claim items, and the desk's sweep.
+//! A person's data going: erased (by the desk, with Scans) or leaving (without), through the same per-claim items; their leave links (LEAVE#); the audit trail.
 
 use super::*;
 
 impl DynamoStore {
     /// A history line keeps what happened but no longer names the person.
-    async fn blank_subject(&self, item: &Item) -> Result<(), StoreError> {
+    pub(super) async fn blank_subject(&self, item: &Item) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -22,20 +22,20 @@ impl DynamoStore {
     /// approved or paid claim is kept without name and address (with its end
     /// and history keys); any other is deleted, with its link, and gives its
     /// trip back if it still counted. The person's contribution marker goes
-    /// either way: its key holds the address. True when the claim is kept.
-    pub(super) fn erase_claim_items(&self, read: &Item, c: &Claim) -> Result<(Vec<TransactWriteItem>, bool), StoreError> {
+    /// either way: its key holds the address. Says the claim's fate.
+    pub(super) fn erase_claim_items(&self, read: &Item, c: &Claim) -> Result<(Vec<TransactWriteItem>, decide::Fate), StoreError> {
         let same_state = Some(("#status = :status", names(&[("#status", "status")]), values(vec![(":status", s(c.status.as_str()))])));
         let mut items = Vec::new();
-        let kept = kept_on_erase(c.status);
-        if kept {
-            items.push(self.put(kept_attributes(claim_item(&anonymised(c)), read), same_state)?);
+        let fate = decide::fate(c);
+        if let decide::Fate::Keep(kept) = &fate {
+            items.push(self.put(kept_attributes(claim_item(kept), read), same_state)?);
         } else {
             let mut del = Delete::builder().table_name(&self.table).key("pk", s(claim_pk(&c.id)));
             if let Some((expr, n_, v_)) = same_state {
                 del = del.condition_expression(expr).set_expression_attribute_names(Some(n_)).set_expression_attribute_values(Some(v_));
             }
             items.push(TransactWriteItem::builder().delete(del.build().map_err(build_err)?).build());
-            if c.status.counts() {
+            if fate == (decide::Fate::Delete { gives_back: true }) {
                 let year = Update::builder()
                     .table_name(&self.table)
                     .key("pk", s(year_pk(&c.city_key, c.year)))
@@ -54,19 +54,20 @@ impl DynamoStore {
         }
         let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;
         items.push(TransactWriteItem::builder().delete(person).build());
-        Ok((items, kept))
+        Ok((items, fate))
+    }
+
+    /// The contact the LEAVE# item `lv` removes with a secret of hash `token_hash`, if any (`decide::who_leaves`).
+    async fn who_leaves(&self, lv: &Item, token_hash: &str) -> Result<Option<String>, StoreError> {
+        let link = decide::LeaveLink { email_key: get_s(lv, "email_key")?, hashes: get_opt_texts(lv, "hashes")?.unwrap_or_default() };
+        let exists = self.get_boxed(contact_pk(&link.email_key)).await?.is_some();
+        Ok(decide::who_leaves(Some(&link), token_hash, exists).map(str::to_string))
     }
 
     /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes.
     pub(super) async fn leave_items(&self, leave_id: &str, token_hash: &str, audit: &AuditEntry) -> Result<(Vec<TransactWriteItem>, Erased), LeaveError> {
         let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
-        if !get_opt_texts(&lv, "hashes")?.unwrap_or_default().iter().any(|h| h == token_hash) {
-            return Err(LeaveError::Gone);
-        }
-        let email_key = get_s(&lv, "email_key")?;
-        if self.get_boxed(contact_pk(&email_key)).await?.is_none() {
-            return Err(LeaveError::Gone);
-        }
+        let Some(email_key) = self.who_leaves(&lv, token_hash).await? else { return Err(LeaveError::Gone) };
         let claim_ids = get_opt_texts(&lv, "claim_ids")?;
         let now_secs = jiff::Timestamp::now().as_second();
         let mut done = Erased { contacts: 1, ..Erased::default() };
@@ -97,7 +98,7 @@ impl DynamoStore {
             // Its submission, if still waiting, stops working now and goes by TTL.
             let Some(p) = self.get_boxed(pending_pk(&get_s(&latest, "pending_id")?)).await? else { continue };
             let p = item_pending(&p)?;
-            if !p.used && p.expires_at > now_secs {
+            if !p.used && !decide::retention::due(Some(p.expires_at), now_secs) {
                 items.push(self.expire(pending_pk(&p.id), now_secs, None)?);
                 done.pending += 1;
             }
@@ -111,47 +112,90 @@ impl DynamoStore {
             if c.email_key != email_key {
                 continue; // erased already
             }
-            let (claim_items, kept) = self.erase_claim_items(&read, &c)?;
+            let (claim_items, fate) = self.erase_claim_items(&read, &c)?;
             items.extend(claim_items);
-            if kept {
-                done.claims_kept += 1;
-            } else {
-                done.claims_deleted += 1;
-                done.claims_withdrawn += usize::from(c.status.counts());
-            }
+            done.count(&fate);
         }
-        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        let detail = format!("{} {}", audit.detail, done).trim().to_string();
         items.push(self.put(audit_item(&AuditEntry { detail, ..audit.clone() }), None)?);
         if items.len() > 100 {
             return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
         }
         Ok((items, done))
     }
+}
 
-    pub(super) async fn list_audit_in(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut v = self.scan("AUDIT#").await?.iter().map(|i| Ok((item_audit(i)?, get_s(i, "pk")?))).collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|(a, ka), (b, kb)| (&a.at, ka).cmp(&(&b.at, kb)));
-        Ok(v.into_iter().map(|(a, _)| a).collect())
+impl ErasureStore for DynamoStore {
+    async fn add_leave_link(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let is_contact = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(email_key)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let add = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(leave_pk(&crate::token::leave_id(email_key))))
+            .update_expression("SET #email_key = :email_key, #hashes = list_append(if_not_exists(#hashes, :empty), :hash)")
+            .set_expression_attribute_names(Some(names(&[("#email_key", "email_key"), ("#hashes", "hashes")])))
+            .set_expression_attribute_values(Some(values(vec![
+                (":email_key", s(email_key)),
+                (":empty", AttributeValue::L(Vec::new())),
+                (":hash", AttributeValue::L(vec![s(token_hash)])),
+            ])))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![TransactWriteItem::builder().condition_check(is_contact).build(), TransactWriteItem::builder().update(add).build()];
+        let mut attempts = Attempts(0);
+        loop {
+            match self.transact_boxed(items.clone()).await? {
+                Sent::Done => return Ok(true),
+                Sent::Cancelled(r) if failed(&r, 0) => return Ok(false),
+                Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the leave link")),
+                Sent::Cancelled(_) | Sent::InProgress => attempts.again("this contact's leave links").await?,
+            }
+        }
+    }
+
+    async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Ok(false) };
+        Ok(self.who_leaves(&lv, token_hash).await?.is_some())
+    }
+
+    /// One transaction, without a Scan (the functions may not Scan): the
+    /// LEAVE# item (only while it still has this secret and the claims read),
+    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
+    /// each claim the person confirmed as `erase` treats it, and the audit
+    /// line. History lines that name the address are blanked by the desk's
+    /// `sweep` (which may Scan).
+    async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+        let mut attempts = Attempts(0);
+        loop {
+            let (items, done) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
+            match self.transact_boxed(items).await? {
+                Sent::Done => return Ok(done),
+                // The link, the contact or a claim changed since they were read: read again.
+                Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
+                Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
+                Sent::InProgress => {}
+            }
+            Box::pin(attempts.again("this contact")).await?;
+        }
     }
 
     /// Not one transaction (a person's items may pass DynamoDB's 100-item
     /// limit): each claim changes in a transaction of its own, with its
     /// counter, and a retry finishes what a failure left. Only the desk
     /// (which may Scan and Delete) erases.
-    pub(super) async fn erase_in(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+    async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
         let mut done = Erased::default();
         for item in self.scan("CLAIM#").await? {
             let Ok(c) = item_claim(&item) else { continue };
             if c.email_key != email_key || c.id.contains('#') {
                 continue;
             }
-            let (items, kept) = self.erase_claim_items(&item, &c)?;
-            if kept {
-                done.claims_kept += 1;
-            } else {
-                done.claims_deleted += 1;
-                done.claims_withdrawn += usize::from(c.status.counts());
-            }
+            let (items, fate) = self.erase_claim_items(&item, &c)?;
+            done.count(&fate);
             match self.transact(items).await? {
                 Sent::Done => {}
                 _ => return Err(StoreError::Unavailable("a claim changed while it was being erased; run the erase again".into())),
@@ -185,66 +229,14 @@ impl DynamoStore {
                 done.history_lines += 1;
             }
         }
-        let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+        let detail = format!("{} {}", audit.detail, done).trim().to_string();
         self.client.put_item().table_name(&self.table).set_item(Some(audit_item(&AuditEntry { detail, ..audit }))).send().await.map_err(sdk_err)?;
         Ok(done)
     }
 
-    /// One transaction, without a Scan (the functions may not Scan): the
-    /// LEAVE# item (only while it still has this secret and the claims read),
-    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
-    /// each claim the person confirmed as `erase` treats it, and the audit
-    /// line. History lines that name the address are blanked by the desk's
-    /// `sweep` (which may Scan).
-    pub(super) async fn leave_in(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
-        let mut attempts = Attempts(0);
-        loop {
-            let (items, done) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
-            match self.transact_boxed(items).await? {
-                Sent::Done => return Ok(done),
-                // The link, the contact or a claim changed since they were read: read again.
-                Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
-                Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
-                Sent::InProgress => {}
-            }
-            Box::pin(attempts.again("this contact")).await?;
-        }
-    }
-
-    /// DynamoDB deletes expired items itself (TTL); what is left is to blank
-    /// the history lines that name an address which is no longer a contact
-    /// (someone who left through a link, which may not Scan).
-    pub(super) async fn sweep_in(&self, _now_secs: i64) -> Result<Option<Swept>, StoreError> {
-        let contacts: std::collections::HashSet<String> = self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
-        let mut done = Swept::default();
-        for item in self.scan("AUDIT#").await? {
-            let Some(subject) = get_opt_s(&item, "subject") else { continue };
-            if !subject.contains('@') || contacts.contains(&subject) {
-                continue;
-            }
-            self.blank_subject(&item).await?;
-            done.history_lines += 1;
-        }
-        // The leave links of an address whose contact is gone (a declined
-        // contact deleted by TTL) name the address: deleted, but only while
-        // the contact is still absent (it may have joined again meanwhile).
-        for item in self.scan("LEAVE#").await? {
-            let Some(email_key) = get_opt_s(&item, "email_key") else { continue };
-            if contacts.contains(&email_key) {
-                continue;
-            }
-            let absent = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", s(contact_pk(&email_key)))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(build_err)?;
-            let leave = Delete::builder().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).build().map_err(build_err)?;
-            let items = vec![TransactWriteItem::builder().condition_check(absent).build(), TransactWriteItem::builder().delete(leave).build()];
-            if let Sent::Done = self.transact_boxed(items).await? {
-                done.leave_links += 1;
-            }
-        }
-        Ok(Some(done))
+    async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut v = self.scan("AUDIT#").await?.iter().map(|i| Ok((item_audit(i)?, get_s(i, "pk")?))).collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|(a, ka), (b, kb)| (&a.at, ka).cmp(&(&b.at, kb)));
+        Ok(v.into_iter().map(|(a, _)| a).collect())
     }
 }

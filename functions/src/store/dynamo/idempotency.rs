@@ -2,8 +2,8 @@
 
 use super::*;
 
-impl DynamoStore {
-    pub(super) async fn idempotent_start_in(&self, endpoint: &str, key: &str, request_hash: &str) -> Result<Option<Kept>, StoreError> {
+impl IdempotencyStore for DynamoStore {
+    async fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> Result<Option<Kept>, StoreError> {
         let now = jiff::Timestamp::now().as_second();
         let item: Item = HashMap::from([
             ("pk".into(), s(format!("IDEM#{endpoint}#{key}"))),
@@ -38,7 +38,7 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn idempotent_get_in(&self, endpoint: &str, key: &str) -> Result<Option<Kept>, StoreError> {
+    async fn idempotent_get(&self, endpoint: &str, key: &str) -> Result<Option<Kept>, StoreError> {
         let Some(item) = self.get(format!("IDEM#{endpoint}#{key}")).await? else { return Ok(None) };
         if get_n::<i64>(&item, "expires_at")? < jiff::Timestamp::now().as_second() {
             return Ok(None);
@@ -46,7 +46,7 @@ impl DynamoStore {
         item_kept(&item).map(Some)
     }
 
-    pub(super) async fn idempotent_finish_in(&self, endpoint: &str, key: &str, a: StoredAnswer) -> Result<(), StoreError> {
+    async fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> Result<(), StoreError> {
         let now = jiff::Timestamp::now().as_second();
         let mut item: Item = HashMap::from([
             ("pk".into(), s(format!("IDEM#{endpoint}#{key}"))),
@@ -63,7 +63,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    pub(super) async fn idempotent_abandon_in(&self, endpoint: &str, key: &str) -> Result<(), StoreError> {
+    async fn idempotent_abandon(&self, endpoint: &str, key: &str) -> Result<(), StoreError> {
         // Expire the mark rather than delete it: the functions' roles have no DeleteItem.
         let upd = self
             .client

@@ -47,9 +47,10 @@
 //!   meeting), the CLAIM# (`counted`, with its link's id and hashes: the use of
 //!   the link also requires that no secret was added since the read), the
 //!   audit line and LINK# (new), so `claim_by_link` is two consistent GetItems.
-//!   Concurrent confirmations of one city therefore cannot pass a limit; why
-//!   a cancelled one was refused is read from DynamoDB's per-item
-//!   cancellation reasons;
+//!   Concurrent confirmations of one city therefore cannot pass a limit. A
+//!   cancelled one whose reads went stale (the link, the contact, PERSON#,
+//!   YEAR#) reads again and decides again, and the decision says why it is
+//!   refused, in the order the SQLite store tells it;
 //! - `transition_claim` (the secretariat's decision, the claimant's
 //!   withdrawal): the new CLAIM# only while its `status`, `reason`,
 //!   `paid_cents` and `paid_on` are still as read (of concurrent decisions on
@@ -86,13 +87,15 @@
 //! counters, which have the same key, still count.
 //!
 //! One file per concern: `attrs` and `items` (the item shapes), `tx`
-//! (transactions and their cancellations), then by record kind: `pending`,
-//! `contacts`, `claims`, `idempotency`, `erase` (audit, erasure, leaving, sweep).
+//! (transactions and their cancellations), then one per role of the store,
+//! each with its role's trait impl: `pending`, `contacts`, `claims`,
+//! `idempotency`, `erase` (audit, erasure, leaving), `retention` (sweep). Each
+//! change reads what its decision (`ccg_forms::decide`) needs, calls it, and
+//! writes in one transaction whose conditions hold what it read.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError,
-    StoredAnswer, Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim,
-    pending_registration,
+    ClaimChange, ClaimOutcome, ClaimStore, ConfirmFailed, ContactOutcome, ContactStore, ERASED, Erased, ErasureStore, IDEMPOTENCY_TTL_SECS, IdempotencyStore,
+    Kept, LeaveError, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use aws_sdk_dynamodb::Client;
@@ -103,8 +106,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
+use ccg_forms::decide;
 use ccg_model::rules::YearUsage;
-use ccg_model::{Cents, Refusal, TravelRules};
+use ccg_model::{Cents, TravelRules};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -115,6 +119,7 @@ mod erase;
 mod idempotency;
 mod items;
 mod pending;
+mod retention;
 mod tx;
 
 use attrs::*;
@@ -237,135 +242,5 @@ impl DynamoStore {
                 _ => return Ok(items),
             }
         }
-    }
-}
-
-impl Store for DynamoStore {
-    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.put_pending_in(p)
-    }
-
-    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
-        self.get_pending_in(id, now_secs)
-    }
-
-    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
-        self.latest_pending_in(kind, email_key, now_secs)
-    }
-
-    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send {
-        self.list_pending_in(now_secs)
-    }
-
-    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.add_link_in(id, token_hash, now_secs)
-    }
-
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
-        self.confirm_registration_in(id, token_hash, now, now_secs)
-    }
-
-    fn confirm_claim(
-        &self,
-        id: &str,
-        token_hash: &str,
-        rules: &TravelRules,
-        now: &str,
-        now_secs: i64,
-    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
-        self.confirm_claim_in(id, token_hash, rules, now, now_secs)
-    }
-
-    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
-        self.get_contact_in(email_key)
-    }
-
-    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send {
-        self.list_contacts_in()
-    }
-
-    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send {
-        self.update_contact_in(expected_version, new, audit)
-    }
-
-    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send {
-        self.list_audit_in()
-    }
-
-    fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
-        self.idempotent_start_in(endpoint, key, request_hash)
-    }
-
-    fn idempotent_get(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
-        self.idempotent_get_in(endpoint, key)
-    }
-
-    fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.idempotent_finish_in(endpoint, key, a)
-    }
-
-    fn idempotent_abandon(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.idempotent_abandon_in(endpoint, key)
-    }
-
-    fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send {
-        self.year_usage_in(city_key, year)
-    }
-
-    fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
-        self.list_claims_in()
-    }
-
-    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
-        self.get_claim_in(id)
-    }
-
-    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
-        self.claim_by_link_in(link_id)
-    }
-
-    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send {
-        self.transition_claim_in(id, change, audit)
-    }
-
-    /// Not one transaction (a person's items may pass DynamoDB's 100-item
-    /// limit): each claim changes in a transaction of its own, with its
-    /// counter, and a retry finishes what a failure left. Only the desk
-    /// (which may Scan and Delete) erases.
-    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send {
-        self.erase_in(email_key, audit)
-    }
-
-    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send {
-        self.list_usage_in()
-    }
-
-    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.add_leave_link_in(email_key, token_hash)
-    }
-
-    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.leave_link_works_in(leave_id, token_hash)
-    }
-
-    /// One transaction, without a Scan (the functions may not Scan): the
-    /// LEAVE# item (only while it still has this secret and the claims read),
-    /// CONTACT#, the LATEST# pointers and their pending records (expired now),
-    /// each claim the person confirmed as `erase` treats it, and the audit
-    /// line. History lines that name the address are blanked by the desk's
-    /// `sweep` (which may Scan).
-    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send {
-        self.leave_in(leave_id, token_hash, audit)
-    }
-
-    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
-        self.claim_expires_at_in(id)
-    }
-
-    /// DynamoDB deletes expired items itself (TTL); what is left is to blank
-    /// the history lines that name an address which is no longer a contact
-    /// (someone who left through a link, which may not Scan).
-    fn sweep(&self, _now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send {
-        self.sweep_in(_now_secs)
     }
 }

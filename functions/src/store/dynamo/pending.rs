@@ -7,8 +7,8 @@ impl DynamoStore {
     /// (TTL deletion is late: an expired item may still be there).
     pub(super) async fn pending(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let Some(item) = self.get(pending_pk(id)).await? else { return Ok(None) };
-        let p = item_pending(&item)?;
-        Ok((p.expires_at > now_secs).then_some(p))
+        let p = item_pending(&item).map_err(|_| StoreError::Corrupt(pending_pk(id)))?;
+        Ok((!decide::retention::due(Some(p.expires_at), now_secs)).then_some(p))
     }
 
     /// Marks the link used, if it still may be: unused, unexpired, and `token_hash` one of the secrets sent.
@@ -32,19 +32,10 @@ impl DynamoStore {
             .map_err(build_err)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
+}
 
-    /// Why using the link failed (the `use_link` item of a cancelled transaction):
-    /// read again, it is used now, or was never valid (`check_link` says which).
-    /// If it still looks usable, something raced: again.
-    pub(super) async fn link_failed(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<Next<ConfirmError>, StoreError> {
-        let p = self.pending(id, now_secs).await?;
-        Ok(match check_link(p.as_ref(), token_hash, now_secs) {
-            Err(e) => Next::Fail(e),
-            Ok(()) => Next::Again,
-        })
-    }
-
-    pub(super) async fn put_pending_in(&self, p: Pending) -> Result<(), StoreError> {
+impl PendingStore for DynamoStore {
+    async fn put_pending(&self, p: Pending) -> Result<(), StoreError> {
         let latest: Item = HashMap::from([
             ("pk".into(), s(latest_pk(p.item.kind(), p.item.email_key()))),
             ("pending_id".into(), s(&p.id)),
@@ -63,25 +54,25 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn get_pending_in(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+    async fn get_pending(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         self.pending(id, now_secs).await
     }
 
-    pub(super) async fn latest_pending_in(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+    async fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let Some(latest) = self.get(latest_pk(kind, email_key)).await? else { return Ok(None) };
-        if get_n::<i64>(&latest, "expires_at")? <= now_secs {
+        if decide::retention::due(Some(get_n::<i64>(&latest, "expires_at")?), now_secs) {
             return Ok(None);
         }
         let Some(p) = self.pending(&get_s(&latest, "pending_id")?, now_secs).await? else { return Ok(None) };
         Ok((!p.used && p.item.kind() == kind && p.item.email_key() == email_key).then_some(p))
     }
 
-    pub(super) async fn list_pending_in(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
+    async fn list_pending(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
         let mut v = Vec::new();
         for item in self.scan("PENDING#").await? {
             let p = item_pending(&item)?;
             // TTL deletes late: what expired is gone for the desk too.
-            if !p.used && p.expires_at > now_secs {
+            if !p.used && !decide::retention::due(Some(p.expires_at), now_secs) {
                 v.push(p);
             }
         }
@@ -89,7 +80,7 @@ impl DynamoStore {
         Ok(v)
     }
 
-    pub(super) async fn add_link_in(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
+    async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
         let max = i64::try_from(MAX_LINKS).unwrap_or(i64::MAX);
         let updated = self
             .client
@@ -111,38 +102,6 @@ impl DynamoStore {
             Ok(_) => Ok(true),
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(false),
             Err(e) => Err(sdk_err(e)),
-        }
-    }
-
-    pub(super) async fn confirm_registration_in(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmError> {
-        let mut attempts = Attempts(0);
-        loop {
-            let p = self.pending(id, now_secs).await?;
-            check_link(p.as_ref(), token_hash, now_secs)?;
-            let details = pending_registration(p.as_ref().expect("checked"))?.clone();
-            let old = self.contact(&details.email_key).await?;
-            let new = apply_registration(old.as_ref(), details, now);
-            let action = if old.is_some() { "contact.changed" } else { "contact.confirmed" };
-            let audit = audit_entry(now, "applicant", action, &new.details.email_key, format!("link {id}"));
-            let items = vec![
-                self.use_link(id, token_hash, now_secs, None)?,
-                self.put_contact(&new, old.as_ref().map(|o| o.version))?,
-                self.put(audit_item(&audit), None)?,
-            ];
-            match self.transact(items).await? {
-                Sent::Done => return Ok(ContactOutcome { contact: new, created: old.is_none() }),
-                Sent::Cancelled(r) if failed(&r, 0) => {
-                    if let Next::Fail(e) = self.link_failed(id, token_hash, now_secs).await? {
-                        return Err(e);
-                    }
-                }
-                // The contact changed since it was read (another confirmation, the
-                // secretariat): read it again and decide again.
-                Sent::Cancelled(r) if failed(&r, 1) || conflicted(&r) => {}
-                Sent::Cancelled(r) => return Err(busy(&r, "the confirmation").into()),
-                Sent::InProgress => {}
-            }
-            attempts.again("this contact").await?;
         }
     }
 }

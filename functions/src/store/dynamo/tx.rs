@@ -37,12 +37,6 @@ pub(super) enum Sent {
     InProgress,
 }
 
-/// What a cancelled transaction means for the caller.
-pub(super) enum Next<E> {
-    Fail(E),
-    Again,
-}
-
 pub(super) fn code(r: &CancellationReason) -> &str {
     r.code().unwrap_or("None")
 }

@@ -1,4 +1,4 @@
-//! Claims and the cities' yearly counters: reading them, and a claim's change of state (with its end, and its trip given back) in one transaction.
+//! Claims and the cities' yearly counters: a claim's confirmation (counted), its change of state (with its end, and its trip given back), each in one transaction; the listings.
 
 use super::*;
 
@@ -48,8 +48,18 @@ pub(super) fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
     })
 }
 
-pub(super) fn claim(conn: &Connection, id: &str) -> rusqlite::Result<Option<Claim>> {
-    conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = ?1"))?.query_row(params![id], row_to_claim).optional()
+pub(super) fn claim(conn: &Connection, id: &str) -> Result<Option<Claim>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = ?1"))
+        .and_then(|mut st| st.query_row(params![id], row_to_claim).optional())
+        .map_err(read_err(|| format!("claim {id}")))
+}
+
+/// Whether the person has a counting claim for the meeting.
+fn has_claim_for(conn: &Connection, email_key: &str, event_id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(&format!("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2 AND status IN {COUNTING}"))?
+        .query_row(params![email_key, event_id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
 }
 
 pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
@@ -98,22 +108,60 @@ pub(super) fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::R
     st.query_row(params![city_key, year], |r| Ok(YearUsage { trips: r.get(0)?, amount: Cents(r.get(1)?) })).optional().map(Option::unwrap_or_default)
 }
 
-impl SqliteStore {
-    pub(super) async fn year_usage_in(&self, city_key: &str, year: i16) -> Result<YearUsage, StoreError> {
+impl ClaimStore for SqliteStore {
+    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
+        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let p = read_pending(&tx, &id, now_secs)?;
+            let c = match decide::claim_link(p.as_ref(), &hash, now_secs) {
+                Ok((_, c)) => c,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let contact = read_contact(&tx, &c.email_key)?;
+            let facts = decide::ClaimFacts {
+                pending: p.as_ref(),
+                token_hash: &hash,
+                contact: contact.as_ref(),
+                already_claimed: has_claim_for(&tx, &c.email_key, &c.event_id).map_err(map_err)?,
+                used: usage(&tx, &c.city_key, c.year).map_err(map_err)?,
+            };
+            let done = match decide::confirm_claim(&facts, &rules, &now, now_secs) {
+                Ok(done) => done,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let c = &done.claim;
+            write_claim(&tx, c).map_err(map_err)?;
+            tx.prepare_cached(
+                "INSERT INTO year_usage (city_key, year, trips, cents) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (city_key, year) DO UPDATE SET trips = excluded.trips, cents = excluded.cents",
+            )
+            .and_then(|mut st| st.execute(params![c.city_key, c.year, done.used.trips, done.used.amount.0]))
+            .map_err(map_err)?;
+            mark_used(&tx, &id).map_err(map_err)?;
+            let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
+            write_audit(&tx, &audit_entry(&now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(done))
+        })
+        .await?
+    }
+
+    async fn year_usage(&self, city_key: &str, year: i16) -> Result<YearUsage, StoreError> {
         let city_key = city_key.to_string();
         self.run(move |conn| usage(conn, &city_key, year).map_err(map_err)).await
     }
 
-    pub(super) async fn list_claims_in(&self) -> Result<Vec<Claim>, StoreError> {
+    async fn list_claims(&self) -> Result<Vec<Claim>, StoreError> {
         self.run(|conn| all(conn, &format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY year, city_key, event_id, id"), [], row_to_claim)).await
     }
 
-    pub(super) async fn get_claim_in(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+    async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
         let id = id.to_string();
-        self.run(move |conn| claim(conn, &id).map_err(map_err)).await
+        self.run(move |conn| claim(conn, &id)).await
     }
 
-    pub(super) async fn claim_by_link_in(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
+    async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {
         let link_id = link_id.to_string();
         self.run(move |conn| {
             conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE link_id = ?1"))
@@ -123,20 +171,20 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn transition_claim_in(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
+    async fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> Result<Claim, TransitionError> {
         let id = id.to_string();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let Some(old) = claim(&tx, &id).map_err(map_err)? else { return Ok(Err(TransitionError::NotFound)) };
-            if !change.from.contains(&old.status) {
-                return Ok(Err(TransitionError::Conflict(old.status)));
-            }
-            let new = change.apply(&old);
+            let Some(old) = claim(&tx, &id)? else { return Ok(Err(TransitionError::NotFound)) };
+            let (new, gives_back) = match decide::transition(&change, &old) {
+                Ok(next) => next,
+                Err(now) => return Ok(Err(TransitionError::Conflict(now))),
+            };
             write_claim(&tx, &new).map_err(map_err)?;
             if let Some(end) = change.expires_at {
                 tx.execute("UPDATE claims SET expires_at = ?1 WHERE id = ?2", params![end, id]).map_err(map_err)?;
             }
-            if change.gives_back(old.status) {
+            if gives_back {
                 give_back(&tx, &old).map_err(map_err)?;
             }
             write_audit(&tx, &audit).map_err(map_err)?;
@@ -146,21 +194,11 @@ impl SqliteStore {
         .await?
     }
 
-    pub(super) async fn list_usage_in(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
+    async fn list_usage(&self) -> Result<Vec<(String, i16, YearUsage)>, StoreError> {
         self.run(|conn| {
             all(conn, "SELECT city_key, year, trips, cents FROM year_usage ORDER BY year, city_key", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, YearUsage { trips: r.get(2)?, amount: Cents(r.get(3)?) }))
             })
-        })
-        .await
-    }
-
-    pub(super) async fn claim_expires_at_in(&self, id: &str) -> Result<Option<i64>, StoreError> {
-        let id = id.to_string();
-        self.run(move |conn| {
-            let end: Option<Option<i64>> =
-                conn.query_row("SELECT expires_at FROM claims WHERE id = ?1", params![id], |r| r.get(0)).optional().map_err(map_err)?;
-            Ok(end.flatten())
         })
         .await
     }

@@ -1,4 +1,4 @@
-//! Contacts, the secretariat's changes to them, and the hashes of their leave links.
+//! Contacts: a registration confirmed by its link, and the secretariat's changes.
 
 use super::*;
 
@@ -58,20 +58,47 @@ pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<
     Ok(())
 }
 
-impl SqliteStore {
-    pub(super) async fn get_contact_in(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
-        let email_key = email_key.to_string();
-        self.run(move |conn| contact(conn, &email_key).map_err(map_err)).await
+/// `contact`, with a record that does not parse told as corrupt (named by a hash of its address).
+pub(super) fn read_contact(conn: &Connection, email_key: &str) -> Result<Option<Contact>, StoreError> {
+    contact(conn, email_key).map_err(read_err(|| format!("contact {}", super::super::person_key(email_key))))
+}
+
+impl ContactStore for SqliteStore {
+    async fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
+        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let p = read_pending(&tx, &id, now_secs)?;
+            let old = match decide::registration_link(p.as_ref(), &hash, now_secs) {
+                Ok(details) => read_contact(&tx, &details.email_key)?,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let done = match decide::confirm_registration(p.as_ref(), &hash, old.as_ref(), &now, now_secs) {
+                Ok(done) => done,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            write_contact(&tx, &done.contact).map_err(map_err)?;
+            mark_used(&tx, &id).map_err(map_err)?;
+            write_audit(&tx, &audit_entry(&now, "applicant", done.action(), &done.contact.details.email_key, format!("link {id}"))).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(Ok(done))
+        })
+        .await?
     }
 
-    pub(super) async fn list_contacts_in(&self) -> Result<Vec<Contact>, StoreError> {
+    async fn get_contact(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
+        let email_key = email_key.to_string();
+        self.run(move |conn| read_contact(conn, &email_key)).await
+    }
+
+    async fn list_contacts(&self) -> Result<Vec<Contact>, StoreError> {
         self.run(|conn| all(conn, &format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY email_key"), [], row_to_contact)).await
     }
 
-    pub(super) async fn update_contact_in(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
+    async fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> Result<(), UpdateError> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let current = contact(&tx, &new.details.email_key).map_err(map_err)?;
+            let current = read_contact(&tx, &new.details.email_key)?;
             if current.map(|c| c.version) != Some(expected_version) || new.version != expected_version + 1 {
                 return Ok(Err(UpdateError::Conflict));
             }
@@ -81,35 +108,5 @@ impl SqliteStore {
             Ok(Ok(()))
         })
         .await?
-    }
-
-    pub(super) async fn add_leave_link_in(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
-        let (key, hash) = (email_key.to_string(), token_hash.to_string());
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            if contact(&tx, &key).map_err(map_err)?.is_none() {
-                return Ok(false);
-            }
-            tx.execute("INSERT OR IGNORE INTO leave_links (leave_id, hash, email_key) VALUES (?1, ?2, ?3)", params![crate::token::leave_id(&key), hash, key])
-                .map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
-        })
-        .await
-    }
-
-    pub(super) async fn leave_link_works_in(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
-        let (id, hash) = (leave_id.to_string(), token_hash.to_string());
-        self.run(move |conn| {
-            conn.query_row(
-                "SELECT 1 FROM leave_links l JOIN contacts c ON c.email_key = l.email_key WHERE l.leave_id = ?1 AND l.hash = ?2",
-                params![id, hash],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(map_err)
-        })
-        .await
     }
 }

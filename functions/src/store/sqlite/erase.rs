@@ -1,6 +1,18 @@
-//! The audit trail, a person's erasure (by the secretariat, or leaving from a link: the same path), and the sweep of what is past its retention.
+//! A person's data going: leaving from a link or erased by the secretariat (the same path), their leave links, and the audit trail it blanks.
 
 use super::*;
+
+/// The contact the leave link `leave_id` with a secret of hash `token_hash` removes, if any (`decide::who_leaves`).
+fn who_leaves(conn: &Connection, leave_id: &str, token_hash: &str) -> Result<Option<String>, StoreError> {
+    let rows =
+        all(conn, "SELECT email_key, hash FROM leave_links WHERE leave_id = ?1", params![leave_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let link = rows.first().map(|(email_key, _)| decide::LeaveLink { email_key: email_key.clone(), hashes: rows.iter().map(|(_, h)| h.clone()).collect() });
+    let exists = match &link {
+        Some(l) => read_contact(conn, &l.email_key)?.is_some(),
+        None => false,
+    };
+    Ok(decide::who_leaves(link.as_ref(), token_hash, exists).map(str::to_string))
+}
 
 /// Removes a person's data (`Store::erase`, and a contact leaving), inside the caller's transaction.
 pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
@@ -12,49 +24,46 @@ pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Res
     tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
     let claims = all(tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
     for c in claims {
-        if kept_on_erase(c.status) {
-            write_claim(tx, &anonymised(&c)).map_err(map_err)?;
-            done.claims_kept += 1;
-            continue;
+        let fate = decide::fate(&c);
+        match &fate {
+            decide::Fate::Keep(kept) => write_claim(tx, kept).map_err(map_err)?,
+            decide::Fate::Delete { gives_back } => {
+                if *gives_back {
+                    give_back(tx, &c).map_err(map_err)?;
+                }
+                tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
+            }
         }
-        if c.status.counts() {
-            give_back(tx, &c).map_err(map_err)?;
-            done.claims_withdrawn += 1;
-        }
-        tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
-        done.claims_deleted += 1;
+        done.count(&fate);
     }
     done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
-    let detail = format!("{} {}", audit.detail, erased_summary(&done)).trim().to_string();
+    let detail = format!("{} {}", audit.detail, done).trim().to_string();
     write_audit(tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
     Ok(done)
 }
 
-/// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
-/// submissions, kept answers, claims (with their history lines) and declined
-/// contacts (with theirs and their leave links).
-pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-    let mut done = Swept {
-        pending: tx.execute("DELETE FROM pending WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?,
-        idempotency: tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", params![now_secs]).map_err(map_err)?,
-        ..Swept::default()
-    };
-    done.history_lines +=
-        tx.execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs]).map_err(map_err)?;
-    done.claims = tx.execute("DELETE FROM claims WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?;
-    let gone: Vec<String> = all(&tx, "SELECT email_key FROM contacts WHERE expires_at <= ?1", params![now_secs], |r| r.get(0))?;
-    for key in &gone {
-        done.history_lines += tx.execute("DELETE FROM audit WHERE subject = ?1", params![key]).map_err(map_err)?;
-        tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
-        done.contacts += tx.execute("DELETE FROM contacts WHERE email_key = ?1", params![key]).map_err(map_err)?;
+impl ErasureStore for SqliteStore {
+    async fn add_leave_link(&self, email_key: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (key, hash) = (email_key.to_string(), token_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            if read_contact(&tx, &key)?.is_none() {
+                return Ok(false);
+            }
+            tx.execute("INSERT OR IGNORE INTO leave_links (leave_id, hash, email_key) VALUES (?1, ?2, ?3)", params![crate::token::leave_id(&key), hash, key])
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
-    tx.commit().map_err(map_err)?;
-    Ok(done)
-}
 
-impl SqliteStore {
-    pub(super) async fn list_audit_in(&self) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let (id, hash) = (leave_id.to_string(), token_hash.to_string());
+        self.run(move |conn| Ok(who_leaves(conn, &id, &hash)?.is_some())).await
+    }
+
+    async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.run(|conn| {
             all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| {
                 Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
@@ -63,7 +72,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn erase_in(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
+    async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {
         let key = email_key.to_string();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
@@ -74,26 +83,15 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn leave_in(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
+    async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
         let (id, hash) = (leave_id.to_string(), token_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let key: Option<String> = tx
-                .query_row("SELECT email_key FROM leave_links WHERE leave_id = ?1 AND hash = ?2", params![id, hash], |r| r.get(0))
-                .optional()
-                .map_err(map_err)?;
-            let Some(key) = key else { return Ok(Err(LeaveError::Gone)) };
-            if contact(&tx, &key).map_err(map_err)?.is_none() {
-                return Ok(Err(LeaveError::Gone));
-            }
+            let Some(key) = who_leaves(&tx, &id, &hash)? else { return Ok(Err(LeaveError::Gone)) };
             let done = erase_person(&tx, &key, audit)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(done))
         })
         .await?
-    }
-
-    pub(super) async fn sweep_in(&self, now_secs: i64) -> Result<Option<Swept>, StoreError> {
-        self.run(move |conn| sweep(conn, now_secs).map(Some)).await
     }
 }

@@ -19,8 +19,8 @@ pub(super) fn get_kept(conn: &Connection, endpoint: &str, key: &str) -> rusqlite
     .optional()
 }
 
-impl SqliteStore {
-    pub(super) async fn idempotent_start_in(&self, endpoint: &str, key: &str, request_hash: &str) -> Result<Option<Kept>, StoreError> {
+impl IdempotencyStore for SqliteStore {
+    async fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> Result<Option<Kept>, StoreError> {
         let (endpoint, key, hash, owner) = (endpoint.to_string(), key.to_string(), request_hash.to_string(), self.owner.clone());
         self.run(move |conn| {
             let now = now_epoch();
@@ -54,12 +54,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn idempotent_get_in(&self, endpoint: &str, key: &str) -> Result<Option<Kept>, StoreError> {
+    async fn idempotent_get(&self, endpoint: &str, key: &str) -> Result<Option<Kept>, StoreError> {
         let (endpoint, key) = (endpoint.to_string(), key.to_string());
         self.run(move |conn| get_kept(conn, &endpoint, &key).map_err(map_err)).await
     }
 
-    pub(super) async fn idempotent_finish_in(&self, endpoint: &str, key: &str, a: StoredAnswer) -> Result<(), StoreError> {
+    async fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> Result<(), StoreError> {
         let (endpoint, key) = (endpoint.to_string(), key.to_string());
         self.run(move |conn| {
             conn.execute(
@@ -73,7 +73,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn idempotent_abandon_in(&self, endpoint: &str, key: &str) -> Result<(), StoreError> {
+    async fn idempotent_abandon(&self, endpoint: &str, key: &str) -> Result<(), StoreError> {
         let (endpoint, key) = (endpoint.to_string(), key.to_string());
         self.run(move |conn| {
             conn.execute("DELETE FROM idempotency WHERE endpoint = ?1 AND key = ?2 AND status = 0", params![endpoint, key]).map_err(map_err)?;

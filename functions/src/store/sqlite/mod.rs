@@ -4,17 +4,19 @@
 //! on, so another process on the same file (the desk, a second server)
 //! cannot race it either.
 //!
-//! One file per kind of record (`pending`, `contacts`, `claims`, `idempotency`,
-//! `erase` with the audit trail), behind the one `Store` impl here.
+//! One file per role of the store (`pending`, `contacts`, `claims`,
+//! `idempotency`, `erase` with the audit trail, `retention`), each with its
+//! role's trait impl. Every change reads what its decision (`ccg_forms::decide`)
+//! needs inside the transaction, calls it, and writes what it decided.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, IDEMPOTENCY_TTL_SECS, Kept, LeaveError, PENDING_TTL_SECS, Store, StoreError,
-    StoredAnswer, Swept, TransitionError, UpdateError, anonymised, apply_registration, check_link, erased_summary, kept_on_erase, pending_claim,
-    pending_registration,
+    ClaimChange, ClaimOutcome, ClaimStore, ConfirmFailed, ContactOutcome, ContactStore, ERASED, Erased, ErasureStore, IDEMPOTENCY_TTL_SECS, IdempotencyStore,
+    Kept, LeaveError, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use ccg_forms::decide;
 use ccg_model::rules::YearUsage;
-use ccg_model::{Cents, Refusal, TravelRules};
+use ccg_model::{Cents, TravelRules};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -25,11 +27,13 @@ mod contacts;
 mod erase;
 mod idempotency;
 mod pending;
+mod retention;
 mod schema;
 
 use claims::*;
 use contacts::*;
-use erase::*;
+use pending::*;
+use retention::*;
 use schema::*;
 
 /// Longer than this waiting for the file (another writer) or our own queue is "unavailable".
@@ -53,6 +57,17 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             StoreError::Unavailable(format!("the database cannot be written: {e}"))
         }
         _ => StoreError::Failed(e.to_string()),
+    }
+}
+
+/// A failed read of the record named `key`: one that does not parse is
+/// corrupt, not an outage.
+fn read_err(key: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match e {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::IntegralValueOutOfRange(..) => {
+            StoreError::Corrupt(key())
+        }
+        e => map_err(e),
     }
 }
 
@@ -147,121 +162,4 @@ fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
 
 fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
     AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
-}
-
-impl Store for SqliteStore {
-    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.put_pending_in(p)
-    }
-
-    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
-        self.get_pending_in(id, now_secs)
-    }
-
-    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send {
-        self.latest_pending_in(kind, email_key, now_secs)
-    }
-
-    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send {
-        self.list_pending_in(now_secs)
-    }
-
-    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.add_link_in(id, token_hash, now_secs)
-    }
-
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
-        self.confirm_registration_in(id, token_hash, now, now_secs)
-    }
-
-    fn confirm_claim(
-        &self,
-        id: &str,
-        token_hash: &str,
-        rules: &TravelRules,
-        now: &str,
-        now_secs: i64,
-    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
-        self.confirm_claim_in(id, token_hash, rules, now, now_secs)
-    }
-
-    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
-        self.get_contact_in(email_key)
-    }
-
-    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send {
-        self.list_contacts_in()
-    }
-
-    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send {
-        self.update_contact_in(expected_version, new, audit)
-    }
-
-    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send {
-        self.list_audit_in()
-    }
-
-    fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
-        self.idempotent_start_in(endpoint, key, request_hash)
-    }
-
-    fn idempotent_get(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send {
-        self.idempotent_get_in(endpoint, key)
-    }
-
-    fn idempotent_finish(&self, endpoint: &str, key: &str, a: StoredAnswer) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.idempotent_finish_in(endpoint, key, a)
-    }
-
-    fn idempotent_abandon(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.idempotent_abandon_in(endpoint, key)
-    }
-
-    fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send {
-        self.year_usage_in(city_key, year)
-    }
-
-    fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
-        self.list_claims_in()
-    }
-
-    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
-        self.get_claim_in(id)
-    }
-
-    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send {
-        self.claim_by_link_in(link_id)
-    }
-
-    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send {
-        self.transition_claim_in(id, change, audit)
-    }
-
-    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send {
-        self.erase_in(email_key, audit)
-    }
-
-    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send {
-        self.list_usage_in()
-    }
-
-    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.add_leave_link_in(email_key, token_hash)
-    }
-
-    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.leave_link_works_in(leave_id, token_hash)
-    }
-
-    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send {
-        self.leave_in(leave_id, token_hash, audit)
-    }
-
-    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
-        self.claim_expires_at_in(id)
-    }
-
-    fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send {
-        self.sweep_in(now_secs)
-    }
 }

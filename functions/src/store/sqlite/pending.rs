@@ -1,4 +1,4 @@
-//! Submissions waiting for their emailed link, and their confirmation: each a transaction that re-reads what it depends on.
+//! Submissions waiting for their emailed link: each change a transaction that re-reads what it depends on.
 
 use super::*;
 
@@ -23,10 +23,9 @@ pub(super) fn pending(conn: &Connection, id: &str, now_secs: i64) -> rusqlite::R
         .optional()
 }
 
-/// The pending record behind a link, if the link may be used now (`check_link`).
-pub(super) fn usable_link(conn: &Connection, id: &str, hash: &str, now_secs: i64) -> Result<Result<Pending, ConfirmError>, StoreError> {
-    let p = pending(conn, id, now_secs).map_err(map_err)?;
-    Ok(check_link(p.as_ref(), hash, now_secs).map(|()| p.expect("check_link refuses a missing record")))
+/// `pending`, with a record that does not parse told as corrupt.
+pub(super) fn read_pending(conn: &Connection, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+    pending(conn, id, now_secs).map_err(read_err(|| format!("pending {id}")))
 }
 
 pub(super) fn mark_used(conn: &Connection, id: &str) -> rusqlite::Result<()> {
@@ -34,8 +33,8 @@ pub(super) fn mark_used(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
-    pub(super) async fn put_pending_in(&self, p: Pending) -> Result<(), StoreError> {
+impl PendingStore for SqliteStore {
+    async fn put_pending(&self, p: Pending) -> Result<(), StoreError> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             // What nobody confirmed in time is deleted, as the privacy notice says.
@@ -59,12 +58,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn get_pending_in(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+    async fn get_pending(&self, id: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let id = id.to_string();
-        self.run(move |conn| pending(conn, &id, now_secs).map_err(map_err)).await
+        self.run(move |conn| read_pending(conn, &id, now_secs)).await
     }
 
-    pub(super) async fn latest_pending_in(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
+    async fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> Result<Option<Pending>, StoreError> {
         let (kind, email_key) = (kind.to_string(), email_key.to_string());
         self.run(move |conn| {
             conn.prepare_cached(
@@ -77,16 +76,16 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn list_pending_in(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
+    async fn list_pending(&self, now_secs: i64) -> Result<Vec<Pending>, StoreError> {
         const SQL: &str = "SELECT id, item, token_hashes, created_at, expires_at, used FROM pending WHERE used = 0 AND expires_at > ?1 ORDER BY created_at, id";
         self.run(move |conn| all(conn, SQL, params![now_secs], row_to_pending)).await
     }
 
-    pub(super) async fn add_link_in(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
+    async fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<bool, StoreError> {
         let (id, hash) = (id.to_string(), token_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let Some(mut p) = pending(&tx, &id, now_secs).map_err(map_err)? else { return Ok(false) };
+            let Some(mut p) = read_pending(&tx, &id, now_secs)? else { return Ok(false) };
             if p.used || p.token_hashes.len() >= MAX_LINKS {
                 return Ok(false);
             }
@@ -97,86 +96,5 @@ impl SqliteStore {
             Ok(true)
         })
         .await
-    }
-
-    pub(super) async fn confirm_registration_in(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmError> {
-        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let p = match usable_link(&tx, &id, &hash, now_secs)? {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(e)),
-            };
-            let details = match pending_registration(&p) {
-                Ok(r) => r.clone(),
-                Err(e) => return Ok(Err(e)),
-            };
-            let old = contact(&tx, &details.email_key).map_err(map_err)?;
-            let new = apply_registration(old.as_ref(), details, &now);
-            write_contact(&tx, &new).map_err(map_err)?;
-            mark_used(&tx, &id).map_err(map_err)?;
-            let action = if old.is_some() { "contact.changed" } else { "contact.confirmed" };
-            write_audit(&tx, &audit_entry(&now, "applicant", action, &new.details.email_key, format!("link {id}"))).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(Ok(ContactOutcome { contact: new, created: old.is_none() }))
-        })
-        .await?
-    }
-
-    pub(super) async fn confirm_claim_in(
-        &self,
-        id: &str,
-        token_hash: &str,
-        rules: &TravelRules,
-        now: &str,
-        now_secs: i64,
-    ) -> Result<ClaimOutcome, ConfirmError> {
-        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let p = match usable_link(&tx, &id, &hash, now_secs)? {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(e)),
-            };
-            let mut c = match pending_claim(&p) {
-                Ok(c) => c.clone(),
-                Err(e) => return Ok(Err(e)),
-            };
-            let represents = contact(&tx, &c.email_key).map_err(map_err)?.is_some_and(|k| k.represents(&c.city_key));
-            if !represents {
-                return Ok(Err(ConfirmError::Refused(Refusal::NotRepresentative)));
-            }
-            let already: bool = tx
-                .prepare_cached(&format!("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2 AND status IN {COUNTING}"))
-                .and_then(|mut st| st.query_row(params![c.email_key, c.event_id], |_| Ok(())).optional())
-                .map_err(map_err)?
-                .is_some();
-            if already {
-                return Ok(Err(ConfirmError::Refused(Refusal::AlreadyClaimed)));
-            }
-            let used = usage(&tx, &c.city_key, c.year).map_err(map_err)?;
-            let (amount, after) = match rules.count(used, c.amount) {
-                Ok(counted) => counted,
-                Err(refusal) => return Ok(Err(ConfirmError::Refused(refusal))),
-            };
-            c.amount = amount;
-            c.confirmed_at = now.clone();
-            c.status = ClaimStatus::Counted;
-            c.link_id = p.id.clone();
-            c.link_hashes = p.token_hashes.clone();
-            write_claim(&tx, &c).map_err(map_err)?;
-            tx.prepare_cached(
-                "INSERT INTO year_usage (city_key, year, trips, cents) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (city_key, year) DO UPDATE SET trips = excluded.trips, cents = excluded.cents",
-            )
-            .and_then(|mut st| st.execute(params![c.city_key, c.year, after.trips, after.amount.0]))
-            .map_err(map_err)?;
-            mark_used(&tx, &id).map_err(map_err)?;
-            let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
-            write_audit(&tx, &audit_entry(&now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(Ok(ClaimOutcome { claim: c, used: after }))
-        })
-        .await?
     }
 }

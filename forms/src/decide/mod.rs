@@ -1,0 +1,17 @@
+//! Every decision on the stored records, each written once as a pure function
+//! of what a store read: whether a link may be used (`link`), whether a claim's
+//! confirmation counts (`claim`), what a confirmed registration leaves
+//! (`registration`), what leaving or an erasure deletes and keeps (`leave`),
+//! and when a record's time is up (`retention`). Both stores read, call the
+//! decision, then write conditionally on what they read; neither decides.
+
+pub mod claim;
+pub mod leave;
+pub mod link;
+pub mod registration;
+pub mod retention;
+
+pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, claim_link, confirm_claim, transition};
+pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};
+pub use link::{ConfirmError, check_link};
+pub use registration::{ContactOutcome, apply_registration, confirm_registration, registration_link};

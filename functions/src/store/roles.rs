@@ -1,0 +1,144 @@
+//! The store's traits, one per role. Implemented with `async fn`; the futures
+//! are `Send` so a multi-threaded server can hold them. Times: `now` is RFC 3339
+//! for records, `now_secs` Unix seconds for expiry.
+
+use super::{
+    ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
+};
+use crate::records::{AuditEntry, Claim, Contact, Pending};
+use ccg_model::TravelRules;
+use ccg_model::rules::YearUsage;
+use std::future::Future;
+
+/// Submissions waiting for their emailed link.
+pub trait PendingStore: Send + Sync + 'static {
+    /// Keeps a submission until its link is used or it expires.
+    fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The pending record `id`, used or not; `None` when unknown or expired at `now_secs`.
+    fn get_pending(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send;
+
+    /// The newest unused, unexpired pending record of this kind (`registration`/`claim`) for this address.
+    fn latest_pending(&self, kind: &str, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Option<Pending>, StoreError>> + Send;
+
+    /// Every unused, unexpired pending record, oldest first (for the secretariat's desk).
+    fn list_pending(&self, now_secs: i64) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send;
+
+    /// Adds the hash of a newly sent secret to a pending record. False (nothing
+    /// written) when it is gone, used, expired, or has `MAX_LINKS` already.
+    fn add_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Contacts: a registration confirmed by its link, and the secretariat's changes.
+pub trait ContactStore: Send + Sync + 'static {
+    /// Uses a registration's link: the contact is created or changed
+    /// (`apply_registration`), the link marked used, the audit written, atomically.
+    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmFailed>> + Send;
+
+    fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+
+    /// Every contact, by email key.
+    fn list_contacts(&self) -> impl Future<Output = Result<Vec<Contact>, StoreError>> + Send;
+
+    /// Writes `new` (whose `version` is `expected_version + 1`) and its audit
+    /// entry atomically, if the stored contact still has `expected_version`.
+    fn update_contact(&self, expected_version: u64, new: Contact, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send;
+}
+
+/// Claims: a claim confirmed by its link (counted), its changes of state, and the cities' yearly counters.
+pub trait ClaimStore: Send + Sync + 'static {
+    /// Uses a claim's link: in one atomic step checks the claimant still
+    /// represents the city, has no contribution for the meeting, and the
+    /// year's limits (`rules.count`: the contribution is what the year has
+    /// left, if less than asked); then stores the claim (with
+    /// `confirmed_at = now` and that contribution), counts it, marks the link used and writes the audit.
+    /// A refusal writes nothing and leaves the link usable.
+    fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        now: &str,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ClaimOutcome, ConfirmFailed>> + Send;
+
+    /// What a city has used in a year.
+    fn year_usage(&self, city_key: &str, year: i16) -> impl Future<Output = Result<YearUsage, StoreError>> + Send;
+
+    /// Every city's usage per year: (city key, year, usage), by year then city.
+    fn list_usage(&self) -> impl Future<Output = Result<Vec<(String, i16, YearUsage)>, StoreError>> + Send;
+
+    /// Every claim (whatever its state), for the secretariat: by year, city, event.
+    fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send;
+
+    fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// The claim confirmed through the link of pending record `link_id`, if any.
+    fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// Changes a claim's state if it is in one of `change.from`, in one atomic
+    /// step with its audit entry; a change out of a counting state into a
+    /// non-counting one gives the trip and euros back to the city's year and
+    /// frees the person's contribution for that meeting.
+    fn transition_claim(&self, id: &str, change: ClaimChange, audit: AuditEntry) -> impl Future<Output = Result<Claim, TransitionError>> + Send;
+}
+
+/// The first answers of idempotent requests.
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Claims `key` for a new request, unless something is kept under it: then returns that.
+    fn idempotent_start(&self, endpoint: &str, key: &str, request_hash: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send;
+
+    /// What is kept under `key`, if anything (expired marks and answers are nothing).
+    fn idempotent_get(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<Option<Kept>, StoreError>> + Send;
+
+    /// Replaces the mark of a started request with its answer.
+    fn idempotent_finish(&self, endpoint: &str, key: &str, answer: StoredAnswer) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Drops the mark of a started request that got no final answer (a 503), so a retry can run.
+    fn idempotent_abandon(&self, endpoint: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A person's data going: leaving through a link, an erasure by the secretariat; and the history they are blanked in.
+pub trait ErasureStore: Send + Sync + 'static {
+    /// Keeps the hash of a newly emailed leave-link secret for the contact
+    /// `email_key` (under `token::leave_id`). False (nothing written) when the
+    /// address is not a contact: the email then goes without the link.
+    fn add_leave_link(&self, email_key: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether a leave link would work now (its secret kept, its contact there); changes nothing.
+    fn leave_link_works(&self, leave_id: &str, token_hash: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A contact leaves through the link `leave_id` with a secret of hash
+    /// `token_hash`: if the link is one the store kept and the contact still
+    /// exists, their data goes as in `erase` (the same path), with `audit`
+    /// (naming nobody) recorded. Otherwise `Gone`.
+    fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, LeaveError>> + Send;
+
+    /// Removes a person's data everywhere, in one atomic step where the store
+    /// allows it: the contact, anything pending, their claims (a claim that
+    /// still counted gives its trip and euros back), keeping only paid claims,
+    /// with the name and address replaced by `ERASED`; their address in the
+    /// history is replaced too. `audit` (which names nobody) records the erasure.
+    fn erase(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<Erased, StoreError>> + Send;
+
+    /// The whole audit trail, oldest first.
+    fn list_audit(&self) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}
+
+/// What is past its retention.
+pub trait RetentionStore: Send + Sync + 'static {
+    /// When a claim's records may be deleted (its retention's end, Unix
+    /// seconds); `None` while it has no end yet (counted, approved).
+    fn claim_expires_at(&self, id: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Deletes every record whose time is up at `now_secs`, with what
+    /// describes it (its history, its leave link), and says what went.
+    /// DynamoDB deletes by itself (TTL): there it only blanks the history
+    /// lines of addresses that left.
+    fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send;
+}
+
+/// Every role: what the flows are written against.
+pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore {}
+
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore> Store for S {}
