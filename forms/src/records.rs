@@ -3,9 +3,10 @@
 
 use ccg_model::Cents;
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 /// A person's details as they sent them through the join form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// The lower-cased email: one contact per address.
     pub email_key: String,
@@ -213,68 +214,101 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// The pending item as one JSON text, the same in both stores.
+/// The pending item as one JSON text, the same in both stores:
+/// `{"kind": "registration", ...}` or `{"kind": "claim", ...}`.
 impl PendingItem {
     pub fn to_json(&self) -> String {
-        let v = match self {
-            PendingItem::Registration(r) => serde_json::json!({
-                "kind": "registration", "email_key": r.email_key, "name": r.name, "email": r.email, "city": r.city,
-                "country": r.country, "organisation": r.organisation, "position": r.position,
-                "city_status": r.city_status, "project": r.project,
-            }),
-            PendingItem::Claim(c) => serde_json::json!({
-                "kind": "claim", "id": c.id, "name": c.name, "email": c.email, "email_key": c.email_key, "city": c.city,
-                "city_key": c.city_key, "country": c.country, "event_id": c.event_id, "year": c.year,
-                "travel_start": c.travel_start.to_string(), "travel_end": c.travel_end.to_string(),
-                "amount_cents": c.amount.0, "transport_cents": c.transport.0, "accommodation_cents": c.accommodation.0,
-                "created_at": c.created_at,
-            }),
+        let json = match self {
+            PendingItem::Registration(r) => ItemJson::Registration(r.clone()),
+            PendingItem::Claim(c) => ItemJson::Claim(SentClaim::from(c)),
         };
-        v.to_string()
+        // Through a `Value`, whose keys sort: the text is byte for byte what
+        // the stores have always kept.
+        serde_json::to_value(json).map(|v| v.to_string()).unwrap_or_default()
     }
 
     pub fn from_json(text: &str) -> Result<PendingItem, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("pending item is not JSON: {e}"))?;
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or_else(|| format!("pending item has no text `{k}`"));
-        let i = |k: &str| v.get(k).and_then(|x| x.as_i64()).ok_or_else(|| format!("pending item has no number `{k}`"));
-        let d = |k: &str| s(k)?.parse::<Date>().map_err(|_| format!("pending item `{k}` is not a date"));
-        match v.get("kind").and_then(|k| k.as_str()) {
-            Some("registration") => Ok(PendingItem::Registration(Registration {
-                email_key: s("email_key")?,
-                name: s("name")?,
-                email: s("email")?,
-                city: s("city")?,
-                country: s("country")?,
-                organisation: s("organisation")?,
-                position: s("position")?,
-                city_status: s("city_status")?,
-                project: v.get("project").and_then(|x| x.as_str()).map(str::to_string),
-            })),
-            Some("claim") => Ok(PendingItem::Claim(Claim {
-                id: s("id")?,
-                name: s("name")?,
-                email: s("email")?,
-                email_key: s("email_key")?,
-                city: s("city")?,
-                city_key: s("city_key")?,
-                country: s("country")?,
-                event_id: s("event_id")?,
-                year: i16::try_from(i("year")?).map_err(|_| "pending item year out of range".to_string())?,
-                travel_start: d("travel_start")?,
-                travel_end: d("travel_end")?,
-                amount: Cents(i("amount_cents")?),
-                transport: Cents(i("transport_cents")?),
-                accommodation: Cents(i("accommodation_cents")?),
-                created_at: s("created_at")?,
-                confirmed_at: String::new(),
-                status: ClaimStatus::Counted,
-                link_id: String::new(),
-                link_hashes: Vec::new(),
-                reason: None,
-                paid: None,
-                paid_on: None,
-            })),
-            _ => Err("pending item of unknown kind".into()),
+        match serde_json::from_str(text).map_err(|e| format!("pending item does not read: {e}"))? {
+            ItemJson::Registration(r) => Ok(PendingItem::Registration(r)),
+            ItemJson::Claim(c) => Ok(PendingItem::Claim(c.into())),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum ItemJson {
+    Registration(Registration),
+    Claim(SentClaim),
+}
+
+/// A claim as it waits for its link: what its claimant sent, nothing of its confirmation.
+#[derive(Serialize, Deserialize)]
+struct SentClaim {
+    id: String,
+    name: String,
+    email: String,
+    email_key: String,
+    city: String,
+    city_key: String,
+    country: String,
+    event_id: String,
+    year: i16,
+    travel_start: Date,
+    travel_end: Date,
+    amount_cents: i64,
+    transport_cents: i64,
+    accommodation_cents: i64,
+    created_at: String,
+}
+
+impl From<&Claim> for SentClaim {
+    fn from(c: &Claim) -> SentClaim {
+        SentClaim {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            email_key: c.email_key.clone(),
+            city: c.city.clone(),
+            city_key: c.city_key.clone(),
+            country: c.country.clone(),
+            event_id: c.event_id.clone(),
+            year: c.year,
+            travel_start: c.travel_start,
+            travel_end: c.travel_end,
+            amount_cents: c.amount.0,
+            transport_cents: c.transport.0,
+            accommodation_cents: c.accommodation.0,
+            created_at: c.created_at.clone(),
+        }
+    }
+}
+
+impl From<SentClaim> for Claim {
+    fn from(c: SentClaim) -> Claim {
+        Claim {
+            id: c.id,
+            name: c.name,
+            email: c.email,
+            email_key: c.email_key,
+            city: c.city,
+            city_key: c.city_key,
+            country: c.country,
+            event_id: c.event_id,
+            year: c.year,
+            travel_start: c.travel_start,
+            travel_end: c.travel_end,
+            amount: Cents(c.amount_cents),
+            transport: Cents(c.transport_cents),
+            accommodation: Cents(c.accommodation_cents),
+            created_at: c.created_at,
+            confirmed_at: String::new(),
+            status: ClaimStatus::Counted,
+            link_id: String::new(),
+            link_hashes: Vec::new(),
+            reason: None,
+            paid: None,
+            paid_on: None,
         }
     }
 }
@@ -323,5 +357,12 @@ mod tests {
         });
         assert_eq!(PendingItem::from_json(&c.to_json()).unwrap(), c);
         assert!(PendingItem::from_json("{\"kind\":\"other\"}").is_err());
+        // The text the stores have kept since the first version (its keys sorted, `project` null when none).
+        let PendingItem::Registration(mut r) = r else { unreachable!() };
+        r.name = "Ana".into();
+        let text = r#"{"city":"Valladolid","city_status":"fellow","country":"ES","email":"Ana@X.eu","email_key":"ana@x.eu","kind":"registration","name":"Ana","organisation":"O","position":"P","project":null}"#;
+        assert_eq!(PendingItem::Registration(r).to_json(), text);
+        let text = r#"{"accommodation_cents":11250,"amount_cents":41250,"city":"Valladolid","city_key":"ES:valladolid","country":"ES","created_at":"t","email":"ana@x.eu","email_key":"ana@x.eu","event_id":"e1","id":"clm_1","kind":"claim","name":"Ana","transport_cents":30000,"travel_end":"2027-03-17","travel_start":"2027-03-15","year":2027}"#;
+        assert_eq!(c.to_json(), text);
     }
 }
