@@ -20,7 +20,8 @@ pub struct Registration {
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ContactStatus {
     /// The address confirmed its registration; the secretariat has not decided yet.
     Confirmed,
@@ -48,9 +49,11 @@ impl ContactStatus {
     }
 }
 
-/// A confirmed contact of the CCG.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A confirmed contact of the CCG. Its serde form is the stored contact: the
+/// registration's fields and the contact's own side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
+    #[serde(flatten)]
     pub details: Registration,
     pub status: ContactStatus,
     /// Set while `Approved`: the city (directory key, `ES:valladolid`) this person represents.
@@ -75,7 +78,8 @@ impl Contact {
 /// Where a counted claim stands. `Counted` is the state a confirmation leaves;
 /// only the secretariat moves it on, except that its claimant may withdraw it
 /// until it is approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ClaimStatus {
     /// Confirmed by its claimant and counted against the city's year; waiting for the secretariat.
     Counted,
@@ -121,7 +125,8 @@ impl ClaimStatus {
 
 /// A travel claim. It exists in the store once its claimant confirmed it, and
 /// from then on it counts against its city's year (unless rejected or withdrawn).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its serde form is the stored claim (money as `*_cents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub id: String,
     pub name: String,
@@ -138,22 +143,64 @@ pub struct Claim {
     pub year: i16,
     pub travel_start: Date,
     pub travel_end: Date,
+    #[serde(rename = "amount_cents", with = "cents")]
     pub amount: Cents,
+    #[serde(rename = "transport_cents", with = "cents")]
     pub transport: Cents,
+    #[serde(rename = "accommodation_cents", with = "cents")]
     pub accommodation: Cents,
     /// When it was sent (RFC 3339); `confirmed_at` is set when it was counted.
     pub created_at: String,
     pub confirmed_at: String,
-    /// Set from confirmation on.
+    /// Set from confirmation on. A claim stored before claims had states (none
+    /// in production) reads as counted, with no link.
+    #[serde(default = "counted")]
     pub status: ClaimStatus,
     /// The pending record it was confirmed from, and the hashes of that link's
     /// secrets: the same link then shows the claim's state and offers to withdraw it.
+    #[serde(default)]
     pub link_id: String,
+    #[serde(default)]
     pub link_hashes: Vec<String>,
     /// The secretariat's decision: why a claim was rejected; what was paid and when.
     pub reason: Option<String>,
+    #[serde(rename = "paid_cents", default, with = "cents::option")]
     pub paid: Option<Cents>,
     pub paid_on: Option<Date>,
+}
+
+fn counted() -> ClaimStatus {
+    ClaimStatus::Counted
+}
+
+/// Money in the records is the bare number of cents (`Cents`' own serde form,
+/// for the content files, is euros).
+mod cents {
+    use ccg_model::Cents;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(c: &Cents, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(c.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+        i64::deserialize(d).map(Cents)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(c: &Option<Cents>, s: S) -> Result<S::Ok, S::Error> {
+            match c {
+                Some(c) => s.serialize_some(&c.0),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cents>, D::Error> {
+            Option::<i64>::deserialize(d).map(|c| c.map(Cents))
+        }
+    }
 }
 
 /// What waits for its emailed link.
@@ -201,7 +248,7 @@ pub struct Pending {
 pub const MAX_LINKS: usize = 5;
 
 /// One line of the audit trail: who changed what, when, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// RFC 3339, to the nanosecond, so entries sort in order.
     pub at: String,
