@@ -2,6 +2,7 @@
 //! emailed link, and the audit trail. Plain data: no rules, no I/O.
 
 use ccg_model::Cents;
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -58,9 +59,9 @@ pub struct Contact {
     pub status: ContactStatus,
     /// Set while `Approved`: the city (directory key, `ES:valladolid`) this person represents.
     pub city_key: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    pub updated_at: String,
+    /// Stored as RFC 3339 text.
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Bumped by every change; a write that read an older version is refused and retried.
     pub version: u64,
     /// Set when the secretariat declines the contact: the Unix second from
@@ -149,9 +150,9 @@ pub struct Claim {
     pub transport: Cents,
     #[serde(rename = "accommodation_cents", with = "cents")]
     pub accommodation: Cents,
-    /// When it was sent (RFC 3339); `confirmed_at` is set when it was counted.
-    pub created_at: String,
-    pub confirmed_at: String,
+    /// When it was sent; `confirmed_at` is set when it was counted. Stored as RFC 3339 text.
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
     /// Set from confirmation on. A claim stored before claims had states (none
     /// in production) reads as counted, with no link.
     #[serde(default = "counted")]
@@ -208,7 +209,7 @@ mod cents {
 pub enum PendingItem {
     /// A registration, or a change of an existing contact.
     Registration(Registration),
-    /// A claim from an approved representative (`confirmed_at` still empty).
+    /// A claim from an approved representative (`confirmed_at` still `None`).
     Claim(Claim),
 }
 
@@ -237,7 +238,7 @@ pub struct Pending {
     pub item: PendingItem,
     /// One per email sent for it (the first, then each "send the link again").
     pub token_hashes: Vec<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// Unix seconds: after this the link no longer works and the record is deleted.
     pub expires_at: i64,
     /// Set when the link was used: a link works once.
@@ -250,8 +251,8 @@ pub const MAX_LINKS: usize = 5;
 /// One line of the audit trail: who changed what, when, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    /// RFC 3339, to the nanosecond, so entries sort in order.
-    pub at: String,
+    /// To the nanosecond, so entries sort in order; stored as RFC 3339 text.
+    pub at: Timestamp,
     /// The secretariat's operator name, or `applicant` for a confirmation by its link.
     pub actor: String,
     /// `contact.confirmed`, `contact.changed`, `contact.approved`, `contact.declined`, `claim.confirmed`, ...
@@ -306,7 +307,7 @@ struct SentClaim {
     amount_cents: i64,
     transport_cents: i64,
     accommodation_cents: i64,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 impl From<&Claim> for SentClaim {
@@ -326,7 +327,7 @@ impl From<&Claim> for SentClaim {
             amount_cents: c.amount.0,
             transport_cents: c.transport.0,
             accommodation_cents: c.accommodation.0,
-            created_at: c.created_at.clone(),
+            created_at: c.created_at,
         }
     }
 }
@@ -349,7 +350,7 @@ impl From<SentClaim> for Claim {
             transport: Cents(c.transport_cents),
             accommodation: Cents(c.accommodation_cents),
             created_at: c.created_at,
-            confirmed_at: String::new(),
+            confirmed_at: None,
             status: ClaimStatus::Counted,
             link_id: String::new(),
             link_hashes: Vec::new(),
@@ -393,8 +394,8 @@ mod tests {
             amount: Cents(41250),
             transport: Cents(30000),
             accommodation: Cents(11250),
-            created_at: "t".into(),
-            confirmed_at: String::new(),
+            created_at: "2026-11-02T09:15:00.5Z".parse().unwrap(),
+            confirmed_at: None,
             status: ClaimStatus::Counted,
             link_id: String::new(),
             link_hashes: Vec::new(),
@@ -409,7 +410,7 @@ mod tests {
         r.name = "Ana".into();
         let text = r#"{"city":"Valladolid","city_status":"fellow","country":"ES","email":"Ana@X.eu","email_key":"ana@x.eu","kind":"registration","name":"Ana","organisation":"O","position":"P","project":null}"#;
         assert_eq!(PendingItem::Registration(r).to_json(), text);
-        let text = r#"{"accommodation_cents":11250,"amount_cents":41250,"city":"Valladolid","city_key":"ES:valladolid","country":"ES","created_at":"t","email":"ana@x.eu","email_key":"ana@x.eu","event_id":"e1","id":"clm_1","kind":"claim","name":"Ana","transport_cents":30000,"travel_end":"2027-03-17","travel_start":"2027-03-15","year":2027}"#;
+        let text = r#"{"accommodation_cents":11250,"amount_cents":41250,"city":"Valladolid","city_key":"ES:valladolid","country":"ES","created_at":"2026-11-02T09:15:00.5Z","email":"ana@x.eu","email_key":"ana@x.eu","event_id":"e1","id":"clm_1","kind":"claim","name":"Ana","transport_cents":30000,"travel_end":"2027-03-17","travel_start":"2027-03-15","year":2027}"#;
         assert_eq!(c.to_json(), text);
     }
 }

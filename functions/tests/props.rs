@@ -97,7 +97,7 @@ fn predict(model: &[Model], rules: &TravelRules, person: usize, event: usize, ce
 }
 
 fn audit(what: &str, id: &str) -> AuditEntry {
-    AuditEntry { at: "2027-01-10T10:00:00Z".into(), actor: "props".into(), action: what.into(), subject: id.into(), detail: String::new() }
+    AuditEntry { at: "2027-01-10T10:00:00Z".parse().unwrap(), actor: "props".into(), action: what.into(), subject: id.into(), detail: String::new() }
 }
 
 /// A store with the six representatives approved; their city keys.
@@ -137,8 +137,8 @@ async fn run_case<S: Store>(store: &S, keys: &[String], rules: &TravelRules, ops
                     amount: rules.asked(Cents(cents)),
                     transport: Cents(cents),
                     accommodation: Cents(0),
-                    created_at: "2027-01-10T10:00:00Z".into(),
-                    confirmed_at: String::new(),
+                    created_at: "2027-01-10T10:00:00Z".parse().unwrap(),
+                    confirmed_at: None,
                     status: ClaimStatus::Counted,
                     link_id: String::new(),
                     link_hashes: Vec::new(),
@@ -151,12 +151,12 @@ async fn run_case<S: Store>(store: &S, keys: &[String], rules: &TravelRules, ops
                     id: id.clone(),
                     item: PendingItem::Claim(claim),
                     token_hashes: vec![hash.clone()],
-                    created_at: "2027-01-10T10:00:00Z".into(),
+                    created_at: "2027-01-10T10:00:00Z".parse().unwrap(),
                     expires_at: now_secs + 3600,
                     used: false,
                 };
                 store.put_pending(pending).await.unwrap();
-                let got = store.confirm_claim(&id, &hash, rules, "2027-01-10T10:00:00Z", now_secs).await;
+                let got = store.confirm_claim(&id, &hash, rules, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs).await;
                 match (got, expected) {
                     (Ok(o), Ok(amount)) => {
                         assert_eq!(o.claim.amount, amount, "step {step} {op:?}: the contribution");

@@ -88,8 +88,8 @@ fn claim(n: u32, euros: i64, created_at: &str) -> Claim {
         amount: Cents(euros + 50),
         transport: Cents(euros),
         accommodation: Cents(50),
-        created_at: created_at.into(),
-        confirmed_at: String::new(),
+        created_at: t(created_at),
+        confirmed_at: None,
         status: ClaimStatus::Counted,
         link_id: String::new(),
         link_hashes: Vec::new(),
@@ -100,11 +100,15 @@ fn claim(n: u32, euros: i64, created_at: &str) -> Claim {
 }
 
 fn pending(id: &str, item: PendingItem, created_at: &str) -> Pending {
-    Pending { id: id.into(), item, token_hashes: vec![HASH_A.into()], created_at: created_at.into(), expires_at: FAR, used: false }
+    Pending { id: id.into(), item, token_hashes: vec![HASH_A.into()], created_at: t(created_at), expires_at: FAR, used: false }
 }
 
 fn audit(at: &str, action: &str, subject: &str, detail: &str) -> AuditEntry {
-    AuditEntry { at: at.into(), actor: "secretariat-ops".into(), action: action.into(), subject: subject.into(), detail: detail.into() }
+    AuditEntry { at: t(at), actor: "secretariat-ops".into(), action: action.into(), subject: subject.into(), detail: detail.into() }
+}
+
+fn t(rfc3339: &str) -> jiff::Timestamp {
+    rfc3339.parse().unwrap()
 }
 
 fn pnd(n: u32) -> String {
@@ -120,17 +124,17 @@ async fn fill<S: Store>(s: &S) {
         (3, registration("cai@x.eu", "Cai", "Tepebaşı", None), T_CAI),
     ] {
         s.put_pending(pending(&pnd(n), PendingItem::Registration(r), at)).await.unwrap();
-        s.confirm_registration(&pnd(n), HASH_A, at, NOW_SECS).await.unwrap();
+        s.confirm_registration(&pnd(n), HASH_A, t(at), NOW_SECS).await.unwrap();
     }
     let mut ana = s.get_contact("ana@x.eu").await.unwrap().unwrap();
     ana.status = ContactStatus::Approved;
     ana.city_key = Some("ES:valladolid".into());
-    ana.updated_at = T_ANA_OK.into();
+    ana.updated_at = t(T_ANA_OK);
     ana.version += 1;
     s.update_contact(1, ana, audit(T_ANA_OK, "contact.approved", "ana@x.eu", "ES:valladolid")).await.unwrap();
     let mut cai = s.get_contact("cai@x.eu").await.unwrap().unwrap();
     cai.status = ContactStatus::Declined;
-    cai.updated_at = T_DECLINE.into();
+    cai.updated_at = t(T_DECLINE);
     cai.expires_at = Some(FAR);
     cai.version += 1;
     s.update_contact(1, cai, audit(T_DECLINE, "contact.declined", "cai@x.eu", "not a city")).await.unwrap();
@@ -140,7 +144,7 @@ async fn fill<S: Store>(s: &S) {
         let at = format!("2026-11-02T1{n}:00:00.25Z");
         s.put_pending(pending(&pnd(10 + n), PendingItem::Claim(claim(n, 30_000 + i64::from(n) * 1_000, &at)), &at)).await.unwrap();
         s.add_link(&pnd(10 + n), HASH_B, NOW_SECS).await.unwrap();
-        s.confirm_claim(&pnd(10 + n), HASH_B, &rules(), &at.replace(":00.25Z", ":30Z"), NOW_SECS).await.unwrap();
+        s.confirm_claim(&pnd(10 + n), HASH_B, &rules(), t(&at.replace(":00.25Z", ":30Z")), NOW_SECS).await.unwrap();
     }
     let change = |from: &[ClaimStatus], to, reason: Option<&str>, paid, expires_at| ClaimChange {
         from: from.to_vec(),
@@ -222,7 +226,7 @@ async fn check<S: Store>(s: &S) {
         assert_eq!((c.travel_start, c.travel_end), (date(2027, 3, 15), date(2027, 3, 17)));
         assert_eq!((c.amount, c.transport, c.accommodation), (Cents(30_050 + i64::from(n) * 1_000), Cents(30_000 + i64::from(n) * 1_000), Cents(50)));
         assert_eq!(c.created_at.to_string(), sent);
-        assert_eq!(c.confirmed_at.to_string(), sent.replace(":00.25Z", ":30Z"));
+        assert_eq!(c.confirmed_at.unwrap().to_string(), sent.replace(":00.25Z", ":30Z"));
         assert_eq!((c.link_id.as_str(), c.link_hashes.as_slice()), (pnd(10 + n).as_str(), [HASH_A.to_string(), HASH_B.to_string()].as_slice()));
         assert_eq!(s.claim_by_link(&pnd(10 + n)).await.unwrap().as_ref(), Some(c));
         assert_eq!(s.get_claim(&c.id).await.unwrap().as_ref(), Some(c));

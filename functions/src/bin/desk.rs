@@ -146,7 +146,7 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
                 let now = jiff::Timestamp::now().as_second();
                 for p in forms.store.list_pending(now).await? {
                     if let ccg_functions::records::PendingItem::Registration(r) = &p.item {
-                        let expires = jiff::Timestamp::from_second(p.expires_at).map(|t| when(&t.to_string())).unwrap_or_default();
+                        let expires = jiff::Timestamp::from_second(p.expires_at).map(when).unwrap_or_default();
                         let city = format!("{} ({})", r.city, r.country);
                         rows.push(["pending".into(), r.email.clone(), r.name.clone(), city, "-".into(), format!("link expires {expires}")]);
                     }
@@ -159,7 +159,7 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
                 let d = &c.details;
                 let city = format!("{} ({})", d.city, d.country);
                 let represents = c.city_key.clone().unwrap_or_else(|| "-".into());
-                rows.push([c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(&c.updated_at))]);
+                rows.push([c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(c.updated_at))]);
             }
             if rows.is_empty() {
                 out.push_str("no contacts\n");
@@ -236,7 +236,7 @@ async fn run<S: Store>(forms: Forms<S>, a: &Args) -> anyhow::Result<String> {
                 let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
                 out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
             }
-            out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(&c.created_at), when(&c.confirmed_at)));
+            out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(c.created_at), c.confirmed_at.map(when).unwrap_or_default()));
             out.push_str(&history(&forms, Some(&c.id)).await?);
         }
         ["approve-claim", id] => {
@@ -340,7 +340,7 @@ async fn history<S: Store>(forms: &Forms<S>, about: Option<&str>) -> anyhow::Res
         if only.as_ref().is_some_and(|o| *o != e.subject) {
             continue;
         }
-        out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(&e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
+        out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
     }
     if out.is_empty() {
         out.push_str("no changes recorded\n");
@@ -361,8 +361,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// "2026-12-02 05:20 UTC" from an RFC 3339 time: what a person reads in a table.
-fn when(rfc3339: &str) -> String {
-    rfc3339.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_string())
+fn when(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 async fn desk() -> anyhow::Result<()> {

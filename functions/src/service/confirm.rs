@@ -108,7 +108,7 @@ impl<S: Store> Forms<S> {
     pub async fn confirm_registration(&self, token: &str) -> Result<ContactOutcome, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let (now_text, now_secs) = now();
-        match self.timed_confirm(self.store.confirm_registration(&id, &hash, &now_text, now_secs)).await {
+        match self.timed_confirm(self.store.confirm_registration(&id, &hash, now_text, now_secs)).await {
             Ok(done) => {
                 if let Some(to) = &self.options.secretariat_email {
                     self.tell_secretariat(messages::new_contact(to, &done.contact.details, !done.created)).await;
@@ -129,7 +129,7 @@ impl<S: Store> Forms<S> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let (now_text, now_secs) = now();
         let cat = self.catalogue();
-        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, &now_text, now_secs)).await {
+        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, now_text, now_secs)).await {
             Ok(done) => {
                 let event_title = cat.event(&done.claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| done.claim.event_id.clone());
                 let receipt = Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim };

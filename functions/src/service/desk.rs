@@ -74,7 +74,7 @@ impl<S: Store> Forms<S> {
             let mut new = old.clone();
             change(&mut new);
             new.version = old.version + 1;
-            new.updated_at = now_text.clone();
+            new.updated_at = now_text;
             let audit = AuditEntry { at: now_text, actor: operator.to_string(), action: action.into(), subject: key.clone(), detail: detail.into() };
             match self.store.update_contact(old.version, new.clone(), audit).await {
                 Ok(()) => return Ok(new),

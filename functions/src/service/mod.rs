@@ -138,9 +138,9 @@ impl<S: Store> Forms<S> {
 }
 
 /// Now, as the records write it and as expiry counts it.
-pub fn now() -> (String, i64) {
+pub fn now() -> (jiff::Timestamp, i64) {
     let t = jiff::Timestamp::now();
-    (t.to_string(), t.as_second())
+    (t, t.as_second())
 }
 
 /// Today's date in UTC: the day the claim window is judged on.

@@ -72,7 +72,7 @@ impl<S: Store> Forms<S> {
             None => return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await,
         };
         let (now_text, _) = now();
-        let claim = match claims::claim(&cat, input, &contact, &now_text) {
+        let claim = match claims::claim(&cat, input, &contact, now_text) {
             Ok(c) => c,
             Err(_) => {
                 let city = contact.city_key.as_deref().and_then(|k| cat.directory.by_key(k).first().map(|m| m.city.name.clone()));

@@ -193,14 +193,14 @@ pub enum TransitionError {
 /// The contact a confirmed registration leaves: new, or the existing one with
 /// the new details. A representative who moves to another city is no longer
 /// approved for the old one: the secretariat decides again.
-pub fn apply_registration(existing: Option<&Contact>, details: Registration, now: &str) -> Contact {
+pub fn apply_registration(existing: Option<&Contact>, details: Registration, now: jiff::Timestamp) -> Contact {
     match existing {
         None => Contact {
             details,
             status: crate::records::ContactStatus::Confirmed,
             city_key: None,
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
+            created_at: now,
+            updated_at: now,
             version: 1,
             expires_at: None,
         },
@@ -213,7 +213,7 @@ pub fn apply_registration(existing: Option<&Contact>, details: Registration, now
             };
             // A declined contact stays declined, and its deletion stays planned, whatever details it sends.
             let expires_at = if status == crate::records::ContactStatus::Declined { old.expires_at } else { None };
-            Contact { details, status, city_key, created_at: old.created_at.clone(), updated_at: now.to_string(), version: old.version + 1, expires_at }
+            Contact { details, status, city_key, created_at: old.created_at, updated_at: now, version: old.version + 1, expires_at }
         }
     }
 }
@@ -278,7 +278,7 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 pub const PENDING_TTL_SECS: i64 = 15;
 
 /// Implemented with `async fn`; the futures are `Send` so a multi-threaded server can hold them.
-/// Times: `now` is RFC 3339 for records, `now_secs` Unix seconds for expiry.
+/// Times: `now` for records, `now_secs` (its Unix second) for expiry.
 pub trait Store: Send + Sync + 'static {
     /// Keeps a submission until its link is used or it expires.
     fn put_pending(&self, p: Pending) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -298,7 +298,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Uses a registration's link: the contact is created or changed
     /// (`apply_registration`), the link marked used, the audit written, atomically.
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send;
+    fn confirm_registration(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send;
 
     /// Uses a claim's link: in one atomic step checks the claimant still
     /// represents the city, has no contribution for the meeting, and the
@@ -311,7 +317,7 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send;
 

@@ -179,7 +179,8 @@ impl DynamoStore {
         let person: Item = HashMap::from([("pk".into(), s(person_pk(&c.email_key, &c.event_id))), ("claim_id".into(), s(&c.id))]);
         let link: Item = HashMap::from([("pk".into(), s(link_pk(&c.link_id))), ("claim_id".into(), s(&c.id))]);
         let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
-        let audit = audit_entry(&c.confirmed_at, "applicant", "claim.confirmed", &c.id, detail);
+        let confirmed_at = c.confirmed_at.ok_or_else(|| StoreError::Failed("a claim to count has no confirmation time".into()))?;
+        let audit = audit_entry(confirmed_at, "applicant", "claim.confirmed", &c.id, detail);
         let audit_key = audit_pk(&audit);
         let mut claim = claim_item(c);
         claim.insert("audit_keys".into(), AttributeValue::L(vec![s(&audit_key)]));
@@ -217,7 +218,7 @@ impl DynamoStore {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> Result<ClaimOutcome, ConfirmError> {
         let mut attempts = Attempts(0);
@@ -237,7 +238,7 @@ impl DynamoStore {
                 Ok((amount, _)) => amount,
                 Err(refusal) => return Err(ConfirmError::Refused(self.year_refusal(&c, refusal).await?)),
             };
-            c.confirmed_at = now.to_string();
+            c.confirmed_at = Some(now);
             c.status = ClaimStatus::Counted;
             c.link_id = p.id.clone();
             c.link_hashes = p.token_hashes.clone();

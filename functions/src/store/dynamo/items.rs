@@ -1,6 +1,7 @@
 //! Records as items and back: pending submissions, contacts, claims, audit lines, kept answers.
 
 use super::*;
+use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,7 @@ struct PendingAttrs {
     /// `PendingItem::to_json`.
     item: String,
     token_hashes: Vec<String>,
-    created_at: String,
+    created_at: Timestamp,
     expires_at: i64,
     used: bool,
 }
@@ -46,7 +47,7 @@ pub(super) fn pending_item(p: &Pending) -> Item {
         email_key: p.item.email_key().into(),
         item: p.item.to_json(),
         token_hashes: p.token_hashes.clone(),
-        created_at: p.created_at.clone(),
+        created_at: p.created_at,
         expires_at: p.expires_at,
         used: p.used,
     };
@@ -110,8 +111,8 @@ pub(super) fn item_audit(i: &Item) -> Result<AuditEntry, StoreError> {
     from_item(i, "audit line")
 }
 
-pub(super) fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
-    AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
+pub(super) fn audit_entry(now: Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
+    AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }
 
 pub(super) fn item_kept(i: &Item) -> Result<Kept, StoreError> {

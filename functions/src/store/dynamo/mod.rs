@@ -261,7 +261,13 @@ impl Store for DynamoStore {
         self.add_link_in(id, token_hash, now_secs)
     }
 
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
+    fn confirm_registration(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
         self.confirm_registration_in(id, token_hash, now, now_secs)
     }
 
@@ -270,7 +276,7 @@ impl Store for DynamoStore {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
         self.confirm_claim_in(id, token_hash, rules, now, now_secs)

@@ -48,7 +48,7 @@ impl DynamoStore {
         let latest: Item = HashMap::from([
             ("pk".into(), s(latest_pk(p.item.kind(), p.item.email_key()))),
             ("pending_id".into(), s(&p.id)),
-            ("created_at".into(), s(&p.created_at)),
+            ("created_at".into(), s(p.created_at.to_string())),
             ("expires_at".into(), n(p.expires_at)),
         ]);
         let items = vec![self.put_new(pending_item(&p))?, self.put(latest, None)?];
@@ -114,7 +114,13 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn confirm_registration_in(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmError> {
+    pub(super) async fn confirm_registration_in(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> Result<ContactOutcome, ConfirmError> {
         let mut attempts = Attempts(0);
         loop {
             let p = self.pending(id, now_secs).await?;

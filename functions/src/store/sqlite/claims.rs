@@ -28,8 +28,12 @@ pub(super) fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
         amount: Cents(r.get(11)?),
         transport: Cents(r.get(12)?),
         accommodation: Cents(r.get(13)?),
-        created_at: r.get(14)?,
-        confirmed_at: r.get(15)?,
+        created_at: timestamp(r, 14)?,
+        // Empty while not confirmed (no stored claim is).
+        confirmed_at: match r.get::<_, String>(15)?.as_str() {
+            "" => None,
+            _ => Some(timestamp(r, 15)?),
+        },
         status: {
             let st: String = r.get(16)?;
             ClaimStatus::parse(&st).ok_or_else(|| bad(16, format!("unknown claim status {st}")))?
@@ -75,8 +79,8 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
         c.amount.0,
         c.transport.0,
         c.accommodation.0,
-        c.created_at,
-        c.confirmed_at,
+        c.created_at.to_string(),
+        c.confirmed_at.map(|t| t.to_string()).unwrap_or_default(),
         c.status.as_str(),
         c.link_id,
         serde_json::to_string(&c.link_hashes).unwrap_or_else(|_| "[]".into()),

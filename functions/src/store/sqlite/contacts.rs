@@ -22,8 +22,8 @@ pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact>
         status: ContactStatus::parse(&status)
             .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into()))?,
         city_key: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
+        created_at: timestamp(r, 11)?,
+        updated_at: timestamp(r, 12)?,
         version: r.get::<_, i64>(13)? as u64,
         expires_at: r.get(14)?,
     })
@@ -50,8 +50,8 @@ pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<
         d.project,
         c.status.as_str(),
         c.city_key,
-        c.created_at,
-        c.updated_at,
+        c.created_at.to_string(),
+        c.updated_at.to_string(),
         c.version as i64,
         c.expires_at
     ])?;

@@ -135,18 +135,29 @@ fn all<T, P: rusqlite::Params>(
     rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
 }
 
+/// A time kept as RFC 3339 text.
+fn timestamp(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<jiff::Timestamp> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|_| bad(i, "not a time".into()))
+}
+
 fn bad(i: usize, e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
 }
 
 fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![a.at, a.actor, a.action, a.subject, a.detail])?;
+    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+        a.at.to_string(),
+        a.actor,
+        a.action,
+        a.subject,
+        a.detail
+    ])?;
     Ok(())
 }
 
-fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
-    AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
+fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
+    AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }
 
 impl Store for SqliteStore {
@@ -170,7 +181,13 @@ impl Store for SqliteStore {
         self.add_link_in(id, token_hash, now_secs)
     }
 
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
+    fn confirm_registration(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ContactOutcome, ConfirmError>> + Send {
         self.confirm_registration_in(id, token_hash, now, now_secs)
     }
 
@@ -179,7 +196,7 @@ impl Store for SqliteStore {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> impl Future<Output = Result<ClaimOutcome, ConfirmError>> + Send {
         self.confirm_claim_in(id, token_hash, rules, now, now_secs)

@@ -10,7 +10,7 @@ pub(super) fn row_to_pending(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending>
         id: r.get(0)?,
         item: PendingItem::from_json(&item).map_err(|e| bad(1, e))?,
         token_hashes: serde_json::from_str(&hashes).map_err(|e| bad(2, e.to_string()))?,
-        created_at: r.get(3)?,
+        created_at: timestamp(r, 3)?,
         expires_at: r.get(4)?,
         used: r.get(5)?,
     })
@@ -48,7 +48,7 @@ impl SqliteStore {
                     p.item.email_key(),
                     p.item.to_json(),
                     serde_json::to_string(&p.token_hashes).unwrap_or_else(|_| "[]".into()),
-                    p.created_at,
+                    p.created_at.to_string(),
                     p.expires_at,
                     p.used
                 ],
@@ -99,8 +99,14 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn confirm_registration_in(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmError> {
-        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
+    pub(super) async fn confirm_registration_in(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> Result<ContactOutcome, ConfirmError> {
+        let (id, hash) = (id.to_string(), token_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = match usable_link(&tx, &id, &hash, now_secs)? {
@@ -112,11 +118,11 @@ impl SqliteStore {
                 Err(e) => return Ok(Err(e)),
             };
             let old = contact(&tx, &details.email_key).map_err(map_err)?;
-            let new = apply_registration(old.as_ref(), details, &now);
+            let new = apply_registration(old.as_ref(), details, now);
             write_contact(&tx, &new).map_err(map_err)?;
             mark_used(&tx, &id).map_err(map_err)?;
             let action = if old.is_some() { "contact.changed" } else { "contact.confirmed" };
-            write_audit(&tx, &audit_entry(&now, "applicant", action, &new.details.email_key, format!("link {id}"))).map_err(map_err)?;
+            write_audit(&tx, &audit_entry(now, "applicant", action, &new.details.email_key, format!("link {id}"))).map_err(map_err)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(ContactOutcome { contact: new, created: old.is_none() }))
         })
@@ -128,10 +134,10 @@ impl SqliteStore {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> Result<ClaimOutcome, ConfirmError> {
-        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
+        let (id, hash, rules) = (id.to_string(), token_hash.to_string(), rules.clone());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = match usable_link(&tx, &id, &hash, now_secs)? {
@@ -160,7 +166,7 @@ impl SqliteStore {
                 Err(refusal) => return Ok(Err(ConfirmError::Refused(refusal))),
             };
             c.amount = amount;
-            c.confirmed_at = now.clone();
+            c.confirmed_at = Some(now);
             c.status = ClaimStatus::Counted;
             c.link_id = p.id.clone();
             c.link_hashes = p.token_hashes.clone();
@@ -173,7 +179,7 @@ impl SqliteStore {
             .map_err(map_err)?;
             mark_used(&tx, &id).map_err(map_err)?;
             let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
-            write_audit(&tx, &audit_entry(&now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
+            write_audit(&tx, &audit_entry(now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(ClaimOutcome { claim: c, used: after }))
         })
