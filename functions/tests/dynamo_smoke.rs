@@ -85,7 +85,7 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
     let (id, hash) = keep(store, PendingItem::Registration(registration(email, "Valladolid"))).await;
     let (now, secs) = now();
     let c = store.confirm_registration(&id, &hash, now, secs).await.unwrap().contact;
-    let new = Contact { status: ContactStatus::Approved, city_key: Some(city_key.into()), updated_at: now.clone(), version: c.version + 1, ..c.clone() };
+    let new = Contact { status: ContactStatus::Approved, city_key: Some(city_key.into()), updated_at: now, version: c.version + 1, ..c.clone() };
     let audit = AuditEntry { at: now, actor: "desk".into(), action: "contact.approved".into(), subject: c.details.email_key.clone(), detail: city_key.into() };
     store.update_contact(c.version, new.clone(), audit).await.unwrap();
     new
@@ -162,7 +162,7 @@ async fn journey() {
         id: ccg_functions::token::new_id("pnd"),
         item: PendingItem::Registration(reg.clone()),
         token_hashes: vec!["h1".into()],
-        created_at: t0.clone(),
+        created_at: t0,
         expires_at: s0 + 3600,
         used: false,
     };
@@ -212,7 +212,7 @@ async fn journey() {
     let (t2, s2) = now();
     let done = store.confirm_registration(&p2, &h2, t2, s2).await.unwrap();
     assert!(!done.created);
-    assert_eq!((done.contact.version, done.contact.details.project.clone(), done.contact.created_at.clone()), (2, None, t1.clone()));
+    assert_eq!((done.contact.version, done.contact.details.project.clone(), done.contact.created_at), (2, None, t1));
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
     step("confirm_registration of a change: version 2, project removed");
 
@@ -222,7 +222,7 @@ async fn journey() {
     let (t2b, s2b) = now();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
-            let (store, pd, hd, t2b) = (store.clone(), pd.clone(), hd.clone(), t2b.clone());
+            let (store, pd, hd, t2b) = (store.clone(), pd.clone(), hd.clone(), t2b);
             tokio::spawn(async move { store.confirm_registration(&pd, &hd, t2b, s2b).await })
         })
         .collect();
@@ -320,7 +320,7 @@ async fn journey() {
         .iter()
         .cloned()
         .map(|(p, h)| {
-            let (store, rules, t5) = (store.clone(), rules.clone(), t5.clone());
+            let (store, rules, t5) = (store.clone(), rules.clone(), t5);
             tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t5, s5).await })
         })
         .collect();
@@ -498,7 +498,7 @@ async fn journey() {
         .iter()
         .cloned()
         .map(|(p, h)| {
-            let (store, rules, t7) = (store.clone(), rules.clone(), t7.clone());
+            let (store, rules, t7) = (store.clone(), rules.clone(), t7);
             tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t7, s7).await })
         })
         .collect();
