@@ -31,7 +31,7 @@ pub fn registration(input: RegistrationInput) -> Registration {
 /// contribution asked for is the costs, up to the per-trip limit. What depends
 /// on stored data (the year's limits, one contribution per person and
 /// meeting) is checked when the claim is confirmed.
-pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: &str) -> Result<DraftClaim, Refusal> {
+pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: jiff::Timestamp) -> Result<DraftClaim, Refusal> {
     let event = cat.event(&input.event).ok_or(Refusal::EventNotEligible)?;
     let city_key = contact.city_key.as_deref().ok_or(Refusal::NotRepresentative)?;
     let roles = cat.directory.by_key(city_key);
@@ -52,7 +52,7 @@ pub fn claim(cat: &Catalogue, input: ClaimInput, contact: &Contact, now: &str) -
         amount: cat.rules.asked(input.costs()),
         transport: input.transport,
         accommodation: input.accommodation,
-        created_at: now.to_string(),
+        created_at: now,
     })
 }
 
@@ -91,8 +91,8 @@ pub(crate) mod tests {
             }),
             status: ContactStatus::Approved,
             city_key: Some(key.into()),
-            created_at: "t".into(),
-            updated_at: "t".into(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
             version: 1,
             expires_at: None,
         }
@@ -104,29 +104,29 @@ pub(crate) mod tests {
 
     #[test]
     fn a_claim_is_for_the_city_the_person_represents_named_as_the_directory_does() {
-        let c = claim(&cat(), input("ok", 300), &rep("DE:cologne"), "t").unwrap();
+        let c = claim(&cat(), input("ok", 300), &rep("DE:cologne"), jiff::Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!((c.city.as_str(), c.city_key.as_str(), c.country.as_str()), ("Cologne", "DE:cologne", "DE"));
         assert_eq!((c.name.as_str(), c.email.as_str(), c.email_key.as_str()), ("Ana López", "Ana@Example.eu", "ana@example.eu"));
         assert_eq!(c.year, 2027);
-        let again = claim(&cat(), input("ok", 300), &rep("DE:cologne"), "u").unwrap();
+        let again = claim(&cat(), input("ok", 300), &rep("DE:cologne"), jiff::Timestamp::UNIX_EPOCH).unwrap();
         assert_ne!(c.id, again.id, "every claim has its own id");
     }
 
     #[test]
     fn the_contribution_asked_for_is_the_costs_up_to_the_per_trip_limit() {
-        let c = claim(&cat(), input("ok", 600), &rep("ES:valladolid"), "t").unwrap();
+        let c = claim(&cat(), input("ok", 600), &rep("ES:valladolid"), jiff::Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!((c.transport, c.accommodation, c.amount), (Cents(55000), Cents(5000), Cents(45000)));
-        let c = claim(&cat(), input("ok", 300), &rep("ES:valladolid"), "t").unwrap();
+        let c = claim(&cat(), input("ok", 300), &rep("ES:valladolid"), jiff::Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(c.amount, Cents(30000));
     }
 
     #[test]
     fn the_city_is_judged_at_the_event_date() {
         // REMOURBAN ended in 2020-06: Valladolid is not yet eligible on 2020-06-16.
-        assert_eq!(claim(&cat(), input("in-2020", 100), &rep("ES:valladolid"), "t").unwrap_err(), Refusal::CityNotEligible);
+        assert_eq!(claim(&cat(), input("in-2020", 100), &rep("ES:valladolid"), jiff::Timestamp::UNIX_EPOCH).unwrap_err(), Refusal::CityNotEligible);
         // Observers never are, nor cities outside the SCC projects.
-        assert_eq!(claim(&cat(), input("ok", 100), &rep("CN:tianjin"), "t").unwrap_err(), Refusal::CityNotEligible);
-        assert_eq!(claim(&cat(), input("ok", 100), &rep("BE:nowhere"), "t").unwrap_err(), Refusal::CityNotEligible);
+        assert_eq!(claim(&cat(), input("ok", 100), &rep("CN:tianjin"), jiff::Timestamp::UNIX_EPOCH).unwrap_err(), Refusal::CityNotEligible);
+        assert_eq!(claim(&cat(), input("ok", 100), &rep("BE:nowhere"), jiff::Timestamp::UNIX_EPOCH).unwrap_err(), Refusal::CityNotEligible);
     }
 
     #[test]

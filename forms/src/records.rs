@@ -2,10 +2,14 @@
 //! emailed link, and the audit trail. Plain data: no rules, no I/O.
 
 use ccg_model::Cents;
+use jiff::Timestamp;
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+mod stored;
 
 /// A person's details as they sent them through the join form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// The lower-cased email: one contact per address.
     pub email_key: String,
@@ -19,7 +23,8 @@ pub struct Registration {
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ContactStatus {
     /// The address confirmed its registration; the secretariat has not decided yet.
     Confirmed,
@@ -47,16 +52,18 @@ impl ContactStatus {
     }
 }
 
-/// A confirmed contact of the CCG.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A confirmed contact of the CCG. Its serde form is the stored contact: the
+/// registration's fields and the contact's own side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
+    #[serde(flatten)]
     pub details: Registration,
     pub status: ContactStatus,
     /// Set while `Approved`: the city (directory key, `ES:valladolid`) this person represents.
     pub city_key: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    pub updated_at: String,
+    /// Stored as RFC 3339 text.
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Bumped by every change; a write that read an older version is refused and retried.
     pub version: u64,
     /// Set when the secretariat declines the contact: the Unix second from
@@ -74,7 +81,8 @@ impl Contact {
 /// Where a counted claim stands. `Counted` is the state a confirmation leaves;
 /// only the secretariat moves it on, except that its claimant may withdraw it
 /// until it is approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ClaimStatus {
     /// Confirmed by its claimant and counted against the city's year; waiting for the secretariat.
     Counted,
@@ -120,7 +128,8 @@ impl ClaimStatus {
 
 /// A travel claim. It exists in the store once its claimant confirmed it, and
 /// from then on it counts against its city's year (unless rejected or withdrawn).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its serde form is the stored claim (money as `*_cents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub id: String,
     pub name: String,
@@ -137,28 +146,40 @@ pub struct Claim {
     pub year: i16,
     pub travel_start: Date,
     pub travel_end: Date,
+    #[serde(rename = "amount_cents", with = "stored::cents")]
     pub amount: Cents,
+    #[serde(rename = "transport_cents", with = "stored::cents")]
     pub transport: Cents,
+    #[serde(rename = "accommodation_cents", with = "stored::cents")]
     pub accommodation: Cents,
-    /// When it was sent (RFC 3339); `confirmed_at` is set when it was counted.
-    pub created_at: String,
-    pub confirmed_at: String,
-    /// Set from confirmation on.
+    /// When it was sent; `confirmed_at` is set when it was counted. Stored as RFC 3339 text.
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+    /// Set from confirmation on. A claim stored before claims had states (none
+    /// in production) reads as counted, with no link.
+    #[serde(default = "counted")]
     pub status: ClaimStatus,
     /// The pending record it was confirmed from, and the hashes of that link's
     /// secrets: the same link then shows the claim's state and offers to withdraw it.
+    #[serde(default)]
     pub link_id: String,
+    #[serde(default)]
     pub link_hashes: Vec<String>,
     /// The secretariat's decision: why a claim was rejected; what was paid and when.
     pub reason: Option<String>,
+    #[serde(rename = "paid_cents", default, with = "stored::cents::option")]
     pub paid: Option<Cents>,
     pub paid_on: Option<Date>,
 }
 
+fn counted() -> ClaimStatus {
+    ClaimStatus::Counted
+}
+
 /// A claim as sent, waiting for its emailed link: not counted, so without a
 /// state or a confirmation time. Its confirmation (`decide::confirm_claim`)
-/// turns it into a counted `Claim`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// turns it into a counted `Claim`. Its serde form is the pending item's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftClaim {
     pub id: String,
     pub name: String,
@@ -175,11 +196,14 @@ pub struct DraftClaim {
     pub travel_start: Date,
     pub travel_end: Date,
     /// The contribution asked for: the costs, up to the per-trip limit.
+    #[serde(rename = "amount_cents", with = "stored::cents")]
     pub amount: Cents,
+    #[serde(rename = "transport_cents", with = "stored::cents")]
     pub transport: Cents,
+    #[serde(rename = "accommodation_cents", with = "stored::cents")]
     pub accommodation: Cents,
-    /// When it was sent (RFC 3339).
-    pub created_at: String,
+    /// When it was sent.
+    pub created_at: Timestamp,
 }
 
 impl Claim {
@@ -200,7 +224,7 @@ impl Claim {
             amount: self.amount,
             transport: self.transport,
             accommodation: self.accommodation,
-            created_at: self.created_at.clone(),
+            created_at: self.created_at,
         }
     }
 }
@@ -210,7 +234,7 @@ impl Claim {
 pub enum PendingItem {
     /// A registration, or a change of an existing contact.
     Registration(Registration),
-    /// A claim from an approved representative.
+    /// A claim from an approved representative, not counted yet.
     Claim(DraftClaim),
 }
 
@@ -239,7 +263,7 @@ pub struct Pending {
     pub item: PendingItem,
     /// One per email sent for it (the first, then each "send the link again").
     pub token_hashes: Vec<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// Unix seconds: after this the link no longer works and the record is deleted.
     pub expires_at: i64,
     /// Set when the link was used: a link works once.
@@ -250,10 +274,10 @@ pub struct Pending {
 pub const MAX_LINKS: usize = 5;
 
 /// One line of the audit trail: who changed what, when, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    /// RFC 3339, to the nanosecond, so entries sort in order.
-    pub at: String,
+    /// To the nanosecond, so entries sort in order; stored as RFC 3339 text.
+    pub at: Timestamp,
     /// The secretariat's operator name, or `applicant` for a confirmation by its link.
     pub actor: String,
     /// `contact.confirmed`, `contact.changed`, `contact.approved`, `contact.declined`, `claim.confirmed`, ...
@@ -261,65 +285,6 @@ pub struct AuditEntry {
     /// The email key or claim id the action is about.
     pub subject: String,
     pub detail: String,
-}
-
-/// The pending item as one JSON text, the same in both stores.
-impl PendingItem {
-    pub fn to_json(&self) -> String {
-        let v = match self {
-            PendingItem::Registration(r) => serde_json::json!({
-                "kind": "registration", "email_key": r.email_key, "name": r.name, "email": r.email, "city": r.city,
-                "country": r.country, "organisation": r.organisation, "position": r.position,
-                "city_status": r.city_status, "project": r.project,
-            }),
-            PendingItem::Claim(c) => serde_json::json!({
-                "kind": "claim", "id": c.id, "name": c.name, "email": c.email, "email_key": c.email_key, "city": c.city,
-                "city_key": c.city_key, "country": c.country, "event_id": c.event_id, "year": c.year,
-                "travel_start": c.travel_start.to_string(), "travel_end": c.travel_end.to_string(),
-                "amount_cents": c.amount.0, "transport_cents": c.transport.0, "accommodation_cents": c.accommodation.0,
-                "created_at": c.created_at,
-            }),
-        };
-        v.to_string()
-    }
-
-    pub fn from_json(text: &str) -> Result<PendingItem, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("pending item is not JSON: {e}"))?;
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or_else(|| format!("pending item has no text `{k}`"));
-        let i = |k: &str| v.get(k).and_then(|x| x.as_i64()).ok_or_else(|| format!("pending item has no number `{k}`"));
-        let d = |k: &str| s(k)?.parse::<Date>().map_err(|_| format!("pending item `{k}` is not a date"));
-        match v.get("kind").and_then(|k| k.as_str()) {
-            Some("registration") => Ok(PendingItem::Registration(Registration {
-                email_key: s("email_key")?,
-                name: s("name")?,
-                email: s("email")?,
-                city: s("city")?,
-                country: s("country")?,
-                organisation: s("organisation")?,
-                position: s("position")?,
-                city_status: s("city_status")?,
-                project: v.get("project").and_then(|x| x.as_str()).map(str::to_string),
-            })),
-            Some("claim") => Ok(PendingItem::Claim(DraftClaim {
-                id: s("id")?,
-                name: s("name")?,
-                email: s("email")?,
-                email_key: s("email_key")?,
-                city: s("city")?,
-                city_key: s("city_key")?,
-                country: s("country")?,
-                event_id: s("event_id")?,
-                year: i16::try_from(i("year")?).map_err(|_| "pending item year out of range".to_string())?,
-                travel_start: d("travel_start")?,
-                travel_end: d("travel_end")?,
-                amount: Cents(i("amount_cents")?),
-                transport: Cents(i("transport_cents")?),
-                accommodation: Cents(i("accommodation_cents")?),
-                created_at: s("created_at")?,
-            })),
-            _ => Err("pending item of unknown kind".into()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -355,9 +320,16 @@ mod tests {
             amount: Cents(41250),
             transport: Cents(30000),
             accommodation: Cents(11250),
-            created_at: "t".into(),
+            created_at: "2026-11-02T09:15:00.5Z".parse().unwrap(),
         });
         assert_eq!(PendingItem::from_json(&c.to_json()).unwrap(), c);
         assert!(PendingItem::from_json("{\"kind\":\"other\"}").is_err());
+        // The text the stores have kept since the first version (its keys sorted, `project` null when none).
+        let PendingItem::Registration(mut r) = r else { unreachable!() };
+        r.name = "Ana".into();
+        let text = r#"{"city":"Valladolid","city_status":"fellow","country":"ES","email":"Ana@X.eu","email_key":"ana@x.eu","kind":"registration","name":"Ana","organisation":"O","position":"P","project":null}"#;
+        assert_eq!(PendingItem::Registration(r).to_json(), text);
+        let text = r#"{"accommodation_cents":11250,"amount_cents":41250,"city":"Valladolid","city_key":"ES:valladolid","country":"ES","created_at":"2026-11-02T09:15:00.5Z","email":"ana@x.eu","email_key":"ana@x.eu","event_id":"e1","id":"clm_1","kind":"claim","name":"Ana","transport_cents":30000,"travel_end":"2027-03-17","travel_start":"2027-03-15","year":2027}"#;
+        assert_eq!(c.to_json(), text);
     }
 }

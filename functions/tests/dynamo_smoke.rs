@@ -24,9 +24,9 @@ fn rules() -> TravelRules {
     TravelRules::parse(Path::new("t.yaml"), &text).unwrap()
 }
 
-fn now() -> (String, i64) {
+fn now() -> (jiff::Timestamp, i64) {
     let t = jiff::Timestamp::now();
-    (t.to_string(), t.as_second())
+    (t, t.as_second())
 }
 
 fn registration(email: &str, city: &str) -> Registration {
@@ -60,7 +60,7 @@ fn claim(email: &str, city_key: &str, event: &str, euros: i64) -> Claim {
         transport: Cents(euros * 100),
         accommodation: Cents(0),
         created_at: now().0,
-        confirmed_at: String::new(),
+        confirmed_at: None,
         status: ClaimStatus::Counted,
         link_id: String::new(),
         link_hashes: Vec::new(),
@@ -84,8 +84,8 @@ async fn keep(store: &DynamoStore, item: PendingItem) -> (String, String) {
 async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
     let (id, hash) = keep(store, PendingItem::Registration(registration(email, "Valladolid"))).await;
     let (now, secs) = now();
-    let c = store.confirm_registration(&id, &hash, &now, secs).await.unwrap().contact;
-    let new = Contact { status: ContactStatus::Approved, city_key: Some(city_key.into()), updated_at: now.clone(), version: c.version + 1, ..c.clone() };
+    let c = store.confirm_registration(&id, &hash, now, secs).await.unwrap().contact;
+    let new = Contact { status: ContactStatus::Approved, city_key: Some(city_key.into()), updated_at: now, version: c.version + 1, ..c.clone() };
     let audit = AuditEntry { at: now, actor: "desk".into(), action: "contact.approved".into(), subject: c.details.email_key.clone(), detail: city_key.into() };
     store.update_contact(c.version, new.clone(), audit).await.unwrap();
     new
@@ -95,7 +95,7 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
 async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim {
     let (p, h) = keep(store, PendingItem::Claim(c.draft())).await;
     let (t, s) = now();
-    store.confirm_claim(&p, &h, rules, &t, s).await.unwrap().claim
+    store.confirm_claim(&p, &h, rules, t, s).await.unwrap().claim
 }
 
 fn change(from: &[ClaimStatus], to: ClaimStatus) -> ClaimChange {
@@ -103,7 +103,7 @@ fn change(from: &[ClaimStatus], to: ClaimStatus) -> ClaimChange {
 }
 
 fn decision(action: &str, id: &str) -> AuditEntry {
-    AuditEntry { at: jiff::Timestamp::now().to_string(), actor: "test".into(), action: action.into(), subject: id.into(), detail: String::new() }
+    AuditEntry { at: jiff::Timestamp::now(), actor: "test".into(), action: action.into(), subject: id.into(), detail: String::new() }
 }
 
 /// What the claims that count add up to, per (year, city).
@@ -126,11 +126,11 @@ async fn less_left_than_asked(store: &DynamoStore, rules: &TravelRules) {
     let (t4, s4) = now();
     approved(store, "carla@leon.es", "ES:leon").await;
     let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950).draft())).await;
-    let capped = store.confirm_claim(&ph, &hh, rules, &t4, s4).await.unwrap();
+    let capped = store.confirm_claim(&ph, &hh, rules, t4, s4).await.unwrap();
     assert_eq!((capped.claim.amount, capped.claim.transport, capped.used), (Cents(90000), Cents(95000), YearUsage { trips: 1, amount: Cents(90000) }));
     approved(store, "dario@leon.es", "ES:leon").await;
     let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10).draft())).await;
-    assert_eq!(store.confirm_claim(&pd, &hd, rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
+    assert_eq!(store.confirm_claim(&pd, &hd, rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
     assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(90000) });
 }
 
@@ -162,7 +162,7 @@ async fn journey() {
         id: ccg_functions::token::new_id("pnd"),
         item: PendingItem::Registration(reg.clone()),
         token_hashes: vec!["h1".into()],
-        created_at: t0.clone(),
+        created_at: t0,
         expires_at: s0 + 3600,
         used: false,
     };
@@ -188,22 +188,22 @@ async fn journey() {
 
     // --- confirming a registration -------------------------------------------
     let (t1, s1) = now();
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
-    assert_eq!(store.confirm_registration(&p1.id, "h3", &t1, s0 + 3600).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
-    assert_eq!(store.confirm_registration("pnd_unknown", "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(store.confirm_registration(&p1.id, "h3", t1, s0 + 3600).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
+    assert_eq!(store.confirm_registration("pnd_unknown", "h1", t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
     assert_eq!(
-        store.confirm_claim(&p1.id, "h1", &rules, &t1, s1).await.unwrap_err(),
+        store.confirm_claim(&p1.id, "h1", &rules, t1, s1).await.unwrap_err(),
         ConfirmFailed::Denied(ConfirmError::Invalid),
         "a registration on the claim page"
     );
-    let done = store.confirm_registration(&p1.id, "h3", &t1, s1).await.unwrap();
+    let done = store.confirm_registration(&p1.id, "h3", t1, s1).await.unwrap();
     assert!(done.created);
     assert_eq!(done.contact.status, ContactStatus::Confirmed);
     assert_eq!(done.contact.version, 1);
     assert_eq!(done.contact.details, reg);
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
-    assert_eq!(store.confirm_registration(&p1.id, "h1", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
-    assert_eq!(store.confirm_registration(&p1.id, "wrong", &t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
+    assert_eq!(store.confirm_registration(&p1.id, "h1", t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
+    assert_eq!(store.confirm_registration(&p1.id, "wrong", t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
     assert!(store.get_pending(&p1.id, s1).await.unwrap().unwrap().used);
     assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap(), None, "used");
     assert!(!store.add_link(&p1.id, "h", s1).await.unwrap(), "used");
@@ -214,9 +214,9 @@ async fn journey() {
     let (p2, h2) = keep(&store, PendingItem::Registration(changed.clone())).await;
     assert_eq!(store.latest_pending("registration", "ana@valladolid.es", s1).await.unwrap().map(|p| p.id), Some(p2.clone()));
     let (t2, s2) = now();
-    let done = store.confirm_registration(&p2, &h2, &t2, s2).await.unwrap();
+    let done = store.confirm_registration(&p2, &h2, t2, s2).await.unwrap();
     assert!(!done.created);
-    assert_eq!((done.contact.version, done.contact.details.project.clone(), done.contact.created_at.clone()), (2, None, t1.clone()));
+    assert_eq!((done.contact.version, done.contact.details.project.clone(), done.contact.created_at), (2, None, t1));
     assert_eq!(store.get_contact("ana@valladolid.es").await.unwrap().as_ref(), Some(&done.contact));
     step("confirm_registration of a change: version 2, project removed");
 
@@ -226,8 +226,8 @@ async fn journey() {
     let (t2b, s2b) = now();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
-            let (store, pd, hd, t2b) = (store.clone(), pd.clone(), hd.clone(), t2b.clone());
-            tokio::spawn(async move { store.confirm_registration(&pd, &hd, &t2b, s2b).await })
+            let (store, pd, hd, t2b) = (store.clone(), pd.clone(), hd.clone(), t2b);
+            tokio::spawn(async move { store.confirm_registration(&pd, &hd, t2b, s2b).await })
         })
         .collect();
     let mut answers = Vec::new();
@@ -243,7 +243,7 @@ async fn journey() {
             tokio::spawn(async move {
                 let (p, h) = keep(&store, PendingItem::Registration(r)).await;
                 let (t, s) = now();
-                store.confirm_registration(&p, &h, &t, s).await
+                store.confirm_registration(&p, &h, t, s).await
             })
         })
         .collect();
@@ -274,13 +274,13 @@ async fn journey() {
     let (pc, hc) = keep(&store, PendingItem::Claim(first.clone().draft())).await;
     assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
     let (t3, s3) = now();
-    assert_eq!(store.confirm_registration(&pc, &hc, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
-    let out = store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap();
-    let counted_first = Claim { confirmed_at: t3.clone(), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
+    assert_eq!(store.confirm_registration(&pc, &hc, t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
+    let out = store.confirm_claim(&pc, &hc, &rules, t3, s3).await.unwrap();
+    let counted_first = Claim { confirmed_at: Some(t3), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
     assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
     assert_eq!(store.get_claim(&first.id).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.get_claim("clm_unknown").await.unwrap(), None);
@@ -290,7 +290,7 @@ async fn journey() {
     let again = claim(ana, "ES:valladolid", "e1", 100);
     let (pa, ha) = keep(&store, PendingItem::Claim(again.draft())).await;
     let (t4, s4) = now();
-    assert_eq!(store.confirm_claim(&pa, &ha, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+    assert_eq!(store.confirm_claim(&pa, &ha, &rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
     step("second claim of the same person for the same meeting: AlreadyClaimed, link still usable");
 
@@ -300,10 +300,10 @@ async fn journey() {
 
     // Not a representative: a confirmed but unapproved contact, an approved one of another city, no contact.
     let (pbob, hbob) = keep(&store, PendingItem::Registration(registration("bob@x.eu", "Valladolid"))).await;
-    store.confirm_registration(&pbob, &hbob, &t4, s4).await.unwrap();
+    store.confirm_registration(&pbob, &hbob, t4, s4).await.unwrap();
     for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
         let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
-        assert_eq!(store.confirm_claim(&p, &h, &rules, &t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
+        assert_eq!(store.confirm_claim(&p, &h, &rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
     }
     assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
     step("claims from non-representatives: NotRepresentative; nothing counted");
@@ -324,8 +324,8 @@ async fn journey() {
         .iter()
         .cloned()
         .map(|(p, h)| {
-            let (store, rules, t5) = (store.clone(), rules.clone(), t5.clone());
-            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &t5, s5).await })
+            let (store, rules, t5) = (store.clone(), rules.clone(), t5);
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t5, s5).await })
         })
         .collect();
     let mut counted = Vec::new();
@@ -347,14 +347,14 @@ async fn journey() {
     // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
     let winner = &counted[0];
     let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50).draft())).await;
-    assert_eq!(store.confirm_claim(&pw, &hw, &rules, &t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+    assert_eq!(store.confirm_claim(&pw, &hw, &rules, t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
     step("full year and already claimed: AlreadyClaimed first, as SQLite");
 
     // --- the secretariat's lists ------------------------------------------------
     let claims = store.list_claims().await.unwrap();
     assert_eq!(claims.len(), 2 + counted.len(), "Ana's and Carla's, and the race's");
     assert!(claims.windows(2).all(|w| (w[0].year, &w[0].city_key, &w[0].event_id, &w[0].id) <= (w[1].year, &w[1].city_key, &w[1].event_id, &w[1].id)));
-    assert!(claims.iter().all(|c| !c.confirmed_at.is_empty()));
+    assert!(claims.iter().all(|c| c.confirmed_at.is_some()));
     let contacts = store.list_contacts().await.unwrap();
     assert_eq!(contacts.len(), 6 + 20);
     assert!(contacts.windows(2).all(|w| w[0].details.email_key < w[1].details.email_key));
@@ -373,7 +373,7 @@ async fn journey() {
     let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50).draft())).await;
     assert!(store.add_link(&pm, "hm2", s5).await.unwrap());
     let (t6, s6) = now();
-    let multi = store.confirm_claim(&pm, "hm2", &rules, &t6, s6).await.unwrap().claim;
+    let multi = store.confirm_claim(&pm, "hm2", &rules, t6, s6).await.unwrap().claim;
     assert_eq!((multi.link_id.as_str(), multi.link_hashes.clone()), (pm.as_str(), vec![hm1.clone(), "hm2".to_string()]));
     assert_eq!(store.claim_by_link(&pm).await.unwrap().as_ref(), Some(&multi));
     step("a claim confirmed through its second link keeps both hashes; claim_by_link finds it");
@@ -502,8 +502,8 @@ async fn journey() {
         .iter()
         .cloned()
         .map(|(p, h)| {
-            let (store, rules, t7) = (store.clone(), rules.clone(), t7.clone());
-            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &t7, s7).await })
+            let (store, rules, t7) = (store.clone(), rules.clone(), t7);
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t7, s7).await })
         })
         .collect();
     let rejection = {

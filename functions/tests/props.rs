@@ -99,7 +99,7 @@ fn predict(model: &[Model], rules: &TravelRules, person: usize, event: usize, ce
 }
 
 fn audit(what: &str, id: &str) -> AuditEntry {
-    AuditEntry { at: "2027-01-10T10:00:00Z".into(), actor: "props".into(), action: what.into(), subject: id.into(), detail: String::new() }
+    AuditEntry { at: "2027-01-10T10:00:00Z".parse().unwrap(), actor: "props".into(), action: what.into(), subject: id.into(), detail: String::new() }
 }
 
 /// A claim of `person` for `event` waiting for its link, and the hash of the link's secret.
@@ -121,14 +121,14 @@ fn pending_claim(keys: &[String], rules: &TravelRules, person: usize, event: usi
         amount: rules.asked(Cents(cents)),
         transport: Cents(cents),
         accommodation: Cents(0),
-        created_at: "2027-01-10T10:00:00Z".into(),
+        created_at: "2027-01-10T10:00:00Z".parse().unwrap(),
     };
     let hash = token::hash_secret("s");
     let pending = Pending {
         id: token::new_id("pnd"),
         item: PendingItem::Claim(claim),
         token_hashes: vec![hash.clone()],
-        created_at: "2027-01-10T10:00:00Z".into(),
+        created_at: "2027-01-10T10:00:00Z".parse().unwrap(),
         expires_at: now_secs + 3600,
         used: false,
     };
@@ -164,8 +164,8 @@ fn contact(keys: &[String], person: usize) -> Contact {
         },
         status: ContactStatus::Approved,
         city_key: Some(keys[person].clone()),
-        created_at: "2027-01-10T10:00:00Z".into(),
-        updated_at: "2027-01-10T10:00:00Z".into(),
+        created_at: "2027-01-10T10:00:00Z".parse().unwrap(),
+        updated_at: "2027-01-10T10:00:00Z".parse().unwrap(),
         version: 1,
         expires_at: None,
     }
@@ -193,7 +193,7 @@ fn run_decisions(keys: &[String], rules: &TravelRules, ops: &[Op]) {
                     already_claimed: claims.iter().any(|c| c.email_key == draft.email_key && c.event_id == draft.event_id && c.status.counts()),
                     used: used.get(&(draft.city_key.clone(), draft.year)).copied().unwrap_or_default(),
                 };
-                match (decide::confirm_claim(&facts, rules, "2027-01-10T10:00:00Z", now_secs), expected) {
+                match (decide::confirm_claim(&facts, rules, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs), expected) {
                     (Ok(o), Ok(amount)) => {
                         assert_eq!(o.claim.amount, amount, "step {step} {op:?}: the contribution");
                         assert_eq!((o.claim.link_id.as_str(), o.claim.status), (pending.id.as_str(), ClaimStatus::Counted));
@@ -262,7 +262,7 @@ async fn run_case<S: Store>(store: &S, keys: &[String], rules: &TravelRules, ops
                 let (pending, hash) = pending_claim(keys, rules, person, event, cents, now_secs);
                 let id = pending.id.clone();
                 store.put_pending(pending).await.unwrap();
-                let got = store.confirm_claim(&id, &hash, rules, "2027-01-10T10:00:00Z", now_secs).await;
+                let got = store.confirm_claim(&id, &hash, rules, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs).await;
                 match (got, expected) {
                     (Ok(o), Ok(amount)) => {
                         assert_eq!(o.claim.amount, amount, "step {step} {op:?}: the contribution");

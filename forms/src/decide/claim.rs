@@ -47,7 +47,7 @@ pub fn claim_link<'a>(p: Option<&'a Pending>, token_hash: &str, now_secs: i64) -
 /// meeting, then the year's limits (`TravelRules::count`: the contribution is
 /// what the year has left, if less than asked). The counted claim keeps the
 /// link's id and secrets' hashes, so the same link shows it later.
-pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
+pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
     let (p, c) = claim_link(f.pending, f.token_hash, now_secs)?;
     if !f.contact.is_some_and(|k| k.represents(&c.city_key)) {
         return Err(ConfirmError::Refused(Refusal::NotRepresentative));
@@ -60,7 +60,7 @@ pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: &str, now_sec
 }
 
 /// The draft `d` counted at `now` with the contribution `amount`, through the link of `p`.
-fn counted(d: &DraftClaim, amount: Cents, now: &str, p: &Pending) -> Claim {
+fn counted(d: &DraftClaim, amount: Cents, now: jiff::Timestamp, p: &Pending) -> Claim {
     Claim {
         id: d.id.clone(),
         name: d.name.clone(),
@@ -76,8 +76,8 @@ fn counted(d: &DraftClaim, amount: Cents, now: &str, p: &Pending) -> Claim {
         amount,
         transport: d.transport,
         accommodation: d.accommodation,
-        created_at: d.created_at.clone(),
-        confirmed_at: now.to_string(),
+        created_at: d.created_at,
+        confirmed_at: Some(now),
         status: ClaimStatus::Counted,
         link_id: p.id.clone(),
         link_hashes: p.token_hashes.clone(),

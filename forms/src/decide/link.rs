@@ -47,7 +47,14 @@ mod tests {
             city_status: "other".into(),
             project: None,
         };
-        Pending { id: "pnd_1".into(), item: PendingItem::Registration(r), token_hashes: vec!["h1".into()], created_at: "t".into(), expires_at: 100, used }
+        Pending {
+            id: "pnd_1".into(),
+            item: PendingItem::Registration(r),
+            token_hashes: vec!["h1".into()],
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            expires_at: 100,
+            used,
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn confirm_registration(
     p: Option<&Pending>,
     token_hash: &str,
     existing: Option<&Contact>,
-    now: &str,
+    now: jiff::Timestamp,
     now_secs: i64,
 ) -> Result<ContactOutcome, ConfirmError> {
     let details = registration_link(p, token_hash, now_secs)?;
@@ -44,24 +44,16 @@ pub fn confirm_registration(
 /// The contact a confirmed registration leaves: new, or the existing one with
 /// the new details. A representative who moves to another city is no longer
 /// approved for the old one: the secretariat decides again.
-pub fn apply_registration(existing: Option<&Contact>, details: Registration, now: &str) -> Contact {
+pub fn apply_registration(existing: Option<&Contact>, details: Registration, now: jiff::Timestamp) -> Contact {
     match existing {
-        None => Contact {
-            details,
-            status: ContactStatus::Confirmed,
-            city_key: None,
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
-            version: 1,
-            expires_at: None,
-        },
+        None => Contact { details, status: ContactStatus::Confirmed, city_key: None, created_at: now, updated_at: now, version: 1, expires_at: None },
         Some(old) => {
             let same_city = old.details.city.to_lowercase() == details.city.to_lowercase() && old.details.country == details.country;
             let (status, city_key) =
                 if old.status == ContactStatus::Approved && !same_city { (ContactStatus::Confirmed, None) } else { (old.status, old.city_key.clone()) };
             // A declined contact stays declined, and its deletion stays planned, whatever details it sends.
             let expires_at = if status == ContactStatus::Declined { old.expires_at } else { None };
-            Contact { details, status, city_key, created_at: old.created_at.clone(), updated_at: now.to_string(), version: old.version + 1, expires_at }
+            Contact { details, status, city_key, created_at: old.created_at, updated_at: now, version: old.version + 1, expires_at }
         }
     }
 }

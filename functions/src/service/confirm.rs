@@ -94,7 +94,7 @@ impl<S: Store> Forms<S> {
     pub async fn withdraw(&self, token: &str) -> Result<Claim, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let c = self.claim_of_link(&id, &hash).await?.ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = self.now();
+        let (now, now_secs) = self.now();
         let change = ClaimChange {
             from: vec![ClaimStatus::Counted],
             to: ClaimStatus::Withdrawn,
@@ -102,7 +102,7 @@ impl<S: Store> Forms<S> {
             paid: None,
             expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Withdrawn, None, now_secs),
         };
-        let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
+        let audit = AuditEntry { at: now, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
         match self.store.transition_claim(&c.id, change, audit).await {
             Ok(c) => Ok(c),
             Err(TransitionError::Conflict(s)) => Err(LinkError::NotWithdrawable(s)),
@@ -113,8 +113,8 @@ impl<S: Store> Forms<S> {
 
     pub async fn confirm_registration(&self, token: &str) -> Result<ContactOutcome, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = self.now();
-        match self.timed_confirm(self.store.confirm_registration(&id, &hash, &now_text, now_secs)).await {
+        let (now, now_secs) = self.now();
+        match self.timed_confirm(self.store.confirm_registration(&id, &hash, now, now_secs)).await {
             Ok(done) => {
                 if let Some(to) = &self.options.secretariat_email {
                     self.tell_secretariat(messages::new_contact(to, &done.contact.details, !done.created)).await;
@@ -133,9 +133,9 @@ impl<S: Store> Forms<S> {
 
     pub async fn confirm_claim(&self, token: &str) -> Result<Receipt, LinkError> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
-        let (now_text, now_secs) = self.now();
+        let (now, now_secs) = self.now();
         let cat = self.catalogue();
-        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, &now_text, now_secs)).await {
+        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, now, now_secs)).await {
             Ok(done) => {
                 let event_title = cat.event(&done.claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| done.claim.event_id.clone());
                 let receipt = Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim };

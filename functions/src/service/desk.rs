@@ -72,12 +72,12 @@ impl<S: Store> Forms<S> {
         // Optimistic: read, decide, write if nobody changed it in between; else read again.
         for _ in 0..5 {
             let Some(old) = self.timed(self.store.get_contact(&key)).await? else { return Err(DeskError::NoContact(key)) };
-            let (now_text, _) = self.now();
+            let (now, _) = self.now();
             let mut new = old.clone();
             change(&mut new);
             new.version = old.version + 1;
-            new.updated_at = now_text.clone();
-            let audit = AuditEntry { at: now_text, actor: operator.to_string(), action: action.into(), subject: key.clone(), detail: detail.into() };
+            new.updated_at = now;
+            let audit = AuditEntry { at: now, actor: operator.to_string(), action: action.into(), subject: key.clone(), detail: detail.into() };
             match self.store.update_contact(old.version, new.clone(), audit).await {
                 Ok(()) => return Ok(new),
                 Err(UpdateError::Conflict) => continue,
@@ -174,8 +174,8 @@ impl<S: Store> Forms<S> {
         if operator.is_empty() {
             return Err(ClaimDeskError::NoOperator);
         }
-        let (now_text, _) = self.now();
-        let audit = AuditEntry { at: now_text, actor: operator.into(), action: action.into(), subject: id.into(), detail };
+        let (now, _) = self.now();
+        let audit = AuditEntry { at: now, actor: operator.into(), action: action.into(), subject: id.into(), detail };
         let claim = match self.store.transition_claim(id, change, audit).await {
             Ok(c) => c,
             Err(TransitionError::NotFound) => return Err(ClaimDeskError::NoClaim(id.into())),
@@ -197,8 +197,8 @@ impl<S: Store> Forms<S> {
         if operator.is_empty() {
             return Err(DeskError::NoOperator);
         }
-        let (now_text, _) = self.now();
-        let audit = AuditEntry { at: now_text, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
+        let (now, _) = self.now();
+        let audit = AuditEntry { at: now, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
         Ok(self.store.erase(&email_key(email), audit).await?)
     }
 }

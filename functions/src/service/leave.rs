@@ -73,8 +73,8 @@ impl<S: Store> Forms<S> {
     /// ends), recorded as done by the applicant, naming nobody.
     pub async fn leave(&self, token: &str) -> Result<Erased, LeaveLinkError> {
         let (id, hash) = token::parse_leave_token(token).ok_or(LeaveLinkError::Gone)?;
-        let (now_text, _) = self.now();
-        let audit = AuditEntry { at: now_text, actor: "applicant".into(), action: "contact.left".into(), subject: ERASED.into(), detail: String::new() };
+        let (now, _) = self.now();
+        let audit = AuditEntry { at: now, actor: "applicant".into(), action: "contact.left".into(), subject: ERASED.into(), detail: String::new() };
         // Boxed: DynamoDB's leave is a large future.
         match Box::pin(self.store.leave(&id, &hash, audit)).await {
             Ok(done) => Ok(done),

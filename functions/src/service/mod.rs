@@ -83,10 +83,10 @@ impl<S> Forms<S> {
         self.options.today.unwrap_or_else(|| jiff::tz::TimeZone::UTC.to_datetime(self.options.clock.now()).date())
     }
 
-    /// Now, as the records write it (RFC 3339) and as expiry counts it (Unix seconds).
-    pub fn now(&self) -> (String, i64) {
+    /// Now, as the records keep it and as expiry counts it (Unix seconds).
+    pub fn now(&self) -> (jiff::Timestamp, i64) {
         let t = self.options.clock.now();
-        (t.to_string(), t.as_second())
+        (t, t.as_second())
     }
 
     /// The address of a confirmation link.

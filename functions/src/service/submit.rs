@@ -76,8 +76,8 @@ impl<S: Store> Forms<S> {
             Some(_) => return self.deliver(&self.with_leave_link(messages::claim_join_first(self, &to, &event), &key).await, &to).await,
             None => return self.deliver(&messages::claim_join_first(self, &to, &event), &to).await,
         };
-        let (now_text, _) = self.now();
-        let claim = match claims::claim(&cat, input, &contact, &now_text) {
+        let (now, _) = self.now();
+        let claim = match claims::claim(&cat, input, &contact, now) {
             Ok(c) => c,
             Err(_) => {
                 let city = contact.city_key.as_deref().and_then(|k| cat.directory.by_key(k).first().map(|m| m.city.name.clone()));
@@ -135,7 +135,7 @@ impl<S: Store> Forms<S> {
     /// storing it), adds a new link secret to it instead; `None` when that
     /// record needs no email any more (used, or enough links sent).
     async fn keep(&self, item: PendingItem, once: Option<&str>) -> Result<Option<(String, String)>, SubmitError> {
-        let (now_text, now_secs) = self.now();
+        let (now, now_secs) = self.now();
         let secret = token::new_secret();
         if let Some(id) = once
             && let Some(p) = self.timed(self.store.get_pending(id, now_secs)).await?
@@ -148,7 +148,7 @@ impl<S: Store> Forms<S> {
             id: id.clone(),
             item,
             token_hashes: vec![token::hash_secret(&secret)],
-            created_at: now_text,
+            created_at: now,
             expires_at: now_secs + i64::from(self.options.link_hours) * 3600,
             used: false,
         };

@@ -1,5 +1,5 @@
 //! The store's traits, one per role. Implemented with `async fn`; the futures
-//! are `Send` so a multi-threaded server can hold them. Times: `now` is RFC 3339
+//! are `Send` so a multi-threaded server can hold them. Times: `now` is the instant
 //! for records, `now_secs` Unix seconds for expiry.
 
 use super::{
@@ -33,7 +33,13 @@ pub trait PendingStore: Send + Sync + 'static {
 pub trait ContactStore: Send + Sync + 'static {
     /// Uses a registration's link: the contact is created or changed
     /// (`apply_registration`), the link marked used, the audit written, atomically.
-    fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> impl Future<Output = Result<ContactOutcome, ConfirmFailed>> + Send;
+    fn confirm_registration(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<ContactOutcome, ConfirmFailed>> + Send;
 
     fn get_contact(&self, email_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
 
@@ -58,7 +64,7 @@ pub trait ClaimStore: Send + Sync + 'static {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
-        now: &str,
+        now: jiff::Timestamp,
         now_secs: i64,
     ) -> impl Future<Output = Result<ClaimOutcome, ConfirmFailed>> + Send;
 

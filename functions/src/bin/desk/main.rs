@@ -92,7 +92,7 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
                 let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
                 out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
             }
-            out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(&c.created_at), when(&c.confirmed_at)));
+            out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(c.created_at), c.confirmed_at.map(when).unwrap_or_default()));
             out.push_str(&history(&forms.history(Some(&c.id)).await?));
         }
         Command::ApproveClaim { id } => out.push_str(&decided(&forms.approve_claim(&id, operator).await?, "approved")),
@@ -137,7 +137,7 @@ async fn contacts<S: Store>(forms: &Forms<S>, wanted: Option<&str>) -> anyhow::R
     if wanted.is_none_or(|s| s == "pending") {
         for p in forms.pending_registrations().await? {
             let r = &p.registration;
-            let expires = jiff::Timestamp::from_second(p.expires_at).map(|t| when(&t.to_string())).unwrap_or_default();
+            let expires = jiff::Timestamp::from_second(p.expires_at).map(when).unwrap_or_default();
             let city = format!("{} ({})", r.city, r.country);
             rows.push(vec!["pending".into(), r.email.clone(), r.name.clone(), city, "-".into(), format!("link expires {expires}")]);
         }
@@ -149,7 +149,7 @@ async fn contacts<S: Store>(forms: &Forms<S>, wanted: Option<&str>) -> anyhow::R
         let d = &c.details;
         let city = format!("{} ({})", d.city, d.country);
         let represents = c.city_key.clone().unwrap_or_else(|| "-".into());
-        rows.push(vec![c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(&c.updated_at))]);
+        rows.push(vec![c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(c.updated_at))]);
     }
     Ok(table(&["STATUS", "EMAIL", "NAME", "CITY", "REPRESENTS", "WHEN"], &rows, "no contacts"))
 }
@@ -186,7 +186,7 @@ fn table(heads: &[&str], rows: &[Vec<String>], empty: &str) -> String {
 fn history(entries: &[AuditEntry]) -> String {
     let mut out = String::new();
     for e in entries {
-        out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(&e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
+        out.push_str(&format!("{}  {:<16} {:<18} {}  {}\n", when(e.at), e.actor, e.action, e.subject, e.detail).replace("  \n", "\n"));
     }
     if out.is_empty() {
         out.push_str("no changes recorded\n");
@@ -195,8 +195,8 @@ fn history(entries: &[AuditEntry]) -> String {
 }
 
 /// "2026-12-02 05:20 UTC" from an RFC 3339 time: what a person reads in a table.
-fn when(rfc3339: &str) -> String {
-    rfc3339.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_string())
+fn when(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[tokio::main(flavor = "current_thread")]

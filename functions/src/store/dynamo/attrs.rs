@@ -54,17 +54,6 @@ pub(super) fn get_opt_texts(item: &Item, k: &str) -> Result<Option<Vec<String>>,
     }
 }
 
-pub(super) fn get_bool(item: &Item, k: &str) -> Result<bool, StoreError> {
-    match item.get(k) {
-        Some(AttributeValue::Bool(b)) => Ok(*b),
-        _ => Err(StoreError::Failed(format!("a stored item has no true/false `{k}`"))),
-    }
-}
-
-pub(super) fn get_date(item: &Item, k: &str) -> Result<jiff::civil::Date, StoreError> {
-    get_s(item, k)?.parse().map_err(|_| StoreError::Failed(format!("stored `{k}` is not a date")))
-}
-
 pub(super) fn pending_pk(id: &str) -> String {
     format!("PENDING#{id}")
 }

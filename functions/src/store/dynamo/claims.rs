@@ -147,7 +147,8 @@ impl DynamoStore {
         let person: Item = HashMap::from([("pk".into(), s(person_pk(&c.email_key, &c.event_id))), ("claim_id".into(), s(&c.id))]);
         let link: Item = HashMap::from([("pk".into(), s(link_pk(&c.link_id))), ("claim_id".into(), s(&c.id))]);
         let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
-        let audit = audit_entry(&c.confirmed_at, "applicant", "claim.confirmed", &c.id, detail);
+        let confirmed_at = c.confirmed_at.ok_or_else(|| StoreError::Failed("a claim to count has no confirmation time".into()))?;
+        let audit = audit_entry(confirmed_at, "applicant", "claim.confirmed", &c.id, detail);
         let audit_key = audit_pk(&audit);
         let mut claim = claim_item(c);
         claim.insert("audit_keys".into(), AttributeValue::L(vec![s(&audit_key)]));
@@ -182,7 +183,7 @@ impl DynamoStore {
 }
 
 impl ClaimStore for DynamoStore {
-    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
+    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
         let mut attempts = Attempts(0);
         let c = loop {
             let p = self.pending(id, now_secs).await?;

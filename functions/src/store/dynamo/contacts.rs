@@ -19,7 +19,7 @@ impl DynamoStore {
 }
 
 impl ContactStore for DynamoStore {
-    async fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
+    async fn confirm_registration(&self, id: &str, token_hash: &str, now: jiff::Timestamp, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
         let mut attempts = Attempts(0);
         loop {
             let p = self.pending(id, now_secs).await?;

@@ -39,7 +39,7 @@ impl PendingStore for DynamoStore {
         let latest: Item = HashMap::from([
             ("pk".into(), s(latest_pk(p.item.kind(), p.item.email_key()))),
             ("pending_id".into(), s(&p.id)),
-            ("created_at".into(), s(&p.created_at)),
+            ("created_at".into(), s(p.created_at.to_string())),
             ("expires_at".into(), n(p.expires_at)),
         ]);
         let items = vec![self.put_new(pending_item(&p))?, self.put(latest, None)?];

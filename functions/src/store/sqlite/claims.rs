@@ -28,8 +28,12 @@ pub(super) fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
         amount: Cents(r.get(11)?),
         transport: Cents(r.get(12)?),
         accommodation: Cents(r.get(13)?),
-        created_at: r.get(14)?,
-        confirmed_at: r.get(15)?,
+        created_at: timestamp(r, 14)?,
+        // Empty while not confirmed (no stored claim is).
+        confirmed_at: match r.get::<_, String>(15)?.as_str() {
+            "" => None,
+            _ => Some(timestamp(r, 15)?),
+        },
         status: {
             let st: String = r.get(16)?;
             ClaimStatus::parse(&st).ok_or_else(|| bad(16, format!("unknown claim status {st}")))?
@@ -85,8 +89,8 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
         c.amount.0,
         c.transport.0,
         c.accommodation.0,
-        c.created_at,
-        c.confirmed_at,
+        c.created_at.to_string(),
+        c.confirmed_at.map(|t| t.to_string()).unwrap_or_default(),
         c.status.as_str(),
         c.link_id,
         serde_json::to_string(&c.link_hashes).unwrap_or_else(|_| "[]".into()),
@@ -109,8 +113,8 @@ pub(super) fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::R
 }
 
 impl ClaimStore for SqliteStore {
-    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: &str, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
-        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now.to_string(), rules.clone());
+    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
+        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now, rules.clone());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = read_pending(&tx, &id, now_secs)?;
@@ -126,7 +130,7 @@ impl ClaimStore for SqliteStore {
                 already_claimed: has_claim_for(&tx, &c.email_key, &c.event_id).map_err(map_err)?,
                 used: usage(&tx, &c.city_key, c.year).map_err(map_err)?,
             };
-            let done = match decide::confirm_claim(&facts, &rules, &now, now_secs) {
+            let done = match decide::confirm_claim(&facts, &rules, now, now_secs) {
                 Ok(done) => done,
                 Err(e) => return Ok(Err(e.into())),
             };
@@ -140,7 +144,7 @@ impl ClaimStore for SqliteStore {
             .map_err(map_err)?;
             mark_used(&tx, &id).map_err(map_err)?;
             let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
-            write_audit(&tx, &audit_entry(&now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
+            write_audit(&tx, &audit_entry(now, "applicant", "claim.confirmed", &c.id, detail)).map_err(map_err)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(done))
         })

@@ -22,8 +22,8 @@ pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact>
         status: ContactStatus::parse(&status)
             .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into()))?,
         city_key: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
+        created_at: timestamp(r, 11)?,
+        updated_at: timestamp(r, 12)?,
         version: r.get::<_, i64>(13)? as u64,
         expires_at: r.get(14)?,
     })
@@ -50,8 +50,8 @@ pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<
         d.project,
         c.status.as_str(),
         c.city_key,
-        c.created_at,
-        c.updated_at,
+        c.created_at.to_string(),
+        c.updated_at.to_string(),
         c.version as i64,
         c.expires_at
     ])?;
@@ -64,8 +64,8 @@ pub(super) fn read_contact(conn: &Connection, email_key: &str) -> Result<Option<
 }
 
 impl ContactStore for SqliteStore {
-    async fn confirm_registration(&self, id: &str, token_hash: &str, now: &str, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
-        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now.to_string());
+    async fn confirm_registration(&self, id: &str, token_hash: &str, now: jiff::Timestamp, now_secs: i64) -> Result<ContactOutcome, ConfirmFailed> {
+        let (id, hash, now) = (id.to_string(), token_hash.to_string(), now);
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = read_pending(&tx, &id, now_secs)?;
@@ -73,13 +73,13 @@ impl ContactStore for SqliteStore {
                 Ok(details) => read_contact(&tx, &details.email_key)?,
                 Err(e) => return Ok(Err(e.into())),
             };
-            let done = match decide::confirm_registration(p.as_ref(), &hash, old.as_ref(), &now, now_secs) {
+            let done = match decide::confirm_registration(p.as_ref(), &hash, old.as_ref(), now, now_secs) {
                 Ok(done) => done,
                 Err(e) => return Ok(Err(e.into())),
             };
             write_contact(&tx, &done.contact).map_err(map_err)?;
             mark_used(&tx, &id).map_err(map_err)?;
-            write_audit(&tx, &audit_entry(&now, "applicant", done.action(), &done.contact.details.email_key, format!("link {id}"))).map_err(map_err)?;
+            write_audit(&tx, &audit_entry(now, "applicant", done.action(), &done.contact.details.email_key, format!("link {id}"))).map_err(map_err)?;
             tx.commit().map_err(map_err)?;
             Ok(Ok(done))
         })

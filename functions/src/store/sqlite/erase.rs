@@ -66,7 +66,7 @@ impl ErasureStore for SqliteStore {
     async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.run(|conn| {
             all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| {
-                Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
+                Ok(AuditEntry { at: timestamp(r, 0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
             })
         })
         .await

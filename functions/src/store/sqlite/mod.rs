@@ -150,16 +150,27 @@ fn all<T, P: rusqlite::Params>(
     rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
 }
 
+/// A time kept as RFC 3339 text.
+fn timestamp(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<jiff::Timestamp> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|_| bad(i, "not a time".into()))
+}
+
 fn bad(i: usize, e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
 }
 
 fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![a.at, a.actor, a.action, a.subject, a.detail])?;
+    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+        a.at.to_string(),
+        a.actor,
+        a.action,
+        a.subject,
+        a.detail
+    ])?;
     Ok(())
 }
 
-fn audit_entry(now: &str, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
-    AuditEntry { at: now.to_string(), actor: actor.into(), action: action.into(), subject: subject.into(), detail }
+fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
+    AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }

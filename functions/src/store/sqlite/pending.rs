@@ -10,7 +10,7 @@ pub(super) fn row_to_pending(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending>
         id: r.get(0)?,
         item: PendingItem::from_json(&item).map_err(|e| bad(1, e))?,
         token_hashes: serde_json::from_str(&hashes).map_err(|e| bad(2, e.to_string()))?,
-        created_at: r.get(3)?,
+        created_at: timestamp(r, 3)?,
         expires_at: r.get(4)?,
         used: r.get(5)?,
     })
@@ -47,7 +47,7 @@ impl PendingStore for SqliteStore {
                     p.item.email_key(),
                     p.item.to_json(),
                     serde_json::to_string(&p.token_hashes).unwrap_or_else(|_| "[]".into()),
-                    p.created_at,
+                    p.created_at.to_string(),
                     p.expires_at,
                     p.used
                 ],
