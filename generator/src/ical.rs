@@ -260,7 +260,7 @@ mod tests {
             "DESCRIPTION:https://ccg.example/calendar/ev-1/",
             "STATUS:CONFIRMED",
             "SEQUENCE:0",
-            "CATEGORIES:Co-creation workshop",
+            "CATEGORIES:Co-creation meeting",
             "END:VEVENT",
             "END:VCALENDAR",
         ] {

@@ -151,9 +151,8 @@ fn the_real_site_builds_with_every_page() {
     let ev = read(out.join("calendar/ccg-2021-10-launch/index.html"));
     assert!(ev.contains("<script type=\"application/ld+json\">"));
     assert!(ev.contains("\"startDate\":\"2021-10-07\""));
-    assert!(ev.contains("https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text="));
-    assert!(ev.contains("dates=20211007/20211008"));
-    assert!(ev.contains("href=\"/calendar/ccg-2021-10-launch.ics\" download="));
+    assert!(ev.contains("<strong>Past meeting.</strong>"), "a past meeting says so");
+    assert!(!ev.contains("Add to your calendar") && !ev.contains("calendar.google.com"), "a past meeting offers no \"add to calendar\"");
 
     let fs_page = read(out.join("financial-support/index.html"));
     let rules = fs::read_to_string(workspace().join("content/data/travel-support.yaml")).unwrap();
@@ -229,6 +228,10 @@ fn drafts_only_when_asked() {
     assert!(!read(dir.join("pub/calendar/index.html")).contains(id));
     let page = read(dir.join(format!("prev/calendar/{id}/index.html")));
     assert!(page.contains("<strong>Draft</strong>"), "drafts are labelled");
+    // A meeting still to come: no "past" notice, and the ways to add it to a calendar.
+    assert!(!page.contains("Past meeting"));
+    assert!(page.contains("https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text="));
+    assert!(page.contains(&format!("href=\"/calendar/{id}.ics\" download=")));
     assert!(read(dir.join("prev/calendar.ics")).contains(&format!("UID:{id}@")));
     assert!(read(dir.join("prev/calendar/index.html")).contains("badge-draft"));
 }

@@ -111,6 +111,12 @@ impl Shared<'_> {
         }
     }
 
+    /// Whether event `index` is still to come at this build's "now" (its page's own flag,
+    /// so that an event page does not depend on the list of every upcoming event).
+    fn is_upcoming(&self, index: usize) -> bool {
+        self.upcoming.iter().any(|(i, _)| *i == index)
+    }
+
     fn done(&self, out: String, output: Output) {
         self.done.lock().expect("not poisoned").push((out, output));
     }
@@ -181,7 +187,7 @@ impl Shared<'_> {
                 (out.clone(), h.finish())
             }
             Job::Event { index } => {
-                (self.content.event_hashes[*index], self.config_key).hash(&mut h);
+                (self.content.event_hashes[*index], self.config_key, self.is_upcoming(*index)).hash(&mut h);
                 self.templates.key(EVENT_TEMPLATE, &self.globals).hash(&mut h);
                 (out_of(&self.views[*index].url), h.finish())
             }
@@ -270,6 +276,8 @@ impl Shared<'_> {
                 let description = view::event_description(e, v);
                 ctx.insert_value("page", self.page_value(&e.title, &description, &v.url, e.draft, false));
                 ctx.insert_value("event", self.values[*index].clone());
+                // Whether the meeting is still to come: a past one offers no "add to calendar".
+                ctx.insert_value("upcoming", self.is_upcoming(*index).into());
                 ctx.insert_value("content", Value::safe_string(html));
                 ctx.insert_value("json_ld", Value::safe_string(&view::json_ld(e, v, config)));
                 EVENT_TEMPLATE
