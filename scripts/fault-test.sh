@@ -10,7 +10,7 @@
 #   CCG_FAULT_SUBMISSIONS=50000 CCG_FAULT_KILLS=10 scripts/fault-test.sh   a longer run
 #
 # The other fault test (DynamoDB Local stopped and started again) and the
-# crash-retry regression are Rust tests: cargo test -p ccg-functions --test fault.
+# crash-retry regression are Rust tests: cargo test -p ccg-functions --test it fault::.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -10,7 +10,7 @@
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
 #      the Lambda binaries as Lambdas: cargo lambda build (profile lambda-test: the
 #      real binaries, unoptimised), run under cargo-lambda's Runtime API emulator
-#      against DynamoDB Local, fed with tests/lambda/events/ (functions/tests/lambda_binaries.rs)
+#      against DynamoDB Local, fed with tests/lambda/events/ (functions/tests/it/lambda_binaries.rs)
 #   4. cargo build --release -p generator; the site built as published and with drafts;
 #      the secretariat's desk for the forms' e2e: the dev build step 3 made (a release
 #      build of the AWS SDK would take minutes)
@@ -149,7 +149,7 @@ rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim)" l
 if [ "$rc" -eq 0 ]; then
   rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
     env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \
-    cargo test --workspace --test lambda_binaries -- --ignored --nocapture || rc=$?
+    cargo test -p ccg-functions --test it lambda_binaries:: -- --ignored --nocapture || rc=$?
   count_cargo "$logs/lambda-test.log" "$rc"
 else
   failed=$((failed + 1))
@@ -194,7 +194,7 @@ rc=0; step "desk (built by step 3: cargo test --workspace --no-run)" desk-build 
 # 4b. Faults (issue 12; scripts/fault-test.sh): `generator serve` SIGKILLed and
 #     started again three times under 10,000 registrations from many clients;
 #     every success stored exactly once, no error stored. (DynamoDB Local
-#     stopped mid-run, and the crash-retry regression: step 3, --test fault.)
+#     stopped mid-run, and the crash-retry regression: step 3, --test it fault::.)
 if [ -x "$generator" ]; then
   rc=0; step "fault test: serve killed three times under 10,000 submissions" fault \
     env CCG_GENERATOR="$generator" scripts/fault-test.sh || rc=$?

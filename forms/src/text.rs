@@ -1,7 +1,7 @@
 //! What counts as text in a form, defined once: visible text, a single line,
 //! an email address and their lengths. The validators use these; the form
 //! templates' `maxlength` and openapi.yaml's `maxLength`/`pattern` are
-//! compared with them by tests (functions/tests/openapi.rs).
+//! compared with them by tests (functions/tests/it/openapi.rs).
 
 /// Longest free-text field (a name, a city, an organisation, a position), in characters.
 pub const MAX_TEXT: usize = 200;

@@ -8,7 +8,9 @@
 //!   cargo run --release -p ccg-functions --example bench_forms -- [--clients 100] [--requests 20000] [--seconds 20] [--rate N] [--dynamodb-rate N] [--skip-dynamodb]
 //! (scripts/bench-forms.sh runs it and reports the Lambda binary sizes.)
 
-#[path = "../tests/common/mod.rs"]
+// The tests' helpers: the benchmark uses a part of them.
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use bytes::Bytes;

@@ -3,7 +3,7 @@
 //! (`load::LoadCache`), reuses the compiled templates when they did not
 //! change, and renders again only the outputs whose key (`deps`) changed.
 //! Everything else is kept as the previous build wrote it; the result is
-//! byte-identical to a fresh build (tests/incremental.rs checks it).
+//! byte-identical to a fresh build (tests/it/incremental.rs checks it).
 
 use crate::build::{self, BuildError, Options, Report, State};
 

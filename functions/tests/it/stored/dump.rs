@@ -12,7 +12,7 @@ use std::collections::HashMap;
 pub fn dump_sqlite(conn: &rusqlite::Connection) -> String {
     use rusqlite::types::ValueRef;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    let mut out = format!("-- Written by tests/stored.rs (write_fixtures) with the first version's SqliteStore.\nPRAGMA user_version = {version};\n");
+    let mut out = format!("-- Written by tests/it/stored.rs (write_fixtures) with the first version's SqliteStore.\nPRAGMA user_version = {version};\n");
     let schema: Vec<(String, String, String)> = conn
         .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, rowid")
         .unwrap()

@@ -3,14 +3,13 @@
 //! the server's own robustness (issue 12): timeouts, the connection limit,
 //! accept() backoff, statuses of malformed requests, same-origin redirects.
 
+use crate::common::copy_dir;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-mod common;
-use common::copy_dir;
 
 struct Server {
     child: Child,

@@ -2,6 +2,7 @@
 //! edit, addition, rename and deletion its output folder must hold the same
 //! bytes as a full build, and it must have rendered only what changed.
 
+use crate::common::copy_dir;
 use generator::build::{BuildError, Options, Report, build};
 use generator::builder::Builder;
 use jiff::Timestamp;
@@ -9,8 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-mod common;
-use common::copy_dir;
 
 struct TempDir(PathBuf);
 

@@ -4,13 +4,12 @@
 //! group did not make, a calendar that tells past from upcoming, and the
 //! forms' hints. Each test builds the real content/ and templates/.
 
+use crate::common::copy_dir;
 use generator::build::{Options, build};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::fs;
 use std::path::{Path, PathBuf};
-mod common;
-use common::copy_dir;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

@@ -1,7 +1,5 @@
 //! Shared by the integration tests: a test catalogue, request builders, a
 //! temporary SQLite store, and AWS's DynamoDB Local started on a free port.
-// Each test binary uses a part of it.
-#![allow(dead_code)]
 
 use bytes::Bytes;
 use ccg_functions::mail::outbox::{self, Outbox};

@@ -2,12 +2,11 @@
 //! apart from the form's settings, the secretariat reachable, the privacy
 //! notice from its settings, and documents listed as the official page lists them.
 
+use crate::common::copy_dir;
 use generator::build::{BuildError, Options, build};
 use jiff::Timestamp;
 use std::fs;
 use std::path::{Path, PathBuf};
-mod common;
-use common::copy_dir;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

@@ -1,11 +1,9 @@
 //! openapi.yaml stays true: every status the handler can give is documented
 //! for its path, and the statuses seen on real requests are among them.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
 use ccg_functions::{Options, SqliteStore, handle};
-use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -12,9 +12,9 @@
 //! `CCG_LAMBDA_DIR` (the folder with `register/bootstrap` and
 //! `travel-claim/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
 
-mod common;
+use crate::common;
 
-use common::{DynamoLocal, free_port, token_in, workspace};
+use crate::common::{DynamoLocal, free_port, token_in, workspace};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};

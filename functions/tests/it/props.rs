@@ -11,15 +11,13 @@
 //! Cases: 256 on the decisions, 64 on SQLite, 4 on DynamoDB Local (slow);
 //! CCG_PROPTEST_CASES=N runs N on each for a longer search.
 
-mod common;
-
+use crate::common::*;
 use ccg_forms::decide;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, DraftClaim, Pending, PendingItem, Registration};
 use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, Store};
 use ccg_functions::token;
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
-use common::*;
 use jiff::civil::date;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

@@ -5,9 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-#[path = "common/mod.rs"]
-mod common;
-use common::copy_dir;
+use crate::common::copy_dir;
 
 const GENERATOR: &str = env!("CARGO_BIN_EXE_generator");
 /// The project's own domain (already that of the calendar UIDs).

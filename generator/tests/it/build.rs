@@ -1,13 +1,12 @@
 //! Builds the real content/ (and broken copies of it) into temporary folders.
 
+use crate::common::copy_dir;
 use generator::build::{BuildError, Options, build};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-mod common;
-use common::copy_dir;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

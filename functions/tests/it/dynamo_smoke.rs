@@ -7,7 +7,7 @@
 //! `.cache/dynamodb-local/` (or `CCG_DYNAMODB_LOCAL_JAR`).
 #![cfg(feature = "dynamodb")]
 
-mod common;
+use crate::common;
 
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_functions::store::dynamo::{self, DynamoStore};

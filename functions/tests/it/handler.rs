@@ -2,13 +2,13 @@
 //! posts from other sites, the rules that answer at once, the honeypot,
 //! drafts, mail that cannot be sent, and stores that are down or slow.
 
-mod common;
+use crate::common;
 
+use crate::common::*;
 use bytes::Bytes;
 use ccg_functions::store::dynamo::DynamoStore;
 use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Options, SqliteStore, Store, handle};
-use common::*;
 use std::time::{Duration, Instant};
 
 const REG: &str = "/api/register";

@@ -5,13 +5,11 @@
 //! Idempotency-Key gets the first answer (or, after a crash, the answer the
 //! first attempt would have given), at once rather than "in progress".
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
 use ccg_functions::mail::{Email, Mailer, SendFuture};
 use ccg_functions::store::roles::*;
 use ccg_functions::{App, Forms, SqliteStore, handle};
-use common::*;
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -65,7 +63,7 @@ async fn a_retry_after_a_crash_gets_the_answer() {
     let db = temp_dir("crash").join("forms.sqlite3");
     drop(SqliteStore::open(&db).unwrap());
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["fault::crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CCG_FAULT_CHILD_DB", &db)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -11,15 +11,14 @@
 //! 2100, so the fixtures do not go stale.
 #![cfg(feature = "dynamodb")]
 
-mod common;
-#[path = "stored/dump.rs"]
+use crate::common;
 mod dump;
 
+use crate::common::DynamoLocal;
 use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Pending, PendingItem, Registration};
 use ccg_functions::store::{ClaimChange, Kept, StoredAnswer};
 use ccg_model::{Cents, TravelRules};
-use common::DynamoLocal;
 use dump::{dump_dynamo, dump_sqlite, item_from_json, without_audit_ids};
 use jiff::civil::date;
 use serde_json::Value;

@@ -4,8 +4,9 @@
 //! on anyone's word: registrations and claims wait for their emailed link;
 //! claims count only from approved representatives, at confirmation time.
 
-mod common;
+use crate::common;
 
+use crate::common::*;
 use ccg_functions::Options;
 use ccg_functions::records::{ClaimStatus, ContactStatus, Pending, PendingItem};
 use ccg_functions::service::desk::ClaimDeskError;
@@ -13,7 +14,6 @@ use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
-use common::*;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ const REG: &str = "/api/register";
 const CLAIMS: &str = "/api/travel-claims";
 
 /// One test per case and store, `sqlite::<case>` and `dynamo::<case>`, so
-/// they run in parallel and can be filtered (`cargo test --test contract
+/// they run in parallel and can be filtered (`cargo test -p ccg-functions --test it contract::
 /// dynamo::`). Every case gets a fresh, empty store. A case given `(EMBEDDED)`
 /// also learns whether the store deletes expired records when swept (SQLite)
 /// rather than by itself later (DynamoDB's TTL, which DynamoDB Local does not run).
