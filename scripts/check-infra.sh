@@ -35,7 +35,8 @@ expanded=".cache/infra-template.expanded.json"
 pip_venv() {
     local dir=$1
     shift
-    [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir"
+    # A venv cut short (no pip) is made again.
+    [[ -x "$dir/bin/python" && -x "$dir/bin/pip" ]] || python3 -m venv --clear "$dir"
     if ! "$dir/bin/python" - "$@" 2>/dev/null <<'PY'; then
 import sys
 from importlib.metadata import version

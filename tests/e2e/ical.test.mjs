@@ -374,7 +374,19 @@ test('pages offer the feed and the per-event download', () => {
   const calendar = links('calendar/index.html');
   assert.ok(calendar.some((u) => u.protocol === 'webcal:' && u.pathname === '/calendar.ics'), '/calendar/ has no webcal:// subscribe link');
   assert.ok(calendar.some((u) => u.protocol === 'https:' && u.pathname === '/calendar.ics'), '/calendar/ has no https link to the feed');
+  // The launch took place in 2021: a past meeting offers no "add to calendar"
+  // (issue 18), while its .ics stays published for calendars that hold it.
   const event = links(`calendar/${LAUNCH}/index.html`);
-  assert.ok(event.some((u) => u.pathname === `/calendar/${LAUNCH}.ics`), `/calendar/${LAUNCH}/ does not link its .ics`);
-  assert.ok(event.some((u) => u.hostname === 'calendar.google.com' || u.hostname === 'www.google.com'), `/calendar/${LAUNCH}/ has no Google Calendar link`);
+  assert.ok(!event.some((u) => u.pathname === `/calendar/${LAUNCH}.ics`), `/calendar/${LAUNCH}/ offers its .ics although it is past`);
+  assert.ok(!event.some((u) => u.hostname === 'calendar.google.com' || u.hostname === 'www.google.com'), `/calendar/${LAUNCH}/ offers Google Calendar although it is past`);
+  assert.ok(existsSync(join(site, 'calendar', `${LAUNCH}.ics`)), `calendar/${LAUNCH}.ics is no longer published`);
+});
+
+test('an upcoming meeting offers its .ics and Google Calendar', () => {
+  const site = draftsBuild();
+  const base = 'https://site.test';
+  const id = 'example-2027-03-co-creation';
+  const event = linksOf(readFileSync(join(site, 'calendar', id, 'index.html'), 'utf8')).map((h) => new URL(h, `${base}/calendar/${id}/`));
+  assert.ok(event.some((u) => u.pathname === `/calendar/${id}.ics`), `/calendar/${id}/ does not link its .ics`);
+  assert.ok(event.some((u) => u.hostname === 'calendar.google.com'), `/calendar/${id}/ has no Google Calendar link`);
 });
