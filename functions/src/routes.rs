@@ -127,6 +127,26 @@ impl Route {
     }
 }
 
+/// Where the site's forms post, for the templates (`actions.submit["travel-claims"]`,
+/// `actions.resend[resend_path]`): the same table as every other address, keyed by the form's name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Actions {
+    pub submit: std::collections::BTreeMap<&'static str, String>,
+    pub resend: std::collections::BTreeMap<&'static str, String>,
+}
+
+impl Actions {
+    /// The actions under `api_base` (site-relative, as the forms post to the API on the site's own origin).
+    pub fn new(api_base: &str) -> Actions {
+        let under = |r: Route| format!("{api_base}{}", r.path());
+        let forms = [Form::Register, Form::TravelClaims];
+        Actions {
+            submit: forms.iter().map(|f| (f.name(), under(Route::Submit(*f)))).collect(),
+            resend: forms.iter().map(|f| (f.name(), under(Route::Resend(*f)))).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +180,16 @@ mod tests {
         }
         assert_eq!(Route::Confirm(Form::Register).url("https://h", "/api", Some("t.k")), "https://h/api/register/confirm?token=t.k");
         assert_eq!(Route::Resend(Form::TravelClaims).url("", "/api", None), "/api/travel-claims/resend");
+    }
+
+    #[test]
+    fn the_forms_actions_parse_back_to_their_routes() {
+        let a = Actions::new("/api");
+        assert_eq!(a.submit["register"], "/api/register");
+        assert_eq!(a.resend["travel-claims"], "/api/travel-claims/resend");
+        for f in [Form::Register, Form::TravelClaims] {
+            assert_eq!(Route::parse(&a.submit[f.name()]), Some(Route::Submit(f)));
+            assert_eq!(Route::parse(&a.resend[f.name()]), Some(Route::Resend(f)));
+        }
     }
 }

@@ -78,6 +78,7 @@ impl Frame {
         let g = tera.global_context();
         g.insert("site", site);
         g.insert("nav", nav);
+        g.insert("actions", &crate::routes::Actions::new(&site.api_base));
         Ok(Frame { tera })
     }
 

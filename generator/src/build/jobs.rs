@@ -317,7 +317,10 @@ pub(crate) fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, n
     let base = &s.base_url;
     let g = tera.global_context();
     let calendar_url = s.calendar_url.clone().unwrap_or_else(|| "/calendar/".into());
-    put(g, globals, "site", &ccg_model::SiteView::new(config, base, &calendar_url));
+    let site = ccg_model::SiteView::new(config, base, &calendar_url);
+    // Where the forms post: built by the functions' own table of addresses.
+    put(g, globals, "actions", &ccg_functions::routes::Actions::new(&site.api_base));
+    put(g, globals, "site", &site);
     let pages = c.pages.iter().filter_map(|p| Some((p.url.as_str(), p.meta.as_ref()?)));
     put(g, globals, "nav", &ccg_model::page::nav(pages));
     put(g, globals, "documents", &c.documents);
