@@ -117,10 +117,10 @@ impl ClaimStatus {
     /// What a person reads on their claim's page.
     pub fn describe(self) -> &'static str {
         match self {
-            ClaimStatus::Counted => "confirmed and counted; the Scalable Cities secretariat has not decided on it yet",
-            ClaimStatus::Approved => "approved by the Scalable Cities secretariat; payment follows",
+            ClaimStatus::Counted => "confirmed and counted; the Scalable Cities Secretariat has not decided on it yet",
+            ClaimStatus::Approved => "approved by the Scalable Cities Secretariat; payment follows",
             ClaimStatus::Paid => "paid",
-            ClaimStatus::Rejected => "rejected by the Scalable Cities secretariat",
+            ClaimStatus::Rejected => "rejected by the Scalable Cities Secretariat",
             ClaimStatus::Withdrawn => "withdrawn by you",
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::decode::Fields;
 use crate::validate::{self, FieldErrors};
-use ccg_model::{Directory, Event, TravelRules, countries, normalize_name};
+use ccg_model::{Directory, Event, Format, TravelRules, countries, normalize_name};
 use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,6 +53,11 @@ pub struct ClaimFormView {
     pub travel_hint: String,
     /// When no meeting takes claims: the next one expected.
     pub next: Option<NextMeeting>,
+    /// The attendance labels of the meetings the form takes claims for ("In person"), as the calendar marks them.
+    pub eligible_formats: Vec<String>,
+    /// The form's setting (`eligible_formats` without `hybrid`): a hybrid meeting takes no
+    /// claims, even from those who attend it in person; the form says so where the meeting is chosen.
+    pub hybrid_excluded: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,6 +166,8 @@ pub fn claim_form(events: &[Event], rules: &TravelRules, today: Date, drafts: bo
             relative(rules.claim_form.travel_days_after, "after", "it ends")
         ),
         next,
+        eligible_formats: rules.eligible_formats.iter().map(|f| f.label().to_string()).collect(),
+        hybrid_excluded: !rules.eligible_formats.contains(&Format::Hybrid),
     }
 }
 

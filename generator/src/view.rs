@@ -336,6 +336,9 @@ pub struct RulesView {
     /// Some eligible role needs its project to have ended.
     pub needs_ended_project: bool,
     pub require_announced: bool,
+    /// The form's setting: a hybrid meeting takes no claims, even attended in
+    /// person (`eligible_formats` without `hybrid`); pages say so where it matters.
+    pub hybrid_excluded: bool,
     /// How the claim form works (its own settings, not rules of the group).
     pub claim_form: ClaimFormView,
 }
@@ -396,6 +399,7 @@ pub fn rules_view(r: &TravelRules) -> RulesView {
         other_formats: Format::ALL.iter().filter(|f| !r.eligible_formats.contains(f)).map(|f| f.label().to_string()).collect(),
         needs_ended_project: r.eligible_cities.iter().any(|e| e.project_ended),
         require_announced: r.require_announced,
+        hybrid_excluded: !r.eligible_formats.contains(&Format::Hybrid),
         claim_form: claim_form_view(&r.claim_form),
     }
 }

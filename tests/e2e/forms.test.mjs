@@ -1288,10 +1288,10 @@ const withdrawButtons = (page) => page.getByRole('button', { name: WITHDRAW, exa
 
 /** The sentence the claim's page starts with, for each state. */
 const STANDING = {
-  counted: 'is confirmed and counted; the Scalable Cities secretariat has not decided on it yet',
-  approved: 'is approved by the Scalable Cities secretariat; payment follows',
+  counted: 'is confirmed and counted; the Scalable Cities Secretariat has not decided on it yet',
+  approved: 'is approved by the Scalable Cities Secretariat; payment follows',
   paid: 'is paid',
-  rejected: 'is rejected by the Scalable Cities secretariat',
+  rejected: 'is rejected by the Scalable Cities Secretariat',
   withdrawn: 'is withdrawn by you',
 };
 

@@ -253,7 +253,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         Answer::LinkInvalid => {
             let msg = format!(
                 "This link is not valid, or it has expired (a link to confirm works for {} hours). If you had \
-                 not confirmed yet, send the form again; for anything else, write to the Scalable Cities secretariat.",
+                 not confirmed yet, send the form again; for anything else, write to the Scalable Cities Secretariat.",
                 f.options.link_hours
             );
             // 410, not 404: the CDN in front of the site replaces every 404 with the site's own page.
@@ -271,7 +271,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             }
         }
         Answer::Registered => {
-            let msg = "Your registration is confirmed. The Scalable Cities secretariat reviews it and admits you as a \
+            let msg = "Your registration is confirmed. The Scalable Cities Secretariat reviews it and approves you as a \
                        representative of your city. If your city qualifies, you can then ask for travel support.";
             if json {
                 json_response(StatusCode::OK, &json!({"status": "confirmed", "message": msg}))
@@ -298,7 +298,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::NotWithdrawable(status) => {
             let msg = format!(
-                "This claim can no longer be withdrawn: it is {}. Write to the Scalable Cities secretariat if you need to change it.",
+                "This claim can no longer be withdrawn: it is {}. Write to the Scalable Cities Secretariat if you need to change it.",
                 status.describe()
             );
             if json {

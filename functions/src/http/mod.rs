@@ -225,7 +225,7 @@ async fn leave<S: Store>(app: &App<S>, parts: &http::request::Parts, body: Bytes
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
     let failed = |e: LeaveLinkError| match e {
         LeaveLinkError::Gone if wants_json => json_response(StatusCode::GONE, &serde_json::json!({"error": "gone"})),
-        LeaveLinkError::Gone => framed(app, StatusCode::GONE, Form::Register, pages::leave_gone_page()),
+        LeaveLinkError::Gone => framed(app, StatusCode::GONE, Form::Register, pages::leave_gone_page(f)),
         LeaveLinkError::Unavailable(d) => render(app, wants_json, Form::Register, Answer::Unavailable(d)),
         LeaveLinkError::Corrupt(key) => render(app, wants_json, Form::Register, Answer::Corrupt(key)),
     };

@@ -123,22 +123,29 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
     ("Your travel claim".to_string(), Body::new("answers/claim.html", data))
 }
 
+/// The leave pages answer no page of the menu: their address is the leave
+/// route's (without its token), so the menu marks nothing (not "Home") and
+/// the title is the page's own.
+fn off_menu<S>(f: &Forms<S>, page: AnswerPage) -> AnswerPage {
+    AnswerPage { url: format!("{}{}", f.options.api_base, Route::Leave.path()), ..page }
+}
+
 /// What a leave link opens: what leaving does, with the retention settings
 /// the stores apply, and the one button that does it.
 pub fn leave_page<S>(f: &Forms<S>, token: &str) -> AnswerPage {
     let data = json!({ "paid_years": f.options.retention.paid_claim_years, "action": action(f, Route::Leave), "token": token });
-    answer("Leave the City Coordinators Group", Body::new("answers/leave.html", data), ("/", "Back to the home page"))
+    off_menu(f, answer("Leave the City Coordinators Group", Body::new("answers/leave.html", data), ("/", "Back to the home page")))
 }
 
 /// After leaving: what went, in words (counts only).
 pub fn left_page<S>(f: &Forms<S>, e: &crate::store::Erased) -> AnswerPage {
     let data = json!({ "withdrawn": e.claims_withdrawn, "kept": e.claims_kept, "paid_years": f.options.retention.paid_claim_years });
-    answer("You have left the group", Body::new("answers/left.html", data), (Form::Register.form_page(), "Join the group"))
+    off_menu(f, answer("You have left the group", Body::new("answers/left.html", data), (Form::Register.form_page(), "Join the group")))
 }
 
 /// A leave link that no longer works (left already, erased, or never one of ours).
-pub fn leave_gone_page() -> AnswerPage {
-    answer("This link no longer works", Body::new("answers/leave-gone.html", json!({})), ("/", "Back to the home page"))
+pub fn leave_gone_page<S>(f: &Forms<S>) -> AnswerPage {
+    off_menu(f, answer("This link no longer works", Body::new("answers/leave-gone.html", json!({})), ("/", "Back to the home page")))
 }
 
 /// The page a confirmed claim leads to: what was counted, what the city has
@@ -180,7 +187,7 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
         },
         Refusal::AlreadyClaimed => "You already have a travel contribution for this meeting: one person receives at most one per meeting.".into(),
         Refusal::NotRepresentative => {
-            "This address is no longer an approved representative of the city, so the claim cannot count. Write to the Scalable Cities secretariat.".into()
+            "This address is no longer an approved representative of the city, so the claim cannot count. Write to the Scalable Cities Secretariat.".into()
         }
     }
 }

@@ -484,12 +484,14 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     assert!(told.subject.contains("Travel claim to decide") && told.text.contains(&format!("approve-claim {id}")), "{}", told.text);
     let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
     assert!(page.contains("has not decided on it yet") && page.contains("Withdraw this claim"), "{page}");
+    // A warning-styled secondary button, with the consequence it names.
+    assert!(page.contains("<button type=\"submit\" class=\"button-warning\" aria-describedby=\"withdraw-consequence\">Withdraw this claim</button>"), "{page}");
 
     // Approved: the applicant hears; it can no longer be withdrawn.
     assert_eq!(app.forms.approve_claim(&id, "Eva").await.unwrap().claim.status, ClaimStatus::Approved);
     assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().subject.contains("approved"));
     let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
-    assert!(page.contains("approved by the Scalable Cities secretariat") && !page.contains("Withdraw this claim"), "{page}");
+    assert!(page.contains("approved by the Scalable Cities Secretariat") && !page.contains("Withdraw this claim"), "{page}");
     let r = handle(&app, json_post("/api/travel-claims/withdraw", serde_json::json!({"token": token}))).await;
     assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("not_withdrawable")));
 
@@ -699,7 +701,15 @@ async fn leaving_from_a_link<S: Store>(store: S) {
     assert_eq!(page.status(), 200);
     let html = body_text(&page);
     assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Leave the City Coordinators Group</h1>"), "{html}");
-    assert!(html.contains("<button type=\"submit\">Leave the group</button>") && html.contains("for 5 years after the payment"), "{html}");
+    // Deliberately changed: the button that cannot be undone is a warning-styled secondary one, with its consequence.
+    assert!(
+        html.contains("<button type=\"submit\" class=\"button-warning\" aria-describedby=\"leave-consequence\">Leave the group</button>")
+            && html.contains("id=\"leave-consequence\"><strong>You cannot undo this:</strong>")
+            && html.contains("for 5 years after the payment"),
+        "{html}"
+    );
+    // Its own title, and no page of the menu (not "Home") marked as the current one.
+    assert!(html.contains("<title>Leave the City Coordinators Group | City Coordinators Group</title>") && !html.contains("aria-current"), "{html}");
     assert_eq!(page.headers()["cache-control"], "no-store");
     assert!(app.forms.store.get_contact("ana@valladolid.es").await.unwrap().is_some());
     // A guessed secret, or a confirmation token, is 410 (never 404).

@@ -448,7 +448,12 @@ async fn every_function_serves_the_leave_link() {
     for only in [Form::Register, Form::TravelClaims] {
         let forms = sqlite_app().forms;
         let app = App::new(forms, ccg_functions::Settings { only: Some(only), ..settings() });
-        assert_eq!(handle(&app, request("GET", "/api/leave?token=lv_x.y", None, "")).await.status(), 410, "{only:?}");
+        let gone = handle(&app, request("GET", "/api/leave?token=lv_x.y", None, "")).await;
+        assert_eq!(gone.status(), 410, "{only:?}");
+        // A leave page has its own title and marks no page of the menu (not "Home", not "Join").
+        let html = body_text(&gone);
+        assert!(html.contains("<title>This link no longer works | City Coordinators Group</title>") && !html.contains("aria-current"), "{html}");
+        assert!(html.contains("Scalable Cities Secretariat") && !html.contains("lv_x.y"), "{html}");
         let other = if only == Form::Register { "/api/travel-claims" } else { "/api/register" };
         assert_eq!(handle(&app, json_post(other, registration("a@b.eu"))).await.status(), 404, "the other form is not served");
         let r = handle(&app, request("OPTIONS", "/api/leave", None, "")).await;

@@ -10,7 +10,7 @@ use crate::render::{self, object, to_value};
 use crate::view::{self, EventView};
 use crate::write::Writer;
 use ccg_functions::form_view;
-use ccg_model::event::{Format, Kind};
+use ccg_model::event::{Event, Format, Kind};
 use ccg_model::{ContentError, SiteConfig};
 use jiff::Timestamp;
 use std::collections::hash_map::DefaultHasher;
@@ -80,8 +80,27 @@ fn filter_label(f: Filter) -> &'static str {
     }
 }
 
-pub(crate) fn filters() -> impl Iterator<Item = Filter> {
-    Kind::ALL.into_iter().map(Filter::Kind).chain(Format::ALL.into_iter().map(Filter::Format))
+/// The filters that list at least one of `events`: a filter that would list
+/// nothing has no page, no place in the sitemap and no link in the menu.
+pub(crate) fn filters(events: &[Event]) -> impl Iterator<Item = Filter> + '_ {
+    Kind::ALL.into_iter().map(Filter::Kind).chain(Format::ALL.into_iter().map(Filter::Format)).filter(|&f| events.iter().any(|e| lists(f, e)))
+}
+
+/// Whether filter `f` lists event `e`.
+fn lists(f: Filter, e: &Event) -> bool {
+    match f {
+        Filter::Kind(k) => e.kind == k,
+        Filter::Format(x) => e.format == x,
+    }
+}
+
+/// What a filter's page calls its axis, as the glossary says: the three
+/// formats (networking, co-creation, advocacy), the attendance (in person, online, hybrid).
+fn filter_noun(f: Filter) -> &'static str {
+    match f {
+        Filter::Kind(_) => "format",
+        Filter::Format(_) => "attendance",
+    }
 }
 
 pub(crate) fn out_of(url: &str) -> String {
@@ -123,11 +142,7 @@ impl Shared<'_> {
 
     fn calendar_value(&self, base: &str, filter: Option<Filter>) -> Value {
         let events = &self.content.events;
-        let keep = |i: usize| match filter {
-            None => true,
-            Some(Filter::Kind(k)) => events[i].kind == k,
-            Some(Filter::Format(f)) => events[i].format == f,
-        };
+        let keep = |i: usize| filter.is_none_or(|f| lists(f, &events[i]));
         let pick = |list: &[(usize, Timestamp)]| -> Vec<(usize, Timestamp)> { list.iter().copied().filter(|(i, _)| keep(*i)).collect() };
         let (up, past) = (pick(&self.upcoming), pick(&self.past));
         let groups = |g: Vec<view::Group>| -> Value {
@@ -147,9 +162,9 @@ impl Shared<'_> {
             ("all_url", base.into()),
             ("all_current", filter.is_none().into()),
             ("filter_label", filter.map(filter_label).into()),
-            ("filter_noun", filter.map(|f| if matches!(f, Filter::Kind(_)) { "kind" } else { "format" }).into()),
-            ("kinds", Kind::ALL.into_iter().map(|k| link(Filter::Kind(k))).collect::<Vec<_>>().into()),
-            ("formats", Format::ALL.into_iter().map(|f| link(Filter::Format(f))).collect::<Vec<_>>().into()),
+            ("filter_noun", filter.map(filter_noun).into()),
+            ("kinds", filters(events).filter(|f| matches!(f, Filter::Kind(_))).map(link).collect::<Vec<_>>().into()),
+            ("formats", filters(events).filter(|f| matches!(f, Filter::Format(_))).map(link).collect::<Vec<_>>().into()),
             ("upcoming_count", up.len().into()),
             ("past_count", past.len().into()),
             ("upcoming", groups(view::group_by_month(&up, &self.views, true))),

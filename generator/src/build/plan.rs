@@ -137,7 +137,7 @@ fn claim_outputs<'a>(content: &'a Content, tera: Option<&Tera>, errors: &mut Vec
             }
             if meta.template == CALENDAR_TEMPLATE && calendar_url.is_none() {
                 calendar_url = Some(page.url.clone());
-                for f in filters() {
+                for f in filters(&content.events) {
                     let url = format!("{}{}", page.url, filter_path(f));
                     if claim(out_of(&url), &page.source, 1, errors) {
                         jobs.push(Job::Page { page, out: out_of(&url), url, filter: Some(f) });

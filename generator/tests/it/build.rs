@@ -101,12 +101,7 @@ fn the_real_site_builds_with_every_page() {
         "index.html",
         "how-it-works/index.html",
         "calendar/index.html",
-        "calendar/kind/networking/index.html",
-        "calendar/kind/co-creation/index.html",
-        "calendar/kind/advocacy/index.html",
-        "calendar/format/physical/index.html",
         "calendar/format/virtual/index.html",
-        "calendar/format/hybrid/index.html",
         "calendar/ccg-2021-10-launch/index.html",
         "calendar/ccg-2021-10-launch.ics",
         "calendar.ics",
@@ -141,11 +136,19 @@ fn the_real_site_builds_with_every_page() {
     assert!(cal.contains("Covenant of Mayors ceremony"), "the larger event is shown");
     let past = &cal[cal.find("id=\"past-h\"").unwrap()..];
     assert!(past.contains("ccg-2021-10-launch"), "a 2021 meeting is past in 2026");
-    let net = read(out.join("calendar/kind/networking/index.html"));
-    assert!(net.contains("<a href=\"/calendar/kind/networking/\" aria-current=\"page\">"));
-    assert!(!net.contains("ccg-2021-10-launch"), "the launch was none of the three kinds");
+    // The published meetings are of none of the three formats, and only the launch's
+    // attendance is known (online): the filters that would list nothing are not made,
+    // nor in the sitemap, nor in the calendar's filter menu.
+    for empty in ["kind/networking", "kind/co-creation", "kind/advocacy", "format/physical", "format/hybrid"] {
+        assert!(!out.join(format!("calendar/{empty}")).exists(), "calendar/{empty}/ lists nothing but was made");
+        assert!(!cal.contains(&format!("/calendar/{empty}/")), "the calendar links to calendar/{empty}/");
+    }
+    assert!(!cal.contains("By format"), "no format filter lists anything: no heading for them");
+    assert!(cal.contains("<a href=\"/calendar/format/virtual/\">Online</a>"));
     let online = read(out.join("calendar/format/virtual/index.html"));
+    assert!(online.contains("<a href=\"/calendar/format/virtual/\" aria-current=\"page\">"));
     assert!(online.contains("/calendar/ccg-2021-10-launch/"), "the launch was online");
+    assert!(!online.contains("ccg-2021-11-follow-up"), "the follow-up's attendance was never published");
 
     let ev = read(out.join("calendar/ccg-2021-10-launch/index.html"));
     assert!(ev.contains("<script type=\"application/ld+json\">"));
@@ -165,6 +168,7 @@ fn the_real_site_builds_with_every_page() {
     assert!(thanks.contains("<meta name=\"robots\" content=\"noindex\">") && !thanks.contains("rel=\"canonical\""));
     let sitemap = read(out.join("sitemap.xml"));
     assert!(sitemap.contains("/financial-support/</loc>") && !sitemap.contains("thanks"), "{sitemap}");
+    assert!(sitemap.contains("/calendar/format/virtual/</loc>") && !sitemap.contains("/calendar/kind/") && !sitemap.contains("/format/physical/"), "{sitemap}");
     assert!(rules.contains("days_after_meeting: 60") && rules.contains("travel_days_before: 3") && rules.contains("travel_days_after: 3"));
     assert!(fs_page.contains("id=\"form-rules-h\">How this form works</h2>"));
     assert!(fs_page.contains("takes claims from the day it is announced until 60 days after it ends."));

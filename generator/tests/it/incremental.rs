@@ -232,6 +232,29 @@ fn incremental_builds_match_full_builds_and_render_only_what_changed() {
     assert!(r.rendered.contains(&"linking/index.html".to_string()) && !r.rendered.contains(&"calendar/index.html".to_string()), "{:?}", r.rendered);
 }
 
+/// A filter page lives as long as it lists a meeting: deleting the only hybrid
+/// meeting removes its page and its links, as a full build would; bringing the
+/// meeting back makes them again.
+#[test]
+fn a_filter_page_goes_with_its_last_meeting() {
+    const HYBRID: &str = "content/events/2027-06-example-hybrid-advocacy.md";
+    const PAGE: &str = "calendar/format/hybrid/index.html";
+    let mut s = Site::new("filters");
+    age(&s.root.0);
+    let first = s.rebuild();
+    assert!(s.out.0.join(PAGE).is_file());
+    let text = fs::read_to_string(s.path(HYBRID)).unwrap();
+    fs::remove_file(s.path(HYBRID)).unwrap();
+    let r = s.rebuild();
+    assert!(!s.out.0.join(PAGE).exists());
+    assert!(!fs::read_to_string(s.out.0.join("calendar/index.html")).unwrap().contains("/calendar/format/hybrid/"));
+    assert_eq!(r.pages, first.pages - 2, "the meeting's page and its filter's");
+    s.write(HYBRID, &text);
+    let r = s.rebuild();
+    assert!(s.out.0.join(PAGE).is_file());
+    assert_eq!(r.pages, first.pages);
+}
+
 /// Hundreds of pages and events, as in the benchmark: one edit, one render.
 #[test]
 fn on_a_larger_site_one_edit_renders_one_page() {

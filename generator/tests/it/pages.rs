@@ -308,20 +308,114 @@ fn variants_on(out: &Path, glossary: &[Name]) -> (Vec<String>, String) {
     let mut found = Vec::new();
     for (url, path) in html_pages(out) {
         let text = text_of(&read(&path));
-        let lower = text.to_lowercase();
-        for n in glossary {
-            for v in &n.variants {
-                // A variant that differs from the name only in case is matched as written; others ignoring case.
-                let seen = if v.to_lowercase() == n.name.to_lowercase() { has_words(&text, v) } else { has_words(&lower, &v.to_lowercase()) };
-                if seen {
-                    found.push(format!("{url}: `{v}` (say `{}`)", n.name));
-                }
-            }
-        }
-        everything.push_str(&lower);
+        variants_in(&url, &text, glossary, &mut found);
+        everything.push_str(&text.to_lowercase());
         everything.push('\n');
     }
     (found, everything)
+}
+
+/// Each variant of a glossary name in `text` (found at `place`), added to `found`.
+fn variants_in(place: &str, text: &str, glossary: &[Name], found: &mut Vec<String>) {
+    let lower = text.to_lowercase();
+    for n in glossary {
+        for v in &n.variants {
+            // A variant that differs from the name only in case is matched as written; others ignoring case.
+            let seen = if v.to_lowercase() == n.name.to_lowercase() { has_words(text, v) } else { has_words(&lower, &v.to_lowercase()) };
+            if seen {
+                found.push(format!("{place}: `{v}` (say `{}`)", n.name));
+            }
+        }
+    }
+}
+
+/// The words of a form answer or email template: its comments and tags
+/// dropped, each `{{ value }}` a space, then the HTML's text.
+fn template_words(source: &str) -> String {
+    let mut text = String::new();
+    let mut rest = source;
+    while let Some(at) = rest.find('{') {
+        let close = match rest[at..].chars().nth(1) {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                text.push_str(&rest[..=at]);
+                rest = &rest[at + 1..];
+                continue;
+            }
+        };
+        text.push_str(&rest[..at]);
+        text.push(' ');
+        rest = rest[at..].find(close).map_or("", |end| &rest[at + end + 2..]);
+    }
+    text.push_str(rest);
+    text_of(&text)
+}
+
+/// The string literals of Rust source (the sentences some answers still
+/// build), outside comments and before its tests, escapes read as spaces.
+fn rust_sentences(source: &str) -> String {
+    let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+    let mut out = String::new();
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            // A character literal such as '"' is not the start of a string.
+            '\'' => {
+                let mut ahead = chars.clone();
+                match (ahead.next(), ahead.next(), ahead.next()) {
+                    (Some('\\'), Some(_), Some('\'')) => {
+                        chars.nth(2);
+                    }
+                    (Some(_), Some('\''), _) => {
+                        chars.nth(1);
+                    }
+                    _ => {}
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                            out.push(' ');
+                        }
+                        '"' => break,
+                        c => out.push(c),
+                    }
+                }
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The forms' answers and emails: their templates, and the sentences still in Rust.
+fn answer_and_email_texts() -> Vec<(String, String)> {
+    let root = workspace();
+    let mut texts = Vec::new();
+    for dir in ["templates/answers", "templates/emails"] {
+        let mut files: Vec<PathBuf> = fs::read_dir(root.join(dir)).unwrap().flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            let name = format!("{dir}/{}", f.file_name().unwrap().to_string_lossy());
+            texts.push((name, template_words(&read(&f))));
+        }
+    }
+    for file in ["functions/src/http/answer.rs", "functions/src/http/pages.rs", "forms/src/records.rs"] {
+        texts.push((file.to_string(), rust_sentences(&read(&root.join(file)))));
+    }
+    texts
 }
 
 #[test]
@@ -351,6 +445,67 @@ fn one_name_for_each_thing_as_the_glossary_lists_them() {
             "/how-it-works/: `Co-creation workshops` (say `Co-creation meeting`)"
         ]
     );
+}
+
+#[test]
+fn the_forms_answers_and_emails_use_the_glossarys_names_too() {
+    let file = workspace().join("content/data/glossary.yaml");
+    let glossary: Vec<Name> = ccg_model::yaml::parse(&file, &read(&file), 1).unwrap();
+    let texts = answer_and_email_texts();
+    assert!(texts.len() >= 20, "{}", texts.len());
+    let mut found = Vec::new();
+    for (place, text) in &texts {
+        variants_in(place, text, &glossary, &mut found);
+    }
+    assert!(found.is_empty(), "variants in the answers and emails:\n{}", found.join("\n"));
+    let all = texts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n");
+    for name in ["Scalable Cities Secretariat", "approve"] {
+        assert!(has_words(&all.to_lowercase(), &name.to_lowercase()), "the answers and emails never say `{name}`");
+    }
+    // The check reads what is said, not comments, tags or code.
+    let template = "{# the secretariat admits #}<p>{{ admitted }} The Scalable Cities secretariat {% if admit %}approves{% endif %} it.</p>";
+    let mut found = Vec::new();
+    variants_in("t", &template_words(template), &glossary, &mut found);
+    assert_eq!(found, ["t: `Scalable Cities secretariat` (say `Scalable Cities Secretariat`)"]);
+    let rust = "// admits\nlet q = '\"'; let m = \"Write to the \\\n   Scalable Cities secretariat.\"; validate::x();\n#[cfg(test)]\n\"admitted\"";
+    let mut found = Vec::new();
+    variants_in("r", &rust_sentences(rust), &glossary, &mut found);
+    assert_eq!(found, ["r: `Scalable Cities secretariat` (say `Scalable Cities Secretariat`)"]);
+}
+
+/// Whether a hybrid meeting attended in person takes claims is the form's
+/// setting (`eligible_formats` in travel-support.yaml): when it does not, the
+/// claim form says so where the meeting is chosen, and so does the hybrid
+/// meeting's page; when the setting takes hybrid meetings, neither says it.
+#[test]
+fn hybrid_meetings_are_said_plainly_from_the_setting() {
+    const WHEN: &str = "2027-03-10T12:00:00Z";
+    const HYBRID: &str = "calendar/example-2027-06-advocacy-hybrid/index.html";
+    let site = Site::new("hybrid");
+    let rules = read(&site.0.join("content/data/travel-support.yaml"));
+    assert!(rules.contains("eligible_formats: [physical]\n"), "the test starts from the published setting");
+    let out = site.build(WHEN, true);
+    let form = read(&out.join("financial-support/index.html"));
+    assert!(
+        form.contains("<p class=\"hint\" id=\"event-hint\">Hybrid meetings (in person and online) are not in this list, even if you attend in person: this form takes claims only for meetings marked “In person”."),
+        "{form}"
+    );
+    assert!(form.contains("<select id=\"event\" name=\"event\" required aria-describedby=\"event-hint\">"), "{form}");
+    assert!(!form.contains("value=\"example-2027-06-advocacy-hybrid\""), "{form}");
+    assert!(main_text(&form).contains("A hybrid meeting takes no claims, even from those who attend it in person."));
+    let hybrid = main_text(&read(&out.join(HYBRID)));
+    assert!(hybrid.contains("No travel claims for this meeting, even if you attend in person."), "{hybrid}");
+    assert!(hybrid.contains("takes claims only for meetings marked “In person”, not for hybrid ones. That is a setting of the form"), "{hybrid}");
+    // An in-person meeting's page says nothing of it.
+    let physical = main_text(&read(&out.join("calendar/example-2027-03-co-creation/index.html")));
+    assert!(!physical.contains("No travel claims") && !physical.contains("hybrid"), "{physical}");
+
+    site.edit("content/data/travel-support.yaml", "eligible_formats: [physical]\n", "eligible_formats: [physical, hybrid]\n");
+    let out = site.build(WHEN, true);
+    let form = read(&out.join("financial-support/index.html"));
+    assert!(!form.contains("id=\"event-hint\"") && !form.contains("even from those who attend it in person"), "{form}");
+    assert!(form.contains("value=\"example-2027-06-advocacy-hybrid\""), "the hybrid meeting now takes claims");
+    assert!(!read(&out.join(HYBRID)).contains("No travel claims for this meeting"));
 }
 
 #[test]

@@ -111,17 +111,45 @@ fn the_real_events_say_only_what_their_sources_say() {
     let feed = read(out.join("calendar.ics"));
     assert!(!feed.contains("Place not published") && !feed.contains("Networking"), "{feed}");
 
-    // Neither is one of the three kinds: no kind filter lists them.
-    for kind in ["networking", "co-creation", "advocacy"] {
-        let page = read(out.join(format!("calendar/kind/{kind}/index.html")));
-        assert!(!page.contains("ccg-2021-"), "{kind} lists a 2021 meeting");
-        assert!(page.contains("No past meeting of this kind is listed."), "{kind}");
+    // Neither is one of the three formats: no format filter would list them, so
+    // none is made (a calendar that lists nothing looks abandoned); nor is the
+    // in-person filter. The online one lists the launch.
+    for empty in ["kind/networking", "kind/co-creation", "kind/advocacy", "format/physical", "format/hybrid"] {
+        assert!(!out.join(format!("calendar/{empty}/index.html")).exists(), "{empty}");
     }
-    let physical = read(out.join("calendar/format/physical/index.html"));
-    assert!(physical.contains("No past meeting of this format is listed."), "{physical}");
-    assert!(read(out.join("calendar/format/virtual/index.html")).contains("ccg-2021-10-launch"));
+    let online = read(out.join("calendar/format/virtual/index.html"));
+    assert!(online.contains("ccg-2021-10-launch"));
+    // Deliberately changed wording (was "of this kind" / "of this format"): the
+    // glossary's names, "format" for networking / co-creation / advocacy and
+    // "attendance" for in person / online / hybrid.
+    assert!(online.contains("No upcoming meeting of this attendance has been announced yet."), "{online}");
     let calendar = main_text(&read(out.join("calendar/index.html")));
     assert!(!calendar.to_lowercase().contains("every ccg meeting is listed here"), "{calendar}");
+}
+
+/// A filter page is made with the first meeting it lists, linked from the
+/// calendar's menu and in the sitemap; its empty lists name the glossary's axis.
+#[test]
+fn a_calendar_filter_appears_with_its_first_meeting() {
+    let site = site_copy("filters");
+    fs::write(
+        site.0.join("content/events/advocacy.md"),
+        "---\nid: past-advocacy\ntitle: An advocacy meeting\nstart: 2025-09-01T09:00\nend: 2025-09-01T12:00\ntimezone: Europe/Brussels\nformat: physical\nkind: advocacy\nlocation:\n  venue: Town hall\n  city: Ghent\n  country: BE\n---\n",
+    )
+    .unwrap();
+    build(&opts(&site.0)).unwrap();
+    let out = site.0.join("public");
+    let calendar = read(out.join("calendar/index.html"));
+    assert!(calendar.contains("By format") && calendar.contains("<a href=\"/calendar/kind/advocacy/\">Advocacy meeting</a>"), "{calendar}");
+    assert!(calendar.contains("<a href=\"/calendar/format/physical/\">In person</a>"), "{calendar}");
+    assert!(!calendar.contains("/calendar/kind/networking/") && !out.join("calendar/kind/networking").exists());
+    assert!(!calendar.contains("/calendar/format/hybrid/") && !out.join("calendar/format/hybrid").exists());
+    let advocacy = read(out.join("calendar/kind/advocacy/index.html"));
+    assert!(advocacy.contains("past-advocacy") && !advocacy.contains("ccg-2021-10-launch"));
+    assert!(advocacy.contains("No upcoming meeting of this format has been announced yet."), "{advocacy}");
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(sitemap.contains("/calendar/kind/advocacy/</loc>") && sitemap.contains("/calendar/format/physical/</loc>"), "{sitemap}");
+    assert!(!sitemap.contains("/calendar/kind/networking/"), "{sitemap}");
 }
 
 #[test]
