@@ -10,7 +10,9 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+// The tests' helpers: the synthesiser uses a part of them.
 #[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 use common::copy_dir;
 

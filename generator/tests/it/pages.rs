@@ -4,7 +4,7 @@
 //! group did not make, a calendar that tells past from upcoming, and the
 //! forms' hints. Each test builds the real content/ and templates/.
 
-use crate::common::copy_dir;
+use crate::common::{copy_dir, main_text, text_of};
 use generator::build::{Options, build};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -85,29 +85,6 @@ fn html_pages(dir: &Path) -> Vec<(String, PathBuf)> {
     walk(dir, dir, &mut out);
     out.sort();
     out
-}
-
-/// Text as a reader sees it: tags dropped, entities people meet decoded, spaces collapsed.
-fn text_of(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    flat.replace(" ,", ",").replace(" .", ".").replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&")
-}
-
-fn main_text(html: &str) -> String {
-    text_of(&html[html.find("<main").unwrap()..html.find("</main>").unwrap()])
 }
 
 fn footer(html: &str) -> &str {

@@ -2,7 +2,7 @@
 //! apart from the form's settings, the secretariat reachable, the privacy
 //! notice from its settings, and documents listed as the official page lists them.
 
-use crate::common::copy_dir;
+use crate::common::{copy_dir, main_text};
 use generator::build::{BuildError, Options, build};
 use jiff::Timestamp;
 use std::fs;
@@ -43,26 +43,6 @@ fn opts(root: &Path) -> Options {
 
 fn read(p: PathBuf) -> String {
     fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// The page's text inside <main>, tags dropped and spaces collapsed.
-fn main_text(html: &str) -> String {
-    let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in main.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    flat.replace(" ,", ",").replace(" .", ".").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 fn edit(file: PathBuf, from: &str, to: &str) {
