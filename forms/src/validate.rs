@@ -7,6 +7,7 @@
 use crate::decode::Fields;
 pub use crate::text::is_email;
 use crate::text::{self, MAX_EMAIL, MAX_TEXT};
+use ccg_model::catalogue::ClosedMeeting;
 use ccg_model::{Catalogue, Cents, Directory, countries};
 use jiff::civil::Date;
 use std::collections::BTreeMap;
@@ -182,16 +183,28 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn money(&mut self, field: &'static str, missing: &str) -> Option<Cents> {
+    /// An amount of euros (`Cents::parse_eur`: European or English notation,
+    /// `1.234` refused as ambiguous); each mistake named by `what` the field
+    /// asks for, with an example.
+    fn money(&mut self, field: &'static str, what: &str) -> Option<Cents> {
+        use ccg_model::money::MoneyError;
         match self.optional(field) {
             None => {
-                self.errors.add(field, missing);
+                self.errors.add(field, format!("Enter {what} in euros, or 0."));
                 None
             }
             Some(v) => match Cents::parse_eur(v) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    self.errors.add(field, sentence(&e.to_string()));
+                    let message = match e {
+                        MoneyError::Malformed => format!("Enter {what} as an amount in euros, for example 312,40 or 1 200."),
+                        MoneyError::TooPrecise => format!("Enter {what} with at most two decimals (cents), for example 312,40."),
+                        MoneyError::Ambiguous => format!(
+                            "Enter {what} without a dot or comma between the thousands (1234), or with two decimals (1,23): a dot or comma followed by three digits could be read either way."
+                        ),
+                        MoneyError::TooLarge => format!("Enter {what} as a smaller amount: this one is too large."),
+                    };
+                    self.errors.add(field, message);
                     None
                 }
             },
@@ -220,15 +233,6 @@ pub fn parse_date(s: &str) -> Option<Date> {
         return None;
     }
     Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
-}
-
-/// "enter an amount" -> "Enter an amount."
-fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str().trim_end_matches('.')),
-        None => String::new(),
-    }
 }
 
 pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission<RegistrationInput>, FieldErrors> {
@@ -274,9 +278,11 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
     }
 }
 
-/// A claim: its fields, the meeting (one that takes claims on `today`; a
-/// draft only in the preview, with `accept_drafts`) and the travel dates that
-/// meeting allows, all judged in one go.
+/// A claim: its fields, the meeting (one that takes claims on `today`,
+/// `Catalogue::meeting_for_claims`; a draft only in the preview, with
+/// `accept_drafts`) and the travel dates that meeting allows (within the form's
+/// range, and covering the meeting: leave by its last day, come back from its
+/// first), all judged in one go.
 pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date) -> Result<Submission<ClaimInput>, FieldErrors> {
     if honeypot(fields) {
         return Ok(Submission::Honeypot);
@@ -284,23 +290,21 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
     let mut r = Reader { fields, errors: FieldErrors::default() };
     let email = r.email();
     let event_id = r.optional("event").unwrap_or("").to_string();
-    let event = cat.event(&event_id).filter(|e| accept_drafts || !e.draft);
-    match event {
+    let judged = cat.meeting_for_claims(&event_id, accept_drafts, today);
+    match judged {
         _ if event_id.is_empty() => r.errors.add("event", "Choose the meeting you travel to."),
-        None => r.errors.add("event", "Choose a meeting from the list."),
-        Some(e) if cat.rules.check_event(e).is_err() => r.errors.add("event", "This meeting does not take travel claims: choose one from the list."),
-        Some(e) if cat.rules.check_open(e, today).is_err() => {
-            r.errors.add("event", "This meeting does not take claims at the moment: choose one from the list.")
-        }
-        Some(_) => {}
+        Err(ClosedMeeting::Unknown) => r.errors.add("event", "Choose a meeting from the list."),
+        Err(ClosedMeeting::NotEligible) => r.errors.add("event", "This meeting does not take travel claims: choose one from the list."),
+        Err(ClosedMeeting::NotNow) => r.errors.add("event", "This meeting does not take claims at the moment: choose one from the list."),
+        Ok(_) => {}
     }
     let start = r.date("travel_start", "Enter the day you leave.", "15 March 2027");
     let end = r.date("travel_end", "Enter the day you come back.", "17 March 2027");
-    let transport = r.money("transport_eur", "Enter the cost of transport in euros, or 0.");
-    let accommodation = r.money("accommodation_eur", "Enter the cost of accommodation in euros, or 0.");
+    let transport = r.money("transport_eur", "the cost of transport");
+    let accommodation = r.money("accommodation_eur", "the cost of accommodation");
     r.consent();
     let mut errors = r.errors;
-    let open = event.filter(|_| !errors.has("event"));
+    let open = judged.ok().filter(|_| !errors.has("event"));
     if let Some(e) = open {
         let (from, until) = cat.rules.travel_range(e);
         let long = ccg_model::words::long_date;
@@ -316,6 +320,23 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
         && e < s
     {
         errors.add("travel_end", "The day you come back cannot be before the day you leave.");
+    }
+    // On top of the range, the trip covers the meeting: it leaves by its last
+    // day and comes back from its first. Judged once the dates are in order:
+    // a return before the departure is the one mistake said about them.
+    let reversed = matches!((start, end), (Some(s), Some(e)) if e < s);
+    if let Some(e) = open.filter(|_| !reversed) {
+        let (first, last, long) = (e.when.start_date(), e.when.end_date(), ccg_model::words::long_date);
+        if let Some(d) = start
+            && d > last
+        {
+            errors.add("travel_start", format!("For this meeting, leave on or before {}, its last day.", long(last)));
+        }
+        if let Some(d) = end
+            && d < first
+        {
+            errors.add("travel_end", format!("For this meeting, come back on or after {}, its first day.", long(first)));
+        }
     }
     if let (Some(t), Some(a)) = (transport, accommodation)
         && t.0 + a.0 == 0
@@ -444,14 +465,15 @@ mod tests {
         f.insert("email".into(), "ana@".into());
         f.insert("travel_start".into(), "2027-03-01".into());
         f.insert("travel_end".into(), "31/02/2027".into());
-        f.insert("transport_eur".into(), "1.234".into());
+        // Issue 18: "1.234" was "too precise"; it is now refused as ambiguous (1234 or 1.234 euros), so "1.2345" stays the too-precise case.
+        f.insert("transport_eur".into(), "1.2345".into());
         f.remove("consent");
         let e = check(&f).unwrap_err();
         let keys: Vec<_> = e.0.keys().copied().collect();
         assert_eq!(keys, ["consent", "email", "transport_eur", "travel_end", "travel_start"]);
         assert_eq!(e.0["travel_start"], "For this meeting, leave between 13 March 2027 and 20 March 2027.");
         assert_eq!(e.0["travel_end"], "Enter a real date, for example 17 March 2027.");
-        assert_eq!(e.0["transport_eur"], "Use at most two decimals (cents).");
+        assert_eq!(e.0["transport_eur"], "Enter the cost of transport with at most two decimals (cents), for example 312,40.");
     }
 
     #[test]
@@ -488,7 +510,57 @@ mod tests {
         f.insert("accommodation_eur".into(), "0".into());
         assert!(check(&f).unwrap_err().0["transport_eur"].contains("above 0"));
         f.insert("transport_eur".into(), "-3".into());
-        assert_eq!(check(&f).unwrap_err().0["transport_eur"], "Enter an amount in euros, like 412.50.");
+        // Issue 18: the message names the field and gives an example in the form's words (was "Enter an amount in euros, like 412.50.").
+        assert_eq!(check(&f).unwrap_err().0["transport_eur"], "Enter the cost of transport as an amount in euros, for example 312,40 or 1 200.");
+    }
+
+    #[test]
+    fn the_trip_covers_the_meeting() {
+        // The meeting "ok" is on 16-17 March 2027; the form's range is 13-20 March.
+        let trip = |from: &str, until: &str| {
+            let mut f = good_claim();
+            f.insert("travel_start".into(), from.into());
+            f.insert("travel_end".into(), until.into());
+            check(&f)
+        };
+        let e = trip("2027-03-18", "2027-03-20").unwrap_err();
+        assert_eq!(e.0["travel_start"], "For this meeting, leave on or before 17 March 2027, its last day.");
+        assert_eq!(e.0.len(), 1, "{e:?}");
+        let e = trip("2027-03-13", "2027-03-15").unwrap_err();
+        assert_eq!(e.0["travel_end"], "For this meeting, come back on or after 16 March 2027, its first day.");
+        assert_eq!(e.0.len(), 1, "{e:?}");
+        let e = trip("2027-03-20", "2027-03-13").unwrap_err();
+        assert_eq!(e.0.keys().copied().collect::<Vec<_>>(), ["travel_end"], "coming back before leaving is said alone: {e:?}");
+        for (from, until) in [("2027-03-15", "2027-03-16"), ("2027-03-17", "2027-03-18"), ("2027-03-16", "2027-03-17"), ("2027-03-17", "2027-03-17")] {
+            assert!(matches!(trip(from, until), Ok(Submission::Valid(_))), "{from} - {until}");
+        }
+    }
+
+    #[test]
+    fn amounts_in_european_notation_and_their_mistakes_named() {
+        for (typed, cents) in [("312,40 €", 31240), ("1.200,50", 120050), ("1 200", 120000), ("EUR 450", 45000), ("450 EUR", 45000), ("1,200.50", 120050)] {
+            let mut f = good_claim();
+            f.insert("transport_eur".into(), typed.into());
+            let Ok(Submission::Valid(c)) = check(&f) else { panic!("{typed}: {:?}", check(&f)) };
+            assert_eq!(c.transport, Cents(cents), "{typed}");
+        }
+        for (typed, message) in [
+            (
+                "1.234",
+                "Enter the cost of accommodation without a dot or comma between the thousands (1234), or with two decimals (1,23): a dot or comma followed by three digits could be read either way.",
+            ),
+            ("12 euros", "Enter the cost of accommodation as an amount in euros, for example 312,40 or 1 200."),
+            (
+                "12,345",
+                "Enter the cost of accommodation without a dot or comma between the thousands (1234), or with two decimals (1,23): a dot or comma followed by three digits could be read either way.",
+            ),
+            ("0,125", "Enter the cost of accommodation with at most two decimals (cents), for example 312,40."),
+            ("9999999999999", "Enter the cost of accommodation as a smaller amount: this one is too large."),
+        ] {
+            let mut f = good_claim();
+            f.insert("accommodation_eur".into(), typed.into());
+            assert_eq!(check(&f).unwrap_err().0.get("accommodation_eur").map(String::as_str), Some(message), "{typed}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::error::{ContentError, ContentErrors};
 use crate::event::{self, Event};
 use crate::files::content_files;
 use crate::rules::TravelRules;
+use jiff::civil::Date;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -86,6 +87,30 @@ impl Catalogue {
     pub fn event(&self, id: &str) -> Option<&Event> {
         self.by_id.get(id).map(|&i| &self.events[i])
     }
+
+    /// The meeting `id` if it takes claims on `today`: in this catalogue (a
+    /// draft only with `drafts`, the preview), eligible
+    /// (`TravelRules::check_event`: announced, not cancelled, of an eligible
+    /// format) and within its claim window (`TravelRules::check_open`). The
+    /// one judgement the claim form makes when a claim is sent and the
+    /// confirmation makes again when its link is used.
+    pub fn meeting_for_claims(&self, id: &str, drafts: bool, today: Date) -> Result<&Event, ClosedMeeting> {
+        let e = self.event(id).filter(|e| drafts || !e.draft).ok_or(ClosedMeeting::Unknown)?;
+        self.rules.check_event(e).map_err(|_| ClosedMeeting::NotEligible)?;
+        self.rules.check_open(e, today).map_err(|_| ClosedMeeting::NotNow)?;
+        Ok(e)
+    }
+}
+
+/// Why a meeting does not take claims on a day (`Catalogue::meeting_for_claims`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosedMeeting {
+    /// Not in the catalogue (never published, or no longer), or a draft outside the preview.
+    Unknown,
+    /// Cancelled, not announced, or not of an eligible format.
+    NotEligible,
+    /// Eligible, but the day is outside its claim window.
+    NotNow,
 }
 
 #[cfg(test)]

@@ -64,6 +64,10 @@ pub enum Refusal {
     ClaimsNotOpen,
     #[error("the claimant is not an approved representative of this city")]
     NotRepresentative,
+    /// At confirmation: the meeting as it stands now (cancelled, no longer
+    /// announced or published, or its claim window closed) no longer takes claims.
+    #[error("the meeting no longer takes claims")]
+    MeetingClosed,
 }
 
 impl Refusal {
@@ -76,6 +80,7 @@ impl Refusal {
             Refusal::AlreadyClaimed => "already_claimed",
             Refusal::ClaimsNotOpen => "claims_not_open",
             Refusal::NotRepresentative => "not_representative",
+            Refusal::MeetingClosed => "meeting_closed",
         }
     }
 }

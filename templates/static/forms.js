@@ -83,12 +83,30 @@
   });
 
   // --- the claim form ------------------------------------------------------
-  // The same amounts the server takes: 412, 412.5, 412,50.
+  // The same amounts the server takes (Cents::parse_eur, model/src/money.rs):
+  // 412, 412,5, 1.200,50, 1,200.50, 1 200, with € or EUR before or after; a
+  // single dot or comma followed by three digits (1.234) is ambiguous: null.
   function cents(text) {
-    var m = /^\s*(\d+)(?:[.,](\d{1,2}))?\s*$/.exec(text || '');
-    if (!m) return null;
-    var frac = (m[2] || '').length === 1 ? m[2] + '0' : (m[2] || '00');
-    return parseInt(m[1], 10) * 100 + parseInt(frac, 10);
+    var s = (text || '').trim();
+    var m = /^(?:€|eur)\s*([\s\S]*)$/i.exec(s) || /^([\s\S]*?)\s*(?:€|eur)$/i.exec(s);
+    if (m) s = m[1].trim();
+    var marks = s.replace(/[^.,]/g, '');
+    var dec = -1;
+    if (marks.length === 1) {
+      dec = s.search(/[.,]/);
+      if (/^[1-9]\d{0,2}$/.test(s.slice(0, dec)) && /^\d{3}$/.test(s.slice(dec + 1))) return null;
+    } else if (marks.length > 1) {
+      var last = marks.charAt(marks.length - 1), rest = marks.slice(0, -1);
+      if (rest.indexOf(last) < 0) dec = s.lastIndexOf(last);
+      else if (rest.split(last).join('') !== '') return null;
+    }
+    var whole = dec < 0 ? s : s.slice(0, dec), frac = dec < 0 ? '' : s.slice(dec + 1);
+    if (dec >= 0 && !/^\d{1,2}$/.test(frac)) return null;
+    var grouped = /^\d{1,3}([., \u00a0\u202f\u2009])\d{3}(?:\1\d{3})*$/.test(whole);
+    if (!/^\d+$/.test(whole) && !grouped) return null;
+    var digits = whole.replace(/\D/g, '');
+    if (digits.length > 12) return null;
+    return parseInt(digits, 10) * 100 + parseInt((frac + '00').slice(0, 2), 10);
   }
   function euros(c) {
     return (c % 100 === 0 ? String(c / 100) : (c / 100).toFixed(2)) + ' EUR';

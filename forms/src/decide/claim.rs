@@ -4,8 +4,9 @@
 use super::link::{ConfirmError, check_link};
 use crate::records::{Claim, ClaimStatus, Contact, DraftClaim, Pending, PendingItem};
 use ccg_model::rules::YearUsage;
-use ccg_model::{Cents, Refusal, TravelRules};
+use ccg_model::{Catalogue, Cents, Refusal, TravelRules};
 use jiff::civil::Date;
+use std::collections::BTreeSet;
 
 /// What a claim's confirmation depends on, as the store read it (inside its
 /// transaction, or to be held by its write's conditions).
@@ -13,6 +14,9 @@ use jiff::civil::Date;
 pub struct ClaimFacts<'a> {
     /// The pending record behind the link; `None` when unknown or expired.
     pub pending: Option<&'a Pending>,
+    /// Whether the claim's meeting, as it stands now, still takes claims
+    /// (`OpenMeetings::takes_claims`, on the catalogue the service holds).
+    pub meeting_open: bool,
     /// The hash of the link's secret.
     pub token_hash: &'a str,
     /// The claimant's contact as stored.
@@ -21,6 +25,28 @@ pub struct ClaimFacts<'a> {
     pub already_claimed: bool,
     /// What the claim's city has used of the claim's year.
     pub used: YearUsage,
+}
+
+/// The meetings that take claims at a confirmation's moment, by id: judged
+/// on the catalogue the service holds now by `Catalogue::meeting_for_claims`,
+/// the judgement the claim form made when the claim was sent. A meeting
+/// cancelled, no longer announced or published, or whose claim window has
+/// closed since is not in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenMeetings(BTreeSet<String>);
+
+impl OpenMeetings {
+    /// The meetings of `cat` that take claims on `today` (drafts too with `drafts`: the preview).
+    pub fn on(cat: &Catalogue, drafts: bool, today: Date) -> OpenMeetings {
+        OpenMeetings(cat.events.iter().filter(|e| cat.meeting_for_claims(&e.id, drafts, today).is_ok()).map(|e| e.id.clone()).collect())
+    }
+    /// These meetings, by id (tests of the stores, which have no catalogue).
+    pub fn of<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> OpenMeetings {
+        OpenMeetings(ids.into_iter().map(Into::into).collect())
+    }
+    pub fn takes_claims(&self, event_id: &str) -> bool {
+        self.0.contains(event_id)
+    }
 }
 
 /// A claim counted by its confirmation.
@@ -43,12 +69,16 @@ pub fn claim_link<'a>(p: Option<&'a Pending>, token_hash: &str, now_secs: i64) -
 }
 
 /// Whether the confirmation counts, in the order a person is told: the link,
-/// still a representative of the claim's city, one contribution per person and
+/// the meeting still takes claims (else `MeetingClosed`: nothing is counted
+/// and the link stays usable), still a representative of the claim's city, one contribution per person and
 /// meeting, then the year's limits (`TravelRules::count`: the contribution is
 /// what the year has left, if less than asked). The counted claim keeps the
 /// link's id and secrets' hashes, so the same link shows it later.
 pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmError> {
     let (p, c) = claim_link(f.pending, f.token_hash, now_secs)?;
+    if !f.meeting_open {
+        return Err(ConfirmError::Refused(Refusal::MeetingClosed));
+    }
     if !f.contact.is_some_and(|k| k.represents(&c.city_key)) {
         return Err(ConfirmError::Refused(Refusal::NotRepresentative));
     }

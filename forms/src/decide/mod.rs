@@ -11,7 +11,7 @@ pub mod link;
 pub mod registration;
 pub mod retention;
 
-pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, claim_link, confirm_claim, transition};
+pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, OpenMeetings, claim_link, confirm_claim, transition};
 pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};
 pub use link::{ConfirmError, check_link};
 pub use registration::{ContactOutcome, apply_registration, confirm_registration, registration_link};

@@ -189,6 +189,11 @@ pub fn refusal_message(r: Refusal, rules: &TravelRules, year: Option<(i16, YearU
         Refusal::NotRepresentative => {
             "This address is no longer an approved representative of the city, so the claim cannot count. Write to the Scalable Cities Secretariat.".into()
         }
+        Refusal::MeetingClosed => format!(
+            "This meeting no longer takes travel claims, so the claim was not counted: since it was sent, the meeting was cancelled or is no longer \
+             announced, or its time for claims has ended (this form takes claims for a meeting until {} days after it ends).",
+            rules.claim_form.days_after_meeting
+        ),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::{Form, Forms, messages};
 use crate::records::{AuditEntry, Claim, ClaimStatus, Pending, PendingItem};
-use crate::store::{ClaimChange, ConfirmError, ConfirmFailed, ContactOutcome, Store, StoreError, TransitionError};
+use crate::store::{ClaimChange, ConfirmError, ConfirmFailed, ContactOutcome, OpenMeetings, Store, StoreError, TransitionError};
 use crate::token;
 use ccg_forms::decide::{check_link, retention};
 use ccg_model::Refusal;
@@ -135,7 +135,9 @@ impl<S: Store> Forms<S> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let (now, now_secs) = self.now();
         let cat = self.catalogue();
-        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, now, now_secs)).await {
+        // The meetings as they stand now: a claim counts only while its meeting still takes claims.
+        let open = OpenMeetings::on(&cat, self.options.accept_drafts, self.today());
+        match self.timed_confirm(self.store.confirm_claim(&id, &hash, &cat.rules, &open, now, now_secs)).await {
             Ok(done) => {
                 let event_title = cat.event(&done.claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| done.claim.event_id.clone());
                 let receipt = Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim };

@@ -21,7 +21,7 @@ pub mod dynamo;
 pub mod roles;
 pub mod sqlite;
 
-pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased};
+pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
 pub use roles::{ClaimStore, ContactStore, ErasureStore, IdempotencyStore, PendingStore, RetentionStore, Store};
 
 use crate::records::ClaimStatus;

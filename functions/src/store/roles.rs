@@ -3,7 +3,8 @@
 //! for records, `now_secs` Unix seconds for expiry.
 
 use super::{
-    ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
+    ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, OpenMeetings, StoreError, StoredAnswer, Swept, TransitionError,
+    UpdateError,
 };
 use crate::records::{AuditEntry, Claim, Contact, Pending};
 use ccg_model::TravelRules;
@@ -53,7 +54,8 @@ pub trait ContactStore: Send + Sync + 'static {
 
 /// Claims: a claim confirmed by its link (counted), its changes of state, and the cities' yearly counters.
 pub trait ClaimStore: Send + Sync + 'static {
-    /// Uses a claim's link: in one atomic step checks the claimant still
+    /// Uses a claim's link: in one atomic step checks the claim's meeting is
+    /// one of `open` (it still takes claims), the claimant still
     /// represents the city, has no contribution for the meeting, and the
     /// year's limits (`rules.count`: the contribution is what the year has
     /// left, if less than asked); then stores the claim (with
@@ -64,6 +66,7 @@ pub trait ClaimStore: Send + Sync + 'static {
         id: &str,
         token_hash: &str,
         rules: &TravelRules,
+        open: &OpenMeetings,
         now: jiff::Timestamp,
         now_secs: i64,
     ) -> impl Future<Output = Result<ClaimOutcome, ConfirmFailed>> + Send;

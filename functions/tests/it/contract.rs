@@ -60,6 +60,7 @@ contract_cases!(
     yearly_limits_at_confirmation,
     the_contribution_is_what_the_year_has_left,
     one_contribution_per_person_and_meeting,
+    confirmation_judges_the_meeting_as_it_stands,
     racing_confirmations_respect_the_trips,
     racing_confirmations_respect_the_euros,
     the_desk_decides_and_everything_is_recorded,
@@ -323,6 +324,42 @@ async fn one_contribution_per_person_and_meeting<S: Store>(store: S) {
     assert_eq!(claim_confirmed(&app, bob).await.0, 200);
     assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 2, amount: Cents(85000) });
     assert_eq!(app.forms.store.year_usage("DE:cologne", 2027).await.unwrap(), YearUsage::default());
+}
+
+/// A claim sent for a meeting that takes claims, whose meeting then no longer
+/// does (cancelled, no longer announced, no longer published, its claim
+/// window closed): its confirmation is refused (409, `meeting_closed`), nothing
+/// is counted, and the link stays usable for when the meeting takes claims again.
+async fn confirmation_judges_the_meeting_as_it_stands<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e1", "450"))).await.status(), 202);
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    let e1 = |change: fn(String) -> Option<String>| catalogue_edited(30, None, false, move |id, md| if id == "e1" { change(md) } else { Some(md) });
+    let closed = [
+        ("cancelled", e1(|md| Some(md.replace("announced:", "status: cancelled\nannounced:")))),
+        ("no longer announced", e1(|md| Some(md.replace("announced: 2020-01-01\n", "")))),
+        ("no longer published", e1(|_| None)),
+        // Moved to October 2026: its claim window (60 days after) closed before the tests' day, 10 January 2027.
+        ("claim window closed", e1(|md| Some(md.replace("2027-03-16", "2026-10-01").replace("2027-03-17", "2026-10-02")))),
+    ];
+    for (what, cat) in closed {
+        app.forms.set_catalogue(cat);
+        let r = handle(&app, confirm_post(Form::TravelClaims, &token, true)).await;
+        let b = body_json(&r);
+        assert_eq!((r.status().as_u16(), b["reason"].as_str()), (409, Some("meeting_closed")), "{what}: {b}");
+        assert!(b["message"].as_str().unwrap().starts_with("This meeting no longer takes travel claims, so the claim was not counted"), "{what}: {b}");
+        let page = handle(&app, confirm_post(Form::TravelClaims, &token, false)).await;
+        assert_eq!(page.status(), 409, "{what}");
+        assert!(body_text(&page).contains("This meeting no longer takes travel claims"), "{what}: {}", body_text(&page));
+        assert_eq!(usage(&app).await, YearUsage::default(), "{what}: nothing counted");
+        assert!(app.forms.store.list_claims().await.unwrap().is_empty(), "{what}: no claim kept");
+    }
+    // The meeting takes claims again: the same link counts the claim.
+    app.forms.set_catalogue(catalogue());
+    let done = handle(&app, confirm_post(Form::TravelClaims, &token, true)).await;
+    assert_eq!(done.status(), 200, "{}", body_text(&done));
+    assert_eq!(usage(&app).await, YearUsage { trips: 1, amount: Cents(45000) });
 }
 
 /// `n` approved representatives of Valladolid each send a claim of `euros` for

@@ -12,7 +12,7 @@ use crate::common;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_functions::store::dynamo::{self, DynamoStore};
 use ccg_functions::store::roles::*;
-use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, TransitionError, UpdateError};
+use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, OpenMeetings, TransitionError, UpdateError};
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, Refusal, TravelRules};
 use std::collections::BTreeMap;
@@ -22,6 +22,11 @@ use std::time::Instant;
 fn rules() -> TravelRules {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/data/travel-support.yaml")).unwrap();
     TravelRules::parse(Path::new("t.yaml"), &text).unwrap()
+}
+
+/// The meetings these claims are for (e0 to e9), all taking claims.
+fn open() -> OpenMeetings {
+    OpenMeetings::of((0..10).map(|i| format!("e{i}")))
 }
 
 fn now() -> (jiff::Timestamp, i64) {
@@ -95,7 +100,7 @@ async fn approved(store: &DynamoStore, email: &str, city_key: &str) -> Contact {
 async fn confirmed(store: &DynamoStore, rules: &TravelRules, c: Claim) -> Claim {
     let (p, h) = keep(store, PendingItem::Claim(c.draft())).await;
     let (t, s) = now();
-    store.confirm_claim(&p, &h, rules, t, s).await.unwrap().claim
+    store.confirm_claim(&p, &h, rules, &open(), t, s).await.unwrap().claim
 }
 
 fn change(from: &[ClaimStatus], to: ClaimStatus) -> ClaimChange {
@@ -126,11 +131,14 @@ async fn less_left_than_asked(store: &DynamoStore, rules: &TravelRules) {
     let (t4, s4) = now();
     approved(store, "carla@leon.es", "ES:leon").await;
     let (ph, hh) = keep(store, PendingItem::Claim(claim("carla@leon.es", "ES:leon", "e1", 950).draft())).await;
-    let capped = store.confirm_claim(&ph, &hh, rules, t4, s4).await.unwrap();
+    let capped = store.confirm_claim(&ph, &hh, rules, &open(), t4, s4).await.unwrap();
     assert_eq!((capped.claim.amount, capped.claim.transport, capped.used), (Cents(90000), Cents(95000), YearUsage { trips: 1, amount: Cents(90000) }));
     approved(store, "dario@leon.es", "ES:leon").await;
     let (pd, hd) = keep(store, PendingItem::Claim(claim("dario@leon.es", "ES:leon", "e2", 10).draft())).await;
-    assert_eq!(store.confirm_claim(&pd, &hd, rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount)));
+    assert_eq!(
+        store.confirm_claim(&pd, &hd, rules, &open(), t4, s4).await.unwrap_err(),
+        ConfirmFailed::Denied(ConfirmError::Refused(Refusal::OverYearlyAmount))
+    );
     assert_eq!(store.year_usage("ES:leon", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(90000) });
 }
 
@@ -192,7 +200,7 @@ async fn journey() {
     assert_eq!(store.confirm_registration(&p1.id, "h3", t1, s0 + 3600).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
     assert_eq!(store.confirm_registration("pnd_unknown", "h1", t1, s1).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid));
     assert_eq!(
-        store.confirm_claim(&p1.id, "h1", &rules, t1, s1).await.unwrap_err(),
+        store.confirm_claim(&p1.id, "h1", &rules, &open(), t1, s1).await.unwrap_err(),
         ConfirmFailed::Denied(ConfirmError::Invalid),
         "a registration on the claim page"
     );
@@ -275,12 +283,12 @@ async fn journey() {
     assert_eq!(store.latest_pending("claim", ana, s2).await.unwrap().map(|p| p.id), Some(pc.clone()));
     let (t3, s3) = now();
     assert_eq!(store.confirm_registration(&pc, &hc, t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
-    let out = store.confirm_claim(&pc, &hc, &rules, t3, s3).await.unwrap();
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
+    let out = store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3).await.unwrap();
     let counted_first = Claim { confirmed_at: Some(t3), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
     assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
-    assert_eq!(store.confirm_claim(&pc, &hc, &rules, t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
+    assert_eq!(store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));
     assert_eq!(store.get_claim(&first.id).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.claim_by_link(&pc).await.unwrap().as_ref(), Some(&counted_first));
     assert_eq!(store.get_claim("clm_unknown").await.unwrap(), None);
@@ -290,7 +298,10 @@ async fn journey() {
     let again = claim(ana, "ES:valladolid", "e1", 100);
     let (pa, ha) = keep(&store, PendingItem::Claim(again.draft())).await;
     let (t4, s4) = now();
-    assert_eq!(store.confirm_claim(&pa, &ha, &rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+    assert_eq!(
+        store.confirm_claim(&pa, &ha, &rules, &open(), t4, s4).await.unwrap_err(),
+        ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed))
+    );
     assert!(!store.get_pending(&pa, s4).await.unwrap().unwrap().used, "a refusal leaves the link usable");
     step("second claim of the same person for the same meeting: AlreadyClaimed, link still usable");
 
@@ -303,7 +314,10 @@ async fn journey() {
     store.confirm_registration(&pbob, &hbob, t4, s4).await.unwrap();
     for c in [claim("bob@x.eu", "ES:valladolid", "e3", 100), huge, claim("nobody@x.eu", "ES:valladolid", "e3", 100)] {
         let (p, h) = keep(&store, PendingItem::Claim(c.draft())).await;
-        assert_eq!(store.confirm_claim(&p, &h, &rules, t4, s4).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative)));
+        assert_eq!(
+            store.confirm_claim(&p, &h, &rules, &open(), t4, s4).await.unwrap_err(),
+            ConfirmFailed::Denied(ConfirmError::Refused(Refusal::NotRepresentative))
+        );
     }
     assert_eq!(store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(30000) }, "refusals write nothing");
     step("claims from non-representatives: NotRepresentative; nothing counted");
@@ -325,7 +339,7 @@ async fn journey() {
         .cloned()
         .map(|(p, h)| {
             let (store, rules, t5) = (store.clone(), rules.clone(), t5);
-            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t5, s5).await })
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &open(), t5, s5).await })
         })
         .collect();
     let mut counted = Vec::new();
@@ -347,7 +361,10 @@ async fn journey() {
     // The year is full AND the person has a contribution for the meeting: one per meeting is told first.
     let winner = &counted[0];
     let (pw, hw) = keep(&store, PendingItem::Claim(claim(&winner.email_key, city, &winner.event_id, 50).draft())).await;
-    assert_eq!(store.confirm_claim(&pw, &hw, &rules, t5, s5).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+    assert_eq!(
+        store.confirm_claim(&pw, &hw, &rules, &open(), t5, s5).await.unwrap_err(),
+        ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed))
+    );
     step("full year and already claimed: AlreadyClaimed first, as SQLite");
 
     // --- the secretariat's lists ------------------------------------------------
@@ -373,7 +390,7 @@ async fn journey() {
     let (pm, hm1) = keep(&store, PendingItem::Claim(claim(ana, "ES:valladolid", "e5", 50).draft())).await;
     assert!(store.add_link(&pm, "hm2", s5).await.unwrap());
     let (t6, s6) = now();
-    let multi = store.confirm_claim(&pm, "hm2", &rules, t6, s6).await.unwrap().claim;
+    let multi = store.confirm_claim(&pm, "hm2", &rules, &open(), t6, s6).await.unwrap().claim;
     assert_eq!((multi.link_id.as_str(), multi.link_hashes.clone()), (pm.as_str(), vec![hm1.clone(), "hm2".to_string()]));
     assert_eq!(store.claim_by_link(&pm).await.unwrap().as_ref(), Some(&multi));
     step("a claim confirmed through its second link keeps both hashes; claim_by_link finds it");
@@ -503,7 +520,7 @@ async fn journey() {
         .cloned()
         .map(|(p, h)| {
             let (store, rules, t7) = (store.clone(), rules.clone(), t7);
-            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, t7, s7).await })
+            tokio::spawn(async move { store.confirm_claim(&p, &h, &rules, &open(), t7, s7).await })
         })
         .collect();
     let rejection = {

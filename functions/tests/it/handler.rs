@@ -95,7 +95,11 @@ async fn every_claim_mistake_at_once_in_json_and_html() {
     let e = &body_json(&r)["errors"];
     assert_eq!(e["travel_start"], "Enter a real date, for example 15 March 2027.");
     assert_eq!(e["travel_end"], "For this meeting, come back between 13 March 2027 and 20 March 2027.");
-    assert_eq!(e["accommodation_eur"], "Use at most two decimals (cents).");
+    // Issue 18: "12.345" was "too precise"; it is now refused as ambiguous (12345 euros, or 12.345), naming the field.
+    assert_eq!(
+        e["accommodation_eur"],
+        "Enter the cost of accommodation without a dot or comma between the thousands (1234), or with two decimals (1,23): a dot or comma followed by three digits could be read either way."
+    );
     assert!(e["consent"].is_string());
     let html = body_text(&handle(&app, form_from_json(CLAIMS, &bad)).await);
     let at = |id: &str| html.find(&format!("<li><a href=\"#{id}\">")).unwrap_or_else(|| panic!("{id} not in the summary: {html}"));
@@ -119,6 +123,23 @@ async fn every_claim_mistake_at_once_in_json_and_html() {
     let e = body_json(&handle(&late, json_post(CLAIMS, claim("e1", "100"))).await)["errors"].clone();
     assert_eq!(e["event"], "This meeting does not take claims at the moment: choose one from the list.");
     assert!(mails_to(&app, "ana@valladolid.es").is_empty(), "a mistake sends nothing");
+}
+
+#[tokio::test]
+async fn amounts_as_people_write_them_in_europe() {
+    let app = sqlite_app();
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let mut c = claim("e1", "312,40 €");
+    c["accommodation_eur"] = "EUR 1.200,50".into();
+    let r = handle(&app, form_from_json(CLAIMS, &c)).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    let r = handle(&app, confirm_post(Form::TravelClaims, &token, true)).await;
+    let b = body_json(&r);
+    assert_eq!(r.status(), 200, "{b}");
+    // Costs of 1512.90 EUR: the contribution is the per-trip limit.
+    let claims = app.forms.store.list_claims().await.unwrap();
+    assert_eq!((claims[0].transport.0, claims[0].accommodation.0, claims[0].amount.0), (31240, 120050, 45000));
 }
 
 #[tokio::test]

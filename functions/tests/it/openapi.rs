@@ -84,7 +84,7 @@ fn every_status_the_handler_can_give_is_documented() {
         spec["components"]["schemas"]["Refusal"]["properties"]["reason"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     use ccg_model::Refusal::*;
     // What a confirmation can refuse; the rest of the rules are field errors or told by email.
-    for r in [OverYearlyTrips, OverYearlyAmount, AlreadyClaimed, NotRepresentative] {
+    for r in [OverYearlyTrips, OverYearlyAmount, AlreadyClaimed, NotRepresentative, MeetingClosed] {
         assert!(refusals.contains(&r.code()), "reason {} is not in openapi.yaml", r.code());
     }
     for r in [CityNotEligible, EventNotEligible, ClaimsNotOpen] {

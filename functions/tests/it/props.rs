@@ -186,6 +186,7 @@ fn run_decisions(keys: &[String], rules: &TravelRules, ops: &[Op]) {
                 let who = contact(keys, person);
                 let facts = decide::ClaimFacts {
                     pending: Some(&pending),
+                    meeting_open: true,
                     token_hash: &hash,
                     contact: Some(&who),
                     already_claimed: claims.iter().any(|c| c.email_key == draft.email_key && c.event_id == draft.event_id && c.status.counts()),
@@ -260,7 +261,8 @@ async fn run_case<S: Store>(store: &S, keys: &[String], rules: &TravelRules, ops
                 let (pending, hash) = pending_claim(keys, rules, person, event, cents, now_secs);
                 let id = pending.id.clone();
                 store.put_pending(pending).await.unwrap();
-                let got = store.confirm_claim(&id, &hash, rules, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs).await;
+                let open = decide::OpenMeetings::of(EVENTS.iter().map(|e| e.0));
+                let got = store.confirm_claim(&id, &hash, rules, &open, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs).await;
                 match (got, expected) {
                     (Ok(o), Ok(amount)) => {
                         assert_eq!(o.claim.amount, amount, "step {step} {op:?}: the contribution");

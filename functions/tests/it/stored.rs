@@ -17,7 +17,7 @@ mod dump;
 use crate::common::DynamoLocal;
 use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Pending, PendingItem, Registration};
-use ccg_functions::store::{ClaimChange, Kept, StoredAnswer};
+use ccg_functions::store::{ClaimChange, Kept, OpenMeetings, StoredAnswer};
 use ccg_model::{Cents, TravelRules};
 use dump::{dump_dynamo, dump_sqlite, item_from_json, without_audit_ids};
 use jiff::civil::date;
@@ -143,7 +143,7 @@ async fn fill<S: Store>(s: &S) {
         let at = format!("2026-11-02T1{n}:00:00.25Z");
         s.put_pending(pending(&pnd(10 + n), PendingItem::Claim(claim(n, 30_000 + i64::from(n) * 1_000, &at).draft()), &at)).await.unwrap();
         s.add_link(&pnd(10 + n), HASH_B, NOW_SECS).await.unwrap();
-        s.confirm_claim(&pnd(10 + n), HASH_B, &rules(), t(&at.replace(":00.25Z", ":30Z")), NOW_SECS).await.unwrap();
+        s.confirm_claim(&pnd(10 + n), HASH_B, &rules(), &OpenMeetings::of([format!("e{n}")]), t(&at.replace(":00.25Z", ":30Z")), NOW_SECS).await.unwrap();
     }
     let change = |from: &[ClaimStatus], to, reason: Option<&str>, paid, expires_at| ClaimChange {
         from: from.to_vec(),

@@ -183,7 +183,15 @@ impl DynamoStore {
 }
 
 impl ClaimStore for DynamoStore {
-    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
+    async fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        open: &OpenMeetings,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> Result<ClaimOutcome, ConfirmFailed> {
         let mut attempts = Attempts(0);
         let c = loop {
             let p = self.pending(id, now_secs).await?;
@@ -191,6 +199,8 @@ impl ClaimStore for DynamoStore {
             let contact = self.contact(&c.email_key).await?;
             let facts = decide::ClaimFacts {
                 pending: p.as_ref(),
+                // Not a stored item: the catalogue the service holds, so no condition of the transaction.
+                meeting_open: open.takes_claims(&c.event_id),
                 token_hash,
                 contact: contact.as_ref(),
                 already_claimed: self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some(),

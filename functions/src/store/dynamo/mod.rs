@@ -95,7 +95,7 @@
 
 use super::{
     ClaimChange, ClaimOutcome, ClaimStore, ConfirmFailed, ContactOutcome, ContactStore, ERASED, Erased, ErasureStore, IDEMPOTENCY_TTL_SECS, IdempotencyStore,
-    Kept, LeaveError, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
+    Kept, LeaveError, OpenMeetings, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem};
 use aws_sdk_dynamodb::Client;

@@ -113,8 +113,16 @@ pub(super) fn usage(conn: &Connection, city_key: &str, year: i16) -> rusqlite::R
 }
 
 impl ClaimStore for SqliteStore {
-    async fn confirm_claim(&self, id: &str, token_hash: &str, rules: &TravelRules, now: jiff::Timestamp, now_secs: i64) -> Result<ClaimOutcome, ConfirmFailed> {
-        let (id, hash, now, rules) = (id.to_string(), token_hash.to_string(), now, rules.clone());
+    async fn confirm_claim(
+        &self,
+        id: &str,
+        token_hash: &str,
+        rules: &TravelRules,
+        open: &OpenMeetings,
+        now: jiff::Timestamp,
+        now_secs: i64,
+    ) -> Result<ClaimOutcome, ConfirmFailed> {
+        let (id, hash, now, rules, open) = (id.to_string(), token_hash.to_string(), now, rules.clone(), open.clone());
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = read_pending(&tx, &id, now_secs)?;
@@ -125,6 +133,7 @@ impl ClaimStore for SqliteStore {
             let contact = read_contact(&tx, &c.email_key)?;
             let facts = decide::ClaimFacts {
                 pending: p.as_ref(),
+                meeting_open: open.takes_claims(&c.event_id),
                 token_hash: &hash,
                 contact: contact.as_ref(),
                 already_claimed: has_claim_for(&tx, &c.email_key, &c.event_id).map_err(map_err)?,

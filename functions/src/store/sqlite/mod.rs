@@ -11,7 +11,7 @@
 
 use super::{
     ClaimChange, ClaimOutcome, ClaimStore, ConfirmFailed, ContactOutcome, ContactStore, ERASED, Erased, ErasureStore, IDEMPOTENCY_TTL_SECS, IdempotencyStore,
-    Kept, LeaveError, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
+    Kept, LeaveError, OpenMeetings, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
 use ccg_forms::decide;

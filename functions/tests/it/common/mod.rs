@@ -27,12 +27,18 @@ pub fn event_md(id: &str, start: &str, end: &str, extra: &str) -> String {
 /// The real SCC cities and (unless given) the real rules, with `n` eligible events
 /// `e1`..`eN` on 2027-03-16/17, `y2028` in 2028, `virtual`, and the draft `draft`.
 pub fn catalogue_with(n: usize, rules: Option<&str>, drafts: bool) -> Catalogue {
+    catalogue_edited(n, rules, drafts, |_, md| Some(md))
+}
+
+/// `catalogue_with`, each event's file changed by `edit(id, text)` (`None` leaves the event out).
+pub fn catalogue_edited(n: usize, rules: Option<&str>, drafts: bool, edit: impl Fn(&str, String) -> Option<String>) -> Catalogue {
     let content = workspace().join("content");
     let read = |p: &str| (PathBuf::from(p), std::fs::read_to_string(content.join(p)).unwrap());
-    let mut events: Vec<String> = (1..=n).map(|i| event_md(&format!("e{i}"), "2027-03-16", "2027-03-17", "")).collect();
-    events.push(event_md("y2028", "2028-05-10", "2028-05-10", ""));
-    events.push(event_md("virtual", "2027-04-01", "2027-04-01", "").replace("format: physical", "format: virtual"));
-    events.push(event_md("draft", "2027-06-01", "2027-06-02", "draft: true\n"));
+    let mut events: Vec<(String, String)> = (1..=n).map(|i| (format!("e{i}"), event_md(&format!("e{i}"), "2027-03-16", "2027-03-17", ""))).collect();
+    events.push(("y2028".into(), event_md("y2028", "2028-05-10", "2028-05-10", "")));
+    events.push(("virtual".into(), event_md("virtual", "2027-04-01", "2027-04-01", "").replace("format: physical", "format: virtual")));
+    events.push(("draft".into(), event_md("draft", "2027-06-01", "2027-06-02", "draft: true\n")));
+    let events: Vec<String> = events.into_iter().filter_map(|(id, md)| edit(&id, md)).collect();
     let mut rules_src = read("data/travel-support.yaml");
     if let Some(r) = rules {
         rules_src.1 = r.to_string();
