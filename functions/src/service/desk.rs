@@ -187,6 +187,10 @@ impl<S: Store> Forms<S> {
             return Err(ClaimDeskError::NothingPaid);
         }
         let Some(c) = self.timed(self.store.get_claim(id)).await? else { return Err(ClaimDeskError::NoClaim(id.into())) };
+        // A claim that is not (or no longer) approved is refused for its state, whatever the amount (the write checks again).
+        if c.status != ClaimStatus::Approved {
+            return Err(ClaimDeskError::Conflict(c.status));
+        }
         let reason = payment::payment(amount, c.amount, reason).map_err(|r| match r {
             PaymentRefusal::NothingPaid => ClaimDeskError::NothingPaid,
             PaymentRefusal::OverAsked => ClaimDeskError::OverApproved(amount, c.amount),

@@ -553,6 +553,11 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
         "{trail:?}"
     );
     assert_eq!(app.forms.approve_claim(&id, "Luc").await.unwrap_err(), ClaimDeskError::Conflict(ClaimStatus::Paid));
+    assert_eq!(
+        app.forms.record_payment(&id, "Luc", Cents(100), on, None).await.unwrap_err(),
+        ClaimDeskError::Conflict(ClaimStatus::Paid),
+        "a paid claim is refused for its state, before its amount"
+    );
     assert_eq!(usage(&app).await, YearUsage { trips: 1, amount: Cents(45000) }, "a paid claim still counts as asked");
 
     // Rejected: the reason reaches the applicant, the trip and euros come back, and the meeting may be claimed again.
