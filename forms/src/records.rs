@@ -165,7 +165,8 @@ pub struct Claim {
     pub link_id: String,
     #[serde(default)]
     pub link_hashes: Vec<String>,
-    /// The secretariat's decision: why a claim was rejected; what was paid and when.
+    /// The secretariat's decision: why a claim was rejected, or why a payment is below the
+    /// amount asked for (a paid claim's reason); what was paid and when.
     pub reason: Option<String>,
     #[serde(rename = "paid_cents", default, with = "stored::cents::option")]
     pub paid: Option<Cents>,

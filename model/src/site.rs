@@ -375,3 +375,27 @@ impl SiteView {
         }
     }
 }
+
+/// Names reserved for examples and tests (RFC 2606, RFC 6761): `example`,
+/// `example.com`/`.net`/`.org` and their subdomains, and anything under the
+/// `.example`, `.test`, `.invalid` and `.localhost` top-level domains. A
+/// public address there sends every visitor, calendar app and email to nowhere.
+pub fn is_example_domain(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let tld = host.rsplit('.').next().unwrap_or("");
+    if matches!(tld, "example" | "test" | "invalid" | "localhost") {
+        return true;
+    }
+    ["example.com", "example.net", "example.org"].iter().any(|d| host == *d || host.strip_suffix(d).is_some_and(|sub| sub.ends_with('.')))
+}
+
+/// The host of an absolute URL (`https://user@host:8080/path` -> `host`).
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
+    host.split(':').next().unwrap_or("")
+}

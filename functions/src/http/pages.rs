@@ -111,13 +111,15 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
     let cat = f.catalogue();
     let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
     let reason = if c.status == ClaimStatus::Rejected { c.reason.as_deref() } else { None };
+    // A payment below the amount asked for is recorded with its reason.
+    let paid_reason = if c.status == ClaimStatus::Paid { c.reason.as_deref() } else { None };
     let (paid, paid_on) = match (c.paid, c.paid_on) {
         (Some(p), Some(on)) => (Some(p.to_string()), Some(long_date(on))),
         _ => (None, None),
     };
     let data = json!({
         "c": claim_data(&c.draft(), cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
-        "reason": reason, "paid": paid, "paid_on": paid_on,
+        "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
     });
     ("Your travel claim".to_string(), Body::new("answers/claim.html", data))

@@ -144,6 +144,12 @@ impl<S: Store> Forms<S> {
                 if let Some(to) = &self.options.secretariat_email {
                     self.tell_secretariat(messages::new_claim(to, &receipt.claim, &receipt.event_title, &receipt.remaining)).await;
                 }
+                // The claimant's receipt; the confirmation stands if it cannot be sent.
+                let mail = messages::receipt(self, &receipt.claim, &receipt.event_title, &receipt.remaining);
+                let mail = self.with_leave_link(mail, &receipt.claim.email_key).await;
+                if let Err(e) = self.mailer.send(&mail).await {
+                    tracing::warn!(error = %e, "forms: a confirmed claim's receipt was not emailed");
+                }
                 Ok(receipt)
             }
             Err(e) => {

@@ -7,6 +7,7 @@ use super::{Forms, messages};
 use crate::claims::email_key;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, PendingItem, Registration};
 use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, Swept, TransitionError, UpdateError};
+use ccg_forms::decide::payment::{self, PaymentRefusal};
 use ccg_forms::decide::retention;
 use ccg_model::Cents;
 use ccg_model::rules::YearUsage;
@@ -26,9 +27,17 @@ pub enum DeskError {
     Store(#[from] StoreError),
 }
 
+/// A decision on a contact recorded, and whether its email reached them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDecided {
+    pub contact: Contact,
+    pub emailed: Result<(), String>,
+}
+
 impl<S: Store> Forms<S> {
     /// Admits `email` as the representative of the SCC city `city` (in `country`, if given).
-    pub async fn approve(&self, email: &str, city: &str, country: Option<&str>, operator: &str) -> Result<Contact, DeskError> {
+    /// The contact hears of it by email.
+    pub async fn approve(&self, email: &str, city: &str, country: Option<&str>, operator: &str) -> Result<ContactDecided, DeskError> {
         let cat = self.catalogue();
         let found = cat.directory.find(city, country);
         let mut keys: Vec<(String, String)> = found.iter().map(|m| (m.key(), m.city.name.clone())).collect();
@@ -42,28 +51,45 @@ impl<S: Store> Forms<S> {
                 return Err(DeskError::City(format!("`{city}` matches several cities ({}): add --country", names.join(", "))));
             }
         };
-        self.decide(email, operator, "contact.approved", &format!("representative of {city_name} ({city_key})"), |c| {
-            c.status = ContactStatus::Approved;
-            c.city_key = Some(city_key.clone());
-            c.expires_at = None;
-        })
-        .await
+        let (_, contact) = self
+            .decide(email, operator, "contact.approved", &format!("representative of {city_name} ({city_key})"), |c| {
+                c.status = ContactStatus::Approved;
+                c.city_key = Some(city_key.clone());
+                c.expires_at = None;
+            })
+            .await?;
+        // The decision stands whether or not its email goes out; the desk says which.
+        let emailed = self.tell_contact(messages::representative(self, &contact, Some(city_name.as_str()), false, None), &contact).await;
+        Ok(ContactDecided { contact, emailed })
     }
 
-    /// Declines `email` as a representative (or withdraws an earlier approval).
-    pub async fn decline(&self, email: &str, operator: &str, reason: Option<&str>) -> Result<Contact, DeskError> {
+    /// Declines `email` as a representative (or withdraws an earlier approval); the reason, when
+    /// given, is recorded in the history and told to the person.
+    pub async fn decline(&self, email: &str, operator: &str, reason: Option<&str>) -> Result<ContactDecided, DeskError> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let detail = reason.map(|r| format!("reason: {r}")).unwrap_or_default();
         // A declined contact is kept for the retention period, then deleted.
         let until = self.options.retention.declined_contact_until(self.now().1);
-        self.decide(email, operator, "contact.declined", &detail, |c| {
-            c.status = ContactStatus::Declined;
-            c.city_key = None;
-            c.expires_at = Some(until);
-        })
-        .await
+        let (old, contact) = self
+            .decide(email, operator, "contact.declined", &detail, |c| {
+                c.status = ContactStatus::Declined;
+                c.city_key = None;
+                c.expires_at = Some(until);
+            })
+            .await?;
+        let withdrawn = old.status == ContactStatus::Approved;
+        let emailed = self.tell_contact(messages::representative(self, &contact, None, withdrawn, reason), &contact).await;
+        Ok(ContactDecided { contact, emailed })
     }
 
-    async fn decide(&self, email: &str, operator: &str, action: &str, detail: &str, change: impl Fn(&mut Contact)) -> Result<Contact, DeskError> {
+    /// Sends `mail` to a contact, with the way to leave at its end.
+    async fn tell_contact(&self, mail: crate::mail::Email, contact: &Contact) -> Result<(), String> {
+        let mail = self.with_leave_link(mail, &contact.details.email_key).await;
+        self.mailer.send(&mail).await.map_err(|e| e.to_string())
+    }
+
+    /// Reads, changes and writes the contact `email` (again if it changed in between): the contact before and after.
+    async fn decide(&self, email: &str, operator: &str, action: &str, detail: &str, change: impl Fn(&mut Contact)) -> Result<(Contact, Contact), DeskError> {
         let operator = operator.trim();
         if operator.is_empty() {
             return Err(DeskError::NoOperator);
@@ -79,7 +105,7 @@ impl<S: Store> Forms<S> {
             new.updated_at = now;
             let audit = AuditEntry { at: now, actor: operator.to_string(), action: action.into(), subject: key.clone(), detail: detail.into() };
             match self.store.update_contact(old.version, new.clone(), audit).await {
-                Ok(()) => return Ok(new),
+                Ok(()) => return Ok((old, new)),
                 Err(UpdateError::Conflict) => continue,
                 Err(UpdateError::Store(e)) => return Err(e.into()),
             }
@@ -103,6 +129,10 @@ pub enum ClaimDeskError {
     OverApproved(Cents, Cents),
     #[error("a payment must be above zero")]
     NothingPaid,
+    #[error("the payment ({0}) is less than the amount asked for ({1}): say why with --reason \"...\" (the applicant is told)")]
+    ReasonNeeded(Cents, Cents),
+    #[error("the payment is the full amount asked for ({0}): it needs no reason; leave out --reason")]
+    ReasonNotNeeded(Cents),
     #[error("a rejection needs a reason (--reason \"...\")")]
     NoReason,
     #[error("the operator's name is empty: give --operator NAME or set CCG_OPERATOR")]
@@ -150,23 +180,35 @@ impl<S: Store> Forms<S> {
         self.decide_claim(id, operator, change, "claim.rejected", format!("reason: {reason}")).await
     }
 
-    /// Records the payment of an approved claim: never more than the amount approved (the amount asked for).
-    pub async fn record_payment(&self, id: &str, operator: &str, amount: Cents, on: Date) -> Result<Decided, ClaimDeskError> {
+    /// Records the payment of an approved claim: never more than the amount approved (the amount asked for);
+    /// a payment below it gives its reason (kept as the paid claim's reason, told to the applicant), and only it.
+    pub async fn record_payment(&self, id: &str, operator: &str, amount: Cents, on: Date, reason: Option<&str>) -> Result<Decided, ClaimDeskError> {
         if amount.0 <= 0 {
             return Err(ClaimDeskError::NothingPaid);
         }
         let Some(c) = self.timed(self.store.get_claim(id)).await? else { return Err(ClaimDeskError::NoClaim(id.into())) };
-        if amount > c.amount {
-            return Err(ClaimDeskError::OverApproved(amount, c.amount));
+        // A claim that is not (or no longer) approved is refused for its state, whatever the amount (the write checks again).
+        if c.status != ClaimStatus::Approved {
+            return Err(ClaimDeskError::Conflict(c.status));
         }
+        let reason = payment::payment(amount, c.amount, reason).map_err(|r| match r {
+            PaymentRefusal::NothingPaid => ClaimDeskError::NothingPaid,
+            PaymentRefusal::OverAsked => ClaimDeskError::OverApproved(amount, c.amount),
+            PaymentRefusal::ReasonNeeded => ClaimDeskError::ReasonNeeded(amount, c.amount),
+            PaymentRefusal::ReasonNotNeeded => ClaimDeskError::ReasonNotNeeded(c.amount),
+        })?;
+        let detail = match &reason {
+            Some(r) => format!("{} on {on}; reason: {r}", amount.to_decimal()),
+            None => format!("{} on {on}", amount.to_decimal()),
+        };
         let change = ClaimChange {
             from: vec![ClaimStatus::Approved],
             to: ClaimStatus::Paid,
-            reason: None,
+            reason,
             paid: Some((amount, on)),
             expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Paid, Some(on), self.now().1),
         };
-        self.decide_claim(id, operator, change, "claim.paid", format!("{} on {on}", amount.to_decimal())).await
+        self.decide_claim(id, operator, change, "claim.paid", detail).await
     }
 
     async fn decide_claim(&self, id: &str, operator: &str, change: ClaimChange, action: &str, detail: String) -> Result<Decided, ClaimDeskError> {
@@ -201,6 +243,32 @@ impl<S: Store> Forms<S> {
         let audit = AuditEntry { at: now, actor: operator.into(), action: "person.erased".into(), subject: ERASED.into(), detail: String::new() };
         Ok(self.store.erase(&email_key(email), audit).await?)
     }
+}
+
+/// The address desk's emails link to (`Options::public_url`: scheme and host, no path): `given`
+/// (`--base-url`, else `CCG_BASE_URL`), else the config's `base_url`. Outside the preview (on
+/// DynamoDB, `preview` false) an address on a reserved example domain is refused: the emails
+/// would send the person to nowhere.
+pub fn site_address(given: Option<&str>, config_base_url: &str, preview: bool) -> Result<String, String> {
+    let given = given.map(str::trim).filter(|g| !g.is_empty());
+    let (url, from) = match given {
+        Some(g) => (g, format!("--base-url `{g}`")),
+        None => (config_base_url, format!("base_url `{config_base_url}` of content/config.yaml")),
+    };
+    let host = ccg_model::site::url_host(url);
+    if !(url.starts_with("https://") || url.starts_with("http://")) || host.is_empty() {
+        return Err(format!("{from} is not a site address (https://host)"));
+    }
+    if !preview && ccg_model::site::is_example_domain(host) {
+        return Err(format!(
+            "{from} is on a reserved example domain ({host}): the emails would link to nowhere; give the site's real address with --base-url URL or CCG_BASE_URL"
+        ));
+    }
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    Ok(match url[scheme_end..].find(['/', '?', '#']) {
+        Some(i) => url[..scheme_end + i].to_string(),
+        None => url.to_string(),
+    })
 }
 
 /// A registration whose link has not been used yet.

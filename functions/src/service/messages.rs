@@ -8,7 +8,7 @@
 
 use super::{Form, Forms};
 use crate::mail::Email;
-use crate::records::{Claim, DraftClaim, Registration};
+use crate::records::{Claim, ClaimStatus, Contact, DraftClaim, Registration};
 use ccg_model::rules::YearUsage;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/claim-join-first.txt", include_str!("../../../templates/emails/claim-join-first.txt")),
     ("emails/claim-city-not-eligible.txt", include_str!("../../../templates/emails/claim-city-not-eligible.txt")),
     ("emails/decision.txt", include_str!("../../../templates/emails/decision.txt")),
+    ("emails/receipt.txt", include_str!("../../../templates/emails/receipt.txt")),
+    ("emails/representative.txt", include_str!("../../../templates/emails/representative.txt")),
     ("emails/new-contact.txt", include_str!("../../../templates/emails/new-contact.txt")),
     ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
@@ -158,12 +160,34 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
     let reason = c.reason.as_deref().unwrap_or("no reason given").trim_end_matches('.');
     let paid = c.paid.map(|p| p.to_string()).unwrap_or_default();
     let paid_on = c.paid_on.map(long_date).unwrap_or_default();
-    let data = json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on });
+    // A paid claim's reason says why the payment is below the amount asked for.
+    let paid_reason = if c.status == ClaimStatus::Paid { c.reason.as_deref().map(|r| r.trim_end_matches('.')) } else { None };
+    let data = json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason });
     let mail = email(&c.email, "decision", signed(f, data));
     match leave {
         Some(link) => add_leave_link(mail, link),
         None => mail,
     }
+}
+
+/// To the claimant, when their claim is confirmed and counted: its reference,
+/// the contribution counted, what the city has left and what happens next.
+pub fn receipt<S>(f: &Forms<S>, c: &Claim, event: &str, left: &YearUsage) -> Email {
+    let data = json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string() });
+    email(&c.email, "receipt", signed(f, data))
+}
+
+/// To a contact, when the secretariat approves them as the representative of
+/// `city` (`Some`), or declines them (`None`; `withdrawn` when they were a
+/// representative until then), with the reason when one was given.
+pub fn representative<S>(f: &Forms<S>, contact: &Contact, city: Option<&str>, withdrawn: bool, reason: Option<&str>) -> Email {
+    let data = json!({
+        "name": contact.details.name, "approved": city.is_some(), "city": city, "withdrawn": withdrawn,
+        "reason": reason.map(|r| r.trim().trim_end_matches('.')).filter(|r| !r.is_empty()),
+        "support_page": f.page(Form::TravelClaims.form_page()),
+        "kept_months": f.options.retention.declined_contact_months,
+    });
+    email(&contact.details.email, "representative", signed(f, data))
 }
 
 /// To a person whose registration (or change) was just confirmed: they are a
@@ -226,11 +250,8 @@ mod tests {
         assert!(m.html.ends_with(tail), "{}", m.html);
     }
 
-    #[test]
-    fn every_email_renders() {
-        let f = forms();
-        let r = person();
-        let c = Claim {
+    fn claim_fixture() -> Claim {
+        Claim {
             id: "clm_1".into(),
             name: "Bob".into(),
             email: "bob@example.org".into(),
@@ -253,7 +274,14 @@ mod tests {
             reason: None,
             paid: None,
             paid_on: None,
-        };
+        }
+    }
+
+    #[test]
+    fn every_email_renders() {
+        let f = forms();
+        let r = person();
+        let c = claim_fixture();
         let mut mails = vec![
             registration(&f, &r, true, "https://h/l"),
             registered(&f, &r, false),
@@ -263,7 +291,21 @@ mod tests {
             claim_join_first(&f, "x@h", "Meeting"),
             claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
             new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
+            receipt(&f, &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
         ];
+        let contact = Contact {
+            details: r.clone(),
+            status: crate::records::ContactStatus::Approved,
+            city_key: Some("PT:porto".into()),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+            version: 1,
+            expires_at: None,
+        };
+        for (city, withdrawn, reason) in [(Some("Porto"), false, None), (None, false, None), (None, true, Some("moved")), (None, false, Some(" "))] {
+            mails.push(representative(&f, &contact, city, withdrawn, reason));
+        }
+        mails.push(decision(&f, &Claim { status: ClaimStatus::Paid, paid: Some(Cents(100)), reason: Some("why".into()), ..c.clone() }, "M", None));
         for status in ClaimStatus::ALL {
             mails.push(decision(&f, &Claim { status, ..c.clone() }, "Meeting", Some("https://h/leave")));
         }
@@ -277,6 +319,52 @@ mod tests {
         assert_eq!(
             new_claim("desk@h", &c, "M", &YearUsage { trips: 1, amount: Cents(100) }).text.lines().nth(11),
             Some("Porto has left for 2026: 1 trip, 1 EUR.")
+        );
+    }
+
+    #[test]
+    fn a_claim_link_confirms_once_then_shows_the_claim() {
+        let f = forms();
+        let c = Claim { id: "clm_1".into(), ..claim_fixture() };
+        let m = claim(&f, &c.draft(), "Meeting", "https://h/l");
+        let p = m.text.split("\n\n").find(|p| p.contains("confirm")).unwrap();
+        assert!(p.contains("The link confirms the claim once; after that, it shows where your claim stands, and lets you withdraw the claim until the secretariat approves it."), "{p}");
+        assert!(!m.text.contains("works once") && m.text.matches("where your claim stands").count() == 1, "said once: {}", m.text);
+    }
+
+    #[test]
+    fn the_decisions_say_what_was_decided() {
+        let f = forms();
+        let contact = Contact {
+            details: person(),
+            status: crate::records::ContactStatus::Approved,
+            city_key: Some("PT:porto".into()),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+            version: 1,
+            expires_at: None,
+        };
+        let m = representative(&f, &contact, Some("Porto"), false, None);
+        assert_eq!(m.subject, "You are approved as the representative of Porto");
+        assert!(m.text.contains("under the rules on this page:\n\nhttps://h/financial-support/\n\nCity Coordinators Group\nhttps://h/\n"), "{}", m.text);
+        let m = representative(&f, &contact, None, false, Some("  "));
+        assert_eq!(m.subject, "You are not approved as a representative in the City Coordinators Group");
+        assert!(
+            m.text.contains("did not approve you as the representative of a city in the City Coordinators Group. You cannot ask"),
+            "a blank reason is none: {}",
+            m.text
+        );
+        assert!(m.text.contains("We keep your contact details for 6 months after this decision, then delete them."), "{}", m.text);
+        let paid = Claim { status: ClaimStatus::Paid, paid: Some(Cents(40000)), paid_on: Some(jiff::civil::date(2027, 4, 2)), ..claim_fixture() };
+        let m = decision(&f, &paid, "M", None);
+        assert!(m.text.contains("paid 400 EUR for your claim on 2 April 2027.\n"), "no reason, no sentence: {}", m.text);
+        let m = decision(&f, &Claim { reason: Some("Train only.".into()), ..paid }, "M", None);
+        assert!(m.text.contains("That is less than the 450 EUR asked for, for this reason: Train only.\n"), "{}", m.text);
+        let m = receipt(&f, &claim_fixture(), "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
+        assert!(
+            m.text.contains("Reference: clm_1\n") && m.text.contains("Contribution counted: 450 EUR\n") && m.text.contains("1 trip, 450 EUR."),
+            "{}",
+            m.text
         );
     }
 }

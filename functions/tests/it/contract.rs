@@ -454,10 +454,30 @@ async fn the_desk_decides_and_everything_is_recorded<S: Store>(store: S) {
     assert_eq!(handle(&app, confirm_post(Form::Register, &t, true)).await.status(), 200);
     assert!(app.forms.approve("ana@valladolid.es", "Atlantis", None, "Eva").await.unwrap_err().to_string().contains("not a city"));
     assert!(app.forms.approve("ana@valladolid.es", "Valladolid", Some("ES"), "  ").await.is_err(), "an operator name is required");
-    let c = app.forms.approve("ANA@valladolid.es", "valladolid", None, "Eva").await.unwrap();
-    assert_eq!((c.status, c.city_key.as_deref()), (ContactStatus::Approved, Some("ES:valladolid")));
-    let c = app.forms.decline("ana@valladolid.es", "Luc", Some("not a city official")).await.unwrap();
-    assert_eq!((c.status, c.city_key), (ContactStatus::Declined, None));
+    let d = app.forms.approve("ANA@valladolid.es", "valladolid", None, "Eva").await.unwrap();
+    let c = d.contact;
+    assert_eq!((c.status, c.city_key.as_deref(), d.emailed), (ContactStatus::Approved, Some("ES:valladolid"), Ok(())));
+    // The person hears of each decision, with the way to leave.
+    let told = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert_eq!(told.subject, "You are approved as the representative of Valladolid");
+    assert!(
+        told.text.contains("approved you as the representative of Valladolid") && told.text.contains("\nhttps://ccg.example.eu/financial-support/\n"),
+        "{}",
+        told.text
+    );
+    assert!(leave_token_in(&told.text).is_some(), "{}", told.text);
+    let d = app.forms.decline("ana@valladolid.es", "Luc", Some("not a city official")).await.unwrap();
+    let c = d.contact;
+    assert_eq!((c.status, c.city_key, d.emailed), (ContactStatus::Declined, None, Ok(())));
+    let told = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert_eq!(told.subject, "You are no longer a representative in the City Coordinators Group");
+    assert!(
+        told.text.contains("withdrew your approval as a representative of a city in the City Coordinators Group, for this reason: not a city official."),
+        "{}",
+        told.text
+    );
+    assert!(told.text.contains("We keep your contact details for 6 months after this decision, then delete them."), "{}", told.text);
+    assert!(leave_token_in(&told.text).is_some(), "a declined contact can still leave: {}", told.text);
 
     let trail = app.forms.store.list_audit().await.unwrap();
     let lines: Vec<(String, String, String)> = trail.iter().map(|e| (e.actor.clone(), e.action.clone(), e.subject.clone())).collect();
@@ -515,10 +535,26 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     let hello = mails_to(&app, "desk@ccg.example");
     assert!(hello.iter().any(|m| m.subject.contains("New confirmed registration") && m.text.contains("approve ana@valladolid.es")), "{hello:?}");
 
+    let approved = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert_eq!(approved.subject, "You are approved as the representative of Valladolid", "the applicant hears of the approval");
+
     // Counted: the secretariat hears of it; the link now shows the claim and offers to withdraw it.
     let (id, token) = counted(&app, "e1", "450").await;
     let told = mails_to(&app, "desk@ccg.example").pop().unwrap();
     assert!(told.subject.contains("Travel claim to decide") && told.text.contains(&format!("approve-claim {id}")), "{}", told.text);
+    // The claimant's receipt: the reference, the contribution counted, what the city has left, what happens next.
+    let receipt = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert_eq!(receipt.subject, format!("Your travel claim {id} is confirmed"));
+    for line in
+        [&format!("Reference: {id}\n") as &str, "Contribution counted: 450 EUR\n", "Your city has left for 2027: 9 trips, 450 EUR.", "What happens next:\n1. "]
+    {
+        assert!(receipt.text.contains(line), "{line:?} in {}", receipt.text);
+    }
+    assert!(
+        token_in(&receipt.text).is_none() && leave_token_in(&receipt.text).is_some(),
+        "no second copy of the claim's link; the way to leave: {}",
+        receipt.text
+    );
     let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
     assert!(page.contains("has not decided on it yet") && page.contains("Withdraw this claim"), "{page}");
     // A warning-styled secondary button, with the consequence it names.
@@ -532,13 +568,35 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     let r = handle(&app, json_post("/api/travel-claims/withdraw", serde_json::json!({"token": token}))).await;
     assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("not_withdrawable")));
 
-    // Paid: never above the approved amount; once only.
+    // Paid: never above the approved amount; below it only with its reason, the full amount without one; once only.
     let on = jiff::civil::Date::constant(2027, 4, 2);
-    assert!(matches!(app.forms.record_payment(&id, "Eva", Cents(45001), on).await, Err(ClaimDeskError::OverApproved(..))));
-    let paid = app.forms.record_payment(&id, "Eva", Cents(41250), on).await.unwrap().claim;
+    assert!(matches!(app.forms.record_payment(&id, "Eva", Cents(45001), on, None).await, Err(ClaimDeskError::OverApproved(..))));
+    assert_eq!(app.forms.record_payment(&id, "Eva", Cents(41250), on, None).await.unwrap_err(), ClaimDeskError::ReasonNeeded(Cents(41250), Cents(45000)));
+    assert_eq!(app.forms.record_payment(&id, "Eva", Cents(41250), on, Some("  ")).await.unwrap_err(), ClaimDeskError::ReasonNeeded(Cents(41250), Cents(45000)));
+    assert_eq!(app.forms.record_payment(&id, "Eva", Cents(45000), on, Some("why")).await.unwrap_err(), ClaimDeskError::ReasonNotNeeded(Cents(45000)));
+    assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, ClaimStatus::Approved, "a refused payment records nothing");
+    let paid = app.forms.record_payment(&id, "Eva", Cents(41250), on, Some(" The hotel invoice was 37.50 EUR lower. ")).await.unwrap().claim;
     assert_eq!((paid.status, paid.paid, paid.paid_on), (ClaimStatus::Paid, Some(Cents(41250)), Some(on)));
-    assert!(mails_to(&app, "ana@valladolid.es").last().unwrap().text.contains("412.50 EUR"));
+    assert_eq!(paid.reason.as_deref(), Some("The hotel invoice was 37.50 EUR lower."), "kept as the paid claim's reason");
+    let stored = app.forms.store.get_claim(&id).await.unwrap().unwrap();
+    assert_eq!(stored.reason, paid.reason, "written by the store");
+    let mail = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    assert!(mail.text.contains("412.50 EUR"));
+    assert!(mail.text.contains("That is less than the 450 EUR asked for, for this reason: The hotel invoice was 37.50 EUR lower.\n"), "{}", mail.text);
+    let page = body_text(&handle(&app, get(&format!("/api/travel-claims/confirm?token={token}"))).await);
+    assert!(page.contains("Less than the contribution asked for, for this reason: The hotel invoice was 37.50 EUR lower."), "{page}");
+    assert!(!page.contains("The secretariat&#39;s reason"), "not a rejection's reason: {page}");
+    let trail = app.forms.store.list_audit().await.unwrap();
+    assert!(
+        trail.iter().any(|e| e.subject == id && e.action == "claim.paid" && e.detail.ends_with("reason: The hotel invoice was 37.50 EUR lower.")),
+        "{trail:?}"
+    );
     assert_eq!(app.forms.approve_claim(&id, "Luc").await.unwrap_err(), ClaimDeskError::Conflict(ClaimStatus::Paid));
+    assert_eq!(
+        app.forms.record_payment(&id, "Luc", Cents(100), on, None).await.unwrap_err(),
+        ClaimDeskError::Conflict(ClaimStatus::Paid),
+        "a paid claim is refused for its state, before its amount"
+    );
     assert_eq!(usage(&app).await, YearUsage { trips: 1, amount: Cents(45000) }, "a paid claim still counts as asked");
 
     // Rejected: the reason reaches the applicant, the trip and euros come back, and the meeting may be claimed again.
@@ -658,7 +716,7 @@ async fn erasing_a_person<S: Store>(store: S) {
     representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
     let (paid, _) = counted(&app, "e1", "400").await;
     app.forms.approve_claim(&paid, "Eva").await.unwrap();
-    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2)).await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2), None).await.unwrap();
     let (waiting, _) = counted(&app, "e2", "100").await;
     let (rejected, _) = counted(&app, "e3", "50").await;
     app.forms.reject_claim(&rejected, "Eva", "no receipts").await.unwrap();
@@ -707,13 +765,16 @@ async fn leaving_from_a_link<S: Store>(store: S) {
 
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     representative(&app, "bob@valladolid.es", "Valladolid", "ES").await;
-    let welcome = mails_to(&app, "ana@valladolid.es").pop().unwrap();
+    // The welcome, then the approval (`representative` approves her).
+    let mut mails = mails_to(&app, "ana@valladolid.es");
+    assert_eq!(mails.pop().unwrap().subject, "You are approved as the representative of Valladolid");
+    let welcome = mails.pop().unwrap();
     assert!(welcome.subject.contains("You are registered"), "{}", welcome.subject);
     let first_link = leave_token_in(&welcome.text).expect("the new contact's email ends with a leave link");
     assert!(welcome.html.contains(&format!("/leave?token={first_link}")));
     let (paid, _) = counted(&app, "e1", "400").await;
     app.forms.approve_claim(&paid, "Eva").await.unwrap();
-    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2)).await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), jiff::civil::Date::constant(2027, 4, 2), None).await.unwrap();
     let (approved, _) = counted(&app, "e2", "100").await;
     app.forms.approve_claim(&approved, "Eva").await.unwrap();
     let (rejected, _) = counted(&app, "e3", "50").await;
@@ -727,7 +788,7 @@ async fn leaving_from_a_link<S: Store>(store: S) {
         mails.iter().filter(|m| m.subject != "Confirm your registration with the City Coordinators Group").all(|m| leave_token_in(&m.text).is_some()),
         "{mails:#?}"
     );
-    assert!(links.len() >= 8, "welcome, 4 claim links, approved x2, paid, rejected: {}", links.len());
+    assert!(links.len() >= 13, "welcome, approved as representative, 4 claim links, 4 receipts, approved x2, paid, rejected: {}", links.len());
     let mut unique = links.clone();
     unique.sort();
     unique.dedup();
@@ -807,7 +868,7 @@ async fn records_end_when_their_retention_does<S: Store>(store: S, embedded: boo
     let (paid, _) = counted(&app, "e1", "400").await;
     app.forms.approve_claim(&paid, "Eva").await.unwrap();
     assert_eq!(store.claim_expires_at(&paid).await.unwrap(), None, "an approved claim has no end yet");
-    app.forms.record_payment(&paid, "Eva", Cents(40000), on).await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), on, None).await.unwrap();
     assert_eq!(store.claim_expires_at(&paid).await.unwrap(), Some(retention.paid_claim_until(on)));
 
     let (rejected, _) = counted(&app, "e2", "100").await;
@@ -912,7 +973,7 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
     let on = jiff::civil::Date::constant(2027, 4, 2);
     let (paid, token) = counted(&app, "e1", "400").await;
     app.forms.approve_claim(&paid, "Eva").await.unwrap();
-    app.forms.record_payment(&paid, "Eva", Cents(40000), on).await.unwrap();
+    app.forms.record_payment(&paid, "Eva", Cents(40000), on, None).await.unwrap();
     let end = Some(app.forms.options.retention.paid_claim_until(on));
     let claim = item(format!("CLAIM#{paid}")).await;
     assert_eq!(ttl(&claim), end);

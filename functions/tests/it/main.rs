@@ -1,12 +1,14 @@
 //! The form functions' integration tests, in one binary: the crate and the
 //! AWS SDK are linked once, and the modules' tests share one parallel pool.
 //! Filter by module or case: `cargo test -p ccg-functions --test it contract::`,
-//! `… --test it contract::dynamo::`; the Lambda binaries as Lambdas (ignored
+//! `… --test it contract::dynamo::`, the desk binary: `… --test it desk_cli::`; the Lambda binaries as Lambdas (ignored
 //! by default, run by the test command): `… --test it lambda_binaries:: -- --ignored`.
 
 mod common;
 
 mod contract;
+#[cfg(feature = "desk")]
+mod desk_cli;
 #[cfg(feature = "dynamodb")]
 mod dynamo_smoke;
 mod fault;

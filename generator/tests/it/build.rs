@@ -178,7 +178,9 @@ fn the_real_site_builds_with_every_page() {
     // What takes a number from config.yaml: the claim steps, the "check your inbox" pages, the privacy notice.
     let config = fs::read_to_string(workspace().join("content/config.yaml")).unwrap();
     assert!(config.contains("confirm_link_hours: 48"), "the test reads the link's life from the config");
-    assert!(fs_page.contains("It works once, for 48 hours."));
+    // A claim's link confirms once, then shows the claim: said once, rightly (not "it works once").
+    assert!(fs_page.contains("Open it within 48 hours: it confirms your claim once, then shows where your claim stands."));
+    assert!(!fs_page.contains("It works once"));
     for (page, api) in [("join/thanks/index.html", "register"), ("financial-support/thanks/index.html", "travel-claims")] {
         let html = read(out.join(page));
         assert!(html.contains("48 hours"), "{page} says how long the link works");

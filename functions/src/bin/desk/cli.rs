@@ -15,8 +15,9 @@ use std::path::PathBuf;
         The default store is the preview's (--sqlite data/forms.sqlite3): then the meetings and cities come from content/ in \
         the current folder, drafts included, as in the preview (else from the content built into the binary). DynamoDB uses \
         the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local). The applicant \
-        hears of each decision on a claim by email: through the preview's outbox next to the SQLite file, or through SES \
-        (CCG_MAIL_FROM) with DynamoDB.",
+        hears of each decision on a claim or a representative by email: through the preview's outbox next to the SQLite \
+        file, or through SES (CCG_MAIL_FROM) with DynamoDB. The emails' links lead to --base-url (or CCG_BASE_URL), \
+        which on DynamoDB must be the site's real address.",
     propagate_version = true,
     arg_required_else_help = true,
     after_help = "Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line."
@@ -28,6 +29,10 @@ pub struct Cli {
     /// The DynamoDB table, instead of the embedded store.
     #[arg(long, value_name = "TABLE", global = true)]
     pub dynamodb: Option<String>,
+    /// The site's public address, for the links in the emails desk sends [default: CCG_BASE_URL, else base_url of
+    /// the config built in]. On DynamoDB it must be the real one: a reserved example domain is refused.
+    #[arg(long, value_name = "URL", global = true)]
+    pub base_url: Option<String>,
     /// Who decides, recorded with every change [default: CCG_OPERATOR, else USER]
     #[arg(long, value_name = "NAME", global = true)]
     pub operator: Option<String>,
@@ -43,7 +48,7 @@ pub enum Command {
         #[arg(long, value_parser = PossibleValuesParser::new(["pending", "confirmed", "approved", "declined"]))]
         status: Option<String>,
     },
-    /// Admit a confirmed contact as the representative of an SCC city.
+    /// Admit a confirmed contact as the representative of an SCC city; the contact is emailed.
     Approve {
         /// The contact's address.
         email: String,
@@ -54,11 +59,11 @@ pub enum Command {
         #[arg(long, value_name = "CC")]
         country: Option<String>,
     },
-    /// Decline (or withdraw) a representative.
+    /// Decline (or withdraw) a representative; the contact is emailed.
     Decline {
         /// The contact's address.
         email: String,
-        /// Why (recorded in the history).
+        /// Why (recorded in the history, and told to the contact).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
@@ -82,7 +87,7 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
-    /// Record the payment of an approved claim (at most the amount asked); the applicant is emailed.
+    /// Record the payment of an approved claim (at most the amount asked; less, with --reason); the applicant is emailed.
     Paid {
         /// The claim's id (clm_...).
         id: String,
@@ -92,6 +97,9 @@ pub enum Command {
         /// The day of the payment, e.g. 2027-04-02.
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: jiff::civil::Date,
+        /// Why less than the amount asked for is paid (required then, refused otherwise); the applicant is told.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
     },
     /// Trips and euros used and left, per city and year.
     Usage {

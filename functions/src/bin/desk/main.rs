@@ -46,13 +46,17 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
     match command {
         Command::Contacts { status } => out.push_str(&contacts(&forms, status.as_deref()).await?),
         Command::Approve { email, city, country } => {
-            let c = forms.approve(&email, &city, country.as_deref(), operator).await?;
-            let city = c.city_key.unwrap_or_default();
+            let d = forms.approve(&email, &city, country.as_deref(), operator).await?;
+            let c = &d.contact;
+            let city = c.city_key.clone().unwrap_or_default();
             out.push_str(&format!("{} ({}) is now an approved representative of {city}, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
+            out.push_str(&told(&d.emailed, &c.details.email));
         }
         Command::Decline { email, reason } => {
-            let c = forms.decline(&email, operator, reason.as_deref()).await?;
+            let d = forms.decline(&email, operator, reason.as_deref()).await?;
+            let c = &d.contact;
             out.push_str(&format!("{} ({}) is declined as a representative, recorded by {}.\n", c.details.name, c.details.email, operator.trim()));
+            out.push_str(&told(&d.emailed, &c.details.email));
         }
         Command::Claims(a) => {
             let filter = ClaimFilter { status: a.status.as_deref().and_then(ClaimStatus::parse), city: a.city, year: a.year, event: a.event };
@@ -83,7 +87,9 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c.draft(), &event)));
             out.push_str(&format!("Counts in: {} {}\n", c.city_key, c.year));
             if let Some(r) = &c.reason {
-                out.push_str(&format!("Reason: {r}\n"));
+                // A paid claim's reason says why less than the amount asked for was paid.
+                let label = if c.status == ClaimStatus::Paid { "Reason of payment (less than asked for)" } else { "Reason" };
+                out.push_str(&format!("{label}: {r}\n"));
             }
             if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
                 out.push_str(&format!("Paid: {p} on {on}\n"));
@@ -100,9 +106,10 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             let d = forms.reject_claim(&id, operator, &reason).await?;
             out.push_str(&decided(&d, "rejected; its trip and euros are back in its city's year"));
         }
-        Command::Paid { id, amount, on } => {
-            let d = forms.record_payment(&id, operator, amount, on).await?;
-            out.push_str(&decided(&d, &format!("paid: {amount} on {on}")));
+        Command::Paid { id, amount, on, reason } => {
+            let d = forms.record_payment(&id, operator, amount, on, reason.as_deref()).await?;
+            let why = d.claim.reason.as_deref().map(|r| format!(" (less than the {} asked for: {r})", d.claim.amount)).unwrap_or_default();
+            out.push_str(&decided(&d, &format!("paid: {amount} on {on}{why}")));
         }
         Command::Usage { year } => {
             let rows: Vec<Vec<String>> = forms.usage(year).await?.iter().map(|u| usage_row(u).to_vec()).collect();
@@ -161,11 +168,15 @@ fn usage_row(u: &CityYear) -> [String; 6] {
 
 /// What a decision did, and whether the applicant was told.
 fn decided(d: &Decided, what: &str) -> String {
-    let told = match &d.emailed {
-        Ok(()) => format!("{} was emailed.", d.claim.email),
-        Err(e) => format!("WARNING: the applicant could not be emailed ({e}); tell them another way."),
-    };
-    format!("{} ({}, {} {}) is {what}.\n{told}\n", d.claim.id, d.claim.name, d.claim.city, d.claim.year)
+    format!("{} ({}, {} {}) is {what}.\n{}", d.claim.id, d.claim.name, d.claim.city, d.claim.year, told(&d.emailed, &d.claim.email))
+}
+
+/// Whether the person a decision is about was emailed, as a line.
+fn told(emailed: &Result<(), String>, to: &str) -> String {
+    match emailed {
+        Ok(()) => format!("{to} was emailed.\n"),
+        Err(e) => format!("WARNING: {to} could not be emailed ({e}); tell them another way.\n"),
+    }
 }
 
 /// A plain text table, columns as wide as their widest cell.
@@ -240,7 +251,10 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
         embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?
     };
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
-    let options = Options { public_url: site.origin().to_string(), site_title: site.title.clone(), retention: site.retention, ..Options::default() };
+    // The emails' links: the real site on DynamoDB; the preview's store accepts the example address.
+    let given = cli.base_url.or_else(|| std::env::var("CCG_BASE_URL").ok());
+    let public_url = ccg_functions::service::desk::site_address(given.as_deref(), &site.base_url, cli.dynamodb.is_none()).map_err(anyhow::Error::msg)?;
+    let options = Options { public_url, site_title: site.title.clone(), retention: site.retention, ..Options::default() };
     let text = match cli.dynamodb {
         None => {
             let path = cli.sqlite.unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
