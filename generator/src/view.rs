@@ -434,7 +434,7 @@ fn ym_label(y: ccg_model::YearMonth) -> String {
     y.first_day().strftime("%B %Y").to_string()
 }
 
-pub fn project_view(p: &Project, today: Date) -> ProjectView {
+pub fn project_view(p: &Project, rules: &ccg_model::TravelRules, today: Date) -> ProjectView {
     let cities = |list: &[ccg_model::City]| {
         list.iter()
             .map(|c| CityView {
@@ -453,9 +453,9 @@ pub fn project_view(p: &Project, today: Date) -> ProjectView {
         end: p.end.to_string(),
         start_label: ym_label(p.start),
         end_label: ym_label(p.end),
-        // Confirmed, or worked out from a published duration; not a planned date or an estimate.
-        end_known: matches!(p.dates_confidence.as_str(), "confirmed" | "inferred"),
-        ended: p.has_ended_on(today),
+        end_known: p.end_known(),
+        // As the claim form judges it (`TravelRules::project_ended_on`): one fact for the page and the rule.
+        ended: rules.project_ended_on(p, today),
         lighthouse: cities(&p.lighthouse_cities),
         fellow: cities(&p.fellow_cities),
         observer: cities(&p.observer_cities),

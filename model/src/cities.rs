@@ -78,6 +78,13 @@ impl Project {
     pub fn has_ended_on(&self, date: Date) -> bool {
         date > self.end.last_day()
     }
+    /// Whether the data gives a sure end month (read from a source, or worked
+    /// out from a published duration), not a planned date or an estimate. The
+    /// projects page shows the end only then, and the claim form judges
+    /// "ended" only then: one fact for both.
+    pub fn end_known(&self) -> bool {
+        matches!(self.dates_confidence.as_str(), "confirmed" | "inferred")
+    }
     pub fn cities(&self) -> impl Iterator<Item = (Role, &City)> {
         let l = self.lighthouse_cities.iter().map(|c| (Role::Lighthouse, c));
         let f = self.fellow_cities.iter().map(|c| (Role::Fellow, c));

@@ -32,6 +32,11 @@ pub struct TravelRules {
     pub require_announced: bool,
     /// How the claim form works (the site's own settings, said as such on the page).
     pub claim_form: ClaimForm,
+    /// Projects whose end month the data does not know (`dates_confidence:
+    /// uncertain`) but which the secretariat has confirmed as ended: their
+    /// cities then count as cities of an ended project. Empty: none.
+    #[serde(default)]
+    pub ended_projects: Vec<String>,
 }
 
 /// The claim form's own rules: when a meeting is open for claims, and which
@@ -146,7 +151,17 @@ impl TravelRules {
 
     /// True when one of the city's roles qualifies on `on` (the event's date).
     pub fn city_qualifies(&self, roles: &[CityMatch<'_>], on: Date) -> bool {
-        roles.iter().any(|m| self.eligible_cities.iter().any(|e| e.role == m.role && (!e.project_ended || m.project.has_ended_on(on))))
+        roles.iter().any(|m| self.eligible_cities.iter().any(|e| e.role == m.role && (!e.project_ended || self.project_ended_on(m.project, on))))
+    }
+
+    /// Whether the form counts `p` as ended on `on`: its end month is known and
+    /// past, or the secretariat has confirmed it ended (`ended_projects`). A
+    /// planned or estimated end counts for nothing: the page does not show it either.
+    pub fn project_ended_on(&self, p: &crate::cities::Project, on: Date) -> bool {
+        if self.ended_projects.iter().any(|a| a.eq_ignore_ascii_case(&p.acronym)) {
+            return true;
+        }
+        p.end_known() && p.has_ended_on(on)
     }
 
     pub fn check_city(&self, roles: &[CityMatch<'_>], on: Date) -> Result<(), Refusal> {
@@ -228,6 +243,13 @@ mod tests {
         let seraing = dir.find("Seraing", Some("BE"));
         assert!(!r.city_qualifies(&seraing, Date::constant(2020, 6, 30)));
         assert!(r.city_qualifies(&seraing, Date::constant(2020, 7, 1)));
+        // Cluj-Napoca: fellow of STARDUST, whose end month is only an estimate:
+        // not an ended project for the form until the secretariat says so.
+        let cluj = dir.find("Cluj-Napoca", Some("RO"));
+        assert!(!cluj.is_empty());
+        assert!(!r.city_qualifies(&cluj, Date::constant(2027, 3, 16)));
+        let confirmed = TravelRules { ended_projects: vec!["stardust".into()], ..r.clone() };
+        assert!(confirmed.city_qualifies(&cluj, Date::constant(2027, 3, 16)));
         // Observers never qualify by default.
         let tianjin = dir.find("Tianjin", None);
         assert!(!tianjin.is_empty());

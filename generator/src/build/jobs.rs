@@ -349,7 +349,7 @@ pub(crate) fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, n
     let (Some(rules), Some(dir)) = (&c.rules, &c.directory) else { return };
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     put(g, globals, "rules", &view::rules_view(rules));
-    put(g, globals, "projects", &dir.projects.iter().map(|p| view::project_view(p, today)).collect::<Vec<_>>());
+    put(g, globals, "projects", &dir.projects.iter().map(|p| view::project_view(p, rules, today)).collect::<Vec<_>>());
     // The forms, empty: the same templates answer a form sent with mistakes (see ccg_functions::form_view).
     put(g, globals, "join", &form_view::join_form(dir));
     put(g, globals, "claim", &form_view::claim_form(&c.events, rules, today, true));

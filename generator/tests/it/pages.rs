@@ -562,3 +562,23 @@ fn the_new_pages_stay_under_the_size_budget() {
         assert!(html + css <= 30_000, "{page}: {html} + {css} bytes of HTML and CSS");
     }
 }
+
+/// The projects page and the claim form use one fact: a project whose end month
+/// is only an estimate (STARDUST) is not shown as ended, and the page says the
+/// form does not count it as ended until the secretariat confirms it.
+#[test]
+fn a_project_whose_end_is_not_known_is_not_shown_as_ended() {
+    let site = Site::new("projects-end");
+    let stardust = |out: &Path| {
+        let html = read(&out.join("projects/index.html"));
+        let at = &html[html.find("id=\"stardust\"").unwrap()..];
+        main_text(&format!("<main>{}</main>", &at[..at.find("</section>").unwrap()]))
+    };
+    let text = stardust(&site.build(NOW, false));
+    assert!(text.contains("Its end month is not known, so the travel claim form does not count it as ended"), "{text}");
+    assert!(!text.contains("Ended"), "{text}");
+    // Once the secretariat confirms it (a setting of the form), the page says so.
+    site.edit("content/data/travel-support.yaml", "ended_projects: []", "ended_projects: [STARDUST]");
+    let text = stardust(&site.build(NOW, false));
+    assert!(text.contains("Ended, as the Scalable Cities Secretariat confirmed; the month is not known."), "{text}");
+}
