@@ -10,6 +10,7 @@ use super::{Form, Forms};
 use crate::mail::Email;
 use crate::records::{Claim, ClaimStatus, Contact, DraftClaim, Registration};
 use ccg_model::rules::YearUsage;
+use ccg_model::words::long_date;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -122,8 +123,6 @@ fn claim_data(c: &Claim) -> Value {
 pub fn claim_details(c: &DraftClaim, event: &str) -> String {
     render("emails/claim-details.txt", &json!({ "c": draft_data(c), "event": event }))
 }
-
-pub use ccg_model::words::long_date;
 
 /// What every email to a person ends with: the site's name and address.
 fn signed<S>(f: &Forms<S>, mut data: Value) -> Value {

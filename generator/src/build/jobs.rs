@@ -45,6 +45,8 @@ pub(crate) struct Shared<'a> {
     /// (event index, end instant)
     pub(crate) upcoming: Vec<(usize, Timestamp)>,
     pub(crate) past: Vec<(usize, Timestamp)>,
+    /// The build's "now", which splits upcoming from past.
+    pub(crate) now: Timestamp,
     pub(crate) calendar_url: Option<String>,
     /// Fingerprints of what pages are made from besides their own source (see `deps`).
     pub(crate) base_key: u64,
@@ -78,6 +80,12 @@ fn filter_label(f: Filter) -> &'static str {
         Filter::Kind(k) => k.label(),
         Filter::Format(x) => x.label(),
     }
+}
+
+/// Whether an event that ends at `end` is still to come at `now`: the one rule
+/// for the calendar's lists and each event page's own flag.
+pub(crate) fn still_to_come(end: Timestamp, now: Timestamp) -> bool {
+    end > now
 }
 
 /// The filters that list at least one of `events`: a filter that would list
@@ -133,7 +141,7 @@ impl Shared<'_> {
     /// Whether event `index` is still to come at this build's "now" (its page's own flag,
     /// so that an event page does not depend on the list of every upcoming event).
     fn is_upcoming(&self, index: usize) -> bool {
-        self.upcoming.iter().any(|(i, _)| *i == index)
+        still_to_come(self.content.events[index].when.end_instant(), self.now)
     }
 
     fn done(&self, out: String, output: Output) {

@@ -77,6 +77,7 @@ pub(super) fn plan<'a>(
         values,
         upcoming,
         past,
+        now: opts.now,
         calendar_url,
         base_key,
         config_key,
@@ -186,7 +187,8 @@ type Ends = Vec<(usize, Timestamp)>;
 
 /// (upcoming, soonest first; past, latest first), as (event index, end).
 fn split_by_end(content: &Content, now: Timestamp) -> (Ends, Ends) {
-    let (mut upcoming, mut past): (Ends, Ends) = content.events.iter().enumerate().map(|(i, e)| (i, e.when.end_instant())).partition(|(_, end)| *end > now);
+    let (mut upcoming, mut past): (Ends, Ends) =
+        content.events.iter().enumerate().map(|(i, e)| (i, e.when.end_instant())).partition(|(_, end)| super::jobs::still_to_come(*end, now));
     upcoming.sort_by_key(|&(i, end)| (end, &content.events[i].id));
     past.sort_by_key(|&(i, end)| std::cmp::Reverse((end, &content.events[i].id)));
     (upcoming, past)
