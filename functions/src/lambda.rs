@@ -48,21 +48,12 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let mailer = ses::SesMailer::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
     let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
-    let options = Options {
-        // Links and redirects lead to the site's own address, where /api/ is served too.
-        public_url: origin.clone(),
-        api_base: site.api_base.clone(),
-        site_title: site.title.clone(),
-        link_hours: site.forms.confirm_link_hours,
-        accept_drafts: false,
-        store_timeout: Duration::from_secs(3),
-        today: None,
-        clock: Default::default(),
-        secretariat_email: site.forms.secretariat_email.clone(),
-        retention: site.retention,
-    };
+    // Links and redirects lead to the site's own address, where /api/ is served too.
+    let options = Options { public_url: origin.clone(), accept_drafts: false, store_timeout: Duration::from_secs(3), ..Options::for_site(&site) };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
-    let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);
+    let mut forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| endpoint.name().to_string());
+    forms.metrics = Arc::new(crate::metrics::Metrics::for_lambda(&function));
     let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
 }

@@ -29,16 +29,7 @@ impl Api {
         let db = data_dir.join(DB_FILE);
         let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?;
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let options = Options {
-            public_url: public_url.to_string(),
-            api_base: site.api_base.clone(),
-            site_title: site.title.clone(),
-            link_hours: site.forms.confirm_link_hours,
-            accept_drafts: true,
-            secretariat_email: site.forms.secretariat_email.clone(),
-            retention: site.retention,
-            ..Options::default()
-        };
+        let options = Options { public_url: public_url.to_string(), accept_drafts: true, ..Options::for_site(site) };
         let settings = Settings {
             allowed_origin: Some(public_url.to_string()),
             // The preview's own origin posts the forms, under whichever host name it was opened.

@@ -7,6 +7,7 @@ use super::{
     UpdateError,
 };
 use crate::records::{AuditEntry, Claim, Contact, Pending};
+use ccg_forms::decide::MailLimits;
 use ccg_model::TravelRules;
 use ccg_model::rules::YearUsage;
 use std::future::Future;
@@ -147,7 +148,15 @@ pub trait RetentionStore: Send + Sync + 'static {
     fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send;
 }
 
-/// Every role: what the flows are written against.
-pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore {}
+/// How many emails the forms sent to an address lately (`decide::quota`).
+pub trait MailQuotaStore: Send + Sync + 'static {
+    /// Counts one more email to the address of `quota_key` (`decide::quota_key`)
+    /// in this hour and this day, in one atomic step, if `decide::may_send`
+    /// allows it then; false (nothing counted) when a limit is reached.
+    fn take_mail(&self, quota_key: &str, limits: MailLimits, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore> Store for S {}
+/// Every role: what the flows are written against.
+pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore {}
+
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore> Store for S {}

@@ -72,6 +72,8 @@ contract_cases!(
     records_end_when_their_retention_does(EMBEDDED),
     idempotent_retry_sends_once,
     idempotency_marks,
+    emails_per_address_are_capped,
+    mail_quota_windows,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
@@ -1091,4 +1093,65 @@ async fn a_locked_store_is_503_with_retry_after() {
     other.execute_batch("ROLLBACK").unwrap();
     assert_eq!(r.status(), 503, "{}", body_text(&r));
     assert!(r.headers().get(http::header::RETRY_AFTER).is_some(), "an outage says when to try again");
+}
+
+/// The store's counts of emails per address (`decide::quota`): both windows,
+/// atomically, under concurrency.
+async fn mail_quota_windows<S: Store>(store: S) {
+    use ccg_forms::decide::MailLimits;
+    let store = Arc::new(store);
+    let limits = MailLimits { per_hour: 2, per_day: 3 };
+    // 2027-03-16T10:00:00Z, then the next hour, then the next day.
+    let (t, next_hour, next_day) = (1_805_191_200, 1_805_191_200 + 3600, 1_805_191_200 + 86_400);
+    let take = |key: &'static str, at: i64| {
+        let store = store.clone();
+        async move { store.take_mail(key, limits, at).await.unwrap() }
+    };
+    assert!(take("mq_a", t).await && take("mq_a", t + 59).await);
+    assert!(!take("mq_a", t + 60).await, "the hour's two are sent");
+    assert!(take("mq_b", t).await, "another address has its own count");
+    assert!(take("mq_a", next_hour).await, "a new hour");
+    assert!(!take("mq_a", next_hour + 1).await, "the day's three are sent, though the hour has room");
+    assert!(take("mq_a", next_day).await, "a new day");
+    // Twenty at once for a fresh address: exactly the hour's limit goes.
+    let racing: Vec<_> = (0..20).map(|_| tokio::spawn(take("mq_c", t))).collect();
+    let mut sent = 0;
+    for r in racing {
+        sent += usize::from(r.await.unwrap());
+    }
+    assert_eq!(sent, 2, "concurrent sends never pass the limit");
+    assert!(!store.take_mail("mq_d", MailLimits { per_hour: 0, per_day: 5 }, t).await.unwrap(), "a zero limit sends nothing");
+}
+
+/// No mailbox flooding: the join form sent eight times for one address emails
+/// it five times (`forms.emails_per_address`), answers all eight alike, keeps
+/// nothing for the three beyond the limit, and counts them.
+async fn emails_per_address_are_capped<S: Store>(store: S) {
+    use ccg_forms::decide::MailLimits;
+    use ccg_functions::metrics::Metric;
+    let limits = MailLimits { per_hour: 5, per_day: 10 };
+    let app = app_with(store, catalogue(), Options { mail_limits: limits, ..options() });
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        let sent = handle(&app, json_post(REG, registration("flood@valladolid.es"))).await;
+        answers.push((sent.status(), body_text(&sent)));
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]) && answers[0].0 == 202, "{answers:?}");
+    assert_eq!(mails_to(&app, "flood@valladolid.es").len(), 5);
+    assert_eq!(app.forms.metrics.get(Metric::MailCapped), 3);
+    let (_, now_secs) = app.forms.now();
+    let waiting = app.forms.store.list_pending(now_secs).await.unwrap();
+    assert_eq!(waiting.len(), 5, "nothing is kept for a form whose email did not go");
+    // The claim form and "send the link again" count against the same limit, and answer alike.
+    let mut flood_claim = claim("e1", "300");
+    flood_claim["email"] = "flood@valladolid.es".into();
+    let claim = handle(&app, json_post(CLAIMS, flood_claim)).await;
+    assert_eq!(claim.status(), 202, "{}", body_text(&claim));
+    let resend = handle(&app, json_post("/api/register/resend", serde_json::json!({ "email": "flood@valladolid.es" }))).await;
+    assert_eq!(resend.status(), 202, "{}", body_text(&resend));
+    assert_eq!(mails_to(&app, "flood@valladolid.es").len(), 5);
+    assert_eq!(app.forms.metrics.get(Metric::MailCapped), 5);
+    // Another address is not held back.
+    assert_eq!(handle(&app, json_post(REG, registration("other@valladolid.es"))).await.status(), 202);
+    assert_eq!(mails_to(&app, "other@valladolid.es").len(), 1);
 }

@@ -481,3 +481,27 @@ async fn every_function_serves_the_leave_link() {
         assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (204, "GET, HEAD, POST, OPTIONS"));
     }
 }
+
+/// A sent form's answer leaves no sooner than `answer_floor` after the
+/// request arrived, whatever the store knew of the address (so timing tells
+/// nothing); an answer that took longer is counted for the operators; the
+/// pages a link opens are not held.
+#[tokio::test]
+async fn sent_forms_are_answered_no_sooner_than_the_floor() {
+    use ccg_functions::metrics::Metric;
+    let floor = Duration::from_millis(600);
+    let app = app_with(sqlite_store("floor"), catalogue(), Options { answer_floor: floor, ..options() });
+    for (path, body) in [(REG, registration("ana@valladolid.es")), (CLAIMS, claim("e1", "100")), (CLAIMS, claim("nope", "100"))] {
+        let t = Instant::now();
+        let r = handle(&app, json_post(path, body)).await;
+        assert!(t.elapsed() >= floor, "{path} answered {} after {:?}", r.status(), t.elapsed());
+    }
+    assert_eq!(app.forms.metrics.get(Metric::AnswerFloorExceeded), 0);
+    let t = Instant::now();
+    let page = handle(&app, http::Request::get("/api/register/confirm?token=x.y").body(Bytes::new()).unwrap()).await;
+    assert!(page.status().is_client_error() && t.elapsed() < floor, "a link's page is not a sent form");
+
+    let tiny = app_with(sqlite_store("floor-tiny"), catalogue(), Options { answer_floor: Duration::from_nanos(1), ..options() });
+    handle(&tiny, json_post(REG, registration("ana@valladolid.es"))).await;
+    assert_eq!(tiny.forms.metrics.get(Metric::AnswerFloorExceeded), 1, "work that outlasts the floor is counted");
+}

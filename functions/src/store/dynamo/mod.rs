@@ -25,6 +25,8 @@
 //!                                the claims they confirmed, so leaving finds them without
 //!                                a Scan). The id is `token::leave_id(email key)`
 //!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
+//!   MAILQ#<quota key>#h<hour>    `sent`: emails the forms sent to an address in a clock hour
+//!   MAILQ#<quota key>#d<day>     … and in a UTC day (`decide::quota`; gone by TTL)
 //! ```
 //!
 //! DynamoDB deletes expired items late (up to days): every read of a PENDING#
@@ -119,6 +121,7 @@ mod erase;
 mod idempotency;
 mod items;
 mod pending;
+mod quota;
 mod retention;
 mod tx;
 

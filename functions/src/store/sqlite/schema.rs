@@ -122,6 +122,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if !has_owner {
         conn.execute_batch("ALTER TABLE idempotency ADD COLUMN owner TEXT")?;
     }
+    conn.execute_batch(super::quota::SCHEMA)?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
