@@ -7,7 +7,9 @@
 //! `CCG_MAIL_FROM` (the SES sender, required), `CCG_SES_CONFIGURATION_SET`
 //! (optional), `CCG_ORIGIN_SECRET` (the value CloudFront sends as
 //! `X-Ccg-Origin-Verify`: a request without it did not come through
-//! CloudFront and is refused with 403; absent or empty: not checked), plus
+//! CloudFront and is refused with 403; absent or empty: not checked),
+//! `CCG_PERSON_KEY` (the person key behind the one-contribution rule,
+//! `token::PersonKey`: required, at least 32 characters), plus
 //! the usual AWS variables the Lambda runtime sets.
 //!
 //! Every answer carries `X-Content-Version`: the version of the content the
@@ -22,6 +24,7 @@ use crate::mail::ses;
 use crate::service::Form;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
+use crate::token::{PERSON_KEY_VAR, PersonKey};
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
@@ -44,6 +47,10 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
     let t1 = Instant::now();
     let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
+    // Without it the one-contribution rule cannot hold: refuse to start rather than confirm claims unchecked.
+    let person_key = std::env::var(PERSON_KEY_VAR)
+        .map_err(|_| anyhow::anyhow!("set {PERSON_KEY_VAR} to the person key (infra/template.yaml resolves it from its secret)"))
+        .and_then(|k| PersonKey::from_setting(&k).map_err(|e| anyhow::anyhow!(e)))?;
     let client = dynamo::client_from_env().await;
     let mailer = ses::SesMailer::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
@@ -62,7 +69,7 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
         retention: site.retention,
     };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
-    let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);
+    let forms = Forms::new(DynamoStore::new(client, table).with_person_key(person_key), Arc::new(mailer), catalogue, options);
     let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
 }

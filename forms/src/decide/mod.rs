@@ -2,7 +2,8 @@
 //! of what a store read: whether a link may be used (`link`), whether a claim's
 //! confirmation counts (`claim`), what a confirmed registration leaves
 //! (`registration`), what leaving or an erasure deletes and keeps (`leave`),
-//! whether a payment is recorded and with which reason (`payment`), and when
+//! whether a payment is recorded and with which reason (`payment`), a claim's
+//! reference (`reference`), and when
 //! a record's time is up (`retention`). Both stores read, call the
 //! decision, then write conditionally on what they read; neither decides.
 
@@ -10,10 +11,12 @@ pub mod claim;
 pub mod leave;
 pub mod link;
 pub mod payment;
+pub mod reference;
 pub mod registration;
 pub mod retention;
 
 pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, OpenMeetings, claim_link, confirm_claim, transition};
 pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};
 pub use link::{ConfirmError, check_link};
+pub use reference::{numbered, parse_reference, reference};
 pub use registration::{ContactOutcome, apply_registration, confirm_registration, registration_link};

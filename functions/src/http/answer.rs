@@ -281,8 +281,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Counted(r) => {
             if json {
-                let body =
-                    json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
+                let body = json!({"status": "confirmed", "id": r.claim.id, "reference": r.claim.reference_or_id(), "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
                 html(StatusCode::OK, "Claim confirmed", pages::receipt(&r, f.catalogue().rules.max_per_trip))

@@ -48,7 +48,7 @@ fn outside_the_preview_the_example_address_is_refused() {
 async fn preview_store(dir: &Path, claim_euros: Option<&str>) -> Option<String> {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let app = app(SqliteStore::open(&data.join("forms.sqlite3")).unwrap(), catalogue());
+    let app = app(SqliteStore::open(&data.join("forms.sqlite3")).unwrap().with_person_key(person_key()), catalogue());
     let sent = handle(&app, json_post("/api/register", registration("ana@valladolid.es"))).await;
     assert_eq!(sent.status(), 202);
     let token = last_token(&app, "ana@valladolid.es").unwrap();
