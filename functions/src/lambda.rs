@@ -47,10 +47,7 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
     let t1 = Instant::now();
     let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
-    // Without it the one-contribution rule cannot hold: refuse to start rather than confirm claims unchecked.
-    let person_key = std::env::var(PERSON_KEY_VAR)
-        .map_err(|_| anyhow::anyhow!("set {PERSON_KEY_VAR} to the person key (infra/template.yaml resolves it from its secret)"))
-        .and_then(|k| PersonKey::from_setting(&k).map_err(|e| anyhow::anyhow!(e)))?;
+    let person_key = person_key(std::env::var(PERSON_KEY_VAR).ok())?;
     let client = dynamo::client_from_env().await;
     let mailer = ses::SesMailer::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
@@ -72,6 +69,13 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let forms = Forms::new(DynamoStore::new(client, table).with_person_key(person_key), Arc::new(mailer), catalogue, options);
     let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
+}
+
+/// The person key from its setting. Without it the one-contribution rule
+/// cannot hold: the function refuses to start rather than confirm claims unchecked.
+fn person_key(setting: Option<String>) -> anyhow::Result<PersonKey> {
+    let text = setting.ok_or_else(|| anyhow::anyhow!("set {PERSON_KEY_VAR} to the person key (infra/template.yaml resolves it from its secret)"))?;
+    PersonKey::from_setting(&text).map_err(|e| anyhow::anyhow!(e))
 }
 
 pub fn from_lambda(req: lambda_http::Request) -> http::Request<Bytes> {
@@ -240,6 +244,16 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn no_start_without_a_person_key() {
+        let e = person_key(None).unwrap_err().to_string();
+        assert!(e.contains("set CCG_PERSON_KEY"), "{e}");
+        let e = person_key(Some("too short".into())).unwrap_err().to_string();
+        assert!(e.contains("at least 32 characters"), "{e}");
+        let key = "k".repeat(64);
+        assert_eq!(person_key(Some(format!(" {key}\n"))).unwrap(), PersonKey::from_setting(&key).unwrap());
     }
 
     #[tokio::test]

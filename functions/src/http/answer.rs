@@ -288,7 +288,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             }
         }
         Answer::Withdrawn(c) => {
-            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.id, c.city, c.year);
+            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.reference_or_id(), c.city, c.year);
             if json {
                 json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
             } else {
