@@ -15,6 +15,30 @@ use std::sync::Arc;
 pub const DB_FILE: &str = "forms.sqlite3";
 /// Folder of the emails the preview "sends", inside the data folder (shown at /_outbox/).
 pub const OUTBOX: &str = "outbox";
+/// The preview's person key (`CCG_PERSON_KEY` in AWS), made once in the data folder.
+pub const PERSON_KEY_FILE: &str = "person.key";
+
+/// The person key kept in the data folder, made (readable by its owner only)
+/// the first time: the one-contribution rule holds across restarts only while
+/// the key stays the same.
+pub fn person_key(data_dir: &Path) -> anyhow::Result<ccg_functions::token::PersonKey> {
+    use std::io::Write;
+    let path = data_dir.join(PERSON_KEY_FILE);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(&path) {
+        Ok(mut f) => f
+            .write_all(format!("{}\n", ccg_functions::token::PersonKey::new_setting()).as_bytes())
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("cannot write the person key {}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create the person key {}", path.display())),
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the person key {}", path.display()))?;
+    ccg_functions::token::PersonKey::from_setting(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
 
 pub struct Api {
     app: App<SqliteStore>,
@@ -27,7 +51,7 @@ impl Api {
     pub fn open(content_dir: &Path, data_dir: &Path, site: &ccg_model::SiteConfig, public_url: &str) -> anyhow::Result<Api> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
         let db = data_dir.join(DB_FILE);
-        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?;
+        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?.with_person_key(person_key(data_dir)?);
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
         let options = Options { public_url: public_url.to_string(), accept_drafts: true, ..Options::for_site(site) };
         let settings = Settings {
@@ -90,6 +114,27 @@ mod tests {
 
     fn post(path: &str, body: &str) -> http::Request<bytes::Bytes> {
         http::Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(bytes::Bytes::from(body.to_string())).unwrap()
+    }
+
+    #[test]
+    fn the_preview_makes_its_person_key_once_for_its_owner_only() {
+        let data = std::env::temp_dir().join(format!("ccg-api-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).unwrap();
+        let first = person_key(&data).unwrap();
+        let text = std::fs::read_to_string(data.join(PERSON_KEY_FILE)).unwrap();
+        assert_eq!(text.trim().len(), 64, "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(data.join(PERSON_KEY_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Kept: the same key (so the same contribution keys) after a restart.
+        assert_eq!(person_key(&data).unwrap(), first);
+        assert_eq!(std::fs::read_to_string(data.join(PERSON_KEY_FILE)).unwrap(), text);
+        std::fs::write(data.join(PERSON_KEY_FILE), "short").unwrap();
+        assert!(person_key(&data).is_err(), "a key too short is refused, not replaced");
+        let _ = std::fs::remove_dir_all(&data);
     }
 
     /// The whole journey on the preview's own store and outbox, with the fixture site's draft meeting.

@@ -436,7 +436,7 @@ for (const { js, label } of MODES) {
     assert.equal(done.headers()['cache-control'], 'no-store');
     assert.equal(await page.locator('meta[name="robots"]').getAttribute('content'), 'noindex');
     const text = await bodyText(page);
-    const id = text.match(/\bclm_[0-9a-f]{32}\b/)?.[0];
+    const id = text.match(/\bCCG-\d{4}-\d{4,}\b/)?.[0];
     assert.ok(id, `no reference:\n${text}`);
     const year = meeting.start.slice(0, 4);
     for (const [what, re] of [

@@ -281,15 +281,14 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Counted(r) => {
             if json {
-                let body =
-                    json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
+                let body = json!({"status": "confirmed", "id": r.claim.id, "reference": r.claim.reference_or_id(), "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
                 html(StatusCode::OK, "Claim confirmed", pages::receipt(&r, f.catalogue().rules.max_per_trip))
             }
         }
         Answer::Withdrawn(c) => {
-            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.id, c.city, c.year);
+            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.reference_or_id(), c.city, c.year);
             if json {
                 json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
             } else {

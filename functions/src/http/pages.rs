@@ -71,6 +71,14 @@ fn claim_data(c: &DraftClaim, max_per_trip: Cents) -> Value {
     })
 }
 
+/// What a page shows of a counted claim: as sent, with the reference people
+/// read out (its id, for a claim from before references).
+fn counted_data(c: &Claim, max_per_trip: Cents) -> Value {
+    let mut data = claim_data(&c.draft(), max_per_trip);
+    data["reference"] = json!(c.reference_or_id());
+    data
+}
+
 /// The page a link opens: what it confirms, and the button that does it.
 pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearUsage>, token: &str) -> (String, Body) {
     let cat = f.catalogue();
@@ -118,7 +126,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
         _ => (None, None),
     };
     let data = json!({
-        "c": claim_data(&c.draft(), cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
+        "c": counted_data(c, cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
     });
@@ -154,7 +162,7 @@ pub fn leave_gone_page<S>(f: &Forms<S>) -> AnswerPage {
 /// left, and what happens next.
 pub fn receipt(r: &Receipt, max_per_trip: Cents) -> Body {
     let data = json!({
-        "c": claim_data(&r.claim.draft(), max_per_trip), "event": r.event_title, "counted": true,
+        "c": counted_data(&r.claim, max_per_trip), "event": r.event_title, "counted": true,
         "left_trips": r.remaining.trips, "left_amount": r.remaining.amount.to_string(),
     });
     Body::new("answers/receipt.html", data)

@@ -114,6 +114,8 @@ fn draft_data(c: &DraftClaim) -> Value {
 /// What an email shows of a counted claim: as sent, and where it stands.
 fn claim_data(c: &Claim) -> Value {
     let mut data = draft_data(&c.draft());
+    // The reference people read out; a claim from before references goes by its id.
+    data["reference"] = json!(c.reference_or_id());
     data["status"] = json!(c.status.as_str());
     data["status_described"] = json!(c.status.describe());
     data
@@ -273,6 +275,8 @@ mod tests {
             reason: None,
             paid: None,
             paid_on: None,
+            contribution_key: String::new(),
+            reference: None,
         }
     }
 
@@ -359,6 +363,15 @@ mod tests {
         assert!(m.text.contains("paid 400 EUR for your claim on 2 April 2027.\n"), "no reason, no sentence: {}", m.text);
         let m = decision(&f, &Claim { reason: Some("Train only.".into()), ..paid }, "M", None);
         assert!(m.text.contains("That is less than the 450 EUR asked for, for this reason: Train only.\n"), "{}", m.text);
+        let numbered = Claim { reference: Some("CCG-2026-0042".into()), ..claim_fixture() };
+        let m = receipt(&f, &numbered, "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
+        assert_eq!(m.subject, "Your travel claim CCG-2026-0042 is confirmed");
+        assert!(!m.text.contains("clm_1"), "the reference, not the internal id: {}", m.text);
+        let m = decision(&f, &Claim { status: ClaimStatus::Approved, ..numbered.clone() }, "M", None);
+        assert!(m.text.contains("Reference: CCG-2026-0042\n"), "{}", m.text);
+        let m = new_claim("desk@h", &numbered, "M", &YearUsage { trips: 1, amount: Cents(100) });
+        assert!(m.text.contains("Reference: CCG-2026-0042 (clm_1)\n") && m.text.contains("approve-claim CCG-2026-0042\n"), "{}", m.text);
+        // A claim from before references goes by its id.
         let m = receipt(&f, &claim_fixture(), "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
         assert!(
             m.text.contains("Reference: clm_1\n") && m.text.contains("Contribution counted: 450 EUR\n") && m.text.contains("1 trip, 450 EUR."),

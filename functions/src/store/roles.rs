@@ -60,7 +60,8 @@ pub trait ClaimStore: Send + Sync + 'static {
     /// represents the city, has no contribution for the meeting, and the
     /// year's limits (`rules.count`: the contribution is what the year has
     /// left, if less than asked); then stores the claim (with
-    /// `confirmed_at = now` and that contribution), counts it, marks the link used and writes the audit.
+    /// `confirmed_at = now`, that contribution, the claimant's contribution key
+    /// and the year's next reference), counts it, marks the link used and writes the audit.
     /// A refusal writes nothing and leaves the link usable.
     fn confirm_claim(
         &self,
@@ -82,6 +83,9 @@ pub trait ClaimStore: Send + Sync + 'static {
     fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send;
 
     fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// The claim counted with `reference` (`CCG-2027-0042`, as `decide::reference` writes it), if any.
+    fn claim_by_reference(&self, reference: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
 
     /// The claim confirmed through the link of pending record `link_id`, if any.
     fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;

@@ -5,6 +5,8 @@
 //! claims count only from approved representatives, at confirmation time.
 
 use crate::common;
+mod truth;
+use truth::*;
 
 use crate::common::*;
 use ccg_functions::Options;
@@ -74,6 +76,9 @@ contract_cases!(
     idempotency_marks,
     emails_per_address_are_capped,
     mail_quota_windows,
+    one_contribution_survives_leaving,
+    claims_get_references_in_order,
+    concurrent_confirmations_never_share_a_reference,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
@@ -269,7 +274,7 @@ async fn only_representatives_claim_and_only_confirmed_claims_count<S: Store>(st
     let done = handle(&app, confirm_post(Form::TravelClaims, &token, false)).await;
     assert_eq!(done.status(), 200, "{}", body_text(&done));
     let receipt = body_text(&done);
-    assert!(receipt.contains("Claim confirmed") && receipt.contains("clm_") && receipt.contains("1 trip, 450 EUR"), "{receipt}");
+    assert!(receipt.contains("Claim confirmed") && receipt.contains("<dd>CCG-2027-0001</dd>") && receipt.contains("1 trip, 450 EUR"), "{receipt}");
     assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(45000) });
     let claims = app.forms.store.list_claims().await.unwrap();
     assert_eq!(claims.len(), 1);
@@ -543,13 +548,18 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     // Counted: the secretariat hears of it; the link now shows the claim and offers to withdraw it.
     let (id, token) = counted(&app, "e1", "450").await;
     let told = mails_to(&app, "desk@ccg.example").pop().unwrap();
-    assert!(told.subject.contains("Travel claim to decide") && told.text.contains(&format!("approve-claim {id}")), "{}", told.text);
+    assert!(
+        told.subject.contains("Travel claim to decide")
+            && told.text.contains("approve-claim CCG-2027-0001\n")
+            && told.text.contains(&format!("Reference: CCG-2027-0001 ({id})\n")),
+        "{}",
+        told.text
+    );
     // The claimant's receipt: the reference, the contribution counted, what the city has left, what happens next.
     let receipt = mails_to(&app, "ana@valladolid.es").pop().unwrap();
-    assert_eq!(receipt.subject, format!("Your travel claim {id} is confirmed"));
-    for line in
-        [&format!("Reference: {id}\n") as &str, "Contribution counted: 450 EUR\n", "Your city has left for 2027: 9 trips, 450 EUR.", "What happens next:\n1. "]
-    {
+    // Deliberately changed (issue 18): the reference a person reads out, not the internal id.
+    assert_eq!(receipt.subject, "Your travel claim CCG-2027-0001 is confirmed");
+    for line in ["Reference: CCG-2027-0001\n", "Contribution counted: 450 EUR\n", "Your city has left for 2027: 9 trips, 450 EUR.", "What happens next:\n1. "] {
         assert!(receipt.text.contains(line), "{line:?} in {}", receipt.text);
     }
     assert!(
@@ -986,7 +996,9 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
     }
     let link_id = token.split_once('.').unwrap().0;
     assert_eq!(ttl(&item(format!("LINK#{link_id}")).await), end);
-    assert_eq!(ttl(&item("PERSON#ana@valladolid.es#e1".into()).await), end);
+    // The marker of her one contribution for the meeting is keyed by the hash, not the address.
+    assert_eq!(ttl(&item(format!("PERSON#{}", person_key().contribution_key("ana@valladolid.es", "e1"))).await), end);
+    assert_eq!(ttl(&item("REF#CCG-2027-0001".into()).await), None, "a reference is never given again");
     assert_eq!(ttl(&item("YEAR#ES:valladolid#2027".into()).await), None, "a city's counter names no one and stays");
     assert_eq!(ttl(&item("CONTACT#ana@valladolid.es".into()).await), None);
 
@@ -1020,12 +1032,12 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
 async fn sqlite_persists_across_restarts() {
     let path = temp_dir("persist").join("forms.sqlite3");
     {
-        let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+        let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
         representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
         assert_eq!(claim_confirmed(&app, claim("e1", "450")).await.0, 200);
         assert_eq!(handle(&app, json_post(CLAIMS, claim("e2", "450"))).await.status(), 202);
     }
-    let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+    let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
     assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_contacts().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().len(), 1, "the waiting claim survived");
@@ -1053,7 +1065,7 @@ async fn waiting<S: Store>(app: &App<S>, email: &str) -> String {
 #[tokio::test]
 async fn a_corrupt_record_is_500_on_sqlite() {
     let path = temp_dir("corrupt").join("forms.sqlite3");
-    let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+    let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
     let token = waiting(&app, "ana@valladolid.es").await;
     rusqlite::Connection::open(&path).unwrap().execute("UPDATE pending SET item = 'not json'", []).unwrap();
     corrupt_link_is_500(&app, &token).await;

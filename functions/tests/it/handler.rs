@@ -410,7 +410,7 @@ async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
 #[tokio::test]
 async fn sqlite_locked_by_another_writer_is_503_and_stores_nothing() {
     let path = temp_dir("locked").join("forms.sqlite3");
-    let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap();
+    let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap().with_person_key(person_key());
     let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(2), ..options() });
     // A representative, so that the claim has something to write (readers are not blocked in WAL mode).
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;

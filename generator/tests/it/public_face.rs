@@ -191,6 +191,9 @@ fn the_privacy_notice_is_made_of_its_settings() {
     assert!(html.contains("<a href=\"https://www.edps.europa.eu\">Some Supervisor &amp; Co</a>"), "the value is escaped: {html}");
     assert!(text.contains("keeps it for 7 years after the payment"), "{text}");
     assert!(!text.contains("data protection authority of your country"), "{text}");
+    // What holds one contribution per person and meeting after leaving is said, with how long it stays.
+    assert!(text.contains("keyed hash of your email address with the meeting"), "{text}");
+    assert!(text.contains("The keyed hash of your address with the meeting stays with it, for as long as the claim is kept"), "{text}");
 }
 
 #[test]

@@ -101,7 +101,12 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 pub fn sqlite_store(name: &str) -> SqliteStore {
-    SqliteStore::open(&temp_dir(name).join("forms.sqlite3")).unwrap()
+    SqliteStore::open(&temp_dir(name).join("forms.sqlite3")).unwrap().with_person_key(person_key())
+}
+
+/// The tests' person key (one for every store of a test, as one deployment has one).
+pub fn person_key() -> ccg_functions::token::PersonKey {
+    ccg_functions::token::PersonKey::from_setting("tests-person-key-0123456789abcdef0123456789abcdef").unwrap()
 }
 
 /// The handler on `store`, mailing into a fresh outbox folder (`outbox_of(&app)`).
@@ -342,7 +347,7 @@ impl DynamoLocal {
     pub async fn store(&self, table: &str) -> DynamoStore {
         let client = self.client();
         dynamo::create_table(&client, table).await.unwrap();
-        DynamoStore::new(client, table)
+        DynamoStore::new(client, table).with_person_key(person_key())
     }
 }
 
