@@ -167,7 +167,7 @@ mod tests {
             return;
         }
         let claim = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=fixture-2027-03-draft\
-                     &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
+                     &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&declaration=yes&website=";
         let res = api.handle(post("/api/travel-claims", claim)).await;
         assert_eq!(res.status(), 303, "{}", String::from_utf8_lossy(res.body()));
         let res = api.handle(post("/api/travel-claims/confirm", &format!("token={}", token(&data)))).await;

@@ -330,6 +330,7 @@ const claim = (email, meeting, extra = {}) => ({
   transport_eur: '300.00',
   accommodation_eur: '112.50',
   consent: 'yes',
+  declaration: 'yes',
   website: '',
   ...extra,
 });
@@ -656,9 +657,9 @@ describe('answers to bad input', { timeout: 300_000 }, () => {
     assert.equal(free.status, 422, free.text);
     assert.deepEqual(Object.keys(free.json?.errors ?? {}), ['transport_eur'], free.text);
     // Every mistake in one answer (a JSON object has no order: the HTML summary, in the form's order, is checked in journeys.test.mjs).
-    const all = await jsonPost('travel-claims', { email: 'x', event: 'no-such-meeting', travel_start: '', travel_end: 'soon', transport_eur: '-5', accommodation_eur: 'ten', consent: '' });
+    const all = await jsonPost('travel-claims', { email: 'x', event: 'no-such-meeting', travel_start: '', travel_end: 'soon', transport_eur: '-5', accommodation_eur: 'ten', consent: '', declaration: '' });
     assert.equal(all.status, 422, all.text);
-    assert.deepEqual(Object.keys(all.json?.errors ?? {}).sort(), ['accommodation_eur', 'consent', 'email', 'event', 'transport_eur', 'travel_end', 'travel_start'], all.text);
+    assert.deepEqual(Object.keys(all.json?.errors ?? {}).sort(), ['accommodation_eur', 'consent', 'declaration', 'email', 'event', 'transport_eur', 'travel_end', 'travel_start'], all.text);
     // What the form no longer asks is ignored, a total that is not the sum included.
     assertSent(await jsonPost('travel-claims', claim(addr('extra'), meeting, { name: 'Piet', city: 'Nowhere', country: 'XX', amount_eur: '1.00' })), 'a claim with the old fields');
   });
@@ -1078,7 +1079,9 @@ describe('the whole journey without JavaScript', { timeout: 600_000 }, () => {
     j.meeting = meeting;
     await page.goto(`${serve.base}/financial-support/`);
     const form = await fillClaim(page, claim(j.email, meeting));
-    const resp = await submit(page, form);
+    const check = await submit(page, form);
+    await keepAnswer('check your answers', page, check);
+    const resp = await declareAndSend(page);
     await keepAnswer('/financial-support/thanks/ after claiming', page, resp);
     const text = await bodyText(page);
     assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${resp.status()}):\n${text.slice(0, 600)}`);
@@ -1098,7 +1101,7 @@ describe('the whole journey without JavaScript', { timeout: 600_000 }, () => {
     for (const s of [j.meeting.content.title, j.city.name, travel, '412.50 EUR']) {
       assert.ok(shown.includes(s), `the confirm page does not show ${s}:\n${shown}`);
     }
-    const done = await press(page, 'Confirm');
+    const done = await press(page, 'Confirm and send my claim');
     await keepAnswer('claim receipt', page, done);
     await expectStatus(page, done, 200, 'Confirm on the claim page');
     const receipt = await bodyText(page);
@@ -1202,7 +1205,7 @@ describe('confirmations decide, the secretariat approves', { timeout: 600_000 },
     const ctx = await browser.newContext({ javaScriptEnabled: false });
     const page = await openPage(ctx);
     await page.goto(last.url);
-    const resp = await press(page, 'Confirm');
+    const resp = await press(page, 'Confirm and send my claim');
     await keepAnswer('claim over the yearly trips at confirmation', page, resp);
     await expectStatus(page, resp, 409, 'Confirm of a claim over the yearly trips');
     assert.ok((await bodyText(page)).includes(String(year)), 'the refusal does not say the year');
@@ -1273,11 +1276,12 @@ async function claimAndConfirm(rep, meeting, extra = {}) {
 async function claimInBrowser(page, rep, meeting, extra = {}) {
   await page.goto(`${serve.base}/financial-support/`);
   const form = await fillClaim(page, claim(rep.email, meeting, extra));
-  const sent = await submit(page, form);
+  await submit(page, form);
+  const sent = await declareAndSend(page);
   assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${sent.status()}):\n${(await bodyText(page)).slice(0, 600)}`);
   const { resp, link } = await openLinkFromOutbox(page, rep.email, 'travel-claims');
   assert.equal(resp.status(), 200, `the claim link answered ${resp.status()}`);
-  const done = await press(page, 'Confirm');
+  const done = await press(page, 'Confirm and send my claim');
   await expectStatus(page, done, 200, 'Confirm on the claim page');
   const receipt = await bodyText(page);
   // The receipt names the claim by its reference; the desk lists it next to the internal id.
@@ -1710,11 +1714,19 @@ describe('leaving the group from a link in an email', { timeout: 300_000 }, () =
 async function fillClaim(p, values) {
   const form = formOf(p, 'travel-claims');
   for (const [k, v] of Object.entries(values)) {
-    if (k === 'website') continue;
+    // The declaration is asked on the check-answers page, not on the form.
+    if (k === 'website' || k === 'declaration') continue;
     await setField(form, k, v);
   }
   assert.deepEqual(await emptyRequired(form), [], 'required fields the test did not fill');
   return form;
+}
+
+/** On the "Check your answers" page (JavaScript off): ticks the declaration and sends the claim. */
+async function declareAndSend(page) {
+  assert.equal(await page.locator('h1').innerText(), 'Check your answers before sending your claim', (await bodyText(page)).slice(0, 600));
+  await page.getByLabel(RULES.declaration).check();
+  return press(page, 'Send my claim');
 }
 
 /** Nu checker errors of `pages` ({ name, status, html }), one run for all. */

@@ -5,6 +5,7 @@
 //! claim ids: never personal data.
 
 mod answer;
+mod check;
 pub mod frame;
 mod idempotency;
 mod origin;
@@ -229,6 +230,10 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
             };
             (render(app, json, form, answer), None)
         }
+        Route::Submit(Form::TravelClaims) if !json => match check::claim_step(app, &fields) {
+            Some(page) => (page, None),
+            None => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
+        },
         Route::Submit(_) => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
         Route::Leave => unreachable!("answered above"),
     }

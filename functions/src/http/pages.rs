@@ -7,6 +7,7 @@ use crate::records::{Claim, ClaimStatus, DraftClaim, Pending, PendingItem};
 use crate::routes::{Form, Route};
 use crate::service::Forms;
 use crate::service::confirm::Receipt;
+use crate::store::OpenMeetings;
 use ccg_model::rules::YearUsage;
 use ccg_model::words::long_date;
 use ccg_model::{Cents, Refusal, TravelRules};
@@ -102,13 +103,18 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
                 Some(Err(_)) => (Some("none_left"), None),
                 None => (None, None),
             };
+            // The judgement the confirmation makes (OpenMeetings): a meeting that no
+            // longer takes claims offers nothing to press, in the words of its refusal.
+            let open = OpenMeetings::on(&cat, f.options.accept_drafts, f.today()).takes_claims(&c.event_id);
+            let closed = (!open).then(|| refusal_message(Refusal::MeetingClosed, rules, None));
             let data = json!({
                 "c": claim_data(c, rules.max_per_trip), "event": event, "counted": false,
                 "outcome": outcome, "contribution": contribution.map(|a| a.to_string()),
                 "left_trips": left.trips, "left_amount": left.amount.to_string(),
-                "action": action, "token": token,
+                "action": action, "token": token, "closed": closed, "payment": rules.payment.published(),
             });
-            ("Confirm your travel claim".to_string(), Body::new("answers/confirm-claim.html", data))
+            let heading = if open { "Confirm your travel claim" } else { "This meeting no longer takes claims" };
+            (heading.to_string(), Body::new("answers/confirm-claim.html", data))
         }
     }
 }
@@ -160,10 +166,11 @@ pub fn leave_gone_page<S>(f: &Forms<S>) -> AnswerPage {
 
 /// The page a confirmed claim leads to: what was counted, what the city has
 /// left, and what happens next.
-pub fn receipt(r: &Receipt, max_per_trip: Cents) -> Body {
+pub fn receipt(r: &Receipt, rules: &TravelRules) -> Body {
     let data = json!({
-        "c": counted_data(&r.claim, max_per_trip), "event": r.event_title, "counted": true,
+        "c": counted_data(&r.claim, rules.max_per_trip), "event": r.event_title, "counted": true,
         "left_trips": r.remaining.trips, "left_amount": r.remaining.amount.to_string(),
+        "payment": rules.payment.published(),
     });
     Body::new("answers/receipt.html", data)
 }

@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/representative.txt", include_str!("../../../templates/emails/representative.txt")),
     ("emails/new-contact.txt", include_str!("../../../templates/emails/new-contact.txt")),
     ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
+    ("emails/payment.txt", include_str!("../../../templates/emails/payment.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
     ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
 ];
@@ -163,7 +164,10 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
     let paid_on = c.paid_on.map(long_date).unwrap_or_default();
     // A paid claim's reason says why the payment is below the amount asked for.
     let paid_reason = if c.status == ClaimStatus::Paid { c.reason.as_deref().map(|r| r.trim_end_matches('.')) } else { None };
-    let data = json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason });
+    // What the secretariat needs to pay is said once it matters: when the claim is approved.
+    let payment = if c.status == ClaimStatus::Approved { f.catalogue().rules.payment.published() } else { ccg_model::Payment::default() };
+    let data =
+        json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason, "payment": payment });
     let mail = email(&c.email, "decision", signed(f, data));
     match leave {
         Some(link) => add_leave_link(mail, link),
@@ -174,7 +178,9 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
 /// To the claimant, when their claim is confirmed and counted: its reference,
 /// the contribution counted, what the city has left and what happens next.
 pub fn receipt<S>(f: &Forms<S>, c: &Claim, event: &str, left: &YearUsage) -> Email {
-    let data = json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string() });
+    let payment = f.catalogue().rules.payment.published();
+    let data =
+        json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string(), "payment": payment });
     email(&c.email, "receipt", signed(f, data))
 }
 

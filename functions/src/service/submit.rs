@@ -101,6 +101,13 @@ impl<S: Store> Forms<S> {
         self.deliver(&mail, &to).await
     }
 
+    /// The claim form's fields judged as `submit_claim` judges them, without
+    /// storing or sending anything: the check-answers page shows only a claim
+    /// that would be taken.
+    pub fn check_claim(&self, fields: &Fields) -> Result<Submission<validate::ClaimInput>, FieldErrors> {
+        validate::claim(fields, &self.catalogue(), self.options.accept_drafts, self.today())
+    }
+
     /// "Send me the link again": a new link for the newest unconfirmed
     /// submission of this address on this form. Ok whether or not there was one.
     pub async fn resend(&self, form: Form, fields: &Fields) -> Result<(), SubmitError> {

@@ -108,7 +108,12 @@ async fn every_claim_mistake_at_once_in_json_and_html() {
         "in the order of the form"
     );
     assert!(html.contains("<title>Error: Travel claim form | City Coordinators Group</title>"), "{html}");
-    assert!(html.contains("<option value=\"e1\" data-travel-from=\"2027-03-13\" data-travel-until=\"2027-03-20\" selected>"), "{html}");
+    assert!(
+        html.contains(
+            "<input id=\"event\" name=\"event\" type=\"radio\" value=\"e1\" required data-travel-from=\"2027-03-13\" data-travel-until=\"2027-03-20\" checked>"
+        ),
+        "{html}"
+    );
     assert!(html.contains("value=\"2027-04-30\"") && html.contains("value=\"tomorrow\""), "what was typed stays");
     assert!(html.contains("<script src=\"/forms.js\" defer></script>"));
     // A meeting that takes no claims, or none chosen, is a mistake of its field; the dates wait for a meeting.

@@ -225,7 +225,7 @@ pub fn claim(event: &str, euros: &str) -> serde_json::Value {
     };
     serde_json::json!({
         "email": "ana@valladolid.es", "event": event, "travel_start": start, "travel_end": end,
-        "transport_eur": euros, "accommodation_eur": "0", "consent": "yes", "website": ""
+        "transport_eur": euros, "accommodation_eur": "0", "consent": "yes", "declaration": "yes", "website": ""
     })
 }
 
