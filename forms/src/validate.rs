@@ -39,7 +39,10 @@ pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_en
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission<T> {
     Valid(T),
-    /// The hidden `website` field was filled: answer as if accepted, store nothing.
+    /// The hidden `website` field was filled on a form that is otherwise
+    /// right: answer as if accepted, store nothing. A filled one with mistakes
+    /// gets its mistakes, like any other (no request breaking the written
+    /// contract is answered as accepted).
     Honeypot,
 }
 
@@ -251,9 +254,6 @@ pub fn parse_date(s: &str) -> Option<Date> {
 }
 
 pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission<RegistrationInput>, FieldErrors> {
-    if honeypot(fields) {
-        return Ok(Submission::Honeypot);
-    }
     let mut r = Reader { fields, errors: FieldErrors::default() };
     let name = r.text("name", "Enter your full name.");
     let email = r.email();
@@ -286,6 +286,7 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
     r.consent();
     let errors = r.errors;
     match city_status {
+        Some(_) if errors.is_empty() && honeypot(fields) => Ok(Submission::Honeypot),
         Some(city_status) if errors.is_empty() => {
             Ok(Submission::Valid(RegistrationInput { name, email, city, country, organisation, position, city_status, project }))
         }
@@ -299,9 +300,6 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
 /// range, and covering the meeting: leave by its last day, come back from its
 /// first), all judged in one go.
 pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date) -> Result<Submission<ClaimInput>, FieldErrors> {
-    if honeypot(fields) {
-        return Ok(Submission::Honeypot);
-    }
     let mut r = Reader { fields, errors: FieldErrors::default() };
     let email = r.email();
     let event_id = r.optional("event").unwrap_or("").to_string();
@@ -360,6 +358,7 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
         errors.add("transport_eur", "Enter what the trip costs you: transport, accommodation or both must be above 0.");
     }
     match (open, start, end, transport, accommodation) {
+        (Some(_), Some(_), Some(_), Some(_), Some(_)) if errors.is_empty() && honeypot(fields) => Ok(Submission::Honeypot),
         (Some(e), Some(travel_start), Some(travel_end), Some(transport), Some(accommodation)) if errors.is_empty() => {
             Ok(Submission::Valid(ClaimInput { email, event: e.id.clone(), travel_start, travel_end, transport, accommodation }))
         }
@@ -480,9 +479,16 @@ mod tests {
     }
 
     #[test]
-    fn honeypot_wins_over_everything() {
-        assert_eq!(registration(&fields(&[("website", "http://spam")]), &dir()), Ok(Submission::Honeypot));
-        assert_eq!(check(&fields(&[("website", "x")])), Ok(Submission::Honeypot));
+    fn the_honeypot_is_judged_on_an_otherwise_right_form() {
+        let mut reg = good_registration();
+        reg.insert("website".into(), "http://spam".into());
+        assert!(matches!(registration(&reg, &dir()), Ok(Submission::Honeypot)));
+        let mut c = good_claim();
+        c.insert("website".into(), "x".into());
+        assert!(matches!(check(&c), Ok(Submission::Honeypot)));
+        c.insert("transport_eur".into(), "929.73*".into());
+        assert!(matches!(check(&c), Err(e) if e.has("transport_eur")), "a bot's mistakes are answered like anyone's");
+        assert!(matches!(registration(&fields(&[("website", "http://spam")]), &dir()), Err(_)));
     }
 
     #[test]

@@ -183,7 +183,7 @@ fn default_answer_floor_ms() -> u64 {
 }
 
 /// `forms.emails_per_address`: per clock hour and per day (UTC).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailsPerAddress {
     pub per_hour: u32,

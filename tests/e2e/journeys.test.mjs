@@ -713,10 +713,13 @@ const README_PAGES = [
   { file: 'join', path: '/join/', clip: '.form-section' },
   { file: 'claim-form', path: '/financial-support/', clip: '.form-section', preview: true },
   { file: 'projects', path: '/projects/', type: 'leipz' },
+  { file: 'legal-notice', path: '/legal-notice/' },
+  { file: 'accessibility', path: '/accessibility/' },
+  { file: 'privacy', path: '/privacy/' },
 ];
 const README_HEIGHT = { 390: 1200, 1280: 720 };
 
-test("the README's pictures of home, calendar, an event, both forms and the projects page, at 390 and 1280 px", { skip: README_SHOTS ? false : 'CCG_UPDATE_SCREENSHOTS is not 1', timeout: 180_000 }, async () => {
+test("the README's pictures of home, calendar, an event, both forms, the projects page and the legal pages, at 390 and 1280 px", { skip: README_SHOTS ? false : 'CCG_UPDATE_SCREENSHOTS is not 1', timeout: 180_000 }, async () => {
   const published = await startStatic(publishedBuild());
   const ctx = await newContext(true);
   try {

@@ -6,18 +6,8 @@
 
 use sha2::{Digest, Sha256};
 
-/// The limits (`forms.emails_per_address` in `content/config.yaml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MailLimits {
-    pub per_hour: u32,
-    pub per_day: u32,
-}
-
-impl Default for MailLimits {
-    fn default() -> Self {
-        MailLimits { per_hour: 5, per_day: 10 }
-    }
-}
+/// The limits: `forms.emails_per_address` in `content/config.yaml`.
+pub use ccg_model::site::EmailsPerAddress as MailLimits;
 
 /// The two windows a send at `now_secs` counts in, and when each ends (Unix
 /// seconds): a store keeps a window's count until then, not longer.

@@ -58,7 +58,7 @@ impl Options {
             link_hours: site.forms.confirm_link_hours,
             secretariat_email: site.forms.secretariat_email.clone(),
             retention: site.retention,
-            mail_limits: MailLimits { per_hour: site.forms.emails_per_address.per_hour, per_day: site.forms.emails_per_address.per_day },
+            mail_limits: site.forms.emails_per_address,
             answer_floor: Duration::from_millis(floor_ms),
             ..Options::default()
         }
