@@ -4,6 +4,7 @@
 //! flow can be tried locally. `serve` routes every /api/ request here.
 
 use anyhow::Context;
+use ccg_functions::files::local::LocalFiles;
 use ccg_functions::mail::outbox::Outbox;
 use ccg_functions::store::RetentionStore;
 use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
@@ -15,9 +16,12 @@ use std::sync::Arc;
 pub const DB_FILE: &str = "forms.sqlite3";
 /// Folder of the emails the preview "sends", inside the data folder (shown at /_outbox/).
 pub const OUTBOX: &str = "outbox";
+/// Folder of the claims' supporting documents inside the data folder (the preview's bucket).
+pub const FILES: &str = "files";
 
 pub struct Api {
     app: App<SqliteStore>,
+    files: Arc<LocalFiles>,
 }
 
 impl Api {
@@ -60,8 +64,10 @@ impl Api {
                 }
             });
         }
-        let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options);
-        Ok(Api { app: App::new(forms, settings) })
+        let files =
+            Arc::new(LocalFiles::open(&data_dir.join(FILES), public_url).with_context(|| format!("cannot open the files folder in {}", data_dir.display()))?);
+        let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options).with_files(files.clone());
+        Ok(Api { app: App::new(forms, settings), files })
     }
 
     /// After each successful rebuild, so the forms see the same content as the preview.
@@ -90,6 +96,12 @@ impl Api {
 
     pub async fn handle(&self, req: http::Request<bytes::Bytes>) -> http::Response<bytes::Bytes> {
         ccg_functions::handle(&self.app, req).await
+    }
+
+    /// The preview's bucket answers an upload form (`files::local::UPLOAD_PATH`) as S3 would:
+    /// a 303 to the form's `success_action_redirect`, or S3's status with what was wrong.
+    pub fn upload(&self, content_type: &str, body: &[u8]) -> Result<String, (u16, String)> {
+        self.files.accept(content_type, body, jiff::Timestamp::now())
     }
 }
 

@@ -24,6 +24,6 @@ pub use cities::{City, CityMatch, Directory, Project, Role, YearMonth, normalize
 pub use error::{ContentError, ContentErrors};
 pub use event::{Event, Format, Kind, Location, PartOf, Status, When};
 pub use money::Cents;
-pub use rules::{Refusal, TravelRules};
+pub use rules::{DocumentLimits, Refusal, TravelRules};
 pub use site::{SiteConfig, SiteView};
 pub use version::content_version;
