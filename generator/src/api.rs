@@ -51,10 +51,19 @@ impl Api {
             log: true,
         };
         // Opening swept what was past its retention; a long-running preview sweeps again every day.
+        let files =
+            Arc::new(LocalFiles::open(&data_dir.join(FILES), public_url).with_context(|| format!("cannot open the files folder in {}", data_dir.display()))?);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let daily = store.clone();
+            let daily_files = files.clone();
             rt.spawn(async move {
                 loop {
+                    // The files of claims the store no longer has go with them.
+                    match ccg_functions::service::documents::sweep_files(&daily, daily_files.as_ref()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("forms: deleted {n} document file(s) whose claim is gone"),
+                        Err(e) => tracing::error!("forms: the sweep of document files failed: {e}"),
+                    }
                     tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
                     match daily.sweep(jiff::Timestamp::now().as_second()).await {
                         Ok(Some(s)) => tracing::info!("forms: swept {}", ccg_functions::service::desk::swept_summary(&s)),
@@ -64,8 +73,6 @@ impl Api {
                 }
             });
         }
-        let files =
-            Arc::new(LocalFiles::open(&data_dir.join(FILES), public_url).with_context(|| format!("cannot open the files folder in {}", data_dir.display()))?);
         let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options).with_files(files.clone());
         Ok(Api { app: App::new(forms, settings), files })
     }

@@ -9,7 +9,7 @@ use crate::service::Forms;
 use crate::service::confirm::Receipt;
 use crate::service::documents::DocumentsView;
 use ccg_model::rules::YearUsage;
-use ccg_model::words::long_date;
+use ccg_model::words::{file_size, long_date};
 use ccg_model::{Cents, Refusal, TravelRules};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -122,21 +122,12 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str, docs: &DocumentsView,
         "c": claim_data(&c.draft(), cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
-        "documents": docs.documents.iter().map(|d| json!({"file_name": d.file_name, "type": d.kind.label(), "size": size_words(d.size)})).collect::<Vec<_>>(),
+        "documents": docs.documents.iter().map(|d| json!({"file_name": d.file_name, "type": d.kind.label(), "size": file_size(d.size)})).collect::<Vec<_>>(),
                 "upload": docs.form.as_ref().map(|u| json!({"action": u.action, "fields": u.fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()})),
         "added": added.map(|d| &d.file_name),
-        "limits": cat.rules.documents.map(|l| json!({"max_files": l.max_files, "max_size": size_words(l.max_bytes)})),
+        "limits": cat.rules.documents.map(|l| json!({"max_files": l.max_files, "max_size": file_size(l.max_bytes)})),
     });
     ("Your travel claim".to_string(), Body::new("answers/claim.html", data))
-}
-
-/// A file's size as people read it: "12 KB", "3.4 MB".
-pub fn size_words(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} bytes"),
-        b if b < 1024 * 1024 => format!("{} KB", b.div_ceil(1024)),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)).replace(".0 MB", " MB"),
-    }
 }
 
 /// The leave pages answer no page of the menu: their address is the leave

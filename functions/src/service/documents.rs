@@ -110,7 +110,16 @@ impl<S: Store> Forms<S> {
             detail: format!("{doc_id} {}", kind.as_str()),
         };
         match self.timed_document(self.store.add_document(doc.clone(), limits, audit)).await {
-            Ok(Admit::New | Admit::Already) => Ok((c, doc)),
+            Ok(Admit::New) => {
+                if let Some(to) = &self.options.secretariat_email {
+                    let count = self.timed(self.store.list_documents(&c.id)).await.map(|d| d.len()).unwrap_or(1);
+                    if let Err(e) = self.mailer.send(&super::messages::new_document(to, &c, &doc, count)).await {
+                        tracing::warn!(error = %e, "forms: the secretariat was not emailed");
+                    }
+                }
+                Ok((c, doc))
+            }
+            Ok(Admit::Already) => Ok((c, doc)),
             Err(DocumentError::Denied(r)) => {
                 files.delete(key).await?;
                 Err(refused(r))
@@ -126,4 +135,49 @@ impl<S: Store> Forms<S> {
             Err(_) => Err(DocumentError::Store(StoreError::Unavailable("the store did not answer in time".into()))),
         }
     }
+}
+
+impl<S: Store> Forms<S> {
+    /// A claim's documents, for the desk.
+    pub async fn documents_of(&self, claim_id: &str) -> Result<Vec<Document>, StoreError> {
+        self.timed(self.store.list_documents(claim_id)).await
+    }
+
+    /// A document's file, for the desk's download.
+    pub async fn document_file(&self, d: &Document) -> Result<Vec<u8>, FileError> {
+        let files = self.files.clone().ok_or_else(|| FileError::Failed("no file store".into()))?;
+        files.read(&d.key()).await
+    }
+
+    /// Deletes the files whose claim is gone (`sweep_files`).
+    pub async fn sweep_files(&self) -> Result<usize, FileError> {
+        match &self.files {
+            Some(files) => sweep_files(&self.store, files.as_ref()).await,
+            None => Ok(0),
+        }
+    }
+}
+
+/// Deletes the files whose claim is gone (past its retention, left,
+/// erased): the store deletes a claim's documents with it, this their
+/// files. Says how many went.
+pub async fn sweep_files<S: Store>(store: &S, files: &dyn crate::files::FileStore) -> Result<usize, FileError> {
+    let mut gone = 0;
+    let mut known: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for key in files.list("claims/").await? {
+        let Some(claim) = crate::files::claim_of_key(&key) else { continue };
+        let exists = match known.get(claim) {
+            Some(e) => *e,
+            None => {
+                let e = store.get_claim(claim).await.map_err(|e| FileError::Unavailable(e.to_string()))?.is_some();
+                known.insert(claim.to_string(), e);
+                e
+            }
+        };
+        if !exists {
+            files.delete(&key).await?;
+            gone += 1;
+        }
+    }
+    Ok(gone)
 }

@@ -9,6 +9,7 @@ mod common;
 mod contract;
 #[cfg(feature = "desk")]
 mod desk_cli;
+mod documents;
 #[cfg(feature = "dynamodb")]
 mod dynamo_smoke;
 mod fault;

@@ -74,6 +74,14 @@ pub enum Command {
         /// The claim's id (clm_...).
         id: String,
     },
+    /// Write a claim's supporting documents into a folder (one file each, named `<document id>-<file name>`).
+    Files {
+        /// The claim's id (clm_...).
+        id: String,
+        /// The folder to write them in (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Approve a counted claim; the applicant is emailed.
     ApproveClaim {
         /// The claim's id (clm_...).

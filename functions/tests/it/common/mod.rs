@@ -113,6 +113,15 @@ pub fn app_with<S: Store>(store: S, cat: Catalogue, options: Options) -> App<S> 
     App::new(forms, settings())
 }
 
+/// `app_with`, with the preview's bucket in a fresh folder (posting to `ORIGIN`) for the claims' documents.
+pub fn app_with_files<S: Store>(store: S, cat: Catalogue) -> (App<S>, Arc<ccg_functions::files::local::LocalFiles>) {
+    let files = Arc::new(ccg_functions::files::local::LocalFiles::open(&temp_dir("files"), ORIGIN).unwrap());
+    let dir = temp_dir("outbox");
+    let forms = Forms::new(store, Arc::new(Outbox::new(dir.clone())), cat, options()).with_files(files.clone());
+    OUTBOXES.lock().unwrap().push((forms_addr(&forms), dir));
+    (App::new(forms, settings()), files)
+}
+
 static OUTBOXES: std::sync::Mutex<Vec<(usize, PathBuf)>> = std::sync::Mutex::new(Vec::new());
 
 fn forms_addr<S>(f: &Forms<S>) -> usize {
