@@ -11,7 +11,10 @@
 # 2. builds the two Lambda binaries (`--profile release-lambda`: LTO, opt-level s,
 #    stripped) and prints their sizes (target: < 8 MB each);
 # 3. prints the one-time start-up of each binary (embedded catalogue parsed +
-#    DynamoDB client built; target: < 10 ms), as the binary itself logs it.
+#    DynamoDB client built; target: < 10 ms), as the binary itself logs it;
+# 4. the time of equal answers (examples/bench_equal_time.rs): a stranger vs an
+#    approved representative on the claim form, a new address vs a member's on
+#    the join form, without and with the answer floor, on both stores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,3 +55,6 @@ for bin in register travel-claim; do
         grep -m1 'start-up' <<<"$out" || echo "$bin: no start-up line"
     done
 done
+
+echo "== equal answers in equal time: stranger vs representative, new address vs member's (examples/bench_equal_time.rs)"
+cargo run --release -p ccg-functions --example bench_equal_time -- --dynamodb

@@ -171,6 +171,24 @@ pub struct Claim {
     #[serde(rename = "paid_cents", default, with = "stored::cents::option")]
     pub paid: Option<Cents>,
     pub paid_on: Option<Date>,
+    /// What the one contribution per person and meeting is held by
+    /// (`token::PersonKey::contribution_key`): a keyed hash of the address with
+    /// the meeting, kept with the claim when its claimant leaves. Empty on a
+    /// claim counted before it existed: those are held by `email_key` alone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub contribution_key: String,
+    /// `CCG-2027-0042`, given when the claim is counted (`decide::reference`):
+    /// what a person reads out. `None` on a claim counted before references,
+    /// which goes by its id (`Claim::reference_or_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+impl Claim {
+    /// How the claim is named to people: its reference, or its id when it has none.
+    pub fn reference_or_id(&self) -> &str {
+        self.reference.as_deref().unwrap_or(&self.id)
+    }
 }
 
 fn counted() -> ClaimStatus {

@@ -70,6 +70,52 @@ pub fn parse_leave_token(token: &str) -> Option<(String, String)> {
     (id_ok && secret_ok).then(|| (id.to_string(), hash_secret(secret)))
 }
 
+/// The server secret behind `contribution_key` (the setting `CCG_PERSON_KEY`;
+/// the preview keeps one in its data folder). Its bytes never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonKey(Vec<u8>);
+
+impl std::fmt::Debug for PersonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonKey(..)")
+    }
+}
+
+/// The name of the setting that holds the person key.
+pub const PERSON_KEY_VAR: &str = "CCG_PERSON_KEY";
+
+impl PersonKey {
+    /// The key as the setting gives it (surrounding blanks ignored): at least
+    /// 32 characters, so that the hashes cannot be recomputed from a list of addresses.
+    pub fn from_setting(text: &str) -> Result<PersonKey, String> {
+        let text = text.trim();
+        if text.len() < 32 {
+            return Err(format!("{PERSON_KEY_VAR} must be at least 32 characters long (it has {})", text.len()));
+        }
+        Ok(PersonKey(text.as_bytes().to_vec()))
+    }
+
+    /// A new key, as the text a setting or the preview's key file holds: 64 random hex digits.
+    pub fn new_setting() -> String {
+        hex(&random_bytes::<32>())
+    }
+
+    /// What the one-contribution rule keeps of a person and a meeting: the
+    /// HMAC-SHA256 of the normalised address (the email key) with the meeting
+    /// id, in hex. It stays with a claim kept after its claimant left, so the
+    /// rule holds when they come back, yet without the key it says nothing
+    /// about who claimed.
+    pub fn contribution_key(&self, email_key: &str, event_id: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(b"ccg-contribution\0");
+        mac.update(email_key.trim().to_lowercase().as_bytes());
+        mac.update(b"\0");
+        mac.update(event_id.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
 fn base64url(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
@@ -109,6 +155,27 @@ mod tests {
         assert_eq!(parse_leave_token(&token(&id, &secret)), Some((id.clone(), hash_secret(&secret))));
         assert_eq!(parse_leave_token(&token(&new_id("pnd"), &secret)), None, "a confirmation link is no leave link");
         assert_eq!(parse_token(&token(&id, &secret)), None, "and the other way round");
+    }
+
+    #[test]
+    fn contribution_keys_are_keyed_per_person_and_meeting() {
+        let key = PersonKey::from_setting(&PersonKey::new_setting()).unwrap();
+        let ana = key.contribution_key("ana@x.eu", "e1");
+        assert_eq!(ana.len(), 64);
+        assert_eq!(ana, key.contribution_key(" Ana@X.eu", "e1"), "the normalised address");
+        assert_ne!(ana, key.contribution_key("ana@x.eu", "e2"));
+        assert_ne!(ana, key.contribution_key("bob@x.eu", "e1"));
+        // The separator keeps address and meeting apart.
+        assert_ne!(key.contribution_key("a", "be"), key.contribution_key("ab", "e"));
+        let other = PersonKey::from_setting(&PersonKey::new_setting()).unwrap();
+        assert_ne!(ana, other.contribution_key("ana@x.eu", "e1"), "another key, another hash");
+        assert!(!ana.contains("ana"));
+        // RFC 4231 test case 2 ("Jefe"), through the same HMAC: the construction is HMAC-SHA256.
+        let mut mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"Jefe").unwrap();
+        hmac::Mac::update(&mut mac, b"what do ya want for nothing?");
+        assert_eq!(hex(&hmac::Mac::finalize(mac).into_bytes()), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert!(PersonKey::from_setting("short").is_err());
+        assert_eq!(format!("{key:?}"), "PersonKey(..)");
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl FieldErrors {
 
 /// The order of the fields on each form: mistakes are listed in it.
 pub const REGISTRATION_FIELDS: &[&str] = &["name", "email", "organisation", "position", "city", "country", "city_status", "project", "consent"];
-pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_end", "transport_eur", "accommodation_eur", "consent"];
+pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_end", "transport_eur", "accommodation_eur", "consent", "declaration"];
 
 /// A form that passed validation, or a bot that filled the honeypot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,14 @@ impl ClaimInput {
 
 const HONEYPOT: &str = "website";
 
+/// The message for a claim sent without its declaration (the check-answers page shows it too).
+pub const DECLARATION_MISSING: &str = "Tick the declaration to send your claim: a claim is only sent with it.";
+
+/// Whether the claim's declaration was given (`declaration=yes`, as a checkbox sends it).
+pub fn declared(fields: &Fields) -> bool {
+    fields.get("declaration").and_then(|v| text::visible(v)).is_some_and(|v| ["yes", "on", "true"].iter().any(|y| v.eq_ignore_ascii_case(y)))
+}
+
 fn honeypot(fields: &Fields) -> bool {
     fields.get(HONEYPOT).and_then(|v| text::visible(v)).is_some()
 }
@@ -164,6 +172,13 @@ impl<'a> Reader<'a> {
         let given = self.optional("consent").is_some_and(|v| ["yes", "on", "true"].iter().any(|y| v.eq_ignore_ascii_case(y)));
         if !given {
             self.errors.add("consent", "Tick the box to agree to the privacy notice: we can only keep your details with your agreement.");
+        }
+    }
+
+    /// The claim's declaration (its wording a setting, `claim_form.declaration`), ticked on the check-answers page.
+    fn declaration(&mut self) {
+        if !declared(self.fields) {
+            self.errors.add("declaration", DECLARATION_MISSING);
         }
     }
 
@@ -303,6 +318,7 @@ pub fn claim(fields: &Fields, cat: &Catalogue, accept_drafts: bool, today: Date)
     let transport = r.money("transport_eur", "the cost of transport");
     let accommodation = r.money("accommodation_eur", "the cost of accommodation");
     r.consent();
+    r.declaration();
     let mut errors = r.errors;
     let open = judged.ok().filter(|_| !errors.has("event"));
     if let Some(e) = open {
@@ -388,7 +404,25 @@ mod tests {
             ("transport_eur", "300"),
             ("accommodation_eur", "112,5"),
             ("consent", "yes"),
+            ("declaration", "yes"),
         ])
+    }
+
+    #[test]
+    fn a_claim_is_only_sent_with_its_declaration() {
+        for given in [None, Some(""), Some("no"), Some(" ")] {
+            let mut f = good_claim();
+            match given {
+                None => f.remove("declaration"),
+                Some(v) => f.insert("declaration".into(), v.into()),
+            };
+            let e = check(&f).unwrap_err();
+            assert_eq!(e.0.keys().copied().collect::<Vec<_>>(), ["declaration"], "{given:?}");
+            assert!(e.0["declaration"].contains("declaration"));
+        }
+        let mut f = good_claim();
+        f.insert("declaration".into(), "on".into());
+        assert!(matches!(check(&f), Ok(Submission::Valid(_))), "a checkbox without a value sends on");
     }
 
     const TODAY: Date = Date::constant(2027, 1, 10);
@@ -468,9 +502,10 @@ mod tests {
         // Issue 18: "1.234" was "too precise"; it is now refused as ambiguous (1234 or 1.234 euros), so "1.2345" stays the too-precise case.
         f.insert("transport_eur".into(), "1.2345".into());
         f.remove("consent");
+        f.insert("declaration".into(), "no".into());
         let e = check(&f).unwrap_err();
         let keys: Vec<_> = e.0.keys().copied().collect();
-        assert_eq!(keys, ["consent", "email", "transport_eur", "travel_end", "travel_start"]);
+        assert_eq!(keys, ["consent", "declaration", "email", "transport_eur", "travel_end", "travel_start"]);
         assert_eq!(e.0["travel_start"], "For this meeting, leave between 13 March 2027 and 20 March 2027.");
         assert_eq!(e.0["travel_end"], "Enter a real date, for example 17 March 2027.");
         assert_eq!(e.0["transport_eur"], "Enter the cost of transport with at most two decimals (cents), for example 312,40.");

@@ -265,7 +265,7 @@ async fn main() {
     }
 
     let dir = common::temp_dir("bench");
-    let sqlite = SqliteStore::open(&dir.join("forms.sqlite3")).unwrap();
+    let sqlite = SqliteStore::open(&dir.join("forms.sqlite3")).unwrap().with_person_key(common::person_key());
     bench_store("embedded/sqlite", sqlite, &o, o.rate).await;
     let _ = std::fs::remove_dir_all(&dir);
 

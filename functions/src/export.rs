@@ -69,6 +69,8 @@ pub fn claims_csv(rows: &[Claim]) -> String {
             "paid_eur",
             "paid_on",
             "reason",
+            // Last, so the columns of earlier exports keep their places; empty for a claim from before references.
+            "reference",
         ],
     );
     for c in rows {
@@ -94,6 +96,7 @@ pub fn claims_csv(rows: &[Claim]) -> String {
                 &c.paid.map(|p| p.to_decimal()).unwrap_or_default(),
                 &c.paid_on.map(|d| d.to_string()).unwrap_or_default(),
                 c.reason.as_deref().unwrap_or(""),
+                c.reference.as_deref().unwrap_or(""),
             ],
         );
     }
@@ -150,13 +153,19 @@ mod tests {
             reason: None,
             paid: Some(Cents(40000)),
             paid_on: Some(jiff::civil::Date::constant(2027, 4, 2)),
+            contribution_key: "c0ffee".into(),
+            reference: Some("CCG-2027-0042".into()),
         };
-        let csv = claims_csv(&[c]);
+        let old = Claim { reference: None, ..c.clone() };
+        let csv = claims_csv(&[c, old]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].ends_with(",reason,reference"), "{}", lines[0]);
+        assert!(!csv.contains("c0ffee"), "the contribution key is no business of a spreadsheet");
         assert_eq!(
             lines[1],
-            "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z,paid,400.00,2027-04-02,"
+            "clm_1,2027,e,Valladolid,ES,ES:valladolid,\"López, Ana\",a@b.eu,2027-03-15,2027-03-17,412.50,300.00,112.50,2027-01-01T00:00:00Z,2027-01-01T00:05:00Z,paid,400.00,2027-04-02,,CCG-2027-0042"
         );
+        assert!(lines[2].ends_with("paid,400.00,2027-04-02,,"), "a claim from before references has none: {}", lines[2]);
     }
 }

@@ -21,7 +21,11 @@ pub struct Choice {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MeetingChoice {
     pub value: String,
+    /// "Test open, 16 March 2027, Porto, Portugal": the meeting in one line.
     pub label: String,
+    /// The meeting's title, and its days and place ("16–17 March 2027, Porto, Portugal"), shown apart so both wrap.
+    pub title: String,
+    pub when: String,
     /// `YYYY-MM-DD`: earliest day of departure.
     pub travel_from: String,
     /// `YYYY-MM-DD`: latest day of return.
@@ -80,6 +84,8 @@ pub struct FormState {
     pub errors: BTreeMap<String, String>,
     /// The mistakes in the order of the form.
     pub summary: Vec<SummaryItem>,
+    /// The field a "Change" on the check-answers page came back for: it takes the focus.
+    pub focus: String,
 }
 
 /// Every field of both forms (the fields of `validate`): the templates look each one up.
@@ -110,11 +116,16 @@ impl FormState {
         let mut listed: Vec<(&str, &String)> = errors.0.iter().map(|(k, v)| (*k, v)).collect();
         listed.sort_by_key(|(k, _)| order.iter().position(|f| f == k).unwrap_or(usize::MAX));
         let summary = listed.into_iter().map(|(k, v)| SummaryItem { id: anchor(k).to_string(), message: v.clone() }).collect();
-        FormState { values, errors: errors_map, summary }
+        FormState { values, errors: errors_map, summary, focus: String::new() }
     }
 }
 
-use ccg_model::words::{long_date as long, relative};
+use ccg_model::words::{day_span, long_date as long, relative};
+
+/// A meeting in one line, as the claim's pages name it: "Title, 16 March 2027, Porto, Portugal".
+pub fn meeting_label(e: &Event) -> String {
+    format!("{}, {}, {}", e.title, long(e.when.start_date()), place(e))
+}
 
 fn place(e: &Event) -> String {
     match &e.location {
@@ -135,7 +146,9 @@ pub fn claim_form(events: &[Event], rules: &TravelRules, today: Date, drafts: bo
             let (from, until) = rules.travel_range(e);
             MeetingChoice {
                 value: e.id.clone(),
-                label: format!("{}, {}, {}", e.title, long(e.when.start_date()), place(e)),
+                label: meeting_label(e),
+                title: e.title.clone(),
+                when: format!("{}, {}", day_span(e.when.start_date(), e.when.end_date()), place(e)),
                 travel_from: from.to_string(),
                 travel_until: until.to_string(),
             }
@@ -221,6 +234,7 @@ mod tests {
         let v = claim_form(&cat.events, &cat.rules, Date::constant(2027, 1, 10), false);
         assert_eq!(v.meetings.iter().map(|m| m.value.as_str()).collect::<Vec<_>>(), ["open"]);
         assert_eq!(v.meetings[0].label, "Test open, 16 March 2027, Porto, Portugal");
+        assert_eq!((v.meetings[0].title.as_str(), v.meetings[0].when.as_str()), ("Test open", "16–17 March 2027, Porto, Portugal"));
         assert_eq!((v.travel_min.as_deref(), v.travel_max.as_deref()), (Some("2027-03-13"), Some("2027-03-20")));
         assert!(v.next.is_none());
         // The open one took claims until 60 days after it ended (content/data/travel-support.yaml).

@@ -7,7 +7,9 @@
 //! `CCG_MAIL_FROM` (the SES sender, required), `CCG_SES_CONFIGURATION_SET`
 //! (optional), `CCG_ORIGIN_SECRET` (the value CloudFront sends as
 //! `X-Ccg-Origin-Verify`: a request without it did not come through
-//! CloudFront and is refused with 403; absent or empty: not checked), plus
+//! CloudFront and is refused with 403; absent or empty: not checked),
+//! `CCG_PERSON_KEY` (the person key behind the one-contribution rule,
+//! `token::PersonKey`: required, at least 32 characters), plus
 //! the usual AWS variables the Lambda runtime sets.
 //!
 //! Every answer carries `X-Content-Version`: the version of the content the
@@ -22,6 +24,7 @@ use crate::mail::ses;
 use crate::service::Form;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
+use crate::token::{PERSON_KEY_VAR, PersonKey};
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
@@ -44,27 +47,26 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
     let t1 = Instant::now();
     let table = std::env::var("CCG_TABLE").map_err(|_| anyhow::anyhow!("set CCG_TABLE to the DynamoDB table name"))?;
+    let person_key = person_key(std::env::var(PERSON_KEY_VAR).ok())?;
     let client = dynamo::client_from_env().await;
     let mailer = ses::SesMailer::from_env().await.map_err(|e| anyhow::anyhow!(e))?;
     let t2 = Instant::now();
     let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
-    let options = Options {
-        // Links and redirects lead to the site's own address, where /api/ is served too.
-        public_url: origin.clone(),
-        api_base: site.api_base.clone(),
-        site_title: site.title.clone(),
-        link_hours: site.forms.confirm_link_hours,
-        accept_drafts: false,
-        store_timeout: Duration::from_secs(3),
-        today: None,
-        clock: Default::default(),
-        secretariat_email: site.forms.secretariat_email.clone(),
-        retention: site.retention,
-    };
+    // Links and redirects lead to the site's own address, where /api/ is served too.
+    let options = Options { public_url: origin.clone(), accept_drafts: false, store_timeout: Duration::from_secs(3), ..Options::for_site(&site) };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
-    let forms = Forms::new(DynamoStore::new(client, table), Arc::new(mailer), catalogue, options);
+    let mut forms = Forms::new(DynamoStore::new(client, table).with_person_key(person_key), Arc::new(mailer), catalogue, options);
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| endpoint.name().to_string());
+    forms.metrics = Arc::new(crate::metrics::Metrics::for_lambda(&function));
     let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
+}
+
+/// The person key from its setting. Without it the one-contribution rule
+/// cannot hold: the function refuses to start rather than confirm claims unchecked.
+fn person_key(setting: Option<String>) -> anyhow::Result<PersonKey> {
+    let text = setting.ok_or_else(|| anyhow::anyhow!("set {PERSON_KEY_VAR} to the person key (infra/template.yaml resolves it from its secret)"))?;
+    PersonKey::from_setting(&text).map_err(|e| anyhow::anyhow!(e))
 }
 
 pub fn from_lambda(req: lambda_http::Request) -> http::Request<Bytes> {
@@ -233,6 +235,16 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn no_start_without_a_person_key() {
+        let e = person_key(None).unwrap_err().to_string();
+        assert!(e.contains("set CCG_PERSON_KEY"), "{e}");
+        let e = person_key(Some("too short".into())).unwrap_err().to_string();
+        assert!(e.contains("at least 32 characters"), "{e}");
+        let key = "k".repeat(64);
+        assert_eq!(person_key(Some(format!(" {key}\n"))).unwrap(), PersonKey::from_setting(&key).unwrap());
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
+pub mod metrics;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -18,6 +18,30 @@ pub const DB_FILE: &str = "forms.sqlite3";
 pub const OUTBOX: &str = "outbox";
 /// Folder of the claims' supporting documents inside the data folder (the preview's bucket).
 pub const FILES: &str = "files";
+/// The preview's person key (`CCG_PERSON_KEY` in AWS), made once in the data folder.
+pub const PERSON_KEY_FILE: &str = "person.key";
+
+/// The person key kept in the data folder, made (readable by its owner only)
+/// the first time: the one-contribution rule holds across restarts only while
+/// the key stays the same.
+pub fn person_key(data_dir: &Path) -> anyhow::Result<ccg_functions::token::PersonKey> {
+    use std::io::Write;
+    let path = data_dir.join(PERSON_KEY_FILE);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(&path) {
+        Ok(mut f) => f
+            .write_all(format!("{}\n", ccg_functions::token::PersonKey::new_setting()).as_bytes())
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("cannot write the person key {}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create the person key {}", path.display())),
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the person key {}", path.display()))?;
+    ccg_functions::token::PersonKey::from_setting(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
 
 pub struct Api {
     app: App<SqliteStore>,
@@ -31,18 +55,9 @@ impl Api {
     pub fn open(content_dir: &Path, data_dir: &Path, site: &ccg_model::SiteConfig, public_url: &str) -> anyhow::Result<Api> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
         let db = data_dir.join(DB_FILE);
-        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?;
+        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?.with_person_key(person_key(data_dir)?);
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let options = Options {
-            public_url: public_url.to_string(),
-            api_base: site.api_base.clone(),
-            site_title: site.title.clone(),
-            link_hours: site.forms.confirm_link_hours,
-            accept_drafts: true,
-            secretariat_email: site.forms.secretariat_email.clone(),
-            retention: site.retention,
-            ..Options::default()
-        };
+        let options = Options { public_url: public_url.to_string(), accept_drafts: true, ..Options::for_site(site) };
         let settings = Settings {
             allowed_origin: Some(public_url.to_string()),
             // The preview's own origin posts the forms, under whichever host name it was opened.
@@ -120,6 +135,27 @@ mod tests {
         http::Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(bytes::Bytes::from(body.to_string())).unwrap()
     }
 
+    #[test]
+    fn the_preview_makes_its_person_key_once_for_its_owner_only() {
+        let data = std::env::temp_dir().join(format!("ccg-api-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).unwrap();
+        let first = person_key(&data).unwrap();
+        let text = std::fs::read_to_string(data.join(PERSON_KEY_FILE)).unwrap();
+        assert_eq!(text.trim().len(), 64, "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(data.join(PERSON_KEY_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Kept: the same key (so the same contribution keys) after a restart.
+        assert_eq!(person_key(&data).unwrap(), first);
+        assert_eq!(std::fs::read_to_string(data.join(PERSON_KEY_FILE)).unwrap(), text);
+        std::fs::write(data.join(PERSON_KEY_FILE), "short").unwrap();
+        assert!(person_key(&data).is_err(), "a key too short is refused, not replaced");
+        let _ = std::fs::remove_dir_all(&data);
+    }
+
     /// The whole journey on the preview's own store and outbox, with the fixture site's draft meeting.
     #[tokio::test(flavor = "current_thread")]
     async fn the_preview_walks_the_confirmed_journey() {
@@ -150,7 +186,7 @@ mod tests {
             return;
         }
         let claim = "name=Ana&email=ana%40example.eu&city=Valladolid&country=ES&event=fixture-2027-03-draft\
-                     &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&website=";
+                     &travel_start=2027-03-15&travel_end=2027-03-17&amount_eur=300&transport_eur=200&accommodation_eur=100&consent=yes&declaration=yes&website=";
         let res = api.handle(post("/api/travel-claims", claim)).await;
         assert_eq!(res.status(), 303, "{}", String::from_utf8_lossy(res.body()));
         let res = api.handle(post("/api/travel-claims/confirm", &format!("token={}", token(&data)))).await;

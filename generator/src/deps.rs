@@ -13,7 +13,8 @@ use std::hash::{Hash, Hasher};
 
 /// Every name `jobs::global_context` gives the templates. A template that
 /// mentions one (anywhere in its text, or in a template it reaches) depends on it.
-pub const GLOBALS: &[&str] = &["site", "actions", "nav", "documents", "home_events", "upcoming_events", "rules", "projects", "join", "claim", "form"];
+pub const GLOBALS: &[&str] =
+    &["site", "actions", "nav", "documents", "home_events", "upcoming_events", "rules", "payment", "projects", "join", "claim", "form"];
 
 pub fn hash_of(parts: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();

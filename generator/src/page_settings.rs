@@ -36,6 +36,8 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
     let p = &config.privacy;
     let mut out = vec![
         ("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string()),
+        ("forms.emails_per_address.per_hour", config.forms.emails_per_address.per_hour.to_string()),
+        ("forms.emails_per_address.per_day", config.forms.emails_per_address.per_day.to_string()),
         ("retention.paid_claim_years", r.paid_claim_years.to_string()),
         ("retention.closed_claim_years", r.closed_claim_years.to_string()),
         ("retention.declined_contact_months", r.declined_contact_months.to_string()),

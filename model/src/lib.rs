@@ -13,6 +13,7 @@ pub mod files;
 pub mod front_matter;
 pub mod money;
 pub mod page;
+pub mod payment;
 pub mod rules;
 pub mod site;
 pub mod version;
@@ -24,6 +25,7 @@ pub use cities::{City, CityMatch, Directory, Project, Role, YearMonth, normalize
 pub use error::{ContentError, ContentErrors};
 pub use event::{Event, Format, Kind, Location, PartOf, Status, When};
 pub use money::Cents;
+pub use payment::Payment;
 pub use rules::{DocumentLimits, Refusal, TravelRules};
 pub use site::{SiteConfig, SiteView};
 pub use version::content_version;

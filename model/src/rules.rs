@@ -37,6 +37,10 @@ pub struct TravelRules {
     /// cities then count as cities of an ended project. Empty: none.
     #[serde(default)]
     pub ended_projects: Vec<String>,
+    /// What the secretariat needs to pay a contribution, as the group
+    /// publishes it; empty (the default) while it has not.
+    #[serde(default)]
+    pub payment: crate::payment::Payment,
     /// How many supporting documents a counted claim takes, and how large
     /// each may be (the form's own setting). Absent: the form takes none.
     #[serde(default)]
@@ -62,6 +66,13 @@ pub struct ClaimForm {
     pub travel_days_before: u32,
     /// ... and end at most this many days after it ends.
     pub travel_days_after: u32,
+    /// What a claimant declares before a claim is sent (the check-answers page's checkbox).
+    #[serde(default = "default_declaration")]
+    pub declaration: String,
+}
+
+fn default_declaration() -> String {
+    "I declare that the costs are real and not paid by anyone else".to_string()
 }
 
 /// Why a claim is refused; `code()` is the stable reason in the API.

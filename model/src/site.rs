@@ -168,6 +168,32 @@ pub struct FormsConfig {
     /// Where the secretariat hears of each confirmed registration and claim.
     #[serde(default)]
     pub secretariat_email: Option<String>,
+    /// At most this many emails from the forms to any one address.
+    #[serde(default)]
+    pub emails_per_address: EmailsPerAddress,
+    /// Answers to the forms leave no sooner than this after their request
+    /// arrived (milliseconds), so how long one takes tells nothing of what
+    /// the store knew about the sender.
+    #[serde(default = "default_answer_floor_ms")]
+    pub answer_floor_ms: u64,
+}
+
+fn default_answer_floor_ms() -> u64 {
+    400
+}
+
+/// `forms.emails_per_address`: per clock hour and per day (UTC).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailsPerAddress {
+    pub per_hour: u32,
+    pub per_day: u32,
+}
+
+impl Default for EmailsPerAddress {
+    fn default() -> Self {
+        EmailsPerAddress { per_hour: 5, per_day: 10 }
+    }
 }
 
 /// The secretariat's public contact.

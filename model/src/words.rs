@@ -7,6 +7,19 @@ pub fn long_date(d: Date) -> String {
     d.strftime("%-d %B %Y").to_string()
 }
 
+/// The days of a meeting: "16 March 2027", "16–17 March 2027", "30 March – 1 April 2027".
+pub fn day_span(first: Date, last: Date) -> String {
+    if first >= last {
+        long_date(first)
+    } else if (first.year(), first.month()) == (last.year(), last.month()) {
+        format!("{}–{}", first.day(), long_date(last))
+    } else if first.year() == last.year() {
+        format!("{} – {}", first.strftime("%-d %B"), long_date(last))
+    } else {
+        format!("{} – {}", long_date(first), long_date(last))
+    }
+}
+
 /// "1 day", "3 days".
 pub fn days(n: u32) -> String {
     if n == 1 { "1 day".into() } else { format!("{n} days") }
@@ -24,6 +37,10 @@ mod tests {
     #[test]
     fn dates_and_spans_read_as_the_site_writes_them() {
         assert_eq!(long_date(Date::constant(2027, 3, 6)), "6 March 2027");
+        assert_eq!(day_span(Date::constant(2027, 3, 16), Date::constant(2027, 3, 16)), "16 March 2027");
+        assert_eq!(day_span(Date::constant(2027, 3, 16), Date::constant(2027, 3, 17)), "16–17 March 2027");
+        assert_eq!(day_span(Date::constant(2027, 3, 30), Date::constant(2027, 4, 1)), "30 March – 1 April 2027");
+        assert_eq!(day_span(Date::constant(2027, 12, 31), Date::constant(2028, 1, 1)), "31 December 2027 – 1 January 2028");
         assert_eq!(days(1), "1 day");
         assert_eq!(days(3), "3 days");
         assert_eq!(relative(0, "before", "it ends"), "the day it ends");

@@ -7,6 +7,7 @@
 //   messages are written once) and the summary takes the focus;
 // - the claim form says, as the costs are typed, what the contribution asked
 //   for will be, and fits the date fields to the meeting chosen;
+// - on the check-answers page, "Change" brings the form back in place, on the field to change;
 // - `?event=ID` chooses that meeting (the link on an event's page);
 // - a receipt offers a Print button.
 (function () {
@@ -34,6 +35,11 @@
     if (!main || !next) return false;
     main.replaceWith(document.adoptNode(next));
     document.title = doc.title;
+    setUp();
+    // "Change" on the check-answers page: the field to change takes the focus
+    // (a browser honours `autofocus` only when a page loads).
+    var wanted = next.querySelector('[autofocus]');
+    if (wanted) { wanted.focus(); wanted.scrollIntoView({ block: 'center' }); return true; }
     next.focus();
     window.scrollTo(0, 0);
     return true;
@@ -48,8 +54,13 @@
     var button = form.querySelector('button[type=submit]');
     if (button) button.disabled = true;
     var body = new URLSearchParams(new FormData(form));
+    // The button pressed is part of what is sent ("Change" names its field),
+    // and it may post elsewhere (its formaction, whose #field is for the browser only).
+    var by = e.submitter;
+    if (by && by.name) body.append(by.name, by.value);
+    var action = ((by && by.getAttribute('formaction')) ? by.formAction : form.action).split('#')[0];
     var answered = false;
-    fetch(form.action, {
+    fetch(action, {
       method: 'POST',
       body: body,
       credentials: 'same-origin',
@@ -57,7 +68,7 @@
     }).then(function (res) {
       answered = true;
       // Sent: the server led to its "check your inbox" page.
-      if (res.redirected || (res.ok && res.url && res.url !== form.action)) {
+      if (res.redirected || (res.ok && res.url && res.url !== action)) {
         window.location.assign(res.url);
         return null;
       }
@@ -131,23 +142,22 @@
       accommodation.addEventListener('input', update);
       update();
     }
-    var meeting = form.querySelector('#event');
+    var meetings = form.querySelectorAll('input[name=event]');
     var dates = [form.querySelector('#travel_start'), form.querySelector('#travel_end')];
     function fitDates() {
-      var o = meeting.options[meeting.selectedIndex];
+      var o = form.querySelector('input[name=event]:checked');
       var from = o && o.getAttribute('data-travel-from');
       var until = o && o.getAttribute('data-travel-until');
       if (!from || !until) return;
       dates.forEach(function (d) { if (d) { d.min = from; d.max = until; } });
     }
-    if (meeting) {
-      meeting.addEventListener('change', fitDates);
+    if (meetings.length) {
       var wanted = new URLSearchParams(window.location.search).get('event');
-      if (wanted && !meeting.value) {
-        for (var i = 0; i < meeting.options.length; i++) {
-          if (meeting.options[i].value === wanted) meeting.selectedIndex = i;
-        }
-      }
+      var chosen = form.querySelector('input[name=event]:checked');
+      meetings.forEach(function (m) {
+        m.addEventListener('change', fitDates);
+        if (wanted && !chosen && m.value === wanted) m.checked = true;
+      });
       fitDates();
     }
   }

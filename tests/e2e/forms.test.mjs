@@ -330,6 +330,7 @@ const claim = (email, meeting, extra = {}) => ({
   transport_eur: '300.00',
   accommodation_eur: '112.50',
   consent: 'yes',
+  declaration: 'yes',
   website: '',
   ...extra,
 });
@@ -487,12 +488,12 @@ function parseTable(out, heads, keys, empty) {
   return lines.slice(1).map((l) => Object.fromEntries(keys.map((k, i) => [k, l.slice(starts[i], i + 1 < starts.length ? starts[i + 1] : undefined).trim()])));
 }
 
-/** `desk claims [filters]` as rows { id, status, year, city, meeting, name, eur, paid }. */
+/** `desk claims [filters]` as rows { reference, id, status, year, city, meeting, name, eur, paid }. */
 function deskClaims(...filters) {
   return parseTable(
     desk('claims', ...filters),
-    ['ID', 'STATUS', 'YEAR', 'CITY', 'MEETING', 'NAME', 'EUR', 'PAID'],
-    ['id', 'status', 'year', 'city', 'meeting', 'name', 'eur', 'paid'],
+    ['REFERENCE', 'ID', 'STATUS', 'YEAR', 'CITY', 'MEETING', 'NAME', 'EUR', 'PAID'],
+    ['reference', 'id', 'status', 'year', 'city', 'meeting', 'name', 'eur', 'paid'],
     'no claims',
   );
 }
@@ -656,9 +657,9 @@ describe('answers to bad input', { timeout: 300_000 }, () => {
     assert.equal(free.status, 422, free.text);
     assert.deepEqual(Object.keys(free.json?.errors ?? {}), ['transport_eur'], free.text);
     // Every mistake in one answer (a JSON object has no order: the HTML summary, in the form's order, is checked in journeys.test.mjs).
-    const all = await jsonPost('travel-claims', { email: 'x', event: 'no-such-meeting', travel_start: '', travel_end: 'soon', transport_eur: '-5', accommodation_eur: 'ten', consent: '' });
+    const all = await jsonPost('travel-claims', { email: 'x', event: 'no-such-meeting', travel_start: '', travel_end: 'soon', transport_eur: '-5', accommodation_eur: 'ten', consent: '', declaration: '' });
     assert.equal(all.status, 422, all.text);
-    assert.deepEqual(Object.keys(all.json?.errors ?? {}).sort(), ['accommodation_eur', 'consent', 'email', 'event', 'transport_eur', 'travel_end', 'travel_start'], all.text);
+    assert.deepEqual(Object.keys(all.json?.errors ?? {}).sort(), ['accommodation_eur', 'consent', 'declaration', 'email', 'event', 'transport_eur', 'travel_end', 'travel_start'], all.text);
     // What the form no longer asks is ignored, a total that is not the sum included.
     assertSent(await jsonPost('travel-claims', claim(addr('extra'), meeting, { name: 'Piet', city: 'Nowhere', country: 'XX', amount_eur: '1.00' })), 'a claim with the old fields');
   });
@@ -1078,7 +1079,9 @@ describe('the whole journey without JavaScript', { timeout: 600_000 }, () => {
     j.meeting = meeting;
     await page.goto(`${serve.base}/financial-support/`);
     const form = await fillClaim(page, claim(j.email, meeting));
-    const resp = await submit(page, form);
+    const check = await submit(page, form);
+    await keepAnswer('check your answers', page, check);
+    const resp = await declareAndSend(page);
     await keepAnswer('/financial-support/thanks/ after claiming', page, resp);
     const text = await bodyText(page);
     assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${resp.status()}):\n${text.slice(0, 600)}`);
@@ -1098,12 +1101,12 @@ describe('the whole journey without JavaScript', { timeout: 600_000 }, () => {
     for (const s of [j.meeting.content.title, j.city.name, travel, '412.50 EUR']) {
       assert.ok(shown.includes(s), `the confirm page does not show ${s}:\n${shown}`);
     }
-    const done = await press(page, 'Confirm');
+    const done = await press(page, 'Confirm and send my claim');
     await keepAnswer('claim receipt', page, done);
     await expectStatus(page, done, 200, 'Confirm on the claim page');
     const receipt = await bodyText(page);
     assert.match(await page.locator('h1').innerText(), /Claim confirmed/);
-    assert.match(receipt, /\bclm_[0-9a-f]{32}\b/, `no clm_ reference:\n${receipt}`);
+    assert.match(receipt, /\bCCG-\d{4}-\d{4,}\b/, `no reference:\n${receipt}`);
     for (const s of [j.meeting.content.title, j.city.name, travel, '412.50 EUR']) assert.ok(receipt.includes(s), `the receipt does not show ${s}:\n${receipt}`);
     const year = j.meeting.content.start.slice(0, 4);
     const left = receipt.match(/Your city has left for (\d{4})\s*(\d+) trips?, ([\d.]+) EUR/);
@@ -1194,6 +1197,7 @@ describe('confirmations decide, the secretariat approves', { timeout: 600_000 },
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json?.status, 'confirmed', r.text);
       assert.match(r.json.id, /^clm_/);
+      assert.match(r.json.reference, /^CCG-\d{4}-\d{4,}$/, r.text);
       assert.deepEqual(r.json.remaining, { trips: RULES.maxTripsPerYear - 1 - i, euros: euros(RULES.maxPerYearCents - 10000 * (i + 1)) }, r.text);
     }
     const last = links[RULES.maxTripsPerYear];
@@ -1201,7 +1205,7 @@ describe('confirmations decide, the secretariat approves', { timeout: 600_000 },
     const ctx = await browser.newContext({ javaScriptEnabled: false });
     const page = await openPage(ctx);
     await page.goto(last.url);
-    const resp = await press(page, 'Confirm');
+    const resp = await press(page, 'Confirm and send my claim');
     await keepAnswer('claim over the yearly trips at confirmation', page, resp);
     await expectStatus(page, resp, 409, 'Confirm of a claim over the yearly trips');
     assert.ok((await bodyText(page)).includes(String(year)), 'the refusal does not say the year');
@@ -1261,7 +1265,8 @@ async function claimAndConfirm(rep, meeting, extra = {}) {
   assert.equal(r.status, 200, `confirmation of the claim of ${rep.email}: ${r.text}`);
   assert.equal(r.json?.status, 'confirmed', r.text);
   assert.match(r.json.id, /^clm_[0-9a-f]{32}$/, r.text);
-  return { id: r.json.id, link };
+  assert.match(r.json.reference, /^CCG-\d{4}-\d{4,}$/, r.text);
+  return { id: r.json.id, reference: r.json.reference, link };
 }
 
 /**
@@ -1271,16 +1276,20 @@ async function claimAndConfirm(rep, meeting, extra = {}) {
 async function claimInBrowser(page, rep, meeting, extra = {}) {
   await page.goto(`${serve.base}/financial-support/`);
   const form = await fillClaim(page, claim(rep.email, meeting, extra));
-  const sent = await submit(page, form);
+  await submit(page, form);
+  const sent = await declareAndSend(page);
   assert.equal(pathOf(page), '/financial-support/thanks/', `landed on ${page.url()} (status ${sent.status()}):\n${(await bodyText(page)).slice(0, 600)}`);
   const { resp, link } = await openLinkFromOutbox(page, rep.email, 'travel-claims');
   assert.equal(resp.status(), 200, `the claim link answered ${resp.status()}`);
-  const done = await press(page, 'Confirm');
+  const done = await press(page, 'Confirm and send my claim');
   await expectStatus(page, done, 200, 'Confirm on the claim page');
   const receipt = await bodyText(page);
-  const id = receipt.match(/\bclm_[0-9a-f]{32}\b/)?.[0];
-  assert.ok(id, `no clm_ reference on the receipt:\n${receipt}`);
-  return { id, link };
+  // The receipt names the claim by its reference; the desk lists it next to the internal id.
+  const reference = receipt.match(/\bCCG-\d{4}-\d{4,}\b/)?.[0];
+  assert.ok(reference, `no reference on the receipt:\n${receipt}`);
+  const id = deskClaims().find((r) => r.reference === reference)?.id;
+  assert.match(id ?? '', /^clm_[0-9a-f]{32}$/, `desk claims does not list ${reference}:\n${desk('claims')}`);
+  return { id, reference, link };
 }
 
 const WITHDRAW = 'Withdraw this claim';
@@ -1307,7 +1316,7 @@ async function openClaimPage(page, c, status, name) {
   const text = await bodyText(page);
   assert.equal(resp.status(), 200, `the used link of ${c.id} answered ${resp.status()}:\n${text.slice(0, 600)}`);
   assert.match(await page.locator('h1').innerText(), /travel claim/i, text);
-  assert.ok(text.includes(`Your claim ${c.id} ${STANDING[status]}`), `the claim page does not say "Your claim ${c.id} ${STANDING[status]}":\n${text}`);
+  assert.ok(text.includes(`Your claim ${c.reference} ${STANDING[status]}`), `the claim page does not say "Your claim ${c.reference} ${STANDING[status]}":\n${text}`);
   assert.ok(text.includes('412.50 EUR'), `the claim page does not show the amount:\n${text}`);
   assert.equal(await withdrawButtons(page), status === 'counted' ? 1 : 0, `${status}: the number of "${WITHDRAW}" buttons is wrong:\n${text}`);
   return text;
@@ -1390,7 +1399,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
     life.paid = { ...c, rep, meeting };
     const told = secretariatMailAbout(c.id);
     assert.equal(told.subject, `Travel claim to decide: 412.50 EUR for ${city.name}`);
-    for (const s of [`approve-claim ${c.id}`, `reject-claim ${c.id}`, rep.name, rep.email, meeting.content.title]) {
+    for (const s of [`approve-claim ${c.reference}`, `reject-claim ${c.reference}`, `Reference: ${c.reference} (${c.id})`, rep.name, rep.email, meeting.content.title]) {
       assert.ok(told.text.includes(s), `the secretariat's email about ${c.id} lacks "${s}":\n${told.text}`);
     }
     const counted = claimRow(c.id, '--status', 'counted');
@@ -1427,11 +1436,11 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
     // The applicant's email, as the preview shows it.
     const mail = newestMailTo(rep.email);
     assert.equal(mail.subject, 'Your travel claim is approved');
-    assert.ok(mail.text.includes(c.id), `the approval email does not give the reference:\n${mail.text}`);
+    assert.ok(mail.text.includes(c.reference), `the approval email does not give the reference:\n${mail.text}`);
     life.decisions.push({ mail, title: meeting.content.title });
     if (outboxPage) {
       await openNewestInOutbox(page, rep.email, 'Your travel claim is approved');
-      assert.ok((await bodyText(page)).includes(c.id), 'the approval email at /_outbox/ does not show the reference');
+      assert.ok((await bodyText(page)).includes(c.reference), 'the approval email at /_outbox/ does not show the reference');
     } else t.diagnostic('serve has no /_outbox/ page: the approval email was read from its file');
 
     // Paid: never more than asked.
@@ -1446,7 +1455,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
     assert.ok(shown.includes('Paid: 412.50 EUR on 2 April 2027.'), `the claim page does not say the payment:\n${shown}`);
     const paidMail = newestMailTo(rep.email);
     assert.equal(paidMail.subject, 'Your travel claim is paid');
-    for (const s of ['412.50 EUR', '2 April 2027', c.id]) assert.ok(paidMail.text.includes(s), `the payment email lacks "${s}":\n${paidMail.text}`);
+    for (const s of ['412.50 EUR', '2 April 2027', c.reference]) assert.ok(paidMail.text.includes(s), `the payment email lacks "${s}":\n${paidMail.text}`);
     life.decisions.push({ mail: paidMail, title: meeting.content.title });
     // Paid is the end: no second payment, no rejection, no withdrawal; the trip stays used.
     assert.match(deskRefuses('paid', c.id, '--amount', '1.00', '--on', '2027-04-03'), /paid/i);
@@ -1457,7 +1466,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
 
     // The claim's history names who did what.
     const { out, history } = deskHistoryOf(c.id);
-    assert.match(out.split('\n')[0], new RegExp(`^${c.id}\\s+paid$`), out);
+    assert.match(out.split('\n')[0], new RegExp(`^${c.reference}\\s+${c.id}\\s+paid$`), out);
     const line = (action) => {
       const i = history.findIndex((l) => l.split(/\s+/).includes(action));
       assert.ok(i >= 0, `desk claim ${c.id}: no ${action} in the history:\n${history.join('\n')}`);
@@ -1500,7 +1509,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
     await expectStatus(page, done, 200, WITHDRAW);
     assert.equal(await page.locator('h1').innerText(), 'Claim withdrawn');
     const said = await bodyText(page);
-    for (const s of [c.id, rep.city.name, year]) assert.ok(said.includes(s), `the answer does not say ${s}:\n${said}`);
+    for (const s of [c.reference, rep.city.name, year]) assert.ok(said.includes(s), `the answer does not say ${s}:\n${said}`);
 
     const after = deskUsage(rep.cityKey, year);
     assert.deepEqual(
@@ -1544,7 +1553,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
     assert.ok(out.includes(`${rep.email} was emailed`), `desk does not say the applicant was emailed:\n${out}`);
     const mail = newestMailTo(rep.email);
     assert.equal(mail.subject, 'Your travel claim was not accepted');
-    for (const s of ['No tickets', c.id]) assert.ok(mail.text.includes(s), `the rejection email lacks "${s}":\n${mail.text}`);
+    for (const s of ['No tickets', c.reference]) assert.ok(mail.text.includes(s), `the rejection email lacks "${s}":\n${mail.text}`);
     life.decisions.push({ mail, title: meeting.content.title });
 
     const shown = await openClaimPage(page, c, 'rejected', 'claim page: rejected');
@@ -1579,7 +1588,7 @@ describe("a claim's life after its confirmation", { timeout: 600_000 }, () => {
       assert.ok(existsSync(file), `desk export claims wrote nothing (it said: ${said})`);
       const text = readFileSync(file, 'utf8');
       const [head, ...rows] = parseCsv(text);
-      for (const col of ['id', 'status', 'city', 'name', 'email', 'amount_eur']) assert.ok(head.includes(col), `the CSV header lacks ${col}: ${head.join(',')}`);
+      for (const col of ['id', 'reference', 'status', 'city', 'name', 'email', 'amount_eur']) assert.ok(head.includes(col), `the CSV header lacks ${col}: ${head.join(',')}`);
       const listed = deskClaims();
       assert.equal(rows.length, listed.length, `the CSV has ${rows.length} rows, desk claims lists ${listed.length}`);
       for (const r of rows) assert.equal(r.length, head.length, `a CSV row with ${r.length} fields instead of ${head.length}: ${r.join(',')}`);
@@ -1705,11 +1714,19 @@ describe('leaving the group from a link in an email', { timeout: 300_000 }, () =
 async function fillClaim(p, values) {
   const form = formOf(p, 'travel-claims');
   for (const [k, v] of Object.entries(values)) {
-    if (k === 'website') continue;
+    // The declaration is asked on the check-answers page, not on the form.
+    if (k === 'website' || k === 'declaration') continue;
     await setField(form, k, v);
   }
   assert.deepEqual(await emptyRequired(form), [], 'required fields the test did not fill');
   return form;
+}
+
+/** On the "Check your answers" page (JavaScript off): ticks the declaration and sends the claim. */
+async function declareAndSend(page) {
+  assert.equal(await page.locator('h1').innerText(), 'Check your answers before sending your claim', (await bodyText(page)).slice(0, 600));
+  await page.getByLabel(RULES.declaration).check();
+  return press(page, 'Send my claim');
 }
 
 /** Nu checker errors of `pages` ({ name, status, html }), one run for all. */

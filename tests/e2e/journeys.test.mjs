@@ -213,7 +213,7 @@ async function newRepresentative(who, meeting) {
 /** The meeting the claim form offers first (read from the page), or null. */
 async function openMeeting() {
   const html = await (await fetch(`${serve.base}/financial-support/`)).text();
-  const m = html.match(/<option value="([^"]+)" data-travel-from="([\d-]+)" data-travel-until="([\d-]+)"/);
+  const m = html.match(/name="event" type="radio" value="([^"]+)" required data-travel-from="([\d-]+)" data-travel-until="([\d-]+)"/);
   if (!m) return null;
   const content = contentEvents().find((e) => e.id === m[1]);
   return { id: m[1], from: m[2], until: m[3], title: content.title, start: content.start.slice(0, 10), end: content.end.slice(0, 10) };
@@ -233,7 +233,7 @@ const joinForm = (page) => page.locator('form[action$="/register"]');
 async function fillClaim(page, { email, meeting, leave, back, transport, accommodation, consent = true }) {
   const form = claimForm(page);
   await form.getByLabel('Email address').fill(email);
-  if (meeting) await form.getByLabel('Meeting').selectOption(meeting);
+  if (meeting) await form.locator(`input[name="event"][value="${meeting}"]`).check();
   await form.getByLabel('Day you leave').fill(leave);
   await form.getByLabel('Day you come back').fill(back);
   await form.getByLabel('Transport').fill(transport);
@@ -266,6 +266,39 @@ async function send(page, form, js, name) {
   return resp;
 }
 
+/**
+ * Sends a filled claim form the way a person does: the form, then the "Check
+ * your answers" page, where the declaration is ticked and "Send my claim"
+ * pressed. Returns the last response (the "check your inbox" page when sent).
+ */
+async function sendClaim(page, js, name) {
+  const check = await send(page, claimForm(page), js, `${name}: check your answers`);
+  assert.equal(check.status(), 200, await bodyText(page));
+  assert.equal(await page.locator('h1').innerText(), 'Check your answers before sending your claim');
+  const form = claimForm(page);
+  await form.getByLabel(RULES.declaration).check();
+  return sendBy(page, form.getByRole('button', { name: 'Send my claim' }), js, name);
+}
+
+/** `send`, by a given button of the form. */
+async function sendBy(page, button, js, name) {
+  if (!js) {
+    const nav = page.waitForNavigation({ waitUntil: 'load' });
+    await button.click();
+    const resp = await nav;
+    htmlSeen.push({ name, html: await resp.text() });
+    return resp;
+  }
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/'));
+  await button.click();
+  const resp = await posted;
+  assert.equal(resp.request().resourceType(), 'fetch', `${name}: the form was not sent by the script`);
+  const location = resp.headers().location;
+  if (resp.status() === 303 && location) await page.waitForURL(new URL(location, page.url()).href);
+  else await page.waitForFunction(() => !document.querySelector('form[aria-busy="true"]'));
+  return resp;
+}
+
 /** Opens the newest claim link to `email`, checks the confirm page, presses Confirm; returns the receipt's text. */
 async function confirmClaim(page, email, js, prefix, checkConfirmPage, readme = null) {
   const link = newestLink(email, 'travel-claims');
@@ -275,7 +308,7 @@ async function confirmClaim(page, email, js, prefix, checkConfirmPage, readme = 
   await checkConfirmPage(await bodyText(page));
   await look(page, `${prefix} confirm page`, { js, readme });
   const nav = page.waitForNavigation({ waitUntil: 'load' });
-  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await page.getByRole('button', { name: 'Confirm and send my claim', exact: true }).click();
   const done = await nav;
   htmlSeen.push({ name: `${prefix}: receipt`, html: await done.text() });
   assert.equal(done.status(), 200, await bodyText(page));
@@ -340,7 +373,7 @@ for (const { js, label } of MODES) {
       assert.ok(said.startsWith('You ask for 450 EUR: your costs are 600 EUR'), said);
       await look(page, `claim form filled in ${label}`, { js });
     } else assert.match(said, /up to 450 EUR for one trip/, said);
-    await send(page, claimForm(page), js, 'claim: thanks');
+    await sendClaim(page, js, 'claim: thanks');
     assert.equal(pathOf(page), '/financial-support/thanks/', await bodyText(page));
     assert.equal(await page.locator('meta[name="robots"]').getAttribute('content'), 'noindex');
     await look(page, `claim thanks ${label}`, { js });
@@ -415,7 +448,7 @@ for (const { js, label } of MODES) {
     await form.getByLabel('Day you come back').fill(meeting.end);
     await form.getByLabel('Transport').fill('400');
     await form.getByLabel(/privacy notice/).check();
-    await send(page, form, js, 'claim mended: thanks');
+    await sendClaim(page, js, 'claim mended: thanks');
     assert.equal(pathOf(page), '/financial-support/thanks/', await bodyText(page));
     await ctx.close();
   });
@@ -430,13 +463,13 @@ for (const { js, label } of MODES) {
     const page = await ctx.newPage();
     await open(page, `${serve.base}/financial-support/`, 'claim form');
     await fillClaim(page, { email: rep.email, meeting: meeting.id, leave: meeting.from, back: meeting.end, transport: '312.40', accommodation: '100' });
-    await send(page, claimForm(page), js, 'claim: thanks');
+    await sendClaim(page, js, 'claim: thanks');
     assert.equal(pathOf(page), '/financial-support/thanks/', await bodyText(page));
     const done = await confirmClaim(page, rep.email, js, `receipt ${label}`, (text) => assert.match(text, /Contribution asked for\s+412\.40 EUR\n/));
     assert.equal(done.headers()['cache-control'], 'no-store');
     assert.equal(await page.locator('meta[name="robots"]').getAttribute('content'), 'noindex');
     const text = await bodyText(page);
-    const id = text.match(/\bclm_[0-9a-f]{32}\b/)?.[0];
+    const id = text.match(/\bCCG-\d{4}-\d{4,}\b/)?.[0];
     assert.ok(id, `no reference:\n${text}`);
     const year = meeting.start.slice(0, 4);
     for (const [what, re] of [
@@ -528,7 +561,7 @@ for (const { js, label } of MODES) {
     await link.click();
     await nav;
     assert.equal(pathOf(page), '/financial-support/');
-    const chosen = await page.locator('#event').inputValue();
+    const chosen = (await page.locator('input[name="event"]:checked').count()) ? await page.locator('input[name="event"]:checked').inputValue() : '';
     if (js) assert.equal(chosen, meeting.id, 'the meeting is not chosen');
     else assert.equal(chosen, '', 'without JavaScript the page cannot choose, nor should it pretend to');
     assert.ok(await page.locator('#claim-h').isVisible());
@@ -537,6 +570,65 @@ for (const { js, label } of MODES) {
     const closed = contentEvents().find((e) => e.id !== meeting.id && e.format === 'physical');
     await open(page, `${serve.base}/calendar/${closed.id}/`, 'event page closed');
     assert.equal(await page.getByRole('link', { name: 'Claim travel support for this meeting' }).count(), 0, `${closed.id} takes no claims but links to the form`);
+    await ctx.close();
+  });
+}
+
+for (const { js, label } of MODES) {
+  test(`check your answers at 320 px ${label}: the whole meeting title, every answer with Change (which keeps what was typed), the declaration named when missing, then "check your inbox"`, { timeout: 180_000 }, async (t) => {
+    const meeting = await openMeeting();
+    if (!meeting) return t.skip('no meeting takes claims today');
+    const ctx = await newContext(js);
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 320, height: 800 });
+    await open(page, `${serve.base}/financial-support/`, 'claim form');
+    // The meeting's whole title is readable at 320 px: its label wraps inside the page.
+    const choice = claimForm(page).locator(`label[for="${await claimForm(page).locator(`input[name="event"][value="${meeting.id}"]`).getAttribute('id')}"]`);
+    assert.ok((await choice.innerText()).includes(meeting.title), await choice.innerText());
+    const fits = await choice.evaluate((l) => l.scrollWidth <= l.clientWidth + 0.5 && l.getBoundingClientRect().right <= document.documentElement.clientWidth + 0.5);
+    assert.ok(fits, 'the meeting title is cut or sticks out at 320 px');
+    assert.deepEqual(await sideways(page), [], 'the claim form scrolls sideways at 320 px');
+    const email = addr(js ? 'checkjs' : 'check');
+    await fillClaim(page, { email, meeting: meeting.id, leave: meeting.start, back: meeting.end, transport: '312,40', accommodation: '100' });
+    const check = await send(page, claimForm(page), js, 'check your answers');
+    assert.equal(check.status(), 200, await bodyText(page));
+    assert.equal(await page.locator('h1').innerText(), 'Check your answers before sending your claim');
+    const text = await bodyText(page);
+    for (const s of [email, meeting.title, longDate(meeting.start), longDate(meeting.end), '312.40 EUR', '100 EUR', RULES.declaration]) assert.ok(text.includes(s), `the check page does not show ${s}:\n${text}`);
+    assert.equal(await page.getByRole('button', { name: /^Change/ }).count(), 7, 'a Change for every answer');
+    assert.equal(mailsTo(email).length, 0, 'nothing is sent before the declaration');
+    await look(page, `check your answers ${label}`, { js, readme: js ? null : { file: 'claim-check-390.png', clip: 'main' } });
+    await page.setViewportSize({ width: 320, height: 800 });
+
+    // Sent without the declaration: the page again, naming it.
+    const refused = await sendBy(page, claimForm(page).getByRole('button', { name: 'Send my claim' }), js, 'check your answers without the declaration');
+    assert.equal(refused.status(), 422);
+    const summary = page.locator('#error-summary');
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /Tick the declaration/);
+    assert.equal(await summary.locator('a').getAttribute('href'), '#declaration');
+    assert.equal(await page.locator('#declaration').getAttribute('aria-invalid'), 'true');
+    if (js) assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'the summary does not have the focus');
+    assert.ok((await page.title()).startsWith('Error: '), await page.title());
+    assert.equal(mailsTo(email).length, 0, 'nothing is sent without the declaration');
+    await look(page, `check your answers without the declaration ${label}`, { js });
+    await page.setViewportSize({ width: 320, height: 800 });
+
+    // Change: the form, filled in as typed, with the focus on the answer to change.
+    const changed = await sendBy(page, claimForm(page).getByRole('button', { name: 'Change transport' }), js, 'change an answer');
+    assert.equal(changed.status(), 200);
+    await page.locator('#transport_eur').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'transport_eur', 'the field to change does not have the focus');
+    const kept = await claimForm(page).evaluate((f) => Object.fromEntries(['email', 'event', 'travel_start', 'travel_end', 'transport_eur', 'accommodation_eur', 'consent'].map((n) => [n, n === 'consent' ? f.elements[n].checked : f.elements[n].value])));
+    assert.deepEqual(kept, { email, event: meeting.id, travel_start: meeting.start, travel_end: meeting.end, transport_eur: '312,40', accommodation_eur: '100', consent: true });
+    assert.deepEqual(await sideways(page), [], 'the form scrolls sideways at 320 px');
+    await claimForm(page).getByLabel('Transport').fill('320');
+    await send(page, claimForm(page), js, 'check your answers again');
+    assert.ok((await bodyText(page)).includes('320 EUR'), 'the changed answer is the one shown');
+    await claimForm(page).getByLabel(RULES.declaration).check();
+    await sendBy(page, claimForm(page).getByRole('button', { name: 'Send my claim' }), js, 'claim: thanks');
+    assert.equal(pathOf(page), '/financial-support/thanks/', await bodyText(page));
+    assert.match(await bodyText(page), /check your inbox/i);
     await ctx.close();
   });
 }

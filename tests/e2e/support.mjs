@@ -370,9 +370,12 @@ export function siteConfig() {
 
 /** The travel-support limits, in cents. */
 export function travelRules() {
-  const fm = frontMatter(`---\n${readFileSync(join(CONTENT, 'data', 'travel-support.yaml'), 'utf8')}\n---`);
+  const text = readFileSync(join(CONTENT, 'data', 'travel-support.yaml'), 'utf8');
+  const fm = frontMatter(`---\n${text}\n---`);
   const cents = (v) => Math.round(Number(v) * 100);
   return {
+    // The words of the claim's declaration (claim_form.declaration), as the check-answers page shows them.
+    declaration: text.match(/^ {2}declaration:\s*(.+?)\s*$/m)?.[1] ?? 'I declare that the costs are real and not paid by anyone else',
     maxPerTripCents: cents(fm.max_per_trip),
     maxPerYearCents: cents(fm.max_per_year),
     maxTripsPerYear: Number(fm.max_trips_per_year),

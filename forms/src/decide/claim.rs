@@ -25,6 +25,8 @@ pub struct ClaimFacts<'a> {
     pub already_claimed: bool,
     /// What the claim's city has used of the claim's year.
     pub used: YearUsage,
+    /// The claimant's `contribution_key` for the meeting, which the counted claim keeps.
+    pub contribution_key: &'a str,
 }
 
 /// The meetings that take claims at a confirmation's moment, by id: judged
@@ -86,7 +88,9 @@ pub fn confirm_claim(f: &ClaimFacts<'_>, rules: &TravelRules, now: jiff::Timesta
         return Err(ConfirmError::Refused(Refusal::AlreadyClaimed));
     }
     let (amount, used) = rules.count(f.used, c.amount).map_err(ConfirmError::Refused)?;
-    Ok(ClaimOutcome { claim: counted(c, amount, now, p), used })
+    let mut claim = counted(c, amount, now, p);
+    claim.contribution_key = f.contribution_key.to_string();
+    Ok(ClaimOutcome { claim, used })
 }
 
 /// The draft `d` counted at `now` with the contribution `amount`, through the link of `p`.
@@ -114,6 +118,8 @@ fn counted(d: &DraftClaim, amount: Cents, now: jiff::Timestamp, p: &Pending) -> 
         reason: None,
         paid: None,
         paid_on: None,
+        contribution_key: String::new(),
+        reference: None,
     }
 }
 

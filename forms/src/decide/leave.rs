@@ -109,6 +109,38 @@ mod tests {
         use crate::records::ClaimStatus::*;
         assert!(kept_on_erase(Approved) && kept_on_erase(Paid));
         assert!(!kept_on_erase(Counted) && !kept_on_erase(Rejected) && !kept_on_erase(Withdrawn));
+        let kept = Claim {
+            id: "clm_1".into(),
+            name: "Ana".into(),
+            email: "Ana@x.eu".into(),
+            email_key: "ana@x.eu".into(),
+            city: "Valladolid".into(),
+            city_key: "ES:valladolid".into(),
+            country: "ES".into(),
+            event_id: "e1".into(),
+            year: 2027,
+            travel_start: jiff::civil::date(2027, 3, 15),
+            travel_end: jiff::civil::date(2027, 3, 17),
+            amount: ccg_model::Cents(100),
+            transport: ccg_model::Cents(100),
+            accommodation: ccg_model::Cents(0),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            confirmed_at: Some(jiff::Timestamp::UNIX_EPOCH),
+            status: Approved,
+            link_id: "pnd_1".into(),
+            link_hashes: vec!["h".into()],
+            reason: None,
+            paid: None,
+            paid_on: None,
+            contribution_key: "c0ffee".into(),
+            reference: Some("CCG-2027-0001".into()),
+        };
+        let Fate::Keep(a) = fate(&kept) else { panic!("an approved claim is kept") };
+        assert_eq!((a.name.as_str(), a.email.as_str(), a.email_key.as_str()), (ERASED, ERASED, "[erased] clm_1"));
+        assert!(a.link_hashes.is_empty());
+        // What the one-contribution rule needs, and the name people know it by, stay.
+        assert_eq!((a.contribution_key.as_str(), a.reference.as_deref()), ("c0ffee", Some("CCG-2027-0001")));
+        assert_eq!(fate(&Claim { status: Counted, ..kept }), Fate::Delete { gives_back: true });
         let mut e = Erased::default();
         e.count(&Fate::Delete { gives_back: true });
         e.count(&Fate::Delete { gives_back: false });

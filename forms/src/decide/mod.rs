@@ -3,8 +3,9 @@
 //! confirmation counts (`claim`), what a confirmed registration leaves
 //! (`registration`), what leaving or an erasure deletes and keeps (`leave`),
 //! whether an uploaded file becomes a claim's document (`documents`),
-//! whether a payment is recorded and with which reason (`payment`), and when
-//! a record's time is up (`retention`). Both stores read, call the
+//! whether a payment is recorded and with which reason (`payment`), whether
+//! one more email may go to an address (`quota`), a claim's reference
+//! (`reference`), and when a record's time is up (`retention`). Both stores read, call the
 //! decision, then write conditionally on what they read; neither decides.
 
 pub mod claim;
@@ -12,10 +13,14 @@ pub mod documents;
 pub mod leave;
 pub mod link;
 pub mod payment;
+pub mod quota;
+pub mod reference;
 pub mod registration;
 pub mod retention;
 
 pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, OpenMeetings, claim_link, confirm_claim, transition};
 pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};
 pub use link::{ConfirmError, check_link};
+pub use quota::{MailLimits, may_send, quota_key};
+pub use reference::{numbered, parse_reference, reference};
 pub use registration::{ContactOutcome, apply_registration, confirm_registration, registration_link};

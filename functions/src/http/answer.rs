@@ -101,6 +101,28 @@ fn form_heading(form: Form) -> &'static str {
     }
 }
 
+/// A form sent back filled in with what was typed, and its mistakes (titled "Error: " when it has some).
+pub(super) fn form_again<S: Store>(app: &App<S>, form: Form, fields: &crate::decode::Fields, errors: &crate::validate::FieldErrors) -> AnswerPage {
+    let f = &app.forms;
+    let cat = f.catalogue();
+    let heading = form_heading(form);
+    let (show, back) = match form {
+        Form::Register => ("join", "The join page explains who can join and what happens next"),
+        Form::TravelClaims => ("claim", "The travel support page explains the conditions and limits"),
+    };
+    AnswerPage {
+        title: if errors.is_empty() { heading.to_string() } else { format!("Error: {heading}") },
+        heading: heading.to_string(),
+        show,
+        form: Some(FormState::filled(fields, errors, field_order(form))),
+        // Only the form sent back needs its choices.
+        claim: (form == Form::TravelClaims).then(|| form_view::claim_form(&cat.events, &cat.rules, f.today(), f.options.accept_drafts)),
+        join: (form == Form::Register).then(|| form_view::join_form(&cat.directory)),
+        back: Some(Back { url: form.form_page().to_string(), text: back.into() }),
+        ..AnswerPage::default()
+    }
+}
+
 /// An answer in the site's frame; the small built-in page if the templates fail (logged, never personal data).
 pub(super) fn framed<S: Store>(app: &App<S>, status: StatusCode, form: Form, mut page: AnswerPage) -> Response<Bytes> {
     if page.url.is_empty() {
@@ -157,24 +179,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                 let map: serde_json::Map<String, serde_json::Value> = ordered.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
                 json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": map}))
             } else {
-                let cat = f.catalogue();
-                let heading = form_heading(form);
-                let (show, back) = match form {
-                    Form::Register => ("join", "The join page explains who can join and what happens next"),
-                    Form::TravelClaims => ("claim", "The travel support page explains the conditions and limits"),
-                };
-                let page = AnswerPage {
-                    title: format!("Error: {heading}"),
-                    heading: heading.to_string(),
-                    show,
-                    form: Some(FormState::filled(&fields, &errors, field_order(form))),
-                    // Only the form sent back needs its choices.
-                    claim: (form == Form::TravelClaims).then(|| form_view::claim_form(&cat.events, &cat.rules, f.today(), f.options.accept_drafts)),
-                    join: (form == Form::Register).then(|| form_view::join_form(&cat.directory)),
-                    back: Some(Back { url: form.form_page().to_string(), text: back.into() }),
-                    ..AnswerPage::default()
-                };
-                framed(app, StatusCode::UNPROCESSABLE_ENTITY, form, page)
+                framed(app, StatusCode::UNPROCESSABLE_ENTITY, form, form_again(app, form, &fields, &errors))
             }
         }
         Answer::Refused { refusal, year } => {
@@ -281,15 +286,14 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Counted(r) => {
             if json {
-                let body =
-                    json!({"status": "confirmed", "id": r.claim.id, "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
+                let body = json!({"status": "confirmed", "id": r.claim.id, "reference": r.claim.reference_or_id(), "remaining": {"trips": r.remaining.trips, "euros": r.remaining.amount.to_decimal()}});
                 json_response(StatusCode::OK, &body)
             } else {
-                html(StatusCode::OK, "Claim confirmed", pages::receipt(&r, f.catalogue().rules.max_per_trip))
+                html(StatusCode::OK, "Claim confirmed", pages::receipt(&r, &f.catalogue().rules))
             }
         }
         Answer::Withdrawn(c) => {
-            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.id, c.city, c.year);
+            let msg = format!("Your claim {} is withdrawn. Its trip and amount are available to {} again for {}.", c.reference_or_id(), c.city, c.year);
             if json {
                 json_response(StatusCode::OK, &json!({"status": "withdrawn", "id": c.id}))
             } else {

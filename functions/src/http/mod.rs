@@ -5,6 +5,7 @@
 //! claim ids: never personal data.
 
 mod answer;
+mod check;
 mod documents;
 pub mod frame;
 mod idempotency;
@@ -101,12 +102,30 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
         Some(route) => dispatch(app, route, &parts, body, wants_json).await,
     };
     cors(app, &parts.headers, resp.headers_mut());
+    if parts.method == Method::POST && matches!(route, Some(Route::Submit(_) | Route::Resend(_))) {
+        answer_no_sooner(app, started).await;
+    }
     if app.settings.log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let what = route.map_or("-".to_string(), |r| format!("{} {}", r.form().name(), r.action()));
         tracing::info!(route = %what, status = resp.status().as_u16(), ms = %format_args!("{ms:.1}"), id = claim_id.as_deref(), "forms answered");
     }
     resp
+}
+
+/// Holds a sent form's answer until `answer_floor` after its request arrived:
+/// whoever sent it, and whatever the store knew of the address (a member, a
+/// stranger, an address over its email limit), the answer then takes the same
+/// time. An answer that took longer to make is counted, for the operators.
+async fn answer_no_sooner<S: Store>(app: &App<S>, started: Instant) {
+    let floor = app.forms.options.answer_floor;
+    if floor.is_zero() {
+        return;
+    }
+    match floor.checked_sub(started.elapsed()) {
+        Some(rest) => tokio::time::sleep(rest).await,
+        None => app.forms.metrics.count(crate::metrics::Metric::AnswerFloorExceeded),
+    }
 }
 
 async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::Parts, body: Bytes, wants_json: bool) -> (Response<Bytes>, Option<String>) {
@@ -219,6 +238,10 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
             };
             (render(app, json, form, answer), None)
         }
+        Route::Submit(Form::TravelClaims) if !json => match check::claim_step(app, &fields) {
+            Some(page) => (page, None),
+            None => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
+        },
         Route::Submit(_) => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
         Route::Leave | Route::Documents => unreachable!("answered above"),
     }

@@ -8,6 +8,7 @@ use crate::routes::{Form, Route};
 use crate::service::Forms;
 use crate::service::confirm::Receipt;
 use crate::service::documents::DocumentsView;
+use crate::store::OpenMeetings;
 use ccg_model::rules::YearUsage;
 use ccg_model::words::{file_size, long_date};
 use ccg_model::{Cents, Refusal, TravelRules};
@@ -72,6 +73,14 @@ fn claim_data(c: &DraftClaim, max_per_trip: Cents) -> Value {
     })
 }
 
+/// What a page shows of a counted claim: as sent, with the reference people
+/// read out (its id, for a claim from before references).
+fn counted_data(c: &Claim, max_per_trip: Cents) -> Value {
+    let mut data = claim_data(&c.draft(), max_per_trip);
+    data["reference"] = json!(c.reference_or_id());
+    data
+}
+
 /// The page a link opens: what it confirms, and the button that does it.
 pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearUsage>, token: &str) -> (String, Body) {
     let cat = f.catalogue();
@@ -95,13 +104,18 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
                 Some(Err(_)) => (Some("none_left"), None),
                 None => (None, None),
             };
+            // The judgement the confirmation makes (OpenMeetings): a meeting that no
+            // longer takes claims offers nothing to press, in the words of its refusal.
+            let open = OpenMeetings::on(&cat, f.options.accept_drafts, f.today()).takes_claims(&c.event_id);
+            let closed = (!open).then(|| refusal_message(Refusal::MeetingClosed, rules, None));
             let data = json!({
                 "c": claim_data(c, rules.max_per_trip), "event": event, "counted": false,
                 "outcome": outcome, "contribution": contribution.map(|a| a.to_string()),
                 "left_trips": left.trips, "left_amount": left.amount.to_string(),
-                "action": action, "token": token,
+                "action": action, "token": token, "closed": closed, "payment": rules.payment.published(),
             });
-            ("Confirm your travel claim".to_string(), Body::new("answers/confirm-claim.html", data))
+            let heading = if open { "Confirm your travel claim" } else { "This meeting no longer takes claims" };
+            (heading.to_string(), Body::new("answers/confirm-claim.html", data))
         }
     }
 }
@@ -119,7 +133,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str, docs: &DocumentsView,
         _ => (None, None),
     };
     let data = json!({
-        "c": claim_data(&c.draft(), cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
+        "c": counted_data(c, cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
         "documents": docs.documents.iter().map(|d| json!({"file_name": d.file_name, "type": d.kind.label(), "size": file_size(d.size)})).collect::<Vec<_>>(),
@@ -157,10 +171,11 @@ pub fn leave_gone_page<S>(f: &Forms<S>) -> AnswerPage {
 
 /// The page a confirmed claim leads to: what was counted, what the city has
 /// left, and what happens next.
-pub fn receipt(r: &Receipt, max_per_trip: Cents) -> Body {
+pub fn receipt(r: &Receipt, rules: &TravelRules) -> Body {
     let data = json!({
-        "c": claim_data(&r.claim.draft(), max_per_trip), "event": r.event_title, "counted": true,
+        "c": counted_data(&r.claim, rules.max_per_trip), "event": r.event_title, "counted": true,
         "left_trips": r.remaining.trips, "left_amount": r.remaining.amount.to_string(),
+        "payment": rules.payment.published(),
     });
     Body::new("answers/receipt.html", data)
 }

@@ -159,6 +159,15 @@ pub struct Decided {
 }
 
 impl<S: Store> Forms<S> {
+    /// The id of the claim a person named: by its id, or by its reference
+    /// (`CCG-2027-0042`, any letter case). A name that is neither stays as it
+    /// is, and is then no claim.
+    pub async fn claim_id(&self, id_or_reference: &str) -> Result<String, StoreError> {
+        let Some((year, number)) = ccg_forms::decide::parse_reference(id_or_reference) else { return Ok(id_or_reference.trim().to_string()) };
+        let found = self.timed(self.store.claim_by_reference(&ccg_forms::decide::reference(year, number))).await?;
+        Ok(found.map_or_else(|| id_or_reference.trim().to_string(), |c| c.id))
+    }
+
     pub async fn approve_claim(&self, id: &str, operator: &str) -> Result<Decided, ClaimDeskError> {
         let change = ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Approved, reason: None, paid: None, expires_at: None };
         self.decide_claim(id, operator, change, "claim.approved", String::new()).await
@@ -186,6 +195,7 @@ impl<S: Store> Forms<S> {
         if amount.0 <= 0 {
             return Err(ClaimDeskError::NothingPaid);
         }
+        let id = &self.claim_id(id).await?;
         let Some(c) = self.timed(self.store.get_claim(id)).await? else { return Err(ClaimDeskError::NoClaim(id.into())) };
         // A claim that is not (or no longer) approved is refused for its state, whatever the amount (the write checks again).
         if c.status != ClaimStatus::Approved {
@@ -216,6 +226,7 @@ impl<S: Store> Forms<S> {
         if operator.is_empty() {
             return Err(ClaimDeskError::NoOperator);
         }
+        let id = &self.claim_id(id).await?;
         let (now, _) = self.now();
         let audit = AuditEntry { at: now, actor: operator.into(), action: action.into(), subject: id.into(), detail };
         let claim = match self.store.transition_claim(id, change, audit).await {
@@ -339,6 +350,7 @@ impl<S: Store> Forms<S> {
 
     /// One claim, and when its records will be deleted (Unix seconds; `None` while it has no end yet).
     pub async fn claim(&self, id: &str) -> Result<Option<(Claim, Option<i64>)>, StoreError> {
+        let id = &self.claim_id(id).await?;
         let Some(c) = self.store.get_claim(id).await? else { return Ok(None) };
         Ok(Some((c, self.store.claim_expires_at(id).await?)))
     }

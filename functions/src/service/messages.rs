@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/representative.txt", include_str!("../../../templates/emails/representative.txt")),
     ("emails/new-contact.txt", include_str!("../../../templates/emails/new-contact.txt")),
     ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
+    ("emails/payment.txt", include_str!("../../../templates/emails/payment.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
     ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
 ];
@@ -115,6 +116,8 @@ fn draft_data(c: &DraftClaim) -> Value {
 /// What an email shows of a counted claim: as sent, and where it stands.
 fn claim_data(c: &Claim) -> Value {
     let mut data = draft_data(&c.draft());
+    // The reference people read out; a claim from before references goes by its id.
+    data["reference"] = json!(c.reference_or_id());
     data["status"] = json!(c.status.as_str());
     data["status_described"] = json!(c.status.describe());
     data
@@ -162,7 +165,10 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
     let paid_on = c.paid_on.map(long_date).unwrap_or_default();
     // A paid claim's reason says why the payment is below the amount asked for.
     let paid_reason = if c.status == ClaimStatus::Paid { c.reason.as_deref().map(|r| r.trim_end_matches('.')) } else { None };
-    let data = json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason });
+    // What the secretariat needs to pay is said once it matters: when the claim is approved.
+    let payment = if c.status == ClaimStatus::Approved { f.catalogue().rules.payment.published() } else { ccg_model::Payment::default() };
+    let data =
+        json!({ "c": claim_data(c), "event": event, "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason, "payment": payment });
     let mail = email(&c.email, "decision", signed(f, data));
     match leave {
         Some(link) => add_leave_link(mail, link),
@@ -173,7 +179,9 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
 /// To the claimant, when their claim is confirmed and counted: its reference,
 /// the contribution counted, what the city has left and what happens next.
 pub fn receipt<S>(f: &Forms<S>, c: &Claim, event: &str, left: &YearUsage) -> Email {
-    let data = json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string() });
+    let payment = f.catalogue().rules.payment.published();
+    let data =
+        json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string(), "payment": payment });
     email(&c.email, "receipt", signed(f, data))
 }
 
@@ -280,6 +288,8 @@ mod tests {
             reason: None,
             paid: None,
             paid_on: None,
+            contribution_key: String::new(),
+            reference: None,
         }
     }
 
@@ -366,6 +376,15 @@ mod tests {
         assert!(m.text.contains("paid 400 EUR for your claim on 2 April 2027.\n"), "no reason, no sentence: {}", m.text);
         let m = decision(&f, &Claim { reason: Some("Train only.".into()), ..paid }, "M", None);
         assert!(m.text.contains("That is less than the 450 EUR asked for, for this reason: Train only.\n"), "{}", m.text);
+        let numbered = Claim { reference: Some("CCG-2026-0042".into()), ..claim_fixture() };
+        let m = receipt(&f, &numbered, "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
+        assert_eq!(m.subject, "Your travel claim CCG-2026-0042 is confirmed");
+        assert!(!m.text.contains("clm_1"), "the reference, not the internal id: {}", m.text);
+        let m = decision(&f, &Claim { status: ClaimStatus::Approved, ..numbered.clone() }, "M", None);
+        assert!(m.text.contains("Reference: CCG-2026-0042\n"), "{}", m.text);
+        let m = new_claim("desk@h", &numbered, "M", &YearUsage { trips: 1, amount: Cents(100) });
+        assert!(m.text.contains("Reference: CCG-2026-0042 (clm_1)\n") && m.text.contains("approve-claim CCG-2026-0042\n"), "{}", m.text);
+        // A claim from before references goes by its id.
         let m = receipt(&f, &claim_fixture(), "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
         assert!(
             m.text.contains("Reference: clm_1\n") && m.text.contains("Contribution counted: 450 EUR\n") && m.text.contains("1 trip, 450 EUR."),

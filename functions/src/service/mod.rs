@@ -11,7 +11,9 @@ pub mod messages;
 pub mod submit;
 
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use ccg_forms::decide::MailLimits;
 use ccg_model::Catalogue;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -40,6 +42,28 @@ pub struct Options {
     pub secretariat_email: Option<String>,
     /// How long records are kept once they reach their end (`content/config.yaml`).
     pub retention: ccg_model::site::RetentionConfig,
+    /// How many emails the forms may send to one address (`forms.emails_per_address`).
+    pub mail_limits: MailLimits,
+    /// The shortest time a form's answer takes (`forms.answer_floor_ms`); zero: none.
+    pub answer_floor: Duration,
+}
+
+impl Options {
+    /// The options `content/config.yaml` sets; the edges add the rest.
+    /// `CCG_ANSWER_FLOOR_MS` overrides the answer floor (the tests' servers set 0).
+    pub fn for_site(site: &ccg_model::SiteConfig) -> Options {
+        let floor_ms = std::env::var("CCG_ANSWER_FLOOR_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(site.forms.answer_floor_ms);
+        Options {
+            api_base: site.api_base.clone(),
+            site_title: site.title.clone(),
+            link_hours: site.forms.confirm_link_hours,
+            secretariat_email: site.forms.secretariat_email.clone(),
+            retention: site.retention,
+            mail_limits: MailLimits { per_hour: site.forms.emails_per_address.per_hour, per_day: site.forms.emails_per_address.per_day },
+            answer_floor: Duration::from_millis(floor_ms),
+            ..Options::default()
+        }
+    }
 }
 
 impl Default for Options {
@@ -55,6 +79,8 @@ impl Default for Options {
             clock: Clock::System,
             secretariat_email: None,
             retention: ccg_model::site::RetentionConfig::default(),
+            mail_limits: MailLimits::default(),
+            answer_floor: Duration::ZERO,
         }
     }
 }
@@ -67,11 +93,13 @@ pub struct Forms<S> {
     pub files: Option<Arc<dyn crate::files::FileStore>>,
     catalogue: RwLock<Arc<Catalogue>>,
     pub options: Options,
+    /// What the flows refused, counted.
+    pub metrics: Arc<Metrics>,
 }
 
 impl<S> Forms<S> {
     pub fn new(store: S, mailer: Arc<dyn Mailer>, catalogue: Catalogue, options: Options) -> Forms<S> {
-        Forms { store, mailer, files: None, catalogue: RwLock::new(Arc::new(catalogue)), options }
+        Forms { store, mailer, files: None, catalogue: RwLock::new(Arc::new(catalogue)), options, metrics: Arc::default() }
     }
 
     /// With a file store for the claims' supporting documents.

@@ -1,15 +1,18 @@
 //! A form is sent: checked, kept as pending, and answered by email. The
 //! answer to the sender is the same whatever the store knew about them: only
-//! the email, which reaches the owner of the address, says more.
+//! the email, which reaches the owner of the address, says more. No address
+//! gets more emails from the forms than `forms.emails_per_address` allows.
 
 use super::{Form, Forms, messages};
 use crate::claims::{self, email_key};
 use crate::decode::Fields;
 use crate::mail::Email;
+use crate::metrics::Metric;
 use crate::records::{ContactStatus, Pending, PendingItem};
 use crate::store::{Store, StoreError};
 use crate::token;
 use crate::validate::{self, FieldErrors, Submission};
+use ccg_forms::decide;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitError {
@@ -46,6 +49,9 @@ impl<S: Store> Forms<S> {
             Submission::Honeypot => return Ok(()),
         };
         let details = claims::registration(input);
+        if !self.may_email(&details.email_key).await? {
+            return Ok(());
+        }
         let known = self.timed(self.store.get_contact(&details.email_key)).await?.is_some();
         let to = details.email.clone();
         let Some((id, secret)) = Box::pin(self.keep(PendingItem::Registration(details.clone()), once)).await? else { return Ok(()) };
@@ -67,6 +73,9 @@ impl<S: Store> Forms<S> {
         };
         let to = input.email.trim().to_string();
         let key = email_key(&to);
+        if !self.may_email(&key).await? {
+            return Ok(());
+        }
         let contact = self.timed(self.store.get_contact(&key)).await?;
         let event = cat.event(&input.event).map(|e| e.title.clone()).unwrap_or_default();
         // Nothing is kept for an address that may not claim: its owner learns why by
@@ -92,6 +101,13 @@ impl<S: Store> Forms<S> {
         self.deliver(&mail, &to).await
     }
 
+    /// The claim form's fields judged as `submit_claim` judges them, without
+    /// storing or sending anything: the check-answers page shows only a claim
+    /// that would be taken.
+    pub fn check_claim(&self, fields: &Fields) -> Result<Submission<validate::ClaimInput>, FieldErrors> {
+        validate::claim(fields, &self.catalogue(), self.options.accept_drafts, self.today())
+    }
+
     /// "Send me the link again": a new link for the newest unconfirmed
     /// submission of this address on this form. Ok whether or not there was one.
     pub async fn resend(&self, form: Form, fields: &Fields) -> Result<(), SubmitError> {
@@ -103,6 +119,9 @@ impl<S: Store> Forms<S> {
         // Judged as sent, like every other field: trim() would read "a@b.eu" + U+2028 as the bare address.
         if !validate::is_email(email) || !crate::text::is_single_line(raw) {
             return Err(SubmitError::Invalid(one_error("email", "Enter an email address like name@city.eu.")));
+        }
+        if !self.may_email(&email_key(email)).await? {
+            return Ok(());
         }
         let (_, now_secs) = self.now();
         let Some(p) = self.timed(self.store.latest_pending(form.pending_kind(), &email_key(email), now_secs)).await? else {
@@ -154,6 +173,19 @@ impl<S: Store> Forms<S> {
         };
         self.timed(self.store.put_pending(pending)).await?;
         Ok(Some((id, secret)))
+    }
+
+    /// Whether one more email may go to this address (`forms.emails_per_address`),
+    /// counted as sent if so. Asked first on every path of a form, before
+    /// anything about the address is read or kept: beyond the limits the
+    /// form is answered as if the email went, and nothing is stored.
+    async fn may_email(&self, email_key: &str) -> Result<bool, SubmitError> {
+        let (_, now_secs) = self.now();
+        let ok = self.timed(self.store.take_mail(&decide::quota_key(email_key), self.options.mail_limits, now_secs)).await?;
+        if !ok {
+            self.metrics.count(Metric::MailCapped);
+        }
+        Ok(ok)
     }
 
     async fn deliver(&self, mail: &Email, to: &str) -> Result<(), SubmitError> {

@@ -22,7 +22,7 @@ pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
-pub use roles::{ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, PendingStore, RetentionStore, Store};
+pub use roles::{ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
 
 use crate::records::ClaimStatus;
 

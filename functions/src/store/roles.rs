@@ -8,6 +8,7 @@ use super::{
     UpdateError,
 };
 use crate::records::{AuditEntry, Claim, Contact, Document, Pending};
+use ccg_forms::decide::MailLimits;
 use ccg_forms::decide::documents::Admit;
 use ccg_model::DocumentLimits;
 use ccg_model::TravelRules;
@@ -62,7 +63,8 @@ pub trait ClaimStore: Send + Sync + 'static {
     /// represents the city, has no contribution for the meeting, and the
     /// year's limits (`rules.count`: the contribution is what the year has
     /// left, if less than asked); then stores the claim (with
-    /// `confirmed_at = now` and that contribution), counts it, marks the link used and writes the audit.
+    /// `confirmed_at = now`, that contribution, the claimant's contribution key
+    /// and the year's next reference), counts it, marks the link used and writes the audit.
     /// A refusal writes nothing and leaves the link usable.
     fn confirm_claim(
         &self,
@@ -84,6 +86,9 @@ pub trait ClaimStore: Send + Sync + 'static {
     fn list_claims(&self) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send;
 
     fn get_claim(&self, id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
+
+    /// The claim counted with `reference` (`CCG-2027-0042`, as `decide::reference` writes it), if any.
+    fn claim_by_reference(&self, reference: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
 
     /// The claim confirmed through the link of pending record `link_id`, if any.
     fn claim_by_link(&self, link_id: &str) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
@@ -163,7 +168,15 @@ pub trait DocumentStore: Send + Sync + 'static {
     fn list_documents(&self, claim_id: &str) -> impl Future<Output = Result<Vec<Document>, StoreError>> + Send;
 }
 
-/// Every role: what the flows are written against.
-pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + DocumentStore {}
+/// How many emails the forms sent to an address lately (`decide::quota`).
+pub trait MailQuotaStore: Send + Sync + 'static {
+    /// Counts one more email to the address of `quota_key` (`decide::quota_key`)
+    /// in this hour and this day, in one atomic step, if `decide::may_send`
+    /// allows it then; false (nothing counted) when a limit is reached.
+    fn take_mail(&self, quota_key: &str, limits: MailLimits, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + DocumentStore> Store for S {}
+/// Every role: what the flows are written against.
+pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore {}
+
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore> Store for S {}

@@ -5,6 +5,8 @@
 //! claims count only from approved representatives, at confirmation time.
 
 use crate::common;
+mod truth;
+use truth::*;
 
 use crate::common::*;
 use ccg_functions::Options;
@@ -76,6 +78,11 @@ contract_cases!(
     documents_go_with_their_claim(EMBEDDED),
     idempotent_retry_sends_once,
     idempotency_marks,
+    emails_per_address_are_capped,
+    mail_quota_windows,
+    one_contribution_survives_leaving,
+    claims_get_references_in_order,
+    concurrent_confirmations_never_share_a_reference,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
@@ -271,7 +278,7 @@ async fn only_representatives_claim_and_only_confirmed_claims_count<S: Store>(st
     let done = handle(&app, confirm_post(Form::TravelClaims, &token, false)).await;
     assert_eq!(done.status(), 200, "{}", body_text(&done));
     let receipt = body_text(&done);
-    assert!(receipt.contains("Claim confirmed") && receipt.contains("clm_") && receipt.contains("1 trip, 450 EUR"), "{receipt}");
+    assert!(receipt.contains("Claim confirmed") && receipt.contains("<dd>CCG-2027-0001</dd>") && receipt.contains("1 trip, 450 EUR"), "{receipt}");
     assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap(), YearUsage { trips: 1, amount: Cents(45000) });
     let claims = app.forms.store.list_claims().await.unwrap();
     assert_eq!(claims.len(), 1);
@@ -545,13 +552,18 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     // Counted: the secretariat hears of it; the link now shows the claim and offers to withdraw it.
     let (id, token) = counted(&app, "e1", "450").await;
     let told = mails_to(&app, "desk@ccg.example").pop().unwrap();
-    assert!(told.subject.contains("Travel claim to decide") && told.text.contains(&format!("approve-claim {id}")), "{}", told.text);
+    assert!(
+        told.subject.contains("Travel claim to decide")
+            && told.text.contains("approve-claim CCG-2027-0001\n")
+            && told.text.contains(&format!("Reference: CCG-2027-0001 ({id})\n")),
+        "{}",
+        told.text
+    );
     // The claimant's receipt: the reference, the contribution counted, what the city has left, what happens next.
     let receipt = mails_to(&app, "ana@valladolid.es").pop().unwrap();
-    assert_eq!(receipt.subject, format!("Your travel claim {id} is confirmed"));
-    for line in
-        [&format!("Reference: {id}\n") as &str, "Contribution counted: 450 EUR\n", "Your city has left for 2027: 9 trips, 450 EUR.", "What happens next:\n1. "]
-    {
+    // Deliberately changed (issue 18): the reference a person reads out, not the internal id.
+    assert_eq!(receipt.subject, "Your travel claim CCG-2027-0001 is confirmed");
+    for line in ["Reference: CCG-2027-0001\n", "Contribution counted: 450 EUR\n", "Your city has left for 2027: 9 trips, 450 EUR.", "What happens next:\n1. "] {
         assert!(receipt.text.contains(line), "{line:?} in {}", receipt.text);
     }
     assert!(
@@ -988,7 +1000,9 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
     }
     let link_id = token.split_once('.').unwrap().0;
     assert_eq!(ttl(&item(format!("LINK#{link_id}")).await), end);
-    assert_eq!(ttl(&item("PERSON#ana@valladolid.es#e1".into()).await), end);
+    // The marker of her one contribution for the meeting is keyed by the hash, not the address.
+    assert_eq!(ttl(&item(format!("PERSON#{}", person_key().contribution_key("ana@valladolid.es", "e1"))).await), end);
+    assert_eq!(ttl(&item("REF#CCG-2027-0001".into()).await), None, "a reference is never given again");
     assert_eq!(ttl(&item("YEAR#ES:valladolid#2027".into()).await), None, "a city's counter names no one and stays");
     assert_eq!(ttl(&item("CONTACT#ana@valladolid.es".into()).await), None);
 
@@ -1022,12 +1036,12 @@ async fn dynamodb_ends_reach_every_item_of_a_claim() {
 async fn sqlite_persists_across_restarts() {
     let path = temp_dir("persist").join("forms.sqlite3");
     {
-        let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+        let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
         representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
         assert_eq!(claim_confirmed(&app, claim("e1", "450")).await.0, 200);
         assert_eq!(handle(&app, json_post(CLAIMS, claim("e2", "450"))).await.status(), 202);
     }
-    let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+    let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
     assert_eq!(app.forms.store.list_claims().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_contacts().await.unwrap().len(), 1);
     assert_eq!(app.forms.store.list_pending(jiff::Timestamp::now().as_second()).await.unwrap().len(), 1, "the waiting claim survived");
@@ -1055,7 +1069,7 @@ async fn waiting<S: Store>(app: &App<S>, email: &str) -> String {
 #[tokio::test]
 async fn a_corrupt_record_is_500_on_sqlite() {
     let path = temp_dir("corrupt").join("forms.sqlite3");
-    let app = app(ccg_functions::SqliteStore::open(&path).unwrap(), catalogue());
+    let app = app(ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(person_key()), catalogue());
     let token = waiting(&app, "ana@valladolid.es").await;
     rusqlite::Connection::open(&path).unwrap().execute("UPDATE pending SET item = 'not json'", []).unwrap();
     corrupt_link_is_500(&app, &token).await;
@@ -1095,4 +1109,65 @@ async fn a_locked_store_is_503_with_retry_after() {
     other.execute_batch("ROLLBACK").unwrap();
     assert_eq!(r.status(), 503, "{}", body_text(&r));
     assert!(r.headers().get(http::header::RETRY_AFTER).is_some(), "an outage says when to try again");
+}
+
+/// The store's counts of emails per address (`decide::quota`): both windows,
+/// atomically, under concurrency.
+async fn mail_quota_windows<S: Store>(store: S) {
+    use ccg_forms::decide::MailLimits;
+    let store = Arc::new(store);
+    let limits = MailLimits { per_hour: 2, per_day: 3 };
+    // 2027-03-16T10:00:00Z, then the next hour, then the next day.
+    let (t, next_hour, next_day) = (1_805_191_200, 1_805_191_200 + 3600, 1_805_191_200 + 86_400);
+    let take = |key: &'static str, at: i64| {
+        let store = store.clone();
+        async move { store.take_mail(key, limits, at).await.unwrap() }
+    };
+    assert!(take("mq_a", t).await && take("mq_a", t + 59).await);
+    assert!(!take("mq_a", t + 60).await, "the hour's two are sent");
+    assert!(take("mq_b", t).await, "another address has its own count");
+    assert!(take("mq_a", next_hour).await, "a new hour");
+    assert!(!take("mq_a", next_hour + 1).await, "the day's three are sent, though the hour has room");
+    assert!(take("mq_a", next_day).await, "a new day");
+    // Twenty at once for a fresh address: exactly the hour's limit goes.
+    let racing: Vec<_> = (0..20).map(|_| tokio::spawn(take("mq_c", t))).collect();
+    let mut sent = 0;
+    for r in racing {
+        sent += usize::from(r.await.unwrap());
+    }
+    assert_eq!(sent, 2, "concurrent sends never pass the limit");
+    assert!(!store.take_mail("mq_d", MailLimits { per_hour: 0, per_day: 5 }, t).await.unwrap(), "a zero limit sends nothing");
+}
+
+/// No mailbox flooding: the join form sent eight times for one address emails
+/// it five times (`forms.emails_per_address`), answers all eight alike, keeps
+/// nothing for the three beyond the limit, and counts them.
+async fn emails_per_address_are_capped<S: Store>(store: S) {
+    use ccg_forms::decide::MailLimits;
+    use ccg_functions::metrics::Metric;
+    let limits = MailLimits { per_hour: 5, per_day: 10 };
+    let app = app_with(store, catalogue(), Options { mail_limits: limits, ..options() });
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        let sent = handle(&app, json_post(REG, registration("flood@valladolid.es"))).await;
+        answers.push((sent.status(), body_text(&sent)));
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]) && answers[0].0 == 202, "{answers:?}");
+    assert_eq!(mails_to(&app, "flood@valladolid.es").len(), 5);
+    assert_eq!(app.forms.metrics.get(Metric::MailCapped), 3);
+    let (_, now_secs) = app.forms.now();
+    let waiting = app.forms.store.list_pending(now_secs).await.unwrap();
+    assert_eq!(waiting.len(), 5, "nothing is kept for a form whose email did not go");
+    // The claim form and "send the link again" count against the same limit, and answer alike.
+    let mut flood_claim = claim("e1", "300");
+    flood_claim["email"] = "flood@valladolid.es".into();
+    let claim = handle(&app, json_post(CLAIMS, flood_claim)).await;
+    assert_eq!(claim.status(), 202, "{}", body_text(&claim));
+    let resend = handle(&app, json_post("/api/register/resend", serde_json::json!({ "email": "flood@valladolid.es" }))).await;
+    assert_eq!(resend.status(), 202, "{}", body_text(&resend));
+    assert_eq!(mails_to(&app, "flood@valladolid.es").len(), 5);
+    assert_eq!(app.forms.metrics.get(Metric::MailCapped), 5);
+    // Another address is not held back.
+    assert_eq!(handle(&app, json_post(REG, registration("other@valladolid.es"))).await.status(), 202);
+    assert_eq!(mails_to(&app, "other@valladolid.es").len(), 1);
 }

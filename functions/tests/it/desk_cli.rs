@@ -48,7 +48,7 @@ fn outside_the_preview_the_example_address_is_refused() {
 async fn preview_store(dir: &Path, claim_euros: Option<&str>) -> Option<String> {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let app = app(SqliteStore::open(&data.join("forms.sqlite3")).unwrap(), catalogue());
+    let app = app(SqliteStore::open(&data.join("forms.sqlite3")).unwrap().with_person_key(person_key()), catalogue());
     let sent = handle(&app, json_post("/api/register", registration("ana@valladolid.es"))).await;
     assert_eq!(sent.status(), 202);
     let token = last_token(&app, "ana@valladolid.es").unwrap();
@@ -165,4 +165,33 @@ async fn the_desk_lists_and_writes_a_claims_documents() {
     let (code, _, err) = desk(&dir, &["files", "clm_none", "--out", "dl"], &[]);
     assert_eq!(code, 1);
     assert!(err.contains("there is no claim clm_none"), "{err}");
+}
+
+#[tokio::test]
+async fn the_desk_names_claims_by_their_reference_and_takes_it_for_an_id() {
+    let dir = temp_dir("desk-reference");
+    let id = preview_store(&dir, Some("300")).await.unwrap();
+    let base = ["--base-url", "https://ccg.eu"];
+    let (code, out, err) = desk(&dir, &[&base[..], &["claims"]].concat(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert!(lines.next().unwrap().starts_with("REFERENCE     ID "), "{out}");
+    assert!(lines.next().unwrap().starts_with(&format!("CCG-2027-0001 {id} approved")), "{out}");
+    // `desk claim` takes the reference (any letter case), and shows it next to the id.
+    let (code, out, err) = desk(&dir, &[&base[..], &["claim", "ccg-2027-0001"]].concat(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(&format!("CCG-2027-0001  {id}  approved\n")), "{out}");
+    // So do the decisions; an unknown reference is no claim.
+    let (code, out, err) = desk(&dir, &[&base[..], &["paid", "CCG-2027-0001", "--amount", "300", "--on", "2027-04-02"]].concat(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("CCG-2027-0001 (Ana López, Valladolid 2027) is paid: 300 EUR on 2027-04-02.\n"), "{out}");
+    let (code, _, err) = desk(&dir, &[&base[..], &["approve-claim", "CCG-2027-0002"]].concat(), &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("there is no claim CCG-2027-0002"), "{err}");
+    // The export has the reference as its last column.
+    let csv = dir.join("claims.csv");
+    let (code, _, err) = desk(&dir, &["export", "claims", "-o", csv.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",reason,reference") && text.lines().nth(1).unwrap().ends_with(",CCG-2027-0001"), "{text}");
 }

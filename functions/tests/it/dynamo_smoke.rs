@@ -72,6 +72,8 @@ fn claim(email: &str, city_key: &str, event: &str, euros: i64) -> Claim {
         reason: None,
         paid: None,
         paid_on: None,
+        contribution_key: String::new(),
+        reference: None,
     }
 }
 
@@ -160,7 +162,7 @@ async fn journey() {
     let client = local.client();
     dynamo::create_table(&client, "smoke").await.unwrap();
     dynamo::create_table(&client, "smoke").await.unwrap();
-    let store = DynamoStore::new(client, "smoke");
+    let store = DynamoStore::new(client, "smoke").with_person_key(common::person_key());
     let rules = rules();
     let (t0, s0) = now();
 
@@ -285,7 +287,15 @@ async fn journey() {
     assert_eq!(store.confirm_registration(&pc, &hc, t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "a claim on the join page");
     assert_eq!(store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3 + 7200).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Invalid), "expired");
     let out = store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3).await.unwrap();
-    let counted_first = Claim { confirmed_at: Some(t3), status: ClaimStatus::Counted, link_id: pc.clone(), link_hashes: vec![hc.clone()], ..first.clone() };
+    let counted_first = Claim {
+        confirmed_at: Some(t3),
+        status: ClaimStatus::Counted,
+        link_id: pc.clone(),
+        link_hashes: vec![hc.clone()],
+        contribution_key: common::person_key().contribution_key(ana, "e1"),
+        reference: Some("CCG-2027-0001".into()),
+        ..first.clone()
+    };
     assert_eq!(out.claim, counted_first);
     assert_eq!(out.used, YearUsage { trips: 1, amount: Cents(30000) });
     assert_eq!(store.confirm_claim(&pc, &hc, &rules, &open(), t3, s3).await.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Used));

@@ -108,7 +108,12 @@ async fn every_claim_mistake_at_once_in_json_and_html() {
         "in the order of the form"
     );
     assert!(html.contains("<title>Error: Travel claim form | City Coordinators Group</title>"), "{html}");
-    assert!(html.contains("<option value=\"e1\" data-travel-from=\"2027-03-13\" data-travel-until=\"2027-03-20\" selected>"), "{html}");
+    assert!(
+        html.contains(
+            "<input id=\"event\" name=\"event\" type=\"radio\" value=\"e1\" required data-travel-from=\"2027-03-13\" data-travel-until=\"2027-03-20\" checked>"
+        ),
+        "{html}"
+    );
     assert!(html.contains("value=\"2027-04-30\"") && html.contains("value=\"tomorrow\""), "what was typed stays");
     assert!(html.contains("<script src=\"/forms.js\" defer></script>"));
     // A meeting that takes no claims, or none chosen, is a mistake of its field; the dates wait for a meeting.
@@ -410,7 +415,7 @@ async fn expect_503<S: Store>(app: &App<S>, limit: Duration) {
 #[tokio::test]
 async fn sqlite_locked_by_another_writer_is_503_and_stores_nothing() {
     let path = temp_dir("locked").join("forms.sqlite3");
-    let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap();
+    let store = SqliteStore::open_with(&path, Duration::from_millis(300)).unwrap().with_person_key(person_key());
     let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(2), ..options() });
     // A representative, so that the claim has something to write (readers are not blocked in WAL mode).
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
@@ -480,4 +485,28 @@ async fn every_function_serves_the_leave_link() {
         let r = handle(&app, request("OPTIONS", "/api/leave", None, "")).await;
         assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (204, "GET, HEAD, POST, OPTIONS"));
     }
+}
+
+/// A sent form's answer leaves no sooner than `answer_floor` after the
+/// request arrived, whatever the store knew of the address (so timing tells
+/// nothing); an answer that took longer is counted for the operators; the
+/// pages a link opens are not held.
+#[tokio::test]
+async fn sent_forms_are_answered_no_sooner_than_the_floor() {
+    use ccg_functions::metrics::Metric;
+    let floor = Duration::from_millis(600);
+    let app = app_with(sqlite_store("floor"), catalogue(), Options { answer_floor: floor, ..options() });
+    for (path, body) in [(REG, registration("ana@valladolid.es")), (CLAIMS, claim("e1", "100")), (CLAIMS, claim("nope", "100"))] {
+        let t = Instant::now();
+        let r = handle(&app, json_post(path, body)).await;
+        assert!(t.elapsed() >= floor, "{path} answered {} after {:?}", r.status(), t.elapsed());
+    }
+    assert_eq!(app.forms.metrics.get(Metric::AnswerFloorExceeded), 0);
+    let t = Instant::now();
+    let page = handle(&app, http::Request::get("/api/register/confirm?token=x.y").body(Bytes::new()).unwrap()).await;
+    assert!(page.status().is_client_error() && t.elapsed() < floor, "a link's page is not a sent form");
+
+    let tiny = app_with(sqlite_store("floor-tiny"), catalogue(), Options { answer_floor: Duration::from_nanos(1), ..options() });
+    handle(&tiny, json_post(REG, registration("ana@valladolid.es"))).await;
+    assert_eq!(tiny.forms.metrics.get(Metric::AnswerFloorExceeded), 1, "work that outlasts the floor is counted");
 }

@@ -28,6 +28,7 @@ const TABLE: &str = "ccg-forms";
 const SITE: &str = "https://ccg.example.eu";
 /// The value the committed events carry in `x-ccg-origin-verify` (a test value, nothing real).
 const ORIGIN_SECRET: &str = "test-origin-secret-0123456789";
+const PERSON_KEY: &str = "test-person-key-0123456789abcdef0123456789";
 
 fn events_dir() -> PathBuf {
     workspace().join("tests/lambda/events")
@@ -317,6 +318,7 @@ async fn the_binaries_answer_as_lambdas() {
         ("CCG_ALLOWED_ORIGIN", SITE),
         ("CCG_MAIL_FROM", "ccg@example.eu"),
         ("CCG_ORIGIN_SECRET", ORIGIN_SECRET),
+        ("CCG_PERSON_KEY", PERSON_KEY),
         ("AWS_ENDPOINT_URL_DYNAMODB", &dynamo.endpoint),
         ("AWS_ENDPOINT_URL_SESV2", &ses.url),
     ];
@@ -384,7 +386,7 @@ async fn the_binaries_answer_as_lambdas() {
     assert_eq!(keys(&client, TABLE).await, before, "nothing stored");
     assert_eq!(ses.count(), mails_before, "nothing mailed");
     let log = register.log();
-    for secret in ["ana.form@example.org", "ana.json@example.org", "Ana López", &token, ORIGIN_SECRET] {
+    for secret in ["ana.form@example.org", "ana.json@example.org", "Ana López", &token, ORIGIN_SECRET, PERSON_KEY] {
         assert!(!log.contains(secret), "the function log shows {secret:?}:\n{log}");
     }
     drop(register);

@@ -4,6 +4,7 @@
 //! `… --test it contract::dynamo::`, the desk binary: `… --test it desk_cli::`; the Lambda binaries as Lambdas (ignored
 //! by default, run by the test command): `… --test it lambda_binaries:: -- --ignored`.
 
+mod check;
 mod common;
 
 mod contract;

@@ -144,7 +144,7 @@ fn req(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> http::Request
 async fn statuses_seen_on_real_requests_are_documented() {
     let spec = spec();
     let path = temp_dir("openapi").join("forms.sqlite3");
-    let store = SqliteStore::open_with(&path, Duration::from_millis(200)).unwrap();
+    let store = SqliteStore::open_with(&path, Duration::from_millis(200)).unwrap().with_person_key(person_key());
     let app = app_with(store, catalogue(), Options { store_timeout: Duration::from_secs(1), ..options() });
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let json = Some("application/json");

@@ -184,6 +184,7 @@ fn run_decisions(keys: &[String], rules: &TravelRules, ops: &[Op]) {
                 let (pending, hash) = pending_claim(keys, rules, person, event, cents, now_secs);
                 let PendingItem::Claim(draft) = &pending.item else { unreachable!() };
                 let who = contact(keys, person);
+                let contribution = format!("ck {} {}", draft.email_key, draft.event_id);
                 let facts = decide::ClaimFacts {
                     pending: Some(&pending),
                     meeting_open: true,
@@ -191,11 +192,13 @@ fn run_decisions(keys: &[String], rules: &TravelRules, ops: &[Op]) {
                     contact: Some(&who),
                     already_claimed: claims.iter().any(|c| c.email_key == draft.email_key && c.event_id == draft.event_id && c.status.counts()),
                     used: used.get(&(draft.city_key.clone(), draft.year)).copied().unwrap_or_default(),
+                    contribution_key: &contribution,
                 };
                 match (decide::confirm_claim(&facts, rules, "2027-01-10T10:00:00Z".parse().unwrap(), now_secs), expected) {
                     (Ok(o), Ok(amount)) => {
                         assert_eq!(o.claim.amount, amount, "step {step} {op:?}: the contribution");
                         assert_eq!((o.claim.link_id.as_str(), o.claim.status), (pending.id.as_str(), ClaimStatus::Counted));
+                        assert_eq!(o.claim.contribution_key, contribution, "step {step}: the counted claim keeps what the rule is held by");
                         model.push(Model { id: o.claim.id.clone(), person, event, amount, status: ClaimStatus::Counted });
                         used.insert((o.claim.city_key.clone(), o.claim.year), o.used);
                         claims.push(o.claim);

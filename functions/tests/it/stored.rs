@@ -13,12 +13,13 @@
 
 use crate::common;
 mod dump;
+mod later;
 
 use crate::common::DynamoLocal;
 use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Pending, PendingItem, Registration};
-use ccg_functions::store::{ClaimChange, Kept, OpenMeetings, StoredAnswer};
-use ccg_model::{Cents, TravelRules};
+use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, Kept, OpenMeetings, StoredAnswer};
+use ccg_model::{Cents, Refusal, TravelRules};
 use dump::{dump_dynamo, dump_sqlite, item_from_json, without_audit_ids};
 use jiff::civil::date;
 use serde_json::Value;
@@ -95,6 +96,8 @@ fn claim(n: u32, euros: i64, created_at: &str) -> Claim {
         reason: None,
         paid: None,
         paid_on: None,
+        contribution_key: String::new(),
+        reference: None,
     }
 }
 
@@ -112,6 +115,32 @@ fn t(rfc3339: &str) -> jiff::Timestamp {
 
 fn pnd(n: u32) -> String {
     format!("pnd_{n:032}")
+}
+
+fn claim_id(n: u32) -> String {
+    format!("clm_{n:032}")
+}
+
+/// The `n` of Ana's claim `n` (for event `e<n>`), from its id.
+fn event_of(id: &str) -> u32 {
+    id.trim_start_matches("clm_").parse().unwrap()
+}
+
+/// Claims counted before contribution keys (the fixtures' have none) still
+/// hold the one-contribution rule, by address and meeting; a meeting she has
+/// no claim for still takes one, with the year's first reference.
+async fn old_claims_still_block<S: Store>(s: &S) {
+    // Claim 1 (e1) still counts, and Ana is still an approved representative of its city.
+    let again = claim(1, 10_000, T_DAN);
+    s.put_pending(pending(&pnd(71), PendingItem::Claim(Claim { id: claim_id(71), ..again }.draft()), T_DAN)).await.unwrap();
+    let refused = s.confirm_claim(&pnd(71), HASH_A, &rules(), &OpenMeetings::of(["e1"]), t(T_DAN), NOW_SECS).await;
+    assert_eq!(refused.unwrap_err(), ConfirmFailed::Denied(ConfirmError::Refused(Refusal::AlreadyClaimed)));
+    s.put_pending(pending(&pnd(77), PendingItem::Claim(claim(7, 10_000, T_DAN).draft()), T_DAN)).await.unwrap();
+    let counted = s.confirm_claim(&pnd(77), HASH_A, &rules(), &OpenMeetings::of(["e7"]), t(T_DAN), NOW_SECS).await.unwrap().claim;
+    assert_eq!(counted.reference.as_deref(), Some("CCG-2027-0001"));
+    // The old claims read as before: no key, no reference, named by their id.
+    let one = s.get_claim(&claim_id(1)).await.unwrap().unwrap();
+    assert_eq!((one.contribution_key.as_str(), one.reference.as_deref(), one.reference_or_id()), ("", None, claim_id(1).as_str()));
 }
 
 /// One of every kind of record, through the store's interface, with fixed values.
@@ -318,22 +347,27 @@ async fn sqlite_rows_of_the_first_version_read() {
     let path = common::temp_dir("stored").join("forms.sqlite3");
     let sql = std::fs::read_to_string(fixtures().join("sqlite.sql")).unwrap();
     rusqlite::Connection::open(&path).unwrap().execute_batch(&sql).unwrap();
-    let store = ccg_functions::SqliteStore::open(&path).unwrap();
+    let open = |path: &Path| ccg_functions::SqliteStore::open(path).unwrap().with_person_key(common::person_key());
+    let store = open(&path);
     check(&store).await;
     drop(store);
 
-    // And today's store writes the same rows.
+    // And today's store writes the same rows, and more (`later`).
     let fresh = common::temp_dir("stored").join("forms.sqlite3");
-    let store = ccg_functions::SqliteStore::open(&fresh).unwrap();
+    let store = open(&fresh);
     fill(&store).await;
     drop(store);
-    let dump = |path: &Path| {
+    let dump = |path: &Path, fresh: bool| {
         let conn = rusqlite::Connection::open(path).unwrap();
         // Set from the clock and the process: not the record's shape.
         conn.execute("UPDATE idempotency SET expires_at = ?1, owner = NULL", [FAR]).unwrap();
+        if fresh {
+            later::sqlite(&conn);
+        }
         dump_sqlite(&conn)
     };
-    assert_eq!(dump(&fresh), dump(&path));
+    assert_eq!(dump(&fresh, true), dump(&path, false));
+    old_claims_still_block(&open(&path)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,12 +379,14 @@ async fn dynamodb_items_of_the_first_version_read() {
     for item in items.as_array().unwrap() {
         client.put_item().table_name("stored").set_item(Some(item_from_json(item))).send().await.unwrap();
     }
-    check(&ccg_functions::store::dynamo::DynamoStore::new(client.clone(), "stored")).await;
+    let stored = ccg_functions::store::dynamo::DynamoStore::new(client.clone(), "stored").with_person_key(common::person_key());
+    check(&stored).await;
 
-    // And today's store writes the same items.
+    // And today's store writes the same items, and more (`later`).
     fill(&local.store("fresh").await).await;
-    let (fresh, stored) = (dump_dynamo(&client, "fresh").await, dump_dynamo(&client, "stored").await);
-    assert_eq!(without_audit_ids(&fresh), without_audit_ids(&stored));
+    let (fresh, before) = (dump_dynamo(&client, "fresh").await, dump_dynamo(&client, "stored").await);
+    assert_eq!(without_audit_ids(&later::dynamo(&fresh)), without_audit_ids(&before));
+    old_claims_still_block(&stored).await;
 }
 
 /// Writes the fixtures anew from the stores as they are now. Run only to make a new
@@ -362,7 +398,7 @@ async fn write_fixtures() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let path = common::temp_dir("stored-write").join("forms.sqlite3");
-    let store = ccg_functions::SqliteStore::open(&path).unwrap();
+    let store = ccg_functions::SqliteStore::open(&path).unwrap().with_person_key(common::person_key());
     fill(&store).await;
     check(&store).await;
     drop(store);

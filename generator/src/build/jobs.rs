@@ -357,6 +357,8 @@ pub(crate) fn global_context(tera: &mut Tera, s: &Shared, config: &SiteConfig, n
     let (Some(rules), Some(dir)) = (&c.rules, &c.directory) else { return };
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     put(g, globals, "rules", &view::rules_view(rules));
+    // What the secretariat needs to pay, as far as the group published it (templates/answers/payment.html, shared with the answers).
+    put(g, globals, "payment", &rules.payment.published());
     put(g, globals, "projects", &dir.projects.iter().map(|p| view::project_view(p, rules, today)).collect::<Vec<_>>());
     // The forms, empty: the same templates answer a form sent with mistakes (see ccg_functions::form_view).
     put(g, globals, "join", &form_view::join_form(dir));

@@ -463,9 +463,9 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let out = root.join("public");
     build(&opts(&root, &out, false)).unwrap();
     let page = read(out.join("financial-support/index.html"));
-    let select = &page[page.find("<select id=\"event\"").unwrap()..];
-    let select = &select[..select.find("</select>").unwrap()];
-    let offered: Vec<&str> = select.split("<option value=\"").skip(2).map(|o| &o[..o.find('"').unwrap()]).collect();
+    let select = &page[page.find("<legend>Meeting</legend>").unwrap()..];
+    let select = &select[..select.find("</fieldset>").unwrap()];
+    let offered: Vec<&str> = select.split("type=\"radio\" value=\"").skip(1).map(|o| &o[..o.find('"').unwrap()]).collect();
     assert_eq!(offered, ["ended-ten-days-ago", "soon"], "in order of start:\n{select}");
     assert!(page.contains("action=\"/api/travel-claims\" method=\"post\" novalidate"));
     assert!(!page.contains("id=\"city\"") && !page.contains("id=\"country\"") && !page.contains("amount_eur"), "asked only what is not known");
@@ -475,7 +475,9 @@ fn the_claim_form_offers_the_meetings_open_for_claims_on_now() {
     let rules = ccg_model::TravelRules::parse(Path::new("t.yaml"), &read(c.join("data/travel-support.yaml"))).unwrap();
     let ev = ccg_model::event::parse(Path::new("e.md"), &read(c.join("events/ended.md"))).unwrap();
     let (from, until) = rules.travel_range(&ev);
-    assert!(select.contains(&format!("value=\"ended-ten-days-ago\" data-travel-from=\"{from}\" data-travel-until=\"{until}\"")), "{select}");
+    assert!(select.contains(&format!("value=\"ended-ten-days-ago\" required data-travel-from=\"{from}\" data-travel-until=\"{until}\"")), "{select}");
+    // The whole title, then its days and place: both wrap on a narrow screen (a select would cut them).
+    assert!(select.contains("<label for=\"event\">Meeting ended-ten-days-ago <span class=\"when\">20–22 May 2026, Porto, Portugal</span></label>"), "{select}");
     assert!(
         page.contains(&format!("id=\"travel_start\" name=\"travel_start\" type=\"date\" required value=\"\" aria-describedby=\"travel-hint\" min=\"{from}\"")),
         "the earliest day fits the earliest meeting"

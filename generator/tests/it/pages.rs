@@ -468,7 +468,7 @@ fn hybrid_meetings_are_said_plainly_from_the_setting() {
         form.contains("<p class=\"hint\" id=\"event-hint\">Hybrid meetings (in person and online) are not in this list, even if you attend in person: this form takes claims only for meetings marked “In person”."),
         "{form}"
     );
-    assert!(form.contains("<select id=\"event\" name=\"event\" required aria-describedby=\"event-hint\">"), "{form}");
+    assert!(form.contains("<fieldset class=\"field\" aria-describedby=\"event-hint\">\n<legend>Meeting</legend>"), "{form}");
     assert!(!form.contains("value=\"example-2027-06-advocacy-hybrid\""), "{form}");
     assert!(main_text(&form).contains("A hybrid meeting takes no claims, even from those who attend it in person."));
     let hybrid = main_text(&read(&out.join(HYBRID)));

@@ -191,6 +191,9 @@ fn the_privacy_notice_is_made_of_its_settings() {
     assert!(html.contains("<a href=\"https://www.edps.europa.eu\">Some Supervisor &amp; Co</a>"), "the value is escaped: {html}");
     assert!(text.contains("keeps it for 7 years after the payment"), "{text}");
     assert!(!text.contains("data protection authority of your country"), "{text}");
+    // What holds one contribution per person and meeting after leaving is said, with how long it stays.
+    assert!(text.contains("keyed hash of your email address with the meeting"), "{text}");
+    assert!(text.contains("The keyed hash of your address with the meeting stays with it, for as long as the claim is kept"), "{text}");
 }
 
 #[test]
@@ -267,4 +270,44 @@ fn a_document_needs_its_sidecar_and_a_sidecar_its_document() {
     found.sort();
     assert_eq!(found, [("alone.pdf".into(), 1, true), ("dated.pdf.yaml".into(), 2, true), ("missing.pdf.yaml".into(), 1, true)], "{errors}");
     assert!(!out.join("documents").exists(), "nothing is published");
+}
+
+/// What the Scalable Cities Secretariat needs to pay: the fixture site sets
+/// every part (tests/fixture-site/content/data/travel-support.yaml), and the
+/// travel support page says each one; the shipped content sets none (the group
+/// has not published it), and the page says nothing about it.
+#[test]
+fn what_the_secretariat_needs_to_pay_is_said_only_where_published() {
+    let fixture = Site(std::env::temp_dir().join(format!("ccg-face-{}-payment-fixture", std::process::id())));
+    let _ = fs::remove_dir_all(&fixture.0);
+    copy_dir(&workspace().join("tests/fixture-site/content"), &fixture.0.join("content"));
+    copy_dir(&workspace().join("templates"), &fixture.0.join("templates"));
+    // The fixture has no travel support page of its own: one on the real page's template, over the fixture's rules.
+    let md = "---\ntitle: Travel support\ndescription: How to ask for travel support.\ntemplate: financial-support.html\n---\nThe rules.\n";
+    fs::write(fixture.0.join("content/pages/financial-support.md"), md).unwrap();
+    build(&opts(&fixture.0)).unwrap();
+    let page = read(fixture.0.join("public/financial-support/index.html"));
+    let said = main_text(&page);
+    for part in [
+        "What the secretariat needs to pay you",
+        "Documents to keep and send",
+        "Tickets or boarding passes",
+        "Hotel invoice",
+        "Who is paid",
+        "The person who travelled",
+        "Payment details",
+        "Bank details are asked for by email once the claim is approved.",
+        "How long payment takes",
+        "Within 30 days of approval",
+    ] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+
+    let shipped = site_copy("payment-shipped");
+    build(&opts(&shipped.0)).unwrap();
+    let page = read(shipped.0.join("public/financial-support/index.html"));
+    assert!(page.contains("Travel claim form"), "the page is there");
+    for part in ["needs to pay", "Documents to keep", "Who is paid", "Payment details", "How long payment takes"] {
+        assert!(!page.contains(part), "nothing said in the group's name before it is published: {part}");
+    }
 }

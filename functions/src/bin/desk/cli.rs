@@ -71,7 +71,7 @@ pub enum Command {
     Claims(ClaimsArgs),
     /// One claim with its full history.
     Claim {
-        /// The claim's id (clm_...).
+        /// The claim's id (clm_...) or reference (CCG-2027-0042).
         id: String,
     },
     /// Write a claim's supporting documents into a folder (one file each, named `<document id>-<file name>`).
@@ -84,12 +84,12 @@ pub enum Command {
     },
     /// Approve a counted claim; the applicant is emailed.
     ApproveClaim {
-        /// The claim's id (clm_...).
+        /// The claim's id (clm_...) or reference (CCG-2027-0042).
         id: String,
     },
     /// Reject a counted or approved claim: its trip and euros go back; the applicant is emailed.
     RejectClaim {
-        /// The claim's id (clm_...).
+        /// The claim's id (clm_...) or reference (CCG-2027-0042).
         id: String,
         /// Why it is rejected (required).
         #[arg(long, value_name = "TEXT")]
@@ -97,7 +97,7 @@ pub enum Command {
     },
     /// Record the payment of an approved claim (at most the amount asked; less, with --reason); the applicant is emailed.
     Paid {
-        /// The claim's id (clm_...).
+        /// The claim's id (clm_...) or reference (CCG-2027-0042).
         id: String,
         /// Euros paid, e.g. 412.50.
         #[arg(long, value_name = "EUR", value_parser = euros)]

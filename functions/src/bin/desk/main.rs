@@ -67,6 +67,7 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
                 .into_iter()
                 .map(|c| {
                     vec![
+                        c.reference.clone().unwrap_or_else(|| "-".into()),
                         c.id.clone(),
                         c.status.as_str().into(),
                         c.year.to_string(),
@@ -78,12 +79,16 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
                     ]
                 })
                 .collect();
-            out.push_str(&table(&["ID", "STATUS", "YEAR", "CITY", "MEETING", "NAME", "EUR", "PAID"], &rows, "no claims"));
+            out.push_str(&table(&["REFERENCE", "ID", "STATUS", "YEAR", "CITY", "MEETING", "NAME", "EUR", "PAID"], &rows, "no claims"));
         }
         Command::Claim { id } => {
             let (c, kept_until) = forms.claim(&id).await?.with_context(|| format!("there is no claim {id}"))?;
             let event = forms.catalogue().event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
-            out.push_str(&format!("{}  {}\n", c.id, c.status.as_str()));
+            // The reference people read out, next to the id; a claim from before references has its id only.
+            match &c.reference {
+                Some(r) => out.push_str(&format!("{r}  {}  {}\n", c.id, c.status.as_str())),
+                None => out.push_str(&format!("{}  {}\n", c.id, c.status.as_str())),
+            }
             out.push_str(&format!("Claimant: {} <{}>\n", c.name, c.email));
             out.push_str(&format!("{}\n", ccg_functions::service::messages::claim_details(&c.draft(), &event)));
             out.push_str(&format!("Counts in: {} {}\n", c.city_key, c.year));
@@ -199,7 +204,7 @@ fn usage_row(u: &CityYear) -> [String; 6] {
 
 /// What a decision did, and whether the applicant was told.
 fn decided(d: &Decided, what: &str) -> String {
-    format!("{} ({}, {} {}) is {what}.\n{}", d.claim.id, d.claim.name, d.claim.city, d.claim.year, told(&d.emailed, &d.claim.email))
+    format!("{} ({}, {} {}) is {what}.\n{}", d.claim.reference_or_id(), d.claim.name, d.claim.city, d.claim.year, told(&d.emailed, &d.claim.email))
 }
 
 /// Whether the person a decision is about was emailed, as a line.

@@ -74,8 +74,31 @@ pub(super) fn link_pk(pending_id: &str) -> String {
     format!("LINK#{pending_id}")
 }
 
+/// The marker of a claim counted before contribution keys: it holds the address.
 pub(super) fn person_pk(email_key: &str, event_id: &str) -> String {
     format!("PERSON#{email_key}#{event_id}")
+}
+
+/// The marker of a person's one contribution for a meeting, by its contribution key.
+pub(super) fn contribution_pk(contribution_key: &str) -> String {
+    format!("PERSON#{contribution_key}")
+}
+
+/// The marker that holds a claim's contribution: by its key, or, for a claim
+/// counted before contribution keys, by its address (gone once it left).
+pub(super) fn person_pk_of(c: &Claim) -> String {
+    match c.contribution_key.as_str() {
+        "" => person_pk(&c.email_key, &c.event_id),
+        key => contribution_pk(key),
+    }
+}
+
+pub(super) fn number_pk(year: i16) -> String {
+    format!("REF#{year}")
+}
+
+pub(super) fn reference_pk(reference: &str) -> String {
+    format!("REF#{reference}")
 }
 
 pub(super) fn year_pk(city_key: &str, year: i16) -> String {

@@ -5,7 +5,7 @@ use super::*;
 impl DynamoStore {
     /// Whether a cancelled confirmation (the items of `claim_items`) failed for
     /// good. Something it read changed (the link, the representative, the
-    /// person's contribution, the year's counter): `None`, to read again and
+    /// person's contribution, old or new, the year's counter): `None`, to read again and
     /// decide again, which then says why, as the SQLite store does.
     pub(super) fn explain_claim(&self, reasons: &[CancellationReason]) -> Option<StoreError> {
         if failed(reasons, 4) {
@@ -15,7 +15,7 @@ impl DynamoStore {
             // The link's use (item 0) would have failed first: a LINK# item left by hand?
             return Some(StoreError::Failed("a claim is linked to this link already".into()));
         }
-        if (0..4).any(|i| failed(reasons, i)) || conflicted(reasons) {
+        if (0..4).any(|i| failed(reasons, i)) || failed(reasons, 8) || conflicted(reasons) {
             return None;
         }
         Some(busy(reasons, "the claim"))
@@ -35,7 +35,7 @@ impl DynamoStore {
     /// 0: the new claim, only while its state and the secretariat's decision
     /// are still as read, so of two concurrent changes one is refused and
     /// decided again; if the change gives the trip back, 1: the YEAR# counter
-    /// goes down by its trip and euros, 2: PERSON# is deleted (the person may
+    /// goes down by its trip and euros, 2: PERSON# (`person_pk_of`) is deleted (the person may
     /// claim for the meeting again), only if it is this claim's; last: the audit line.
     pub(super) fn transition_items(
         &self,
@@ -90,7 +90,7 @@ impl DynamoStore {
                 .map_err(build_err)?;
             let person = Delete::builder()
                 .table_name(&self.table)
-                .key("pk", s(person_pk(&old.email_key, &old.event_id)))
+                .key("pk", s(person_pk_of(old)))
                 .condition_expression("attribute_not_exists(pk) OR #claim_id = :claim_id")
                 .set_expression_attribute_names(Some(names(&[("#claim_id", "claim_id")])))
                 .set_expression_attribute_values(Some(values(vec![(":claim_id", s(&old.id))])))
@@ -110,8 +110,9 @@ impl DynamoStore {
             if !old.link_id.is_empty() {
                 items.push(self.expire(link_pk(&old.link_id), end, None)?);
             }
-            if !gives_back && !old.email_key.starts_with(ERASED) {
-                items.push(self.expire(person_pk(&old.email_key, &old.event_id), end, Some(&old.id))?);
+            // A claim kept after its claimant left keeps its contribution key, which names no one.
+            if !gives_back && (!old.contribution_key.is_empty() || !old.email_key.starts_with(ERASED)) {
+                items.push(self.expire(person_pk_of(old), end, Some(&old.id))?);
             }
         }
         items.push(self.put(audit_line, None)?);
@@ -153,7 +154,17 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_err)?;
-        let person: Item = HashMap::from([("pk".into(), s(person_pk(&c.email_key, &c.event_id))), ("claim_id".into(), s(&c.id))]);
+        if c.contribution_key.is_empty() {
+            return Err(StoreError::Failed("a claim to count has no contribution key".into()));
+        }
+        let person: Item = HashMap::from([("pk".into(), s(contribution_pk(&c.contribution_key))), ("claim_id".into(), s(&c.id))]);
+        // 8: no claim of the person for the meeting counted before contribution keys.
+        let legacy = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", s(person_pk(&c.email_key, &c.event_id)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
         let link: Item = HashMap::from([("pk".into(), s(link_pk(&c.link_id))), ("claim_id".into(), s(&c.id))]);
         let detail = format!("{} {} {} {}", c.city_key, c.event_id, c.year, c.amount.to_decimal());
         let confirmed_at = c.confirmed_at.ok_or_else(|| StoreError::Failed("a claim to count has no confirmation time".into()))?;
@@ -187,6 +198,9 @@ impl DynamoStore {
             // 6: the way from the link to the claim (`claim_by_link`), at the end so the indexes above stay.
             self.put_new(link)?,
             TransactWriteItem::builder().update(leave).build(),
+            TransactWriteItem::builder().condition_check(legacy).build(),
+            // 9: the claim's reference, given once.
+            self.reference_item(c)?,
         ])
     }
 }
@@ -202,25 +216,38 @@ impl ClaimStore for DynamoStore {
         now_secs: i64,
     ) -> Result<ClaimOutcome, ConfirmFailed> {
         let mut attempts = Attempts(0);
+        let person_key = self.person_key()?;
+        // Taken once a confirmation is decided, and kept across its retries.
+        let mut number = None;
         let c = loop {
             let p = self.pending(id, now_secs).await?;
             let (_, c) = decide::claim_link(p.as_ref(), token_hash, now_secs)?;
             let contact = self.contact(&c.email_key).await?;
+            let contribution_key = person_key.contribution_key(&c.email_key, &c.event_id);
             let facts = decide::ClaimFacts {
                 pending: p.as_ref(),
                 // Not a stored item: the catalogue the service holds, so no condition of the transaction.
                 meeting_open: open.takes_claims(&c.event_id),
                 token_hash,
                 contact: contact.as_ref(),
-                already_claimed: self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some(),
+                already_claimed: self.get(contribution_pk(&contribution_key)).await?.is_some()
+                    || self.get(person_pk(&c.email_key, &c.event_id)).await?.is_some(),
                 used: usage_of(self.get(year_pk(&c.city_key, c.year)).await?.as_ref())?,
+                contribution_key: &contribution_key,
             };
             // The transaction's conditions hold what was read: the link unused
             // with these secrets, the representative, no PERSON#, the counter
             // under the limits for the contribution decided.
             let done = decide::confirm_claim(&facts, rules, now, now_secs)?;
-            match self.transact(self.claim_items((id, token_hash, now_secs), &done.claim, rules)?).await? {
-                Sent::Done => break done.claim,
+            let n = match number {
+                Some(n) => n,
+                None => *number.insert(self.next_number(done.claim.year).await?),
+            };
+            let claim = decide::numbered(done.claim, n);
+            match self.transact(self.claim_items((id, token_hash, now_secs), &claim, rules)?).await? {
+                Sent::Done => break claim,
+                // The reference is taken (the counter was set back): take another.
+                Sent::Cancelled(r) if failed(&r, 9) => number = None,
                 Sent::Cancelled(r) => {
                     if let Some(e) = self.explain_claim(&r) {
                         return Err(e.into());
@@ -267,6 +294,10 @@ impl ClaimStore for DynamoStore {
     async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
         let Some(item) = self.claim_item_of(id).await? else { return Ok(None) };
         item_claim(&item).map(Some).map_err(|_| StoreError::Corrupt(claim_pk(id)))
+    }
+
+    async fn claim_by_reference(&self, reference: &str) -> Result<Option<Claim>, StoreError> {
+        self.claim_of_reference(reference).await
     }
 
     async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {

@@ -21,8 +21,10 @@ impl DynamoStore {
     /// What erasing one claim of a person writes (`erase` and `leave`): an
     /// approved or paid claim is kept without name and address (with its end
     /// and history keys); any other is deleted, with its link, and gives its
-    /// trip back if it still counted. The person's contribution marker goes
-    /// either way: its key holds the address. Says the claim's fate.
+    /// trip back if it still counted. The marker of an old claim's contribution
+    /// goes either way (its key holds the address); the one keyed by the
+    /// contribution key stays with a kept claim, so the one-contribution rule
+    /// holds if the person comes back, and goes with a deleted one. Says the claim's fate.
     pub(super) fn erase_claim_items(&self, read: &Item, c: &Claim) -> Result<(Vec<TransactWriteItem>, decide::Fate), StoreError> {
         let same_state = Some(("#status = :status", names(&[("#status", "status")]), values(vec![(":status", s(c.status.as_str()))])));
         let mut items = Vec::new();
@@ -50,6 +52,10 @@ impl DynamoStore {
             if !c.link_id.is_empty() {
                 let link = Delete::builder().table_name(&self.table).key("pk", s(link_pk(&c.link_id))).build().map_err(build_err)?;
                 items.push(TransactWriteItem::builder().delete(link).build());
+            }
+            if !c.contribution_key.is_empty() {
+                let person = Delete::builder().table_name(&self.table).key("pk", s(contribution_pk(&c.contribution_key))).build().map_err(build_err)?;
+                items.push(TransactWriteItem::builder().delete(person).build());
             }
         }
         let person = Delete::builder().table_name(&self.table).key("pk", s(person_pk(&c.email_key, &c.event_id))).build().map_err(build_err)?;

@@ -18,8 +18,15 @@
 //!                                `documents` (a List of Maps: the supporting documents, so they
 //!                                go with the claim; appended with the claim's state and list as read)
 //!   LINK#<pending id>            `claim_id`: the claim confirmed through that link
-//!   PERSON#<email key>#<event>   `claim_id`: the one contribution of a person for a meeting,
-//!                                while that claim counts
+//!   PERSON#<contribution key>    `claim_id`: the one contribution of a person for a meeting,
+//!                                while that claim counts, under the claim's `contribution_key`
+//!                                (`token::PersonKey::contribution_key`, a keyed hash of the
+//!                                address with the meeting); kept with a claim kept after its
+//!                                claimant left, with the claim's end
+//!   PERSON#<email key>#<event>   the same, for a claim counted before contribution keys (none
+//!                                written now; checked at confirmation, deleted on leaving)
+//!   REF#<year>                   `last` (N): the last reference number given in that year
+//!   REF#CCG-<year>-<number>      `claim_id`: the claim with that reference (`references.rs`)
 //!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year
 //!   AUDIT#<at>#<random id>       one line of the audit trail
 //!   LEAVE#<leave id>             a contact's leave links: `email_key`, `hashes` (a List of
@@ -27,6 +34,8 @@
 //!                                the claims they confirmed, so leaving finds them without
 //!                                a Scan). The id is `token::leave_id(email key)`
 //!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
+//!   MAILQ#<quota key>#h<hour>    `sent`: emails the forms sent to an address in a clock hour
+//!   MAILQ#<quota key>#d<day>     … and in a UTC day (`decide::quota`; gone by TTL)
 //! ```
 //!
 //! DynamoDB deletes expired items late (up to days): every read of a PENDING#
@@ -45,8 +54,9 @@
 //! - `confirm_claim`: the link is used as above, the contact still approved for
 //!   the claim's city (a ConditionCheck), the YEAR# counter goes up only while
 //!   under both yearly limits (a first claim larger than the whole year, which
-//!   the condition cannot see, is refused before), PERSON# is new (one claim per person and
-//!   meeting), the CLAIM# (`counted`, with its link's id and hashes: the use of
+//!   the condition cannot see, is refused before), PERSON#<contribution key> is new and the
+//!   legacy PERSON#<email key>#<event> absent (one claim per person and
+//!   meeting), REF#<reference> is new (the number taken before from REF#<year>), the CLAIM# (`counted`, with its link's id and hashes: the use of
 //!   the link also requires that no secret was added since the read), the
 //!   audit line and LINK# (new), so `claim_by_link` is two consistent GetItems.
 //!   Concurrent confirmations of one city therefore cannot pass a limit. A
@@ -73,7 +83,8 @@
 //!
 //! Retention: a claim that reaches its end (paid, rejected, withdrawn) gets
 //! `expires_at` (the table's TTL attribute) in the same transaction as the
-//! change, on CLAIM#, LINK#, PERSON# (while it exists), the new audit line and
+//! change, on CLAIM#, LINK#, PERSON# (while it exists, also once its claimant
+//! left: it holds no address), the new audit line and
 //! every earlier one (CLAIM# keeps their keys in `audit_keys`); a declined
 //! contact gets it on CONTACT#. YEAR# counters name no one and stay.
 //!
@@ -91,7 +102,8 @@
 //! One file per concern: `attrs` and `items` (the item shapes), `tx`
 //! (transactions and their cancellations), then one per role of the store,
 //! each with its role's trait impl: `pending`, `contacts`, `claims`,
-//! `idempotency`, `erase` (audit, erasure, leaving), `retention` (sweep). Each
+//! `idempotency`, `erase` (audit, erasure, leaving), `retention` (sweep),
+//! `references` (the claims' references). Each
 //! change reads what its decision (`ccg_forms::decide`) needs, calls it, and
 //! writes in one transaction whose conditions hold what it read.
 
@@ -100,6 +112,7 @@ use super::{
     Kept, LeaveError, OpenMeetings, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem};
+use crate::token::PersonKey;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -122,6 +135,8 @@ mod erase;
 mod idempotency;
 mod items;
 mod pending;
+mod quota;
+mod references;
 mod retention;
 mod tx;
 
@@ -135,6 +150,9 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// What the one-contribution rule is held by (`with_person_key`); without
+    /// it no claim can be confirmed (the desk needs none).
+    person_key: Option<PersonKey>,
 }
 
 /// Builds the SDK client from the environment (region, credentials, and
@@ -204,7 +222,17 @@ fn sdk_err<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: Sdk
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
-        DynamoStore { client, table: table.into() }
+        DynamoStore { client, table: table.into(), person_key: None }
+    }
+
+    /// The store, confirming claims with `key` (`token::PersonKey::contribution_key`).
+    pub fn with_person_key(mut self, key: PersonKey) -> DynamoStore {
+        self.person_key = Some(key);
+        self
+    }
+
+    fn person_key(&self) -> Result<&PersonKey, StoreError> {
+        self.person_key.as_ref().ok_or_else(|| StoreError::Failed("no person key is set: claims cannot be confirmed".into()))
     }
 
     pub fn client(&self) -> &Client {

@@ -3,7 +3,8 @@
 use super::*;
 
 pub(super) const CLAIM_COLUMNS: &str = "id, email_key, city_key, event_id, year, name, email, city, country, travel_start, travel_end, \
-     amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at, status, link_id, link_hashes, reason, paid_cents, paid_on";
+     amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at, status, link_id, link_hashes, reason, paid_cents, paid_on, \
+     contribution_key, reference";
 
 /// The states in which a claim takes a trip and euros of its city's year, as SQL.
 pub(super) const COUNTING: &str = "('counted', 'approved', 'paid')";
@@ -49,6 +50,8 @@ pub(super) fn row_to_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
             Some(d) => Some(d.parse().map_err(|_| bad(21, format!("bad date {d}")))?),
             None => None,
         },
+        contribution_key: r.get(22)?,
+        reference: r.get(23)?,
     })
 }
 
@@ -58,19 +61,29 @@ pub(super) fn claim(conn: &Connection, id: &str) -> Result<Option<Claim>, StoreE
         .map_err(read_err(|| format!("claim {id}")))
 }
 
-/// Whether the person has a counting claim for the meeting.
-fn has_claim_for(conn: &Connection, email_key: &str, event_id: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached(&format!("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2 AND status IN {COUNTING}"))?
-        .query_row(params![email_key, event_id], |_| Ok(()))
-        .optional()
-        .map(|found| found.is_some())
+/// Whether the person has a counting claim for the meeting: one with their
+/// contribution key (kept when a claimant leaves), or one counted before
+/// claims had that key, found by its address and meeting.
+fn has_claim_for(conn: &Connection, contribution_key: &str, email_key: &str, event_id: &str) -> rusqlite::Result<bool> {
+    let found = |sql: &str, p: &[&dyn rusqlite::ToSql]| conn.prepare_cached(sql)?.query_row(p, |_| Ok(())).optional().map(|f| f.is_some());
+    Ok(found(&format!("SELECT 1 FROM claims WHERE contribution_key = ?1 AND contribution_key != '' AND status IN {COUNTING}"), &[&contribution_key])?
+        || found(&format!("SELECT 1 FROM claims WHERE email_key = ?1 AND event_id = ?2 AND status IN {COUNTING}"), &[&email_key, &event_id])?)
+}
+
+/// The next number of `year`'s claim references (`decide::reference`): a
+/// counter per year, taken in the confirmation's transaction, so a refused
+/// or failed confirmation takes none.
+fn next_number(conn: &Connection, year: i16) -> rusqlite::Result<u64> {
+    conn.prepare_cached("INSERT INTO claim_numbers (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last")?
+        .query_row(params![year], |r| r.get::<_, i64>(0))
+        .map(|n| n.unsigned_abs())
 }
 
 pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> {
     // An upsert, not a replace: the claim's end (`expires_at`) is set apart and stays.
     let update: Vec<String> = CLAIM_COLUMNS.split(", ").skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     conn.prepare_cached(&format!(
-        "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) \
+        "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
          ON CONFLICT (id) DO UPDATE SET {}",
         update.join(", ")
     ))?
@@ -97,6 +110,8 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
         c.reason,
         c.paid.map(|p| p.0),
         c.paid_on.map(|d| d.to_string()),
+        c.contribution_key,
+        c.reference,
     ])?;
     Ok(())
 }
@@ -123,6 +138,7 @@ impl ClaimStore for SqliteStore {
         now_secs: i64,
     ) -> Result<ClaimOutcome, ConfirmFailed> {
         let (id, hash, now, rules, open) = (id.to_string(), token_hash.to_string(), now, rules.clone(), open.clone());
+        let person_key = self.person_key()?;
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
             let p = read_pending(&tx, &id, now_secs)?;
@@ -131,18 +147,22 @@ impl ClaimStore for SqliteStore {
                 Err(e) => return Ok(Err(e.into())),
             };
             let contact = read_contact(&tx, &c.email_key)?;
+            let contribution_key = person_key.contribution_key(&c.email_key, &c.event_id);
             let facts = decide::ClaimFacts {
                 pending: p.as_ref(),
                 meeting_open: open.takes_claims(&c.event_id),
                 token_hash: &hash,
                 contact: contact.as_ref(),
-                already_claimed: has_claim_for(&tx, &c.email_key, &c.event_id).map_err(map_err)?,
+                already_claimed: has_claim_for(&tx, &contribution_key, &c.email_key, &c.event_id).map_err(map_err)?,
                 used: usage(&tx, &c.city_key, c.year).map_err(map_err)?,
+                contribution_key: &contribution_key,
             };
-            let done = match decide::confirm_claim(&facts, &rules, now, now_secs) {
+            let mut done = match decide::confirm_claim(&facts, &rules, now, now_secs) {
                 Ok(done) => done,
                 Err(e) => return Ok(Err(e.into())),
             };
+            let number = next_number(&tx, done.claim.year).map_err(map_err)?;
+            done.claim = decide::numbered(done.claim, number);
             let c = &done.claim;
             write_claim(&tx, c).map_err(map_err)?;
             tx.prepare_cached(
@@ -172,6 +192,16 @@ impl ClaimStore for SqliteStore {
     async fn get_claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
         let id = id.to_string();
         self.run(move |conn| claim(conn, &id)).await
+    }
+
+    async fn claim_by_reference(&self, reference: &str) -> Result<Option<Claim>, StoreError> {
+        let reference = reference.to_string();
+        self.run(move |conn| {
+            conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE reference = ?1"))
+                .and_then(|mut st| st.query_row(params![reference], row_to_claim).optional())
+                .map_err(map_err)
+        })
+        .await
     }
 
     async fn claim_by_link(&self, link_id: &str) -> Result<Option<Claim>, StoreError> {

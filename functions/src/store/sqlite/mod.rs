@@ -5,7 +5,7 @@
 //! cannot race it either.
 //!
 //! One file per role of the store (`pending`, `contacts`, `claims`,
-//! `idempotency`, `erase` with the audit trail, `retention`, `documents`), each with its
+//! `idempotency`, `erase` with the audit trail, `retention`, `quota`, `documents`), each with its
 //! role's trait impl. Every change reads what its decision (`ccg_forms::decide`)
 //! needs inside the transaction, calls it, and writes what it decided.
 
@@ -14,6 +14,7 @@ use super::{
     Kept, LeaveError, OpenMeetings, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
 };
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, MAX_LINKS, Pending, PendingItem, Registration};
+use crate::token::PersonKey;
 use ccg_forms::decide;
 use ccg_model::rules::YearUsage;
 use ccg_model::{Cents, TravelRules};
@@ -28,6 +29,7 @@ mod documents;
 mod erase;
 mod idempotency;
 mod pending;
+mod quota;
 mod retention;
 mod schema;
 
@@ -49,6 +51,9 @@ pub struct SqliteStore {
     /// `<pid>:<random>`, written on the "being processed" marks of Idempotency-Keys:
     /// a mark of an opening whose process is gone was left by a crash (`idempotency.rs`).
     owner: Arc<str>,
+    /// What the one-contribution rule is held by (`with_person_key`); without
+    /// it no claim can be confirmed (the desk needs none).
+    person_key: Option<PersonKey>,
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
@@ -97,7 +102,18 @@ impl SqliteStore {
         let conn = Arc::new(Mutex::new(conn));
         spawn_checkpointer(path, Arc::downgrade(&conn));
         let owner = format!("{}:{}", std::process::id(), crate::token::new_id("open")).into();
-        Ok(SqliteStore { conn, max_wait, opened_sweep, owner })
+        Ok(SqliteStore { conn, max_wait, opened_sweep, owner, person_key: None })
+    }
+
+    /// The store, confirming claims with `key` (`token::PersonKey::contribution_key`).
+    pub fn with_person_key(mut self, key: PersonKey) -> SqliteStore {
+        self.person_key = Some(key);
+        self
+    }
+
+    /// The key claims are confirmed with; a store opened without one refuses to confirm.
+    fn person_key(&self) -> Result<PersonKey, StoreError> {
+        self.person_key.clone().ok_or_else(|| StoreError::Failed("no person key is set: claims cannot be confirmed".into()))
     }
 
     /// What the sweep run when this store was opened deleted.

@@ -132,6 +132,23 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if !has_owner {
         conn.execute_batch("ALTER TABLE idempotency ADD COLUMN owner TEXT")?;
     }
+    conn.execute_batch(super::quota::SCHEMA)?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
+    // Issue 18: what the one-contribution rule is held by, and the reference
+    // people read out (numbered per year in `claim_numbers`). Columns, so a
+    // file of this schema version keeps its rows: an old claim has no key
+    // (it is held by its address) and no reference. Made after everything
+    // earlier, so a new file and an old one end up with the same schema.
+    for (column, decl) in [("contribution_key", "TEXT NOT NULL DEFAULT ''"), ("reference", "TEXT")] {
+        let has: bool = conn.query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('claims') WHERE name = '{column}'"), [], |r| r.get(0))?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE claims ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS claim_numbers (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+         CREATE INDEX IF NOT EXISTS claims_by_contribution ON claims (contribution_key) WHERE contribution_key != '';
+         CREATE UNIQUE INDEX IF NOT EXISTS claims_by_reference ON claims (reference) WHERE reference IS NOT NULL;",
+    )?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
