@@ -91,10 +91,11 @@ pub fn encode(s: &str) -> String {
 }
 
 impl FileStore for LocalFiles {
-    fn upload_form(&self, key_prefix: &str, max_bytes: u64, redirect: &str, now: jiff::Timestamp) -> Result<UploadForm, FileError> {
+    fn upload_form<'a>(&'a self, key_prefix: &'a str, max_bytes: u64, redirect: &'a str, now: jiff::Timestamp) -> FileFuture<'a, UploadForm> {
         let expires = now + jiff::Span::new().minutes(super::FORM_MINUTES);
         let u = policy::Upload { bucket: BUCKET, key_prefix, redirect, max_bytes, expires };
-        Ok(UploadForm { action: format!("{}{UPLOAD_PATH}", self.origin), fields: policy::form_fields(&u, &self.signer, now) })
+        let form = UploadForm { action: format!("{}{UPLOAD_PATH}", self.origin), fields: policy::form_fields(&u, &self.signer, now) };
+        Box::pin(async move { Ok(form) })
     }
 
     fn form_origin(&self) -> String {

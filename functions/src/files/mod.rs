@@ -9,6 +9,8 @@
 pub mod local;
 pub mod multipart;
 pub mod policy;
+#[cfg(feature = "dynamodb")]
+pub mod s3;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,8 +39,9 @@ pub const FORM_MINUTES: i64 = 10;
 
 pub trait FileStore: Send + Sync + 'static {
     /// A form that uploads one file under `key_prefix` + its name, of at most
-    /// `max_bytes`, then sends the browser to `redirect`; it works for `FORM_MINUTES`.
-    fn upload_form(&self, key_prefix: &str, max_bytes: u64, redirect: &str, now: jiff::Timestamp) -> Result<UploadForm, FileError>;
+    /// `max_bytes`, then sends the browser to `redirect`; it works for
+    /// `FORM_MINUTES`. Asynchronous: S3's is signed with credentials fetched now.
+    fn upload_form<'a>(&'a self, key_prefix: &'a str, max_bytes: u64, redirect: &'a str, now: jiff::Timestamp) -> FileFuture<'a, UploadForm>;
 
     /// The origin forms post to (the page's Content-Security-Policy `form-action` must allow it).
     fn form_origin(&self) -> String;

@@ -64,7 +64,9 @@ impl<S: Store> Forms<S> {
             (Some(files), Some(l)) if documents::takes_more(c.status, documents.len(), limits) => {
                 let doc_id = token::new_id("doc");
                 let prefix = document_prefix(&c.id, &doc_id);
-                files.upload_form(&prefix, l.max_bytes, &self.documents_return(token, &doc_id), self.now().0).ok()
+                let form = files.upload_form(&prefix, l.max_bytes, &self.documents_return(token, &doc_id), self.now().0).await;
+                // The page then offers no upload rather than a form the bucket would refuse.
+                form.map_err(|e| tracing::warn!(error = %e, "forms: no upload form")).ok()
             }
             _ => None,
         };

@@ -19,4 +19,6 @@ mod lambda_binaries;
 mod openapi;
 mod props;
 #[cfg(feature = "dynamodb")]
+mod s3_files;
+#[cfg(feature = "dynamodb")]
 mod stored;

@@ -12,6 +12,7 @@ mod cli;
 
 use anyhow::{Context, bail};
 use ccg_functions::files::local::LocalFiles;
+use ccg_functions::files::s3::{BUCKET_VAR, S3Files};
 use ccg_functions::mail::outbox::Outbox;
 use ccg_functions::mail::ses::SesMailer;
 use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
@@ -319,7 +320,16 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
                 Ok(m) => Arc::new(m),
                 Err(_) => Arc::new(NoMail),
             };
-            run(Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options), cli.command, &operator).await?
+            let mut forms = Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options);
+            let bucket = cli.bucket.or_else(|| std::env::var(BUCKET_VAR).ok()).filter(|b| !b.is_empty());
+            match bucket {
+                Some(b) => forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?)),
+                None if matches!(cli.command, Command::Files { .. }) => {
+                    bail!("the documents bucket is not known: give --bucket NAME or set {BUCKET_VAR} (the stack's output DocumentsBucketName)")
+                }
+                None => {}
+            }
+            run(forms, cli.command, &operator).await?
         }
     };
     print!("{text}");
