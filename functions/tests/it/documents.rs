@@ -177,3 +177,50 @@ async fn the_policy_and_the_count_limit_uploads() {
     wrong_token.headers_mut().insert("accept", "application/json".parse().unwrap());
     assert_eq!(handle(&c.app, wrong_token).await.status(), 410);
 }
+
+/// The same flow on what AWS runs: DynamoDB Local and the S3 file store on moto's server.
+#[cfg(feature = "dynamodb")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_dynamodb_and_s3_a_pdf_is_recorded_and_a_text_file_deleted() {
+    let moto = MotoS3::start().await;
+    let files = std::sync::Arc::new(moto.files("ccg-documents-handler").await);
+    let store = DynamoLocal::shared().await.store("documents-on-s3").await;
+    let app = app_with_file_store(store, catalogue_with(3, Some(&rules()), false), files.clone());
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let (status, body) = claim_confirmed(&app, claim("e1", "300")).await;
+    assert_eq!(status, 200, "{body}");
+    let token = last_token(&app, "ana@valladolid.es").unwrap();
+    let page = |token: String| {
+        let app = &app;
+        async move { body_text(&handle(app, get(&format!("/api/travel-claims/confirm?token={token}"))).await) }
+    };
+    let bucket_url = format!("{}/ccg-documents-handler", moto.endpoint);
+    // Uploads through the page's form to the bucket, then follows it back and presses the button.
+    let send = |data: &'static [u8]| {
+        let (app, page, bucket_url, token) = (&app, &page, bucket_url.clone(), token.clone());
+        async move {
+            let (action, fields) = form_in(&page(token).await, &bucket_url).expect("an upload form to the bucket");
+            let (ct, body) = multipart::write(&fields, "file", "ticket.pdf", data);
+            let (status, location) = tokio::task::spawn_blocking(move || crate::s3_files::post_form(&action, &ct, &body)).await.unwrap();
+            assert_eq!(status, 303);
+            let location = location.expect("a Location");
+            let r = handle(app, get(location.strip_prefix(ORIGIN).expect("back to the site"))).await;
+            assert_eq!(r.status(), 200, "{}", body_text(&r));
+            let (action, fields) = form_in(&body_text(&r), "/documents").expect("the button's form");
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            handle(app, form_post(action.strip_prefix(ORIGIN).unwrap(), &pairs)).await
+        }
+    };
+    let r = send(PDF).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    let c = app.forms.claim_of_token(&token).await.unwrap();
+    let docs = app.forms.store.list_documents(&c.id).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!((docs[0].kind.as_str(), docs[0].size), ("pdf", PDF.len() as u64));
+    assert_eq!(app.forms.document_file(&docs[0]).await.unwrap(), PDF);
+
+    let r = send(b"just some text, not a PDF at all").await;
+    assert_eq!(r.status(), 422, "{}", body_text(&r));
+    assert_eq!(app.forms.store.list_documents(&c.id).await.unwrap().len(), 1, "nothing recorded");
+    assert_eq!(files.list(&format!("claims/{}/", c.id)).await.unwrap(), vec![docs[0].key()], "the refused file is deleted");
+}

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// Posts a multipart form as a browser would; the status and the `Location` header.
-fn post_form(action: &str, content_type: &str, body: &[u8]) -> (u16, Option<String>) {
+pub fn post_form(action: &str, content_type: &str, body: &[u8]) -> (u16, Option<String>) {
     let rest = action.strip_prefix("http://").expect("a loopback address");
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
     let mut s = std::net::TcpStream::connect(host).unwrap();

@@ -329,7 +329,10 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => {}
             }
-            run(forms, cli.command, &operator).await?
+            // The table's TTL removes ended claims; their files are deleted here (the preview's desk does it on every run).
+            let files_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_files().await? } else { 0 };
+            let text = run(forms, cli.command, &operator).await?;
+            if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text }
         }
     };
     print!("{text}");

@@ -130,6 +130,14 @@ pub fn app_with_files<S: Store>(store: S, cat: Catalogue) -> (App<S>, Arc<ccg_fu
     (App::new(forms, settings()), files)
 }
 
+/// `app_with`, with the given file store for the claims' documents.
+pub fn app_with_file_store<S: Store>(store: S, cat: Catalogue, files: Arc<dyn ccg_functions::files::FileStore>) -> App<S> {
+    let dir = temp_dir("outbox");
+    let forms = Forms::new(store, Arc::new(Outbox::new(dir.clone())), cat, options()).with_files(files);
+    OUTBOXES.lock().unwrap().push((forms_addr(&forms), dir));
+    App::new(forms, settings())
+}
+
 static OUTBOXES: std::sync::Mutex<Vec<(usize, PathBuf)>> = std::sync::Mutex::new(Vec::new());
 
 fn forms_addr<S>(f: &Forms<S>) -> usize {
