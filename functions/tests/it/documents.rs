@@ -184,7 +184,8 @@ async fn the_policy_and_the_count_limit_uploads() {
 async fn on_dynamodb_and_s3_a_pdf_is_recorded_and_a_text_file_deleted() {
     let moto = MotoS3::start().await;
     let files = std::sync::Arc::new(moto.files("ccg-documents-handler").await);
-    let store = DynamoLocal::shared().await.store("documents-on-s3").await;
+    let local = DynamoLocal::shared().await;
+    let store = local.store("documents-on-s3").await;
     let app = app_with_file_store(store, catalogue_with(3, Some(&rules()), false), files.clone());
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let (status, body) = claim_confirmed(&app, claim("e1", "300")).await;
@@ -223,4 +224,32 @@ async fn on_dynamodb_and_s3_a_pdf_is_recorded_and_a_text_file_deleted() {
     assert_eq!(r.status(), 422, "{}", body_text(&r));
     assert_eq!(app.forms.store.list_documents(&c.id).await.unwrap().len(), 1, "nothing recorded");
     assert_eq!(files.list(&format!("claims/{}/", c.id)).await.unwrap(), vec![docs[0].key()], "the refused file is deleted");
+
+    // The secretariat's desk on the same table and bucket writes the file; without a bucket it says what is missing.
+    #[cfg(feature = "desk")]
+    {
+        let out = temp_dir("desk-files-s3");
+        let desk = |args: &[&str], bucket: Option<&str>| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_desk"));
+            cmd.args(["--dynamodb", "documents-on-s3", "--base-url", "https://ccg.eurocities.eu"]).args(args);
+            cmd.env("AWS_ENDPOINT_URL_DYNAMODB", &local.endpoint).env("AWS_ENDPOINT_URL_S3", &moto.endpoint);
+            cmd.env("AWS_REGION", "eu-west-1").env("AWS_ACCESS_KEY_ID", "fake").env("AWS_SECRET_ACCESS_KEY", "fake").env("CCG_OPERATOR", "Eva");
+            cmd.env_remove("CCG_DOCUMENTS_BUCKET").env_remove("CCG_MAIL_FROM").env_remove("AWS_PROFILE");
+            if let Some(b) = bucket {
+                cmd.env("CCG_DOCUMENTS_BUCKET", b);
+            }
+            let o = cmd.output().unwrap();
+            (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+        };
+        let dir = out.to_str().unwrap();
+        let (code, _, err) = desk(&["files", &c.id, "--out", dir], None);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("give --bucket NAME or set CCG_DOCUMENTS_BUCKET"), "{err}");
+        let (code, text, err) = desk(&["files", &c.id, "--out", dir], Some("ccg-documents-handler"));
+        assert_eq!(code, Some(0), "{err}");
+        assert!(text.contains(&format!("1 document of {} written", c.id)), "{text}");
+        let written: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).collect();
+        assert_eq!(written.len(), 1, "{written:?}");
+        assert_eq!(std::fs::read(&written[0]).unwrap(), PDF);
+    }
 }

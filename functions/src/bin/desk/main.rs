@@ -316,18 +316,17 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Some(table) => {
+            let bucket = cli.bucket.or_else(|| std::env::var(BUCKET_VAR).ok()).filter(|b| !b.is_empty());
+            if bucket.is_none() && matches!(cli.command, Command::Files { .. }) {
+                bail!("the documents bucket is not known: give --bucket NAME or set {BUCKET_VAR} (the stack's output DocumentsBucketName)")
+            }
             let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {
                 Ok(m) => Arc::new(m),
                 Err(_) => Arc::new(NoMail),
             };
             let mut forms = Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options);
-            let bucket = cli.bucket.or_else(|| std::env::var(BUCKET_VAR).ok()).filter(|b| !b.is_empty());
-            match bucket {
-                Some(b) => forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?)),
-                None if matches!(cli.command, Command::Files { .. }) => {
-                    bail!("the documents bucket is not known: give --bucket NAME or set {BUCKET_VAR} (the stack's output DocumentsBucketName)")
-                }
-                None => {}
+            if let Some(b) = bucket {
+                forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?));
             }
             // The table's TTL removes ended claims; their files are deleted here (the preview's desk does it on every run).
             let files_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_files().await? } else { 0 };
