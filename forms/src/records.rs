@@ -352,3 +352,75 @@ mod tests {
         assert_eq!(c.to_json(), text);
     }
 }
+
+/// A supporting document of a claim (a ticket, an invoice), as recorded once
+/// its file was uploaded and checked. The file itself is in the file store
+/// under `key`; this is what the secretariat sees of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub claim_id: String,
+    /// Random, chosen when the upload form was made: part of the file's key.
+    pub id: String,
+    /// The file's name as the claimant's browser gave it.
+    pub file_name: String,
+    /// `pdf`, `jpeg` or `png`: what its first bytes say, not its name.
+    pub kind: DocumentKind,
+    pub size: u64,
+    pub uploaded_at: Timestamp,
+}
+
+impl Document {
+    /// Where its file is kept: `claims/<claim id>/<doc id>/<file name>`.
+    pub fn key(&self) -> String {
+        document_key(&self.claim_id, &self.id, &self.file_name)
+    }
+}
+
+/// The key of a document's file; the file store sees only keys under `claims/`.
+pub fn document_key(claim_id: &str, doc_id: &str, file_name: &str) -> String {
+    format!("{}{file_name}", document_prefix(claim_id, doc_id))
+}
+
+/// The key's start an upload form allows (the browser adds the file name).
+pub fn document_prefix(claim_id: &str, doc_id: &str) -> String {
+    format!("claims/{claim_id}/{doc_id}/")
+}
+
+/// The types a supporting document may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentKind {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 3] = [DocumentKind::Pdf, DocumentKind::Jpeg, DocumentKind::Png];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Pdf => "pdf",
+            DocumentKind::Jpeg => "jpeg",
+            DocumentKind::Png => "png",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn mime(self) -> &'static str {
+        match self {
+            DocumentKind::Pdf => "application/pdf",
+            DocumentKind::Jpeg => "image/jpeg",
+            DocumentKind::Png => "image/png",
+        }
+    }
+    /// What a person reads: "PDF".
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Pdf => "PDF",
+            DocumentKind::Jpeg => "JPEG",
+            DocumentKind::Png => "PNG",
+        }
+    }
+}

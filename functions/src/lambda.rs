@@ -9,7 +9,9 @@
 //! `X-Ccg-Origin-Verify`: a request without it did not come through
 //! CloudFront and is refused with 403; absent or empty: not checked),
 //! `CCG_PERSON_KEY` (the person key behind the one-contribution rule,
-//! `token::PersonKey`: required, at least 32 characters), plus
+//! `token::PersonKey`: required, at least 32 characters),
+//! `CCG_DOCUMENTS_BUCKET` (the claims' supporting documents, `files::s3`:
+//! absent or empty, the claim's page offers no upload), plus
 //! the usual AWS variables the Lambda runtime sets.
 //!
 //! Every answer carries `X-Content-Version`: the version of the content the
@@ -19,6 +21,7 @@
 //! each line a request causes carries its span with the Lambda request id.
 
 use crate::embedded;
+use crate::files::s3::{BUCKET_VAR, S3Files};
 use crate::http::{App, Settings, handle};
 use crate::mail::ses;
 use crate::service::Form;
@@ -36,11 +39,11 @@ use tracing::Instrument;
 #[derive(Debug, Clone, Copy)]
 pub struct Startup {
     pub catalogue: Duration,
-    /// The DynamoDB and SES clients.
+    /// The DynamoDB, SES and S3 clients.
     pub client: Duration,
 }
 
-/// Parses the embedded content (drafts dropped) and builds the DynamoDB and SES clients.
+/// Parses the embedded content (drafts dropped) and builds the DynamoDB, SES and (with a documents bucket) S3 clients.
 pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startup)> {
     let t0 = Instant::now();
     let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
@@ -56,6 +59,9 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let options = Options { public_url: origin.clone(), accept_drafts: false, store_timeout: Duration::from_secs(3), ..Options::for_site(&site) };
     let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
     let mut forms = Forms::new(DynamoStore::new(client, table).with_person_key(person_key), Arc::new(mailer), catalogue, options);
+    if let Some(bucket) = std::env::var(BUCKET_VAR).ok().filter(|b| !b.is_empty()) {
+        forms = forms.with_files(Arc::new(S3Files::from_env(&bucket).await.map_err(|e| anyhow::anyhow!(e))?));
+    }
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| endpoint.name().to_string());
     forms.metrics = Arc::new(crate::metrics::Metrics::for_lambda(&function));
     let app = App::new(forms, settings);

@@ -10,6 +10,7 @@ pub use ccg_forms::{claims, decode, records, text, token, validate};
 
 pub mod embedded;
 pub mod export;
+pub mod files;
 pub mod form_view;
 pub mod http;
 #[cfg(feature = "lambda")]

@@ -52,6 +52,9 @@ pub enum Route {
     Confirm(Form),
     /// `/travel-claims/withdraw`: a claimant takes back a claim.
     Withdraw,
+    /// `/travel-claims/documents`: where the file store sends a claimant back
+    /// after an upload (a page with a button), and that button (records the document).
+    Documents,
     /// `/leave`: a contact leaves the group from the link in an email; served whichever form a Lambda serves.
     Leave,
 }
@@ -72,6 +75,7 @@ impl Route {
             [parent, "resend"] => Some(Route::Resend(form(parent)?)),
             [parent, "confirm"] => Some(Route::Confirm(form(parent)?)),
             ["travel-claims", "withdraw"] => Some(Route::Withdraw),
+            ["travel-claims", "documents"] => Some(Route::Documents),
             [.., "leave"] => Some(Route::Leave),
             [.., last] => Some(Route::Submit(form(last)?)),
             _ => None,
@@ -85,6 +89,7 @@ impl Route {
             Route::Resend(f) => format!("/{}/resend", f.name()),
             Route::Confirm(f) => format!("/{}/confirm", f.name()),
             Route::Withdraw => "/travel-claims/withdraw".into(),
+            Route::Documents => "/travel-claims/documents".into(),
             Route::Leave => "/leave".into(),
         }
     }
@@ -102,7 +107,7 @@ impl Route {
     pub fn form(self) -> Form {
         match self {
             Route::Submit(f) | Route::Resend(f) | Route::Confirm(f) => f,
-            Route::Withdraw => Form::TravelClaims,
+            Route::Withdraw | Route::Documents => Form::TravelClaims,
             Route::Leave => Form::Register,
         }
     }
@@ -114,6 +119,7 @@ impl Route {
             Route::Resend(_) => "resend",
             Route::Confirm(_) => "confirm",
             Route::Withdraw => "withdraw",
+            Route::Documents => "documents",
             Route::Leave => "leave",
         }
     }
@@ -121,7 +127,7 @@ impl Route {
     /// The methods the address takes (`Allow`, CORS).
     pub fn allow(self) -> &'static str {
         match self {
-            Route::Confirm(_) | Route::Leave => "GET, HEAD, POST, OPTIONS",
+            Route::Confirm(_) | Route::Leave | Route::Documents => "GET, HEAD, POST, OPTIONS",
             _ => "POST, OPTIONS",
         }
     }
@@ -164,16 +170,19 @@ mod tests {
         assert_eq!(Route::parse("/api/register/other"), None);
         assert_eq!(Route::parse("/api/travel-claims/withdraw"), Some(Route::Withdraw));
         assert_eq!(Route::parse("/api/register/withdraw"), None);
+        assert_eq!(Route::parse("/api/travel-claims/documents"), Some(Route::Documents));
+        assert_eq!(Route::parse("/api/register/documents"), None);
         assert_eq!(Route::parse("/api/leave"), Some(Route::Leave));
         assert_eq!(Route::parse("/"), None);
     }
 
     #[test]
     fn every_address_built_parses_back() {
-        let all = [Form::Register, Form::TravelClaims]
-            .into_iter()
-            .flat_map(|f| [Route::Submit(f), Route::Resend(f), Route::Confirm(f)])
-            .chain([Route::Withdraw, Route::Leave]);
+        let all = [Form::Register, Form::TravelClaims].into_iter().flat_map(|f| [Route::Submit(f), Route::Resend(f), Route::Confirm(f)]).chain([
+            Route::Withdraw,
+            Route::Documents,
+            Route::Leave,
+        ]);
         for r in all {
             assert_eq!(Route::parse(&format!("/api{}", r.path())), Some(r));
             assert_eq!(Route::parse(&r.url("https://example.org", "/api", None)), Some(r));

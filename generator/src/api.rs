@@ -4,6 +4,7 @@
 //! flow can be tried locally. `serve` routes every /api/ request here.
 
 use anyhow::Context;
+use ccg_functions::files::local::LocalFiles;
 use ccg_functions::mail::outbox::Outbox;
 use ccg_functions::store::RetentionStore;
 use ccg_functions::{App, Forms, Options, Settings, SqliteStore};
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub const DB_FILE: &str = "forms.sqlite3";
 /// Folder of the emails the preview "sends", inside the data folder (shown at /_outbox/).
 pub const OUTBOX: &str = "outbox";
+/// Folder of the claims' supporting documents inside the data folder (the preview's bucket).
+pub const FILES: &str = "files";
 /// The preview's person key (`CCG_PERSON_KEY` in AWS), made once in the data folder.
 pub const PERSON_KEY_FILE: &str = "person.key";
 
@@ -42,6 +45,7 @@ pub fn person_key(data_dir: &Path) -> anyhow::Result<ccg_functions::token::Perso
 
 pub struct Api {
     app: App<SqliteStore>,
+    files: Arc<LocalFiles>,
 }
 
 impl Api {
@@ -62,10 +66,19 @@ impl Api {
             log: true,
         };
         // Opening swept what was past its retention; a long-running preview sweeps again every day.
+        let files =
+            Arc::new(LocalFiles::open(&data_dir.join(FILES), public_url).with_context(|| format!("cannot open the files folder in {}", data_dir.display()))?);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let daily = store.clone();
+            let daily_files = files.clone();
             rt.spawn(async move {
                 loop {
+                    // The files of claims the store no longer has go with them.
+                    match ccg_functions::service::documents::sweep_files(&daily, daily_files.as_ref()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("forms: deleted {n} document file(s) whose claim is gone"),
+                        Err(e) => tracing::error!("forms: the sweep of document files failed: {e}"),
+                    }
                     tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
                     match daily.sweep(jiff::Timestamp::now().as_second()).await {
                         Ok(Some(s)) => tracing::info!("forms: swept {}", ccg_functions::service::desk::swept_summary(&s)),
@@ -75,8 +88,8 @@ impl Api {
                 }
             });
         }
-        let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options);
-        Ok(Api { app: App::new(forms, settings) })
+        let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options).with_files(files.clone());
+        Ok(Api { app: App::new(forms, settings), files })
     }
 
     /// After each successful rebuild, so the forms see the same content as the preview.
@@ -105,6 +118,12 @@ impl Api {
 
     pub async fn handle(&self, req: http::Request<bytes::Bytes>) -> http::Response<bytes::Bytes> {
         ccg_functions::handle(&self.app, req).await
+    }
+
+    /// The preview's bucket answers an upload form (`files::local::UPLOAD_PATH`) as S3 would:
+    /// a 303 to the form's `success_action_redirect`, or S3's status with what was wrong.
+    pub fn upload(&self, content_type: &str, body: &[u8]) -> Result<String, (u16, String)> {
+        self.files.accept(content_type, body, jiff::Timestamp::now())
     }
 }
 

@@ -26,6 +26,6 @@ pub use error::{ContentError, ContentErrors};
 pub use event::{Event, Format, Kind, Location, PartOf, Status, When};
 pub use money::Cents;
 pub use payment::Payment;
-pub use rules::{Refusal, TravelRules};
+pub use rules::{DocumentLimits, Refusal, TravelRules};
 pub use site::{SiteConfig, SiteView};
 pub use version::content_version;

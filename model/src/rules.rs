@@ -41,6 +41,18 @@ pub struct TravelRules {
     /// publishes it; empty (the default) while it has not.
     #[serde(default)]
     pub payment: crate::payment::Payment,
+    /// How many supporting documents a counted claim takes, and how large
+    /// each may be (the form's own setting). Absent: the form takes none.
+    #[serde(default)]
+    pub documents: Option<DocumentLimits>,
+}
+
+/// The supporting documents a claim takes: at most `max_files`, each at most `max_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentLimits {
+    pub max_files: u32,
+    pub max_bytes: u64,
 }
 
 /// The claim form's own rules: when a meeting is open for claims, and which
@@ -117,6 +129,9 @@ impl TravelRules {
         }
         if rules.max_trips_per_year == 0 || rules.max_per_trip.0 <= 0 {
             return Err(ContentError::new(file, line("max_trips_per_year"), 1, "limits must be above zero"));
+        }
+        if rules.documents.is_some_and(|d| d.max_files == 0 || d.max_bytes == 0) {
+            return Err(ContentError::new(file, line("documents"), 1, "documents: max_files and max_bytes must be above zero"));
         }
         Ok(rules)
     }
@@ -223,6 +238,7 @@ mod tests {
         assert_eq!(r.max_per_year, Cents(90000));
         assert_eq!(r.max_trips_per_year, 2);
         assert_eq!(r.eligible_formats, vec![Format::Physical]);
+        assert_eq!(r.documents, Some(DocumentLimits { max_files: 5, max_bytes: 10 * 1024 * 1024 }));
     }
 
     #[test]

@@ -47,3 +47,24 @@ mod tests {
         assert_eq!(relative(2, "before", "the meeting starts"), "2 days before the meeting starts");
     }
 }
+
+/// A file's size as people read it: "77 bytes", "12 KB", "3.4 MB", "10 MB".
+pub fn file_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{} KB", b.div_ceil(1024)),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)).replace(".0 MB", " MB"),
+    }
+}
+
+#[cfg(test)]
+mod file_size_tests {
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(super::file_size(77), "77 bytes");
+        assert_eq!(super::file_size(2048), "2 KB");
+        assert_eq!(super::file_size(2049), "3 KB");
+        assert_eq!(super::file_size(10 * 1024 * 1024), "10 MB");
+        assert_eq!(super::file_size(3_565_158), "3.4 MB");
+    }
+}

@@ -2,12 +2,14 @@
 //! of what a store read: whether a link may be used (`link`), whether a claim's
 //! confirmation counts (`claim`), what a confirmed registration leaves
 //! (`registration`), what leaving or an erasure deletes and keeps (`leave`),
+//! whether an uploaded file becomes a claim's document (`documents`),
 //! whether a payment is recorded and with which reason (`payment`), whether
 //! one more email may go to an address (`quota`), a claim's reference
 //! (`reference`), and when a record's time is up (`retention`). Both stores read, call the
 //! decision, then write conditionally on what they read; neither decides.
 
 pub mod claim;
+pub mod documents;
 pub mod leave;
 pub mod link;
 pub mod payment;

@@ -6,6 +6,7 @@
 
 mod answer;
 mod check;
+mod documents;
 pub mod frame;
 mod idempotency;
 mod origin;
@@ -143,6 +144,9 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
     if route == Route::Leave {
         return (leave(app, parts, body, wants_json).await, None);
     }
+    if route == Route::Documents {
+        return (documents::answer(app, parts, body, wants_json).await, None);
+    }
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
     if matches!(route, Route::Confirm(_)) && (parts.method == Method::GET || parts.method == Method::HEAD) {
         let answer = match token_in_query {
@@ -151,7 +155,11 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
                 Ok(view) => {
                     let (heading, inner) = match &view {
                         LinkView::Pending(p, used) => pages::confirm_page(&app.forms, form, p, *used, &t),
-                        LinkView::Claim(c) => pages::claim_page(&app.forms, c, &t),
+                        LinkView::Claim(c) => {
+                            // The documents are extra: a failure to read them still shows the claim.
+                            let docs = app.forms.claim_documents(c, &t).await.unwrap_or_default();
+                            pages::claim_page(&app.forms, c, &t, &docs, None)
+                        }
                     };
                     Answer::ConfirmPage { heading, inner }
                 }
@@ -235,7 +243,7 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
             None => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
         },
         Route::Submit(_) => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
-        Route::Leave => unreachable!("answered above"),
+        Route::Leave | Route::Documents => unreachable!("answered above"),
     }
 }
 

@@ -3,13 +3,14 @@
 //! the sentences for each refusal (the JSON answers carry them too).
 
 use super::frame::{AnswerPage, Back, Body};
-use crate::records::{Claim, ClaimStatus, DraftClaim, Pending, PendingItem};
+use crate::records::{Claim, ClaimStatus, Document, DraftClaim, Pending, PendingItem};
 use crate::routes::{Form, Route};
 use crate::service::Forms;
 use crate::service::confirm::Receipt;
+use crate::service::documents::DocumentsView;
 use crate::store::OpenMeetings;
 use ccg_model::rules::YearUsage;
-use ccg_model::words::long_date;
+use ccg_model::words::{file_size, long_date};
 use ccg_model::{Cents, Refusal, TravelRules};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -121,7 +122,7 @@ pub fn confirm_page<S>(f: &Forms<S>, form: Form, p: &Pending, used: Option<YearU
 
 /// A claim as it stands, from its link once used: its state, and the button
 /// to withdraw it while the secretariat has not approved it.
-pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
+pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str, docs: &DocumentsView, added: Option<&Document>) -> (String, Body) {
     let cat = f.catalogue();
     let event = cat.event(&c.event_id).map(|e| e.title.clone()).unwrap_or_else(|| c.event_id.clone());
     let reason = if c.status == ClaimStatus::Rejected { c.reason.as_deref() } else { None };
@@ -135,6 +136,10 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str) -> (String, Body) {
         "c": counted_data(c, cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
         "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
+        "documents": docs.documents.iter().map(|d| json!({"file_name": d.file_name, "type": d.kind.label(), "size": file_size(d.size)})).collect::<Vec<_>>(),
+                "upload": docs.form.as_ref().map(|u| json!({"action": u.action, "fields": u.fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()})),
+        "added": added.map(|d| &d.file_name),
+        "limits": cat.rules.documents.map(|l| json!({"max_files": l.max_files, "max_size": file_size(l.max_bytes)})),
     });
     ("Your travel claim".to_string(), Body::new("answers/claim.html", data))
 }

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/registration.txt", include_str!("../../../templates/emails/registration.txt")),
     ("emails/registered.txt", include_str!("../../../templates/emails/registered.txt")),
     ("emails/claim.txt", include_str!("../../../templates/emails/claim.txt")),
+    ("emails/new-document.txt", include_str!("../../../templates/emails/new-document.txt")),
     ("emails/claim-join-first.txt", include_str!("../../../templates/emails/claim-join-first.txt")),
     ("emails/claim-city-not-eligible.txt", include_str!("../../../templates/emails/claim-city-not-eligible.txt")),
     ("emails/decision.txt", include_str!("../../../templates/emails/decision.txt")),
@@ -212,6 +213,12 @@ pub fn new_contact(to: &str, r: &Registration, changed: bool) -> Email {
 pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
     let data = json!({ "c": claim_data(c), "event": event, "left_trips": left.trips, "left_amount": left.amount.to_string() });
     email(to, "new-claim", data)
+}
+
+/// To the secretariat: a document added to claim `c`, which now has `count`.
+pub fn new_document(to: &str, c: &Claim, d: &crate::records::Document, count: usize) -> Email {
+    let doc = json!({ "file_name": d.file_name, "type": d.kind.label(), "size": ccg_model::words::file_size(d.size) });
+    email(to, "new-document", json!({ "c": claim_data(c), "d": doc, "count": count }))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod confirm;
 pub mod desk;
+pub mod documents;
 pub mod leave;
 pub mod messages;
 pub mod submit;
@@ -88,6 +89,8 @@ impl Default for Options {
 pub struct Forms<S> {
     pub store: S,
     pub mailer: Arc<dyn Mailer>,
+    /// Where supporting documents are kept; without one, claims take none.
+    pub files: Option<Arc<dyn crate::files::FileStore>>,
     catalogue: RwLock<Arc<Catalogue>>,
     pub options: Options,
     /// What the flows refused, counted.
@@ -96,7 +99,12 @@ pub struct Forms<S> {
 
 impl<S> Forms<S> {
     pub fn new(store: S, mailer: Arc<dyn Mailer>, catalogue: Catalogue, options: Options) -> Forms<S> {
-        Forms { store, mailer, catalogue: RwLock::new(Arc::new(catalogue)), options, metrics: Arc::default() }
+        Forms { store, mailer, files: None, catalogue: RwLock::new(Arc::new(catalogue)), options, metrics: Arc::default() }
+    }
+
+    /// With a file store for the claims' supporting documents.
+    pub fn with_files(self, files: Arc<dyn crate::files::FileStore>) -> Forms<S> {
+        Forms { files: Some(files), ..self }
     }
     pub fn catalogue(&self) -> Arc<Catalogue> {
         self.catalogue.read().unwrap_or_else(|p| p.into_inner()).clone()

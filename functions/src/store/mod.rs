@@ -22,7 +22,7 @@ pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
-pub use roles::{ClaimStore, ContactStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
+pub use roles::{ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
 
 use crate::records::ClaimStatus;
 
@@ -62,6 +62,17 @@ pub enum UpdateError {
     /// The contact changed since it was read (or is gone): read it again and decide again.
     #[error("the contact changed in the meantime")]
     Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a document was not recorded on its claim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("there is no claim with this reference")]
+    NotFound,
+    #[error("the claim does not take this document: {0:?}")]
+    Denied(ccg_forms::decide::documents::DocumentRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -2,12 +2,15 @@
 //! are `Send` so a multi-threaded server can hold them. Times: `now` is the instant
 //! for records, `now_secs` Unix seconds for expiry.
 
+use super::DocumentError;
 use super::{
     ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, OpenMeetings, StoreError, StoredAnswer, Swept, TransitionError,
     UpdateError,
 };
-use crate::records::{AuditEntry, Claim, Contact, Pending};
+use crate::records::{AuditEntry, Claim, Contact, Document, Pending};
 use ccg_forms::decide::MailLimits;
+use ccg_forms::decide::documents::Admit;
+use ccg_model::DocumentLimits;
 use ccg_model::TravelRules;
 use ccg_model::rules::YearUsage;
 use std::future::Future;
@@ -152,6 +155,19 @@ pub trait RetentionStore: Send + Sync + 'static {
     fn sweep(&self, now_secs: i64) -> impl Future<Output = Result<Option<Swept>, StoreError>> + Send;
 }
 
+/// A claim's supporting documents (what is known of each file; the files are in the file store).
+/// They go with their claim: deleted when it is (retention, leaving, erasure), kept when it is kept.
+pub trait DocumentStore: Send + Sync + 'static {
+    /// Records `doc` on its claim with `audit`, in one atomic step, if the
+    /// claim takes it now (`decide::documents::admit` on the claim's state and
+    /// the documents it has, within `limits`). The same document recorded
+    /// twice is `Admit::Already`, written once.
+    fn add_document(&self, doc: Document, limits: Option<DocumentLimits>, audit: AuditEntry) -> impl Future<Output = Result<Admit, DocumentError>> + Send;
+
+    /// A claim's documents, in the order they were recorded.
+    fn list_documents(&self, claim_id: &str) -> impl Future<Output = Result<Vec<Document>, StoreError>> + Send;
+}
+
 /// How many emails the forms sent to an address lately (`decide::quota`).
 pub trait MailQuotaStore: Send + Sync + 'static {
     /// Counts one more email to the address of `quota_key` (`decide::quota_key`)
@@ -161,6 +177,6 @@ pub trait MailQuotaStore: Send + Sync + 'static {
 }
 
 /// Every role: what the flows are written against.
-pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore {}
+pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore {}
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore> Store for S {}
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore> Store for S {}

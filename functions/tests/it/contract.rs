@@ -19,6 +19,9 @@ use ccg_model::rules::YearUsage;
 use std::future::Future;
 use std::sync::Arc;
 
+mod documents;
+use documents::documents_go_with_their_claim;
+
 const REG: &str = "/api/register";
 const CLAIMS: &str = "/api/travel-claims";
 
@@ -72,6 +75,7 @@ contract_cases!(
     erasing_a_person,
     leaving_from_a_link,
     records_end_when_their_retention_does(EMBEDDED),
+    documents_go_with_their_claim(EMBEDDED),
     idempotent_retry_sends_once,
     idempotency_marks,
     emails_per_address_are_capped,

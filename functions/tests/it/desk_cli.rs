@@ -120,6 +120,53 @@ async fn a_payment_below_the_amount_asked_for_gives_its_reason() {
     assert!(out.contains("Reason of payment (less than asked for): The hotel invoice was lower\nPaid: 412.50 EUR on 2027-04-02\n"), "{out}");
 }
 
+/// A claim's documents in the preview's bucket (`data/files`): `desk claim` lists them,
+/// `desk files --out` writes them; a file whose claim is gone is deleted when desk opens the store.
+#[tokio::test]
+async fn the_desk_lists_and_writes_a_claims_documents() {
+    use ccg_functions::files::FileStore;
+    use ccg_functions::files::local::LocalFiles;
+    use ccg_functions::records::{AuditEntry, Document, DocumentKind};
+    use ccg_functions::store::DocumentStore;
+    let dir = temp_dir("desk-files");
+    let id = preview_store(&dir, Some("300")).await.unwrap();
+    let files = LocalFiles::open(&dir.join("data/files"), "http://127.0.0.1:1").unwrap();
+    let store = SqliteStore::open(&dir.join("data/forms.sqlite3")).unwrap();
+    let at: jiff::Timestamp = "2027-03-20T10:00:00Z".parse().unwrap();
+    let pdf = b"%PDF-1.4 the ticket".to_vec();
+    for (doc, name) in [("doc_1", "ticket.pdf"), ("doc_2", "../hotel invoice.pdf")] {
+        let d = Document { claim_id: id.clone(), id: doc.into(), file_name: name.into(), kind: DocumentKind::Pdf, size: pdf.len() as u64, uploaded_at: at };
+        // The bucket's own write (an upload), then the record; a name with a folder in it is no key, so no file.
+        let key = d.key();
+        if !name.contains('/') {
+            std::fs::create_dir_all(dir.join("data/files").join(ccg_functions::records::document_prefix(&id, doc))).unwrap();
+            std::fs::write(dir.join("data/files").join(&key), &pdf).unwrap();
+            assert_eq!(files.head(&key).await.unwrap(), Some(pdf.len() as u64));
+        }
+        let audit = AuditEntry { at, actor: "applicant".into(), action: "claim.document".into(), subject: id.clone(), detail: String::new() };
+        store.add_document(d, Some(ccg_model::DocumentLimits { max_files: 5, max_bytes: 100 }), audit).await.unwrap();
+    }
+    let orphan = dir.join("data/files/claims/clm_gone/doc_x/old.pdf");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, &pdf).unwrap();
+    drop(store);
+
+    let (code, out, err) = desk(&dir, &["claim", &id], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Deleted 1 document file(s) whose claim is gone."), "{out}");
+    assert!(!orphan.exists());
+    assert!(out.contains("Documents (2; desk files") && out.contains("doc_1  PDF  19 bytes  2027-03-20 10:00 UTC  ticket.pdf"), "{out}");
+
+    // The second record's file never arrived: desk says which, after writing the first.
+    let (code, out, err) = desk(&dir, &["files", &id, "--out", "dl"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("cannot read the file of doc_2"), "{err}");
+    assert_eq!(std::fs::read(dir.join("dl/doc_1-ticket.pdf")).unwrap(), pdf);
+    let (code, _, err) = desk(&dir, &["files", "clm_none", "--out", "dl"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("there is no claim clm_none"), "{err}");
+}
+
 #[tokio::test]
 async fn the_desk_names_claims_by_their_reference_and_takes_it_for_an_id() {
     let dir = temp_dir("desk-reference");

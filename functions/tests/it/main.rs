@@ -10,6 +10,7 @@ mod common;
 mod contract;
 #[cfg(feature = "desk")]
 mod desk_cli;
+mod documents;
 #[cfg(feature = "dynamodb")]
 mod dynamo_smoke;
 mod fault;
@@ -17,5 +18,7 @@ mod handler;
 mod lambda_binaries;
 mod openapi;
 mod props;
+#[cfg(feature = "dynamodb")]
+mod s3_files;
 #[cfg(feature = "dynamodb")]
 mod stored;

@@ -45,7 +45,7 @@ fn check_refs(v: &Value, spec: &Value) {
     }
 }
 
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "/register",
     "/register/resend",
     "/register/confirm",
@@ -53,6 +53,7 @@ const PATHS: [&str; 8] = [
     "/travel-claims/resend",
     "/travel-claims/confirm",
     "/travel-claims/withdraw",
+    "/travel-claims/documents",
     "/leave",
 ];
 

@@ -81,6 +81,16 @@ pub fn local_redirect(location: &str) -> Option<Res> {
     })
 }
 
+/// A 303 to where a form's policy says (the preview's bucket, as S3 does after an upload).
+pub fn see_other(location: &str) -> Res {
+    match header::HeaderValue::from_str(location) {
+        Ok(v) => {
+            Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, v).body(Body::Full(Full::new(Bytes::new()))).expect("valid response")
+        }
+        Err(_) => error(StatusCode::BAD_REQUEST, false, "The redirect address is not valid."),
+    }
+}
+
 pub fn method_not_allowed(allow: &'static str) -> Res {
     let mut res = response(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed\n");
     res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
@@ -123,7 +133,13 @@ pub fn error(status: StatusCode, json: bool, message: &str) -> Res {
 /// it is malformed or ends early (bad chunking, shorter than its
 /// Content-Length), 408 when it does not arrive in time.
 pub async fn read_body(body: Incoming, json: bool) -> Result<Bytes, Res> {
-    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, BODY_LIMIT).collect()).await {
+    read_body_within(body, json, BODY_LIMIT).await
+}
+
+/// `read_body` with its own size limit (an upload to the preview's bucket), and time for it.
+pub async fn read_body_within(body: Incoming, json: bool, limit: usize) -> Result<Bytes, Res> {
+    let time = if limit > BODY_LIMIT { BODY_TIMEOUT * 12 } else { BODY_TIMEOUT };
+    match tokio::time::timeout(time, Limited::new(body, limit).collect()).await {
         Ok(Ok(b)) => Ok(b.to_bytes()),
         Ok(Err(e)) if e.is::<LengthLimitError>() => Err(error(StatusCode::PAYLOAD_TOO_LARGE, json, "The request is too large.")),
         Ok(Err(_)) => Err(error(StatusCode::BAD_REQUEST, json, "The request body is malformed or incomplete.")),

@@ -16,7 +16,7 @@ mod outbox;
 pub use self::http::BODY_LIMIT;
 pub use outbox::OUTBOX_DIR;
 
-use self::http::{Res, error, from_full, read_body, wants_json};
+use self::http::{Res, error, from_full, read_body, read_body_within, wants_json};
 use crate::api::Api;
 use crate::build::{BuildError, Options, Report};
 use ::http::{Request, StatusCode};
@@ -32,6 +32,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+/// Largest upload the preview's bucket reads; each form's policy says the real limit.
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 const POLL: Duration = Duration::from_millis(500);
 /// A connection must send a request's headers within this long (also when idle between requests).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -147,11 +149,33 @@ impl State {
         from_full(api.handle(Request::from_parts(parts, body)).await)
     }
 
+    /// The preview's bucket: an upload form's POST, checked as S3 checks it.
+    async fn upload(&self, req: Request<Incoming>) -> Res {
+        if req.method() != ::http::Method::POST {
+            return self::http::method_not_allowed("POST");
+        }
+        let Some(Ok(api)) = self.api.get() else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, false, "The forms back end is not running: see the terminal.");
+        };
+        let ctype = req.headers().get(::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = match read_body_within(req.into_body(), false, UPLOAD_LIMIT).await {
+            Ok(b) => b,
+            Err(res) => return res,
+        };
+        match api.upload(&ctype, &body) {
+            Ok(location) => self::http::see_other(&location),
+            Err((status, msg)) => error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), false, &msg),
+        }
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Res, std::convert::Infallible> {
         let path = req.uri().path();
         let not_found = || files::not_found(&self.out, &self.live.build_id());
         if path == "/api" || path.starts_with("/api/") {
             return Ok(self.api(req).await);
+        }
+        if path == ccg_functions::files::local::UPLOAD_PATH {
+            return Ok(self.upload(req).await);
         }
         if path == outbox::OUTBOX_URL.trim_end_matches('/') || path.starts_with(outbox::OUTBOX_URL) {
             return Ok(outbox::answer(&self.data_dir, req.method(), path, not_found));

@@ -29,6 +29,10 @@ pub struct Cli {
     /// The DynamoDB table, instead of the embedded store.
     #[arg(long, value_name = "TABLE", global = true)]
     pub dynamodb: Option<String>,
+    /// With --dynamodb: the documents bucket, which `files` reads [default: CCG_DOCUMENTS_BUCKET]. `claim` lists a
+    /// claim's documents from the table without it.
+    #[arg(long, value_name = "NAME", global = true, conflicts_with = "sqlite")]
+    pub bucket: Option<String>,
     /// The site's public address, for the links in the emails desk sends [default: CCG_BASE_URL, else base_url of
     /// the config built in]. On DynamoDB it must be the real one: a reserved example domain is refused.
     #[arg(long, value_name = "URL", global = true)]
@@ -73,6 +77,14 @@ pub enum Command {
     Claim {
         /// The claim's id (clm_...) or reference (CCG-2027-0042).
         id: String,
+    },
+    /// Write a claim's supporting documents into a folder (one file each, named `<document id>-<file name>`).
+    Files {
+        /// The claim's id (clm_...).
+        id: String,
+        /// The folder to write them in (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Approve a counted claim; the applicant is emailed.
     ApproveClaim {

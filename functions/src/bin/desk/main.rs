@@ -11,6 +11,8 @@
 mod cli;
 
 use anyhow::{Context, bail};
+use ccg_functions::files::local::LocalFiles;
+use ccg_functions::files::s3::{BUCKET_VAR, S3Files};
 use ccg_functions::mail::outbox::Outbox;
 use ccg_functions::mail::ses::SesMailer;
 use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
@@ -99,12 +101,42 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             if let (Some(p), Some(on)) = (c.paid, c.paid_on) {
                 out.push_str(&format!("Paid: {p} on {on}\n"));
             }
+            let docs = forms.documents_of(&c.id).await?;
+            if docs.is_empty() {
+                out.push_str("Documents: none\n");
+            } else {
+                out.push_str(&format!("Documents ({}; desk files {} --out DIR writes them):\n", docs.len(), c.id));
+                for d in &docs {
+                    out.push_str(&format!(
+                        "  {}  {}  {}  {}  {}\n",
+                        d.id,
+                        d.kind.label(),
+                        ccg_model::words::file_size(d.size),
+                        when(d.uploaded_at),
+                        d.file_name
+                    ));
+                }
+            }
             if let Some(end) = kept_until {
                 let day = jiff::Timestamp::from_second(end).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
                 out.push_str(&format!("Kept until: {day} (then deleted with its history)\n"));
             }
             out.push_str(&format!("Sent {}, confirmed {}\n\nHistory:\n", when(c.created_at), c.confirmed_at.map(when).unwrap_or_default()));
             out.push_str(&history(&forms.history(Some(&c.id)).await?));
+        }
+        Command::Files { id, out: dir } => {
+            forms.claim(&id).await?.with_context(|| format!("there is no claim {id}"))?;
+            let docs = forms.documents_of(&id).await?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for d in &docs {
+                // The claimant's name for the file, kept to one plain name inside the folder.
+                let name: String = d.file_name.chars().map(|ch| if ch.is_alphanumeric() || " ._-()".contains(ch) { ch } else { '_' }).collect();
+                let path = dir.join(format!("{}-{}", d.id, name.trim_start_matches('.')));
+                let bytes = forms.document_file(d).await.with_context(|| format!("cannot read the file of {}", d.id))?;
+                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+                out.push_str(&format!("{}\n", path.display()));
+            }
+            out.push_str(&format!("{} document{} of {id} written to {}.\n", docs.len(), if docs.len() == 1 { "" } else { "s" }, dir.display()));
         }
         Command::ApproveClaim { id } => out.push_str(&decided(&forms.approve_claim(&id, operator).await?, "approved")),
         Command::RejectClaim { id, reason } => {
@@ -271,7 +303,12 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             let swept = store.opened_sweep().clone();
             // The preview's outbox, next to its store: `serve` shows these emails too.
             let outbox = path.parent().unwrap_or(Path::new(".")).join("outbox");
-            let text = run(Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options), cli.command, &operator).await?;
+            // The preview's bucket, next to its store.
+            let files = LocalFiles::open(&path.parent().unwrap_or(Path::new(".")).join("files"), &options.public_url)?;
+            let forms = Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options).with_files(Arc::new(files));
+            let files_swept = forms.sweep_files().await.unwrap_or(0);
+            let text = run(forms, cli.command, &operator).await?;
+            let text = if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text };
             if swept == ccg_functions::store::Swept::default() {
                 text
             } else {
@@ -279,11 +316,22 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Some(table) => {
+            let bucket = cli.bucket.or_else(|| std::env::var(BUCKET_VAR).ok()).filter(|b| !b.is_empty());
+            if bucket.is_none() && matches!(cli.command, Command::Files { .. }) {
+                bail!("the documents bucket is not known: give --bucket NAME or set {BUCKET_VAR} (the stack's output DocumentsBucketName)")
+            }
             let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {
                 Ok(m) => Arc::new(m),
                 Err(_) => Arc::new(NoMail),
             };
-            run(Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options), cli.command, &operator).await?
+            let mut forms = Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options);
+            if let Some(b) = bucket {
+                forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?));
+            }
+            // The table's TTL removes ended claims; their files are deleted here (the preview's desk does it on every run).
+            let files_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_files().await? } else { 0 };
+            let text = run(forms, cli.command, &operator).await?;
+            if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text }
         }
     };
     print!("{text}");

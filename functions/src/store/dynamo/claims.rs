@@ -59,6 +59,15 @@ impl DynamoStore {
             }
             cond_names.insert(name, attr.to_string());
         }
+        // A document recorded since the read would be lost by the rewrite: the list is still as read.
+        match read.get(DOCUMENTS) {
+            Some(AttributeValue::L(l)) => {
+                condition.push("size(#docs) = :docs_n".into());
+                cond_values.insert(":docs_n".into(), n(l.len()));
+            }
+            _ => condition.push("attribute_not_exists(#docs)".into()),
+        }
+        cond_names.insert("#docs".into(), DOCUMENTS.into());
         let audit_key = audit_pk(audit);
         let earlier_audit = get_opt_texts(read, "audit_keys")?.unwrap_or_default();
         let mut claim = kept_attributes(claim_item(new), read);

@@ -80,6 +80,9 @@ pub(super) fn claim_item(c: &Claim) -> Item {
     to_item(claim_pk(&c.id), c)
 }
 
+/// The attribute of a CLAIM# item that lists its documents (a List of Maps, oldest first).
+pub(super) const DOCUMENTS: &str = "documents";
+
 /// The attributes of a CLAIM# item that change after its confirmation (by `transition_claim`).
 pub(super) const CLAIM_DECISION: [&str; 4] = ["status", "reason", "paid_cents", "paid_on"];
 
@@ -97,9 +100,9 @@ pub(super) fn audit_item_at(a: &AuditEntry, pk: String) -> Item {
     to_item(pk, a)
 }
 
-/// A CLAIM# item rewritten whole keeps what `Claim` does not carry: its end and its history's keys.
+/// A CLAIM# item rewritten whole keeps what `Claim` does not carry: its end, its history's keys and its documents.
 pub(super) fn kept_attributes(mut item: Item, read: &Item) -> Item {
-    for k in ["expires_at", "audit_keys"] {
+    for k in ["expires_at", "audit_keys", DOCUMENTS] {
         if let Some(v) = read.get(k) {
             item.insert(k.into(), v.clone());
         }

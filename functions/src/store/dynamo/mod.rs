@@ -14,7 +14,9 @@
 //!                                `paid`, `rejected`, `withdrawn`), `link_id` and `link_hashes`
 //!                                (a List: the pending record it was confirmed from and its
 //!                                secrets' hashes), and the secretariat's decision: `reason`,
-//!                                `paid_cents`, `paid_on` (each absent until set)
+//!                                `paid_cents`, `paid_on` (each absent until set), and
+//!                                `documents` (a List of Maps: the supporting documents, so they
+//!                                go with the claim; appended with the claim's state and list as read)
 //!   LINK#<pending id>            `claim_id`: the claim confirmed through that link
 //!   PERSON#<contribution key>    `claim_id`: the one contribution of a person for a meeting,
 //!                                while that claim counts, under the claim's `contribution_key`
@@ -128,6 +130,7 @@ use std::time::Duration;
 mod attrs;
 mod claims;
 mod contacts;
+mod documents;
 mod erase;
 mod idempotency;
 mod items;

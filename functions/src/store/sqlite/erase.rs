@@ -31,6 +31,7 @@ pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Res
                 if *gives_back {
                     give_back(tx, &c).map_err(map_err)?;
                 }
+                tx.execute("DELETE FROM documents WHERE claim_id = ?1", params![c.id]).map_err(map_err)?;
                 tx.execute("DELETE FROM claims WHERE id = ?1", params![c.id]).map_err(map_err)?;
             }
         }

@@ -5,7 +5,7 @@
 //! cannot race it either.
 //!
 //! One file per role of the store (`pending`, `contacts`, `claims`,
-//! `idempotency`, `erase` with the audit trail, `retention`, `quota`), each with its
+//! `idempotency`, `erase` with the audit trail, `retention`, `quota`, `documents`), each with its
 //! role's trait impl. Every change reads what its decision (`ccg_forms::decide`)
 //! needs inside the transaction, calls it, and writes what it decided.
 
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 mod claims;
 mod contacts;
+mod documents;
 mod erase;
 mod idempotency;
 mod pending;

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
-/// submissions, kept answers, claims (with their history lines) and declined
+/// submissions, kept answers, claims (with their history lines and documents) and declined
 /// contacts (with theirs and their leave links). `expires_at <= now` is
 /// `decide::retention::due`, said in SQL.
 pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
@@ -15,6 +15,7 @@ pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, Store
     };
     done.history_lines +=
         tx.execute("DELETE FROM audit WHERE subject IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs]).map_err(map_err)?;
+    tx.execute("DELETE FROM documents WHERE claim_id IN (SELECT id FROM claims WHERE expires_at <= ?1)", params![now_secs]).map_err(map_err)?;
     done.claims = tx.execute("DELETE FROM claims WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?;
     let gone: Vec<String> = all(&tx, "SELECT email_key FROM contacts WHERE expires_at <= ?1", params![now_secs], |r| r.get(0))?;
     for key in &gone {

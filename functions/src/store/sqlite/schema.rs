@@ -92,6 +92,16 @@ CREATE TABLE IF NOT EXISTS idempotency (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (endpoint, key)
 );
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    claim_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    UNIQUE (claim_id, doc_id)
+);
 ";
 
 /// A file written by the first version (registrations taken on trust, claims

@@ -121,6 +121,23 @@ pub fn app_with<S: Store>(store: S, cat: Catalogue, options: Options) -> App<S> 
     App::new(forms, settings())
 }
 
+/// `app_with`, with the preview's bucket in a fresh folder (posting to `ORIGIN`) for the claims' documents.
+pub fn app_with_files<S: Store>(store: S, cat: Catalogue) -> (App<S>, Arc<ccg_functions::files::local::LocalFiles>) {
+    let files = Arc::new(ccg_functions::files::local::LocalFiles::open(&temp_dir("files"), ORIGIN).unwrap());
+    let dir = temp_dir("outbox");
+    let forms = Forms::new(store, Arc::new(Outbox::new(dir.clone())), cat, options()).with_files(files.clone());
+    OUTBOXES.lock().unwrap().push((forms_addr(&forms), dir));
+    (App::new(forms, settings()), files)
+}
+
+/// `app_with`, with the given file store for the claims' documents.
+pub fn app_with_file_store<S: Store>(store: S, cat: Catalogue, files: Arc<dyn ccg_functions::files::FileStore>) -> App<S> {
+    let dir = temp_dir("outbox");
+    let forms = Forms::new(store, Arc::new(Outbox::new(dir.clone())), cat, options()).with_files(files);
+    OUTBOXES.lock().unwrap().push((forms_addr(&forms), dir));
+    App::new(forms, settings())
+}
+
 static OUTBOXES: std::sync::Mutex<Vec<(usize, PathBuf)>> = std::sync::Mutex::new(Vec::new());
 
 fn forms_addr<S>(f: &Forms<S>) -> usize {
@@ -369,4 +386,76 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
         )
         .build();
     aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+// ---------------------------------------------------------------- moto's S3
+
+/// moto's standalone server (an S3-compatible one) on a free loopback port, killed when dropped.
+#[cfg(feature = "dynamodb")]
+pub struct MotoS3 {
+    child: Child,
+    pub endpoint: String,
+}
+
+#[cfg(feature = "dynamodb")]
+impl Drop for MotoS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(feature = "dynamodb")]
+impl MotoS3 {
+    pub async fn start() -> MotoS3 {
+        let server = std::env::var_os("CCG_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| workspace().join(".cache/venv-moto/bin/moto_server"));
+        assert!(
+            server.is_file(),
+            "moto's S3 server is not installed: no {} (and no CCG_MOTO_SERVER). Run ./scripts/setup-test-deps.sh, which installs it in .cache/venv-moto.",
+            server.display()
+        );
+        let port = free_port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+        let moto = MotoS3 { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let client = moto.client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client.list_buckets().send().await.is_err() {
+            assert!(Instant::now() < deadline, "moto did not answer on {} within 60 s", moto.endpoint);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        moto
+    }
+
+    /// A client with fake credentials, path-style (`<endpoint>/<bucket>/<key>`): no DNS names for buckets on loopback.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .credentials_provider(moto_credentials())
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A new bucket and the file store on it, its forms posting to the bucket's path-style address.
+    pub async fn files(&self, bucket: &str) -> ccg_functions::files::s3::S3Files {
+        let client = self.client();
+        // Outside us-east-1 a bucket names its region, as in AWS.
+        let region = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1).build();
+        client.create_bucket().bucket(bucket).create_bucket_configuration(region).send().await.unwrap();
+        let creds = aws_sdk_s3::config::SharedCredentialsProvider::new(moto_credentials());
+        ccg_functions::files::s3::S3Files::new(client, bucket, "eu-west-1", creds).with_form_action(&format!("{}/{bucket}", self.endpoint))
+    }
+}
+
+/// Fake credentials with a session token, as a Lambda role's always has one.
+#[cfg(feature = "dynamodb")]
+fn moto_credentials() -> aws_sdk_s3::config::Credentials {
+    aws_sdk_s3::config::Credentials::new("AKIDTESTING", "testing-secret", Some("testing-session-token".into()), None, "tests")
 }

@@ -1,0 +1,68 @@
+//! The file store: where a claim's supporting documents are kept, a port
+//! like the store's roles. A browser uploads a file straight to the bucket
+//! with a form the functions sign (`policy`), never through the functions;
+//! the functions then look at what arrived (its size and first bytes),
+//! delete it if it is refused, and the desk reads it. Two buckets keep the
+//! same promises: the preview's own folder (`local`, which also answers the
+//! form as S3 would) and, in AWS, a private S3 bucket (`s3`).
+
+pub mod local;
+pub mod multipart;
+pub mod policy;
+#[cfg(feature = "dynamodb")]
+pub mod s3;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// An answer of the file store, boxed so the store can be chosen at run time.
+pub type FileFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, FileError>> + Send + 'a>>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    /// Down, slow or refusing for now: nothing was changed.
+    #[error("the file store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the file store failed: {0}")]
+    Failed(String),
+}
+
+/// The form a browser sends a file to the bucket with: its action and hidden fields (the file field comes last).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UploadForm {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// How long an upload form works once shown.
+pub const FORM_MINUTES: i64 = 10;
+
+pub trait FileStore: Send + Sync + 'static {
+    /// A form that uploads one file under `key_prefix` + its name, of at most
+    /// `max_bytes`, then sends the browser to `redirect`; it works for
+    /// `FORM_MINUTES`. Asynchronous: S3's is signed with credentials fetched now.
+    fn upload_form<'a>(&'a self, key_prefix: &'a str, max_bytes: u64, redirect: &'a str, now: jiff::Timestamp) -> FileFuture<'a, UploadForm>;
+
+    /// The origin forms post to (the page's Content-Security-Policy `form-action` must allow it).
+    fn form_origin(&self) -> String;
+
+    /// The size of the file under `key`; `None` when there is none.
+    fn head<'a>(&'a self, key: &'a str) -> FileFuture<'a, Option<u64>>;
+
+    /// At most the first `n` bytes of the file (its type is read from them).
+    fn read_start<'a>(&'a self, key: &'a str, n: u64) -> FileFuture<'a, Vec<u8>>;
+
+    /// The whole file (the desk's download).
+    fn read<'a>(&'a self, key: &'a str) -> FileFuture<'a, Vec<u8>>;
+
+    /// Deletes the file; deleting what is not there is fine.
+    fn delete<'a>(&'a self, key: &'a str) -> FileFuture<'a, ()>;
+
+    /// Every key under `prefix` (the sweep finds files whose claim is gone).
+    fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>>;
+}
+
+/// The claim a document key belongs to: `claims/<claim id>/...`.
+pub fn claim_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix("claims/")?.split('/').next().filter(|c| !c.is_empty())
+}
