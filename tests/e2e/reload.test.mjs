@@ -18,11 +18,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function publishedCsp() {
   const yaml = readFileSync(join(REPO, 'infra', 'template.yaml'), 'utf8');
   // The folded value: the lines indented deeper than its key.
-  const m = yaml.match(/\n([ ]+)ContentSecurityPolicy: >-\n((?:\1[ ]+\S.*\n)+)/);
+  const m = yaml.match(/\n([ ]+)ContentSecurityPolicy: (?:!Sub )?>-\n((?:\1[ ]+\S.*\n)+)/);
   assert.ok(m, 'no ContentSecurityPolicy in infra/template.yaml');
   const csp = m[2].split('\n').map((l) => l.trim()).join(' ').trim();
   assert.match(csp, /script-src 'self'/);
-  return csp.replace(/;\s*upgrade-insecure-requests/, '');
+  // The documents bucket's origin is the deployment's (a !Sub); the preview's bucket is 'self'.
+  return csp.replace(/;\s*upgrade-insecure-requests/, '').replace(/\s+https:\/\/\$\{[^}]+\}[^\s;]*/g, '');
 }
 
 /** `generator serve` on `root`; resolves once it answers. */

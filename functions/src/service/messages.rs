@@ -392,4 +392,23 @@ mod tests {
             m.text
         );
     }
+
+    #[test]
+    fn the_secretariat_hears_of_a_document_by_the_claims_reference() {
+        use crate::records::{Document, DocumentKind};
+        let c = Claim { reference: Some("CCG-2026-0042".into()), ..claim_fixture() };
+        let d = Document {
+            claim_id: c.id.clone(),
+            id: "doc_1".into(),
+            file_name: "hotel invoice.pdf".into(),
+            kind: DocumentKind::Pdf,
+            size: 250_000,
+            uploaded_at: "2026-03-20T10:00:00Z".parse().unwrap(),
+        };
+        let m = new_document("desk@h", &c, &d, 2);
+        assert_eq!(m.subject, "Document added to travel claim CCG-2026-0042");
+        assert!(m.text.contains("Bob added a supporting document to the travel claim CCG-2026-0042 ("), "{}", m.text);
+        assert!(m.text.contains("hotel invoice.pdf (PDF, ") && m.text.contains("The claim has 2 documents."), "{}", m.text);
+        assert!(m.text.contains("desk files CCG-2026-0042 --out DIR"), "{}", m.text);
+    }
 }
