@@ -175,7 +175,7 @@ pub fn receipt(r: &Receipt, rules: &TravelRules) -> Body {
     let data = json!({
         "c": counted_data(&r.claim, rules.max_per_trip), "event": r.event_title, "counted": true,
         "left_trips": r.remaining.trips, "left_amount": r.remaining.amount.to_string(),
-        "payment": rules.payment.published(),
+        "payment": rules.payment.published(), "documents": rules.documents.is_some(),
     });
     Body::new("answers/receipt.html", data)
 }

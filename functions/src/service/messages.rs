@@ -179,9 +179,11 @@ pub fn decision<S>(f: &Forms<S>, c: &Claim, event: &str, leave: Option<&str>) ->
 /// To the claimant, when their claim is confirmed and counted: its reference,
 /// the contribution counted, what the city has left and what happens next.
 pub fn receipt<S>(f: &Forms<S>, c: &Claim, event: &str, left: &YearUsage) -> Email {
-    let payment = f.catalogue().rules.payment.published();
-    let data =
-        json!({ "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string(), "payment": payment });
+    let rules = &f.catalogue().rules;
+    let data = json!({
+        "c": claim_data(c), "event": event, "counted": true, "left_trips": left.trips, "left_amount": left.amount.to_string(),
+        "payment": rules.payment.published(), "documents": rules.documents.is_some(),
+    });
     email(&c.email, "receipt", signed(f, data))
 }
 
@@ -410,5 +412,23 @@ mod tests {
         assert!(m.text.contains("Bob added a supporting document to the travel claim CCG-2026-0042 ("), "{}", m.text);
         assert!(m.text.contains("hotel invoice.pdf (PDF, ") && m.text.contains("The claim has 2 documents."), "{}", m.text);
         assert!(m.text.contains("desk files CCG-2026-0042 --out DIR"), "{}", m.text);
+    }
+
+    #[test]
+    fn the_receipt_says_documents_can_be_added_only_when_the_form_takes_them() {
+        let f = forms();
+        let used = YearUsage { trips: 1, amount: Cents(45000) };
+        let m = receipt(&f, &claim_fixture(), "Meeting", &used);
+        assert!(
+            m.text.contains("3. You can add supporting documents")
+                && m.text.contains("4. Until the secretariat approves it, you can withdraw the claim with the same link."),
+            "{}",
+            m.text
+        );
+        let mut cat = (*f.catalogue()).clone();
+        cat.rules.documents = None;
+        f.set_catalogue(cat);
+        let m = receipt(&f, &claim_fixture(), "Meeting", &used);
+        assert!(!m.text.contains("documents") && m.text.contains("3. Until the secretariat approves it, you can withdraw the claim: the link"), "{}", m.text);
     }
 }

@@ -207,7 +207,8 @@ async fn what_the_secretariat_needs_to_pay_is_said_only_once_published() {
                 "a paragraph of its own: {receipt_mail}"
             );
         } else {
-            assert!(receipt_mail.contains("lets you withdraw it.\n\nCity Coordinators Group"), "nothing left behind: {receipt_mail}");
+            assert!(receipt.contains("You can add supporting documents, such as tickets and invoices"), "the form takes them: {receipt}");
+            assert!(receipt_mail.contains("withdraw the claim with the same link.\n\nCity Coordinators Group"), "nothing left behind: {receipt_mail}");
         }
     }
 }
