@@ -10,9 +10,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPO, axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir } from './support.mjs';
+import { REPO, axeViolations, cleanup, outboxMails, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir } from './support.mjs';
 
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
 const NO_DESK = DESK ? false : 'CCG_DESK is not set: a claim needs the desk to approve a representative';
@@ -40,13 +40,7 @@ after(async () => {
 });
 
 function mailsTo(email) {
-  const dir = join(dataDir, 'outbox');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-    .filter((m) => m.to.toLowerCase() === email.toLowerCase());
+  return outboxMails(dataDir, email);
 }
 
 function newestLink(email, form) {

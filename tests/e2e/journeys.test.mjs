@@ -24,9 +24,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPO, axeViolations, buildSite, cleanup, contentEvents, launchBrowser, normalize, publishedBuild, sccCities, startServe, startStatic, tempDir, travelRules, vnuErrors } from './support.mjs';
+import { REPO, axeViolations, buildSite, cleanup, outboxMails, contentEvents, launchBrowser, normalize, publishedBuild, sccCities, startServe, startStatic, tempDir, travelRules, vnuErrors } from './support.mjs';
 
 const RULES = travelRules();
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
@@ -145,13 +145,7 @@ async function open(page, url, name) {
 
 /** Every email the preview sent to `email`, oldest first. */
 function mailsTo(email) {
-  const dir = join(dataDir, 'outbox');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-    .filter((m) => m.to.toLowerCase() === email.toLowerCase());
+  return outboxMails(dataDir, email);
 }
 
 /** The confirmation link in the newest email to `email` for `form` (register, travel-claims). */
@@ -247,23 +241,7 @@ async function fillClaim(page, { email, meeting, leave, back, transport, accommo
  * for what it does with the answer (another page, or the form swapped in place).
  */
 async function send(page, form, js, name) {
-  const button = form.locator('button[type="submit"]');
-  if (!js) {
-    const nav = page.waitForNavigation({ waitUntil: 'load' });
-    await button.click();
-    const resp = await nav;
-    htmlSeen.push({ name, html: await resp.text() });
-    return resp;
-  }
-  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/'));
-  await button.click();
-  const resp = await posted;
-  assert.equal(resp.request().resourceType(), 'fetch', `${name}: the form was not sent by the script`);
-  // Sent: the script follows the server to its page. Mistakes: it swaps the form in place.
-  const location = resp.headers().location;
-  if (resp.status() === 303 && location) await page.waitForURL(new URL(location, page.url()).href);
-  else await page.waitForFunction(() => !document.querySelector('form[aria-busy="true"]'));
-  return resp;
+  return sendBy(page, form.locator('button[type="submit"]'), js, name);
 }
 
 /**
@@ -280,7 +258,7 @@ async function sendClaim(page, js, name) {
   return sendBy(page, form.getByRole('button', { name: 'Send my claim' }), js, name);
 }
 
-/** `send`, by a given button of the form. */
+/** Presses `button` of a form (what `send` does with the form's own submit button). */
 async function sendBy(page, button, js, name) {
   if (!js) {
     const nav = page.waitForNavigation({ waitUntil: 'load' });
@@ -293,6 +271,7 @@ async function sendBy(page, button, js, name) {
   await button.click();
   const resp = await posted;
   assert.equal(resp.request().resourceType(), 'fetch', `${name}: the form was not sent by the script`);
+  // Sent: the script follows the server to its page. Mistakes: it swaps the form in place.
   const location = resp.headers().location;
   if (resp.status() === 303 && location) await page.waitForURL(new URL(location, page.url()).href);
   else await page.waitForFunction(() => !document.querySelector('form[aria-busy="true"]'));

@@ -440,6 +440,17 @@ export function zonedToUtc(localIso, timeZone) {
   return guess;
 }
 
+/** Every email the preview whose data folder is `dataDir` sent to `email` (any letter case), oldest first. */
+export function outboxMails(dataDir, email) {
+  const dir = join(dataDir, 'outbox');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
+    .filter((m) => m.to.toLowerCase() === email.toLowerCase());
+}
+
 export function cleanup(dir) {
   if (dir && dir.includes('ccg-e2e-')) rmSync(dir, { recursive: true, force: true });
 }
