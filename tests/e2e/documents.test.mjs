@@ -64,7 +64,7 @@ function desk(...args) {
 /** The meeting the claim form offers first, or null. */
 async function openMeeting() {
   const html = await (await fetch(`${serve.base}/financial-support/`)).text();
-  const m = html.match(/<option value="([^"]+)" data-travel-from="([\d-]+)" data-travel-until="([\d-]+)"/);
+  const m = html.match(/name="event" type="radio" value="([^"]+)" required data-travel-from="([\d-]+)" data-travel-until="([\d-]+)"/);
   if (!m) return null;
   const e = contentEvents().find((ev) => ev.id === m[1]);
   return { id: m[1], start: e.start.slice(0, 10), end: e.end.slice(0, 10) };
@@ -83,7 +83,7 @@ async function countedClaim(who, meeting) {
   r = await jsonPost('register/confirm', { token: decodeURIComponent(newestLink(email, 'register').split('token=')[1]) });
   assert.equal(r.status, 200, r.text);
   desk('approve', email, '--city', city.name, '--country', city.country);
-  r = await jsonPost('travel-claims', { email, event: meeting.id, travel_start: meeting.start, travel_end: meeting.end, transport_eur: '120', accommodation_eur: '80', consent: 'yes', website: '' });
+  r = await jsonPost('travel-claims', { email, event: meeting.id, travel_start: meeting.start, travel_end: meeting.end, transport_eur: '120', accommodation_eur: '80', consent: 'yes', declaration: 'yes', website: '' });
   assert.equal(r.status, 202, r.text);
   const link = newestLink(email, 'travel-claims');
   r = await jsonPost('travel-claims/confirm', { token: decodeURIComponent(link.split('token=')[1]) });
@@ -92,9 +92,10 @@ async function countedClaim(who, meeting) {
 }
 
 for (const js of [false, true]) {
-  test(`a PDF added from the claim's link at 320 px, JavaScript ${js ? 'on' : 'off'}, is listed for the claimant and the desk`, { skip: NO_DESK, timeout: 180_000 }, async (t) => {
+  test(`a PDF added from the claim's link at 320 px, JavaScript ${js ? 'on' : 'off'}, is listed for the claimant and the desk`, { skip: NO_DESK, timeout: 180_000 }, async () => {
+    // The preview's example meetings always take claims: none offered is a failure, not a reason to skip.
     const meeting = await openMeeting();
-    if (!meeting) return t.skip('no meeting takes claims today');
+    assert.ok(meeting, 'the claim form offers no meeting');
     const { link, id } = await countedClaim(js ? 'docs-js' : 'docs', meeting);
     const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 320, height: 800 } });
     const page = await ctx.newPage();
