@@ -6,7 +6,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+mod account;
 mod stored;
+
+pub use account::{Ceremony, CeremonyKind, Passkey, Role, Session, SignInLink, SignedInBy, Staff};
 
 /// A person's details as they sent them through the join form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

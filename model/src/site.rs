@@ -42,6 +42,45 @@ pub struct SiteConfig {
     /// The accessibility statement's facts.
     #[serde(default)]
     pub accessibility: AccessibilityConfig,
+    /// How members and the secretariat sign in, and how long a session lasts.
+    #[serde(default)]
+    pub sign_in: SignInConfig,
+}
+
+/// `sign_in`: the emailed link, the sessions of members and of the
+/// secretariat (staff), and when a decision asks for the passkey again.
+/// These are the service's own rules: the sign-in page says how it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignInConfig {
+    /// How long an emailed sign-in link works (it works once).
+    pub link_minutes: u32,
+    pub member: SessionLimitsConfig,
+    pub staff: SessionLimitsConfig,
+    /// A page that decides or pays asks for the passkey again when it was last used longer ago than this.
+    pub decide_within_minutes: u32,
+    /// Passkey sign-in attempts per account per clock hour.
+    pub passkey_attempts_per_hour: u32,
+}
+
+/// How long a session lasts unused (idle) and at most (absolute), in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLimitsConfig {
+    pub idle_minutes: u32,
+    pub absolute_minutes: u32,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        SignInConfig {
+            link_minutes: 15,
+            member: SessionLimitsConfig { idle_minutes: 14 * 24 * 60, absolute_minutes: 60 * 24 * 60 },
+            staff: SessionLimitsConfig { idle_minutes: 30, absolute_minutes: 8 * 60 },
+            decide_within_minutes: 10,
+            passkey_attempts_per_hour: 10,
+        }
+    }
 }
 
 /// The legal notice's facts. Each one unset is left out of the notice:

@@ -7,7 +7,7 @@ use super::{
     ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, OpenMeetings, StoreError, StoredAnswer, Swept, TransitionError,
     UpdateError,
 };
-use crate::records::{AuditEntry, Claim, Contact, Document, Pending};
+use crate::records::{AuditEntry, Ceremony, Claim, Contact, Document, Passkey, Pending, Session, SignInLink, Staff};
 use ccg_forms::decide::MailLimits;
 use ccg_forms::decide::documents::Admit;
 use ccg_model::DocumentLimits;
@@ -174,6 +174,76 @@ pub trait MailQuotaStore: Send + Sync + 'static {
     /// in this hour and this day, in one atomic step, if `decide::may_send`
     /// allows it then; false (nothing counted) when a limit is reached.
     fn take_mail(&self, quota_key: &str, limits: MailLimits, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Signing in: the secretariat's staff records, emailed sign-in links,
+/// sessions, passkeys and passkey ceremonies (`records::account`). A person's
+/// erasure or leaving (`ErasureStore`) also deletes their sessions and passkeys.
+pub trait AccountStore: Send + Sync + 'static {
+    /// Adds a staff record with its audit line, atomically; false (nothing written) when the address is staff already.
+    fn add_staff(&self, staff: Staff, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes a staff record and ends every session of that address, with the
+    /// audit line, atomically where the store allows; false (nothing written) when not staff.
+    fn remove_staff(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get_staff(&self, email_key: &str) -> impl Future<Output = Result<Option<Staff>, StoreError>> + Send;
+
+    /// Every staff record, by address key.
+    fn list_staff(&self) -> impl Future<Output = Result<Vec<Staff>, StoreError>> + Send;
+
+    /// Keeps an emailed sign-in link (its hash) until it is used or expires.
+    fn put_sign_in_link(&self, link: SignInLink) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The address key of link `id` if it is kept with `token_hash`, unused and
+    /// unexpired at `now_secs`; changes nothing (the page a link opens).
+    fn peek_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Uses link `id`: if it is kept with `token_hash`, unused and unexpired at
+    /// `now_secs`, marks it used (atomically: of two uses at once, one wins)
+    /// and returns its address key; otherwise `None`, nothing written.
+    fn use_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Writes a new session; with `replaces` (a rotation: the step up from link
+    /// to passkey) deletes that session in the same atomic step; with the audit line when given.
+    fn start_session(&self, session: Session, replaces: Option<&str>, audit: Option<AuditEntry>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session kept under `id_hash`; `None` when unknown or `expires_at <= now_secs`.
+    fn get_session(&self, id_hash: &str, now_secs: i64) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// Records a session's use; a session gone meanwhile stays gone (nothing written).
+    fn touch_session(&self, id_hash: &str, last_used_at: i64, expires_at: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends one session (signing out); unknown is fine.
+    fn end_session(&self, id_hash: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A person's sessions that have not expired at `now_secs`, most recently used first.
+    fn list_sessions(&self, email_key: &str, now_secs: i64) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
+    /// Ends every session of a person (whatever its role) except `except` (an
+    /// id hash), with the audit line when given; how many ended.
+    fn end_sessions(&self, email_key: &str, except: Option<&str>, audit: Option<AuditEntry>) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Adds a passkey with its audit line, atomically.
+    fn add_passkey(&self, passkey: Passkey, audit: AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The passkey with this credential id.
+    fn get_passkey(&self, id: &str) -> impl Future<Output = Result<Option<Passkey>, StoreError>> + Send;
+
+    /// A person's passkeys, oldest first.
+    fn list_passkeys(&self, email_key: &str) -> impl Future<Output = Result<Vec<Passkey>, StoreError>> + Send;
+
+    /// Records a passkey's use: its updated encoded credential (the signature counter) and when.
+    fn passkey_used(&self, id: &str, credential: &str, at: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a person's passkey with its audit line, atomically; false (nothing written) when it is not theirs or unknown.
+    fn remove_passkey(&self, email_key: &str, id: &str, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Keeps a ceremony until its answer comes or it expires.
+    fn put_ceremony(&self, ceremony: Ceremony) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes (deletes) the ceremony with this challenge, so it answers once; `None` when unknown or expired at `now_secs`.
+    fn take_ceremony(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Ceremony>, StoreError>> + Send;
 }
 
 /// Every role: what the flows are written against.
