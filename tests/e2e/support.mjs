@@ -221,7 +221,15 @@ export async function startStatic(root) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}`;
-  return { base, stop: () => new Promise((r) => server.close(r)) };
+  // close() waits for every open connection, and a browser context that outlives
+  // the server (the journeys' axe context) may keep one alive: end them all, or
+  // the test hangs until its timeout (seen once in CI).
+  const stop = () =>
+    new Promise((r) => {
+      server.close(r);
+      server.closeAllConnections();
+    });
+  return { base, stop };
 }
 
 /** href/src values of an HTML text (good enough for generated pages). */
