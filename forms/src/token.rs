@@ -34,6 +34,12 @@ pub fn new_secret() -> String {
     base64url(&random_bytes::<32>())
 }
 
+/// Whether `s` has the shape of a secret `new_secret` makes (a cookie's
+/// value is checked before anything is looked up by it).
+pub fn is_secret(s: &str) -> bool {
+    s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// What the store keeps of a secret.
 pub fn hash_secret(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))

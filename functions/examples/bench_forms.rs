@@ -250,7 +250,7 @@ async fn main() {
     if std::env::var_os("CCG_TABLE").is_some() {
         let mut runs = Vec::new();
         for _ in 0..5 {
-            let (_, t) = ccg_functions::lambda::startup(Form::TravelClaims).await.unwrap();
+            let (_, t) = ccg_functions::lambda::startup(ccg_functions::Serves::Form(Form::TravelClaims)).await.unwrap();
             runs.push(t);
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

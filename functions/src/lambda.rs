@@ -22,7 +22,7 @@
 
 use crate::embedded;
 use crate::files::s3::{BUCKET_VAR, S3Files};
-use crate::http::{App, Settings, handle};
+use crate::http::{App, Serves, Settings, handle};
 use crate::mail::ses;
 use crate::service::Form;
 use crate::service::{Forms, Options};
@@ -44,7 +44,7 @@ pub struct Startup {
 }
 
 /// Parses the embedded content (drafts dropped) and builds the DynamoDB, SES and (with a documents bucket) S3 clients.
-pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startup)> {
+pub async fn startup(serves: Serves) -> anyhow::Result<(App<DynamoStore>, Startup)> {
     let t0 = Instant::now();
     let catalogue = embedded::catalogue().map_err(|e| anyhow::anyhow!("embedded content: {e}"))?;
     let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
@@ -57,12 +57,12 @@ pub async fn startup(endpoint: Form) -> anyhow::Result<(App<DynamoStore>, Startu
     let origin = std::env::var("CCG_ALLOWED_ORIGIN").ok().filter(|o| !o.is_empty()).unwrap_or_else(|| site.origin().to_string());
     // Links and redirects lead to the site's own address, where /api/ is served too.
     let options = Options { public_url: origin.clone(), accept_drafts: false, store_timeout: Duration::from_secs(3), ..Options::for_site(&site) };
-    let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, only: Some(endpoint), log: true };
+    let settings = Settings { allowed_origin: Some(origin), allow_same_origin: false, serves, log: true };
     let mut forms = Forms::new(DynamoStore::new(client, table).with_person_key(person_key), Arc::new(mailer), catalogue, options);
     if let Some(bucket) = std::env::var(BUCKET_VAR).ok().filter(|b| !b.is_empty()) {
         forms = forms.with_files(Arc::new(S3Files::from_env(&bucket).await.map_err(|e| anyhow::anyhow!(e))?));
     }
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| endpoint.name().to_string());
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| serves.name().to_string());
     forms.metrics = Arc::new(crate::metrics::Metrics::for_lambda(&function));
     let app = App::new(forms, settings);
     Ok((app, Startup { catalogue: t1 - t0, client: t2 - t1 }))
@@ -181,16 +181,16 @@ pub async fn answer_request<S: crate::store::Store>(edge: &Edge, app: &App<S>, r
 }
 
 /// The whole `main` of a Lambda binary.
-pub async fn run(endpoint: Form) -> Result<(), lambda_http::Error> {
+pub async fn run(serves: Serves) -> Result<(), lambda_http::Error> {
     // Only fails when a subscriber is set already, and then that one logs.
     let _ = tracing::subscriber::set_global_default(json_log(std::io::stderr));
     let edge = Edge::from_env();
-    let (app, t) = startup(endpoint).await.map_err(|e| {
-        tracing::error!(form = endpoint.name(), content = %edge.version, error = %e, "forms start-up failed");
+    let (app, t) = startup(serves).await.map_err(|e| {
+        tracing::error!(form = serves.name(), content = %edge.version, error = %e, "forms start-up failed");
         lambda_http::Error::from(e.to_string())
     })?;
     tracing::info!(
-        form = endpoint.name(),
+        form = serves.name(),
         content = %edge.version,
         catalogue_ms = %format_args!("{:.2}", t.catalogue.as_secs_f64() * 1000.0),
         client_ms = %format_args!("{:.2}", t.client.as_secs_f64() * 1000.0),
@@ -261,7 +261,7 @@ mod tests {
         let mailer = Arc::new(crate::mail::outbox::Outbox::new(dir.join("outbox")));
         let forms = Forms::new(store, mailer, embedded::catalogue().unwrap(), Options::default());
         let origin = "https://ccg.example.eu";
-        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, only: Some(Form::Register), log: true });
+        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, serves: Serves::Form(Form::Register), log: true });
         let req = http::Request::post("/api/register")
             .header(header::ORIGIN, origin)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

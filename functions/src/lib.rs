@@ -17,11 +17,12 @@ pub mod http;
 pub mod lambda;
 pub mod mail;
 pub mod metrics;
+pub mod passkey;
 pub mod routes;
 pub mod service;
 pub mod store;
 
-pub use crate::http::{App, Settings, handle};
+pub use crate::http::{App, Serves, Settings, handle};
 pub use crate::service::{Form, Forms, Options};
 #[cfg(feature = "dynamodb")]
 pub use crate::store::dynamo::DynamoStore;

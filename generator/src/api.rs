@@ -43,6 +43,17 @@ pub fn person_key(data_dir: &Path) -> anyhow::Result<ccg_functions::token::Perso
     ccg_functions::token::PersonKey::from_setting(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// Where the preview's sign-in links and passkeys live: its address with
+/// `localhost` for a loopback IP (WebAuthn refuses an IP address as relying party).
+pub fn sign_in_url(public_url: &str) -> String {
+    for ip in ["127.0.0.1", "[::1]"] {
+        if let Some(rest) = public_url.strip_prefix(&format!("http://{ip}")) {
+            return format!("http://localhost{rest}");
+        }
+    }
+    public_url.to_string()
+}
+
 pub struct Api {
     app: App<SqliteStore>,
     files: Arc<LocalFiles>,
@@ -57,12 +68,13 @@ impl Api {
         let db = data_dir.join(DB_FILE);
         let store = SqliteStore::open(&db).with_context(|| format!("cannot open the forms database {}", db.display()))?.with_person_key(person_key(data_dir)?);
         let catalogue = Catalogue::load_dir(content_dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let options = Options { public_url: public_url.to_string(), accept_drafts: true, ..Options::for_site(site) };
+        let options =
+            Options { public_url: public_url.to_string(), accept_drafts: true, sign_in_url: Some(sign_in_url(public_url)), ..Options::for_site(site) };
         let settings = Settings {
             allowed_origin: Some(public_url.to_string()),
             // The preview's own origin posts the forms, under whichever host name it was opened.
             allow_same_origin: true,
-            only: None,
+            serves: ccg_functions::Serves::Everything,
             log: true,
         };
         // Opening swept what was past its retention; a long-running preview sweeps again every day.
@@ -90,6 +102,12 @@ impl Api {
         }
         let forms = Forms::new(store, Arc::new(Outbox::new(data_dir.join(OUTBOX))), catalogue, options).with_files(files.clone());
         Ok(Api { app: App::new(forms, settings), files })
+    }
+
+    /// Lets a staff session started by link decide (`serve --staff-link-decides`).
+    pub fn staff_link_decides(mut self, yes: bool) -> Api {
+        self.app.forms.options.staff_link_may_decide = yes;
+        self
     }
 
     /// After each successful rebuild, so the forms see the same content as the preview.

@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// Where the preview is written [default: target/ccg-serve under the root]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Let the secretariat decide and pay when signed in by an emailed link,
+    /// without a passkey (the preview only: the functions in AWS never do)
+    #[arg(long)]
+    pub staff_link_decides: bool,
 }
 
 #[derive(Debug, Args)]

@@ -132,7 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(s) => {
             let root = s.root.root;
             let data_dir = s.data.unwrap_or_else(|| root.join("data"));
-            serve::serve(ServeOptions { root, port: s.port, data_dir, out: s.out })?;
+            serve::serve(ServeOptions { root, port: s.port, data_dir, out: s.out, staff_link_decides: s.staff_link_decides })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::New(what) => {

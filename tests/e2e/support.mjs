@@ -294,6 +294,7 @@ export async function crawl(base, { limit = 2000 } = {}) {
       }
       if (u.origin !== origin || !/^https?:$/.test(u.protocol)) continue;
       if (u.pathname.startsWith('/api/')) continue; // form actions answer POST only
+      if (/^\/(sign-in|account|desk|members)\//.test(u.pathname)) continue; // the signed-in pages: the account function's, not files
       queue.push([u.pathname, path]);
     }
   }

@@ -69,6 +69,8 @@ pub struct AnswerPage {
     /// With `show: "resend"`: the form whose link is asked for again (`register`, `travel-claims`).
     pub resend_path: &'static str,
     pub back: Option<Back>,
+    /// The page has passkey buttons: it loads passkey.js.
+    pub passkey: bool,
 }
 
 impl Frame {
@@ -116,6 +118,7 @@ impl Frame {
         }
         ctx.insert("resend_path", p.resend_path);
         ctx.insert("back", &p.back);
+        ctx.insert("passkey", &p.passkey);
         self.tera.render("answer.html", &ctx)
     }
 }

@@ -4,8 +4,10 @@
 //! JSON gets JSON. Logs carry only the path, the status, the time taken and
 //! claim ids: never personal data.
 
+mod account;
 mod answer;
 mod check;
+mod desk;
 mod documents;
 pub mod frame;
 mod idempotency;
@@ -34,10 +36,43 @@ pub struct Settings {
     pub allowed_origin: Option<String>,
     /// Also allow an `Origin` that is this request's own host (the local preview, whose port varies).
     pub allow_same_origin: bool,
-    /// A Lambda serves one form; `None` serves both.
-    pub only: Option<Form>,
+    /// What this instance answers: a Lambda one form, or the signed-in pages; the preview everything.
+    pub serves: Serves,
     /// One line per request on stderr: path, status, time, claim id. Never personal data.
     pub log: bool,
+}
+
+/// What an instance of the web layer answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Serves {
+    /// Both forms and the signed-in pages (the preview, the tests).
+    #[default]
+    Everything,
+    /// One form's Lambda (and the leave link).
+    Form(Form),
+    /// The signed-in pages' Lambda: `/sign-in/`, `/account/`, `/desk/`, `/members/`.
+    Account,
+}
+
+impl Serves {
+    /// The name in logs and metrics: the form's, `account`, or `all`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Serves::Everything => "all",
+            Serves::Form(f) => f.name(),
+            Serves::Account => "account",
+        }
+    }
+    fn form(self, f: Form) -> bool {
+        match self {
+            Serves::Everything => true,
+            Serves::Form(only) => only == f,
+            Serves::Account => false,
+        }
+    }
+    fn account(self) -> bool {
+        matches!(self, Serves::Everything | Serves::Account)
+    }
 }
 
 pub struct App<S> {
@@ -62,6 +97,11 @@ impl<S: Store> App<S> {
     fn frame(&self) -> std::sync::Arc<frame::Frame> {
         self.frame.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// Whether a path is one of the signed-in pages (`/sign-in/`, `/account/`, `/desk/`, `/members/`).
+pub fn is_account_path(path: &str) -> bool {
+    account::Page::owns(path)
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -95,8 +135,20 @@ fn accepts_json(accept: &str) -> bool {
 pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let route = Route::parse(parts.uri.path()).filter(|r| *r == Route::Leave || app.settings.only.is_none_or(|o| o == r.form()));
     let wants_json = wants_json(&parts.headers);
+    if account::Page::owns(parts.uri.path()) {
+        let resp = match account::Page::parse(parts.uri.path()).filter(|_| app.settings.serves.account()) {
+            Some(page) => account::answer(app, page, &parts, body, wants_json).await,
+            None => account::message(app, wants_json, StatusCode::NOT_FOUND, "Not found", "There is no page at this address."),
+        };
+        if app.settings.log {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            tracing::info!(path = parts.uri.path(), status = resp.status().as_u16(), ms = %format_args!("{ms:.1}"), "account answered");
+        }
+        return resp;
+    }
+    let route = Route::parse(parts.uri.path())
+        .filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
         Some(route) => dispatch(app, route, &parts, body, wants_json).await,

@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/new-contact.txt", include_str!("../../../templates/emails/new-contact.txt")),
     ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
     ("emails/payment.txt", include_str!("../../../templates/emails/payment.txt")),
+    ("emails/sign-in.txt", include_str!("../../../templates/emails/sign-in.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
     ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
 ];
@@ -139,6 +140,12 @@ fn signed<S>(f: &Forms<S>, mut data: Value) -> Value {
 pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) -> Email {
     let data = json!({ "r": registration_data(r), "known": known, "hours": f.options.link_hours, "link": link });
     email(&r.email, "registration", signed(f, data))
+}
+
+/// A sign-in link, to a member's or the secretariat's address.
+pub fn sign_in<S>(f: &Forms<S>, to: &str, name: &str, staff: bool, link: &str) -> Email {
+    let data = json!({ "name": name, "staff": staff, "minutes": f.options.sign_in.link_minutes, "link": link });
+    email(to, "sign-in", signed(f, data))
 }
 
 /// To an approved representative: the claim counts once confirmed.
@@ -310,6 +317,8 @@ mod tests {
             claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
             new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
             receipt(&f, &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
+            sign_in(&f, "x@h", "Ana", false, "https://h/sign-in/link?token=t"),
+            sign_in(&f, "x@h", "Ana", true, "https://h/sign-in/link?token=t"),
         ];
         let contact = Contact {
             details: r.clone(),

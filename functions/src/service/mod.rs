@@ -3,11 +3,13 @@
 //! `serve` (through `http`) and the secretariat's `desk` are thin edges over
 //! this layer. Data flows one way: fields -> validate -> rules -> store -> mail.
 
+pub mod account;
 pub mod confirm;
 pub mod desk;
 pub mod documents;
 pub mod leave;
 pub mod messages;
+pub mod passkeys;
 pub mod submit;
 
 use crate::mail::Mailer;
@@ -46,6 +48,14 @@ pub struct Options {
     pub mail_limits: MailLimits,
     /// The shortest time a form's answer takes (`forms.answer_floor_ms`); zero: none.
     pub answer_floor: Duration,
+    /// Links, sessions and passkeys (`sign_in` in config.yaml).
+    pub sign_in: ccg_model::site::SignInConfig,
+    /// Where sign-in links and passkeys live when not `public_url`: the
+    /// preview's `http://localhost:PORT` (a passkey needs a host name, not an IP address).
+    pub sign_in_url: Option<String>,
+    /// The preview's relaxation: a staff session started by link may decide
+    /// without a passkey. Never set in AWS.
+    pub staff_link_may_decide: bool,
 }
 
 impl Options {
@@ -61,6 +71,7 @@ impl Options {
             retention: site.retention,
             mail_limits: site.forms.emails_per_address,
             answer_floor: Duration::from_millis(floor_ms),
+            sign_in: site.sign_in,
             ..Options::default()
         }
     }
@@ -81,6 +92,9 @@ impl Default for Options {
             retention: ccg_model::site::RetentionConfig::default(),
             mail_limits: MailLimits::default(),
             answer_floor: Duration::ZERO,
+            sign_in: ccg_model::site::SignInConfig::default(),
+            sign_in_url: None,
+            staff_link_may_decide: false,
         }
     }
 }

@@ -298,7 +298,7 @@ async fn transport_errors_are_clear_4xx() {
     // Unknown path, and a Lambda that serves the other form.
     assert_eq!(handle(&app, request("POST", "/api/nothing", form, "")).await.status(), 404);
     let mut only = common::app(sqlite_store("only"), catalogue());
-    only.settings.only = Some(Form::Register);
+    only.settings.serves = ccg_functions::Serves::Form(Form::Register);
     assert_eq!(handle(&only, json_post(CLAIMS, claim("e1", "1"))).await.status(), 404);
     assert_eq!(handle(&only, json_post("/api/travel-claims/confirm", serde_json::json!({"token": "x"}))).await.status(), 404);
     assert_eq!(handle(&only, json_post("/register", registration("a@b.eu"))).await.status(), 202);
@@ -473,7 +473,7 @@ async fn dynamodb_slow_is_503_within_the_timeout() {
 async fn every_function_serves_the_leave_link() {
     for only in [Form::Register, Form::TravelClaims] {
         let forms = sqlite_app().forms;
-        let app = App::new(forms, ccg_functions::Settings { only: Some(only), ..settings() });
+        let app = App::new(forms, ccg_functions::Settings { serves: ccg_functions::Serves::Form(only), ..settings() });
         let gone = handle(&app, request("GET", "/api/leave?token=lv_x.y", None, "")).await;
         assert_eq!(gone.status(), 410, "{only:?}");
         // A leave page has its own title and marks no page of the menu (not "Home", not "Join").

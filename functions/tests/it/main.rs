@@ -18,6 +18,7 @@ mod handler;
 mod lambda_binaries;
 mod openapi;
 mod props;
+mod signin;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
 #[cfg(feature = "dynamodb")]

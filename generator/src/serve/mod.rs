@@ -48,6 +48,8 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
     /// Where the preview is written (default: target/ccg-serve under the root).
     pub out: Option<PathBuf>,
+    /// The secretariat decides when signed in by link alone (`serve --staff-link-decides`).
+    pub staff_link_decides: bool,
 }
 
 struct State {
@@ -55,6 +57,7 @@ struct State {
     out: PathBuf,
     base_url: String,
     data_dir: PathBuf,
+    staff_link_decides: bool,
     api: OnceLock<Result<Arc<Api>, String>>,
     live: Live,
     /// Kept between saves: a rebuild renders only what the saved files change.
@@ -115,7 +118,9 @@ impl State {
         let content = self.root.join(crate::paths::CONTENT);
         match self.api.get() {
             None => {
-                let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url).map(Arc::new).map_err(|e| format!("{e:#}"));
+                let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url)
+                    .map(|a| a.staff_link_decides(self.staff_link_decides))
+                    .map(Arc::new).map_err(|e| format!("{e:#}"));
                 if let Err(e) = &api {
                     tracing::error!("the forms back end did not start: {e}");
                 }
@@ -171,7 +176,7 @@ impl State {
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Res, std::convert::Infallible> {
         let path = req.uri().path();
         let not_found = || files::not_found(&self.out, &self.live.build_id());
-        if path == "/api" || path.starts_with("/api/") {
+        if path == "/api" || path.starts_with("/api/") || ccg_functions::http::is_account_path(path) {
             return Ok(self.api(req).await);
         }
         if path == ccg_functions::files::local::UPLOAD_PATH {
@@ -241,6 +246,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         out,
         base_url: format!("http://{addr}"),
         data_dir: opts.data_dir.clone(),
+        staff_link_decides: opts.staff_link_decides,
         api: OnceLock::new(),
         live: Live::new(),
         builder: std::sync::Mutex::new(crate::builder::Builder::new()),
@@ -252,6 +258,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         let mut seen = fingerprint(&state.root);
         tokio::task::spawn_blocking(move || first.rebuild()).await?;
         eprintln!("serving {} on {} (drafts shown, pages reload after each edit; Ctrl-C to stop)", state.out.display(), state.base_url);
+        // WebAuthn refuses an IP address as its relying party: sign-in links lead to localhost.
+        eprintln!("sign in at {}/sign-in/ (passkeys work at this localhost address, not at 127.0.0.1)", crate::api::sign_in_url(&state.base_url));
 
         let watcher = state.clone();
         tokio::spawn(async move {

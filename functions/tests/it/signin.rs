@@ -1,0 +1,318 @@
+//! Signing in, through the real handler, on both stores (`sqlite::…`,
+//! `dynamo::…`): the emailed link (equal answers for known and unknown
+//! addresses, once only, forged or used refused), the session cookie and its
+//! attributes, expiry (idle and absolute) on an injected clock, rotation on
+//! every sign-in, signing out (everywhere), removal ending sessions, and a
+//! decision refused to a session started by link alone.
+
+use crate::common::*;
+use bytes::Bytes;
+use ccg_functions::records::{AuditEntry, Role, Staff};
+use ccg_functions::service::Clock;
+use ccg_functions::store::roles::*;
+use ccg_functions::{App, Form, Store, handle};
+use http::Request;
+
+macro_rules! signin_cases {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    Box::pin(super::$case(crate::common::sqlite_store(stringify!($case)))).await;
+                }
+            )*
+        }
+        mod dynamo {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-signin-", stringify!($case))).await;
+                    Box::pin(super::$case(store)).await;
+                }
+            )*
+        }
+    };
+}
+
+signin_cases!(
+    a_link_signs_in_once_with_a_host_cookie,
+    known_and_unknown_addresses_get_the_same_answer,
+    sessions_end_when_idle_and_at_their_absolute_end,
+    every_sign_in_is_a_new_session,
+    signing_out_everywhere_and_removal_end_sessions,
+    deciding_needs_a_passkey,
+);
+
+const T0: i64 = 1_800_000_000;
+
+fn at(secs: i64) -> Clock {
+    Clock::Fixed(jiff::Timestamp::from_second(secs).unwrap())
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Bytes> {
+    let mut b = Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header("cookie", format!("theme=dark; __Host-ccg_session={c}"));
+    }
+    b.body(Bytes::new()).unwrap()
+}
+
+fn post(path: &str, pairs: &[(&str, &str)], cookie: Option<&str>) -> Request<Bytes> {
+    let mut r = form_post(path, pairs);
+    r.headers_mut().insert("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36".parse().unwrap());
+    if let Some(c) = cookie {
+        r.headers_mut().insert("cookie", format!("__Host-ccg_session={c}").parse().unwrap());
+    }
+    r
+}
+
+/// The token of the newest sign-in link emailed to `to`.
+fn sign_in_token<S>(app: &App<S>, to: &str) -> Option<String> {
+    mails_to(app, to).iter().rev().find_map(|m| {
+        let i = m.text.find("/sign-in/link?token=")?;
+        Some(m.text[i + "/sign-in/link?token=".len()..].split_whitespace().next()?.to_string())
+    })
+}
+
+/// A confirmed member (a contact) with this address.
+async fn member<S: Store>(app: &App<S>, email: &str) {
+    let sent = handle(app, json_post("/api/register", registration(email))).await;
+    assert_eq!(sent.status(), 202, "{}", body_text(&sent));
+    let done = handle(app, confirm_post(Form::Register, &last_token(app, email).unwrap(), true)).await;
+    assert_eq!(done.status(), 200);
+}
+
+async fn staff<S: Store>(app: &App<S>, email: &str) {
+    let (now, _) = app.forms.now();
+    let s = Staff { email_key: email.to_lowercase(), email: email.into(), name: "Sam Staff".into(), added_at: now, added_by: "test".into() };
+    let audit = AuditEntry { at: now, actor: "test".into(), action: "staff.added".into(), subject: s.email_key.clone(), detail: String::new() };
+    assert!(app.forms.store.add_staff(s, audit).await.unwrap());
+}
+
+/// Asks for a link for `email` and uses it: the cookie's secret.
+async fn sign_in<S: Store>(app: &App<S>, email: &str, cookie: Option<&str>) -> String {
+    let r = handle(app, post("/sign-in/", &[("email", email)], None)).await;
+    assert_eq!(r.status(), 303);
+    let token = sign_in_token(app, email).expect("a sign-in email");
+    let r = handle(app, post("/sign-in/link", &[("token", &token)], cookie)).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    cookie_of(&r).expect("a session cookie")
+}
+
+fn cookie_of(r: &http::Response<Bytes>) -> Option<String> {
+    let v = r.headers().get("set-cookie")?.to_str().ok()?;
+    let secret = v.strip_prefix("__Host-ccg_session=")?.split(';').next()?;
+    (!secret.is_empty()).then(|| secret.to_string())
+}
+
+/// Whether the cookie opens the account page (not a redirect to sign in).
+async fn signed_in<S: Store>(app: &App<S>, cookie: &str) -> bool {
+    let r = handle(app, get("/account/", Some(cookie))).await;
+    match r.status().as_u16() {
+        200 => true,
+        303 => {
+            assert_eq!(r.headers()["location"], "/sign-in/");
+            false
+        }
+        s => panic!("/account/ answered {s}: {}", body_text(&r)),
+    }
+}
+
+async fn a_link_signs_in_once_with_a_host_cookie<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    let r = handle(&app, post("/sign-in/", &[("email", "Ana@City.eu")], None)).await;
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/sign-in/sent/"));
+    let mail = mails_to(&app, "ana@city.eu").pop().unwrap();
+    assert_eq!(mail.subject, "Sign in to the City Coordinators Group's website");
+    let token = sign_in_token(&app, "ana@city.eu").unwrap();
+    // Opening the link changes nothing (mail scanners open links): its page has a button.
+    let page = handle(&app, get(&format!("/sign-in/link?token={token}"), None)).await;
+    assert_eq!(page.status(), 200);
+    assert!(body_text(&page).contains(r#"<button type="submit">Sign in</button>"#));
+    assert!(page.headers().get("set-cookie").is_none());
+    // A forged secret for the same link does not work, and does not use it up.
+    let (id, _) = token.split_once('.').unwrap();
+    let forged = format!("{id}.{}", "A".repeat(43));
+    assert_eq!(handle(&app, post("/sign-in/link", &[("token", &forged)], None)).await.status(), 410);
+    let r = handle(&app, post("/sign-in/link", &[("token", &token)], None)).await;
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/account/"));
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let secret = cookie_of(&r).unwrap();
+    assert_eq!(secret.len(), 43, "256 random bits, base64url");
+    let member_days_60 = 60 * 24 * 3600;
+    assert_eq!(set, format!("__Host-ccg_session={secret}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={member_days_60}"));
+    // Only the hash of the secret is stored.
+    let hash = ccg_functions::token::hash_secret(&secret);
+    let (_, now) = app.forms.now();
+    let s = app.forms.store.get_session(&hash, now).await.unwrap().expect("the session under the secret's hash");
+    assert_eq!((s.role, s.device.as_str()), (Role::Member, "Chrome on Linux"));
+    assert!(app.forms.store.get_session(&secret, now).await.unwrap().is_none());
+    // The link worked once.
+    assert_eq!(handle(&app, post("/sign-in/link", &[("token", &token)], None)).await.status(), 410);
+    assert_eq!(handle(&app, get(&format!("/sign-in/link?token={token}"), None)).await.status(), 410);
+    let account = handle(&app, get("/account/", Some(&secret))).await;
+    assert_eq!(account.status(), 200);
+    assert_eq!(account.headers()["cache-control"], "no-store");
+    assert!(account.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().contains("Cookie")));
+    assert!(body_text(&account).contains("ana@city.eu"));
+    // A cookie that is not a secret of ours is nobody.
+    assert!(!signed_in(&app, "not-a-secret").await);
+    assert!(!signed_in(&app, &"B".repeat(43)).await);
+}
+
+async fn known_and_unknown_addresses_get_the_same_answer<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    staff(&app, "desk@sec.eu").await;
+    let mut answers = Vec::new();
+    for email in ["ana@city.eu", "nobody@city.eu", "desk@sec.eu"] {
+        for json in [false, true] {
+            let mut req = post("/sign-in/", &[("email", email)], None);
+            if json {
+                req = json_post("/sign-in/", serde_json::json!({ "email": email }));
+            }
+            let r = handle(&app, req).await;
+            let mut headers: Vec<_> = r.headers().iter().map(|(k, v)| format!("{k}: {}", v.to_str().unwrap())).collect();
+            headers.sort();
+            answers.push((json, r.status().as_u16(), headers, body_text(&r)));
+        }
+    }
+    for a in &answers[2..] {
+        let same = &answers[usize::from(a.0)];
+        assert_eq!(a, same, "an answer tells who is known");
+    }
+    assert_eq!(mails_to(&app, "ana@city.eu").iter().filter(|m| m.subject.starts_with("Sign in")).count(), 2);
+    assert_eq!(mails_to(&app, "desk@sec.eu").len(), 2);
+    assert!(mails_to(&app, "nobody@city.eu").is_empty());
+    // A malformed address is named, for everyone alike.
+    let r = handle(&app, post("/sign-in/", &[("email", "not an address")], None)).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_text(&r).contains("Enter an email address like name@city.eu."));
+}
+
+async fn sessions_end_when_idle_and_at_their_absolute_end<S: Store>(store: S) {
+    let mut app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    staff(&app, "desk@sec.eu").await;
+    let day = 24 * 3600;
+    app.forms.options.clock = at(T0);
+    let m = sign_in(&app, "ana@city.eu", None).await;
+    let s = sign_in(&app, "desk@sec.eu", None).await;
+    // Staff: 30 minutes idle.
+    app.forms.options.clock = at(T0 + 29 * 60);
+    assert!(signed_in(&app, &s).await);
+    app.forms.options.clock = at(T0 + 29 * 60 + 30 * 60);
+    assert!(!signed_in(&app, &s).await, "idle for 30 minutes");
+    // Members: 14 days idle, 60 days at most however often used.
+    for d in [13, 26, 39, 52, 59] {
+        app.forms.options.clock = at(T0 + d * day);
+        assert!(signed_in(&app, &m).await, "used every 13 days: day {d}");
+    }
+    app.forms.options.clock = at(T0 + 60 * day);
+    assert!(!signed_in(&app, &m).await, "past its absolute end");
+    // A session left alone ends after 14 days.
+    let m2 = sign_in(&app, "ana@city.eu", None).await;
+    app.forms.options.clock = at(T0 + 74 * day);
+    assert!(!signed_in(&app, &m2).await);
+    // Staff: 8 hours at most.
+    app.forms.options.clock = at(T0);
+    let s2 = sign_in(&app, "desk@sec.eu", None).await;
+    for minutes in (20..480).step_by(20) {
+        app.forms.options.clock = at(T0 + minutes * 60);
+        assert!(signed_in(&app, &s2).await, "minute {minutes}");
+    }
+    app.forms.options.clock = at(T0 + 480 * 60);
+    assert!(!signed_in(&app, &s2).await, "8 hours after signing in");
+}
+
+async fn every_sign_in_is_a_new_session<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    let first = sign_in(&app, "ana@city.eu", None).await;
+    // Signing in again in the same browser: a new secret, and the old one ends.
+    let second = sign_in(&app, "ana@city.eu", Some(&first)).await;
+    assert_ne!(first, second);
+    assert!(!signed_in(&app, &first).await);
+    assert!(signed_in(&app, &second).await);
+    // Another browser's session is untouched.
+    let other = sign_in(&app, "ana@city.eu", None).await;
+    assert!(signed_in(&app, &second).await && signed_in(&app, &other).await);
+    let (_, now) = app.forms.now();
+    assert_eq!(app.forms.store.list_sessions("ana@city.eu", now).await.unwrap().len(), 2);
+}
+
+async fn signing_out_everywhere_and_removal_end_sessions<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    let a = sign_in(&app, "ana@city.eu", None).await;
+    let b = sign_in(&app, "ana@city.eu", None).await;
+    let out = handle(&app, post("/account/sign-out", &[], Some(&a))).await;
+    assert_eq!(out.status(), 200);
+    assert!(out.headers()["set-cookie"].to_str().unwrap().starts_with("__Host-ccg_session=; "));
+    assert!(!signed_in(&app, &a).await && signed_in(&app, &b).await);
+    let c = sign_in(&app, "ana@city.eu", None).await;
+    let r = handle(&app, post("/account/sign-out-everywhere", &[], Some(&c))).await;
+    assert!(body_text(&r).contains("2 sessions ended"), "{}", body_text(&r));
+    assert!(!signed_in(&app, &b).await && !signed_in(&app, &c).await);
+    // A change without the site's own origin changes nothing.
+    let d = sign_in(&app, "ana@city.eu", None).await;
+    let mut foreign = post("/account/sign-out-everywhere", &[], Some(&d));
+    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(handle(&app, foreign).await.status(), 403);
+    assert!(signed_in(&app, &d).await);
+    // An erased member's sessions end at once.
+    app.forms.erase("ana@city.eu", "test desk").await.unwrap();
+    assert!(!signed_in(&app, &d).await);
+    // A removed staff member's too.
+    staff(&app, "desk@sec.eu").await;
+    let s = sign_in(&app, "desk@sec.eu", None).await;
+    assert!(signed_in(&app, &s).await);
+    let (now, _) = app.forms.now();
+    let audit = AuditEntry { at: now, actor: "test".into(), action: "staff.removed".into(), subject: "desk@sec.eu".into(), detail: String::new() };
+    assert!(app.forms.store.remove_staff("desk@sec.eu", audit).await.unwrap());
+    assert!(!signed_in(&app, &s).await);
+    let history = app.forms.store.list_audit().await.unwrap();
+    for action in ["signin.link", "sessions.ended"] {
+        assert!(history.iter().any(|e| e.action == action), "no {action} in the history");
+    }
+    assert!(history.iter().all(|e| !e.detail.contains(&d) && !e.detail.contains(&ccg_functions::token::hash_secret(&d))), "a secret in the history");
+}
+
+async fn deciding_needs_a_passkey<S: Store>(store: S) {
+    let mut app = app(store, catalogue());
+    staff(&app, "desk@sec.eu").await;
+    representative(&app, "rep@valladolid.es", "Valladolid", "ES").await;
+    let (status, claimed) = claim_confirmed(&app, claim_for("rep@valladolid.es")).await;
+    assert_eq!(status, 200, "{claimed}");
+    let id = claimed["id"].as_str().unwrap().to_string();
+    let s = sign_in(&app, "desk@sec.eu", None).await;
+    let desk = handle(&app, get("/desk/", Some(&s))).await;
+    assert_eq!(desk.status(), 200);
+    assert!(body_text(&desk).contains(claimed["reference"].as_str().unwrap()));
+    // Signed in by link: reading yes, deciding no (and nothing changes).
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&s))).await;
+    assert_eq!(r.status(), 403);
+    assert!(body_text(&r).contains("add a passkey on your account page"), "{}", body_text(&r));
+    assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, ccg_functions::records::ClaimStatus::Counted);
+    // A member is no secretariat.
+    member(&app, "ana@city.eu").await;
+    let m = sign_in(&app, "ana@city.eu", None).await;
+    assert_eq!(handle(&app, get("/desk/", Some(&m))).await.status(), 403);
+    // The preview's relaxation lets a link session decide.
+    app.forms.options.staff_link_may_decide = true;
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&s))).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, ccg_functions::records::ClaimStatus::Approved);
+    // Deciding twice applies nothing twice: the page says where the claim stands.
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&s))).await;
+    assert_eq!(r.status(), 409);
+    assert!(body_text(&r).contains("it is approved now"));
+}
+
+fn claim_for(email: &str) -> serde_json::Value {
+    let mut c = claim("e1", "100");
+    c["email"] = email.into();
+    c
+}
