@@ -383,7 +383,7 @@ impl<S: Store> Forms<S> {
 /// One line saying what a sweep deleted (counts only).
 pub fn swept_summary(s: &Swept) -> String {
     format!(
-        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s), {} leave item(s) of former contacts",
-        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency, s.leave_links
+        "{} unconfirmed submission(s), {} declined contact(s), {} claim(s), {} history line(s) deleted or blanked, {} kept answer(s), {} leave item(s) of former contacts, {} expired sign-in item(s)",
+        s.pending, s.contacts, s.claims, s.history_lines, s.idempotency, s.leave_links, s.sign_in
     )
 }

@@ -22,7 +22,7 @@ pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
-pub use roles::{ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
+pub use roles::{AccountStore, ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
 
 use crate::records::ClaimStatus;
 
@@ -97,6 +97,8 @@ pub struct Swept {
     pub idempotency: usize,
     /// Leave-link items of addresses that are no longer contacts (DynamoDB; SQLite deletes them with the contact).
     pub leave_links: usize,
+    /// Sessions, sign-in links and passkey ceremonies that expired (SQLite; DynamoDB's TTL deletes them).
+    pub sign_in: usize,
 }
 
 /// Why a claim's state did not change.

@@ -247,6 +247,12 @@ pub trait AccountStore: Send + Sync + 'static {
 }
 
 /// Every role: what the flows are written against.
-pub trait Store: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore {}
+pub trait Store:
+    PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore
+{
+}
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore> Store for S {}
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore> Store
+    for S
+{
+}

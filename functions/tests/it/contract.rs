@@ -19,7 +19,9 @@ use ccg_model::rules::YearUsage;
 use std::future::Future;
 use std::sync::Arc;
 
+mod account;
 mod documents;
+use account::*;
 use documents::documents_go_with_their_claim;
 
 const REG: &str = "/api/register";
@@ -83,6 +85,14 @@ contract_cases!(
     one_contribution_survives_leaving,
     claims_get_references_in_order,
     concurrent_confirmations_never_share_a_reference,
+    staff_are_added_once_and_removed_with_their_sessions,
+    a_sign_in_link_works_once,
+    sessions_expire_rotate_and_end,
+    passkeys_belong_to_their_person,
+    a_ceremony_answers_once,
+    erasure_and_leaving_take_sessions_and_passkeys,
+    expired_sign_in_records_are_swept(EMBEDDED),
+    many_sessions_all_end,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.

@@ -70,8 +70,14 @@ impl DynamoStore {
         Ok(decide::who_leaves(Some(&link), token_hash, exists).map(str::to_string))
     }
 
-    /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes.
-    pub(super) async fn leave_items(&self, leave_id: &str, token_hash: &str, audit: &AuditEntry) -> Result<(Vec<TransactWriteItem>, Erased), LeaveError> {
+    /// The transaction of a contact leaving (`Store::leave`), from what is stored now, and what it removes;
+    /// with the address whose sessions and passkeys are deleted after it when they do not fit in.
+    pub(super) async fn leave_items(
+        &self,
+        leave_id: &str,
+        token_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(Vec<TransactWriteItem>, Erased, Option<String>), LeaveError> {
         let Some(lv) = self.get_boxed(leave_pk(leave_id)).await? else { return Err(LeaveError::Gone) };
         let Some(email_key) = self.who_leaves(&lv, token_hash).await? else { return Err(LeaveError::Gone) };
         let claim_ids = get_opt_texts(&lv, "claim_ids")?;
@@ -127,7 +133,14 @@ impl DynamoStore {
         if items.len() > 100 {
             return Err(StoreError::Failed("this contact has too many records to remove at once: the secretariat erases them".into()).into());
         }
-        Ok((items, done))
+        // Their sessions and passkeys (and the list of them) in the same
+        // transaction when it has room; else right after it (`leave`).
+        let account = Box::pin(self.account_items(&email_key)).await?;
+        if items.len() + account.len() <= 100 {
+            items.extend(account);
+            return Ok((items, done, None));
+        }
+        Ok((items, done, Some(email_key)))
     }
 }
 
@@ -171,15 +184,22 @@ impl ErasureStore for DynamoStore {
     /// One transaction, without a Scan (the functions may not Scan): the
     /// LEAVE# item (only while it still has this secret and the claims read),
     /// CONTACT#, the LATEST# pointers and their pending records (expired now),
-    /// each claim the person confirmed as `erase` treats it, and the audit
-    /// line. History lines that name the address are blanked by the desk's
+    /// each claim the person confirmed as `erase` treats it, the audit
+    /// line, and their sessions and passkeys with the list of them
+    /// (`ACCOUNT#`, held unchanged since read), which go right after the
+    /// transaction instead when it would pass DynamoDB's 100 items. History lines that name the address are blanked by the desk's
     /// `sweep` (which may Scan).
     async fn leave(&self, leave_id: &str, token_hash: &str, audit: AuditEntry) -> Result<Erased, LeaveError> {
         let mut attempts = Attempts(0);
         loop {
-            let (items, done) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
+            let (items, done, after) = Box::pin(self.leave_items(leave_id, token_hash, &audit)).await?;
             match self.transact_boxed(items).await? {
-                Sent::Done => return Ok(done),
+                Sent::Done => {
+                    if let Some(email_key) = after {
+                        Box::pin(self.erase_account(&email_key)).await?;
+                    }
+                    return Ok(done);
+                }
                 // The link, the contact or a claim changed since they were read: read again.
                 Sent::Cancelled(r) if r.iter().any(|x| code(x) == "ConditionalCheckFailed") || conflicted(&r) => {}
                 Sent::Cancelled(r) => return Err(busy(&r, "leaving").into()),
@@ -229,6 +249,13 @@ impl ErasureStore for DynamoStore {
             .await
             .map_err(sdk_err)?;
         done.contacts = usize::from(gone.attributes.is_some_and(|a| !a.is_empty()));
+        // Their sessions and passkeys (staff records stay: `remove_staff` removes those), and any sign-in link.
+        Box::pin(self.erase_account(email_key)).await?;
+        for item in self.scan("SIGNIN#").await? {
+            if get_opt_s(&item, "email_key").as_deref() == Some(email_key) {
+                self.client.delete_item().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).send().await.map_err(sdk_err)?;
+            }
+        }
         for item in self.scan("AUDIT#").await? {
             if get_opt_s(&item, "subject").as_deref() == Some(email_key) {
                 self.blank_subject(&item).await?;

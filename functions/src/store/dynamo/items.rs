@@ -15,7 +15,7 @@ pub(super) fn usage_of(item: Option<&Item>) -> Result<YearUsage, StoreError> {
 /// A record as an item under its key. serde names the attributes; an absent
 /// value is an absent attribute (never NULL), as the items always had it.
 /// The records hold texts, numbers, dates and lists only, which always make an item.
-fn to_item<T: Serialize>(pk: String, record: &T) -> Item {
+pub(super) fn to_item<T: Serialize>(pk: String, record: &T) -> Item {
     let mut item: Item = serde_dynamo::to_item(record).expect("a record always makes an item");
     item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
     item.insert("pk".into(), s(pk));

@@ -36,6 +36,16 @@
 //!   IDEM#<endpoint>#<key>        the first answer of an idempotent request
 //!   MAILQ#<quota key>#h<hour>    `sent`: emails the forms sent to an address in a clock hour
 //!   MAILQ#<quota key>#d<day>     … and in a UTC day (`decide::quota`; gone by TTL)
+//!   STAFF#<email key>            a member of the secretariat (`records::Staff`)
+//!   SIGNIN#<id>                  an emailed sign-in link: `token_hash`, `email_key`, `used`
+//!                                (BOOL), `created_at`, `expires_at` (TTL)
+//!   SESSION#<id hash>            a session (`records::Session`), `expires_at` (TTL)
+//!   PASSKEY#<credential id>      a passkey (`records::Passkey`)
+//!   CEREMONY#<challenge>         a passkey ceremony in flight (`records::Ceremony`), `expires_at` (TTL)
+//!   ACCOUNT#<email key>          a person's `sessions` and `passkeys` (String Sets of their
+//!                                keys' ids, possibly naming some that are gone) and
+//!                                `version` (N, raised when one is added): how a person's
+//!                                sessions are found without a Query (`people.rs`)
 //! ```
 //!
 //! DynamoDB deletes expired items late (up to days): every read of a PENDING#
@@ -94,7 +104,8 @@
 //! What the functions' roles need: GetItem, PutItem, UpdateItem and
 //! ConditionCheckItem on the prefixes above (TransactWriteItems is allowed
 //! item by item through those), and DeleteItem on PERSON# wherever a claim
-//! may be rejected or withdrawn; only the secretariat's listings (`list_*`)
+//! may be rejected or withdrawn, and on SESSION#, PASSKEY#, CEREMONY# and
+//! ACCOUNT# where people sign in, out or leave; only the secretariat's listings (`list_*`)
 //! Scan. Items of the first version (`REG#`, and `CLAIM#<city>#<event>` claims
 //! taken without confirmation) are left alone and not listed; their YEAR#
 //! counters, which have the same key, still count.
@@ -103,7 +114,8 @@
 //! (transactions and their cancellations), then one per role of the store,
 //! each with its role's trait impl: `pending`, `contacts`, `claims`,
 //! `idempotency`, `erase` (audit, erasure, leaving), `retention` (sweep),
-//! `references` (the claims' references). Each
+//! `references` (the claims' references), `account` (signing in) with
+//! `people` (a person's sessions and passkeys). Each
 //! change reads what its decision (`ccg_forms::decide`) needs, calls it, and
 //! writes in one transaction whose conditions hold what it read.
 
@@ -127,6 +139,7 @@ use ccg_model::{Cents, TravelRules};
 use std::collections::HashMap;
 use std::time::Duration;
 
+mod account;
 mod attrs;
 mod claims;
 mod contacts;
@@ -135,6 +148,7 @@ mod erase;
 mod idempotency;
 mod items;
 mod pending;
+mod people;
 mod quota;
 mod references;
 mod retention;

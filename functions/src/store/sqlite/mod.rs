@@ -5,7 +5,8 @@
 //! cannot race it either.
 //!
 //! One file per role of the store (`pending`, `contacts`, `claims`,
-//! `idempotency`, `erase` with the audit trail, `retention`, `quota`, `documents`), each with its
+//! `idempotency`, `erase` with the audit trail, `retention`, `quota`, `documents`,
+//! `account` for signing in), each with its
 //! role's trait impl. Every change reads what its decision (`ccg_forms::decide`)
 //! needs inside the transaction, calls it, and writes what it decided.
 
@@ -23,6 +24,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod account;
 mod claims;
 mod contacts;
 mod documents;

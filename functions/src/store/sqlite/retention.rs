@@ -3,7 +3,7 @@
 use super::*;
 
 /// Deletes what is past its end at `now_secs`, in one transaction: unconfirmed
-/// submissions, kept answers, claims (with their history lines and documents) and declined
+/// submissions, kept answers, sessions, sign-in links and passkey ceremonies, claims (with their history lines and documents) and declined
 /// contacts (with theirs and their leave links). `expires_at <= now` is
 /// `decide::retention::due`, said in SQL.
 pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, StoreError> {
@@ -11,6 +11,7 @@ pub(super) fn sweep(conn: &mut Connection, now_secs: i64) -> Result<Swept, Store
     let mut done = Swept {
         pending: tx.execute("DELETE FROM pending WHERE expires_at <= ?1", params![now_secs]).map_err(map_err)?,
         idempotency: tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", params![now_secs]).map_err(map_err)?,
+        sign_in: super::account::sweep_account(&tx, now_secs)?,
         ..Swept::default()
     };
     done.history_lines +=

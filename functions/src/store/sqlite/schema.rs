@@ -133,6 +133,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch("ALTER TABLE idempotency ADD COLUMN owner TEXT")?;
     }
     conn.execute_batch(super::quota::SCHEMA)?;
+    conn.execute_batch(super::account::SCHEMA)?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
     // Issue 18: what the one-contribution rule is held by, and the reference
     // people read out (numbered per year in `claim_numbers`). Columns, so a
