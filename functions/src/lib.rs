@@ -17,6 +17,7 @@ pub mod http;
 pub mod lambda;
 pub mod mail;
 pub mod metrics;
+pub mod passkey;
 pub mod routes;
 pub mod service;
 pub mod store;

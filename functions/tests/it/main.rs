@@ -17,6 +17,7 @@ mod fault;
 mod handler;
 mod lambda_binaries;
 mod openapi;
+mod passkey;
 mod props;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
