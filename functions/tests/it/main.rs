@@ -17,6 +17,7 @@ mod fault;
 mod handler;
 mod lambda_binaries;
 mod openapi;
+mod passkey;
 mod props;
 mod signin;
 #[cfg(feature = "dynamodb")]
