@@ -52,8 +52,19 @@ pub fn token(id: &str, secret: &str) -> String {
 
 /// Splits a token from a link into (pending id, secret hash); `None` when it cannot be one of ours.
 pub fn parse_token(token: &str) -> Option<(String, String)> {
+    parse_prefixed(token, "pnd_")
+}
+
+/// Splits a sign-in link's token into (link id, secret hash); `None` when it cannot be one of ours.
+pub fn parse_sign_in_token(token: &str) -> Option<(String, String)> {
+    parse_prefixed(token, "sgn_")
+}
+
+/// `<prefix><32 lowercase hex>.<secret>` into (id, secret hash).
+fn parse_prefixed(token: &str, prefix: &str) -> Option<(String, String)> {
     let (id, secret) = token.trim().split_once('.')?;
-    let id_ok = id.len() == 36 && id.starts_with("pnd_") && id[4..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let hex_part = id.strip_prefix(prefix)?;
+    let id_ok = hex_part.len() == 32 && hex_part.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     let secret_ok = secret.len() == 43 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     (id_ok && secret_ok).then(|| (id.to_string(), hash_secret(secret)))
 }

@@ -24,7 +24,6 @@ use crate::embedded;
 use crate::files::s3::{BUCKET_VAR, S3Files};
 use crate::http::{App, Serves, Settings, handle};
 use crate::mail::ses;
-use crate::service::Form;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
 use crate::token::{PERSON_KEY_VAR, PersonKey};
@@ -261,7 +260,7 @@ mod tests {
         let mailer = Arc::new(crate::mail::outbox::Outbox::new(dir.join("outbox")));
         let forms = Forms::new(store, mailer, embedded::catalogue().unwrap(), Options::default());
         let origin = "https://ccg.example.eu";
-        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, serves: Serves::Form(Form::Register), log: true });
+        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, serves: Serves::Form(crate::Form::Register), log: true });
         let req = http::Request::post("/api/register")
             .header(header::ORIGIN, origin)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

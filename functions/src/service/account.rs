@@ -7,7 +7,7 @@
 use super::Forms;
 use crate::records::{AuditEntry, ContactStatus, Role, Session, SignInLink, SignedInBy, Staff};
 use crate::store::{Store, StoreError};
-use crate::text::email_key;
+use crate::claims::email_key;
 use crate::token;
 use ccg_forms::decide::session::{self, MayDecide, SessionLimits};
 
@@ -101,7 +101,7 @@ impl<S: Store> Forms<S> {
 
     /// Whether a sign-in link would work now (the page it opens); changes nothing.
     pub async fn sign_in_link_works(&self, tok: &str) -> Result<bool, StoreError> {
-        let Some((id, hash)) = token::parse_token(tok) else { return Ok(false) };
+        let Some((id, hash)) = token::parse_sign_in_token(tok) else { return Ok(false) };
         let (_, now_secs) = self.now();
         Ok(self.timed(self.store.peek_sign_in_link(&id, &hash, now_secs)).await?.is_some())
     }
@@ -110,7 +110,7 @@ impl<S: Store> Forms<S> {
     /// had before: `replaces` is its session's id hash, ended in the same step).
     /// `None` when the link does not work, or its address no longer belongs to anyone.
     pub async fn sign_in_by_link(&self, tok: &str, user_agent: &str, replaces: Option<&str>) -> Result<Option<(String, Session)>, StoreError> {
-        let Some((id, hash)) = token::parse_token(tok) else { return Ok(None) };
+        let Some((id, hash)) = token::parse_sign_in_token(tok) else { return Ok(None) };
         let (now, now_secs) = self.now();
         let Some(key) = self.timed(self.store.use_sign_in_link(&id, &hash, now_secs)).await? else { return Ok(None) };
         let Some(person) = self.person(&key).await? else { return Ok(None) };

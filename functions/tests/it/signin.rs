@@ -9,7 +9,6 @@ use crate::common::*;
 use bytes::Bytes;
 use ccg_functions::records::{AuditEntry, Role, Staff};
 use ccg_functions::service::Clock;
-use ccg_functions::store::roles::*;
 use ccg_functions::{App, Form, Store, handle};
 use http::Request;
 

@@ -14,7 +14,12 @@ pub fn dump_sqlite(conn: &rusqlite::Connection) -> String {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     let mut out = format!("-- Written by tests/it/stored.rs (write_fixtures) with the first version's SqliteStore.\nPRAGMA user_version = {version};\n");
     let schema: Vec<(String, String, String)> = conn
-        .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, rowid")
+        // Tables in the order they were made, indexes by name: a store upgraded
+        // in steps makes the same indexes as a fresh one, not in the same order.
+        .prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
+             ORDER BY type DESC, CASE type WHEN 'table' THEN rowid ELSE 0 END, name",
+        )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
