@@ -8,6 +8,7 @@ pub mod desk;
 pub mod documents;
 pub mod leave;
 pub mod messages;
+pub mod staff;
 pub mod submit;
 
 use crate::mail::Mailer;
