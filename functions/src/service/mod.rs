@@ -10,6 +10,7 @@ pub mod documents;
 pub mod leave;
 pub mod messages;
 pub mod passkeys;
+pub mod staff;
 pub mod submit;
 
 use crate::mail::Mailer;

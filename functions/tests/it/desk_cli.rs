@@ -195,3 +195,73 @@ async fn the_desk_names_claims_by_their_reference_and_takes_it_for_an_id() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.lines().next().unwrap().ends_with(",reason,reference") && text.lines().nth(1).unwrap().ends_with(",CCG-2027-0001"), "{text}");
 }
+
+/// The staff are added, listed and removed from the desk, each change in the
+/// history; removing one ends their sessions at once.
+#[tokio::test]
+async fn the_desk_adds_lists_and_removes_staff() {
+    use ccg_functions::records::{Role, Session, SignedInBy};
+    use ccg_functions::store::AccountStore;
+    let dir = temp_dir("desk-staff");
+    preview_store(&dir, None).await;
+    let (code, out, err) = desk(&dir, &["staff", "list"], &[]);
+    assert_eq!((code, out.as_str()), (0, "no staff\n"), "{err}");
+
+    let (code, out, err) = desk(&dir, &["staff", "add", "Eva.Ortiz@CCG.eu", "--name", "Eva Ortiz"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Eva Ortiz (Eva.Ortiz@CCG.eu) is now staff, recorded by Eva.\n");
+    let (code, out, err) = desk(&dir, &["staff", "add", "eva.ortiz@ccg.eu", "--name", "Eva"], &[]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("eva.ortiz@ccg.eu is staff already"), "{err}");
+    let (code, _, err) = desk(&dir, &["staff", "add", "eva@", "--name", "Eva"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`eva@` is not an email address"), "{err}");
+    let (code, _, err) = desk(&dir, &["staff", "add", "max@ccg.eu", "--name", "  "], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the name is empty"), "{err}");
+    let (code, _, err) = desk(&dir, &["staff", "add", "max@ccg.eu"], &[]);
+    assert_eq!(code, 2, "--name is required: {err}");
+
+    let (code, out, err) = desk(&dir, &["staff", "list"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows[0].starts_with("EMAIL") && rows[1].starts_with("Eva.Ortiz@CCG.eu Eva Ortiz added ") && rows[1].ends_with(" by Eva"), "{out}");
+
+    // A session of hers ends when she is removed.
+    let store = SqliteStore::open(&dir.join("data/forms.sqlite3")).unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let session = Session {
+        id_hash: "h".repeat(64),
+        email_key: "eva.ortiz@ccg.eu".into(),
+        role: Role::Staff,
+        by: SignedInBy::Link,
+        created_at: now,
+        last_used_at: now,
+        passkey_at: None,
+        device: "Firefox on Linux".into(),
+        expires_at: now + 3600,
+    };
+    store.start_session(session, None, None).await.unwrap();
+    drop(store);
+    let (code, out, err) = desk(&dir, &["staff", "remove", "EVA.ORTIZ@ccg.eu"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "EVA.ORTIZ@ccg.eu is no longer staff and signed out everywhere, recorded by Eva.\n");
+    let store = SqliteStore::open(&dir.join("data/forms.sqlite3")).unwrap();
+    assert!(store.list_sessions("eva.ortiz@ccg.eu", now).await.unwrap().is_empty());
+    drop(store);
+    let (code, _, err) = desk(&dir, &["staff", "remove", "eva.ortiz@ccg.eu"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("eva.ortiz@ccg.eu is not staff"), "{err}");
+    assert_eq!(desk(&dir, &["staff", "list"], &[]).1, "no staff\n");
+
+    // The history, whole or of her address.
+    let (code, out, err) = desk(&dir, &["history", "eva.ortiz@ccg.eu"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].contains("Eva") && lines[0].contains("staff.added") && lines[0].ends_with("eva.ortiz@ccg.eu"), "{out}");
+    assert!(lines[1].contains("staff.removed") && lines[1].ends_with("eva.ortiz@ccg.eu"), "{out}");
+    let (_, all, _) = desk(&dir, &["history"], &[]);
+    assert!(all.contains("staff.added") && all.contains("staff.removed") && all.contains("contact.confirmed"), "{all}");
+}

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 #[command(
     name = "desk",
     version,
-    about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure",
-    long_about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure.\n\n\
+    about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure, staff",
+    long_about = "The secretariat's desk: contacts and representatives, travel claims, exports, erasure, staff.\n\n\
         The default store is the preview's (--sqlite data/forms.sqlite3): then the meetings and cities come from content/ in \
         the current folder, drafts included, as in the preview (else from the content built into the binary). DynamoDB uses \
         the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local). The applicant \
@@ -138,6 +138,9 @@ pub enum Command {
     },
     /// Delete what is past its retention (content/config.yaml) and say what went.
     Sweep,
+    /// The secretariat's staff: who may sign in to the desk's pages.
+    #[command(subcommand, arg_required_else_help = true)]
+    Staff(StaffCommand),
     /// The audit trail, or one address's or claim's part of it.
     History {
         /// An address or a claim id: only the changes about it.
@@ -151,6 +154,25 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Make an address staff (recorded in the history).
+    Add {
+        /// The person's address.
+        email: String,
+        /// Their name, as the desk's pages show it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove an address from the staff; every session of theirs ends at once.
+    Remove {
+        /// The person's address.
+        email: String,
+    },
+    /// List the staff.
+    List,
 }
 
 #[derive(Debug, Args)]

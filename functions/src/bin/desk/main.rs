@@ -1,6 +1,6 @@
 //! The secretariat's desk: the contacts the forms gathered, and the decision
 //! to admit a confirmed contact as a representative of a city (or not), the
-//! decisions on travel claims, the CSV exports and erasure. See `desk --help`.
+//! decisions on travel claims, the CSV exports, erasure and the staff. See `desk --help`.
 //!
 //! Works on the preview's embedded store (`--sqlite`, the default) and on the
 //! DynamoDB table (`--dynamodb`). This file parses, calls a service of
@@ -22,7 +22,7 @@ use ccg_functions::service::desk::{CityYear, ClaimFilter, Decided};
 use ccg_functions::store::dynamo::{DynamoStore, client_from_env};
 use ccg_functions::{Options, SqliteStore, Store, embedded, export};
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command};
+use cli::{Cli, Command, StaffCommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -169,6 +169,19 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
             None => out.push_str("Nothing to sweep.\n"),
         },
+        Command::Staff(StaffCommand::Add { email, name }) => {
+            let s = forms.add_staff(&email, &name, operator).await?;
+            out.push_str(&format!("{} ({}) is now staff, recorded by {}.\n", s.name, s.email, operator.trim()));
+        }
+        Command::Staff(StaffCommand::Remove { email }) => {
+            forms.remove_staff(&email, operator).await?;
+            out.push_str(&format!("{} is no longer staff and signed out everywhere, recorded by {}.\n", email.trim(), operator.trim()));
+        }
+        Command::Staff(StaffCommand::List) => {
+            let rows: Vec<Vec<String>> =
+                forms.staff().await?.into_iter().map(|s| vec![s.email, s.name, format!("added {} by {}", when(s.added_at), s.added_by)]).collect();
+            out.push_str(&table(&["EMAIL", "NAME", "WHEN"], &rows, "no staff"));
+        }
         Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
         Command::Completions { .. } => unreachable!("answered before a store is opened"),
     }

@@ -234,10 +234,13 @@ impl DynamoStore {
             let items = self.account_items(email_key).await?;
             let (list, each) = items.split_last().expect("the list is always one of the items");
             for chunk in each.chunks(SESSIONS_PER_TX) {
-                match self.transact_boxed(chunk.to_vec()).await? {
-                    Sent::Done => {}
-                    Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the erasure of sessions and passkeys")),
-                    Sent::Cancelled(_) | Sent::InProgress => {}
+                let mut tries = Attempts(0);
+                loop {
+                    match self.transact_boxed(chunk.to_vec()).await? {
+                        Sent::Done => break,
+                        Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, "the erasure of sessions and passkeys")),
+                        Sent::Cancelled(_) | Sent::InProgress => Box::pin(tries.again("this person's sessions")).await?,
+                    }
                 }
             }
             match self.transact_boxed(vec![list.clone()]).await? {

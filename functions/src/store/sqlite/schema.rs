@@ -133,7 +133,6 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch("ALTER TABLE idempotency ADD COLUMN owner TEXT")?;
     }
     conn.execute_batch(super::quota::SCHEMA)?;
-    conn.execute_batch(super::account::SCHEMA)?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS claims_by_end ON claims (expires_at) WHERE expires_at IS NOT NULL")?;
     // Issue 18: what the one-contribution rule is held by, and the reference
     // people read out (numbered per year in `claim_numbers`). Columns, so a
@@ -151,5 +150,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          CREATE INDEX IF NOT EXISTS claims_by_contribution ON claims (contribution_key) WHERE contribution_key != '';
          CREATE UNIQUE INDEX IF NOT EXISTS claims_by_reference ON claims (reference) WHERE reference IS NOT NULL;",
     )?;
+    // Issue 19: signing in. Last, so a new file and an old one end up with the same schema.
+    conn.execute_batch(super::account::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }

@@ -172,7 +172,7 @@ pub(super) async fn sessions_expire_rotate_and_end<S: Store>(store: S) {
     let ids = |v: Vec<Session>| v.into_iter().map(|s| s.id_hash).collect::<Vec<_>>();
     assert_eq!(ids(store.list_sessions(ANA, t).await.unwrap()), [s3.id_hash.clone(), s2.id_hash.clone(), s4.id_hash.clone()]);
     assert_eq!(ids(store.list_sessions(ANA, t + 300).await.unwrap()), [s2.id_hash.clone(), s4.id_hash.clone()], "s3 ended at t + 300");
-    assert_eq!(ids(store.list_sessions(ANA, t + 600).await.unwrap()), [s4.id_hash.clone()]);
+    assert_eq!(ids(store.list_sessions(ANA, t + 600).await.unwrap()), [s4.id_hash.as_str()]);
 
     // Signing out: one session; unknown is fine.
     store.end_session(&s4.id_hash).await.unwrap();
@@ -205,7 +205,7 @@ pub(super) async fn passkeys_belong_to_their_person<S: Store>(store: S) {
     assert_eq!(store.get_passkey("cred-ana-1").await.unwrap(), Some(p1.clone()));
     assert_eq!(store.get_passkey("unknown").await.unwrap(), None);
     assert_eq!(store.list_passkeys(ANA).await.unwrap(), [p1.clone(), p2.clone()], "oldest first");
-    assert_eq!(store.list_passkeys(BOB).await.unwrap(), [q.clone()]);
+    assert_eq!(store.list_passkeys(BOB).await.unwrap(), [q]);
 
     store.passkey_used("cred-ana-1", "bmV3", t + 5).await.unwrap();
     let used = store.get_passkey("cred-ana-1").await.unwrap().unwrap();
