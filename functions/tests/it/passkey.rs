@@ -71,6 +71,10 @@ fn creation_options_ask_for_a_verified_discoverable_passkey() {
         assert!(algs.contains(&alg), "algorithm {alg} offered: {algs:?}");
     }
     assert_eq!(o["excludeCredentials"], serde_json::json!([]));
+    // Asked for, never enforced by the browser: Chromium refuses every
+    // authenticator without credProtect when it is (seen with its virtual one).
+    assert_eq!(o["extensions"]["credentialProtectionPolicy"], "userVerificationRequired");
+    assert_eq!(o["extensions"]["enforceCredentialProtectionPolicy"], false);
 }
 
 #[test]
