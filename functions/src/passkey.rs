@@ -16,7 +16,7 @@
 //! no top origin), the authenticator data's RP ID hash, the flags (user
 //! present, user verified, backup flags consistent), the attested key's
 //! algorithm (one offered) and COSE form, the extensions against those asked
-//! for (credProtect "user verification required"), the assertion's signature
+//! for (credProtect, asked for but not enforced: see `start_registration`), the assertion's signature
 //! over authenticatorData and the clientDataJSON's hash, the signature
 //! counter (a counter that does not grow, once above 0, is a cloned key:
 //! refused), the user handle and credential id against the stored passkey,
@@ -31,8 +31,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use webauthn_rp::bin::{Decode, Encode};
 use webauthn_rp::request::auth::AuthenticationVerificationOptions;
-use webauthn_rp::request::register::{Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions, USER_HANDLE_MAX_LEN, UserHandle64, Username};
-use webauthn_rp::request::{AsciiDomain, DomainOrigin, PublicKeyCredentialDescriptor, RpId, TimedCeremony};
+use webauthn_rp::request::register::{
+    CredProtect, Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions, USER_HANDLE_MAX_LEN, UserHandle64, Username,
+};
+use webauthn_rp::request::{AsciiDomain, DomainOrigin, ExtensionInfo, PublicKeyCredentialDescriptor, RpId, TimedCeremony};
 use webauthn_rp::response::auth::error::AuthCeremonyErr;
 use webauthn_rp::response::register::error::RegCeremonyErr;
 use webauthn_rp::response::register::{CompressedPubKey, DynamicState, StaticState};
@@ -148,8 +150,14 @@ impl RelyingParty {
             id: &handle,
             display_name: Nickname::try_from(display_name).ok(),
         };
-        let (server, client) =
-            PublicKeyCredentialCreationOptions::passkey(&self.rp_id, user, exclude).start_ceremony().map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let mut options = PublicKeyCredentialCreationOptions::passkey(&self.rp_id, user, exclude);
+        // The library's passkey options ask for credProtect "user verification
+        // required" and have the browser enforce it, and a browser then refuses
+        // every authenticator without the extension (Chromium does: NotAllowedError).
+        // Asked for, not enforced: devices that have it keep the passkey
+        // unusable without verification; every ceremony requires it anyway.
+        options.extensions.cred_protect = CredProtect::UserVerificationRequired(ExtensionInfo::AllowDontEnforceValue);
+        let (server, client) = options.start_ceremony().map_err(|e| PasskeyError::Rejected(e.to_string()))?;
         let json = serde_json::to_string(&client).map_err(|e| PasskeyError::Rejected(e.to_string()))?;
         let state = server.encode().map_err(|e| PasskeyError::Rejected(e.to_string()))?;
         let ceremony = Ceremony {

@@ -197,3 +197,8 @@ fn event() {
 fn markdown() {
     short_run("markdown");
 }
+
+#[test]
+fn passkey_answer() {
+    short_run("passkey_answer");
+}

@@ -71,6 +71,10 @@ fn creation_options_ask_for_a_verified_discoverable_passkey() {
         assert!(algs.contains(&alg), "algorithm {alg} offered: {algs:?}");
     }
     assert_eq!(o["excludeCredentials"], serde_json::json!([]));
+    // Asked for, never enforced by the browser: Chromium refuses every
+    // authenticator without credProtect when it is (seen with its virtual one).
+    assert_eq!(o["extensions"]["credentialProtectionPolicy"], "userVerificationRequired");
+    assert_eq!(o["extensions"]["enforceCredentialProtectionPolicy"], false);
 }
 
 #[test]
@@ -289,4 +293,28 @@ fn settings_that_cannot_work_are_refused() {
         assert!(matches!(RelyingParty::new(rp_id, vec![origin.into()]), Err(PasskeyError::Config(_))), "{rp_id} {origin}");
     }
     assert!(matches!(RelyingParty::new("example.org", vec![]), Err(PasskeyError::Config(_))));
+}
+
+/// Writes the fuzz target's seeds (fuzz/corpus/passkey_answer/): a
+/// registration and a sign-in answer of the passkey the target keeps
+/// (`ccg_fuzz::passkey_answer`), and prints that passkey. Run when the
+/// answers' shape changes: `cargo test -p ccg-functions --test it passkey::fuzz_seeds -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn fuzz_seeds() {
+    use base64::Engine as _;
+    let rp = rp();
+    let handle = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0x11; 64]);
+    let mut device = Authenticator::new(9);
+    let (ceremony, options, _) = rp.start_registration(EMAIL, "Ada", Some(&handle), &[], now()).unwrap();
+    let registration = device.create(&options, &How::default());
+    let new = rp.finish_registration(&ceremony, registration.as_bytes(), now()).unwrap();
+    let (ceremony, options) = rp.start_authentication(None, now()).unwrap();
+    let authentication = device.get(&options, &How::default());
+    rp.finish_authentication(&ceremony, authentication.as_bytes(), &record(&new, EMAIL), now()).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/passkey_answer");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("registration.json"), &registration).unwrap();
+    std::fs::write(dir.join("authentication.json"), &authentication).unwrap();
+    println!("{new:#?}");
 }
