@@ -5,16 +5,17 @@
 #
 #  1. the tests (scripts/test.sh), unless --skip-tests (CI runs them first);
 #  2. the site (generator build into public/, with public/version.json);
-#  3. both functions for arm64 with cargo-lambda (profile release-lambda: LTO,
-#     stripped), each checked: under 8 MB, needing glibc 2.34 at most
-#     (provided.al2023 has 2.34), AArch64;
+#  3. the three functions (register, travel-claim, account) for arm64 with
+#     cargo-lambda (profile release-lambda: LTO, stripped), each checked: under
+#     8 MB, needing glibc 2.34 at most (provided.al2023 has 2.34), AArch64;
 #  4. the web ACL stack STACK-edge in us-east-1 (infra/web-acl.yaml; CloudFront
 #     only takes web ACLs from there), unless CCG_WEB_ACL=none;
 #  5. the stack STACK (sam deploy infra/template.yaml);
 #  6. the site uploaded (aws s3 sync --delete) and CloudFront's cache invalidated;
 #  7. the check: the deployed site's /version.json and the functions'
-#     X-Content-Version (GET {site}/api/register/confirm) both equal the
-#     version just built, so the functions enforce the content the site shows.
+#     X-Content-Version (GET {site}/api/register/confirm, and GET
+#     {site}/sign-in/ for the account function) all equal the version just
+#     built, so the functions enforce the content the site shows.
 #
 # --dry-run prints each step's command and runs none (no AWS account needed).
 #
@@ -116,10 +117,14 @@ base_url=${CCG_BASE_URL:-${CCG_SITE_ORIGIN:-}}
 run cargo run --release -p generator -- build --out "$site_dir" "${publish_args[@]}"
 
 # ---------------------------------------------------------------------------- 3
-step "the functions, for arm64 (target/lambda/{register,travel-claim}/bootstrap)"
+# Each one is a CodeUri folder of infra/template.yaml (target/lambda/NAME).
+functions=(register travel-claim account)
+step "the functions, for arm64 (target/lambda/{register,travel-claim,account}/bootstrap)"
+bin_args=()
+for fn in "${functions[@]}"; do bin_args+=(--bin "$fn"); done
 run cargo lambda build --profile release-lambda --arm64 \
-  --output-format binary -p ccg-functions --bin register --bin travel-claim --lambda-dir "$lambda_dir"
-for fn in register travel-claim; do
+  --output-format binary -p ccg-functions "${bin_args[@]}" --lambda-dir "$lambda_dir"
+for fn in "${functions[@]}"; do
   bin=$lambda_dir/$fn/bootstrap
   if [ "$dry_run" -eq 1 ]; then
     say "would check $bin: AArch64, < $MAX_BINARY_BYTES bytes, glibc <= $MAX_GLIBC"
@@ -188,21 +193,28 @@ step "the deployed site and functions carry the content just built"
 if [ "$dry_run" -eq 1 ]; then
   run curl -fsS "$site_url/version.json"
   run curl -sS -o /dev/null -D - "$site_url/api/register/confirm"
-  say "would compare both with public/version.json"
+  run curl -sS -o /dev/null -D - "$site_url/sign-in/"
+  say "would compare all three with public/version.json"
   say "dry run: nothing was deployed"
   exit 0
 fi
 built=$(sed -n 's/.*"content":"\([0-9a-f]*\)".*/\1/p' "$site_dir/version.json")
 [ -n "$built" ] || die "public/version.json has no content version"
-site_version="" function_version=""
+# content_version URL: the X-Content-Version a function answers URL with.
+content_version() {
+  curl -sS -o /dev/null -D - "$1" | tr -d '\r' | awk 'tolower($1) == "x-content-version:" { print $2 }' || true
+}
+site_version="" function_version="" account_version=""
 for _ in 1 2 3 4 5 6; do
   site_version=$(curl -fsS "$site_url/version.json" | sed -n 's/.*"content":"\([0-9a-f]*\)".*/\1/p' || true)
   # A confirmation link without a token: the function answers it (410), with its version.
-  function_version=$(curl -sS -o /dev/null -D - "$site_url/api/register/confirm" \
-    | tr -d '\r' | awk 'tolower($1) == "x-content-version:" { print $2 }' || true)
-  [ "$site_version" = "$built" ] && [ "$function_version" = "$built" ] && break
+  function_version=$(content_version "$site_url/api/register/confirm")
+  # The sign-in page, from the account function (through its own CloudFront behaviour).
+  account_version=$(content_version "$site_url/sign-in/")
+  [ "$site_version" = "$built" ] && [ "$function_version" = "$built" ] && [ "$account_version" = "$built" ] && break
   sleep 10
 done
 [ "$site_version" = "$built" ] || die "the site at $site_url reports content ${site_version:-nothing}, not $built"
 [ "$function_version" = "$built" ] || die "the functions at $site_url/api/ report content ${function_version:-nothing}, not $built"
+[ "$account_version" = "$built" ] || die "the account function at $site_url/sign-in/ reports content ${account_version:-nothing}, not $built"
 say "done: $site_url serves content $built, and its functions enforce the same"

@@ -20,6 +20,14 @@ from samtranslator.yaml_helper import yaml_parse
 ROOT = Path(__file__).resolve().parents[2]
 EXPANDED = Path(os.environ.get("CCG_EXPANDED_TEMPLATE", ROOT / ".cache/infra-template.expanded.json"))
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
+# The paths that need a session (issue 19): the sign-in function's, the only
+# ones CloudFront passes the session cookie to.
+SESSION_PREFIXES = ("/sign-in", "/account", "/desk", "/members")
+SESSION_COOKIE = "__Host-ccg_session"
+# CloudFront's managed cache policies that put no cookie in the cache key (nor
+# pass one on): CachingOptimized, CachingDisabled.
+COOKIELESS_CACHE_POLICIES = {"658327ea-f89d-4fab-a63d-7e88639e58f6", "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 
 def load_expanded():
@@ -81,24 +89,50 @@ class Template(unittest.TestCase):
         with open(ROOT / "infra/template.yaml", encoding="utf-8") as f:
             cls.source = yaml_parse(f.read())
 
-    def test_routes_are_the_interface(self):
-        base = self.api["servers"][0]["url"].rstrip("/")
-        documented = {
-            (method.upper(), base + path)
-            for path, item in self.api["paths"].items()
-            for method in item
-            if method in METHODS
-        }
+    def api_routes(self):
+        """(METHOD, path) -> the logical id of the function it is integrated with."""
         (api,) = of_type(self.t, "AWS::ApiGatewayV2::Api").values()
-        deployed = {
-            (method.upper(), path)
-            for path, item in api["Properties"]["Body"]["paths"].items()
-            for method in item
-            if method in METHODS
-        }
+        routes = {}
+        for path, item in api["Properties"]["Body"]["paths"].items():
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                uri = json.dumps(op["x-amazon-apigateway-integration"]["uri"])
+                m = re.search(r"\$\{(\w+)\.Arn\}", uri)
+                self.assertIsNotNone(m, f"{method} {path}: integration names no function")
+                routes[(method.upper(), path)] = m.group(1)
+        return routes
+
+    def test_routes_are_the_interface(self):
+        # openapi.yaml's operations under its first server (/api) are the
+        # forms' routes, one by one. An operation may name servers of its own
+        # (the sign-in function's JSON is not under /api); those must lie
+        # under a session prefix, which the API routes whole to that function.
+        default_base = self.api["servers"][0]["url"].rstrip("/")
+        documented, elsewhere = set(), set()
+        for path, item in self.api["paths"].items():
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                servers = op.get("servers") or item.get("servers") or self.api["servers"]
+                base = servers[0]["url"].rstrip("/")
+                (documented if base == default_base else elsewhere).add((method.upper(), base + path))
+        deployed = {route for route in self.api_routes() if not route[1].startswith(SESSION_PREFIXES)}
         self.assertTrue(documented, "openapi.yaml documents no operation")
         self.assertEqual(sorted(deployed - documented), [], "routes in the template that openapi.yaml does not document")
         self.assertEqual(sorted(documented - deployed), [], "operations of openapi.yaml with no route in the template")
+        for method, path in elsewhere:
+            self.assertIn(method, ("GET", "POST"), path)
+            self.assertTrue(any(path == p or path.startswith(p + "/") for p in SESSION_PREFIXES), f"{method} {path}: documented outside /api and outside the session paths")
+
+    def test_session_paths_go_to_the_account_function_whole(self):
+        routes = self.api_routes()
+        session = {route: fn for route, fn in routes.items() if route[1].startswith(SESSION_PREFIXES)}
+        want = {(m, p + tail) for p in SESSION_PREFIXES for m in ("GET", "POST") for tail in ("", "/{proxy+}")}
+        self.assertEqual(sorted(session), sorted(want))
+        self.assertEqual(set(session.values()), {"AccountFunction"})
+        # ...and the account function answers nothing else (no /api route).
+        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "AccountFunction"), sorted(want))
 
     def test_every_route_is_throttled_and_only_real_routes_are_named(self):
         (stage,) = of_type(self.t, "AWS::ApiGatewayV2::Stage").values()
@@ -116,6 +150,9 @@ class Template(unittest.TestCase):
         for route in routes:
             if route.startswith(("POST /api/register", "POST /api/travel-claims")) and route.count("/") == 2:
                 self.assertIn(route, per_route, f"{route}: a submission route without its own limit")
+        # Asking for a sign-in link sends an email: its own, lower limit.
+        self.assertIn("POST /sign-in", per_route)
+        self.assertLessEqual(per_route["POST /sign-in"]["ThrottlingRateLimit"], default["ThrottlingRateLimit"])
 
     def test_the_api_does_not_answer_cors_itself(self):
         (api,) = of_type(self.t, "AWS::ApiGatewayV2::Api").values()
@@ -168,9 +205,16 @@ class Template(unittest.TestCase):
         rule = rate[0]["Statement"]["RateBasedStatement"]
         self.assertEqual(rule["AggregateKeyType"], "IP")
         self.assertIn("Block", rate[0]["Action"])
-        scope = rule["ScopeDownStatement"]["AndStatement"]["Statements"]
-        matched = {(next(iter(s["ByteMatchStatement"]["FieldToMatch"])), s["ByteMatchStatement"]["PositionalConstraint"], s["ByteMatchStatement"]["SearchString"]) for s in scope}
-        self.assertEqual(matched, {("Method", "EXACTLY", "POST"), ("UriPath", "STARTS_WITH", "/api/")})
+        method, paths = rule["ScopeDownStatement"]["AndStatement"]["Statements"]
+
+        def match(s):
+            b = s["ByteMatchStatement"]
+            return (next(iter(b["FieldToMatch"])), b["PositionalConstraint"], b["SearchString"])
+
+        self.assertEqual(match(method), ("Method", "EXACTLY", "POST"))
+        matched = {match(s) for s in paths["OrStatement"]["Statements"]}
+        want = {("UriPath", "STARTS_WITH", p + "/") for p in ("/api",) + SESSION_PREFIXES}
+        self.assertEqual(matched, want, "the per-address rate rule counts POSTs to the forms and to the session paths")
 
     def test_alarms_reach_someone(self):
         topics = of_type(self.t, "AWS::SNS::Topic")
@@ -212,7 +256,13 @@ class Template(unittest.TestCase):
         self.assertIsNotNone(m, "functions/src/lambda.rs names the origin header as ORIGIN_HEADER")
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
         functions = of_type(self.t, "AWS::Lambda::Function")
-        self.assertEqual(len(functions), 2)
+        self.assertEqual(sorted(functions), ["AccountFunction", "RegisterFunction", "TravelClaimFunction"])
+        # The sign-in function runs with what the forms' functions run with.
+        self.assertEqual(
+            functions["AccountFunction"]["Properties"]["Environment"], functions["TravelClaimFunction"]["Properties"]["Environment"]
+        )
+        for key in ("Runtime", "Architectures", "Handler", "MemorySize", "Timeout"):
+            self.assertEqual(functions["AccountFunction"]["Properties"][key], functions["RegisterFunction"]["Properties"][key], key)
         for name, f in functions.items():
             env = f["Properties"]["Environment"]["Variables"]
             self.assertEqual(env["CCG_ORIGIN_SECRET"], header["HeaderValue"], f"{name} checks another value than CloudFront sends")
@@ -222,10 +272,118 @@ class Template(unittest.TestCase):
         for name, out in self.t.get("Outputs", {}).items():
             self.assertNotIn("execute-api", json.dumps(out), f"output {name} gives the API's own address")
 
+    def distribution(self):
+        (dist,) = of_type(self.t, "AWS::CloudFront::Distribution").values()
+        return dist["Properties"]["DistributionConfig"]
+
+    def origin_request_policy(self, behaviour):
+        """The origin request policy's config, or None; a managed one (an id) is refused: its cookies are not known here."""
+        ref = behaviour.get("OriginRequestPolicyId")
+        if ref is None:
+            return None
+        self.assertIsInstance(ref, dict, f"{behaviour.get('PathPattern', 'default')}: a managed origin request policy; use one of the template's, whose cookies are checked")
+        resource = self.t["Resources"][ref["Ref"]]
+        self.assertEqual(resource["Type"], "AWS::CloudFront::OriginRequestPolicy")
+        return resource["Properties"]["OriginRequestPolicyConfig"]
+
+    def test_session_paths_pass_the_session_cookie_alone_and_are_never_cached(self):
+        dist = self.distribution()
+        by_pattern = {b["PathPattern"]: b for b in dist["CacheBehaviors"]}
+        api = by_pattern["/api/*"]
+        for prefix in SESSION_PREFIXES:
+            b = by_pattern.get(prefix + "/*")
+            self.assertIsNotNone(b, f"no cache behaviour for {prefix}/*")
+            self.assertEqual(b["TargetOriginId"], "api", prefix)
+            self.assertEqual(b["CachePolicyId"], CACHING_DISABLED, f"{prefix}/* may be cached")
+            self.assertEqual(b["ViewerProtocolPolicy"], "https-only", prefix)
+            for key in ("AllowedMethods", "ResponseHeadersPolicyId"):
+                self.assertEqual(b[key], api[key], f"{prefix}/*: {key} differs from /api/*")
+            self.assertNotIn("FunctionAssociations", b, f"{prefix}/*: the directory function would rewrite /sign-in/ to an S3 key")
+            self.assertNotIn("ForwardedValues", b, prefix)
+            policy = self.origin_request_policy(b)
+            self.assertEqual(policy["CookiesConfig"], {"CookieBehavior": "whitelist", "Cookies": [SESSION_COOKIE]}, prefix)
+            self.assertEqual(policy["QueryStringsConfig"], {"QueryStringBehavior": "all"}, f"{prefix}/*: ?token= must reach the function")
+            self.assertEqual(policy["HeadersConfig"], {"HeaderBehavior": "allExcept", "Headers": ["Host"]}, prefix)
+        # The function refuses what lacks the origin header: the session paths use the API's origin, which carries it.
+        (api_origin,) = [o for o in dist["Origins"] if o["Id"] == "api"]
+        self.assertEqual([h["HeaderName"] for h in api_origin["OriginCustomHeaders"]], ["X-Ccg-Origin-Verify"])
+        # The CSP lets the passkeys' fetches reach the site itself.
+        csp = json.dumps(self.t["Resources"]["SecurityHeadersPolicy"]["Properties"])
+        self.assertRegex(csp, r"connect-src 'self'[;\s]")
+        # The session cookie is a __Host- cookie: it needs https, and its name is the one the function sets.
+        self.assertTrue(SESSION_COOKIE.startswith("__Host-"))
+
+    def test_no_other_path_gets_a_cookie(self):
+        dist = self.distribution()
+        default = dist["DefaultCacheBehavior"]
+        self.assertIn(default["CachePolicyId"], COOKIELESS_CACHE_POLICIES, "the static site's cache policy may key on cookies")
+        self.assertNotIn("ForwardedValues", default)
+        self.assertIsNone(self.origin_request_policy(default), "the static site passes a request policy (cookies?) to S3")
+        for b in dist["CacheBehaviors"]:
+            pattern = b["PathPattern"]
+            self.assertNotIn("ForwardedValues", b, pattern)
+            policy = self.origin_request_policy(b)
+            if any(pattern == p + "/*" for p in SESSION_PREFIXES):
+                continue
+            self.assertIsNotNone(policy, pattern)
+            self.assertEqual(policy["CookiesConfig"], {"CookieBehavior": "none"}, f"{pattern} passes cookies on")
+            self.assertIn(b["CachePolicyId"], COOKIELESS_CACHE_POLICIES, pattern)
+
+    def test_account_role_asks_for_nothing_the_forms_roles_do_not_have(self):
+        def allows(role):
+            docs = [p["PolicyDocument"] for p in self.t["Resources"][role]["Properties"]["Policies"]]
+            return [s for d in docs for s in statements(d) if s["Effect"] == "Allow"]
+
+        account = allows("AccountRole")
+        forms = allows("RegisterRole") + allows("TravelClaimRole")
+        wide = lambda stmts: {t for s in stmts for r in as_list(s["Resource"]) for t in strings(r) if "*" in t}
+        self.assertLessEqual(wide(account), wide(forms), "AccountRole: a resource with * that the forms' roles do not have")
+        actions = {a for s in account for a in as_list(s["Action"])}
+        self.assertLessEqual(
+            actions,
+            {
+                "logs:CreateLogStream", "logs:PutLogEvents", "ses:SendEmail", "s3:GetObject",
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+            },
+        )
+        for s in account:
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+                keys = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                self.assertTrue(keys and all(k.endswith("#*") and k.count("*") == 1 for k in keys), keys)
+            if "ses:SendEmail" in as_list(s["Action"]):
+                self.assertEqual(s["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "MailFromAddress"}}})
+            if "s3:GetObject" in as_list(s["Action"]):
+                self.assertEqual(s["Resource"], {"Fn::Sub": "${DocumentsBucket.Arn}/claims/*"})
+        # Its own log group only.
+        (logs,) = [s for s in account if "logs:PutLogEvents" in as_list(s["Action"])]
+        self.assertEqual(logs["Resource"], {"Fn::GetAtt": ["AccountLogGroup", "Arn"]})
+        fn = self.t["Resources"]["AccountFunction"]["Properties"]
+        self.assertEqual(fn["Role"], {"Fn::GetAtt": ["AccountRole", "Arn"]})
+        self.assertEqual(fn["LoggingConfig"], {"LogGroup": {"Ref": "AccountLogGroup"}})
+
+    def test_every_function_is_alarmed(self):
+        functions = set(of_type(self.t, "AWS::Lambda::Function"))
+        for metric in ("Errors", "Throttles"):
+            watched = set()
+            for alarm in of_type(self.t, "AWS::CloudWatch::Alarm").values():
+                for m in alarm["Properties"].get("Metrics", []):
+                    stat = m.get("MetricStat", {}).get("Metric", {})
+                    if stat.get("Namespace") == "AWS/Lambda" and stat.get("MetricName") == metric:
+                        watched |= {d["Value"]["Ref"] for d in stat["Dimensions"] if d["Name"] == "FunctionName"}
+            self.assertEqual(watched, functions, f"functions without an alarm on {metric}")
+        # A metric fetched but left out of the alarm's expression watches nothing.
+        for name, alarm in of_type(self.t, "AWS::CloudWatch::Alarm").items():
+            metrics = alarm["Properties"].get("Metrics", [])
+            (expression,) = [m["Expression"] for m in metrics if "Expression" in m] or [None]
+            for m in metrics:
+                if "MetricStat" in m:
+                    self.assertRegex(expression, rf"\b{m['Id']}\b", f"{name}: {m['Id']} is not in its expression")
+
     def test_every_taggable_resource_is_tagged(self):
         untaggable = {
             "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy", "AWS::CloudFront::OriginAccessControl",
-            "AWS::CloudFront::Function", "AWS::CloudFront::ResponseHeadersPolicy", "AWS::SNS::TopicPolicy",
+            "AWS::CloudFront::Function", "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginRequestPolicy",
+            "AWS::SNS::TopicPolicy",
             "AWS::SNS::Subscription", "AWS::Lambda::Permission",
         }
         for name, r in self.t["Resources"].items():
