@@ -1,4 +1,4 @@
-//! The Lambda binaries as AWS runs them: `register` and `travel-claim` built
+//! The Lambda binaries as AWS runs them: `register`, `travel-claim` and `account` built
 //! by cargo-lambda (the real `bootstrap` files), each started against
 //! cargo-lambda's Runtime API emulator (`cargo lambda watch
 //! --only-lambda-apis`), fed with the committed API Gateway HTTP API v2
@@ -9,8 +9,8 @@
 //!
 //! Ignored by a plain `cargo test` (it needs the binaries and cargo-lambda);
 //! `scripts/test.sh` builds them and runs it with `--ignored`, giving
-//! `CCG_LAMBDA_DIR` (the folder with `register/bootstrap` and
-//! `travel-claim/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
+//! `CCG_LAMBDA_DIR` (the folder with `register/bootstrap`,
+//! `travel-claim/bootstrap` and `account/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
 
 use crate::common;
 
@@ -242,6 +242,8 @@ impl Lambda {
 struct Answer {
     status: u16,
     headers: BTreeMap<String, String>,
+    /// API Gateway v2 answers carry their `Set-Cookie`s apart, in `cookies`.
+    cookies: Vec<String>,
     body: String,
 }
 
@@ -257,7 +259,8 @@ impl From<Value> for Answer {
             (Some(b), _) => b.to_string(),
             (None, _) => String::new(),
         };
-        Answer { status, headers, body }
+        let cookies = v["cookies"].as_array().map(|c| c.iter().filter_map(|c| c.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        Answer { status, headers, cookies, body }
     }
 }
 
@@ -409,6 +412,35 @@ async fn the_binaries_answer_as_lambdas() {
     assert_eq!(ses.count(), mails_before);
     drop(claim);
 
+    // ---- account: the signed-in pages. ana.form is a contact now: her sign-in
+    // link goes out through SES, and signs her in with the session cookie.
+    let account = Lambda::start("account", &env);
+    let a = account.invoke(&event("account-sign-in.json"));
+    figures.push(startup_figures(&account, account.spawned.elapsed()));
+    assert_eq!((a.status, a.header("location")), (303, Some("/sign-in/sent/")), "{a:?}\n{}", account.log());
+    check_version(&a, "sign-in form");
+    let mail = ses.mails_to("ana.form@example.org").pop().expect("a sign-in email through SES").1;
+    let at = mail.find(&format!("{SITE}/sign-in/link?token=")).unwrap_or_else(|| panic!("no sign-in link in {mail}"));
+    let token = mail[at..].split_once("token=").unwrap().1.split_whitespace().next().unwrap().to_string();
+    let a = account.invoke(&event("account-sign-in-link.json").replace("TOKEN", &token));
+    assert_eq!((a.status, a.header("location")), (303, Some("/account/")), "{a:?}\n{}", account.log());
+    let cookie = a.cookies.iter().find_map(|c| c.strip_prefix("__Host-ccg_session=")).unwrap_or_else(|| panic!("no session cookie: {a:?}"));
+    assert!(cookie.contains("; Secure; HttpOnly; SameSite=Lax"), "{cookie}");
+    let secret = cookie.split(';').next().unwrap().to_string();
+    let stored = keys(&client, TABLE).await;
+    assert_eq!(with_prefix(&stored, "SESSION#").len(), 1, "{stored:?}");
+    assert!(!stored.iter().any(|k| k.contains(&secret)), "the secret itself is stored: {stored:?}");
+    let page = account.invoke(&event("account-page.json").replace("COOKIE", &secret));
+    assert_eq!(page.status, 200, "{page:?}\n{}", account.log());
+    assert!(page.body.contains("ana.form@example.org"), "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    check_version(&page, "account page");
+    let log = account.log();
+    for secret in ["ana.form@example.org", &token, &secret, ORIGIN_SECRET, PERSON_KEY] {
+        assert!(!log.contains(secret), "the account function's log shows {secret:?}:\n{log}");
+    }
+    drop(account);
+
     // ---- a function whose table does not exist: 503, nothing mailed.
     let mut missing_env = env.clone();
     missing_env[0] = ("CCG_TABLE", "ccg-no-such-table");
@@ -438,8 +470,18 @@ fn the_committed_events_are_api_gateway_v2_events() {
         assert_eq!(v["version"], "2.0", "{n}");
         let method = v["requestContext"]["http"]["method"].as_str().unwrap();
         let path = v["rawPath"].as_str().unwrap();
-        assert_eq!(v["routeKey"], format!("{method} {path}"), "{n}");
-        assert!(path.starts_with("/api/"), "{n}");
+        // The forms' routes are their paths; the signed-in pages' are a
+        // prefix and its `{proxy+}` (infra/template.yaml).
+        let route = match path.strip_prefix('/').and_then(|p| p.split_once('/')) {
+            Some((prefix, rest)) if ["sign-in", "account", "desk", "members"].contains(&prefix) => {
+                if rest.is_empty() { format!("/{prefix}") } else { format!("/{prefix}/{{proxy+}}") }
+            }
+            _ => {
+                assert!(path.starts_with("/api/"), "{n}");
+                path.to_string()
+            }
+        };
+        assert_eq!(v["routeKey"], format!("{method} {route}"), "{n}");
         if v["isBase64Encoded"] == true {
             assert!(v["body"].as_str().is_some_and(|b| b.bytes().all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c))), "{n}");
         }
