@@ -19,15 +19,6 @@ fn count(n: u32, unit: &str) -> String {
     if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
-/// A number of minutes in the largest whole unit: "15 minutes", "8 hours", "60 days".
-fn minutes_words(m: u32) -> String {
-    match m {
-        m if m >= 1440 && m % 1440 == 0 => count(m / 1440, "day"),
-        m if m >= 60 && m % 60 == 0 => count(m / 60, "hour"),
-        m => count(m, "minute"),
-    }
-}
-
 fn mail_link(address: &str) -> String {
     let a = escape_html(address);
     format!("<a href=\"mailto:{a}\">{a}</a>")
@@ -47,11 +38,11 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
         ("forms.confirm_link_hours", config.forms.confirm_link_hours.to_string()),
         ("forms.emails_per_address.per_hour", config.forms.emails_per_address.per_hour.to_string()),
         ("forms.emails_per_address.per_day", config.forms.emails_per_address.per_day.to_string()),
-        ("sign_in.link_period", minutes_words(config.sign_in.link_minutes)),
-        ("sign_in.member_idle_period", minutes_words(config.sign_in.member.idle_minutes)),
-        ("sign_in.member_period", minutes_words(config.sign_in.member.absolute_minutes)),
-        ("sign_in.staff_idle_period", minutes_words(config.sign_in.staff.idle_minutes)),
-        ("sign_in.staff_period", minutes_words(config.sign_in.staff.absolute_minutes)),
+        ("sign_in.link_period", ccg_model::words::minutes(config.sign_in.link_minutes)),
+        ("sign_in.member_idle_period", ccg_model::words::minutes(config.sign_in.member.idle_minutes)),
+        ("sign_in.member_period", ccg_model::words::minutes(config.sign_in.member.absolute_minutes)),
+        ("sign_in.staff_idle_period", ccg_model::words::minutes(config.sign_in.staff.idle_minutes)),
+        ("sign_in.staff_period", ccg_model::words::minutes(config.sign_in.staff.absolute_minutes)),
         ("retention.paid_claim_years", r.paid_claim_years.to_string()),
         ("retention.closed_claim_years", r.closed_claim_years.to_string()),
         ("retention.declined_contact_months", r.declined_contact_months.to_string()),
@@ -81,11 +72,5 @@ mod tests {
     #[test]
     fn escapes_as_the_templates_do() {
         assert_eq!(super::escape_html(r#"<a href="x">'&'</a> é"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; é");
-    }
-
-    #[test]
-    fn minutes_are_told_in_their_largest_whole_unit() {
-        let w = super::minutes_words;
-        assert_eq!([w(1), w(15), w(60), w(90), w(480), w(1440), w(86400)], ["1 minute", "15 minutes", "1 hour", "90 minutes", "8 hours", "1 day", "60 days"]);
     }
 }

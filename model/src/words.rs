@@ -25,6 +25,16 @@ pub fn days(n: u32) -> String {
     if n == 1 { "1 day".into() } else { format!("{n} days") }
 }
 
+/// A number of minutes in the largest whole unit: "15 minutes", "8 hours", "60 days".
+pub fn minutes(m: u32) -> String {
+    let count = |n: u32, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    match m {
+        m if m >= 1440 && m % 1440 == 0 => count(m / 1440, "day"),
+        m if m >= 60 && m % 60 == 0 => count(m / 60, "hour"),
+        m => count(m, "minute"),
+    }
+}
+
 /// "3 days before the meeting starts", "the day it ends".
 pub fn relative(n: u32, side: &str, moment: &str) -> String {
     if n == 0 { format!("the day {moment}") } else { format!("{} {side} {moment}", days(n)) }
@@ -33,6 +43,12 @@ pub fn relative(n: u32, side: &str, moment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_are_told_in_their_largest_whole_unit() {
+        let w = minutes;
+        assert_eq!([w(1), w(15), w(60), w(90), w(480), w(1440), w(86400)], ["1 minute", "15 minutes", "1 hour", "90 minutes", "8 hours", "1 day", "60 days"]);
+    }
 
     #[test]
     fn dates_and_spans_read_as_the_site_writes_them() {

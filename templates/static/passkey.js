@@ -1,4 +1,5 @@
-// Passkeys in the browser. The pages hold the buttons, `hidden`:
+// Passkeys in the browser. The pages hold the buttons, `hidden` (or inside a
+// `hidden` element marked data-passkey-section, shown with them):
 //   <button type="button" data-passkey="sign-in" hidden>Sign in with a passkey</button>
 //   <button type="button" data-passkey="add" hidden>Add a passkey</button>
 //   <p data-passkey-status role="status" aria-live="polite"></p>
@@ -163,8 +164,10 @@
       if (!cred) throw { key: flow.cancelled };
       return post(flow.answer, credentialJSON(cred));
     }).then(function (answer) {
-      if (answer && answer.location) {
-        window.location.assign(answer.location);
+      // data-next: where a step up returns to (the page that asked for it).
+      var next = button.getAttribute('data-next') || (answer && answer.location);
+      if (next) {
+        window.location.assign(next);
       } else {
         window.location.reload();
       }
@@ -177,6 +180,10 @@
     });
   }
 
+  // A section around the buttons (heading, status) shows with them; the
+  // words for browsers without passkeys go.
+  document.querySelectorAll('[data-passkey-section]').forEach(function (el) { el.hidden = false; });
+  document.querySelectorAll('[data-passkey-missing]').forEach(function (el) { el.hidden = true; });
   document.querySelectorAll('[data-passkey]').forEach(function (button) {
     if (!FLOWS[button.getAttribute('data-passkey')]) return;
     button.hidden = false;

@@ -13,11 +13,12 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { axeViolations, cleanup, launchBrowser, startServe, tempDir, vnuErrors } from './support.mjs';
+import { REPO, axeViolations, cleanup, launchBrowser, startServe, tempDir, vnuErrors } from './support.mjs';
 import { previewKit } from './preview.mjs';
 
+const SHOTS = resolve(process.env.CCG_SCREENSHOTS || join(REPO, 'target', 'e2e-screenshots'));
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
 const NO_DESK = DESK ? false : 'CCG_DESK is not set: staff are added with the desk';
 
@@ -31,6 +32,7 @@ let htmlDir;
 
 before(async () => {
   if (!DESK) return;
+  mkdirSync(SHOTS, { recursive: true });
   dataDir = tempDir('signin-data');
   htmlDir = tempDir('signin-html');
   serve = await startServe({ dataDir });
@@ -54,6 +56,7 @@ async function newContext(js, width = 390) {
 
 /** Checks the page as it stands: no sideways scrolling at 320 px, axe-core (JavaScript on), and keeps its HTML for the Nu checker. */
 async function check(page, name, js) {
+  await page.screenshot({ path: join(SHOTS, `signin-${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true });
   const html = await page.content();
   const file = join(htmlDir, `${seen.size}.html`);
   writeFileSync(file, html);

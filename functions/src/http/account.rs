@@ -7,14 +7,15 @@
 use super::answer::{framed, json_response};
 use super::frame::{AnswerPage, Body};
 use super::origin::foreign_post;
-use super::{App, header_str};
-use crate::decode::{self, Fields, MAX_BODY};
+use super::signed_in::{Req, fields, message, see_other, store_failed, store_json};
+use super::App;
+use crate::decode::MAX_BODY;
 use crate::routes::Form;
 use crate::service::account::{COOKIE, SignInError, SignedIn};
 use crate::service::passkeys::PasskeyFlowError;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use bytes::Bytes;
-use ccg_model::words::long_date;
+use ccg_model::words::{long_date, minutes};
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
@@ -75,19 +76,6 @@ impl Page {
     }
 }
 
-/// The request as the signed-in pages read it.
-pub(super) struct Req<'a> {
-    pub parts: &'a Parts,
-    pub json: bool,
-    pub who: Option<SignedIn>,
-}
-
-impl Req<'_> {
-    pub fn user_agent(&self) -> &str {
-        header_str(&self.parts.headers, header::USER_AGENT).unwrap_or("")
-    }
-}
-
 /// The session cookie's value in a request, if it has one.
 pub fn session_cookie(h: &http::HeaderMap) -> Option<String> {
     let prefix = format!("{COOKIE}=");
@@ -100,8 +88,7 @@ pub fn session_cookie(h: &http::HeaderMap) -> Option<String> {
 
 /// The cookie that signs a browser in, for as long as the session can last at most.
 pub fn set_cookie(secret: &str, max_age: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", max_age.max(0)))
-        .expect("a secret is base64url")
+    HeaderValue::from_str(&format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", max_age.max(0))).expect("a secret is base64url")
 }
 
 /// The cookie that signs a browser out.
@@ -130,7 +117,13 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
         return r;
     }
     if !get && foreign_post(app, &parts.headers) {
-        return message(app, json, StatusCode::FORBIDDEN, "Not sent", "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.");
+        return message(
+            app,
+            json,
+            StatusCode::FORBIDDEN,
+            "Not sent",
+            "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.",
+        );
     }
     if body.len() > MAX_BODY {
         return message(app, json, StatusCode::PAYLOAD_TOO_LARGE, "Not sent", "The request is too large.");
@@ -144,9 +137,9 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
         Page::SignIn if get => sign_in_page(app, &req, "", None, StatusCode::OK),
         Page::SignIn => sign_in(app, &req, &body).await,
         Page::SignInSent => {
-            let minutes = app.forms.options.sign_in.link_minutes;
+            let link = minutes(app.forms.options.sign_in.link_minutes);
             let msg = format!(
-                "If this address belongs to a member of the group or to the secretariat, an email with a sign-in link is on its way. The link works once, for {minutes} minutes. Nothing arrives for an address the group does not know."
+                "If this address belongs to a member of the group or to the secretariat, an email with a sign-in link is on its way. The link works once, for {link}. Nothing arrives for an address the group does not know."
             );
             message(app, json, StatusCode::OK, "Check your inbox", &msg)
         }
@@ -173,11 +166,16 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
     match page {
         Page::Account | Page::Members => account_page(app, req, who, None).await,
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
-        Page::AddPasskey => passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string()))),
+        Page::AddPasskey => {
+            passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string())))
+        }
         Page::RemovePasskey => {
             let id = fields(req, body).ok().and_then(|f| f.get("id").cloned()).unwrap_or_default();
             match f.remove_passkey(who, &id).await {
-                Ok(true) => account_page(app, req, who, Some("The passkey is removed. Remove it from your device too (your browser's or system's password settings).")).await,
+                Ok(true) => {
+                    account_page(app, req, who, Some("The passkey is removed. Remove it from your device too (your browser's or system's password settings)."))
+                        .await
+                }
                 Ok(false) => account_page(app, req, who, Some("That passkey was already removed.")).await,
                 Err(e) => store_failed(app, req.json, e),
             }
@@ -190,7 +188,7 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
             Ok(n) => signed_out(app, req.json, &format!("You are signed out everywhere: {n} session{} ended.", if n == 1 { "" } else { "s" })),
             Err(e) => store_failed(app, req.json, e),
         },
-        Page::Desk | Page::DeskDecide => super::desk::answer(app, page, req, who, get, body).await,
+        Page::Desk | Page::DeskDecide => super::desk::answer(app, req, who, get, body).await,
         _ => unreachable!("answered before"),
     }
 }
@@ -221,8 +219,9 @@ fn sign_in_page<S: Store>(app: &App<S>, req: &Req<'_>, email: &str, error: Optio
         return message(app, true, status, "Sign in", error.unwrap_or("Post an email address to sign in."));
     }
     let data = json!({
-        "email": email, "error": error, "minutes": c.link_minutes,
-        "member_days": c.member.idle_minutes / (24 * 60), "staff_minutes": c.staff.idle_minutes,
+        "email": email, "error": error, "link": minutes(c.link_minutes),
+        "member_idle": minutes(c.member.idle_minutes), "member_max": minutes(c.member.absolute_minutes),
+        "staff_idle": minutes(c.staff.idle_minutes), "staff_max": minutes(c.staff.absolute_minutes),
     });
     let heading = "Sign in";
     let page = AnswerPage {
@@ -246,8 +245,8 @@ async fn sign_in_link<S: Store>(app: &App<S>, req: &Req<'_>, get: bool, body: &B
     };
     let gone = || {
         let msg = format!(
-            "This sign-in link does not work: it was used already, or it is older than {} minutes. Ask for a new one on the sign-in page.",
-            f.options.sign_in.link_minutes
+            "This sign-in link does not work: it was used already, or it is older than {}. Ask for a new one on the sign-in page.",
+            minutes(f.options.sign_in.link_minutes)
         );
         if req.json {
             return json_response(StatusCode::GONE, &json!({"error": msg}));
@@ -306,7 +305,7 @@ fn max_age<S>(app: &App<S>, s: &crate::records::Session) -> i64 {
     s.created_at + limits.absolute_secs - s.last_used_at
 }
 
-pub(super) async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
+async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
     let f = &app.forms;
     let (sessions, passkeys) = match (f.sessions(who).await, f.passkeys(who).await) {
         (Ok(s), Ok(p)) => (s, p),
@@ -326,7 +325,10 @@ pub(super) async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &Si
     let passkeys: Vec<_> =
         passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
     if req.json {
-        return json_response(StatusCode::OK, &json!({"name": who.name, "email": who.email, "role": who.session.role.as_str(), "sessions": sessions, "passkeys": passkeys}));
+        return json_response(
+            StatusCode::OK,
+            &json!({"name": who.name, "email": who.email, "role": who.session.role.as_str(), "sessions": sessions, "passkeys": passkeys}),
+        );
     }
     let role = if who.is_staff() { "the Scalable Cities Secretariat" } else { "a member of the group" };
     let data = json!({
@@ -368,71 +370,17 @@ fn passkey_json(r: Result<(StatusCode, String), PasskeyFlowError>) -> Response<B
         Ok((status, body)) => {
             Response::builder().status(status).header(header::CONTENT_TYPE, "application/json").body(Bytes::from(body)).expect("valid response")
         }
-        Err(PasskeyFlowError::Refused) => json_response(
-            StatusCode::FORBIDDEN,
-            &json!({"error": "This passkey could not be used here. Try again, or sign in with an emailed link."}),
-        ),
+        Err(PasskeyFlowError::Refused) => {
+            json_response(StatusCode::FORBIDDEN, &json!({"error": "This passkey could not be used here. Try again, or sign in with an emailed link."}))
+        }
         Err(PasskeyFlowError::Unusable(why)) => {
             tracing::error!(why = %why, "passkeys unusable at this address");
-            json_response(StatusCode::CONFLICT, &json!({"error": "Passkeys do not work at this address of the site: open it by its name (in the preview, http://localhost), or sign in with an emailed link."}))
+            json_response(
+                StatusCode::CONFLICT,
+                &json!({"error": "Passkeys do not work at this address of the site: open it by its name (in the preview, http://localhost), or sign in with an emailed link."}),
+            )
         }
         Err(PasskeyFlowError::Store(e)) => store_json(e),
     }
 }
 
-fn store_json(e: StoreError) -> Response<Bytes> {
-    match e {
-        StoreError::Corrupt(key) => {
-            tracing::error!(key = %key, "account corrupt record");
-            json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "Something went wrong on our side. The secretariat has been alerted."}))
-        }
-        e => {
-            tracing::error!(detail = %e, "account store unavailable");
-            let mut r = json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "The service is unavailable at the moment. Please try again in a few minutes."}));
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(super::answer::RETRY_AFTER_SECS));
-            r
-        }
-    }
-}
-
-pub(super) fn store_failed<S: Store>(app: &App<S>, json: bool, e: StoreError) -> Response<Bytes> {
-    if json {
-        return store_json(e);
-    }
-    let corrupt = matches!(e, StoreError::Corrupt(_));
-    let mut r = store_json(e);
-    let (status, msg) = if corrupt {
-        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side, so this could not be done. The secretariat has been alerted.")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable at the moment, so this could not be done. Please try again in a few minutes.")
-    };
-    let retry = r.headers_mut().remove(header::RETRY_AFTER);
-    let mut page = message(app, false, status, "Not done", msg);
-    if let Some(v) = retry {
-        page.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    page
-}
-
-/// A page of one sentence (or its JSON).
-pub(super) fn message<S: Store>(app: &App<S>, json: bool, status: StatusCode, heading: &str, msg: &str) -> Response<Bytes> {
-    if json {
-        let key = if status.is_success() { "message" } else { "error" };
-        return json_response(status, &json!({ key: msg }));
-    }
-    let page = AnswerPage { title: heading.into(), heading: heading.into(), body: Body::message(msg), url: "/sign-in/".into(), ..AnswerPage::default() };
-    framed(app, status, Form::Register, page)
-}
-
-pub(super) fn see_other(location: &str) -> Response<Bytes> {
-    Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, location).body(Bytes::new()).expect("valid response")
-}
-
-/// A form's fields (or a small JSON object's).
-pub(super) fn fields(req: &Req<'_>, body: &Bytes) -> Result<Fields, String> {
-    if body.is_empty() {
-        return Ok(Fields::new());
-    }
-    let kind = decode::body_kind(header_str(&req.parts.headers, header::CONTENT_TYPE)).map_err(|e| e.to_string())?;
-    decode::decode(kind, body).map_err(|e| e.to_string())
-}

@@ -5,7 +5,7 @@
 //! decisions are the services `desk` uses on the command line.
 
 use super::App;
-use super::account::{Page, Req, fields, message, see_other, store_failed};
+use super::signed_in::{Req, fields, message, see_other, store_failed};
 use super::answer::framed;
 use super::frame::{AnswerPage, Body};
 use crate::records::ClaimStatus;
@@ -19,7 +19,7 @@ use ccg_model::words::long_date;
 use http::{Response, StatusCode};
 use serde_json::json;
 
-pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: &SignedIn, get: bool, body: &Bytes) -> Response<Bytes> {
+pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, get: bool, body: &Bytes) -> Response<Bytes> {
     if !who.is_staff() {
         return message(app, req.json, StatusCode::FORBIDDEN, "For the secretariat only", "This page is for the Scalable Cities Secretariat.");
     }
@@ -27,7 +27,6 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, wh
         let notice = super::query_param(req.parts.uri.query().unwrap_or(""), "decided").map(|r| format!("Decided: {r}. The claimant is told by email."));
         return desk_page(app, req, who, notice.as_deref()).await;
     }
-    debug_assert_eq!(page, Page::DeskDecide);
     let f = &app.forms;
     match f.may_decide(who) {
         MayDecide::Yes => {}
@@ -45,7 +44,9 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, wh
     match decided {
         Ok(d) if req.json => super::answer::json_response(StatusCode::OK, &json!({"status": d.claim.status.as_str(), "reference": d.claim.reference_or_id()})),
         Ok(d) => see_other(&format!("/desk/?decided={}", d.claim.reference_or_id())),
-        Err(ClaimDeskError::NoReason) => message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not decided", "Give the reason to reject: the claimant is told it."),
+        Err(ClaimDeskError::NoReason) => {
+            message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not decided", "Give the reason to reject: the claimant is told it.")
+        }
         Err(ClaimDeskError::Conflict(now)) => {
             // Someone decided first: nothing is applied twice; the page says where it stands now.
             let msg = format!("This claim changed meanwhile: it is {} now. Nothing was changed.", now.as_str());
@@ -60,7 +61,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, wh
 /// A decision refused for want of a (recent) passkey: what to do instead. Nothing changed.
 fn step_up<S: Store>(app: &App<S>, req: &Req<'_>, needs: MayDecide) -> Response<Bytes> {
     let again = needs == MayDecide::PasskeyAgain;
-    let minutes = app.forms.options.sign_in.decide_within_minutes;
+    let minutes = ccg_model::words::minutes(app.forms.options.sign_in.decide_within_minutes);
     if req.json {
         let reason = if again { "passkey_again" } else { "passkey_needed" };
         return super::answer::json_response(StatusCode::FORBIDDEN, &json!({"reason": reason, "error": "Deciding needs your passkey. Nothing was changed."}));
@@ -102,7 +103,7 @@ async fn desk_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice
     let data = json!({
         "notice": notice, "claims": claims, "may_decide": may == MayDecide::Yes,
         "step_up": if may == MayDecide::PasskeyAgain { "again" } else { "passkey" },
-        "minutes": f.options.sign_in.decide_within_minutes,
+        "minutes": ccg_model::words::minutes(f.options.sign_in.decide_within_minutes),
     });
     let page = AnswerPage {
         title: "The secretariat's desk".into(),

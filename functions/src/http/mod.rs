@@ -13,6 +13,7 @@ pub mod frame;
 mod idempotency;
 mod origin;
 mod pages;
+mod signed_in;
 
 pub use pages::refusal_message;
 
@@ -139,7 +140,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
     if account::Page::owns(parts.uri.path()) {
         let resp = match account::Page::parse(parts.uri.path()).filter(|_| app.settings.serves.account()) {
             Some(page) => account::answer(app, page, &parts, body, wants_json).await,
-            None => account::message(app, wants_json, StatusCode::NOT_FOUND, "Not found", "There is no page at this address."),
+            None => signed_in::message(app, wants_json, StatusCode::NOT_FOUND, "Not found", "There is no page at this address."),
         };
         if app.settings.log {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -147,8 +148,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
         }
         return resp;
     }
-    let route = Route::parse(parts.uri.path())
-        .filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
+    let route = Route::parse(parts.uri.path()).filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
         Some(route) => dispatch(app, route, &parts, body, wants_json).await,

@@ -144,7 +144,7 @@ pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) 
 
 /// A sign-in link, to a member's or the secretariat's address.
 pub fn sign_in<S>(f: &Forms<S>, to: &str, name: &str, staff: bool, link: &str) -> Email {
-    let data = json!({ "name": name, "staff": staff, "minutes": f.options.sign_in.link_minutes, "link": link });
+    let data = json!({ "name": name, "staff": staff, "minutes": ccg_model::words::minutes(f.options.sign_in.link_minutes), "link": link });
     email(to, "sign-in", signed(f, data))
 }
 

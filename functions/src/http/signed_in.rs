@@ -1,0 +1,89 @@
+//! What the signed-in pages share (`http::account`, `http::desk`): the
+//! request as they read it, and their plain answers (one sentence, a
+//! redirect, a store failure), as HTML or JSON.
+
+use super::answer::{framed, json_response};
+use super::frame::{AnswerPage, Body};
+use super::{App, header_str};
+use crate::decode::{self, Fields};
+use crate::routes::Form;
+use crate::service::account::SignedIn;
+use crate::store::{Store, StoreError};
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{Response, StatusCode};
+use serde_json::json;
+
+/// The request as the signed-in pages read it.
+pub(super) struct Req<'a> {
+    pub parts: &'a Parts,
+    pub json: bool,
+    pub who: Option<SignedIn>,
+}
+
+impl Req<'_> {
+    pub fn user_agent(&self) -> &str {
+        header_str(&self.parts.headers, header::USER_AGENT).unwrap_or("")
+    }
+}
+
+pub(super) fn store_json(e: StoreError) -> Response<Bytes> {
+    match e {
+        StoreError::Corrupt(key) => {
+            tracing::error!(key = %key, "account corrupt record");
+            json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "Something went wrong on our side. The secretariat has been alerted."}))
+        }
+        e => {
+            tracing::error!(detail = %e, "account store unavailable");
+            let mut r = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"error": "The service is unavailable at the moment. Please try again in a few minutes."}),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(super::answer::RETRY_AFTER_SECS));
+            r
+        }
+    }
+}
+
+pub(super) fn store_failed<S: Store>(app: &App<S>, json: bool, e: StoreError) -> Response<Bytes> {
+    if json {
+        return store_json(e);
+    }
+    let corrupt = matches!(e, StoreError::Corrupt(_));
+    let mut r = store_json(e);
+    let (status, msg) = if corrupt {
+        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side, so this could not be done. The secretariat has been alerted.")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable at the moment, so this could not be done. Please try again in a few minutes.")
+    };
+    let retry = r.headers_mut().remove(header::RETRY_AFTER);
+    let mut page = message(app, false, status, "Not done", msg);
+    if let Some(v) = retry {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
+}
+
+/// A page of one sentence (or its JSON).
+pub(super) fn message<S: Store>(app: &App<S>, json: bool, status: StatusCode, heading: &str, msg: &str) -> Response<Bytes> {
+    if json {
+        let key = if status.is_success() { "message" } else { "error" };
+        return json_response(status, &json!({ key: msg }));
+    }
+    let page = AnswerPage { title: heading.into(), heading: heading.into(), body: Body::message(msg), url: "/sign-in/".into(), ..AnswerPage::default() };
+    framed(app, status, Form::Register, page)
+}
+
+pub(super) fn see_other(location: &str) -> Response<Bytes> {
+    Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, location).body(Bytes::new()).expect("valid response")
+}
+
+/// A form's fields (or a small JSON object's).
+pub(super) fn fields(req: &Req<'_>, body: &Bytes) -> Result<Fields, String> {
+    if body.is_empty() {
+        return Ok(Fields::new());
+    }
+    let kind = decode::body_kind(header_str(&req.parts.headers, header::CONTENT_TYPE)).map_err(|e| e.to_string())?;
+    decode::decode(kind, body).map_err(|e| e.to_string())
+}
