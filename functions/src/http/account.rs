@@ -67,6 +67,11 @@ impl Page {
         ["/sign-in", "/account", "/desk", "/members"].iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
     }
 
+    /// The passkey steps, which only scripts call.
+    fn json_only(self) -> bool {
+        matches!(self, Page::PasskeyOptions | Page::Passkey | Page::AddPasskeyOptions | Page::AddPasskey)
+    }
+
     pub fn allow(self) -> &'static str {
         match self {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
@@ -110,6 +115,8 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, parts: &Parts, bo
 
 async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, json: bool) -> Response<Bytes> {
     let get = parts.method == Method::GET || parts.method == Method::HEAD;
+    // The passkey steps are scripts' (passkey.js): they answer JSON whatever was asked.
+    let json = json || page.json_only();
     let allowed = if get { page.allow().contains("GET") } else { parts.method == Method::POST && page.allow().contains("POST") };
     if !allowed {
         let mut r = message(app, json, StatusCode::METHOD_NOT_ALLOWED, "Not here", "This address does not take this kind of request.");
@@ -127,6 +134,12 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
     }
     if body.len() > MAX_BODY {
         return message(app, json, StatusCode::PAYLOAD_TOO_LARGE, "Not sent", "The request is too large.");
+    }
+    if matches!(page, Page::PasskeyOptions | Page::AddPasskeyOptions) && !body.is_empty() {
+        // Nothing is read from an options request, but what is sent must be a JSON object.
+        if let Err(msg) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
+            return message(app, true, StatusCode::BAD_REQUEST, "Not sent", &format!("The body is not a JSON object: {msg}."));
+        }
     }
     let who = match app.forms.signed_in(session_cookie(&parts.headers).as_deref()).await {
         Ok(w) => w,

@@ -116,11 +116,52 @@ fn conforms(spec: &Value, path: &str, method: &str, resp: &http::Response<Bytes>
     assert_eq!(resp.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}: Cache-Control");
 }
 
+/// The signed-in pages' operations that take or give JSON (the rest are pages).
+const SIGNED_IN_PATHS: [&str; 5] = ["/sign-in/", "/sign-in/passkey/options", "/sign-in/passkey", "/account/passkeys/options", "/account/passkeys"];
+
+#[test]
+fn the_signed_in_pages_json_answers_as_documented() {
+    let spec = spec();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let app = app(sqlite_store("openapi-signed-in"), catalogue());
+    let post = |path: &str, body: &str, cookie: Option<&str>| {
+        let mut r = http::Request::post(path).header("content-type", "application/json").header("accept", "application/json");
+        if let Some(c) = cookie {
+            r = r.header("cookie", format!("__Host-ccg_session={c}"));
+        }
+        r.body(Bytes::from(body.to_string())).unwrap()
+    };
+    let mut seen = BTreeSet::new();
+    let mut answer = |path: &str, body: &str, cookie: Option<&str>, expect: u16| -> http::Response<Bytes> {
+        let resp = rt.block_on(handle(&app, post(path, body, cookie)));
+        assert_eq!(resp.status().as_u16(), expect, "POST {path} {body}: {}", body_text(&resp));
+        assert!(documented(&spec, path, "post").contains(&expect), "POST {path}: {expect} is not documented");
+        conforms(&spec, path, "post", &resp);
+        seen.insert(path.to_string());
+        resp
+    };
+    answer("/sign-in/", r#"{"email": "nobody@example.eu"}"#, None, 202);
+    answer("/sign-in/", r#"{"email": "not an address"}"#, None, 422);
+    answer("/sign-in/", "[1]", None, 400);
+    let options = body_json(&answer("/sign-in/passkey/options", "{}", None, 200));
+    // At least 16 random bytes (22 base64url characters), as WebAuthn asks.
+    assert!(options["challenge"].as_str().is_some_and(|c| c.len() >= 22), "{options}");
+    answer("/sign-in/passkey", r#"{"id": "x"}"#, None, 403);
+    answer("/account/passkeys/options", "{}", None, 401);
+    answer("/account/passkeys", "{}", Some(&"A".repeat(43)), 401);
+    let mut every = SIGNED_IN_PATHS.map(String::from).to_vec();
+    every.sort();
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), every);
+}
+
 #[test]
 fn every_path_and_method_of_the_handler_is_in_the_spec() {
     let spec = spec();
-    let paths: BTreeSet<&str> = spec["paths"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(paths, PATHS.into_iter().collect(), "openapi.yaml's paths");
+    // The forms' paths are under the API base; the signed-in pages' JSON is documented under the site's root.
+    let (site, forms): (BTreeSet<&str>, BTreeSet<&str>) =
+        spec["paths"].as_object().unwrap().keys().map(String::as_str).partition(|p| spec["paths"][*p]["servers"][0]["url"] == "/");
+    assert_eq!(forms, PATHS.into_iter().collect(), "openapi.yaml's paths under /api");
+    assert_eq!(site, SIGNED_IN_PATHS.into_iter().collect(), "openapi.yaml's paths of the signed-in pages");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let app = app(sqlite_store("openapi-methods"), catalogue());
     for path in PATHS {
