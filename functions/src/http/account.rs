@@ -4,11 +4,11 @@
 //! secret whose hash only is stored. Every answer here is `no-store` and
 //! varies by cookie; every change is a POST behind the same-origin check.
 
+use super::App;
 use super::answer::{framed, json_response};
 use super::frame::{AnswerPage, Body};
 use super::origin::foreign_post;
 use super::signed_in::{Req, fields, message, see_other, store_failed, store_json};
-use super::App;
 use crate::decode::MAX_BODY;
 use crate::routes::Form;
 use crate::service::account::{COOKIE, SignInError, SignedIn};
@@ -35,6 +35,7 @@ pub enum Page {
     RemovePasskey,
     SignOut,
     SignOutEverywhere,
+    EndSession,
     Desk,
     DeskDecide,
     Members,
@@ -55,6 +56,7 @@ impl Page {
             "/account/passkeys/remove" => Page::RemovePasskey,
             "/account/sign-out" => Page::SignOut,
             "/account/sign-out-everywhere" => Page::SignOutEverywhere,
+            "/account/sessions/end" => Page::EndSession,
             "/desk" => Page::Desk,
             "/desk/claims/decide" => Page::DeskDecide,
             "/members" => Page::Members,
@@ -190,6 +192,14 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
                         .await
                 }
                 Ok(false) => account_page(app, req, who, Some("That passkey was already removed.")).await,
+                Err(e) => store_failed(app, req.json, e),
+            }
+        }
+        Page::EndSession => {
+            let handle = fields(req, body).ok().and_then(|f| f.get("session").cloned()).unwrap_or_default();
+            match f.end_other_session(who, &handle).await {
+                Ok(true) => account_page(app, req, who, Some("That session is ended: the device it was on is signed out.")).await,
+                Ok(false) => account_page(app, req, who, Some("That session had ended already.")).await,
                 Err(e) => store_failed(app, req.json, e),
             }
         }
@@ -331,7 +341,7 @@ async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, not
             json!({
                 "device": s.device, "started": day(s.created_at), "last_used": day(s.last_used_at),
                 "by": if s.by == crate::records::SignedInBy::Passkey { "with a passkey" } else { "by an emailed link" },
-                "this": s.id_hash == who.session.id_hash,
+                "this": s.id_hash == who.session.id_hash, "handle": crate::service::account::session_handle(s),
             })
         })
         .collect();
@@ -396,4 +406,3 @@ fn passkey_json(r: Result<(StatusCode, String), PasskeyFlowError>) -> Response<B
         Err(PasskeyFlowError::Store(e)) => store_json(e),
     }
 }
-

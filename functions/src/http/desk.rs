@@ -5,9 +5,9 @@
 //! decisions are the services `desk` uses on the command line.
 
 use super::App;
-use super::signed_in::{Req, fields, message, see_other, store_failed};
 use super::answer::framed;
 use super::frame::{AnswerPage, Body};
+use super::signed_in::{Req, fields, message, see_other, store_failed};
 use crate::records::ClaimStatus;
 use crate::routes::Form;
 use crate::service::account::SignedIn;

@@ -15,6 +15,12 @@ use ccg_forms::decide::session::{self, MayDecide, SessionLimits};
 /// host alone and the whole site, so no subdomain or path can set or read it.
 pub const COOKIE: &str = "__Host-ccg_session";
 
+/// How the account page names a session to end: a short piece of its id
+/// hash (the hash of its secret, never the secret), shown only to its owner.
+pub fn session_handle(s: &Session) -> &str {
+    &s.id_hash[..16.min(s.id_hash.len())]
+}
+
 /// A signed-in person, as a request sees them.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -183,6 +189,16 @@ impl<S: Store> Forms<S> {
         let key = &who.session.email_key;
         let audit = AuditEntry { at: now, actor: key.clone(), action: "sessions.ended".into(), subject: key.clone(), detail: "signed out everywhere".into() };
         self.timed(self.store.end_sessions(key, None, Some(audit))).await
+    }
+
+    /// Ends one of this person's other sessions, named by its handle
+    /// (`session_handle`); false when no session of theirs has it.
+    pub async fn end_other_session(&self, who: &SignedIn, handle: &str) -> Result<bool, StoreError> {
+        let sessions = self.sessions(who).await?;
+        let Some(s) = sessions.iter().find(|s| session_handle(s) == handle && s.id_hash != who.session.id_hash) else { return Ok(false) };
+        // Like signing out (of that device): no history line, as for this one.
+        self.timed(self.store.end_session(&s.id_hash)).await?;
+        Ok(true)
     }
 
     /// This person's sessions, most recently used first.

@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/new-claim.txt", include_str!("../../../templates/emails/new-claim.txt")),
     ("emails/payment.txt", include_str!("../../../templates/emails/payment.txt")),
     ("emails/sign-in.txt", include_str!("../../../templates/emails/sign-in.txt")),
+    ("emails/passkey-changed.txt", include_str!("../../../templates/emails/passkey-changed.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
     ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
 ];
@@ -146,6 +147,13 @@ pub fn registration<S>(f: &Forms<S>, r: &Registration, known: bool, link: &str) 
 pub fn sign_in<S>(f: &Forms<S>, to: &str, name: &str, staff: bool, link: &str) -> Email {
     let data = json!({ "name": name, "staff": staff, "minutes": ccg_model::words::minutes(f.options.sign_in.link_minutes), "link": link });
     email(to, "sign-in", signed(f, data))
+}
+
+/// To a person whose passkeys changed (added with `device`, or removed), so a passkey added by someone else is noticed.
+pub fn passkey_changed<S>(f: &Forms<S>, to: &str, name: &str, staff: bool, added: Option<&str>, when: jiff::Timestamp) -> Email {
+    let when = long_date(jiff::tz::TimeZone::UTC.to_datetime(when).date());
+    let data = json!({ "name": name, "staff": staff, "added": added.is_some(), "device": added, "when": when, "account": f.page("/account/") });
+    email(to, "passkey-changed", signed(f, data))
 }
 
 /// To an approved representative: the claim counts once confirmed.
@@ -319,6 +327,8 @@ mod tests {
             receipt(&f, &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
             sign_in(&f, "x@h", "Ana", false, "https://h/sign-in/link?token=t"),
             sign_in(&f, "x@h", "Ana", true, "https://h/sign-in/link?token=t"),
+            passkey_changed(&f, "x@h", "Ana", true, Some("Chrome on Linux"), jiff::Timestamp::UNIX_EPOCH),
+            passkey_changed(&f, "x@h", "Ana", false, None, jiff::Timestamp::UNIX_EPOCH),
         ];
         let contact = Contact {
             details: r.clone(),

@@ -75,6 +75,7 @@ impl<S: Store> Forms<S> {
         };
         let audit = AuditEntry { at: now, actor: key.clone(), action: "passkey.added".into(), subject: key.clone(), detail: passkey.device.clone() };
         self.timed(self.store.add_passkey(passkey.clone(), audit)).await?;
+        self.tell_passkey_changed(who, Some(&passkey.device)).await;
         Ok(passkey)
     }
 
@@ -130,6 +131,21 @@ impl<S: Store> Forms<S> {
         let (now, _) = self.now();
         let key = &who.session.email_key;
         let audit = AuditEntry { at: now, actor: key.clone(), action: "passkey.removed".into(), subject: key.clone(), detail: String::new() };
-        self.timed(self.store.remove_passkey(key, id, audit)).await
+        let removed = self.timed(self.store.remove_passkey(key, id, audit)).await?;
+        if removed {
+            self.tell_passkey_changed(who, None).await;
+        }
+        Ok(removed)
+    }
+
+    /// Emails the person that a passkey was added (from `device`) or removed:
+    /// whoever reads their mailbox can sign in by link and add one, so the
+    /// owner hears of it. The change stands if the email fails (logged, without the address).
+    async fn tell_passkey_changed(&self, who: &SignedIn, added: Option<&str>) {
+        let (now, _) = self.now();
+        let mail = super::messages::passkey_changed(self, &who.email, &who.name, who.is_staff(), added, now);
+        if self.mailer.send(&mail).await.is_err() {
+            tracing::error!(person = %crate::store::person_key(&who.session.email_key), "passkey email not sent");
+        }
     }
 }

@@ -251,6 +251,21 @@ async fn signing_out_everywhere_and_removal_end_sessions<S: Store>(store: S) {
     assert_eq!(out.status(), 200);
     assert!(out.headers()["set-cookie"].to_str().unwrap().starts_with("__Host-ccg_session=; "));
     assert!(!signed_in(&app, &a).await && signed_in(&app, &b).await);
+    // One other session ended from this one, by its handle on the account page.
+    let x = sign_in(&app, "ana@city.eu", None).await;
+    let page = body_text(&handle(&app, get("/account/", Some(&b))).await);
+    let handle_x = &ccg_functions::token::hash_secret(&x)[..16];
+    assert!(page.contains(&format!(r#"name="session" value="{handle_x}""#)), "{page}");
+    assert!(!page.contains(&format!(r#"value="{}""#, &ccg_functions::token::hash_secret(&b)[..16])), "this device has no button to end itself");
+    let r = handle(&app, post("/account/sessions/end", &[("session", handle_x)], Some(&b))).await;
+    assert!(body_text(&r).contains("That session is ended"), "{}", body_text(&r));
+    assert!(!signed_in(&app, &x).await && signed_in(&app, &b).await);
+    // Someone else's handle ends nothing.
+    member(&app, "bo@city.eu").await;
+    let other = sign_in(&app, "bo@city.eu", None).await;
+    let r = handle(&app, post("/account/sessions/end", &[("session", &ccg_functions::token::hash_secret(&other)[..16])], Some(&b))).await;
+    assert!(body_text(&r).contains("had ended already"));
+    assert!(signed_in(&app, &other).await);
     let c = sign_in(&app, "ana@city.eu", None).await;
     let r = handle(&app, post("/account/sign-out-everywhere", &[], Some(&c))).await;
     assert!(body_text(&r).contains("2 sessions ended"), "{}", body_text(&r));
