@@ -260,7 +260,8 @@ mod tests {
         let mailer = Arc::new(crate::mail::outbox::Outbox::new(dir.join("outbox")));
         let forms = Forms::new(store, mailer, embedded::catalogue().unwrap(), Options::default());
         let origin = "https://ccg.example.eu";
-        let app = App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, serves: Serves::Form(crate::Form::Register), log: true });
+        let app =
+            App::new(forms, Settings { allowed_origin: Some(origin.into()), allow_same_origin: false, serves: Serves::Form(crate::Form::Register), log: true });
         let req = http::Request::post("/api/register")
             .header(header::ORIGIN, origin)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

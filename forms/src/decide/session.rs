@@ -181,7 +181,10 @@ mod tests {
     fn devices_are_named_by_family_and_platform_only() {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
         assert_eq!(device(chrome), "Chrome on Linux");
-        assert_eq!(device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1"), "Safari on iOS");
+        assert_eq!(
+            device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1"),
+            "Safari on iOS"
+        );
         assert_eq!(device("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"), "Firefox on Windows");
         assert_eq!(device("curl/8.0"), "A browser on an unknown system");
     }

@@ -100,8 +100,7 @@ pub fn session_cookie(h: &http::HeaderMap) -> Option<String> {
 
 /// The cookie that signs a browser in, for as long as the session can last at most.
 pub fn set_cookie(secret: &str, max_age: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", max_age.max(0)))
-        .expect("a secret is base64url")
+    HeaderValue::from_str(&format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", max_age.max(0))).expect("a secret is base64url")
 }
 
 /// The cookie that signs a browser out.
@@ -130,7 +129,13 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
         return r;
     }
     if !get && foreign_post(app, &parts.headers) {
-        return message(app, json, StatusCode::FORBIDDEN, "Not sent", "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.");
+        return message(
+            app,
+            json,
+            StatusCode::FORBIDDEN,
+            "Not sent",
+            "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.",
+        );
     }
     if body.len() > MAX_BODY {
         return message(app, json, StatusCode::PAYLOAD_TOO_LARGE, "Not sent", "The request is too large.");
@@ -173,11 +178,16 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
     match page {
         Page::Account | Page::Members => account_page(app, req, who, None).await,
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
-        Page::AddPasskey => passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string()))),
+        Page::AddPasskey => {
+            passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string())))
+        }
         Page::RemovePasskey => {
             let id = fields(req, body).ok().and_then(|f| f.get("id").cloned()).unwrap_or_default();
             match f.remove_passkey(who, &id).await {
-                Ok(true) => account_page(app, req, who, Some("The passkey is removed. Remove it from your device too (your browser's or system's password settings).")).await,
+                Ok(true) => {
+                    account_page(app, req, who, Some("The passkey is removed. Remove it from your device too (your browser's or system's password settings)."))
+                        .await
+                }
                 Ok(false) => account_page(app, req, who, Some("That passkey was already removed.")).await,
                 Err(e) => store_failed(app, req.json, e),
             }
@@ -326,7 +336,10 @@ pub(super) async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &Si
     let passkeys: Vec<_> =
         passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
     if req.json {
-        return json_response(StatusCode::OK, &json!({"name": who.name, "email": who.email, "role": who.session.role.as_str(), "sessions": sessions, "passkeys": passkeys}));
+        return json_response(
+            StatusCode::OK,
+            &json!({"name": who.name, "email": who.email, "role": who.session.role.as_str(), "sessions": sessions, "passkeys": passkeys}),
+        );
     }
     let role = if who.is_staff() { "the Scalable Cities Secretariat" } else { "a member of the group" };
     let data = json!({
@@ -368,13 +381,15 @@ fn passkey_json(r: Result<(StatusCode, String), PasskeyFlowError>) -> Response<B
         Ok((status, body)) => {
             Response::builder().status(status).header(header::CONTENT_TYPE, "application/json").body(Bytes::from(body)).expect("valid response")
         }
-        Err(PasskeyFlowError::Refused) => json_response(
-            StatusCode::FORBIDDEN,
-            &json!({"error": "This passkey could not be used here. Try again, or sign in with an emailed link."}),
-        ),
+        Err(PasskeyFlowError::Refused) => {
+            json_response(StatusCode::FORBIDDEN, &json!({"error": "This passkey could not be used here. Try again, or sign in with an emailed link."}))
+        }
         Err(PasskeyFlowError::Unusable(why)) => {
             tracing::error!(why = %why, "passkeys unusable at this address");
-            json_response(StatusCode::CONFLICT, &json!({"error": "Passkeys do not work at this address of the site: open it by its name (in the preview, http://localhost), or sign in with an emailed link."}))
+            json_response(
+                StatusCode::CONFLICT,
+                &json!({"error": "Passkeys do not work at this address of the site: open it by its name (in the preview, http://localhost), or sign in with an emailed link."}),
+            )
         }
         Err(PasskeyFlowError::Store(e)) => store_json(e),
     }
@@ -388,7 +403,10 @@ fn store_json(e: StoreError) -> Response<Bytes> {
         }
         e => {
             tracing::error!(detail = %e, "account store unavailable");
-            let mut r = json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "The service is unavailable at the moment. Please try again in a few minutes."}));
+            let mut r = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"error": "The service is unavailable at the moment. Please try again in a few minutes."}),
+            );
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(super::answer::RETRY_AFTER_SECS));
             r
         }

@@ -45,7 +45,9 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, wh
     match decided {
         Ok(d) if req.json => super::answer::json_response(StatusCode::OK, &json!({"status": d.claim.status.as_str(), "reference": d.claim.reference_or_id()})),
         Ok(d) => see_other(&format!("/desk/?decided={}", d.claim.reference_or_id())),
-        Err(ClaimDeskError::NoReason) => message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not decided", "Give the reason to reject: the claimant is told it."),
+        Err(ClaimDeskError::NoReason) => {
+            message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not decided", "Give the reason to reject: the claimant is told it.")
+        }
         Err(ClaimDeskError::Conflict(now)) => {
             // Someone decided first: nothing is applied twice; the page says where it stands now.
             let msg = format!("This claim changed meanwhile: it is {} now. Nothing was changed.", now.as_str());

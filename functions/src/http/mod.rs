@@ -147,8 +147,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
         }
         return resp;
     }
-    let route = Route::parse(parts.uri.path())
-        .filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
+    let route = Route::parse(parts.uri.path()).filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
         Some(route) => dispatch(app, route, &parts, body, wants_json).await,

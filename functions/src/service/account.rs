@@ -5,9 +5,9 @@
 //! "sends" a link, and only a member's or the secretariat's address gets one.
 
 use super::Forms;
+use crate::claims::email_key;
 use crate::records::{AuditEntry, ContactStatus, Role, Session, SignInLink, SignedInBy, Staff};
 use crate::store::{Store, StoreError};
-use crate::claims::email_key;
 use crate::token;
 use ccg_forms::decide::session::{self, MayDecide, SessionLimits};
 
@@ -114,7 +114,8 @@ impl<S: Store> Forms<S> {
         let (now, now_secs) = self.now();
         let Some(key) = self.timed(self.store.use_sign_in_link(&id, &hash, now_secs)).await? else { return Ok(None) };
         let Some(person) = self.person(&key).await? else { return Ok(None) };
-        let audit = AuditEntry { at: now, actor: key.clone(), action: "signin.link".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
+        let audit =
+            AuditEntry { at: now, actor: key.clone(), action: "signin.link".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
         self.start_session(&key, person.role, SignedInBy::Link, None, user_agent, replaces, audit).await.map(Some)
     }
 

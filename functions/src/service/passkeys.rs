@@ -114,7 +114,8 @@ impl<S: Store> Forms<S> {
         let updated = rp.finish_authentication(&ceremony, answer, &passkey, now_secs)?;
         self.timed(self.store.passkey_used(&id, &updated, now_secs)).await?;
         let person = self.person(&key).await?.ok_or(PasskeyFlowError::Refused)?;
-        let audit = AuditEntry { at: now, actor: key.clone(), action: "signin.passkey".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
+        let audit =
+            AuditEntry { at: now, actor: key.clone(), action: "signin.passkey".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
         let replaces = current.map(|w| w.session.id_hash.as_str());
         Ok(self.start_session(&key, person.role, SignedInBy::Passkey, None, user_agent, replaces, audit).await?)
     }

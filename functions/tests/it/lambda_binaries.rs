@@ -474,7 +474,11 @@ fn the_committed_events_are_api_gateway_v2_events() {
         // prefix and its `{proxy+}` (infra/template.yaml).
         let route = match path.strip_prefix('/').and_then(|p| p.split_once('/')) {
             Some((prefix, rest)) if ["sign-in", "account", "desk", "members"].contains(&prefix) => {
-                if rest.is_empty() { format!("/{prefix}") } else { format!("/{prefix}/{{proxy+}}") }
+                if rest.is_empty() {
+                    format!("/{prefix}")
+                } else {
+                    format!("/{prefix}/{{proxy+}}")
+                }
             }
             _ => {
                 assert!(path.starts_with("/api/"), "{n}");

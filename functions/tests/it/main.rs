@@ -19,8 +19,8 @@ mod lambda_binaries;
 mod openapi;
 mod passkey;
 mod props;
-mod signin;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
+mod signin;
 #[cfg(feature = "dynamodb")]
 mod stored;

@@ -120,7 +120,8 @@ impl State {
             None => {
                 let api = Api::open(&content, &self.data_dir, &r.config, &self.base_url)
                     .map(|a| a.staff_link_decides(self.staff_link_decides))
-                    .map(Arc::new).map_err(|e| format!("{e:#}"));
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"));
                 if let Err(e) = &api {
                     tracing::error!("the forms back end did not start: {e}");
                 }

@@ -64,7 +64,12 @@ pub const EURO_RULES: &str = "max_per_trip: 450\nmax_trips_per_year: 10\nmax_per
 pub const ORIGIN: &str = "https://ccg.example.eu";
 
 pub fn settings() -> Settings {
-    Settings { allowed_origin: Some(ORIGIN.into()), allow_same_origin: false, serves: ccg_functions::Serves::Everything, log: std::env::var_os("CCG_TEST_LOG").is_some() }
+    Settings {
+        allowed_origin: Some(ORIGIN.into()),
+        allow_same_origin: false,
+        serves: ccg_functions::Serves::Everything,
+        log: std::env::var_os("CCG_TEST_LOG").is_some(),
+    }
 }
 
 /// The day the tests judge claim windows on: the test events (March 2027) take claims.
