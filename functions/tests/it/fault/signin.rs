@@ -11,7 +11,6 @@ use super::Restartable;
 use crate::common::*;
 use crate::signin::{cookie_of, get, member, post, sign_in, sign_in_token, signed_in};
 use bytes::Bytes;
-use ccg_functions::store::roles::*;
 use ccg_functions::{App, SqliteStore, Store, handle};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
