@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Fault test of the local preview's forms (issue 12): `generator serve` on a
 # temporary copy of the site, SIGKILLed and started again while many clients
-# send at least 10,000 registrations with Idempotency-Keys; then the SQLite
+# send 10,000 submissions (registrations with Idempotency-Keys); then the SQLite
 # file must hold every success exactly once and no error (tests/fault/serve-kill.mjs).
+# One submission in 20 is a member signing in (tests/fault/sign-in.mjs): every
+# emailed link works exactly once, every session has its `signin.link` line,
+# and serve's log shows no address, link secret or cookie.
 # Loopback only; bounded (the driver gives up after 150 s).
 #
 #   scripts/fault-test.sh                     uses target/release/generator
 #   CCG_GENERATOR=path scripts/fault-test.sh
 #   CCG_FAULT_SUBMISSIONS=50000 CCG_FAULT_KILLS=10 scripts/fault-test.sh   a longer run
 #
-# The other fault test (DynamoDB Local stopped and started again) and the
-# crash-retry regression are Rust tests: cargo test -p ccg-functions --test it fault::.
+# The other fault tests (DynamoDB Local stopped and started again, SQLite
+# locked, for the forms and the sign-in pages) and the crash-retry regression
+# are Rust tests: cargo test -p ccg-functions --test it fault::.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Longer fuzzing with cargo-fuzz (libFuzzer; needs a nightly toolchain) of the
 # same targets the test command runs briefly on stable (fuzz/src/lib.rs):
-# form_body, json_body, event, markdown, passkey_answer. Each target starts from the committed
+# form_body, json_body, event, markdown, passkey_answer, sign_in_body. Each target starts from the committed
 # corpus (fuzz/corpus/<target>/) and works in a copy, so the committed corpus
 # only grows by hand: copy a crash (fuzz/libfuzzer/artifacts/<target>/) into
 # fuzz/corpus/<target>/ and it becomes a regression test of the short run.
@@ -22,7 +22,7 @@ if ! command -v cargo-fuzz >/dev/null; then
   export PATH=$root/.cache/cargo-fuzz/bin:$PATH
 fi
 
-all=(form_body json_body event markdown passkey_answer)
+all=(form_body json_body event markdown passkey_answer sign_in_body)
 targets=("${1:-all}")
 [ "${targets[0]}" = all ] && targets=("${all[@]}")
 seconds=${2:-600}

@@ -14,12 +14,25 @@ use ccg_model::Catalogue;
 use std::path::Path;
 use std::sync::OnceLock;
 
+mod sign_in;
+pub use sign_in::sign_in_body;
+
 /// Every target by its name (the name of its corpus folder and of its cargo-fuzz target).
 /// A fuzz target: its name and the function fed with bytes.
 pub type Target = (&'static str, fn(&[u8]));
 
-pub const TARGETS: &[Target] =
-    &[("form_body", form_body), ("json_body", json_body), ("event", event), ("markdown", markdown), ("passkey_answer", passkey_answer)];
+/// `form_body` and `json_body` cover the one decoder every form body goes
+/// through, the sign-in pages' too (`http::account::fields` calls
+/// `decode::body_kind` and `decode::decode`); `sign_in_body` drives those
+/// pages themselves, through the handler; `passkey_answer` the WebAuthn JSON.
+pub const TARGETS: &[Target] = &[
+    ("form_body", form_body),
+    ("json_body", json_body),
+    ("event", event),
+    ("markdown", markdown),
+    ("passkey_answer", passkey_answer),
+    ("sign_in_body", sign_in_body),
+];
 
 /// The real content (cities, projects, rules, meetings, drafts included): what the forms are judged against.
 fn catalogue() -> &'static Catalogue {

@@ -202,3 +202,8 @@ fn markdown() {
 fn passkey_answer() {
     short_run("passkey_answer");
 }
+
+#[test]
+fn sign_in_body() {
+    short_run("sign_in_body");
+}

@@ -5,6 +5,11 @@
 // none answered with an error is stored, and a retry of an answered key gets
 // the first answer back. Loopback only.
 //
+// One submission in SIGNIN_EVERY is a member signing in instead
+// (tests/fault/sign-in.mjs): every emailed link works exactly once, every
+// session has its audit line. And no line serve logs shows an address, a
+// link's secret or a cookie.
+//
 //   node tests/fault/serve-kill.mjs   (scripts/fault-test.sh sets the env)
 //   CCG_GENERATOR   the generator binary (release)
 //   CCG_FAULT_ROOT  a site root (a copy of content/, templates/, static/)
@@ -16,6 +21,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isSignIn, signInTraffic, STORE_QUERY } from './sign-in.mjs';
 
 const generator = need('CCG_GENERATOR');
 const root = need('CCG_FAULT_ROOT');
@@ -53,6 +59,8 @@ const base = `http://127.0.0.1:${port}`;
 const out = mkdtempSync(join(tmpdir(), 'ccg-fault-out-'));
 let server = null;
 let log = '';
+// Every line serve wrote to stderr, for the check that none carries personal data or a secret.
+const fullLog = [];
 
 function startServe() {
   const proc = spawn(generator, ['serve', '--root', root, '--port', String(port), '--data', data, '--out', out], {
@@ -60,6 +68,7 @@ function startServe() {
   });
   proc.stderr.on('data', (b) => {
     log = (log + b.toString()).slice(-20_000);
+    fullLog.push(b.toString());
   });
   proc.exited = new Promise((r) => proc.once('exit', r));
   return proc;
@@ -82,19 +91,23 @@ async function waitReady() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function body(i) {
-  return JSON.stringify({
-    name: `Fault Tester ${i}`,
-    email: `fault${i}@example.org`,
+function registration(email, name = 'Fault Tester') {
+  return {
+    name,
+    email,
     city: 'Valladolid',
     country: 'ES',
     organisation: 'Ayuntamiento de Valladolid',
     position: 'Project officer',
     city_status: 'lighthouse',
     project: 'REMOURBAN',
-    consent: i % INVALID_EVERY === 0 ? '' : 'yes',
+    consent: 'yes',
     website: '',
-  });
+  };
+}
+
+function body(i) {
+  return JSON.stringify({ ...registration(`fault${i}@example.org`, `Fault Tester ${i}`), consent: i % INVALID_EVERY === 0 ? '' : 'yes' });
 }
 
 function send(i) {
@@ -110,6 +123,7 @@ const fig = { submissions: total, kills: 0, successes: 0, errors: 0, unanswered:
 const outcome = new Array(total); // {status, text} of the answer that settled it
 const problems = [];
 const started = Date.now();
+const signIns = signInTraffic({ base, data, total, deadline: started + DEADLINE_MS, registration, problems });
 let next = 0;
 let done = 0;
 
@@ -168,7 +182,7 @@ async function replay(i) {
 async function client() {
   while (next < total) {
     const i = next++;
-    await submit(i);
+    await (isSignIn(i) ? signIns.signIn(i) : submit(i));
     done++;
   }
 }
@@ -187,13 +201,17 @@ async function killer() {
 server = startServe();
 await waitReady();
 const t0 = Date.now();
+await signIns.setup();
+const setupSecs = (Date.now() - t0) / 1000;
 await Promise.all([killer(), ...Array.from({ length: clients }, client)]);
 const secs = (Date.now() - t0) / 1000;
+await signIns.afterRun();
 server.kill('SIGTERM');
 await server.exited;
 rmSync(out, { recursive: true, force: true });
 
 // What the store holds, read from the file (python3's sqlite3: no extra package).
+signIns.storeChecks(JSON.parse(execFileSync('python3', ['-c', STORE_QUERY, join(data, 'forms.sqlite3')]).toString()));
 const rows = JSON.parse(
   execFileSync('python3', [
     '-c',
@@ -211,7 +229,9 @@ const storedBeforeCrash = rows.filter(([, , links]) => links > 1).length;
 let losses = 0;
 let duplicates = 0;
 let storedErrors = 0;
+for (const m of signIns.members) stored.delete(m);
 for (let i = 0; i < total; i++) {
+  if (isSignIn(i)) continue;
   const n = stored.get(`fault${i}@example.org`) ?? 0;
   stored.delete(`fault${i}@example.org`);
   if (n > 1) duplicates++;
@@ -222,8 +242,16 @@ for (let i = 0; i < total; i++) {
 }
 const strangers = stored.size;
 
-console.log(`serve fault run: ${secs.toFixed(1)} s, ${clients} clients`);
+// No line of serve's log shows an address (every one in this run ends so), a name, a link's secret or a cookie.
+const logText = fullLog.join('');
+const leaks = ['@example.org', 'Fault Tester', ...signIns.secrets()].filter((s) => s && logText.includes(s));
+if (leaks.length) problems.push(`serve's log shows personal data or secrets: ${leaks.slice(0, 5).join(', ')}`);
+if (!logText.includes('account answered')) problems.push("serve's log has no line of the sign-in pages: the log check saw nothing");
+
+console.log(`serve fault run: ${secs.toFixed(1)} s (of which ${setupSecs.toFixed(1)} s registering the members), ${clients} clients`);
 for (const [k, v] of Object.entries({ ...fig, storedBeforeCrash, losses, duplicates, storedErrors, strangers })) console.log(`  ${k}: ${v}`);
+console.log('  sign-ins:');
+for (const [k, v] of Object.entries(signIns.fig)) console.log(`    ${k}: ${v}`);
 const bad = [];
 if (fig.kills !== kills) bad.push(`${fig.kills} kills, not ${kills}`);
 if (fig.unanswered) bad.push(`${fig.unanswered} submissions never answered within ${DEADLINE_MS / 1000} s`);
@@ -239,4 +267,5 @@ if (bad.length) {
   console.error(`FAILED:\n  ${bad.join('\n  ')}\nserve's log (end):\n${log.slice(-3000)}`);
   process.exit(1);
 }
-console.log('ok: every success stored exactly once, no error stored, retries got the first answer');
+console.log('ok: every success stored exactly once, no error stored, retries got the first answer;');
+console.log('    every sign-in link worked once, every session has its audit line, no personal data in the log');

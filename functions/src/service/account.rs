@@ -115,18 +115,33 @@ impl<S: Store> Forms<S> {
     /// Uses a sign-in link: a new session (a new secret, whatever the browser
     /// had before: `replaces` is its session's id hash, ended in the same step).
     /// `None` when the link does not work, or its address no longer belongs to anyone.
+    /// The link is spent in the same atomic write as the session is made:
+    /// a store failing in between must not leave a used link without one.
     pub async fn sign_in_by_link(&self, tok: &str, user_agent: &str, replaces: Option<&str>) -> Result<Option<(String, Session)>, StoreError> {
         let Some((id, hash)) = token::parse_sign_in_token(tok) else { return Ok(None) };
         let (now, now_secs) = self.now();
-        let Some(key) = self.timed(self.store.use_sign_in_link(&id, &hash, now_secs)).await? else { return Ok(None) };
+        let Some(key) = self.timed(self.store.peek_sign_in_link(&id, &hash, now_secs)).await? else { return Ok(None) };
         let Some(person) = self.person(&key).await? else { return Ok(None) };
         let audit =
             AuditEntry { at: now, actor: key.clone(), action: "signin.link".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
-        self.start_session(&key, person.role, SignedInBy::Link, None, user_agent, replaces, audit).await.map(Some)
+        let (secret, s) = self.new_session(&key, person.role, SignedInBy::Link, None, user_agent);
+        let used = self.timed(self.store.use_sign_in_link(&id, &hash, now_secs, s.clone(), replaces, audit)).await?;
+        Ok(used.then_some((secret, s)))
     }
 
-    /// Writes a new session and returns the cookie's secret. `passkey_at`
+    /// A new session's secret and record (not yet stored). `passkey_at`
     /// carries a step up's time over when the same person signs in again by link.
+    fn new_session(&self, key: &str, role: Role, by: SignedInBy, passkey_at: Option<i64>, user_agent: &str) -> (String, Session) {
+        let (_, now_secs) = self.now();
+        let secret = token::new_secret();
+        let mut s = session::new_session(token::hash_secret(&secret), key, role, by, session::device(user_agent), self.limits(role), now_secs);
+        if s.passkey_at.is_none() {
+            s.passkey_at = passkey_at;
+        }
+        (secret, s)
+    }
+
+    /// Writes a new session and returns the cookie's secret.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn start_session(
         &self,
@@ -138,12 +153,7 @@ impl<S: Store> Forms<S> {
         replaces: Option<&str>,
         audit: AuditEntry,
     ) -> Result<(String, Session), StoreError> {
-        let (_, now_secs) = self.now();
-        let secret = token::new_secret();
-        let mut s = session::new_session(token::hash_secret(&secret), key, role, by, session::device(user_agent), self.limits(role), now_secs);
-        if s.passkey_at.is_none() {
-            s.passkey_at = passkey_at;
-        }
+        let (secret, s) = self.new_session(key, role, by, passkey_at, user_agent);
         self.timed(self.store.start_session(s.clone(), replaces, Some(audit))).await?;
         Ok((secret, s))
     }

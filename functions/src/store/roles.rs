@@ -199,10 +199,21 @@ pub trait AccountStore: Send + Sync + 'static {
     /// unexpired at `now_secs`; changes nothing (the page a link opens).
     fn peek_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
-    /// Uses link `id`: if it is kept with `token_hash`, unused and unexpired at
-    /// `now_secs`, marks it used (atomically: of two uses at once, one wins)
-    /// and returns its address key; otherwise `None`, nothing written.
-    fn use_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// Signs in with link `id`: if it is kept with `token_hash` for
+    /// `session`'s person, unused and unexpired at `now_secs`, marks it used
+    /// and writes `session` as `start_session` does (deleting `replaces`, with
+    /// the audit line), all in one atomic step: of two uses at once one wins,
+    /// and a failed write spends no link (the person may try it again);
+    /// true. Otherwise false, nothing written.
+    fn use_sign_in_link(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now_secs: i64,
+        session: Session,
+        replaces: Option<&str>,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Writes a new session; with `replaces` (a rotation: the step up from link
     /// to passkey) deletes that session in the same atomic step; with the audit line when given.

@@ -3,7 +3,8 @@
 //! hold: a submission answered with success is stored exactly once, one
 //! answered with an error is not stored, and a retry with the same
 //! Idempotency-Key gets the first answer (or, after a crash, the answer the
-//! first attempt would have given), at once rather than "in progress".
+//! first attempt would have given), at once rather than "in progress". The
+//! signed-in routes (`fault/signin.rs`) are held to the same with the store away.
 
 use crate::common::*;
 use bytes::Bytes;
@@ -15,6 +16,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The signed-in routes with the store away (issue 19).
+mod signin;
 
 const REG: &str = "/api/register";
 const EMAIL: &str = "crash@valladolid.es";

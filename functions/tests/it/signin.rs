@@ -49,7 +49,7 @@ fn at(secs: i64) -> Clock {
     Clock::Fixed(jiff::Timestamp::from_second(secs).unwrap())
 }
 
-fn get(path: &str, cookie: Option<&str>) -> Request<Bytes> {
+pub(crate) fn get(path: &str, cookie: Option<&str>) -> Request<Bytes> {
     let mut b = Request::get(path);
     if let Some(c) = cookie {
         b = b.header("cookie", format!("theme=dark; __Host-ccg_session={c}"));
@@ -57,7 +57,7 @@ fn get(path: &str, cookie: Option<&str>) -> Request<Bytes> {
     b.body(Bytes::new()).unwrap()
 }
 
-fn post(path: &str, pairs: &[(&str, &str)], cookie: Option<&str>) -> Request<Bytes> {
+pub(crate) fn post(path: &str, pairs: &[(&str, &str)], cookie: Option<&str>) -> Request<Bytes> {
     let mut r = form_post(path, pairs);
     r.headers_mut().insert("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36".parse().unwrap());
     if let Some(c) = cookie {
@@ -67,7 +67,7 @@ fn post(path: &str, pairs: &[(&str, &str)], cookie: Option<&str>) -> Request<Byt
 }
 
 /// The token of the newest sign-in link emailed to `to`.
-fn sign_in_token<S>(app: &App<S>, to: &str) -> Option<String> {
+pub(crate) fn sign_in_token<S>(app: &App<S>, to: &str) -> Option<String> {
     mails_to(app, to).iter().rev().find_map(|m| {
         let i = m.text.find("/sign-in/link?token=")?;
         Some(m.text[i + "/sign-in/link?token=".len()..].split_whitespace().next()?.to_string())
@@ -75,7 +75,7 @@ fn sign_in_token<S>(app: &App<S>, to: &str) -> Option<String> {
 }
 
 /// A confirmed member (a contact) with this address.
-async fn member<S: Store>(app: &App<S>, email: &str) {
+pub(crate) async fn member<S: Store>(app: &App<S>, email: &str) {
     let sent = handle(app, json_post("/api/register", registration(email))).await;
     assert_eq!(sent.status(), 202, "{}", body_text(&sent));
     let done = handle(app, confirm_post(Form::Register, &last_token(app, email).unwrap(), true)).await;
@@ -90,7 +90,7 @@ async fn staff<S: Store>(app: &App<S>, email: &str) {
 }
 
 /// Asks for a link for `email` and uses it: the cookie's secret.
-async fn sign_in<S: Store>(app: &App<S>, email: &str, cookie: Option<&str>) -> String {
+pub(crate) async fn sign_in<S: Store>(app: &App<S>, email: &str, cookie: Option<&str>) -> String {
     let r = handle(app, post("/sign-in/", &[("email", email)], None)).await;
     assert_eq!(r.status(), 303);
     let token = sign_in_token(app, email).expect("a sign-in email");
@@ -99,14 +99,14 @@ async fn sign_in<S: Store>(app: &App<S>, email: &str, cookie: Option<&str>) -> S
     cookie_of(&r).expect("a session cookie")
 }
 
-fn cookie_of(r: &http::Response<Bytes>) -> Option<String> {
+pub(crate) fn cookie_of(r: &http::Response<Bytes>) -> Option<String> {
     let v = r.headers().get("set-cookie")?.to_str().ok()?;
     let secret = v.strip_prefix("__Host-ccg_session=")?.split(';').next()?;
     (!secret.is_empty()).then(|| secret.to_string())
 }
 
 /// Whether the cookie opens the account page (not a redirect to sign in).
-async fn signed_in<S: Store>(app: &App<S>, cookie: &str) -> bool {
+pub(crate) async fn signed_in<S: Store>(app: &App<S>, cookie: &str) -> bool {
     let r = handle(app, get("/account/", Some(cookie))).await;
     match r.status().as_u16() {
         200 => true,

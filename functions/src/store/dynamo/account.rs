@@ -22,6 +22,18 @@ impl DynamoStore {
         parse(&i, || sign_in_pk(id)).map(Some)
     }
 
+    /// A new session's items: SESSION#, its place on ACCOUNT#, the replaced one's deletion, the audit line.
+    fn session_items(&self, session: &Session, replaces: Option<&str>, audit: Option<&AuditEntry>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut items = vec![self.put_new(to_item(session_pk(&session.id_hash), session))?, self.list_item(&session.email_key, SESSIONS, &session.id_hash)?];
+        if let Some(old) = replaces.filter(|old| *old != session.id_hash) {
+            items.push(self.delete(session_pk(old))?);
+        }
+        if let Some(a) = audit {
+            items.push(self.put(audit_item(a), None)?);
+        }
+        Ok(items)
+    }
+
     /// Sends a transaction of one change with its audit line: `Ok(false)` when
     /// the first item's condition failed (nothing written).
     async fn with_audit(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, StoreError> {
@@ -96,34 +108,42 @@ impl AccountStore for DynamoStore {
         Ok(works.then_some(link.email_key))
     }
 
-    /// One conditional update: of two uses at once, DynamoDB lets one through.
-    async fn use_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<Option<String>, StoreError> {
-        let used = self
-            .client
-            .update_item()
+    /// The link's conditional update first, then the session's items, in
+    /// one transaction: of two uses at once DynamoDB lets one through, and a
+    /// transaction that fails writes neither.
+    async fn use_sign_in_link(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now_secs: i64,
+        session: Session,
+        replaces: Option<&str>,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.prune_now_and_then(&session.email_key).await?;
+        let used = Update::builder()
             .table_name(&self.table)
             .key("pk", s(sign_in_pk(id)))
             .update_expression("SET #used = :true")
-            .condition_expression("attribute_exists(pk) AND #used = :false AND #token_hash = :hash AND #expires_at > :now")
-            .set_expression_attribute_names(Some(names(&[("#used", "used"), ("#token_hash", "token_hash"), ("#expires_at", "expires_at")])))
+            .condition_expression("attribute_exists(pk) AND #used = :false AND #token_hash = :hash AND #email_key = :key AND #expires_at > :now")
+            .set_expression_attribute_names(Some(names(&[
+                ("#used", "used"),
+                ("#token_hash", "token_hash"),
+                ("#email_key", "email_key"),
+                ("#expires_at", "expires_at"),
+            ])))
             .set_expression_attribute_values(Some(values(vec![
                 (":true", AttributeValue::Bool(true)),
                 (":false", AttributeValue::Bool(false)),
                 (":hash", s(token_hash)),
+                (":key", s(&session.email_key)),
                 (":now", n(now_secs)),
             ])))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match used {
-            Ok(out) => {
-                let item = out.attributes.unwrap_or_default();
-                let link: SignInLink = parse(&item, || sign_in_pk(id))?;
-                Ok(Some(link.email_key))
-            }
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(None),
-            Err(e) => Err(sdk_err(e)),
-        }
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().update(used).build()];
+        items.extend(self.session_items(&session, replaces, Some(&audit))?);
+        self.with_audit(items, "the sign-in").await
     }
 
     /// The new SESSION#, listed on its person's ACCOUNT#, the replaced one
@@ -131,13 +151,7 @@ impl AccountStore for DynamoStore {
     /// added to and taken from in one transaction) and the audit line: one transaction.
     async fn start_session(&self, session: Session, replaces: Option<&str>, audit: Option<AuditEntry>) -> Result<(), StoreError> {
         self.prune_now_and_then(&session.email_key).await?;
-        let mut items = vec![self.put_new(to_item(session_pk(&session.id_hash), &session))?, self.list_item(&session.email_key, SESSIONS, &session.id_hash)?];
-        if let Some(old) = replaces.filter(|old| *old != session.id_hash) {
-            items.push(self.delete(session_pk(old))?);
-        }
-        if let Some(a) = &audit {
-            items.push(self.put(audit_item(a), None)?);
-        }
+        let items = self.session_items(&session, replaces, audit.as_ref())?;
         if self.with_audit(items, "the session").await? { Ok(()) } else { Err(StoreError::Failed("a session with this id exists already".into())) }
     }
 

@@ -56,6 +56,22 @@ CREATE TABLE IF NOT EXISTS ceremonies (
 );
 ";
 
+/// A new session (the one it replaces deleted) with its audit line, inside the caller's transaction.
+fn write_session(tx: &rusqlite::Transaction<'_>, s: &Session, replaces: Option<&str>, audit: Option<&AuditEntry>) -> Result<(), StoreError> {
+    if let Some(old) = replaces {
+        tx.execute("DELETE FROM sessions WHERE id_hash = ?1", params![old]).map_err(map_err)?;
+    }
+    tx.execute(
+        &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        params![s.id_hash, s.email_key, s.role.as_str(), s.by.as_str(), s.created_at, s.last_used_at, s.passkey_at, s.device, s.expires_at],
+    )
+    .map_err(map_err)?;
+    if let Some(a) = audit {
+        write_audit(tx, a).map_err(map_err)?;
+    }
+    Ok(())
+}
+
 const STAFF_COLUMNS: &str = "email_key, email, name, added_at, added_by";
 const SESSION_COLUMNS: &str = "id_hash, email_key, role, signed_in_by, created_at, last_used_at, passkey_at, device, expires_at";
 const PASSKEY_COLUMNS: &str = "id, email_key, user_handle, credential, created_at, last_used_at, device";
@@ -215,19 +231,30 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn use_sign_in_link(&self, id: &str, token_hash: &str, now_secs: i64) -> Result<Option<String>, StoreError> {
-        let (id, hash) = (id.to_string(), token_hash.to_string());
+    async fn use_sign_in_link(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now_secs: i64,
+        session: Session,
+        replaces: Option<&str>,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (id, hash, replaces) = (id.to_string(), token_hash.to_string(), replaces.map(str::to_string));
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let key: Option<String> = tx
-                .prepare_cached("SELECT email_key FROM sign_in_links WHERE id = ?1 AND token_hash = ?2 AND used = 0 AND expires_at > ?3")
-                .and_then(|mut st| st.query_row(params![id, hash, now_secs], |r| r.get(0)).optional())
-                .map_err(read_err(|| format!("sign-in link {id}")))?;
-            if key.is_some() {
-                tx.execute("UPDATE sign_in_links SET used = 1 WHERE id = ?1", params![id]).map_err(map_err)?;
-                tx.commit().map_err(map_err)?;
+            let used = tx
+                .execute(
+                    "UPDATE sign_in_links SET used = 1 WHERE id = ?1 AND token_hash = ?2 AND email_key = ?3 AND used = 0 AND expires_at > ?4",
+                    params![id, hash, session.email_key, now_secs],
+                )
+                .map_err(map_err)?;
+            if used == 0 {
+                return Ok(false);
             }
-            Ok(key)
+            write_session(&tx, &session, replaces.as_deref(), Some(&audit))?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
         })
         .await
     }
@@ -236,18 +263,7 @@ impl AccountStore for SqliteStore {
         let replaces = replaces.map(str::to_string);
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            if let Some(old) = &replaces {
-                tx.execute("DELETE FROM sessions WHERE id_hash = ?1", params![old]).map_err(map_err)?;
-            }
-            let s = &session;
-            tx.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-                params![s.id_hash, s.email_key, s.role.as_str(), s.by.as_str(), s.created_at, s.last_used_at, s.passkey_at, s.device, s.expires_at],
-            )
-            .map_err(map_err)?;
-            if let Some(a) = &audit {
-                write_audit(&tx, a).map_err(map_err)?;
-            }
+            write_session(&tx, &session, replaces.as_deref(), audit.as_ref())?;
             tx.commit().map_err(map_err)
         })
         .await

@@ -90,28 +90,40 @@ pub(super) async fn staff_are_added_once_and_removed_with_their_sessions<S: Stor
     assert_eq!(store.list_staff().await.unwrap().len(), 1);
 }
 
+/// Uses link `id` for a new session of `email_key`: whether it signed in.
+async fn use_link<S: Store>(store: &S, id: &str, hash: &str, t: i64, email_key: &str) -> bool {
+    let s = session(email_key, Role::Member, t, t + 3600);
+    let used = store.use_sign_in_link(id, hash, t, s.clone(), None, audit("signin.link", email_key)).await.unwrap();
+    // The session is written with the link's use, or not at all.
+    assert_eq!(store.get_session(&s.id_hash, t).await.unwrap().is_some(), used, "a session without its link's use, or the other way round");
+    used
+}
+
 pub(super) async fn a_sign_in_link_works_once<S: Store>(store: S) {
     let t = now();
     let hash = token::hash_secret("the secret");
     let l = link(ANA, &hash, t + 900);
     store.put_sign_in_link(l.clone()).await.unwrap();
 
-    // A forged secret, an unknown id, or the moment it expires: nothing, and nothing changes.
+    // A forged secret, an unknown id, another person, or the moment it expires: nothing, and nothing changes.
     let forged = token::hash_secret("another secret");
     assert_eq!(store.peek_sign_in_link(&l.id, &forged, t).await.unwrap(), None);
-    assert_eq!(store.use_sign_in_link(&l.id, &forged, t).await.unwrap(), None);
-    assert_eq!(store.use_sign_in_link("sgn_unknown", &hash, t).await.unwrap(), None);
+    assert!(!use_link(&store, &l.id, &forged, t, ANA).await);
+    assert!(!use_link(&store, "sgn_unknown", &hash, t, ANA).await);
+    assert!(!use_link(&store, &l.id, &hash, t, BOB).await, "a link signs in its own person only");
     assert_eq!(store.peek_sign_in_link(&l.id, &hash, l.expires_at).await.unwrap(), None);
-    assert_eq!(store.use_sign_in_link(&l.id, &hash, l.expires_at).await.unwrap(), None, "expired at its expires_at");
+    assert!(!use_link(&store, &l.id, &hash, l.expires_at, ANA).await, "expired at its expires_at");
+    assert_eq!(lines(&store, "signin.link", ANA).await, 0);
 
-    // Opening it (a mail scanner) changes nothing; using it works once.
+    // Opening it (a mail scanner) changes nothing; using it works once, with its audit line.
     assert_eq!(store.peek_sign_in_link(&l.id, &hash, t).await.unwrap().as_deref(), Some(ANA));
     assert_eq!(store.peek_sign_in_link(&l.id, &hash, t).await.unwrap().as_deref(), Some(ANA));
-    assert_eq!(store.use_sign_in_link(&l.id, &hash, t).await.unwrap().as_deref(), Some(ANA));
-    assert_eq!(store.use_sign_in_link(&l.id, &hash, t).await.unwrap(), None, "a link works once");
+    assert!(use_link(&store, &l.id, &hash, t, ANA).await);
+    assert!(!use_link(&store, &l.id, &hash, t, ANA).await, "a link works once");
     assert_eq!(store.peek_sign_in_link(&l.id, &hash, t).await.unwrap(), None);
+    assert_eq!((lines(&store, "signin.link", ANA).await, store.list_sessions(ANA, t).await.unwrap().len()), (1, 1));
 
-    // Uses at once: exactly one wins.
+    // Uses at once: exactly one wins, and only its session is written.
     let store = Arc::new(store);
     for _ in 0..3 {
         let l = link(BOB, &hash, t + 900);
@@ -119,15 +131,16 @@ pub(super) async fn a_sign_in_link_works_once<S: Store>(store: S) {
         let tasks: Vec<_> = (0..6)
             .map(|_| {
                 let (store, id, hash) = (store.clone(), l.id.clone(), hash.clone());
-                tokio::spawn(async move { store.use_sign_in_link(&id, &hash, t).await.unwrap() })
+                tokio::spawn(async move { use_link(&*store, &id, &hash, t, BOB).await })
             })
             .collect();
-        let mut won = Vec::new();
+        let mut won = 0;
         for task in tasks {
-            won.extend(task.await.unwrap());
+            won += usize::from(task.await.unwrap());
         }
-        assert_eq!(won, [BOB], "one of the concurrent uses wins");
+        assert_eq!(won, 1, "one of the concurrent uses wins");
     }
+    assert_eq!((lines(&*store, "signin.link", BOB).await, store.list_sessions(BOB, t).await.unwrap().len()), (3, 3));
 }
 
 pub(super) async fn sessions_expire_rotate_and_end<S: Store>(store: S) {
