@@ -12,22 +12,38 @@ use ccg_functions::service::Clock;
 use ccg_functions::{App, Form, Store, handle};
 use http::Request;
 
+/// Runs a case on a thread and runtime with room: a flow through the
+/// handler on DynamoDB nests deep futures, more than a test thread's 2 MiB
+/// holds in a debug build.
+pub(crate) fn run_roomy<F: std::future::Future<Output = ()> + Send + 'static>(case: F) {
+    const STACK: usize = 16 << 20;
+    let thread = std::thread::Builder::new().stack_size(STACK).spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(STACK).enable_all().build().unwrap();
+        rt.block_on(Box::pin(case));
+    });
+    if let Err(panic) = thread.unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 macro_rules! signin_cases {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    Box::pin(super::$case(crate::common::sqlite_store(stringify!($case)))).await;
+                #[test]
+                fn $case() {
+                    super::run_roomy(async { super::$case(crate::common::sqlite_store(stringify!($case))).await });
                 }
             )*
         }
         mod dynamo {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-signin-", stringify!($case))).await;
-                    Box::pin(super::$case(store)).await;
+                #[test]
+                fn $case() {
+                    super::run_roomy(async {
+                        let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-signin-", stringify!($case))).await;
+                        super::$case(store).await
+                    });
                 }
             )*
         }
