@@ -175,6 +175,8 @@ test('the secretariat signs in by link, is refused a decision, adds a passkey, s
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.equal(credentials.length, 1, 'the authenticator holds no passkey');
   await check(page, 'account with a passkey', true);
+  // Its owner is told, in case it was not them.
+  assert.ok(kit.mailsTo(staff).some((m) => m.subject === 'A passkey was added to your account' && m.text.includes('Chrome on Linux')), 'no email about the passkey added');
 
   // Signed out, then in again with the passkey alone.
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -192,6 +194,12 @@ test('the secretariat signs in by link, is refused a decision, adds a passkey, s
   const history = kit.desk('history');
   for (const action of ['staff.added', 'signin.link', 'passkey.added', 'signin.passkey', 'claim.approved']) assert.match(history, new RegExp(action), `the history lacks ${action}`);
   assert.match(history, /Sam Staff \(desk\)/);
+  // Removing the passkey: gone from the list, and its owner is told.
+  await page.goto(`${site}/account/`);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: /^Remove this passkey/ }).click()]);
+  await page.getByText('The passkey is removed.', { exact: false }).waitFor();
+  assert.match(await page.locator('main').innerText(), /You have no passkey yet\./);
+  assert.ok(kit.mailsTo(staff).some((m) => m.subject === 'A passkey was removed from your account'), 'no email about the passkey removed');
   await ctx.close();
 });
 

@@ -57,6 +57,7 @@ signin_cases!(
     every_sign_in_is_a_new_session,
     signing_out_everywhere_and_removal_end_sessions,
     deciding_needs_a_passkey,
+    sign_in_emails_share_the_forms_budget,
 );
 
 const T0: i64 = 1_800_000_000;
@@ -345,4 +346,19 @@ fn claim_for(email: &str) -> serde_json::Value {
     let mut c = claim("e1", "100");
     c["email"] = email.into();
     c
+}
+
+async fn sign_in_emails_share_the_forms_budget<S: Store>(store: S) {
+    let mut app = app(store, catalogue());
+    member(&app, "ana@city.eu").await; // one email of the budget: the registration's link
+    app.forms.options.mail_limits = ccg_forms::decide::MailLimits { per_hour: 3, per_day: 3 };
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        let r = handle(&app, post("/sign-in/", &[("email", "ana@city.eu")], None)).await;
+        answers.push((r.status().as_u16(), r.headers()["location"].to_str().unwrap().to_string()));
+    }
+    // The same answer every time; emails only while the hour's budget lasts.
+    assert!(answers.iter().all(|a| *a == (303, "/sign-in/sent/".to_string())), "{answers:?}");
+    let sign_ins = mails_to(&app, "ana@city.eu").iter().filter(|m| m.subject.starts_with("Sign in")).count();
+    assert_eq!(sign_ins, 2, "3 emails an hour, one of them the registration's");
 }
