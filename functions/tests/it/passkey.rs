@@ -2,7 +2,7 @@
 //! authenticator that answers as a browser does: a registration and sign-ins
 //! that work, and each way an answer can be wrong, refused with its error.
 
-mod authenticator;
+pub(crate) mod authenticator;
 
 use authenticator::{Authenticator, How};
 use ccg_functions::passkey::{CEREMONY_SECONDS, NewPasskey, PasskeyError, RelyingParty};

@@ -58,6 +58,8 @@ signin_cases!(
     signing_out_everywhere_and_removal_end_sessions,
     deciding_needs_a_passkey,
     sign_in_emails_share_the_forms_budget,
+    a_passkey_step_up_is_a_new_session_that_may_decide,
+    passkey_attempts_per_account_are_limited,
 );
 
 const T0: i64 = 1_800_000_000;
@@ -361,4 +363,105 @@ async fn sign_in_emails_share_the_forms_budget<S: Store>(store: S) {
     assert!(answers.iter().all(|a| *a == (303, "/sign-in/sent/".to_string())), "{answers:?}");
     let sign_ins = mails_to(&app, "ana@city.eu").iter().filter(|m| m.subject.starts_with("Sign in")).count();
     assert_eq!(sign_ins, 2, "3 emails an hour, one of them the registration's");
+}
+
+/// A JSON post as passkey.js sends it, with the session cookie when given.
+fn json_with_cookie(path: &str, body: &str, cookie: Option<&str>) -> Request<Bytes> {
+    let mut r =
+        http::Request::post(path).header("content-type", "application/json").header("user-agent", "Mozilla/5.0 (Macintosh; Mac OS X 14_0) Safari/605.1.15");
+    if let Some(c) = cookie {
+        r = r.header("cookie", format!("__Host-ccg_session={c}"));
+    }
+    r.body(Bytes::from(body.to_string())).unwrap()
+}
+
+/// Adds a passkey made by `key` to the person signed in with `cookie`, as the account page does.
+async fn add_passkey<S: Store>(app: &App<S>, key: &mut crate::passkey::authenticator::Authenticator, cookie: &str) {
+    let how = crate::passkey::authenticator::How { origin: ORIGIN.into(), ..Default::default() };
+    let options = body_text(&handle(app, json_with_cookie("/account/passkeys/options", "{}", Some(cookie))).await);
+    let made = handle(app, json_with_cookie("/account/passkeys", &key.create(&options, &how), Some(cookie))).await;
+    assert_eq!(made.status(), 201, "{}", body_text(&made));
+}
+
+async fn a_passkey_step_up_is_a_new_session_that_may_decide<S: Store>(store: S) {
+    use crate::passkey::authenticator::{Authenticator, How};
+    let mut app = app(store, catalogue());
+    staff(&app, "desk@sec.eu").await;
+    representative(&app, "rep@valladolid.es", "Valladolid", "ES").await;
+    let (status, claimed) = claim_confirmed(&app, claim_for("rep@valladolid.es")).await;
+    assert_eq!(status, 200, "{claimed}");
+    let id = claimed["id"].as_str().unwrap().to_string();
+    let how = How { origin: ORIGIN.into(), ..How::default() };
+    let by_link = sign_in(&app, "desk@sec.eu", None).await;
+    let mut key = Authenticator::new(7);
+    add_passkey(&app, &mut key, &by_link).await;
+    assert!(mails_to(&app, "desk@sec.eu").iter().any(|m| m.subject == "A passkey was added to your account"), "the owner is told");
+    // A passkey added is not a passkey used: the link session still may not decide.
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&by_link))).await;
+    assert_eq!(r.status(), 403);
+
+    // The step up: a new secret, the link's session gone, the new one by passkey.
+    let options = body_text(&handle(&app, json_with_cookie("/sign-in/passkey/options", "{}", Some(&by_link))).await);
+    let answer = key.get(&options, &how);
+    let r = handle(&app, json_with_cookie("/sign-in/passkey", &answer, Some(&by_link))).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    assert_eq!(body_json(&r)["location"], "/desk/");
+    let stepped = cookie_of(&r).expect("a new cookie");
+    assert_ne!(stepped, by_link);
+    assert!(!signed_in(&app, &by_link).await, "the link's session ended with the step up");
+    let (_, now) = app.forms.now();
+    let s = app.forms.store.get_session(&ccg_functions::token::hash_secret(&stepped), now).await.unwrap().unwrap();
+    assert_eq!((s.by, s.passkey_at.is_some(), s.device.as_str()), (ccg_functions::records::SignedInBy::Passkey, true, "Safari on macOS"));
+    // The same answer again proves nothing (its challenge was taken).
+    assert_eq!(handle(&app, json_with_cookie("/sign-in/passkey", &answer, None)).await.status(), 403);
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&stepped))).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, ccg_functions::records::ClaimStatus::Approved);
+
+    // A step up with someone else's passkey is refused, and changes nothing.
+    member(&app, "ana@city.eu").await;
+    let ana = sign_in(&app, "ana@city.eu", None).await;
+    let mut anas = Authenticator::new(9);
+    add_passkey(&app, &mut anas, &ana).await;
+    let options = body_text(&handle(&app, json_with_cookie("/sign-in/passkey/options", "{}", Some(&stepped))).await);
+    let r = handle(&app, json_with_cookie("/sign-in/passkey", &anas.get(&options, &how), Some(&stepped))).await;
+    assert_eq!(r.status(), 403, "{}", body_text(&r));
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(signed_in(&app, &stepped).await);
+
+    // Ten minutes after the passkey, a decision asks for it again.
+    let later = jiff::Timestamp::now().as_second() + 11 * 60;
+    app.forms.options.clock = at(later);
+    let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "reject"), ("reason", "late")], Some(&stepped))).await;
+    assert_eq!(r.status(), 403);
+    assert!(body_text(&r).contains("Use it again"), "{}", body_text(&r));
+    assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, ccg_functions::records::ClaimStatus::Approved);
+    // Without a session, the changes are refused too.
+    for path in ["/desk/claims/decide", "/account/sign-out-everywhere", "/account/passkeys/remove"] {
+        assert_eq!(handle(&app, post(path, &[], None)).await.status(), 401, "{path}");
+    }
+}
+
+async fn passkey_attempts_per_account_are_limited<S: Store>(store: S) {
+    use crate::passkey::authenticator::Authenticator;
+    let mut app = app(store, catalogue());
+    member(&app, "ana@city.eu").await;
+    member(&app, "bo@city.eu").await;
+    let (mut ana, mut bo) = (Authenticator::new(11), Authenticator::new(12));
+    add_passkey(&app, &mut ana, &sign_in(&app, "ana@city.eu", None).await).await;
+    add_passkey(&app, &mut bo, &sign_in(&app, "bo@city.eu", None).await).await;
+    app.forms.options.sign_in.passkey_attempts_per_hour = 2;
+    // A wrong signature counts; the second, good one is within the hour's two; the third is refused, good as it is.
+    assert_eq!(passkey_attempt(&app, &mut ana, true).await, 403);
+    assert_eq!(passkey_attempt(&app, &mut ana, false).await, 200);
+    assert_eq!(passkey_attempt(&app, &mut ana, false).await, 403, "over the hour's attempts: the same refusal as a wrong signature");
+    // Another account is not held back.
+    assert_eq!(passkey_attempt(&app, &mut bo, false).await, 200);
+}
+
+/// A passkey sign-in with `key` (its signature spoiled when `spoil`): the answer's status.
+async fn passkey_attempt<S: Store>(app: &App<S>, key: &mut crate::passkey::authenticator::Authenticator, spoil: bool) -> u16 {
+    let how = crate::passkey::authenticator::How { origin: ORIGIN.into(), tamper: spoil, ..Default::default() };
+    let options = body_text(&handle(app, json_with_cookie("/sign-in/passkey/options", "{}", None)).await);
+    handle(app, json_with_cookie("/sign-in/passkey", &key.get(&options, &how), None)).await.status().as_u16()
 }
