@@ -194,6 +194,16 @@ test('the secretariat signs in by link, is refused a decision, adds a passkey, s
   const history = kit.desk('history');
   for (const action of ['staff.added', 'signin.link', 'passkey.added', 'signin.passkey', 'claim.approved']) assert.match(history, new RegExp(action), `the history lacks ${action}`);
   assert.match(history, /Sam Staff \(desk\)/);
+  // Staff are records: a colleague added from the desk, with the passkey just used.
+  await page.goto(`${site}/desk/staff/`);
+  await check(page, 'desk staff', true);
+  const colleague = `colleague.${Date.now().toString(36)}@example.org`;
+  await page.getByLabel('Email address').fill(colleague);
+  await page.getByLabel('Name').fill('Cleo Colleague');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Add to the staff' }).click()]);
+  await page.getByText('Cleo Colleague can now sign in to the desk.').waitFor();
+  await check(page, 'desk staff added', true);
+  assert.match(kit.desk('staff', 'list'), new RegExp(colleague.replace(/[.]/g, '\\.')));
   // Removing the passkey: gone from the list, and its owner is told.
   await page.goto(`${site}/account/`);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: /^Remove this passkey/ }).click()]);

@@ -38,6 +38,9 @@ pub enum Page {
     EndSession,
     Desk,
     DeskDecide,
+    DeskStaff,
+    DeskStaffAdd,
+    DeskStaffRemove,
     Members,
 }
 
@@ -59,6 +62,9 @@ impl Page {
             "/account/sessions/end" => Page::EndSession,
             "/desk" => Page::Desk,
             "/desk/claims/decide" => Page::DeskDecide,
+            "/desk/staff" => Page::DeskStaff,
+            "/desk/staff/add" => Page::DeskStaffAdd,
+            "/desk/staff/remove" => Page::DeskStaffRemove,
             "/members" => Page::Members,
             _ => return None,
         })
@@ -77,7 +83,7 @@ impl Page {
     pub fn allow(self) -> &'static str {
         match self {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
-            Page::SignInSent | Page::Account | Page::Desk | Page::Members => "GET, HEAD",
+            Page::SignInSent | Page::Account | Page::Desk | Page::DeskStaff | Page::Members => "GET, HEAD",
             _ => "POST",
         }
     }
@@ -212,6 +218,9 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
             Err(e) => store_failed(app, req.json, e),
         },
         Page::Desk | Page::DeskDecide => super::desk::answer(app, req, who, get, body).await,
+        Page::DeskStaff => super::staff::answer(app, super::staff::Ask::List, req, who, body).await,
+        Page::DeskStaffAdd => super::staff::answer(app, super::staff::Ask::Add, req, who, body).await,
+        Page::DeskStaffRemove => super::staff::answer(app, super::staff::Ask::Remove, req, who, body).await,
         _ => unreachable!("answered before"),
     }
 }

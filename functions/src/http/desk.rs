@@ -24,7 +24,20 @@ pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn
         return message(app, req.json, StatusCode::FORBIDDEN, "For the secretariat only", "This page is for the Scalable Cities Secretariat.");
     }
     if get {
-        let notice = super::query_param(req.parts.uri.query().unwrap_or(""), "decided").map(|r| format!("Decided: {r}. The claimant is told by email."));
+        // Only what the store says is shown: the address cannot make the page say anything else.
+        let decided = super::query_param(req.parts.uri.query().unwrap_or(""), "decided");
+        let notice = match decided {
+            Some(r) => match app.forms.claim_id(&r).await {
+                Ok(id) => match app.forms.store.get_claim(&id).await {
+                    Ok(Some(c)) if c.status != ClaimStatus::Counted => {
+                        Some(format!("Decided: {} is {} now. The claimant is told by email.", c.reference_or_id(), c.status.as_str()))
+                    }
+                    _ => None,
+                },
+                Err(_) => None,
+            },
+            None => None,
+        };
         return desk_page(app, req, who, notice.as_deref()).await;
     }
     let f = &app.forms;
@@ -59,7 +72,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn
 }
 
 /// A decision refused for want of a (recent) passkey: what to do instead. Nothing changed.
-fn step_up<S: Store>(app: &App<S>, req: &Req<'_>, needs: MayDecide) -> Response<Bytes> {
+pub(super) fn step_up<S: Store>(app: &App<S>, req: &Req<'_>, needs: MayDecide) -> Response<Bytes> {
     let again = needs == MayDecide::PasskeyAgain;
     let minutes = ccg_model::words::minutes(app.forms.options.sign_in.decide_within_minutes);
     if req.json {

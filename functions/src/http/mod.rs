@@ -14,6 +14,7 @@ mod idempotency;
 mod origin;
 mod pages;
 mod signed_in;
+mod staff;
 
 pub use pages::refusal_message;
 

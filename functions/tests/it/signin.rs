@@ -60,6 +60,7 @@ signin_cases!(
     sign_in_emails_share_the_forms_budget,
     a_passkey_step_up_is_a_new_session_that_may_decide,
     passkey_attempts_per_account_are_limited,
+    the_desk_adds_and_removes_staff_with_a_passkey,
 );
 
 const T0: i64 = 1_800_000_000;
@@ -464,4 +465,53 @@ async fn passkey_attempt<S: Store>(app: &App<S>, key: &mut crate::passkey::authe
     let how = crate::passkey::authenticator::How { origin: ORIGIN.into(), tamper: spoil, ..Default::default() };
     let options = body_text(&handle(app, json_with_cookie("/sign-in/passkey/options", "{}", None)).await);
     handle(app, json_with_cookie("/sign-in/passkey", &key.get(&options, &how), None)).await.status().as_u16()
+}
+
+/// A staff member signed in by link, who adds a passkey made by `key` and steps up with it: the stepped-up cookie.
+async fn staff_with_passkey<S: Store>(app: &App<S>, email: &str, key: &mut crate::passkey::authenticator::Authenticator) -> String {
+    let how = crate::passkey::authenticator::How { origin: ORIGIN.into(), ..Default::default() };
+    let by_link = sign_in(app, email, None).await;
+    add_passkey(app, key, &by_link).await;
+    let options = body_text(&handle(app, json_with_cookie("/sign-in/passkey/options", "{}", Some(&by_link))).await);
+    let r = handle(app, json_with_cookie("/sign-in/passkey", &key.get(&options, &how), Some(&by_link))).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    cookie_of(&r).unwrap()
+}
+
+async fn the_desk_adds_and_removes_staff_with_a_passkey<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    staff(&app, "sam@sec.eu").await;
+    let by_link = sign_in(&app, "sam@sec.eu", None).await;
+    let list = handle(&app, get("/desk/staff/", Some(&by_link))).await;
+    assert_eq!(list.status(), 200);
+    let text = body_text(&list);
+    assert!(text.contains("Sam Staff, sam@sec.eu (you)"), "{text}");
+    assert!(!text.contains(r#"value="sam@sec.eu""#), "no button to remove oneself");
+    // Signed in by link: reading yes, changing no.
+    let r = handle(&app, post("/desk/staff/add", &[("email", "bea@sec.eu"), ("name", "Bea")], Some(&by_link))).await;
+    assert_eq!(r.status(), 403);
+    assert!(app.forms.store.get_staff("bea@sec.eu").await.unwrap().is_none());
+
+    let sam = staff_with_passkey(&app, "sam@sec.eu", &mut crate::passkey::authenticator::Authenticator::new(21)).await;
+    let r = handle(&app, post("/desk/staff/add", &[("email", "not an address"), ("name", "Bea")], Some(&sam))).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_text(&r).contains("Enter an email address like name@city.eu."));
+    let r = handle(&app, post("/desk/staff/add", &[("email", "Bea@Sec.eu"), ("name", "Bea Ortiz")], Some(&sam))).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    assert!(body_text(&r).contains("Bea Ortiz can now sign in to the desk."));
+    assert_eq!(app.forms.store.get_staff("bea@sec.eu").await.unwrap().unwrap().added_by, "Sam Staff (desk)");
+    let r = handle(&app, post("/desk/staff/add", &[("email", "bea@sec.eu"), ("name", "Bea")], Some(&sam))).await;
+    assert_eq!(r.status(), 422);
+    assert!(body_text(&r).contains("This address is staff already."));
+    // Bea signs in to the desk; removed, her session ends at once.
+    let bea = sign_in(&app, "bea@sec.eu", None).await;
+    assert_eq!(handle(&app, get("/desk/", Some(&bea))).await.status(), 200);
+    let r = handle(&app, post("/desk/staff/remove", &[("email", "bea@sec.eu")], Some(&sam))).await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    assert!(!signed_in(&app, &bea).await);
+    assert_eq!(handle(&app, post("/desk/staff/remove", &[("email", "bea@sec.eu")], Some(&sam))).await.status(), 409);
+    let history = app.forms.store.list_audit().await.unwrap();
+    for action in ["staff.added", "staff.removed"] {
+        assert!(history.iter().any(|e| e.action == action && e.subject == "bea@sec.eu" && e.actor == "Sam Staff (desk)"), "no {action} by the desk");
+    }
 }
