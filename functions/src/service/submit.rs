@@ -175,12 +175,11 @@ impl<S: Store> Forms<S> {
         Ok(Some((id, secret)))
     }
 
-    /// Whether one more email may go to this address (`forms.emails_per_address`),
-    /// counted as sent if so. Asked first on every path of a form, before
-    /// anything about the address is read or kept: beyond the limits the
-    /// form is answered as if the email went, and nothing is stored.
-    /// Takes one email of the address's budget (`forms.emails_per_address`,
-    /// shared by the forms and the sign-in links); false when it is spent.
+    /// Whether one more email may go to this address (`forms.emails_per_address`,
+    /// shared by the forms and the sign-in links), counted as sent if so.
+    /// Asked first on every path of a form, before anything about the
+    /// address is read or kept: beyond the limits the form is answered as if
+    /// the email went, and nothing is stored.
     pub(super) async fn may_email(&self, email_key: &str) -> Result<bool, StoreError> {
         let (_, now_secs) = self.now();
         let ok = self.timed(self.store.take_mail(&decide::quota_key(email_key), self.options.mail_limits, now_secs)).await?;

@@ -193,6 +193,27 @@ impl Restartable {
     }
 }
 
+impl Restartable {
+    /// Freezes it (SIGSTOP) and thaws it (SIGCONT): to the functions, a store
+    /// that stopped answering, whose requests time out mid-flight. Used where
+    /// the run counts every acknowledged write: even after a SIGTERM, DynamoDB
+    /// Local now and then loses a write it had just acknowledged (seen once
+    /// in CI: a 202 whose item was gone after the restart), which DynamoDB
+    /// itself never does, and that is not what these tests are about.
+    fn pause(&self) {
+        self.signal("-STOP");
+    }
+    fn resume(&self) {
+        self.signal("-CONT");
+    }
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let ok = std::process::Command::new("kill").args([sig, &c.id().to_string()]).status().is_ok_and(|s| s.success());
+            assert!(ok, "kill {sig} DynamoDB Local");
+        }
+    }
+}
+
 impl Drop for Restartable {
     fn drop(&mut self) {
         self.stop();
@@ -211,9 +232,10 @@ struct Tally {
     answers: std::collections::HashMap<usize, Vec<(u16, bool, bool)>>,
 }
 
-/// DynamoDB Local stopped and started again in the middle of a run of
-/// registrations from concurrent clients: 503s while it is down, and after
-/// it is back every submission is stored exactly once.
+/// DynamoDB Local stopped (frozen: SIGSTOP) and started again (SIGCONT) in
+/// the middle of a run of registrations from concurrent clients: 503s while
+/// it does not answer, and after it is back every submission is stored
+/// exactly once, the writes that landed late included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_stopped_and_started_mid_run() {
     const SUBMISSIONS: usize = 240;
@@ -281,15 +303,15 @@ async fn dynamodb_stopped_and_started_mid_run() {
         }));
     }
 
-    // A third of the way in: DynamoDB Local goes away for a few seconds.
+    // A third of the way in: DynamoDB Local stops answering for a few seconds.
     while done.load(std::sync::atomic::Ordering::SeqCst) < SUBMISSIONS / 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     down.store(true, std::sync::atomic::Ordering::SeqCst);
-    db.stop();
+    db.pause();
     tokio::time::sleep(Duration::from_secs(4)).await;
     let during = tally.lock().unwrap().unavailable_while_down;
-    db.start();
+    db.resume();
     db.wait_up().await;
     down.store(false, std::sync::atomic::Ordering::SeqCst);
     for c in clients {
