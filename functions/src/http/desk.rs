@@ -27,14 +27,11 @@ pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn
         // Only what the store says is shown: the address cannot make the page say anything else.
         let decided = super::query_param(req.parts.uri.query().unwrap_or(""), "decided");
         let notice = match decided {
-            Some(r) => match app.forms.claim_id(&r).await {
-                Ok(id) => match app.forms.store.get_claim(&id).await {
-                    Ok(Some(c)) if c.status != ClaimStatus::Counted => {
-                        Some(format!("Decided: {} is {} now. The claimant is told by email.", c.reference_or_id(), c.status.as_str()))
-                    }
-                    _ => None,
-                },
-                Err(_) => None,
+            Some(r) => match app.forms.claim(&r).await {
+                Ok(Some((c, _))) if c.status != ClaimStatus::Counted => {
+                    Some(format!("Decided: {} is {} now. The claimant is told by email.", c.reference_or_id(), c.status.as_str()))
+                }
+                _ => None,
             },
             None => None,
         };

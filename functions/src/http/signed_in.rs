@@ -28,41 +28,51 @@ impl Req<'_> {
     }
 }
 
-pub(super) fn store_json(e: StoreError) -> Response<Bytes> {
+/// A store's failure, logged by key or detail (never personal data): corrupt
+/// data is a 500; anything else an outage, a 503 that says when to try again.
+fn store_failure(e: StoreError) -> (StatusCode, bool) {
     match e {
         StoreError::Corrupt(key) => {
             tracing::error!(key = %key, "account corrupt record");
-            json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "Something went wrong on our side. The secretariat has been alerted."}))
+            (StatusCode::INTERNAL_SERVER_ERROR, false)
         }
         e => {
             tracing::error!(detail = %e, "account store unavailable");
-            let mut r = json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &json!({"error": "The service is unavailable at the moment. Please try again in a few minutes."}),
-            );
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(super::answer::RETRY_AFTER_SECS));
-            r
+            (StatusCode::SERVICE_UNAVAILABLE, true)
         }
     }
 }
 
+/// A store's failure as JSON (the passkey steps).
+pub(super) fn store_json(e: StoreError) -> Response<Bytes> {
+    let (status, retry) = store_failure(e);
+    let msg = if retry {
+        "The service is unavailable at the moment. Please try again in a few minutes."
+    } else {
+        "Something went wrong on our side. The secretariat has been alerted."
+    };
+    with_retry(json_response(status, &json!({"error": msg})), retry)
+}
+
+/// A store's failure as a page, or as JSON.
 pub(super) fn store_failed<S: Store>(app: &App<S>, json: bool, e: StoreError) -> Response<Bytes> {
     if json {
         return store_json(e);
     }
-    let corrupt = matches!(e, StoreError::Corrupt(_));
-    let mut r = store_json(e);
-    let (status, msg) = if corrupt {
-        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side, so this could not be done. The secretariat has been alerted.")
+    let (status, retry) = store_failure(e);
+    let msg = if retry {
+        "The service is unavailable at the moment, so this could not be done. Please try again in a few minutes."
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable at the moment, so this could not be done. Please try again in a few minutes.")
+        "Something went wrong on our side, so this could not be done. The secretariat has been alerted."
     };
-    let retry = r.headers_mut().remove(header::RETRY_AFTER);
-    let mut page = message(app, false, status, "Not done", msg);
-    if let Some(v) = retry {
-        page.headers_mut().insert(header::RETRY_AFTER, v);
+    with_retry(message(app, false, status, "Not done", msg), retry)
+}
+
+fn with_retry(mut r: Response<Bytes>, retry: bool) -> Response<Bytes> {
+    if retry {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(super::answer::RETRY_AFTER_SECS));
     }
-    page
+    r
 }
 
 /// A page of one sentence (or its JSON).

@@ -124,36 +124,30 @@ impl<S: Store> Forms<S> {
         let Some(person) = self.person(&key).await? else { return Ok(None) };
         let audit =
             AuditEntry { at: now, actor: key.clone(), action: "signin.link".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
-        let (secret, s) = self.new_session(&key, person.role, SignedInBy::Link, None, user_agent);
+        let (secret, s) = self.new_session(&key, person.role, SignedInBy::Link, user_agent);
         let used = self.timed(self.store.use_sign_in_link(&id, &hash, now_secs, s.clone(), replaces, audit)).await?;
         Ok(used.then_some((secret, s)))
     }
 
-    /// A new session's secret and record (not yet stored). `passkey_at`
-    /// carries a step up's time over when the same person signs in again by link.
-    fn new_session(&self, key: &str, role: Role, by: SignedInBy, passkey_at: Option<i64>, user_agent: &str) -> (String, Session) {
+    /// A new session's secret and record (not yet stored).
+    fn new_session(&self, key: &str, role: Role, by: SignedInBy, user_agent: &str) -> (String, Session) {
         let (_, now_secs) = self.now();
         let secret = token::new_secret();
-        let mut s = session::new_session(token::hash_secret(&secret), key, role, by, session::device(user_agent), self.limits(role), now_secs);
-        if s.passkey_at.is_none() {
-            s.passkey_at = passkey_at;
-        }
+        let s = session::new_session(token::hash_secret(&secret), key, role, by, session::device(user_agent), self.limits(role), now_secs);
         (secret, s)
     }
 
     /// Writes a new session and returns the cookie's secret.
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn start_session(
         &self,
         key: &str,
         role: Role,
         by: SignedInBy,
-        passkey_at: Option<i64>,
         user_agent: &str,
         replaces: Option<&str>,
         audit: AuditEntry,
     ) -> Result<(String, Session), StoreError> {
-        let (secret, s) = self.new_session(key, role, by, passkey_at, user_agent);
+        let (secret, s) = self.new_session(key, role, by, user_agent);
         self.timed(self.store.start_session(s.clone(), replaces, Some(audit))).await?;
         Ok((secret, s))
     }

@@ -118,7 +118,7 @@ impl<S: Store> Forms<S> {
         let audit =
             AuditEntry { at: now, actor: key.clone(), action: "signin.passkey".into(), subject: key.clone(), detail: format!("as {}", person.role.as_str()) };
         let replaces = current.map(|w| w.session.id_hash.as_str());
-        Ok(self.start_session(&key, person.role, SignedInBy::Passkey, None, user_agent, replaces, audit).await?)
+        Ok(self.start_session(&key, person.role, SignedInBy::Passkey, user_agent, replaces, audit).await?)
     }
 
     /// This person's passkeys, oldest first.

@@ -316,15 +316,11 @@ async fn signing_out_everywhere_and_removal_end_sessions<S: Store>(store: S) {
 
 async fn deciding_needs_a_passkey<S: Store>(store: S) {
     let mut app = app(store, catalogue());
-    staff(&app, "desk@sec.eu").await;
-    representative(&app, "rep@valladolid.es", "Valladolid", "ES").await;
-    let (status, claimed) = claim_confirmed(&app, claim_for("rep@valladolid.es")).await;
-    assert_eq!(status, 200, "{claimed}");
-    let id = claimed["id"].as_str().unwrap().to_string();
+    let (id, reference) = staff_and_a_counted_claim(&app).await;
     let s = sign_in(&app, "desk@sec.eu", None).await;
     let desk = handle(&app, get("/desk/", Some(&s))).await;
     assert_eq!(desk.status(), 200);
-    assert!(body_text(&desk).contains(claimed["reference"].as_str().unwrap()));
+    assert!(body_text(&desk).contains(&reference));
     // Signed in by link: reading yes, deciding no (and nothing changes).
     let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&s))).await;
     assert_eq!(r.status(), 403);
@@ -343,6 +339,15 @@ async fn deciding_needs_a_passkey<S: Store>(store: S) {
     let r = handle(&app, post("/desk/claims/decide", &[("claim", &id), ("action", "approve")], Some(&s))).await;
     assert_eq!(r.status(), 409);
     assert!(body_text(&r).contains("it is approved now"));
+}
+
+/// `desk@sec.eu` on the staff, and a claim of an approved representative counted and waiting: its id and reference.
+async fn staff_and_a_counted_claim<S: Store>(app: &App<S>) -> (String, String) {
+    staff(app, "desk@sec.eu").await;
+    representative(app, "rep@valladolid.es", "Valladolid", "ES").await;
+    let (status, claimed) = claim_confirmed(app, claim_for("rep@valladolid.es")).await;
+    assert_eq!(status, 200, "{claimed}");
+    (claimed["id"].as_str().unwrap().to_string(), claimed["reference"].as_str().unwrap().to_string())
 }
 
 fn claim_for(email: &str) -> serde_json::Value {
@@ -387,11 +392,7 @@ async fn add_passkey<S: Store>(app: &App<S>, key: &mut crate::passkey::authentic
 async fn a_passkey_step_up_is_a_new_session_that_may_decide<S: Store>(store: S) {
     use crate::passkey::authenticator::{Authenticator, How};
     let mut app = app(store, catalogue());
-    staff(&app, "desk@sec.eu").await;
-    representative(&app, "rep@valladolid.es", "Valladolid", "ES").await;
-    let (status, claimed) = claim_confirmed(&app, claim_for("rep@valladolid.es")).await;
-    assert_eq!(status, 200, "{claimed}");
-    let id = claimed["id"].as_str().unwrap().to_string();
+    let (id, _) = staff_and_a_counted_claim(&app).await;
     let how = How { origin: ORIGIN.into(), ..How::default() };
     let by_link = sign_in(&app, "desk@sec.eu", None).await;
     let mut key = Authenticator::new(7);
