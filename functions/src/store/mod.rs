@@ -18,11 +18,14 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+pub mod lists;
 pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
-pub use roles::{AccountStore, ClaimStore, ContactStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store};
+pub use roles::{
+    AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store,
+};
 
 use crate::records::ClaimStatus;
 

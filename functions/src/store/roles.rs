@@ -3,6 +3,7 @@
 //! for records, `now_secs` Unix seconds for expiry.
 
 use super::DocumentError;
+use super::lists::{self, AuditQuery, ClaimQuery, ContactQuery, ListPage};
 use super::{
     ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, OpenMeetings, StoreError, StoredAnswer, Swept, TransitionError,
     UpdateError,
@@ -257,13 +258,48 @@ pub trait AccountStore: Send + Sync + 'static {
     fn take_ceremony(&self, id: &str, now_secs: i64) -> impl Future<Output = Result<Option<Ceremony>, StoreError>> + Send;
 }
 
+/// The secretariat's desk: its lists, a page at a time (`lists`). A page is
+/// answered from a few indexed reads, whatever the number of records: the
+/// desk never reads a whole table on a request. A cursor is the one a page
+/// of the same question gave; another is refused as `StoreError::Failed`.
+pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
+    /// The claims `q` asks for, in its order, at most `limit`, after `cursor`.
+    fn claims_page(&self, q: &ClaimQuery, cursor: Option<&str>, limit: usize) -> impl Future<Output = Result<ListPage<Claim>, StoreError>> + Send {
+        async move { Ok(lists::page_of(self.list_claims().await?, |c| q.admits(c), lists::claim_rank, q.order, cursor, limit)) }
+    }
+
+    /// The contacts `q` asks for, in its order, at most `limit`, after `cursor`.
+    fn contacts_page(&self, q: &ContactQuery, cursor: Option<&str>, limit: usize) -> impl Future<Output = Result<ListPage<Contact>, StoreError>> + Send {
+        async move { Ok(lists::page_of(self.list_contacts().await?, |c| q.admits(c), lists::contact_rank, q.order, cursor, limit)) }
+    }
+
+    /// The history lines `q` asks for, in its order, at most `limit`, after `cursor`.
+    fn audit_page(&self, q: &AuditQuery, cursor: Option<&str>, limit: usize) -> impl Future<Output = Result<ListPage<AuditEntry>, StoreError>> + Send {
+        async move { Ok(lists::page_of(self.list_audit().await?, |e| q.admits(e), lists::audit_rank, q.order, cursor, limit)) }
+    }
+
+    /// A person's claims (by their address key), oldest first.
+    fn claims_of_person(&self, email_key: &str) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
+        async move {
+            let mut v: Vec<Claim> = self.list_claims().await?.into_iter().filter(|c| c.email_key == email_key).collect();
+            v.sort_by_key(lists::claim_rank);
+            Ok(v)
+        }
+    }
+
+    /// Every city's usage of `year`: (city key, usage), by city key.
+    fn usage_of_year(&self, year: i16) -> impl Future<Output = Result<Vec<(String, YearUsage)>, StoreError>> + Send {
+        async move { Ok(self.list_usage().await?.into_iter().filter(|(_, y, _)| *y == year).map(|(k, _, u)| (k, u)).collect()) }
+    }
+}
+
 /// Every role: what the flows are written against.
 pub trait Store:
-    PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore
+    PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore + DeskStore
 {
 }
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore> Store
-    for S
+impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore + DeskStore>
+    Store for S
 {
 }

@@ -289,3 +289,4 @@ impl DynamoStore {
         }
     }
 }
+impl crate::store::DeskStore for DynamoStore {}

@@ -193,3 +193,4 @@ fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
 fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
     AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }
+impl super::DeskStore for SqliteStore {}

@@ -1,0 +1,149 @@
+//! What the secretariat's desk lists, a page at a time (`DeskStore`): the
+//! questions it asks and the pages it gets back. A list is ordered by a
+//! rank (`claim_rank`, `contact_rank`, `audit_rank`): a text that sorts as
+//! the records do, ending with the record's id so no two are equal. A page's
+//! cursor is the rank of its last record: the next page starts after it, in
+//! both stores, so a cursor never names a store's internals.
+
+use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus};
+
+/// Records per page of a desk list, when the caller does not say.
+pub const PAGE: usize = 50;
+
+/// Which way a list runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first: what waits longest comes first.
+    #[default]
+    Oldest,
+    Newest,
+}
+
+/// One page of a list, and the cursor of the next (`None`: this is the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Which claims: `None` takes every value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimQuery {
+    pub status: Option<ClaimStatus>,
+    pub city_key: Option<String>,
+    pub year: Option<i16>,
+    pub event_id: Option<String>,
+    pub order: Order,
+}
+
+impl ClaimQuery {
+    pub fn admits(&self, c: &Claim) -> bool {
+        self.status.is_none_or(|s| s == c.status)
+            && self.city_key.as_deref().is_none_or(|k| k == c.city_key)
+            && self.year.is_none_or(|y| y == c.year)
+            && self.event_id.as_deref().is_none_or(|e| e == c.event_id)
+    }
+}
+
+/// Which contacts: `None` takes every value; `text` is matched, ignoring
+/// letter case, against the name, address, organisation and city.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    pub status: Option<ContactStatus>,
+    /// The city as the person typed it (any case) or the key of the city they represent.
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2, any case.
+    pub country: Option<String>,
+    pub text: Option<String>,
+    pub order: Order,
+}
+
+impl ContactQuery {
+    pub fn admits(&self, c: &Contact) -> bool {
+        let d = &c.details;
+        self.status.is_none_or(|s| s == c.status)
+            && self.city.as_deref().map(fold).is_none_or(|w| fold(&d.city) == w || c.city_key.as_deref() == Some(w.as_str()))
+            && self.country.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(&d.country))
+            && self.text.as_deref().map(fold).is_none_or(|t| contact_search_text(c).contains(&t))
+    }
+}
+
+/// What a text search of contacts looks in: lower-cased name, address, organisation and city.
+pub fn contact_search_text(c: &Contact) -> String {
+    let d = &c.details;
+    fold(&format!("{} {} {} {}", d.name, d.email, d.organisation, d.city))
+}
+
+/// Which history lines: `None` takes every value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Part of the actor's name, any case.
+    pub actor: Option<String>,
+    /// The action, or its start (`claim.` takes every decision on claims).
+    pub action: Option<String>,
+    /// The record: an address key or a claim id, exactly.
+    pub subject: Option<String>,
+    /// Only lines at or after / before these instants.
+    pub since: Option<jiff::Timestamp>,
+    pub until: Option<jiff::Timestamp>,
+    pub order: Order,
+}
+
+impl AuditQuery {
+    pub fn admits(&self, e: &AuditEntry) -> bool {
+        self.actor.as_deref().map(fold).is_none_or(|a| fold(&e.actor).contains(&a))
+            && self.action.as_deref().is_none_or(|a| e.action.starts_with(a))
+            && self.subject.as_deref().is_none_or(|s| s == e.subject)
+            && self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at < t)
+    }
+}
+
+/// Trimmed and lower-cased, to compare what someone typed with what is stored.
+pub fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// A claim's place in the lists: when it was confirmed (counted), then its id.
+pub fn claim_rank(c: &Claim) -> String {
+    format!("{}#{}", rank_time(c.confirmed_at.unwrap_or(c.created_at)), c.id)
+}
+
+/// A contact's place: when it was first confirmed, then its address key.
+pub fn contact_rank(c: &Contact) -> String {
+    format!("{}#{}", rank_time(c.created_at), c.details.email_key)
+}
+
+/// A history line's place: when, then what (lines of one instant in a fixed order).
+pub fn audit_rank(e: &AuditEntry) -> String {
+    format!("{}#{}#{}#{}", rank_time(e.at), e.action, e.subject, e.actor)
+}
+
+/// An instant as a text that sorts as time does: UTC, to the microsecond, fixed width.
+pub fn rank_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The page of `all` (in any order) that `admits` takes, ordered by `rank`, after `cursor`.
+/// The stores that cannot ask better use it; its answer is what every store must answer.
+pub fn page_of<T>(mut all: Vec<T>, admits: impl Fn(&T) -> bool, rank: impl Fn(&T) -> String, order: Order, cursor: Option<&str>, limit: usize) -> ListPage<T> {
+    all.retain(|t| admits(t));
+    let mut ranked: Vec<(String, T)> = all.into_iter().map(|t| (rank(&t), t)).collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    if order == Order::Newest {
+        ranked.reverse();
+    }
+    let after = |r: &str| match (cursor, order) {
+        (None, _) => true,
+        (Some(c), Order::Oldest) => r > c,
+        (Some(c), Order::Newest) => r < c,
+    };
+    let mut items: Vec<(String, T)> = ranked.into_iter().filter(|(r, _)| after(r)).take(limit.max(1) + 1).collect();
+    let next = if items.len() > limit.max(1) {
+        items.truncate(limit.max(1));
+        items.last().map(|(r, _)| r.clone())
+    } else {
+        None
+    };
+    ListPage { items: items.into_iter().map(|(_, t)| t).collect(), next }
+}
