@@ -6,6 +6,7 @@
 pub mod account;
 pub mod confirm;
 pub mod desk;
+pub mod desk_read;
 pub mod documents;
 pub mod leave;
 pub mod messages;

@@ -263,6 +263,9 @@ pub trait AccountStore: Send + Sync + 'static {
 /// desk never reads a whole table on a request. A cursor is the one a page
 /// of the same question gave; another is refused as `StoreError::Failed`.
 pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
+    /// Writes one history line that goes with no change of a record (an export: who took which data, when).
+    fn record_audit(&self, audit: AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The claims `q` asks for, in its order, at most `limit`, after `cursor`.
     fn claims_page(&self, q: &ClaimQuery, cursor: Option<&str>, limit: usize) -> impl Future<Output = Result<ListPage<Claim>, StoreError>> + Send {
         async move { Ok(lists::page_of(self.list_claims().await?, |c| q.admits(c), lists::claim_rank, q.order, cursor, limit)) }

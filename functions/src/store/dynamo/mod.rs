@@ -289,4 +289,12 @@ impl DynamoStore {
         }
     }
 }
-impl crate::store::DeskStore for DynamoStore {}
+impl crate::store::DeskStore for DynamoStore {
+    async fn record_audit(&self, audit: AuditEntry) -> Result<(), StoreError> {
+        let item = self.put_new(items::audit_item(&audit))?;
+        match self.transact(vec![item]).await? {
+            tx::Sent::Done => Ok(()),
+            _ => Err(StoreError::Unavailable("the history line was not written".into())),
+        }
+    }
+}

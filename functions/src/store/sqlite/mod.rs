@@ -193,4 +193,8 @@ fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
 fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
     AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }
-impl super::DeskStore for SqliteStore {}
+impl super::DeskStore for SqliteStore {
+    async fn record_audit(&self, audit: AuditEntry) -> Result<(), StoreError> {
+        self.run(move |conn| write_audit(conn, &audit).map_err(map_err)).await
+    }
+}
