@@ -36,17 +36,17 @@ pub enum Page {
     SignOut,
     SignOutEverywhere,
     EndSession,
+    /// Anything under `/desk/` (`http::desk::DeskPage`).
     Desk,
-    DeskDecide,
-    DeskStaff,
-    DeskStaffAdd,
-    DeskStaffRemove,
     Members,
 }
 
 impl Page {
     /// The page at a request path (a trailing slash is fine either way).
     pub fn parse(path: &str) -> Option<Page> {
+        if path.starts_with("/desk/") {
+            return Some(Page::Desk);
+        }
         Some(match path.trim_end_matches('/') {
             "/sign-in" => Page::SignIn,
             "/sign-in/sent" => Page::SignInSent,
@@ -61,10 +61,6 @@ impl Page {
             "/account/sign-out-everywhere" => Page::SignOutEverywhere,
             "/account/sessions/end" => Page::EndSession,
             "/desk" => Page::Desk,
-            "/desk/claims/decide" => Page::DeskDecide,
-            "/desk/staff" => Page::DeskStaff,
-            "/desk/staff/add" => Page::DeskStaffAdd,
-            "/desk/staff/remove" => Page::DeskStaffRemove,
             "/members" => Page::Members,
             _ => return None,
         })
@@ -83,7 +79,9 @@ impl Page {
     pub fn allow(self) -> &'static str {
         match self {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
-            Page::SignInSent | Page::Account | Page::Desk | Page::DeskStaff | Page::Members => "GET, HEAD",
+            // The desk says which of its addresses take what (`DeskPage::allow`).
+            Page::Desk => "GET, HEAD, POST",
+            Page::SignInSent | Page::Account | Page::Members => "GET, HEAD",
             _ => "POST",
         }
     }
@@ -217,10 +215,10 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
             Ok(n) => signed_out(app, req.json, &format!("You are signed out everywhere: {n} session{} ended.", if n == 1 { "" } else { "s" })),
             Err(e) => store_failed(app, req.json, e),
         },
-        Page::Desk | Page::DeskDecide => super::desk::answer(app, req, who, get, body).await,
-        Page::DeskStaff => super::staff::answer(app, super::staff::Ask::List, req, who, body).await,
-        Page::DeskStaffAdd => super::staff::answer(app, super::staff::Ask::Add, req, who, body).await,
-        Page::DeskStaffRemove => super::staff::answer(app, super::staff::Ask::Remove, req, who, body).await,
+        Page::Desk => match super::desk::DeskPage::parse(req.parts.uri.path()) {
+            Some(desk) => super::desk::answer(app, desk, req, who, get, body).await,
+            None => message(app, req.json, StatusCode::NOT_FOUND, "Not found", "There is no page of the desk at this address."),
+        },
         _ => unreachable!("answered before"),
     }
 }

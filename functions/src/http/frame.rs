@@ -71,6 +71,8 @@ pub struct AnswerPage {
     pub back: Option<Back>,
     /// The page has passkey buttons: it loads passkey.js.
     pub passkey: bool,
+    /// A stylesheet of its own, after the site's (the desk's tables and chart).
+    pub stylesheet: Option<&'static str>,
 }
 
 impl Frame {
@@ -119,6 +121,7 @@ impl Frame {
         ctx.insert("resend_path", p.resend_path);
         ctx.insert("back", &p.back);
         ctx.insert("passkey", &p.passkey);
+        ctx.insert("stylesheet", &p.stylesheet);
         self.tera.render("answer.html", &ctx)
     }
 }

@@ -14,7 +14,6 @@ mod idempotency;
 mod origin;
 mod pages;
 mod signed_in;
-mod staff;
 
 pub use pages::refusal_message;
 

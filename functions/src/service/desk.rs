@@ -51,15 +51,38 @@ impl<S: Store> Forms<S> {
                 return Err(DeskError::City(format!("`{city}` matches several cities ({}): add --country", names.join(", "))));
             }
         };
+        self.admit(email, &city_key, &city_name, operator).await
+    }
+
+    /// Admits `email` as the representative of the SCC city with this key (`ES:valladolid`).
+    pub async fn approve_key(&self, email: &str, city_key: &str, operator: &str) -> Result<ContactDecided, DeskError> {
+        let cat = self.catalogue();
+        let Some(m) = cat.directory.by_key(city_key).into_iter().next() else {
+            return Err(DeskError::City(format!("`{city_key}` is not a city of the SCC projects (content/data/scc-projects.yaml)")));
+        };
+        let name = m.city.name.clone();
+        self.admit(email, city_key, &name, operator).await
+    }
+
+    /// Admits `email` as the representative of the city their registration names, which is
+    /// not one of the SCC projects' (so the claim form takes no claim from them).
+    pub async fn approve_other_city(&self, email: &str, operator: &str) -> Result<ContactDecided, DeskError> {
+        let key = email_key(email);
+        let Some(c) = self.timed(self.store.get_contact(&key)).await? else { return Err(DeskError::NoContact(key)) };
+        let city_key = ccg_model::cities::city_key(&c.details.city, &c.details.country);
+        self.admit(email, &city_key, &c.details.city, operator).await
+    }
+
+    async fn admit(&self, email: &str, city_key: &str, city_name: &str, operator: &str) -> Result<ContactDecided, DeskError> {
         let (_, contact) = self
             .decide(email, operator, "contact.approved", &format!("representative of {city_name} ({city_key})"), |c| {
                 c.status = ContactStatus::Approved;
-                c.city_key = Some(city_key.clone());
+                c.city_key = Some(city_key.to_string());
                 c.expires_at = None;
             })
             .await?;
         // The decision stands whether or not its email goes out; the desk says which.
-        let emailed = self.tell_contact(messages::representative(self, &contact, Some(city_name.as_str()), false, None), &contact).await;
+        let emailed = self.tell_contact(messages::representative(self, &contact, Some(city_name), false, None), &contact).await;
         Ok(ContactDecided { contact, emailed })
     }
 
@@ -175,12 +198,24 @@ impl<S: Store> Forms<S> {
 
     /// Rejects a claim that is counted or approved; its trip and euros go back to the city's year.
     pub async fn reject_claim(&self, id: &str, operator: &str, reason: &str) -> Result<Decided, ClaimDeskError> {
+        self.reject_claim_seen(id, operator, reason, None).await
+    }
+
+    /// Rejects a claim only while it is still in the state `seen` (the state the page showed,
+    /// when it was one a rejection starts from): a claim approved meanwhile by someone else
+    /// is then a conflict, not rejected behind their back.
+    pub async fn reject_claim_seen(&self, id: &str, operator: &str, reason: &str, seen: Option<ClaimStatus>) -> Result<Decided, ClaimDeskError> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(ClaimDeskError::NoReason);
         }
+        let rejectable = [ClaimStatus::Counted, ClaimStatus::Approved];
+        let from = match seen {
+            Some(s) if rejectable.contains(&s) => vec![s],
+            _ => rejectable.to_vec(),
+        };
         let change = ClaimChange {
-            from: vec![ClaimStatus::Counted, ClaimStatus::Approved],
+            from,
             to: ClaimStatus::Rejected,
             reason: Some(reason.into()),
             paid: None,

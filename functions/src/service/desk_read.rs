@@ -5,7 +5,6 @@
 
 use super::Forms;
 use super::desk::CityYear;
-use crate::claims::email_key;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Document};
 use crate::store::lists::{AuditQuery, ClaimQuery, ContactQuery, ListPage, Order};
 use crate::store::{Store, StoreError};
@@ -125,10 +124,10 @@ impl<S: Store> Forms<S> {
         Ok(self.store.audit_page(&q, None, HISTORY_LINES).await?.items)
     }
 
-    /// One person by address (any case), with their claims, history and the cities they may represent.
-    pub async fn person_at_desk(&self, email: &str) -> Result<Option<Person>, StoreError> {
-        let key = email_key(email);
-        let Some(contact) = self.store.get_contact(&key).await? else { return Ok(None) };
+    /// One person by their person key (`store::person_key`), with their claims, history and the cities they may represent.
+    pub async fn person_at_desk(&self, person_key: &str) -> Result<Option<Person>, StoreError> {
+        let Some(contact) = self.store.contact_by_person(person_key).await? else { return Ok(None) };
+        let key = contact.details.email_key.clone();
         let (claims, history) = tokio::try_join!(self.store.claims_of_person(&key), self.history_of(&key))?;
         let cities = self.city_choices(&contact.details.city, &contact.details.country);
         Ok(Some(Person { contact, claims, history, cities }))
@@ -197,6 +196,20 @@ impl<S: Store> Forms<S> {
                 None => return Ok(all),
             }
         }
+    }
+
+    /// The claims of one meeting as CSV (for its logistics), with the history line that says who took it.
+    pub async fn export_meeting(&self, event_id: &str, operator: &str) -> Result<String, StoreError> {
+        let claims = self.all_claims(&ClaimQuery { event_id: Some(event_id.to_string()), ..ClaimQuery::default() }).await?;
+        let audit = AuditEntry {
+            at: self.now().0,
+            actor: operator.into(),
+            action: "export".into(),
+            subject: "export:meeting".into(),
+            detail: format!("claims of {event_id}"),
+        };
+        self.store.record_audit(audit).await?;
+        Ok(crate::export::claims_csv(&claims))
     }
 
     /// The CSV of `what` (of `year` for usage), with the history line that says who took it.

@@ -281,6 +281,12 @@ pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
         async move { Ok(lists::page_of(self.list_audit().await?, |e| q.admits(e), lists::audit_rank, q.order, cursor, limit)) }
     }
 
+    /// The contact whose address key has this person key (`store::person_key`): how the desk's
+    /// addresses name a person without putting their address in a URL (and so in access logs).
+    fn contact_by_person(&self, person_key: &str) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
+        async move { Ok(self.list_contacts().await?.into_iter().find(|c| super::person_key(&c.details.email_key) == person_key)) }
+    }
+
     /// A person's claims (by their address key), oldest first.
     fn claims_of_person(&self, email_key: &str) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
         async move {

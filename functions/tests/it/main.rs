@@ -10,6 +10,7 @@ mod common;
 mod contract;
 #[cfg(feature = "desk")]
 mod desk_cli;
+mod desk_pages;
 mod documents;
 #[cfg(feature = "dynamodb")]
 mod dynamo_smoke;

@@ -4,11 +4,8 @@
 //! (`decide::session::may_decide`), and goes through the same service as
 //! `desk staff add|remove`, with its audit line.
 
-use super::App;
-use super::answer::framed;
-use super::frame::{AnswerPage, Body};
-use super::signed_in::{Req, fields, message, store_failed};
-use crate::routes::Form;
+use super::super::App;
+use super::super::signed_in::{Req, fields, message, store_failed};
 use crate::service::account::SignedIn;
 use crate::service::staff::StaffError;
 use crate::store::Store;
@@ -20,7 +17,7 @@ use serde_json::json;
 
 /// What was asked of the staff page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Ask {
+pub(in crate::http) enum Ask {
     List,
     Add,
     Remove,
@@ -35,7 +32,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, ask: Ask, req: &Req<'_>, who:
     }
     let f = &app.forms;
     if f.may_decide(who) != MayDecide::Yes {
-        return super::desk::step_up(app, req, f.may_decide(who));
+        return super::step_up(app, req, f.may_decide(who));
     }
     let fields = fields(req, body).unwrap_or_default();
     let email = fields.get("email").cloned().unwrap_or_default();
@@ -48,7 +45,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, ask: Ask, req: &Req<'_>, who:
     };
     let refused = |field: &str, msg: &str| (field.to_string(), msg.to_string());
     let error = match done {
-        Ok(notice) if req.json => return super::answer::json_response(StatusCode::OK, &json!({"status": "done", "message": notice})),
+        Ok(notice) if req.json => return super::super::answer::json_response(StatusCode::OK, &json!({"status": "done", "message": notice})),
         // The page itself, with what was done (sent again, the change is refused as done already).
         Ok(notice) => return page(app, req, who, Some(&notice), None, StatusCode::OK).await,
         Err(StaffError::Store(e)) => return store_failed(app, req.json, e),
@@ -61,7 +58,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, ask: Ask, req: &Req<'_>, who:
         Err(StaffError::NoOperator) => unreachable!("the operator is the signed-in person's name"),
     };
     if req.json {
-        return super::answer::json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": {error.0: error.1}}));
+        return super::super::answer::json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"errors": {error.0: error.1}}));
     }
     let mut errors = json!({"email": null, "name": null});
     errors[error.0] = json!(error.1);
@@ -91,17 +88,9 @@ async fn page<S: Store>(
         })
         .collect();
     if req.json {
-        return super::answer::json_response(status, &json!({"staff": staff}));
+        return super::super::answer::json_response(status, &json!({"staff": staff}));
     }
     let (error, values) = sent_back.unwrap_or_else(|| (json!({"email": null, "name": null}), json!({"email": "", "name": ""})));
-    let data = json!({"staff": staff, "notice": notice, "error": error, "values": values, "may_decide": f.may_decide(who) == MayDecide::Yes});
-    let heading = "The secretariat's staff";
-    let page = AnswerPage {
-        title: if status.is_success() { heading.into() } else { format!("Error: {heading}") },
-        heading: heading.into(),
-        body: Body::new("answers/desk-staff.html", data),
-        url: "/desk/".into(),
-        ..AnswerPage::default()
-    };
-    framed(app, status, Form::Register, page)
+    let data = json!({"staff": staff, "notice": notice, "error": error, "values": values});
+    super::render(app, who, status, "/desk/staff/", "The secretariat's staff", "answers/desk-staff.html", data)
 }
