@@ -5,7 +5,7 @@
 #
 #  1. the tests (scripts/test.sh), unless --skip-tests (CI runs them first);
 #  2. the site (generator build into public/, with public/version.json);
-#  3. the three functions (register, travel-claim, account) for arm64 with
+#  3. the four functions (register, travel-claim, account, desk-web) for arm64 with
 #     cargo-lambda (profile release-lambda: LTO, stripped), each checked: under
 #     8 MB, needing glibc 2.34 at most (provided.al2023 has 2.34), AArch64;
 #  4. the web ACL stack STACK-edge in us-east-1 (infra/web-acl.yaml; CloudFront
@@ -13,9 +13,9 @@
 #  5. the stack STACK (sam deploy infra/template.yaml);
 #  6. the site uploaded (aws s3 sync --delete) and CloudFront's cache invalidated;
 #  7. the check: the deployed site's /version.json and the functions'
-#     X-Content-Version (GET {site}/api/register/confirm, and GET
-#     {site}/sign-in/ for the account function) all equal the version just
-#     built, so the functions enforce the content the site shows.
+#     X-Content-Version (GET {site}/api/register/confirm, GET {site}/sign-in/
+#     for the account function and GET {site}/desk/ for the desk's) all equal
+#     the version just built, so the functions enforce the content the site shows.
 #
 # --dry-run prints each step's command and runs none (no AWS account needed).
 #
@@ -118,8 +118,8 @@ run cargo run --release -p generator -- build --out "$site_dir" "${publish_args[
 
 # ---------------------------------------------------------------------------- 3
 # Each one is a CodeUri folder of infra/template.yaml (target/lambda/NAME).
-functions=(register travel-claim account)
-step "the functions, for arm64 (target/lambda/{register,travel-claim,account}/bootstrap)"
+functions=(register travel-claim account desk-web)
+step "the functions, for arm64 (target/lambda/{register,travel-claim,account,desk-web}/bootstrap)"
 bin_args=()
 for fn in "${functions[@]}"; do bin_args+=(--bin "$fn"); done
 run cargo lambda build --profile release-lambda --arm64 \
@@ -194,7 +194,8 @@ if [ "$dry_run" -eq 1 ]; then
   run curl -fsS "$site_url/version.json"
   run curl -sS -o /dev/null -D - "$site_url/api/register/confirm"
   run curl -sS -o /dev/null -D - "$site_url/sign-in/"
-  say "would compare all three with public/version.json"
+  run curl -sS -o /dev/null -D - "$site_url/desk/"
+  say "would compare all four with public/version.json"
   say "dry run: nothing was deployed"
   exit 0
 fi
@@ -204,17 +205,21 @@ built=$(sed -n 's/.*"content":"\([0-9a-f]*\)".*/\1/p' "$site_dir/version.json")
 content_version() {
   curl -sS -o /dev/null -D - "$1" | tr -d '\r' | awk 'tolower($1) == "x-content-version:" { print $2 }' || true
 }
-site_version="" function_version="" account_version=""
+site_version="" function_version="" account_version="" desk_version=""
 for _ in 1 2 3 4 5 6; do
   site_version=$(curl -fsS "$site_url/version.json" | sed -n 's/.*"content":"\([0-9a-f]*\)".*/\1/p' || true)
   # A confirmation link without a token: the function answers it (410), with its version.
   function_version=$(content_version "$site_url/api/register/confirm")
   # The sign-in page, from the account function (through its own CloudFront behaviour).
   account_version=$(content_version "$site_url/sign-in/")
-  [ "$site_version" = "$built" ] && [ "$function_version" = "$built" ] && [ "$account_version" = "$built" ] && break
+  # The desk without a session: the desk function's redirect to /sign-in/, with its version.
+  desk_version=$(content_version "$site_url/desk/")
+  [ "$site_version" = "$built" ] && [ "$function_version" = "$built" ] && [ "$account_version" = "$built" ] \
+    && [ "$desk_version" = "$built" ] && break
   sleep 10
 done
 [ "$site_version" = "$built" ] || die "the site at $site_url reports content ${site_version:-nothing}, not $built"
 [ "$function_version" = "$built" ] || die "the functions at $site_url/api/ report content ${function_version:-nothing}, not $built"
 [ "$account_version" = "$built" ] || die "the account function at $site_url/sign-in/ reports content ${account_version:-nothing}, not $built"
+[ "$desk_version" = "$built" ] || die "the desk function at $site_url/desk/ reports content ${desk_version:-nothing}, not $built"
 say "done: $site_url serves content $built, and its functions enforce the same"

@@ -143,9 +143,9 @@ count_cargo "$logs/cargo-test.log" "$rc"
 #     nothing is compiled again.
 cargo_lambda_bin=$root/.cache/venv-cargo-lambda/bin
 lambda_dir=$target_dir/lambda-test
-rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim, account)" lambda-build \
+rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim, account, desk-web)" lambda-build \
   env PATH="$cargo_lambda_bin:$PATH" cargo lambda build --profile lambda-test --output-format binary \
-    -p ccg-functions --bin register --bin travel-claim --bin account --lambda-dir "$lambda_dir" || rc=$?
+    -p ccg-functions --bin register --bin travel-claim --bin account --bin desk-web --lambda-dir "$lambda_dir" || rc=$?
 if [ "$rc" -eq 0 ]; then
   rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
     env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \

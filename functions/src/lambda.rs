@@ -1,5 +1,6 @@
-//! What the two Lambda binaries share: start-up from the embedded content and
-//! the environment, and the conversion between lambda_http and the handler.
+//! What the Lambda binaries (`register`, `travel-claim`, `account`,
+//! `desk-web`) share: start-up from the embedded content and the
+//! environment, and the conversion between lambda_http and the handler.
 //!
 //! Environment: `CCG_TABLE` (the DynamoDB table, required), `CCG_ALLOWED_ORIGIN`
 //! (the site's origin: the only one whose posts are taken, and where links and

@@ -20,9 +20,13 @@ from samtranslator.yaml_helper import yaml_parse
 ROOT = Path(__file__).resolve().parents[2]
 EXPANDED = Path(os.environ.get("CCG_EXPANDED_TEMPLATE", ROOT / ".cache/infra-template.expanded.json"))
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
-# The paths that need a session (issue 19): the sign-in function's, the only
-# ones CloudFront passes the session cookie to.
+# The paths that need a session (issue 19): the sign-in function's and the
+# desk's, the only ones CloudFront passes the session cookie to.
 SESSION_PREFIXES = ("/sign-in", "/account", "/desk", "/members")
+# The desk's pages, its own function's (issue 20): the desk's rights stay off the sign-in function.
+DESK_PREFIX = "/desk"
+# The two that only ever read or list: each in its own statement, and only the desk's.
+LISTING = {"dynamodb:Scan", "dynamodb:Query"}
 SESSION_COOKIE = "__Host-ccg_session"
 # CloudFront's managed cache policies that put no cookie in the cache key (nor
 # pass one on): CachingOptimized, CachingDisabled.
@@ -125,14 +129,17 @@ class Template(unittest.TestCase):
             self.assertIn(method, ("GET", "POST"), path)
             self.assertTrue(any(path == p or path.startswith(p + "/") for p in SESSION_PREFIXES), f"{method} {path}: documented outside /api and outside the session paths")
 
-    def test_session_paths_go_to_the_account_function_whole(self):
+    def test_session_paths_go_whole_to_the_account_function_and_the_desk_to_its_own(self):
         routes = self.api_routes()
         session = {route: fn for route, fn in routes.items() if route[1].startswith(SESSION_PREFIXES)}
-        want = {(m, p + tail) for p in SESSION_PREFIXES for m in ("GET", "POST") for tail in ("", "/{proxy+}")}
-        self.assertEqual(sorted(session), sorted(want))
-        self.assertEqual(set(session.values()), {"AccountFunction"})
-        # ...and the account function answers nothing else (no /api route).
-        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "AccountFunction"), sorted(want))
+        whole = lambda prefixes: {(m, p + tail) for p in prefixes for m in ("GET", "POST") for tail in ("", "/{proxy+}")}
+        self.assertEqual(sorted(session), sorted(whole(SESSION_PREFIXES)))
+        desk = whole([DESK_PREFIX])
+        self.assertEqual({fn for r, fn in session.items() if r in desk}, {"DeskFunction"})
+        self.assertEqual({fn for r, fn in session.items() if r not in desk}, {"AccountFunction"})
+        # ...and each answers nothing else (no /api route).
+        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "DeskFunction"), sorted(desk))
+        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "AccountFunction"), sorted(whole(SESSION_PREFIXES) - desk))
 
     def test_every_route_is_throttled_and_only_real_routes_are_named(self):
         (stage,) = of_type(self.t, "AWS::ApiGatewayV2::Stage").values()
@@ -256,13 +263,16 @@ class Template(unittest.TestCase):
         self.assertIsNotNone(m, "functions/src/lambda.rs names the origin header as ORIGIN_HEADER")
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
         functions = of_type(self.t, "AWS::Lambda::Function")
-        self.assertEqual(sorted(functions), ["AccountFunction", "RegisterFunction", "TravelClaimFunction"])
-        # The sign-in function runs with what the forms' functions run with.
-        self.assertEqual(
-            functions["AccountFunction"]["Properties"]["Environment"], functions["TravelClaimFunction"]["Properties"]["Environment"]
-        )
+        self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
+        # The sign-in and desk functions run with what the forms' functions
+        # run with; only the desk and travel-claim reach the documents bucket.
+        env = lambda name: functions[name]["Properties"]["Environment"]
+        self.assertEqual(env("AccountFunction"), env("RegisterFunction"))
+        self.assertEqual(env("DeskFunction"), env("TravelClaimFunction"))
+        self.assertNotIn("CCG_DOCUMENTS_BUCKET", env("AccountFunction")["Variables"])
         for key in ("Runtime", "Architectures", "Handler", "MemorySize", "Timeout"):
-            self.assertEqual(functions["AccountFunction"]["Properties"][key], functions["RegisterFunction"]["Properties"][key], key)
+            for name in ("AccountFunction", "DeskFunction"):
+                self.assertEqual(functions[name]["Properties"][key], functions["RegisterFunction"]["Properties"][key], f"{name}: {key}")
         for name, f in functions.items():
             env = f["Properties"]["Environment"]["Variables"]
             self.assertEqual(env["CCG_ORIGIN_SECRET"], header["HeaderValue"], f"{name} checks another value than CloudFront sends")
@@ -329,41 +339,89 @@ class Template(unittest.TestCase):
             self.assertEqual(policy["CookiesConfig"], {"CookieBehavior": "none"}, f"{pattern} passes cookies on")
             self.assertIn(b["CachePolicyId"], COOKIELESS_CACHE_POLICIES, pattern)
 
-    def test_account_role_asks_for_nothing_the_forms_roles_do_not_have(self):
-        def allows(role):
-            docs = [p["PolicyDocument"] for p in self.t["Resources"][role]["Properties"]["Policies"]]
-            return [s for d in docs for s in statements(d) if s["Effect"] == "Allow"]
+    def allows(self, role):
+        docs = [p["PolicyDocument"] for p in self.t["Resources"][role]["Properties"]["Policies"]]
+        return [s for d in docs for s in statements(d) if s["Effect"] == "Allow"]
 
-        account = allows("AccountRole")
-        forms = allows("RegisterRole") + allows("TravelClaimRole")
-        wide = lambda stmts: {t for s in stmts for r in as_list(s["Resource"]) for t in strings(r) if "*" in t}
-        self.assertLessEqual(wide(account), wide(forms), "AccountRole: a resource with * that the forms' roles do not have")
+    def assert_own_logs_and_role(self, function, role, log_group):
+        (logs,) = [s for s in self.allows(role) if "logs:PutLogEvents" in as_list(s["Action"])]
+        self.assertEqual(logs["Resource"], {"Fn::GetAtt": [log_group, "Arn"]})
+        fn = self.t["Resources"][function]["Properties"]
+        self.assertEqual(fn["Role"], {"Fn::GetAtt": [role, "Arn"]})
+        self.assertEqual(fn["LoggingConfig"], {"LogGroup": {"Ref": log_group}})
+
+    def assert_mail_and_documents_as_the_forms(self, stmts):
+        for s in stmts:
+            if "ses:SendEmail" in as_list(s["Action"]):
+                self.assertEqual(s["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "MailFromAddress"}}})
+            if any(a.startswith("s3:") for a in as_list(s["Action"])):
+                self.assertEqual(as_list(s["Action"]), ["s3:GetObject"], "the desk reads documents, and only that")
+                self.assertEqual(s["Resource"], {"Fn::Sub": "${DocumentsBucket.Arn}/claims/*"})
+
+    @staticmethod
+    def wide(stmts):
+        return {t for s in stmts for r in as_list(s["Resource"]) for t in strings(r) if "*" in t}
+
+    def test_account_role_asks_for_nothing_the_forms_roles_do_not_have_nor_anything_of_the_desks(self):
+        account = self.allows("AccountRole")
+        forms = self.allows("RegisterRole") + self.allows("TravelClaimRole")
+        self.assertLessEqual(self.wide(account), self.wide(forms), "AccountRole: a resource with * that the forms' roles do not have")
         actions = {a for s in account for a in as_list(s["Action"])}
         self.assertLessEqual(
             actions,
             {
-                "logs:CreateLogStream", "logs:PutLogEvents", "ses:SendEmail", "s3:GetObject",
+                "logs:CreateLogStream", "logs:PutLogEvents", "ses:SendEmail",
                 "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
-                # The desk's lists (the table has no index): reading, alone in its statement.
-                "dynamodb:Scan",
             },
         )
-        (scan,) = [s for s in account if "dynamodb:Scan" in as_list(s["Action"])]
-        self.assertEqual(as_list(scan["Action"]), ["dynamodb:Scan"])
+        reached = set()
         for s in account:
-            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])) and s is not scan:
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
                 keys = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
                 self.assertTrue(keys and all(k.endswith("#*") and k.count("*") == 1 for k in keys), keys)
-            if "ses:SendEmail" in as_list(s["Action"]):
-                self.assertEqual(s["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "MailFromAddress"}}})
-            if "s3:GetObject" in as_list(s["Action"]):
-                self.assertEqual(s["Resource"], {"Fn::Sub": "${DocumentsBucket.Arn}/claims/*"})
-        # Its own log group only.
-        (logs,) = [s for s in account if "logs:PutLogEvents" in as_list(s["Action"])]
-        self.assertEqual(logs["Resource"], {"Fn::GetAtt": ["AccountLogGroup", "Arn"]})
-        fn = self.t["Resources"]["AccountFunction"]["Properties"]
-        self.assertEqual(fn["Role"], {"Fn::GetAtt": ["AccountRole", "Arn"]})
-        self.assertEqual(fn["LoggingConfig"], {"LogGroup": {"Ref": "AccountLogGroup"}})
+                reached |= set(keys)
+                # Who is staff is the desk's to change: sign-in only reads it.
+                if "STAFF#*" in keys:
+                    self.assertEqual(as_list(s["Action"]), ["dynamodb:GetItem"], keys)
+        # The claims, their counters and references, the leave links of a decision's email: the desk's.
+        self.assertEqual(reached & {"CLAIM#*", "YEAR#*", "PERSON#*", "LINK#*", "REF#*", "LEAVE#*"}, set())
+        self.assertIn("SESSION#*", reached)
+        self.assert_mail_and_documents_as_the_forms(account)
+        self.assert_own_logs_and_role("AccountFunction", "AccountRole", "AccountLogGroup")
+
+    def test_desk_role_has_what_desk_policy_has_and_no_more(self):
+        desk = self.allows("DeskFunctionRole")
+        policy = self.t["Resources"]["DeskPolicy"]["Properties"]["PolicyDocument"]
+        granted = {(a, json.dumps(r, sort_keys=True)) for s in statements(policy) for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+        index = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
+        forms = self.allows("RegisterRole") + self.allows("TravelClaimRole")
+        self.assertLessEqual(self.wide(desk), self.wide(forms) | {index["Fn::Sub"]}, "DeskFunctionRole: a resource with * beyond the forms' and the table's indexes")
+        for s in desk:
+            for a in as_list(s["Action"]):
+                if a.startswith("logs:"):
+                    continue
+                for r in as_list(s["Resource"]):
+                    # As the other functions' roles: the configuration set the functions send with, the sandbox's recipients.
+                    if a == "ses:SendEmail" and isinstance(r, dict) and "Fn::If" in r:
+                        self.assertIn(r["Fn::If"][0], ("HasSesConfigurationSet", "InSesSandbox"))
+                        continue
+                    if a == "dynamodb:Query":
+                        self.assertEqual(r, index, "the desk Queries the table's indexes only")
+                        continue
+                    self.assertIn((a, json.dumps(r, sort_keys=True)), granted, f"DeskFunctionRole: {a} on {r}, which DeskPolicy does not grant")
+        actions = {a for s in desk for a in as_list(s["Action"])}
+        self.assertLessEqual(LISTING, actions, "the desk's lists")
+        self.assertNotIn("s3:DeleteObject", actions, "deleting documents stays the command's (desk sweep)")
+        self.assert_mail_and_documents_as_the_forms(desk)
+        self.assert_own_logs_and_role("DeskFunction", "DeskFunctionRole", "DeskLogGroup")
+
+    def test_only_the_desk_scans_or_queries(self):
+        for where, doc in policy_documents(self.t):
+            if where.startswith(("DeskFunctionRole/", "DeskPolicy")):
+                continue
+            for s in statements(doc):
+                if s["Effect"] == "Allow":
+                    self.assertEqual(LISTING & set(as_list(s.get("Action", []))), set(), f"{where} may list the table")
 
     def test_every_function_is_alarmed(self):
         functions = set(of_type(self.t, "AWS::Lambda::Function"))

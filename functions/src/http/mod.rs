@@ -51,28 +51,40 @@ pub enum Serves {
     Everything,
     /// One form's Lambda (and the leave link).
     Form(Form),
-    /// The signed-in pages' Lambda: `/sign-in/`, `/account/`, `/desk/`, `/members/`.
+    /// The signed-in pages' Lambda but the desk's: `/sign-in/`, `/account/`, `/members/`.
     Account,
+    /// The secretariat's desk's Lambda: `/desk/` and everything under it,
+    /// with the desk's rights (signing in stays the account function's).
+    Desk,
 }
 
 impl Serves {
-    /// The name in logs and metrics: the form's, `account`, or `all`.
+    /// The name in logs and metrics: the form's, `account`, `desk`, or `all`.
     pub fn name(self) -> &'static str {
         match self {
             Serves::Everything => "all",
             Serves::Form(f) => f.name(),
             Serves::Account => "account",
+            Serves::Desk => "desk",
         }
     }
     fn form(self, f: Form) -> bool {
         match self {
             Serves::Everything => true,
             Serves::Form(only) => only == f,
-            Serves::Account => false,
+            Serves::Account | Serves::Desk => false,
         }
     }
-    fn account(self) -> bool {
-        matches!(self, Serves::Everything | Serves::Account)
+    /// Whether this instance answers a signed-in page: the desk's pages are
+    /// the desk function's alone, so the account function holds none of the
+    /// desk's rights.
+    fn signed_in(self, path: &str) -> bool {
+        match self {
+            Serves::Everything => true,
+            Serves::Form(_) => false,
+            Serves::Account => !is_desk_path(path),
+            Serves::Desk => is_desk_path(path),
+        }
     }
 }
 
@@ -103,6 +115,11 @@ impl<S: Store> App<S> {
 /// Whether a path is one of the signed-in pages (`/sign-in/`, `/account/`, `/desk/`, `/members/`).
 pub fn is_account_path(path: &str) -> bool {
     account::Page::owns(path)
+}
+
+/// Whether a path is the secretariat's desk (`/desk/` and under): its own function in AWS.
+pub fn is_desk_path(path: &str) -> bool {
+    path == "/desk" || path.starts_with("/desk/")
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -138,7 +155,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
     let (parts, body) = req.into_parts();
     let wants_json = wants_json(&parts.headers);
     if account::Page::owns(parts.uri.path()) {
-        let resp = match account::Page::parse(parts.uri.path()).filter(|_| app.settings.serves.account()) {
+        let resp = match account::Page::parse(parts.uri.path()).filter(|_| app.settings.serves.signed_in(parts.uri.path())) {
             Some(page) => account::answer(app, page, &parts, body, wants_json).await,
             None => signed_in::message(app, wants_json, StatusCode::NOT_FOUND, "Not found", "There is no page at this address."),
         };
@@ -148,7 +165,9 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
         }
         return resp;
     }
-    let route = Route::parse(parts.uri.path()).filter(|r| (*r == Route::Leave && app.settings.serves != Serves::Account) || app.settings.serves.form(r.form()));
+    // Every form's function answers the leave link; the signed-in pages' functions no form.
+    let route =
+        Route::parse(parts.uri.path()).filter(|r| (*r == Route::Leave && matches!(app.settings.serves, Serves::Form(_))) || app.settings.serves.form(r.form()));
     let (mut resp, claim_id) = match route {
         None => (plain(app, wants_json, Form::Register, StatusCode::NOT_FOUND, "There is no form at this address."), None),
         Some(route) => dispatch(app, route, &parts, body, wants_json).await,

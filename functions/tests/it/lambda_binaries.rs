@@ -1,4 +1,4 @@
-//! The Lambda binaries as AWS runs them: `register`, `travel-claim` and `account` built
+//! The Lambda binaries as AWS runs them: `register`, `travel-claim`, `account` and `desk-web` built
 //! by cargo-lambda (the real `bootstrap` files), each started against
 //! cargo-lambda's Runtime API emulator (`cargo lambda watch
 //! --only-lambda-apis`), fed with the committed API Gateway HTTP API v2
@@ -10,7 +10,7 @@
 //! Ignored by a plain `cargo test` (it needs the binaries and cargo-lambda);
 //! `scripts/test.sh` builds them and runs it with `--ignored`, giving
 //! `CCG_LAMBDA_DIR` (the folder with `register/bootstrap`,
-//! `travel-claim/bootstrap` and `account/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
+//! `travel-claim/bootstrap`, `account/bootstrap` and `desk-web/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
 
 use crate::common;
 
@@ -435,11 +435,39 @@ async fn the_binaries_answer_as_lambdas() {
     assert!(page.body.contains("ana.form@example.org"), "{}", page.body);
     assert_eq!(page.header("cache-control"), Some("no-store"));
     check_version(&page, "account page");
+    // The desk is not the account function's (its rights are the desk function's).
+    let desk_here = account.invoke(&event("desk-web-without-session.json"));
+    assert_eq!(desk_here.status, 404, "{desk_here:?}\n{}", account.log());
+    check_version(&desk_here, "the desk asked of the account function");
     let log = account.log();
     for secret in ["ana.form@example.org", &token, &secret, ORIGIN_SECRET, PERSON_KEY] {
         assert!(!log.contains(secret), "the account function's log shows {secret:?}:\n{log}");
     }
     drop(account);
+
+    // ---- desk-web: the desk's pages. Without a session, to the account
+    // function's sign-in page; a post from another site's page, even with a
+    // session cookie the browser sends along, changes nothing.
+    let desk = Lambda::start("desk-web", &env);
+    let a = desk.invoke(&event("desk-web-without-session.json"));
+    figures.push(startup_figures(&desk, desk.spawned.elapsed()));
+    assert_eq!((a.status, a.header("location")), (303, Some("/sign-in/")), "{a:?}\n{}", desk.log());
+    assert_eq!(a.header("cache-control"), Some("no-store"));
+    check_version(&a, "the desk without a session");
+    let stored = keys(&client, TABLE).await;
+    let mails = ses.count();
+    let foreign = desk.invoke(&event("desk-web-foreign-origin.json").replace("COOKIE", &secret));
+    assert_eq!(foreign.status, 403, "another site's post: {foreign:?}\n{}", desk.log());
+    assert!(foreign.body.contains("Nothing was changed"), "{foreign:?}");
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    check_version(&foreign, "foreign post to the desk");
+    assert_eq!(keys(&client, TABLE).await, stored, "nothing stored by the refused post");
+    assert_eq!(ses.count(), mails, "nothing mailed by the refused post");
+    let log = desk.log();
+    for secret in ["ana.form@example.org", &secret, ORIGIN_SECRET, PERSON_KEY] {
+        assert!(!log.contains(secret), "the desk function's log shows {secret:?}:\n{log}");
+    }
+    drop(desk);
     // What the refused requests below must leave as it is.
     let before = keys(&client, TABLE).await;
     let mails_before = ses.count();

@@ -22,6 +22,7 @@ mod passkey;
 mod props;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
+mod serves;
 mod signin;
 #[cfg(feature = "dynamodb")]
 mod stored;

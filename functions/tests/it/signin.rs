@@ -102,7 +102,7 @@ pub(crate) async fn member<S: Store>(app: &App<S>, email: &str) {
     assert_eq!(done.status(), 200);
 }
 
-async fn staff<S: Store>(app: &App<S>, email: &str) {
+pub(crate) async fn staff<S: Store>(app: &App<S>, email: &str) {
     let (now, _) = app.forms.now();
     let s = Staff { email_key: email.to_lowercase(), email: email.into(), name: "Sam Staff".into(), added_at: now, added_by: "test".into() };
     let audit = AuditEntry { at: now, actor: "test".into(), action: "staff.added".into(), subject: s.email_key.clone(), detail: String::new() };
