@@ -18,7 +18,7 @@ async fn the_desk_function_answers_the_desk_alone_and_the_account_function_every
     app.settings.serves = Serves::Desk;
     let (s, page) = status(handle(&app, get("/desk/", Some(&cookie))).await);
     assert_eq!(s, 200, "{page}");
-    assert!(page.contains("<title>The secretariat&#39;s desk |"), "{page}");
+    assert!(page.contains("<title>Today at the desk |"), "{page}");
     assert_eq!(handle(&app, get("/desk/staff/", Some(&cookie))).await.status(), 200);
     // Without a session, to the sign-in page, which is the account function's.
     let r = handle(&app, get("/desk/", None)).await;
