@@ -117,7 +117,7 @@ impl<S: Store> Forms<S> {
         match self.timed_confirm(self.store.confirm_registration(&id, &hash, now, now_secs)).await {
             Ok(done) => {
                 if let Some(to) = &self.options.secretariat_email {
-                    self.tell_secretariat(messages::new_contact(to, &done.contact.details, !done.created)).await;
+                    self.tell_secretariat(messages::new_contact(to, self.sign_in_base(), &done.contact.details, !done.created)).await;
                 }
                 // The new contact's receipt, with the way to leave; the confirmation stands if it cannot be sent.
                 let d = &done.contact.details;
@@ -142,7 +142,7 @@ impl<S: Store> Forms<S> {
                 let event_title = cat.event(&done.claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| done.claim.event_id.clone());
                 let receipt = Receipt { remaining: cat.rules.remaining(done.used), event_title, claim: done.claim };
                 if let Some(to) = &self.options.secretariat_email {
-                    self.tell_secretariat(messages::new_claim(to, &receipt.claim, &receipt.event_title, &receipt.remaining)).await;
+                    self.tell_secretariat(messages::new_claim(to, self.sign_in_base(), &receipt.claim, &receipt.event_title, &receipt.remaining)).await;
                 }
                 // The claimant's receipt; the confirmation stands if it cannot be sent.
                 let mail = messages::receipt(self, &receipt.claim, &receipt.event_title, &receipt.remaining);

@@ -222,20 +222,24 @@ pub fn registered<S>(f: &Forms<S>, r: &Registration, changed: bool) -> Email {
 }
 
 /// To the secretariat: a registration was confirmed; what it needs to decide.
-pub fn new_contact(to: &str, r: &Registration, changed: bool) -> Email {
-    email(to, "new-contact", json!({ "r": registration_data(r), "changed": changed }))
+/// `desk` is the desk's address (`Forms::desk_base`): the email links to the page where the decision is made.
+pub fn new_contact(to: &str, desk: &str, r: &Registration, changed: bool) -> Email {
+    let page = format!("{desk}/desk/people/{}/", crate::store::person_key(&r.email_key));
+    email(to, "new-contact", json!({ "r": registration_data(r), "changed": changed, "page": page }))
 }
 
 /// To the secretariat: a claim was confirmed and counted; what it needs to decide.
-pub fn new_claim(to: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
-    let data = json!({ "c": claim_data(c), "event": event, "left_trips": left.trips, "left_amount": left.amount.to_string() });
+pub fn new_claim(to: &str, desk: &str, c: &Claim, event: &str, left: &YearUsage) -> Email {
+    let page = format!("{desk}/desk/claims/{}/", c.reference_or_id());
+    let data = json!({ "c": claim_data(c), "event": event, "left_trips": left.trips, "left_amount": left.amount.to_string(), "page": page });
     email(to, "new-claim", data)
 }
 
 /// To the secretariat: a document added to claim `c`, which now has `count`.
-pub fn new_document(to: &str, c: &Claim, d: &crate::records::Document, count: usize) -> Email {
+pub fn new_document(to: &str, desk: &str, c: &Claim, d: &crate::records::Document, count: usize) -> Email {
     let doc = json!({ "file_name": d.file_name, "type": d.kind.label(), "size": ccg_model::words::file_size(d.size) });
-    email(to, "new-document", json!({ "c": claim_data(c), "d": doc, "count": count }))
+    let page = format!("{desk}/desk/claims/{}/", c.reference_or_id());
+    email(to, "new-document", json!({ "c": claim_data(c), "d": doc, "count": count, "page": page }))
 }
 
 #[cfg(test)]
@@ -319,11 +323,11 @@ mod tests {
             registration(&f, &r, true, "https://h/l"),
             registered(&f, &r, false),
             registered(&f, &r, true),
-            new_contact("desk@h", &r, false),
+            new_contact("desk@h", "https://site.example", &r, false),
             claim(&f, &c.draft(), "Meeting", "https://h/l"),
             claim_join_first(&f, "x@h", "Meeting"),
             claim_city_not_eligible(&f, "x@h", "Bob", "Porto", "Meeting"),
-            new_claim("desk@h", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
+            new_claim("desk@h", "https://site.example", &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
             receipt(&f, &c, "Meeting", &YearUsage { trips: 1, amount: Cents(100) }),
             sign_in(&f, "x@h", "Ana", false, "https://h/sign-in/link?token=t"),
             sign_in(&f, "x@h", "Ana", true, "https://h/sign-in/link?token=t"),
@@ -354,7 +358,7 @@ mod tests {
             assert!(m.html.contains(&format!("<title>{}</title>", String::from_utf8(title).unwrap())), "{m:?}");
         }
         assert_eq!(
-            new_claim("desk@h", &c, "M", &YearUsage { trips: 1, amount: Cents(100) }).text.lines().nth(11),
+            new_claim("desk@h", "https://site.example", &c, "M", &YearUsage { trips: 1, amount: Cents(100) }).text.lines().nth(11),
             Some("Porto has left for 2026: 1 trip, 1 EUR.")
         );
     }
@@ -403,8 +407,8 @@ mod tests {
         assert!(!m.text.contains("clm_1"), "the reference, not the internal id: {}", m.text);
         let m = decision(&f, &Claim { status: ClaimStatus::Approved, ..numbered.clone() }, "M", None);
         assert!(m.text.contains("Reference: CCG-2026-0042\n"), "{}", m.text);
-        let m = new_claim("desk@h", &numbered, "M", &YearUsage { trips: 1, amount: Cents(100) });
-        assert!(m.text.contains("Reference: CCG-2026-0042 (clm_1)\n") && m.text.contains("approve-claim CCG-2026-0042\n"), "{}", m.text);
+        let m = new_claim("desk@h", "https://site.example", &numbered, "M", &YearUsage { trips: 1, amount: Cents(100) });
+        assert!(m.text.contains("Reference: CCG-2026-0042 (clm_1)\n") && m.text.contains("https://site.example/desk/claims/CCG-2026-0042/\n"), "{}", m.text);
         // A claim from before references goes by its id.
         let m = receipt(&f, &claim_fixture(), "Meeting", &YearUsage { trips: 1, amount: Cents(45000) });
         assert!(
@@ -426,11 +430,11 @@ mod tests {
             size: 250_000,
             uploaded_at: "2026-03-20T10:00:00Z".parse().unwrap(),
         };
-        let m = new_document("desk@h", &c, &d, 2);
+        let m = new_document("desk@h", "https://site.example", &c, &d, 2);
         assert_eq!(m.subject, "Document added to travel claim CCG-2026-0042");
         assert!(m.text.contains("Bob added a supporting document to the travel claim CCG-2026-0042 ("), "{}", m.text);
         assert!(m.text.contains("hotel invoice.pdf (PDF, ") && m.text.contains("The claim has 2 documents."), "{}", m.text);
-        assert!(m.text.contains("desk files CCG-2026-0042 --out DIR"), "{}", m.text);
+        assert!(m.text.contains("https://site.example/desk/claims/CCG-2026-0042/\n") && !m.text.contains("desk files"), "{}", m.text);
     }
 
     #[test]

@@ -554,7 +554,10 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     let app = app_with(store, catalogue_with(10, Some(EURO_RULES), false), Options { secretariat_email: Some("desk@ccg.example".into()), ..options() });
     representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
     let hello = mails_to(&app, "desk@ccg.example");
-    assert!(hello.iter().any(|m| m.subject.contains("New confirmed registration") && m.text.contains("approve ana@valladolid.es")), "{hello:?}");
+    assert!(
+        hello.iter().any(|m| m.subject.contains("New confirmed registration") && m.text.contains("/desk/people/lv_") && !m.text.contains("desk --operator")),
+        "{hello:?}"
+    );
 
     let approved = mails_to(&app, "ana@valladolid.es").pop().unwrap();
     assert_eq!(approved.subject, "You are approved as the representative of Valladolid", "the applicant hears of the approval");
@@ -564,7 +567,7 @@ async fn the_life_of_a_claim<S: Store>(store: S) {
     let told = mails_to(&app, "desk@ccg.example").pop().unwrap();
     assert!(
         told.subject.contains("Travel claim to decide")
-            && told.text.contains("approve-claim CCG-2027-0001\n")
+            && told.text.contains("/desk/claims/CCG-2027-0001/\n")
             && told.text.contains(&format!("Reference: CCG-2027-0001 ({id})\n")),
         "{}",
         told.text
