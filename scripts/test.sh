@@ -8,9 +8,9 @@
 #                                   (in the background, alongside step 3; its log is shown before step 5)
 #  2b. cargo fmt --check; scripts/check-layers.py; cargo clippy -D warnings (the gates)
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
-#      the Lambda binaries as Lambdas: cargo lambda build (profile lambda-test: the
-#      real binaries, unoptimised), run under cargo-lambda's Runtime API emulator
-#      against DynamoDB Local, fed with tests/lambda/events/ (functions/tests/it/lambda_binaries.rs)
+#      the Lambda binaries as Lambdas: the real binaries step 3 built (unoptimised),
+#      run under cargo-lambda's Runtime API emulator against DynamoDB Local, fed
+#      with tests/lambda/events/ (functions/tests/it/lambda_binaries.rs)
 #   4. cargo build --release -p generator; the site built as published and with drafts;
 #      the secretariat's desk for the forms' e2e: the dev build step 3 made (a release
 #      build of the AWS SDK would take minutes)
@@ -136,16 +136,24 @@ rc=0; step "cargo clippy --workspace --all-targets -- -D warnings" clippy cargo 
 rc=0; step "cargo test --workspace" cargo-test cargo test --workspace --no-fail-fast || rc=$?
 count_cargo "$logs/cargo-test.log" "$rc"
 
-# 3b. The Lambda binaries, built as cargo-lambda builds them for AWS (Zig,
-#     old glibc) but without optimisation, run as Lambdas. The deploy's own
-#     build (release-lambda, arm64) is checked for size and glibc in scripts/deploy.sh.
-#     The test runs with --workspace, as in step 3: the same features, so
-#     nothing is compiled again.
+# 3b. The Lambda binaries as Lambdas: the ones step 3 built (dev profile, the
+#     features the workspace unifies), each as a `bootstrap` under
+#     cargo-lambda's Runtime API emulator. Building them again with
+#     cargo-lambda (Zig, another target) would compile every dependency a
+#     second time, minutes of a CI run for the same code; the deploy's own
+#     build (release-lambda, arm64) is checked for size and glibc in
+#     scripts/deploy.sh.
 cargo_lambda_bin=$root/.cache/venv-cargo-lambda/bin
-lambda_dir=$target_dir/lambda-test
-rc=0; step "cargo lambda build --profile lambda-test (register, travel-claim, account, desk-web)" lambda-build \
-  env PATH="$cargo_lambda_bin:$PATH" cargo lambda build --profile lambda-test --output-format binary \
-    -p ccg-functions --bin register --bin travel-claim --bin account --bin desk-web --lambda-dir "$lambda_dir" || rc=$?
+lambda_dir=$work/lambda
+rc=0
+for bin in register travel-claim account desk-web; do
+  if [ -x "$target_dir/debug/$bin" ]; then
+    mkdir -p "$lambda_dir/$bin" && ln -sf "$target_dir/debug/$bin" "$lambda_dir/$bin/bootstrap"
+  else
+    printf 'the Lambda binary %s was not built by step 3\n' "$bin"
+    rc=1
+  fi
+done
 if [ "$rc" -eq 0 ]; then
   rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
     env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \
@@ -153,7 +161,7 @@ if [ "$rc" -eq 0 ]; then
   count_cargo "$logs/lambda-test.log" "$rc"
 else
   failed=$((failed + 1))
-  skip_step "the Lambda binaries as Lambdas" "the build failed"
+  skip_step "the Lambda binaries as Lambdas" "step 3 did not build them"
 fi
 
 # 4. The binary the end-to-end tests drive, as people run it (README: --release).

@@ -1,5 +1,5 @@
-//! The Lambda binaries as AWS runs them: `register`, `travel-claim`, `account` and `desk-web` built
-//! by cargo-lambda (the real `bootstrap` files), each started against
+//! The Lambda binaries as AWS runs them: `register`, `travel-claim`, `account` and `desk-web`
+//! (the real binaries, as `bootstrap` files), each started against
 //! cargo-lambda's Runtime API emulator (`cargo lambda watch
 //! --only-lambda-apis`), fed with the committed API Gateway HTTP API v2
 //! events of `tests/lambda/events/` through `cargo lambda invoke`, storing
@@ -8,7 +8,7 @@
 //! stored are checked.
 //!
 //! Ignored by a plain `cargo test` (it needs the binaries and cargo-lambda);
-//! `scripts/test.sh` builds them and runs it with `--ignored`, giving
+//! `scripts/test.sh` runs it with `--ignored` on the binaries its `cargo test` built, giving
 //! `CCG_LAMBDA_DIR` (the folder with `register/bootstrap`,
 //! `travel-claim/bootstrap`, `account/bootstrap` and `desk-web/bootstrap`) and `CCG_CARGO_LAMBDA` (the cargo-lambda binary).
 
@@ -168,8 +168,8 @@ fn wait_for_port(port: u16, what: &str) {
 impl Lambda {
     fn start(name: &'static str, env: &[(&str, &str)]) -> Lambda {
         let cargo_lambda = required_path("CCG_CARGO_LAMBDA", "the cargo-lambda binary");
-        let bootstrap = required_path("CCG_LAMBDA_DIR", "the folder cargo lambda build wrote").join(name).join("bootstrap");
-        assert!(bootstrap.is_file(), "{} is missing: build it with cargo lambda build", bootstrap.display());
+        let bootstrap = required_path("CCG_LAMBDA_DIR", "the folder with <binary>/bootstrap").join(name).join("bootstrap");
+        assert!(bootstrap.is_file(), "{} is missing: build the binaries (cargo build -p ccg-functions)", bootstrap.display());
         let dir = common::temp_dir(&format!("lambda-{name}"));
         let log = dir.join("function.log");
         let port = free_port();
