@@ -196,6 +196,29 @@ class Template(unittest.TestCase):
         self.assertEqual(props["TableName"], {"Ref": "TableName"})
         self.assertEqual(props["TimeToLiveSpecification"], {"AttributeName": "expires_at", "Enabled": True})
 
+    def test_table_indexes_are_the_desks(self):
+        # The indexes' names and keys are compared with the code's
+        # (functions/src/store/dynamo/index.rs) by functions/tests/it/lists/table.rs.
+        (table,) = of_type(self.t, "AWS::DynamoDB::Table").values()
+        props = table["Properties"]
+        defined = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+        indexes = props["GlobalSecondaryIndexes"]
+        self.assertEqual(sorted(i["IndexName"] for i in indexes), ["about", "lists"])
+        for i in indexes:
+            self.assertEqual(i["Projection"], {"ProjectionType": "ALL"}, i["IndexName"])
+            self.assertEqual([k["KeyType"] for k in i["KeySchema"]], ["HASH", "RANGE"], i["IndexName"])
+            for k in i["KeySchema"]:
+                self.assertEqual(defined.get(k["AttributeName"]), "S", i["IndexName"])
+        used = {k["AttributeName"] for i in indexes for k in i["KeySchema"]} | {"pk"}
+        self.assertEqual(set(defined), used, "an attribute defined and in no key")
+        # The desk (the command) queries the indexes and nothing else with Query.
+        desk = [s for s in statements(self.t["Resources"]["DeskPolicy"]["Properties"]["PolicyDocument"]) if "dynamodb:Query" in as_list(s["Action"])]
+        self.assertEqual(len(desk), 1)
+        self.assertEqual(as_list(desk[0]["Action"]), ["dynamodb:Query"])
+        self.assertEqual(
+            desk[0]["Resource"], {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
+        )
+
     def test_web_acl_is_on_by_default(self):
         params = self.t["Parameters"]
         self.assertNotIn("Default", params["WebAclArn"], "the web ACL must not be left out by forgetting a parameter")

@@ -99,6 +99,17 @@ impl AuditQuery {
     }
 }
 
+impl AuditQuery {
+    /// The ranks its lines can have, for a store to ask an index with: at or
+    /// after the first, before the second. A line inside them may still be
+    /// outside `since`/`until` by less than a microsecond (a rank's time is
+    /// cut there): `admits` decides.
+    pub fn rank_bounds(&self) -> (Option<String>, Option<String>) {
+        // `$` sorts right after the `#` that ends a rank's time.
+        (self.since.map(rank_time), self.until.map(|t| format!("{}$", rank_time(t))))
+    }
+}
+
 /// Trimmed and lower-cased, to compare what someone typed with what is stored.
 pub fn fold(s: &str) -> String {
     s.trim().to_lowercase()
@@ -124,6 +135,34 @@ pub fn rank_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// Whether `cursor` can be a rank (an instant as `rank_time` writes it, then `#`):
+/// what the stores take as a page's cursor before they ask anything with it.
+pub fn is_cursor(cursor: &str) -> bool {
+    cursor.get(..27).is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok()) && cursor.as_bytes().get(27) == Some(&b'#')
+}
+
+/// Whether a record of rank `rank` comes after `cursor` in a list that runs in `order`.
+pub fn after(cursor: Option<&str>, order: Order, rank: &str) -> bool {
+    match (cursor, order) {
+        (None, _) => true,
+        (Some(c), Order::Oldest) => rank > c,
+        (Some(c), Order::Newest) => rank < c,
+    }
+}
+
+/// A page from the first records of a list after its cursor, in order, each
+/// with its rank: at most `limit` of them, and the next cursor when there
+/// were more (a store reads one more than a page to know).
+pub fn page_from<T>(mut ranked: Vec<(String, T)>, limit: usize) -> ListPage<T> {
+    let next = if ranked.len() > limit.max(1) {
+        ranked.truncate(limit.max(1));
+        ranked.last().map(|(r, _)| r.clone())
+    } else {
+        None
+    };
+    ListPage { items: ranked.into_iter().map(|(_, t)| t).collect(), next }
+}
+
 /// The page of `all` (in any order) that `admits` takes, ordered by `rank`, after `cursor`.
 /// The stores that cannot ask better use it; its answer is what every store must answer.
 pub fn page_of<T>(mut all: Vec<T>, admits: impl Fn(&T) -> bool, rank: impl Fn(&T) -> String, order: Order, cursor: Option<&str>, limit: usize) -> ListPage<T> {
@@ -133,17 +172,5 @@ pub fn page_of<T>(mut all: Vec<T>, admits: impl Fn(&T) -> bool, rank: impl Fn(&T
     if order == Order::Newest {
         ranked.reverse();
     }
-    let after = |r: &str| match (cursor, order) {
-        (None, _) => true,
-        (Some(c), Order::Oldest) => r > c,
-        (Some(c), Order::Newest) => r < c,
-    };
-    let mut items: Vec<(String, T)> = ranked.into_iter().filter(|(r, _)| after(r)).take(limit.max(1) + 1).collect();
-    let next = if items.len() > limit.max(1) {
-        items.truncate(limit.max(1));
-        items.last().map(|(r, _)| r.clone())
-    } else {
-        None
-    };
-    ListPage { items: items.into_iter().map(|(_, t)| t).collect(), next }
+    page_from(ranked.into_iter().filter(|(r, _)| after(cursor, order, r)).take(limit.max(1) + 1).collect(), limit)
 }

@@ -265,3 +265,58 @@ async fn the_desk_adds_lists_and_removes_staff() {
     let (_, all, _) = desk(&dir, &["history"], &[]);
     assert!(all.contains("staff.added") && all.contains("staff.removed") && all.contains("contact.confirmed"), "{all}");
 }
+
+/// `desk reindex` gives an item written without the index attributes (by an
+/// earlier version) its place in the desk's lists, once; the preview's store needs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_gives_old_items_their_place() {
+    use ccg_functions::records::{Contact, ContactStatus, Registration};
+    use ccg_functions::store::DeskStore;
+    use ccg_functions::store::lists::ContactQuery;
+    let local = DynamoLocal::shared().await;
+    let store = local.store("desk-reindex").await;
+    let at: jiff::Timestamp = "2027-01-10T10:00:00Z".parse().unwrap();
+    let details = Registration {
+        email_key: "ana@x.eu".into(),
+        name: "Ana".into(),
+        email: "ana@x.eu".into(),
+        city: "Valladolid".into(),
+        country: "ES".into(),
+        organisation: "O".into(),
+        position: "P".into(),
+        city_status: "lighthouse".into(),
+        project: None,
+    };
+    let ana = Contact { details, status: ContactStatus::Confirmed, city_key: None, created_at: at, updated_at: at, version: 1, expires_at: None };
+    store.put_records(&[], std::slice::from_ref(&ana), &[], &[]).await.unwrap();
+    // As an earlier version wrote it.
+    let key = std::collections::HashMap::from([("pk".to_string(), aws_sdk_dynamodb::types::AttributeValue::S("CONTACT#ana@x.eu".into()))]);
+    local
+        .client()
+        .update_item()
+        .table_name("desk-reindex")
+        .set_key(Some(key))
+        .update_expression("REMOVE #l, #r, #s")
+        .expression_attribute_names("#l", "list")
+        .expression_attribute_names("#r", "rank")
+        .expression_attribute_names("#s", "search")
+        .send()
+        .await
+        .unwrap();
+    let confirmed = ContactQuery { status: Some(ContactStatus::Confirmed), ..ContactQuery::default() };
+    assert_eq!(store.contacts_page(&confirmed, None, 10).await.unwrap().items, []);
+
+    let dir = temp_dir("desk-reindex");
+    let aws =
+        [("AWS_ENDPOINT_URL_DYNAMODB", local.endpoint.as_str()), ("AWS_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "fake"), ("AWS_SECRET_ACCESS_KEY", "fake")];
+    let (code, out, err) = desk(&dir, &["--dynamodb", "desk-reindex", "reindex"], &aws);
+    assert_eq!((code, out.as_str()), (0, "Items read: 1; given their places in the desk's lists: 1.\n"), "{err}");
+    assert_eq!(store.contacts_page(&confirmed, None, 10).await.unwrap().items, [ana]);
+    let (code, out, err) = desk(&dir, &["--dynamodb", "desk-reindex", "reindex"], &aws);
+    assert_eq!((code, out.as_str()), (0, "Items read: 1; given their places in the desk's lists: 0.\n"), "{err}");
+
+    preview_store(&dir, None).await;
+    let (code, out, err) = desk(&dir, &["reindex"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("The embedded store gives its records their places in the desk's lists when it is opened: nothing to do.\n"), "{out}");
+}

@@ -17,6 +17,7 @@ mod dynamo_smoke;
 mod fault;
 mod handler;
 mod lambda_binaries;
+mod lists;
 mod openapi;
 mod passkey;
 mod props;

@@ -18,6 +18,7 @@ mod later;
 use crate::common::DynamoLocal;
 use ccg_functions::Store;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Pending, PendingItem, Registration};
+use ccg_functions::store::lists::{self, AuditQuery, ClaimQuery, ContactQuery, Order};
 use ccg_functions::store::{ClaimChange, ConfirmError, ConfirmFailed, Kept, OpenMeetings, StoredAnswer};
 use ccg_model::{Cents, Refusal, TravelRules};
 use dump::{dump_dynamo, dump_sqlite, item_from_json, without_audit_ids};
@@ -367,6 +368,8 @@ async fn sqlite_rows_of_the_first_version_read() {
         dump_sqlite(&conn)
     };
     assert_eq!(dump(&fresh, true), dump(&path, false));
+    // The desk's lists read the first version's rows, given their places when the file was opened.
+    lists_read(&open(&path)).await;
     old_claims_still_block(&open(&path)).await;
 }
 
@@ -382,11 +385,38 @@ async fn dynamodb_items_of_the_first_version_read() {
     let stored = ccg_functions::store::dynamo::DynamoStore::new(client.clone(), "stored").with_person_key(common::person_key());
     check(&stored).await;
 
-    // And today's store writes the same items, and more (`later`).
+    // The desk's lists (issue 20) need the index attributes the first
+    // version did not write: `desk reindex` gives them, once.
+    let all = ClaimQuery::default();
+    assert_eq!(ccg_functions::store::DeskStore::claims_page(&stored, &all, None, 50).await.unwrap().items, [], "not in the indexes yet");
+    let done = stored.reindex().await.unwrap();
+    assert_eq!((done.items, done.written, done.changed, done.unreadable), (51, 24, 0, 0), "3 contacts, 5 claims, 15 history lines, 1 counter");
+    assert_eq!(stored.reindex().await.unwrap().written, 0, "a second run writes nothing");
+    lists_read(&stored).await;
+
+    // And today's store writes the same items, and more (`later`): the
+    // reindexed ones with the same index attributes as today's.
     fill(&local.store("fresh").await).await;
     let (fresh, before) = (dump_dynamo(&client, "fresh").await, dump_dynamo(&client, "stored").await);
     assert_eq!(without_audit_ids(&later::dynamo(&fresh)), without_audit_ids(&before));
     old_claims_still_block(&stored).await;
+}
+
+/// The desk's lists of the fixtures' records: what `page_of` makes of the whole lists.
+async fn lists_read<S: Store>(s: &S) {
+    let (claims, contacts, audit) = (s.list_claims().await.unwrap(), s.list_contacts().await.unwrap(), s.list_audit().await.unwrap());
+    let all = ClaimQuery::default();
+    assert_eq!(s.claims_page(&all, None, 50).await.unwrap(), lists::page_of(claims, |c| all.admits(c), lists::claim_rank, Order::Oldest, None, 50));
+    let all = ContactQuery { order: Order::Newest, ..ContactQuery::default() };
+    assert_eq!(s.contacts_page(&all, None, 2).await.unwrap(), lists::page_of(contacts, |c| all.admits(c), lists::contact_rank, Order::Newest, None, 2));
+    let all = AuditQuery { order: Order::Newest, ..AuditQuery::default() };
+    let page = s.audit_page(&all, None, 50).await.unwrap();
+    assert_eq!(page.items.len(), 15);
+    assert_eq!(page, lists::page_of(audit.clone(), |e| all.admits(e), lists::audit_rank, Order::Newest, None, 50));
+    let of_ana = AuditQuery { subject: Some("ana@x.eu".into()), ..AuditQuery::default() };
+    assert_eq!(s.audit_page(&of_ana, None, 50).await.unwrap().items.len(), 2);
+    assert_eq!(s.claims_of_person("ana@x.eu").await.unwrap().len(), 5);
+    assert_eq!(s.usage_of_year(2027).await.unwrap().len(), 1);
 }
 
 /// Writes the fixtures anew from the stores as they are now. Run only to make a new

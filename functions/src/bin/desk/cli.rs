@@ -147,6 +147,10 @@ pub enum Command {
         #[arg(value_name = "EMAIL or ID")]
         about: Option<String>,
     },
+    /// Give every item of the DynamoDB table the attributes that put it in the desk's lists (indexes). Once, after
+    /// deploying the version that added them (items written before lack them); a second run changes nothing.
+    /// The embedded store does it itself when opened.
+    Reindex,
     /// Print a shell completion script.
     ///
     /// bash: `desk completions bash > ~/.local/share/bash-completion/completions/desk`

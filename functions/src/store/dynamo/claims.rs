@@ -139,10 +139,21 @@ impl DynamoStore {
         let year = Update::builder()
             .table_name(&self.table)
             .key("pk", s(year_pk(&c.city_key, c.year)))
-            .update_expression("SET #trips = if_not_exists(#trips, :zero) + :one, #cents = if_not_exists(#cents, :zero) + :amount, #ck = :ck, #y = :year")
+            // With the attributes that put it in its year's usage list (`index`).
+            .update_expression(
+                "SET #trips = if_not_exists(#trips, :zero) + :one, #cents = if_not_exists(#cents, :zero) + :amount, #ck = :ck, #y = :year, #list = :list, #rank = :ck",
+            )
             .condition_expression("attribute_not_exists(pk) OR (#trips < :max_trips AND #cents <= :max_minus_amount)")
-            .set_expression_attribute_names(Some(names(&[("#trips", "trips"), ("#cents", "cents"), ("#ck", "city_key"), ("#y", "year")])))
+            .set_expression_attribute_names(Some(names(&[
+                ("#trips", "trips"),
+                ("#cents", "cents"),
+                ("#ck", "city_key"),
+                ("#y", "year"),
+                ("#list", index::LISTS.hash),
+                ("#rank", index::LISTS.range),
+            ])))
             .set_expression_attribute_values(Some(values(vec![
+                (":list", s(index::usage_list(c.year))),
                 (":zero", n(0)),
                 (":one", n(1)),
                 (":amount", n(c.amount.0)),

@@ -3,19 +3,29 @@
 use super::*;
 
 impl DynamoStore {
-    /// A history line keeps what happened but no longer names the person.
+    /// A history line keeps what happened but no longer names the person;
+    /// its place in the indexes, which names its subject, changes with it. A
+    /// line gone meanwhile (its claim's end) stays gone.
     pub(super) async fn blank_subject(&self, item: &Item) -> Result<(), StoreError> {
-        self.client
+        // A line that does not read is blanked all the same; `desk reindex` then counts it.
+        let keys = item_audit(item).map(|line| index::audit_keys(&AuditEntry { subject: ERASED.into(), ..line })).unwrap_or_default();
+        let (set, nms, vals) = index::set_clause([vec![("subject", s(ERASED))], keys].concat());
+        let sent = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(get_s(item, "pk")?))
-            .update_expression("SET #subject = :erased")
-            .set_expression_attribute_names(Some(names(&[("#subject", "subject")])))
-            .set_expression_attribute_values(Some(values(vec![(":erased", s(ERASED))])))
+            .update_expression(set)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_names(Some(nms))
+            .set_expression_attribute_values(Some(vals))
             .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => Ok(()),
+            Err(e) => Err(sdk_err(e)),
+        }
     }
 
     /// What erasing one claim of a person writes (`erase` and `leave`): an

@@ -68,16 +68,18 @@ pub(super) fn item_pending(i: &Item) -> Result<Pending, StoreError> {
     })
 }
 
+/// A contact, in the desk's lists by its state (`index`).
 pub(super) fn contact_item(c: &Contact) -> Item {
-    to_item(contact_pk(&c.details.email_key), c)
+    index::with_keys(to_item(contact_pk(&c.details.email_key), c), index::contact_keys(c))
 }
 
 pub(super) fn item_contact(i: &Item) -> Result<Contact, StoreError> {
     from_item(i, "contact")
 }
 
+/// A claim, in the desk's lists by its state and by its city (`index`).
 pub(super) fn claim_item(c: &Claim) -> Item {
-    to_item(claim_pk(&c.id), c)
+    index::with_keys(to_item(claim_pk(&c.id), c), index::claim_keys(c))
 }
 
 /// The attribute of a CLAIM# item that lists its documents (a List of Maps, oldest first).
@@ -95,9 +97,10 @@ pub(super) fn audit_item(a: &AuditEntry) -> Item {
     audit_item_at(a, audit_pk(a))
 }
 
-/// An audit line under a key chosen beforehand (the claim it describes keeps it).
+/// An audit line under a key chosen beforehand (the claim it describes keeps
+/// it), in the desk's history and its subject's (`index`).
 pub(super) fn audit_item_at(a: &AuditEntry, pk: String) -> Item {
-    to_item(pk, a)
+    index::with_keys(to_item(pk, a), index::audit_keys(a))
 }
 
 /// A CLAIM# item rewritten whole keeps what `Claim` does not carry: its end, its history's keys and its documents.

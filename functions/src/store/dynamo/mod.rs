@@ -130,8 +130,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use ccg_forms::decide;
 use ccg_model::rules::YearUsage;
@@ -143,18 +143,25 @@ mod account;
 mod attrs;
 mod claims;
 mod contacts;
+mod count;
+mod desk;
 mod documents;
 mod erase;
 mod idempotency;
+pub mod index;
 mod items;
+mod load;
 mod pending;
 mod people;
+mod query;
 mod quota;
 mod references;
 mod retention;
 mod tx;
 
 use attrs::*;
+pub use count::Requests;
+pub use index::Reindexed;
 use items::*;
 use tx::*;
 
@@ -186,14 +193,38 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
 }
 
 /// Creates the table as the deployment template does (tests, benchmark, local
-/// trials); a table that already exists is fine (a retried call may have made it).
+/// trials), with the desk's indexes (`index::INDEXES`); a table that already
+/// exists is fine (a retried call may have made it).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let string = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(build_err);
+    let key = |name: &str, key_type| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().map_err(build_err);
+    let mut attributes = vec!["pk"];
+    for i in index::INDEXES {
+        for a in [i.hash, i.range] {
+            if !attributes.contains(&a) {
+                attributes.push(a);
+            }
+        }
+    }
+    let indexes = index::INDEXES
+        .iter()
+        .map(|i| {
+            GlobalSecondaryIndex::builder()
+                .index_name(i.name)
+                .key_schema(key(i.hash, KeyType::Hash)?)
+                .key_schema(key(i.range, KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(build_err)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().map_err(build_err)?)
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(build_err)?)
+        .set_attribute_definitions(Some(attributes.into_iter().map(string).collect::<Result<_, _>>()?))
+        .key_schema(key("pk", KeyType::Hash)?)
+        .set_global_secondary_indexes(Some(indexes))
         .send()
         .await;
     match created {
@@ -286,15 +317,6 @@ impl DynamoStore {
                 Some(k) if !k.is_empty() => start = Some(k),
                 _ => return Ok(items),
             }
-        }
-    }
-}
-impl crate::store::DeskStore for DynamoStore {
-    async fn record_audit(&self, audit: AuditEntry) -> Result<(), StoreError> {
-        let item = self.put_new(items::audit_item(&audit))?;
-        match self.transact(vec![item]).await? {
-            tx::Sent::Done => Ok(()),
-            _ => Err(StoreError::Unavailable("the history line was not written".into())),
         }
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) const CLAIM_COLUMNS: &str = "id, email_key, city_key, event_id, year, name, email, city, country, travel_start, travel_end, \
      amount_cents, transport_cents, accommodation_cents, created_at, confirmed_at, status, link_id, link_hashes, reason, paid_cents, paid_on, \
-     contribution_key, reference";
+     contribution_key, reference, rank";
 
 /// The states in which a claim takes a trip and euros of its city's year, as SQL.
 pub(super) const COUNTING: &str = "('counted', 'approved', 'paid')";
@@ -83,7 +83,7 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
     // An upsert, not a replace: the claim's end (`expires_at`) is set apart and stays.
     let update: Vec<String> = CLAIM_COLUMNS.split(", ").skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     conn.prepare_cached(&format!(
-        "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
+        "INSERT INTO claims ({CLAIM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
          ON CONFLICT (id) DO UPDATE SET {}",
         update.join(", ")
     ))?
@@ -112,6 +112,7 @@ pub(super) fn write_claim(conn: &Connection, c: &Claim) -> rusqlite::Result<()> 
         c.paid_on.map(|d| d.to_string()),
         c.contribution_key,
         c.reference,
+        lists::claim_rank(c),
     ])?;
     Ok(())
 }

@@ -2,8 +2,7 @@
 
 use super::*;
 
-pub(super) const CONTACT_COLUMNS: &str =
-    "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version, expires_at";
+pub(super) const CONTACT_COLUMNS: &str = "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version, expires_at, rank, search";
 
 pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     let status: String = r.get(9)?;
@@ -36,7 +35,7 @@ pub(super) fn contact(conn: &Connection, email_key: &str) -> rusqlite::Result<Op
 pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
     let d = &c.details;
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
         d.email_key,
@@ -53,7 +52,9 @@ pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<
         c.created_at.to_string(),
         c.updated_at.to_string(),
         c.version as i64,
-        c.expires_at
+        c.expires_at,
+        lists::contact_rank(c),
+        lists::contact_search_text(c),
     ])?;
     Ok(())
 }

@@ -38,7 +38,9 @@ pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Res
         }
         done.count(&fate);
     }
-    done.history_lines = tx.execute("UPDATE audit SET subject = ?1 WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
+    // A line's rank names its subject: given again once blanked.
+    done.history_lines = tx.execute("UPDATE audit SET subject = ?1, rank = NULL WHERE subject = ?2", params![ERASED, key]).map_err(map_err)?;
+    super::desk::fill_ranks(tx).map_err(map_err)?;
     let detail = format!("{} {}", audit.detail, done).trim().to_string();
     write_audit(tx, &AuditEntry { detail, ..audit }).map_err(map_err)?;
     Ok(done)
@@ -66,12 +68,7 @@ impl ErasureStore for SqliteStore {
     }
 
     async fn list_audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        self.run(|conn| {
-            all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| {
-                Ok(AuditEntry { at: timestamp(r, 0)?, actor: r.get(1)?, action: r.get(2)?, subject: r.get(3)?, detail: r.get(4)? })
-            })
-        })
-        .await
+        self.run(|conn| all(conn, "SELECT at, actor, action, subject, detail FROM audit ORDER BY seq", [], |r| super::desk::row_to_audit(r, 0))).await
     }
 
     async fn erase(&self, email_key: &str, audit: AuditEntry) -> Result<Erased, StoreError> {

@@ -6,10 +6,11 @@
 //!
 //! One file per role of the store (`pending`, `contacts`, `claims`,
 //! `idempotency`, `erase` with the audit trail, `retention`, `quota`, `documents`,
-//! `account` for signing in), each with its
+//! `account` for signing in, `desk` for the desk's lists), each with its
 //! role's trait impl. Every change reads what its decision (`ccg_forms::decide`)
 //! needs inside the transaction, calls it, and writes what it decided.
 
+use super::lists;
 use super::{
     ClaimChange, ClaimOutcome, ClaimStore, ConfirmFailed, ContactOutcome, ContactStore, ERASED, Erased, ErasureStore, IDEMPOTENCY_TTL_SECS, IdempotencyStore,
     Kept, LeaveError, OpenMeetings, PENDING_TTL_SECS, PendingStore, RetentionStore, StoreError, StoredAnswer, Swept, TransitionError, UpdateError,
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 mod account;
 mod claims;
 mod contacts;
+mod desk;
 mod documents;
 mod erase;
 mod idempotency;
@@ -180,21 +182,17 @@ fn bad(i: usize, e: String) -> rusqlite::Error {
 }
 
 fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+    conn.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail, rank) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
         a.at.to_string(),
         a.actor,
         a.action,
         a.subject,
-        a.detail
+        a.detail,
+        lists::audit_rank(a)
     ])?;
     Ok(())
 }
 
 fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
     AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
-}
-impl super::DeskStore for SqliteStore {
-    async fn record_audit(&self, audit: AuditEntry) -> Result<(), StoreError> {
-        self.run(move |conn| write_audit(conn, &audit).map_err(map_err)).await
-    }
 }

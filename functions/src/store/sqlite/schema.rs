@@ -150,7 +150,19 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          CREATE INDEX IF NOT EXISTS claims_by_contribution ON claims (contribution_key) WHERE contribution_key != '';
          CREATE UNIQUE INDEX IF NOT EXISTS claims_by_reference ON claims (reference) WHERE reference IS NOT NULL;",
     )?;
-    // Issue 19: signing in. Last, so a new file and an old one end up with the same schema.
+    // Issue 19: signing in. After everything earlier, so a new file and an old one end up with the same schema.
     conn.execute_batch(super::account::SCHEMA)?;
+    // Issue 20: the desk's lists a page at a time: each list's order as a
+    // column, indexed with what the desk asks by, and a contact's text for
+    // its search. Columns, so a file of this schema version keeps its rows,
+    // which are given theirs here. Last, for the same schema as a new file.
+    for (table, column) in super::desk::COLUMNS {
+        let has: bool = conn.query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'"), [], |r| r.get(0))?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(super::desk::SCHEMA)?;
+    super::desk::fill_ranks(conn)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
