@@ -127,6 +127,12 @@ impl DeskStore for DynamoStore {
         self.page(&audit_ask(q), Records { read: read_audit, rank: lists::audit_rank, admits: &admits }, cursor, limit).await
     }
 
+    /// One Query of the `about` index, where a contact is filed under its person key.
+    async fn contact_by_person(&self, person_key: &str) -> Result<Option<Contact>, StoreError> {
+        let found = self.query_all(index::ABOUT, &index::person_about(person_key)).await?;
+        found.first().map(read_contact).transpose()
+    }
+
     /// The claims their LEAVE# item lists (every claim they confirmed), read
     /// together (BatchGetItem, consistent), without those gone or erased since.
     async fn claims_of_person(&self, email_key: &str) -> Result<Vec<Claim>, StoreError> {

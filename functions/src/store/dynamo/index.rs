@@ -12,6 +12,8 @@
 //!   index `about`: hash `about`, range `rank`
 //!     AUDIT#<subject>    the history of one record (an address key, a claim id, `ERASED`)
 //!     CITY#<city key>    the claims counted for a city, in every state
+//!     PERSON#<person key> the contact with that person key (`store::person_key`): how
+//!                        the desk's addresses, which never hold an address, find them
 //! ```
 //!
 //! Both project every attribute, so a page is read from the index alone.
@@ -60,6 +62,10 @@ pub(super) fn city_about(city_key: &str) -> String {
     format!("CITY#{city_key}")
 }
 
+pub(super) fn person_about(person_key: &str) -> String {
+    format!("PERSON#{person_key}")
+}
+
 type Attrs = Vec<(&'static str, AttributeValue)>;
 
 pub(super) fn claim_keys(c: &Claim) -> Attrs {
@@ -67,7 +73,12 @@ pub(super) fn claim_keys(c: &Claim) -> Attrs {
 }
 
 pub(super) fn contact_keys(c: &Contact) -> Attrs {
-    vec![(LISTS.hash, s(contact_list(c.status))), (LISTS.range, s(lists::contact_rank(c))), (SEARCH, s(lists::contact_search_text(c)))]
+    vec![
+        (LISTS.hash, s(contact_list(c.status))),
+        (LISTS.range, s(lists::contact_rank(c))),
+        (ABOUT.hash, s(person_about(&crate::store::person_key(&c.details.email_key)))),
+        (SEARCH, s(lists::contact_search_text(c))),
+    ]
 }
 
 pub(super) fn audit_keys(a: &AuditEntry) -> Attrs {

@@ -229,6 +229,21 @@ impl SqliteStore {
 }
 
 impl DeskStore for SqliteStore {
+    /// The person key is a hash: the addresses' keys (the primary key's index alone) are hashed until one matches.
+    async fn contact_by_person(&self, person_key: &str) -> Result<Option<Contact>, StoreError> {
+        let wanted = person_key.to_string();
+        let key = self
+            .run(move |conn| {
+                let keys = all(conn, "SELECT email_key FROM contacts", [], |r| r.get::<_, String>(0))?;
+                Ok(keys.into_iter().find(|k| crate::store::person_key(k) == wanted))
+            })
+            .await?;
+        match key {
+            Some(k) => self.get_contact(&k).await,
+            None => Ok(None),
+        }
+    }
+
     async fn record_audit(&self, audit: AuditEntry) -> Result<(), StoreError> {
         self.run(move |conn| write_audit(conn, &audit).map_err(map_err)).await
     }
