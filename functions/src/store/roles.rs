@@ -261,7 +261,10 @@ pub trait AccountStore: Send + Sync + 'static {
 /// The secretariat's desk: its lists, a page at a time (`lists`). A page is
 /// answered from a few indexed reads, whatever the number of records: the
 /// desk never reads a whole table on a request. A cursor is the one a page
-/// of the same question gave; another is refused as `StoreError::Failed`.
+/// of the same question gave; one that is no rank is refused as
+/// `StoreError::Failed`. A page is what `lists::page_of` makes of the whole
+/// list (`functions/tests/it/lists.rs`), except that DynamoDB's indexes are
+/// eventually consistent: a page may miss a change made a moment before.
 pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
     /// Writes one history line that goes with no change of a record (an export: who took which data, when).
     fn record_audit(&self, audit: AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;

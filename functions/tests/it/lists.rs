@@ -6,7 +6,7 @@
 //! a page costs on DynamoDB Local (`cost`), and the table's definition in
 //! code and in infra/template.yaml (`table`).
 //!
-//! Cases: 24 on SQLite, 3 on DynamoDB Local; CCG_PROPTEST_CASES=N runs N on each.
+//! Cases: 64 on SQLite, 3 on DynamoDB Local; CCG_PROPTEST_CASES=N runs N on each.
 
 use crate::common::*;
 use ccg_functions::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, DraftClaim, Pending, PendingItem, Registration};
@@ -326,7 +326,7 @@ fn case() -> impl Strategy<Value = (Vec<Op>, Vec<Questions>)> {
 #[test]
 fn pages_are_page_of_on_sqlite() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runner(cases(24))
+    runner(cases(64))
         .run(&case(), |(ops, questions)| {
             rt.block_on(async {
                 let store = sqlite_store("lists");

@@ -1,23 +1,9 @@
-//! The desk's indexes: the table's two global secondary indexes (its one
-//! definition, `INDEXES`, which `create_table` makes and infra/template.yaml
-//! repeats), and the attributes that place an item in them, which every
-//! write of a CLAIM#, CONTACT#, AUDIT# or YEAR# item carries (`keys_of`).
-//!
-//! ```text
-//!   index `lists`: hash `list`, range `rank`
-//!     CLAIM#<status>     a claim in that state            rank `lists::claim_rank`
-//!     CONTACT#<status>   a contact in that state          rank `lists::contact_rank`
-//!     AUDIT              every history line               rank `lists::audit_rank`
-//!     USAGE#<year>       a city's counter of that year    rank its city key
-//!   index `about`: hash `about`, range `rank`
-//!     AUDIT#<subject>    the history of one record (an address key, a claim id, `ERASED`)
-//!     CITY#<city key>    the claims counted for a city, in every state
-//!     PERSON#<person key> the contact with that person key (`store::person_key`): how
-//!                        the desk's addresses, which never hold an address, find them
-//! ```
-//!
-//! Both project every attribute, so a page is read from the index alone.
-//! `search` (not a key) holds what the desk's text filters look in, lower-cased
+//! The desk's indexes (which items each holds, under which keys: the table
+//! in mod.rs): their one definition, `INDEXES`, which `create_table` makes
+//! and infra/template.yaml repeats (a test compares them); the attributes
+//! that place an item in them, which every write of a CLAIM#, CONTACT#,
+//! AUDIT# or YEAR# item carries; and `reindex`, for items written before.
+//! `search` (no key) holds what the text filters look in, lower-cased
 //! (`lists::fold`): a contact's `lists::contact_search_text`, a line's actor.
 
 use super::*;

@@ -1,5 +1,6 @@
-//! The production store: one DynamoDB table (on demand), string key `pk`
-//! only, TTL attribute `expires_at` (Unix seconds). Its items:
+//! The production store: one DynamoDB table (on demand), string key `pk`,
+//! TTL attribute `expires_at` (Unix seconds), and two sparse global secondary
+//! indexes for the desk's lists, `lists` and `about` (below). Its items:
 //!
 //! ```text
 //!   PENDING#<id>                 a submission waiting for its emailed link: `kind`
@@ -27,7 +28,8 @@
 //!                                written now; checked at confirmation, deleted on leaving)
 //!   REF#<year>                   `last` (N): the last reference number given in that year
 //!   REF#CCG-<year>-<number>      `claim_id`: the claim with that reference (`references.rs`)
-//!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year
+//!   YEAR#<city key>#<year>       `trips` (N) and `cents` (N) counted for a city in a year,
+//!                                `city_key`, `year`
 //!   AUDIT#<at>#<random id>       one line of the audit trail
 //!   LEAVE#<leave id>             a contact's leave links: `email_key`, `hashes` (a List of
 //!                                the SHA-256 of each secret emailed), `claim_ids` (a List:
@@ -47,6 +49,28 @@
 //!                                `version` (N, raised when one is added): how a person's
 //!                                sessions are found without a Query (`people.rs`)
 //! ```
+//!
+//! The desk's indexes (`index.rs`; issue 20), both hash and range strings,
+//! projecting every attribute. An item is in an index when it carries that
+//! index's hash attribute; every write of a CLAIM#, CONTACT#, AUDIT# or YEAR#
+//! item writes them with it (the item builders of `items.rs`, the counter's
+//! update), and `desk reindex` gives them to items written before:
+//!
+//! ```text
+//!   lists   `list`  CLAIM#<status>    `rank` lists::claim_rank      (CLAIM#)
+//!                   CONTACT#<status>         lists::contact_rank    (CONTACT#, with `search`)
+//!                   AUDIT                    lists::audit_rank      (AUDIT#, with `search`: the actor)
+//!                   USAGE#<year>             the city key           (YEAR#)
+//!   about   `about` AUDIT#<subject>   `rank` lists::audit_rank      (AUDIT#; blanked with its subject)
+//!                   CITY#<city key>          lists::claim_rank      (CLAIM#, every state)
+//!                   PERSON#<person key>      lists::contact_rank    (CONTACT#: how the desk's
+//!                                                                    addresses find a person)
+//! ```
+//!
+//! A desk page is a Query on one partition, or on each state's merged (`query.rs`,
+//! `desk.rs`), from its cursor's rank on, other questions as a FilterExpression;
+//! a person's claims are the ones their LEAVE# item lists (BatchGetItem). The
+//! indexes are eventually consistent: a page can miss a change of the last moment.
 //!
 //! DynamoDB deletes expired items late (up to days): every read of a PENDING#
 //! or LATEST# item checks `expires_at` itself, and every write that uses one
@@ -105,8 +129,9 @@
 //! ConditionCheckItem on the prefixes above (TransactWriteItems is allowed
 //! item by item through those), and DeleteItem on PERSON# wherever a claim
 //! may be rejected or withdrawn, and on SESSION#, PASSKEY#, CEREMONY# and
-//! ACCOUNT# where people sign in, out or leave; only the secretariat's listings (`list_*`)
-//! Scan. Items of the first version (`REG#`, and `CLAIM#<city>#<event>` claims
+//! ACCOUNT# where people sign in, out or leave. The desk's lists Query the
+//! indexes (and a person's claims BatchGetItem); only the secretariat's whole
+//! listings (`list_*`, the command's exports, erasure, the sweep, `reindex`) Scan. Items of the first version (`REG#`, and `CLAIM#<city>#<event>` claims
 //! taken without confirmation) are left alone and not listed; their YEAR#
 //! counters, which have the same key, still count.
 //!
@@ -115,7 +140,9 @@
 //! each with its role's trait impl: `pending`, `contacts`, `claims`,
 //! `idempotency`, `erase` (audit, erasure, leaving), `retention` (sweep),
 //! `references` (the claims' references), `account` (signing in) with
-//! `people` (a person's sessions and passkeys). Each
+//! `people` (a person's sessions and passkeys), `desk` (the desk's lists) with
+//! `query` (a page from the indexes) and `index` (their definition, `reindex`);
+//! `load` and `count` serve the tests and the benchmark. Each
 //! change reads what its decision (`ccg_forms::decide`) needs, calls it, and
 //! writes in one transaction whose conditions hold what it read.
 

@@ -1,5 +1,7 @@
 //! A person's sessions and passkeys, found without a Query or Scan: the table
-//! has a hash key only and no index, so `ACCOUNT#<email key>` lists them.
+//! has a hash key only, its indexes are the desk's (and eventually
+//! consistent), and the functions that sign people in may not Query, so
+//! `ACCOUNT#<email key>` lists them.
 //!
 //! The list may name more than there is (a session deleted by TTL, ended,
 //! or replaced stays listed until a reader drops it), never less: every
