@@ -60,7 +60,12 @@ pub(super) enum DeskPage {
 impl DeskPage {
     /// The desk's page at a path under `/desk` (a trailing slash is fine either way).
     pub fn parse(path: &str) -> Option<DeskPage> {
-        let rest = path.strip_prefix("/desk")?.trim_end_matches('/');
+        let rest = path.strip_prefix("/desk")?;
+        // "/deskx" is another address, not the desk's first page.
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return None;
+        }
+        let rest = rest.trim_end_matches('/');
         let parts: Vec<&str> = rest.split('/').skip(1).collect();
         let one = |s: &str| (!s.is_empty() && s.len() <= 200).then(|| s.to_string());
         Some(match parts.as_slice() {
