@@ -1,6 +1,6 @@
 // What the browser tests do through the preview's API and the secretariat's
 // desk to set a scene: a confirmed member, an approved representative with a
-// counted claim. Shared by documents.test.mjs and signin.test.mjs.
+// counted claim. Shared by documents.test.mjs, signin.test.mjs and desk.test.mjs.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -41,10 +41,10 @@ export function previewKit({ serve, dataDir, deskBin, operator = 'E2E' }) {
     return { id: m[1], start: e.start.slice(0, 10), end: e.end.slice(0, 10) };
   };
 
-  /** A confirmed contact (a member) with a fresh address in `city` (any SCC city when none). */
-  const member = async (who, city = sccCities()[0]) => {
+  /** A confirmed contact (a member) with a fresh address in `city` (any SCC city when none), named `name` ("Who Member" when none). */
+  const member = async (who, city = sccCities()[0], name = `${who[0].toUpperCase()}${who.slice(1)} Member`) => {
     const email = `${who}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.org`;
-    let r = await jsonPost('register', { name: `${who[0].toUpperCase()}${who.slice(1)} Member`, email, city: city.name, country: city.country, organisation: `City of ${city.name}`, position: 'Officer', city_status: city.role, project: '', consent: 'yes', website: '' });
+    let r = await jsonPost('register', { name, email, city: city.name, country: city.country, organisation: `City of ${city.name}`, position: 'Officer', city_status: city.role, project: '', consent: 'yes', website: '' });
     assert.equal(r.status, 202, r.text);
     r = await jsonPost('register/confirm', { token: decodeURIComponent(newestLink(email, 'register').split('token=')[1]) });
     assert.equal(r.status, 200, r.text);
@@ -52,13 +52,13 @@ export function previewKit({ serve, dataDir, deskBin, operator = 'E2E' }) {
   };
 
   const usedCities = new Set();
-  /** A counted claim of a fresh approved representative of a city that qualifies for `meeting`: its link, id and reference. */
-  const countedClaim = async (who, meeting) => {
+  /** A counted claim of a fresh approved representative (named `name`, if given) of a city that qualifies for `meeting`: its link, id and reference. */
+  const countedClaim = async (who, meeting, name = undefined) => {
     const ended = (ym) => new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5, 7)), 0)).toISOString().slice(0, 10) < meeting.start;
     const city = sccCities().find((c) => ['lighthouse', 'fellow'].includes(c.role) && c.projectEnd && ended(c.projectEnd) && !usedCities.has(`${normalize(c.name)}|${c.country}`));
     assert.ok(city, 'no qualifying city left');
     usedCities.add(`${normalize(city.name)}|${city.country}`);
-    const { email } = await member(who, city);
+    const { email } = await member(who, city, name);
     desk('approve', email, '--city', city.name, '--country', city.country);
     let r = await jsonPost('travel-claims', { email, event: meeting.id, travel_start: meeting.start, travel_end: meeting.end, transport_eur: '120', accommodation_eur: '80', consent: 'yes', declaration: 'yes', website: '' });
     assert.equal(r.status, 202, r.text);

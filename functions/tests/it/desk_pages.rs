@@ -171,7 +171,11 @@ async fn two_staff_deciding_one_claim_at_once<S: Store>(store: S) {
     let statuses = [a.status().as_u16(), r.status().as_u16()];
     assert!(statuses == [303, 409] || statuses == [409, 303], "one wins, the other is told: {statuses:?}");
     let (loser, now) = if a.status() == 303 { (&r, ClaimStatus::Approved) } else { (&a, ClaimStatus::Rejected) };
-    assert!(body_text(loser).contains(&format!("This claim changed meanwhile: it is {} now. Nothing was changed", now.as_str())), "{}", body_text(loser));
+    assert!(
+        body_text(loser).contains(&format!("This claim changed meanwhile: it is {} now, so your decision was not applied", now.as_str())),
+        "{}",
+        body_text(loser)
+    );
     assert_eq!(app.forms.store.get_claim(&id).await.unwrap().unwrap().status, now);
     let decisions = app.forms.history_of(&id).await.unwrap().into_iter().filter(|e| e.action == "claim.approved" || e.action == "claim.rejected").count();
     assert_eq!(decisions, 1, "nothing is applied twice");

@@ -89,15 +89,15 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
     let cat = f.catalogue();
     let rules = &cat.rules;
     let costs = Cents(c.transport.0 + c.accommodation.0);
-    // Why the contribution is what it is: the costs, the per-trip limit, and what the year had left.
-    let capped = costs.0 > c.amount.0;
-    let why = if capped {
-        format!(
-            "The costs are {costs}; a trip gets at most {}, and the city's year had room for the rest when it was counted: the contribution asked for is {}.",
-            rules.max_per_trip, c.amount
-        )
+    // Why the contribution is what it is (the template words it): all of the costs, the per-trip
+    // limit, or what the city's year had left when the claim was counted (TravelRules::count).
+    let max = rules.max_per_trip;
+    let limited = if c.amount.0 >= costs.0 {
+        "none"
+    } else if c.amount.0 >= max.0 {
+        "trip"
     } else {
-        format!("The costs are {costs}, within the limit of {} per trip: the contribution asked for is all of it.", rules.max_per_trip)
+        "year"
     };
     let documents: Vec<Value> = v
         .documents
@@ -134,7 +134,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         "event_url": event.map(|e| format!("/calendar/{}/", e.id)),
         "event_dates": event.map(|e| ccg_model::words::day_span(e.when.start_date(), e.when.end_date())),
         "travel": ccg_model::words::day_span(c.travel_start, c.travel_end),
-        "transport": c.transport.to_string(), "accommodation": c.accommodation.to_string(), "costs": costs.to_string(), "why": why,
+        "transport": c.transport.to_string(), "accommodation": c.accommodation.to_string(), "costs": costs.to_string(), "limited": limited, "max_per_trip": max.to_string(),
         "reason": c.reason, "paid": c.paid.map(|p| p.to_string()), "paid_on": c.paid_on.map(ccg_model::words::long_date),
         "documents": documents, "history": history, "last_line": v.history.last().map(audit_row),
         "usage": super::usage::row(app, &v.usage),
@@ -180,7 +180,8 @@ pub(super) async fn act<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, i
         }
         Err(ClaimDeskError::Store(e)) => store_failed(app, req.json, e),
         Err(ClaimDeskError::Conflict(now)) => {
-            let msg = format!("This claim changed meanwhile: it is {} now. Nothing was changed; the page shows it as it is.", now.as_str());
+            let msg =
+                format!("This claim changed meanwhile: it is {} now, so your decision was not applied. The page shows the claim as it is now.", now.as_str());
             page(app, req, who, id, &q, Some((StatusCode::CONFLICT, "state", msg, json!({})))).await
         }
         Err(ClaimDeskError::NoClaim(_)) => super::not_found(app, who, "/desk/claims/", "There is no claim with this reference. Nothing was changed."),

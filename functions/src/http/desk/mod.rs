@@ -60,7 +60,12 @@ pub(super) enum DeskPage {
 impl DeskPage {
     /// The desk's page at a path under `/desk` (a trailing slash is fine either way).
     pub fn parse(path: &str) -> Option<DeskPage> {
-        let rest = path.strip_prefix("/desk")?.trim_end_matches('/');
+        let rest = path.strip_prefix("/desk")?;
+        // "/deskx" is another address, not the desk's first page.
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return None;
+        }
+        let rest = rest.trim_end_matches('/');
         let parts: Vec<&str> = rest.split('/').skip(1).collect();
         let one = |s: &str| (!s.is_empty() && s.len() <= 200).then(|| s.to_string());
         Some(match parts.as_slice() {
@@ -280,7 +285,8 @@ pub(super) fn audit_row(e: &AuditEntry) -> Value {
     };
     let when = jiff::tz::TimeZone::UTC.to_datetime(e.at);
     json!({
-        "at": e.at.to_string(), "when": format!("{} {} UTC", long_date(when.date()), when.time().strftime("%H:%M")),
+        // HTML's datetime takes at most three digits of a second: whole seconds are enough for a history line.
+        "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(), "when": format!("{} {} UTC", long_date(when.date()), when.time().strftime("%H:%M")),
         "actor": e.actor, "action": e.action, "subject": e.subject, "detail": e.detail, "link": link,
     })
 }

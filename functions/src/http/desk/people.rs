@@ -88,11 +88,8 @@ pub(super) async fn page<S: Store>(
                 StatusCode::OK,
                 "/desk/people/",
                 "Erased",
-                "answers/desk-message.html",
-                json!({
-                    "message": "The person is erased: their contact details, anything waiting for their link, their claims that were not paid, their sessions and passkeys are deleted; paid claims are kept without their name and address, and their address is blanked in the history. The history line below records it, naming nobody.",
-                    "history_link": "/desk/history/?action=person.erased",
-                }),
+                "answers/desk-erased.html",
+                json!({"history_link": "/desk/history/?what=person.erased"}),
             );
         }
         Ok(None) => return super::not_found(app, who, "/desk/people/", "There is no contact at this address: they may have left or been erased."),

@@ -87,7 +87,7 @@ pub(super) async fn decide<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn
         }
         Err(ClaimDeskError::Conflict(now)) => {
             // Someone decided first: nothing is applied twice; the page says where it stands now.
-            let msg = format!("This claim changed meanwhile: it is {} now. Nothing was changed.", now.as_str());
+            let msg = format!("This claim changed meanwhile: it is {} now, so your decision was not applied.", now.as_str());
             message(app, req.json, StatusCode::CONFLICT, "The claim changed meanwhile", &msg)
         }
         Err(ClaimDeskError::NoClaim(_)) => message(app, req.json, StatusCode::NOT_FOUND, "No such claim", "There is no claim with this reference."),

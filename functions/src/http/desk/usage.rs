@@ -75,9 +75,10 @@ pub(super) async fn city<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
 /// Horizontal bars, one per city: euros used of the yearly limit. Drawn as
 /// SVG text here, every value escaped; the table beside it says the same.
 fn chart(bars: &[(String, i64)], max_cents: i64, year: i16) -> String {
+    // Narrow enough that its text stays readable on a phone, where it is scaled to the screen's width.
     const ROW: usize = 28;
-    const LABEL: usize = 150;
-    const WIDTH: usize = 560;
+    const LABEL: usize = 140;
+    const WIDTH: usize = 400;
     let plot = WIDTH - LABEL - 70;
     let height = ROW * bars.len().max(1) + 8;
     let mut svg = format!(
@@ -125,9 +126,9 @@ mod tests {
         let svg = chart(&[("A<b>".into(), 50_000), ("Valladolid".into(), 100_000), ("Over".into(), 300_000)], 100_000, 2027);
         assert_eq!(svg.matches(r#"class="chart-bar""#).count(), 3);
         assert!(svg.contains("A&lt;b&gt;") && !svg.contains("<b>"), "{svg}");
-        // 340 px of plot: half the limit is 170, the whole limit and anything over it 340.
-        assert!(svg.contains(r#"width="170" height="18" class="chart-bar""#), "{svg}");
-        assert_eq!(svg.matches(r#"width="340" height="18" class="chart-bar""#).count(), 2, "{svg}");
+        // 190 px of plot: half the limit is 95, the whole limit and anything over it 190.
+        assert!(svg.contains(r#"width="95" height="18" class="chart-bar""#), "{svg}");
+        assert_eq!(svg.matches(r#"width="190" height="18" class="chart-bar""#).count(), 2, "{svg}");
         assert!(svg.contains("<title id=\"chart-title\">Euros used in 2027, per city</title>"));
         assert!(chart(&[], 100_000, 2027).contains("No city used"));
     }
