@@ -51,14 +51,17 @@ export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 flags="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run --disable-sync"
 failed=0
 printf '%-34s %5s %5s %5s %5s\n' page perf a11y best seo
-for path in "${pages[@]}"; do
+# A page gets a second run when the first scores under 100: total blocking
+# time is CPU time, and a shared CI machine's other work shows in it; a page
+# that scores under 100 twice fails.
+score_page() {
+  local path=$1
   out=$work/report.json
   if ! "$lh" "http://127.0.0.1:$port$path" --quiet --output=json --output-path="$out" \
       --only-categories=performance,accessibility,best-practices,seo --chrome-flags="$flags" >"$work/lh.log" 2>&1; then
     cat "$work/lh.log"
     printf '%-34s lighthouse failed\n' "$path"
-    failed=1
-    continue
+    return 1
   fi
   # Scores, and for any under 100 the audits that cost points.
   # shellcheck disable=SC2016 # JavaScript, not shell
@@ -78,8 +81,11 @@ for path in "${pages[@]}"; do
     }
     process.exit(bad ? 1 : 0);
   ' "$out" "$path"; then
-    failed=1
+    return 1
   fi
+}
+for path in "${pages[@]}"; do
+  score_page "$path" || score_page "$path" || failed=1
 done
 if [ "$failed" -ne 0 ]; then
   echo "lighthouse: a page scored under 100"
