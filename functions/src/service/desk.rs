@@ -6,6 +6,7 @@
 use super::{Forms, messages};
 use crate::claims::email_key;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, PendingItem, Registration};
+use crate::store::lists::fold;
 use crate::store::{ClaimChange, ERASED, Erased, Store, StoreError, Swept, TransitionError, UpdateError};
 use ccg_forms::decide::payment::{self, PaymentRefusal};
 use ccg_forms::decide::retention;
@@ -343,11 +344,6 @@ impl ClaimFilter {
             && self.year.is_none_or(|y| y == c.year)
             && self.event.as_deref().is_none_or(|e| e == c.event_id)
     }
-}
-
-/// Trimmed and lower-cased, to compare a city as typed with a stored one.
-fn fold(s: &str) -> String {
-    s.trim().to_lowercase()
 }
 
 /// What a city used in a year, and what the rules leave it.

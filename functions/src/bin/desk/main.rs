@@ -18,7 +18,7 @@ use ccg_functions::mail::ses::SesMailer;
 use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
 use ccg_functions::records::{AuditEntry, ClaimStatus};
 use ccg_functions::service::Forms;
-use ccg_functions::service::desk::{CityYear, ClaimFilter, Decided};
+use ccg_functions::service::desk::{ClaimFilter, Decided};
 use ccg_functions::store::dynamo::{DynamoStore, client_from_env};
 use ccg_functions::{Options, SqliteStore, Store, embedded, export};
 use clap::{CommandFactory, Parser};
@@ -149,14 +149,14 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             out.push_str(&decided(&d, &format!("paid: {amount} on {on}{why}")));
         }
         Command::Usage { year } => {
-            let rows: Vec<Vec<String>> = forms.usage(year).await?.iter().map(|u| usage_row(u).to_vec()).collect();
+            let rows: Vec<Vec<String>> = forms.usage(year).await?.iter().map(|u| ccg_functions::service::desk_read::usage_row(u).to_vec()).collect();
             out.push_str(&table(&["YEAR", "CITY", "TRIPS USED", "TRIPS LEFT", "EUR USED", "EUR LEFT"], &rows, "no claims counted"));
         }
         Command::Export { what, output, year } => {
             let csv = match what.as_str() {
                 "claims" => export::claims_csv(&forms.claims(&ClaimFilter::default()).await?),
                 "contacts" => export::contacts_csv(&forms.contacts().await?),
-                _ => export::usage_csv(&forms.usage(year).await?.iter().map(usage_row).collect::<Vec<_>>()),
+                _ => export::usage_csv(&forms.usage(year).await?.iter().map(ccg_functions::service::desk_read::usage_row).collect::<Vec<_>>()),
             };
             std::fs::write(&output, csv).with_context(|| format!("cannot write {}", output.display()))?;
             out.push_str(&format!("wrote {}\n", output.display()));
@@ -210,11 +210,6 @@ async fn contacts<S: Store>(forms: &Forms<S>, wanted: Option<&str>) -> anyhow::R
         rows.push(vec![c.status.as_str().into(), d.email.clone(), d.name.clone(), city, represents, format!("updated {}", when(c.updated_at))]);
     }
     Ok(table(&["STATUS", "EMAIL", "NAME", "CITY", "REPRESENTS", "WHEN"], &rows, "no contacts"))
-}
-
-/// A row of `usage`: year, city, trips used and left, euros used and left.
-fn usage_row(u: &CityYear) -> [String; 6] {
-    [u.year.to_string(), u.city_key.clone(), u.used.trips.to_string(), u.left.trips.to_string(), u.used.amount.to_decimal(), u.left.amount.to_decimal()]
 }
 
 /// What a decision did, and whether the applicant was told.

@@ -59,11 +59,7 @@ pub(super) async fn list<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
     let claims: Vec<Value> = page.items.iter().map(|c| claim_row(app, c, now)).collect();
     let cat = f.catalogue();
     let meetings: Vec<Value> = cat.events.iter().rev().map(|e| json!({"id": e.id, "title": e.title, "year": e.claim_year()})).collect();
-    let mut years: Vec<i16> = cat.events.iter().map(|e| e.claim_year()).collect();
-    years.push(f.today().year());
-    years.sort_unstable();
-    years.dedup();
-    years.reverse();
+    let years = super::years(app);
     let filters = [("status", q.get("status")), ("city", q.get("city")), ("year", q.get("year")), ("meeting", q.get("meeting")), ("order", q.get("order"))];
     let data = json!({
         "claims": claims, "next": next_link("/desk/claims/", &filters, page.next.as_deref()), "paged": q.get("after").is_some(),

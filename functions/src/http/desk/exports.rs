@@ -15,11 +15,7 @@ use serde_json::json;
 
 pub(super) async fn page<S: Store>(app: &App<S>, _req: &Req<'_>, who: &SignedIn) -> Response<Bytes> {
     let f = &app.forms;
-    let mut years: Vec<i16> = f.catalogue().events.iter().map(|e| e.claim_year()).collect();
-    years.push(f.today().year());
-    years.sort_unstable();
-    years.dedup();
-    years.reverse();
+    let years = super::years(app);
     render(app, who, StatusCode::OK, "/desk/exports/", "Exports", "answers/desk-exports.html", json!({"years": years, "year": f.today().year()}))
 }
 

@@ -229,6 +229,16 @@ pub(super) fn render<S: Store>(
     framed(app, status, Form::Register, page)
 }
 
+/// The years a desk filter offers, newest first: the meetings' and this one.
+pub(super) fn years<S: Store>(app: &App<S>) -> Vec<i16> {
+    let mut years: Vec<i16> = app.forms.catalogue().events.iter().map(|e| e.claim_year()).collect();
+    years.push(app.forms.today().year());
+    years.sort_unstable();
+    years.dedup();
+    years.reverse();
+    years
+}
+
 /// A desk page saying there is no such record.
 pub(super) fn not_found<S: Store>(app: &App<S>, who: &SignedIn, section: &str, what: &str) -> Response<Bytes> {
     render(app, who, StatusCode::NOT_FOUND, section, "Not found", "answers/desk-message.html", json!({"message": what}))

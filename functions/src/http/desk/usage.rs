@@ -44,12 +44,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
     let bars: Vec<(String, i64)> = usage.iter().map(|u| (f.city_name(&u.city_key), u.used.amount.0)).collect();
     let rules = &f.catalogue().rules;
     let chart = chart(&bars, rules.max_per_year.0, year);
-    let cat = f.catalogue();
-    let mut years: Vec<i16> = cat.events.iter().map(|e| e.claim_year()).collect();
-    years.push(f.today().year());
-    years.sort_unstable();
-    years.dedup();
-    years.reverse();
+    let years = super::years(app);
     let data = json!({"year": year, "rows": rows, "chart": chart, "years": years, "limits": {"trips": rules.max_trips_per_year, "eur": rules.max_per_year.to_string()}});
     render(app, who, StatusCode::OK, "/desk/usage/", &format!("Usage in {year}"), "answers/desk-usage.html", data)
 }
