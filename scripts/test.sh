@@ -5,15 +5,16 @@
 #
 #   1. scripts/setup-test-deps.sh   Chromium, npm packages, DynamoDB Local jar, cargo-lambda, shellcheck
 #   2. scripts/check-infra.sh       the deployment templates, workflows and scripts
-#                                   (in the background, alongside step 3; its log is shown before step 5)
+#                                   (in the background at the lowest priority, on the CPU
+#                                   the other steps leave; its log is shown before step 6)
 #  2b. cargo fmt --check; scripts/check-layers.py; cargo clippy -D warnings (the gates)
 #   3. cargo test --workspace       unit, contract and DynamoDB Local tests (dev profile)
 #      the Lambda binaries as Lambdas: the real binaries step 3 built (unoptimised),
 #      run under cargo-lambda's Runtime API emulator against DynamoDB Local, fed
 #      with tests/lambda/events/ (functions/tests/it/lambda_binaries.rs)
-#   4. cargo build --release -p generator; the site built as published and with drafts;
-#      the secretariat's desk for the forms' e2e: the dev build step 3 made (a release
-#      build of the AWS SDK would take minutes)
+#   4. the site built as published and with drafts, by the generator step 3 built
+#      (dev profile: a release build would take minutes for the same bytes); the
+#      secretariat's desk for the forms' e2e, also from step 3
 #  4b. scripts/fault-test.sh    generator serve SIGKILLed three times under 10,000 submissions
 #  4c. scripts/schemathesis.sh   openapi.yaml against the generator's serve (schemathesis, pinned)
 #   5. node --test tests/e2e/       HTML validator, axe-core in Chromium, iCal, forms
@@ -93,14 +94,16 @@ fi
 jar=$(compgen -G "$root/.cache/dynamodb-local/package/lib/dynamodb_local_*/DynamoDBLocal.jar" | sort | tail -n 1)
 export CCG_DYNAMODB_LOCAL_JAR=${CCG_DYNAMODB_LOCAL_JAR:-$jar}
 
-# 2. The deployment template, alongside step 3: on a fresh machine most of it
-#    is installing its linters (network and disk), while step 3 is compiling
-#    (CPU). Its output goes to its log and is shown when it is waited for.
+# 2. The deployment template, alongside steps 3 to 5: on a fresh machine most
+#    of it is installing its linters (network and disk); at nice 19 its linters
+#    take only the CPU the compiler and the browser leave. Its output goes to
+#    its log and is shown when it is waited for, before Lighthouse, which
+#    measures time and wants the machine to itself.
 infra_pid=
 if [ -f scripts/check-infra.sh ]; then
   printf '\n==> infra: scripts/check-infra.sh (in the background, log: %s)\n' "${logs#"$root"/}/infra.log"
   infra_t0=$(date +%s)
-  ( bash scripts/check-infra.sh >"$logs/infra.log" 2>&1; echo $? >"$logs/infra.rc" ) &
+  ( nice -n 19 bash scripts/check-infra.sh >"$logs/infra.log" 2>&1; echo $? >"$logs/infra.rc" ) &
   infra_pid=$!
 else
   skip_step "infra: scripts/check-infra.sh" "not in the tree"
@@ -142,7 +145,8 @@ count_cargo "$logs/cargo-test.log" "$rc"
 #     cargo-lambda (Zig, another target) would compile every dependency a
 #     second time, minutes of a CI run for the same code; the deploy's own
 #     build (release-lambda, arm64) is checked for size and glibc in
-#     scripts/deploy.sh.
+#     scripts/deploy.sh. `--workspace`, as in step 3: `-p ccg-functions` would
+#     unify other features and compile the AWS SDK again.
 cargo_lambda_bin=$root/.cache/venv-cargo-lambda/bin
 lambda_dir=$work/lambda
 rc=0
@@ -157,16 +161,20 @@ done
 if [ "$rc" -eq 0 ]; then
   rc=0; step "the Lambda binaries as Lambdas (emulator, DynamoDB Local, committed events)" lambda-test \
     env CCG_LAMBDA_DIR="$lambda_dir" CCG_CARGO_LAMBDA="$cargo_lambda_bin/cargo-lambda" \
-    cargo test -p ccg-functions --test it lambda_binaries:: -- --ignored --nocapture || rc=$?
+    cargo test --workspace --test it lambda_binaries:: -- --ignored --nocapture || rc=$?
   count_cargo "$logs/lambda-test.log" "$rc"
 else
   failed=$((failed + 1))
   skip_step "the Lambda binaries as Lambdas" "step 3 did not build them"
 fi
 
-# 4. The binary the end-to-end tests drive, as people run it (README: --release).
-generator=$target_dir/release/generator
-rc=0; step "cargo build --release -p generator" generator-build cargo build --release -p generator || rc=$?
+# 4. The binary the end-to-end tests drive: the dev build step 3 made for the
+#    generator's integration tests. It writes the same bytes as a release
+#    build (tests/e2e/ checks two builds are byte-identical); a release build
+#    would take four minutes of a CI run for speed no test here measures.
+generator=$target_dir/debug/generator
+rc=0; step "generator (built by step 3: cargo test --workspace --no-run)" generator-build cargo test --workspace --no-run || rc=$?
+[ -x "$generator" ] || rc=1
 site=$work/site
 drafts=$work/site-drafts
 site_ok=0
@@ -190,14 +198,10 @@ if [ "$site_ok" -eq 1 ]; then
 else
   skip_step "schemathesis against generator serve" "no generator binary"
 fi
-# The desk approves representatives in the forms' end-to-end journey. Step 3
-# built it (a package's binaries are built for its integration tests), with
-# the features the tests unify: asking for it the same way is a no-op, where
-# `cargo build -p ccg-functions --bin desk` would compile again with others.
+# The desk approves representatives in the forms' end-to-end journey; step 3
+# built it too (a package's binaries are built for its integration tests).
 desk=$target_dir/debug/desk
-rc=0; step "desk (built by step 3: cargo test --workspace --no-run)" desk-build cargo test --workspace --no-run || rc=$?
-[ -x "$desk" ] || rc=1
-[ "$rc" -eq 0 ] || failed=$((failed + 1))
+[ -x "$desk" ] || { summary+=("FAILED  desk: step 3 did not build target/debug/desk"); failed_steps=$((failed_steps + 1)); failed=$((failed + 1)); }
 
 # 4b. Faults (issue 12; scripts/fault-test.sh): `generator serve` SIGKILLed and
 #     started again three times under 10,000 registrations from many clients;
@@ -210,8 +214,6 @@ if [ -x "$generator" ]; then
 else
   skip_step "fault test: serve killed under load" "no generator binary"
 fi
-
-wait_infra
 
 # 5. The site as a person and a calendar app see it.
 if [ "$site_ok" -eq 1 ]; then
@@ -226,6 +228,8 @@ if [ "$site_ok" -eq 1 ]; then
 else
   skip_step "node --test tests/e2e/" "no generator binary or site build"
 fi
+
+wait_infra
 
 # --- lighthouse (issue 10) ---------------------------------------------------
 # 6. Lighthouse 12.2.3 (installed once into .cache/lighthouse) on six pages of
