@@ -155,7 +155,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: DeskPage, req: &Req<'_>
 }
 
 /// A page's query string, read field by field.
-pub(super) struct Query(String);
+pub(super) struct Query(pub(super) String);
 
 impl Query {
     /// A field, trimmed; `None` when absent or empty.
