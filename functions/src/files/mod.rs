@@ -85,13 +85,10 @@ pub fn is_shared_key(key: &str) -> bool {
 /// (letters, digits, `-_. `), with the RFC 5987 form for any non-ASCII letter.
 pub fn attachment(file_name: &str) -> String {
     let ascii: String = file_name.chars().map(|c| if c.is_ascii() && c != '"' && c != '\\' { c } else { '_' }).collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
+    let encoded: String =
+        file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
-
 
 /// The claim a document key belongs to: `claims/<claim id>/...`.
 pub fn claim_of_key(key: &str) -> Option<&str> {

@@ -74,8 +74,7 @@ async fn list<S: Store>(app: &App<S>, req: &Req<'_>) -> Response<Bytes> {
     let cat = f.catalogue();
     let mut events: Vec<_> = cat.events.iter().collect();
     events.sort_by(|a, b| b.id.cmp(&a.id));
-    let meetings: Vec<Value> =
-        events.iter().map(|e| json!({"id": e.id, "title": e.title, "selected": meeting.as_deref() == Some(e.id.as_str())})).collect();
+    let meetings: Vec<Value> = events.iter().map(|e| json!({"id": e.id, "title": e.title, "selected": meeting.as_deref() == Some(e.id.as_str())})).collect();
     let years: Vec<Value> = super::desk::years(app).into_iter().map(|y| json!({"year": y, "selected": year == Some(y)})).collect();
     let data = json!({
         "documents": rows, "next": next, "meetings": meetings, "years": years,

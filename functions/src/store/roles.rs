@@ -329,7 +329,17 @@ pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
 
 /// Every role: what the flows are written against.
 pub trait Store:
-    PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore + DeskStore + SharedDocumentStore
+    PendingStore
+    + ContactStore
+    + ClaimStore
+    + IdempotencyStore
+    + ErasureStore
+    + RetentionStore
+    + MailQuotaStore
+    + DocumentStore
+    + AccountStore
+    + DeskStore
+    + SharedDocumentStore
 {
 }
 
@@ -345,7 +355,6 @@ impl<
         + AccountStore
         + DeskStore
         + SharedDocumentStore,
->
-    Store for S
+> Store for S
 {
 }

@@ -24,6 +24,7 @@ mod props;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
 mod serves;
+mod shared_documents;
 mod signin;
 #[cfg(feature = "dynamodb")]
 mod stored;

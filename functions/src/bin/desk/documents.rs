@@ -3,12 +3,12 @@
 
 use crate::cli::DocumentsCommand;
 use anyhow::{Context, bail};
+use ccg_forms::decide::shared::{SharedFields, SharedRefusal, size_words};
 use ccg_functions::Store;
 use ccg_functions::records::language_name;
 use ccg_functions::service::Forms;
 use ccg_functions::service::shared_documents::{SentFile, SharedError};
 use ccg_functions::store::lists::SharedQuery;
-use ccg_forms::decide::shared::{SharedFields, SharedRefusal, size_words};
 
 /// One sentence per refusal.
 fn refused(e: SharedError, max: u64) -> anyhow::Error {

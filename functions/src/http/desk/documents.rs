@@ -182,15 +182,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
     page_with(app, req, who, id, q.get("done"), json!({}), StatusCode::OK).await
 }
 
-async fn page_with<S: Store>(
-    app: &App<S>,
-    req: &Req<'_>,
-    who: &SignedIn,
-    id: &str,
-    done: Option<String>,
-    error: Value,
-    status: StatusCode,
-) -> Response<Bytes> {
+async fn page_with<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, id: &str, done: Option<String>, error: Value, status: StatusCode) -> Response<Bytes> {
     let d = match app.forms.shared_document(id).await {
         Ok(Some(d)) => d,
         Ok(None) => return super::not_found(app, who, SECTION, "There is no such document: it may have been removed."),
