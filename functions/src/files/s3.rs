@@ -213,3 +213,6 @@ impl FileStore for S3Files {
 async fn body(b: aws_sdk_s3::primitives::ByteStream) -> Result<Vec<u8>, FileError> {
     b.collect().await.map(|d| d.into_bytes().to_vec()).map_err(|_| FileError::Unavailable("S3 GetObject: the file's bytes stopped arriving".into()))
 }
+
+#[cfg(test)]
+mod tests;
