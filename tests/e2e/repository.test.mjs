@@ -122,7 +122,30 @@ for (const width of [390, 1280]) {
   });
 }
 
-test('the repository page is valid HTML (Nu HTML Checker)', { skip: NO_DESK, timeout: 180_000 }, () => {
+test("the desk's Documents pages, read by staff signed in by link, pass axe-core", { skip: NO_DESK, timeout: 180_000 }, async () => {
+  const staff = `sam.${Date.now().toString(36)}@secretariat.example.org`;
+  kit.desk('staff', 'add', staff, '--name', 'Sam Staff');
+  const ctx = await newContext(390);
+  const page = await ctx.newPage();
+  await page.goto(`${site}/sign-in/`);
+  await page.getByLabel('Email address').fill(staff);
+  await Promise.all([page.waitForURL(/\/sign-in\/sent\/$/), page.getByRole('button', { name: 'Email me a sign-in link' }).click()]);
+  await page.goto(signInLink(kit, staff));
+  await Promise.all([page.waitForURL(/\/desk\/$/), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForURL(/\/desk\/documents\/$/), page.getByRole('navigation', { name: 'Desk' }).getByRole('link', { name: 'Documents', exact: true }).click()]);
+  for (const [path, want] of [['/desk/documents/', /Add a document/], [`/desk/documents/${doc}/`, /Replace the file/]]) {
+    await page.goto(`${site}${path}`);
+    assert.match(await page.locator('main').innerText(), want);
+    assert.match(await page.locator('main').innerText(), /Minutes of the Porto meeting/);
+    const file = join(htmlDir, `${seen.size}.html`);
+    writeFileSync(file, await page.content());
+    seen.set(file, `desk ${path}`);
+    assert.deepEqual(await axeViolations(page, `desk ${path}`), [], `axe-core on ${path}`);
+  }
+  await ctx.close();
+});
+
+test("the repository page and the desk's Documents pages are valid HTML (Nu HTML Checker)", { skip: NO_DESK, timeout: 180_000 }, () => {
   assert.ok(seen.size > 0, 'no page was kept');
   assert.deepEqual(vnuErrors(seen), []);
 });
