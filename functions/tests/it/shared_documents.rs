@@ -198,6 +198,8 @@ async fn staff_add_from_the_desk_page<S: Store>(store: S) {
     let d = app.forms.shared_document(&id).await.unwrap().unwrap();
     assert_eq!((d.kind, d.language.as_str(), d.meeting.as_deref()), (SharedKind::Slides, "fr", Some("e1")));
     assert!(app.forms.store.list_audit().await.unwrap().iter().any(|l| l.subject == id && l.action == "shared.added" && l.actor == "Sam Staff (desk)"));
+    let history = body_text(&handle(&app, get("/desk/history/", Some(&s))).await);
+    assert!(history.contains(&format!(r#"href="/desk/documents/{id}/""#)), "the history line links to the document: {history}");
 
     // Removing asks for the box to be ticked; then it goes.
     let remove = format!("/desk/documents/{id}/remove");

@@ -301,6 +301,8 @@ pub(super) fn person_url(email_key: &str) -> String {
 pub(super) fn audit_row(e: &AuditEntry) -> Value {
     let link = if e.subject.starts_with("clm_") {
         Some(format!("/desk/claims/{}/", e.subject))
+    } else if e.action.starts_with("shared.") && e.action != "shared.removed" {
+        Some(format!("/desk/documents/{}/", e.subject))
     } else if e.action.starts_with("staff.") {
         Some("/desk/staff/".to_string())
     } else if e.subject.starts_with("export:") {
