@@ -7,9 +7,11 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod shared;
 mod stored;
 
 pub use account::{Ceremony, CeremonyKind, Passkey, Role, Session, SignInLink, SignedInBy, Staff};
+pub use shared::{FileType, LANGUAGES, SHARED_PREFIX, SharedDocument, SharedKind, language_name, shared_key};
 
 /// A person's details as they sent them through the join form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,10 @@ SESSION_PREFIXES = ("/sign-in", "/account", "/desk", "/members")
 DESK_PREFIX = "/desk"
 # The two that only ever read or list: each in its own statement, and only the desk's.
 LISTING = {"dynamodb:Scan", "dynamodb:Query"}
+SHARED_FILES = {"Fn::Sub": "${DocumentsBucket.Arn}/shared/*"}
+# The indexes' partitions of the members' repository: the one list the account function may Query.
+SHARED_PARTITIONS = ["SHARED", "SHARED#*"]
+INDEXES = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"
 SESSION_COOKIE = "__Host-ccg_session"
 # CloudFront's managed cache policies that put no cookie in the cache key (nor
 # pass one on): CachingOptimized, CachingDisabled.
@@ -288,11 +292,13 @@ class Template(unittest.TestCase):
         functions = of_type(self.t, "AWS::Lambda::Function")
         self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
         # The sign-in and desk functions run with what the forms' functions
-        # run with; only the desk and travel-claim reach the documents bucket.
+        # run with; the register function alone has no documents bucket (the
+        # account function reads the members' repository's files, shared/, only).
         env = lambda name: functions[name]["Properties"]["Environment"]
-        self.assertEqual(env("AccountFunction"), env("RegisterFunction"))
+        account = dict(env("AccountFunction")["Variables"])
+        self.assertEqual(account.pop("CCG_DOCUMENTS_BUCKET"), {"Ref": "DocumentsBucket"})
+        self.assertEqual({"Variables": account}, env("RegisterFunction"))
         self.assertEqual(env("DeskFunction"), env("TravelClaimFunction"))
-        self.assertNotIn("CCG_DOCUMENTS_BUCKET", env("AccountFunction")["Variables"])
         for key in ("Runtime", "Architectures", "Handler", "MemorySize", "Timeout"):
             for name in ("AccountFunction", "DeskFunction"):
                 self.assertEqual(functions[name]["Properties"][key], functions["RegisterFunction"]["Properties"][key], f"{name}: {key}")
@@ -377,9 +383,13 @@ class Template(unittest.TestCase):
         for s in stmts:
             if "ses:SendEmail" in as_list(s["Action"]):
                 self.assertEqual(s["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "MailFromAddress"}}})
-            if any(a.startswith("s3:") for a in as_list(s["Action"])):
+            if any(a.startswith("s3:") for a in as_list(s["Action"])) and s["Resource"] != SHARED_FILES:
                 self.assertEqual(as_list(s["Action"]), ["s3:GetObject"], "the desk reads documents, and only that")
                 self.assertEqual(s["Resource"], {"Fn::Sub": "${DocumentsBucket.Arn}/claims/*"})
+
+    def shared_files_rights(self, role):
+        """The S3 actions a role has on the members' repository's files (shared/*)."""
+        return {a for s in self.allows(role) if s["Resource"] == SHARED_FILES for a in as_list(s["Action"])}
 
     @staticmethod
     def wide(stmts):
@@ -388,18 +398,32 @@ class Template(unittest.TestCase):
     def test_account_role_asks_for_nothing_the_forms_roles_do_not_have_nor_anything_of_the_desks(self):
         account = self.allows("AccountRole")
         forms = self.allows("RegisterRole") + self.allows("TravelClaimRole")
-        self.assertLessEqual(self.wide(account), self.wide(forms), "AccountRole: a resource with * that the forms' roles do not have")
+        # Beyond the forms': the members' repository (its files, its list's index partitions; checked below).
+        repository = {SHARED_FILES["Fn::Sub"], INDEXES}
+        self.assertLessEqual(self.wide(account), self.wide(forms) | repository, "AccountRole: a resource with * that the forms' roles do not have")
         actions = {a for s in account for a in as_list(s["Action"])}
         self.assertLessEqual(
             actions,
             {
                 "logs:CreateLogStream", "logs:PutLogEvents", "ses:SendEmail",
                 "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+                "dynamodb:Query", "s3:GetObject",
             },
         )
+        # The members' repository: its files read (a download's presigned GET), nothing else of the bucket.
+        self.assertEqual(self.shared_files_rights("AccountRole"), {"s3:GetObject"})
+        for s in account:
+            if "dynamodb:Query" in as_list(s["Action"]):
+                self.assertEqual(as_list(s["Action"]), ["dynamodb:Query"])
+                self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], SHARED_PARTITIONS, "the repository's list only")
+            if any(a.startswith("s3:") for a in as_list(s["Action"])):
+                self.assertEqual(s["Resource"], SHARED_FILES, "no claim's document")
+        env = self.t["Resources"]["AccountFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["CCG_DOCUMENTS_BUCKET"], {"Ref": "DocumentsBucket"})
         reached = set()
         for s in account:
-            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+            # The repository's Query is checked below: its partitions are the indexes', not items' prefixes.
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])) and as_list(s["Action"]) != ["dynamodb:Query"]:
                 keys = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
                 self.assertTrue(keys and all(k.endswith("#*") and k.count("*") == 1 for k in keys), keys)
                 reached |= set(keys)
@@ -418,7 +442,9 @@ class Template(unittest.TestCase):
         granted = {(a, json.dumps(r, sort_keys=True)) for s in statements(policy) for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
         index = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
         forms = self.allows("RegisterRole") + self.allows("TravelClaimRole")
-        self.assertLessEqual(self.wide(desk), self.wide(forms) | {index["Fn::Sub"]}, "DeskFunctionRole: a resource with * beyond the forms' and the table's indexes")
+        self.assertLessEqual(
+            self.wide(desk), self.wide(forms) | {index["Fn::Sub"], SHARED_FILES["Fn::Sub"]}, "DeskFunctionRole: a resource with * beyond the forms', the table's indexes and shared/"
+        )
         for s in desk:
             for a in as_list(s["Action"]):
                 if a.startswith("logs:"):
@@ -434,7 +460,9 @@ class Template(unittest.TestCase):
                     self.assertIn((a, json.dumps(r, sort_keys=True)), granted, f"DeskFunctionRole: {a} on {r}, which DeskPolicy does not grant")
         actions = {a for s in desk for a in as_list(s["Action"])}
         self.assertLessEqual(LISTING, actions, "the desk's lists")
-        self.assertNotIn("s3:DeleteObject", actions, "deleting documents stays the command's (desk sweep)")
+        claims_files = {a for s in desk if s["Resource"] != SHARED_FILES for a in as_list(s["Action"])}
+        self.assertNotIn("s3:DeleteObject", claims_files, "deleting claims' documents stays the command's (desk sweep)")
+        self.assertEqual(self.shared_files_rights("DeskFunctionRole"), {"s3:PutObject", "s3:DeleteObject"}, "the repository's files: written and deleted")
         self.assert_mail_and_documents_as_the_forms(desk)
         self.assert_own_logs_and_role("DeskFunction", "DeskFunctionRole", "DeskLogGroup")
 
@@ -443,8 +471,13 @@ class Template(unittest.TestCase):
             if where.startswith(("DeskFunctionRole/", "DeskPolicy")):
                 continue
             for s in statements(doc):
-                if s["Effect"] == "Allow":
-                    self.assertEqual(LISTING & set(as_list(s.get("Action", []))), set(), f"{where} may list the table")
+                if s["Effect"] != "Allow":
+                    continue
+                # The members' repository's list, from its own partitions of the indexes only.
+                if where == "AccountRole/table" and as_list(s["Action"]) == ["dynamodb:Query"]:
+                    self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], SHARED_PARTITIONS)
+                    continue
+                self.assertEqual(LISTING & set(as_list(s.get("Action", []))), set(), f"{where} may list the table")
 
     def test_every_function_is_alarmed(self):
         functions = set(of_type(self.t, "AWS::Lambda::Function"))

@@ -45,6 +45,38 @@ pub struct SiteConfig {
     /// How members and the secretariat sign in, and how long a session lasts.
     #[serde(default)]
     pub sign_in: SignInConfig,
+    /// The members' area: the repository's limits.
+    #[serde(default)]
+    pub members: MembersConfig,
+}
+
+/// `members`: what the members' area takes. The service's own rules: the
+/// desk's add form and the repository's page state them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersConfig {
+    #[serde(default)]
+    pub documents: SharedDocumentsConfig,
+}
+
+/// `members.documents`: the repository's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedDocumentsConfig {
+    /// The largest file the secretariat may add, in megabytes (10^6 bytes).
+    pub max_mb: u32,
+}
+
+impl Default for SharedDocumentsConfig {
+    fn default() -> Self {
+        SharedDocumentsConfig { max_mb: 20 }
+    }
+}
+
+impl SharedDocumentsConfig {
+    pub fn max_bytes(self) -> u64 {
+        u64::from(self.max_mb) * 1_000_000
+    }
 }
 
 /// `sign_in`: the emailed link, the sessions of members and of the

@@ -18,6 +18,7 @@ pub mod reference;
 pub mod registration;
 pub mod retention;
 pub mod session;
+pub mod shared;
 
 pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, OpenMeetings, claim_link, confirm_claim, transition};
 pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};

@@ -46,8 +46,8 @@ impl LocalFiles {
 
     /// The file of `key`; `None` for a key that could leave the folder.
     fn path_of(&self, key: &str) -> Option<PathBuf> {
-        let ok =
-            key.starts_with("claims/") && key.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']) && !s.starts_with('.'));
+        let ok = (key.starts_with("claims/") || super::is_shared_key(key))
+            && key.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']) && !s.starts_with('.'));
         ok.then(|| self.root.join(key))
     }
 
@@ -148,10 +148,28 @@ impl FileStore for LocalFiles {
         })
     }
 
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, _content_type: &'a str) -> FileFuture<'a, ()> {
+        Box::pin(async move {
+            let path = self.path_of(key).ok_or_else(|| FileError::Failed("not a key".into()))?;
+            std::fs::create_dir_all(path.parent().expect("a key has a folder")).map_err(io_err)?;
+            // Whole or not at all: a reader never sees half a file.
+            let tmp = path.with_extension("part~");
+            std::fs::write(&tmp, &bytes).map_err(io_err)?;
+            std::fs::rename(&tmp, &path).map_err(io_err)
+        })
+    }
+
+    fn download_url<'a>(&'a self, _key: &'a str, _file_name: &'a str, _content_type: &'a str, _now: jiff::Timestamp) -> FileFuture<'a, Option<String>> {
+        // The preview's files are streamed by the signed-in handler: no address of their own.
+        Box::pin(async { Ok(None) })
+    }
+
     fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>> {
         Box::pin(async move {
             let mut keys = Vec::new();
-            let mut stack = vec![self.root.join("claims")];
+            // Only the key's first folder (`claims`, `shared`) is walked: the signing key is not a file of the bucket.
+            let top = prefix.split('/').next().filter(|t| !t.is_empty() && !t.starts_with('.')).unwrap_or("claims");
+            let mut stack = vec![self.root.join(top)];
             while let Some(d) = stack.pop() {
                 let Ok(entries) = std::fs::read_dir(&d) else { continue };
                 for e in entries.flatten() {

@@ -60,6 +60,34 @@ pub trait FileStore: Send + Sync + 'static {
 
     /// Every key under `prefix` (the sweep finds files whose claim is gone).
     fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>>;
+
+    /// Writes a whole file under `key` (the desk's upload of a shared document, the command's).
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, content_type: &'a str) -> FileFuture<'a, ()>;
+
+    /// Where a signed-in member downloads the shared file under `key` as
+    /// `file_name`: a presigned GET that works for `DOWNLOAD_SECONDS` (AWS), or
+    /// `None` when the file must be streamed by the signed-in handler (the
+    /// preview). Only keys under `shared/` are ever signed.
+    fn download_url<'a>(&'a self, key: &'a str, file_name: &'a str, content_type: &'a str, now: jiff::Timestamp) -> FileFuture<'a, Option<String>>;
+}
+
+/// How long a shared file's download address works once given to a member.
+pub const DOWNLOAD_SECONDS: u64 = 60;
+
+/// Whether `key` is a shared document's file: `shared/<id>/<version>.<ext>`, no more.
+pub fn is_shared_key(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix(ccg_forms::records::SHARED_PREFIX) else { return false };
+    let parts: Vec<&str> = rest.split('/').collect();
+    parts.len() == 2 && parts.iter().all(|p| !p.is_empty() && !p.starts_with('.') && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+}
+
+/// `attachment; filename="…"` for a name `decide::shared::file_name` made
+/// (letters, digits, `-_. `), with the RFC 5987 form for any non-ASCII letter.
+pub fn attachment(file_name: &str) -> String {
+    let ascii: String = file_name.chars().map(|c| if c.is_ascii() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let encoded: String =
+        file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The claim a document key belongs to: `claims/<claim id>/...`.

@@ -163,6 +163,39 @@ impl FileStore for S3Files {
         })
     }
 
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, content_type: &'a str) -> FileFuture<'a, ()> {
+        Box::pin(async move {
+            let body = aws_sdk_s3::primitives::ByteStream::from(bytes);
+            self.client.put_object().bucket(&self.bucket).key(key).content_type(content_type).body(body).send().await.map_err(|e| error("PutObject", &e))?;
+            Ok(())
+        })
+    }
+
+    fn download_url<'a>(&'a self, key: &'a str, file_name: &'a str, content_type: &'a str, now: jiff::Timestamp) -> FileFuture<'a, Option<String>> {
+        Box::pin(async move {
+            if !super::is_shared_key(key) {
+                return Err(FileError::Failed("only shared files are given an address".into()));
+            }
+            let start = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(now.as_nanosecond().max(0) as u64);
+            let config = aws_sdk_s3::presigning::PresigningConfig::builder()
+                .start_time(start)
+                .expires_in(std::time::Duration::from_secs(super::DOWNLOAD_SECONDS))
+                .build()
+                .map_err(|_| FileError::Failed("S3 presigning: no valid time".into()))?;
+            let req = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .response_content_disposition(super::attachment(file_name))
+                .response_content_type(content_type)
+                .presigned(config)
+                .await
+                .map_err(|_| FileError::Unavailable("S3 presigning: no credentials to sign with".into()))?;
+            Ok(Some(req.uri().to_string()))
+        })
+    }
+
     fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>> {
         Box::pin(async move {
             let mut keys = Vec::new();
@@ -180,3 +213,6 @@ impl FileStore for S3Files {
 async fn body(b: aws_sdk_s3::primitives::ByteStream) -> Result<Vec<u8>, FileError> {
     b.collect().await.map(|d| d.into_bytes().to_vec()).map_err(|_| FileError::Unavailable("S3 GetObject: the file's bytes stopped arriving".into()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,6 +39,8 @@ pub enum Page {
     /// Anything under `/desk/` (`http::desk::DeskPage`).
     Desk,
     Members,
+    /// The members' repository: `/members/documents/` and a document's file under it (`http::members_documents`).
+    MembersDocuments,
 }
 
 impl Page {
@@ -46,6 +48,9 @@ impl Page {
     pub fn parse(path: &str) -> Option<Page> {
         if path.starts_with("/desk/") {
             return Some(Page::Desk);
+        }
+        if path == "/members/documents" || path.starts_with("/members/documents/") {
+            return Some(Page::MembersDocuments);
         }
         Some(match path.trim_end_matches('/') {
             "/sign-in" => Page::SignIn,
@@ -81,7 +86,7 @@ impl Page {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
             // The desk says which of its addresses take what (`DeskPage::allow`).
             Page::Desk => "GET, HEAD, POST",
-            Page::SignInSent | Page::Account | Page::Members => "GET, HEAD",
+            Page::SignInSent | Page::Account | Page::Members | Page::MembersDocuments => "GET, HEAD",
             _ => "POST",
         }
     }
@@ -138,7 +143,13 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
             "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.",
         );
     }
-    if body.len() > MAX_BODY {
+    // The desk's repository forms carry a file: up to the repository's limit, and their fields.
+    let limit = if page == Page::Desk && parts.uri.path().starts_with("/desk/documents/") {
+        usize::try_from(app.forms.shared_max_bytes()).unwrap_or(usize::MAX).saturating_add(256 * 1024)
+    } else {
+        MAX_BODY
+    };
+    if body.len() > limit {
         return message(app, json, StatusCode::PAYLOAD_TOO_LARGE, "Not sent", "The request is too large.");
     }
     if matches!(page, Page::PasskeyOptions | Page::AddPasskeyOptions) && !body.is_empty() {
@@ -184,6 +195,7 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
     let f = &app.forms;
     match page {
         Page::Account | Page::Members => account_page(app, req, who, None).await,
+        Page::MembersDocuments => super::members_documents::answer(app, req).await,
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
         Page::AddPasskey => {
             passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string())))

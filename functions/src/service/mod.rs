@@ -11,6 +11,7 @@ pub mod documents;
 pub mod leave;
 pub mod messages;
 pub mod passkeys;
+pub mod shared_documents;
 pub mod staff;
 pub mod submit;
 
@@ -58,6 +59,8 @@ pub struct Options {
     /// The preview's relaxation: a staff session started by link may decide
     /// without a passkey. Never set in AWS.
     pub staff_link_may_decide: bool,
+    /// The largest file of the members' repository (`members.documents.max_mb`).
+    pub shared_max_bytes: u64,
 }
 
 impl Options {
@@ -74,6 +77,7 @@ impl Options {
             mail_limits: site.forms.emails_per_address,
             answer_floor: Duration::from_millis(floor_ms),
             sign_in: site.sign_in,
+            shared_max_bytes: site.members.documents.max_bytes(),
             ..Options::default()
         }
     }
@@ -97,6 +101,7 @@ impl Default for Options {
             sign_in: ccg_model::site::SignInConfig::default(),
             sign_in_url: None,
             staff_link_may_decide: false,
+            shared_max_bytes: ccg_model::site::SharedDocumentsConfig::default().max_bytes(),
         }
     }
 }

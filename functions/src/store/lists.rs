@@ -174,3 +174,31 @@ pub fn page_of<T>(mut all: Vec<T>, admits: impl Fn(&T) -> bool, rank: impl Fn(&T
     }
     page_from(ranked.into_iter().filter(|(r, _)| after(cursor, order, r)).take(limit.max(1) + 1).collect(), limit)
 }
+
+/// Which documents of the members' repository: `None` takes every value. Always newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedQuery {
+    /// The event id of a meeting.
+    pub meeting: Option<String>,
+    /// The year of the document's date.
+    pub year: Option<i16>,
+}
+
+impl SharedQuery {
+    pub fn admits(&self, d: &crate::records::SharedDocument) -> bool {
+        self.meeting.as_ref().is_none_or(|m| d.meeting.as_ref() == Some(m)) && self.year.is_none_or(|y| d.date.year() == y)
+    }
+
+    /// The ranks a page may hold, `[low, high)`: a year's dates, else all; below `cursor` when given.
+    pub fn rank_range(&self, cursor: Option<&str>) -> (String, String) {
+        let (low, high) = match self.year {
+            Some(y) => (format!("{y:04}"), format!("{y:04}~")),
+            None => ("0".to_string(), "~".to_string()),
+        };
+        let high = match cursor {
+            Some(c) if c < high.as_str() => c.to_string(),
+            _ => high,
+        };
+        (low, high)
+    }
+}

@@ -24,7 +24,8 @@ pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
 pub use roles::{
-    AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore, Store,
+    AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore,
+    SharedDocumentStore, Store,
 };
 
 use crate::records::ClaimStatus;

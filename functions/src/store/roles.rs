@@ -3,12 +3,12 @@
 //! for records, `now_secs` Unix seconds for expiry.
 
 use super::DocumentError;
-use super::lists::{self, AuditQuery, ClaimQuery, ContactQuery, ListPage};
+use super::lists::{self, AuditQuery, ClaimQuery, ContactQuery, ListPage, SharedQuery};
 use super::{
     ClaimChange, ClaimOutcome, ConfirmFailed, ContactOutcome, Erased, Kept, LeaveError, OpenMeetings, StoreError, StoredAnswer, Swept, TransitionError,
     UpdateError,
 };
-use crate::records::{AuditEntry, Ceremony, Claim, Contact, Document, Passkey, Pending, Session, SignInLink, Staff};
+use crate::records::{AuditEntry, Ceremony, Claim, Contact, Document, Passkey, Pending, Session, SharedDocument, SignInLink, Staff};
 use ccg_forms::decide::MailLimits;
 use ccg_forms::decide::documents::Admit;
 use ccg_model::DocumentLimits;
@@ -169,6 +169,28 @@ pub trait DocumentStore: Send + Sync + 'static {
     fn list_documents(&self, claim_id: &str) -> impl Future<Output = Result<Vec<Document>, StoreError>> + Send;
 }
 
+/// The members' repository: what is known of each shared document (its file
+/// is in the file store under `shared/`). Every change goes with its audit
+/// line in one atomic step; a replacement or removal only while the document
+/// is still the version the desk showed.
+pub trait SharedDocumentStore: Send + Sync + 'static {
+    /// Adds a document (`version` 1) with its audit line; false (nothing written) when its id is taken.
+    fn add_shared(&self, doc: SharedDocument, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Writes `new` (a new file, `version` = `expected_version + 1`) with its
+    /// audit line if the stored document still has `expected_version`; `Conflict` otherwise (or gone).
+    fn replace_shared(&self, expected_version: u64, new: SharedDocument, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send;
+
+    /// Removes the document with its audit line if it still has `expected_version`; `Conflict` otherwise (or gone).
+    fn remove_shared(&self, id: &str, expected_version: u64, audit: AuditEntry) -> impl Future<Output = Result<(), UpdateError>> + Send;
+
+    fn get_shared(&self, id: &str) -> impl Future<Output = Result<Option<SharedDocument>, StoreError>> + Send;
+
+    /// The documents `q` asks for, newest first (`SharedDocument::rank`), at
+    /// most `limit`, after `cursor` (the rank of a page's last document).
+    fn shared_page(&self, q: &SharedQuery, cursor: Option<&str>, limit: usize) -> impl Future<Output = Result<ListPage<SharedDocument>, StoreError>> + Send;
+}
+
 /// How many emails the forms sent to an address lately (`decide::quota`).
 pub trait MailQuotaStore: Send + Sync + 'static {
     /// Counts one more email to the address of `quota_key` (`decide::quota_key`)
@@ -307,11 +329,32 @@ pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
 
 /// Every role: what the flows are written against.
 pub trait Store:
-    PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore + DeskStore
+    PendingStore
+    + ContactStore
+    + ClaimStore
+    + IdempotencyStore
+    + ErasureStore
+    + RetentionStore
+    + MailQuotaStore
+    + DocumentStore
+    + AccountStore
+    + DeskStore
+    + SharedDocumentStore
 {
 }
 
-impl<S: PendingStore + ContactStore + ClaimStore + IdempotencyStore + ErasureStore + RetentionStore + MailQuotaStore + DocumentStore + AccountStore + DeskStore>
-    Store for S
+impl<
+    S: PendingStore
+        + ContactStore
+        + ClaimStore
+        + IdempotencyStore
+        + ErasureStore
+        + RetentionStore
+        + MailQuotaStore
+        + DocumentStore
+        + AccountStore
+        + DeskStore
+        + SharedDocumentStore,
+> Store for S
 {
 }

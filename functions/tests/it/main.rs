@@ -26,6 +26,7 @@ mod s3_files;
 mod serves;
 #[cfg(feature = "ses")]
 mod ses_raw;
+mod shared_documents;
 mod signin;
 #[cfg(feature = "dynamodb")]
 mod stored;

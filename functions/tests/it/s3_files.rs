@@ -116,3 +116,43 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+/// A GET as a browser following the redirect would send it: the status, the headers' text and the body.
+fn http_get(url: &str) -> (u16, String, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("a loopback address");
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, head, answer[split + 4..].to_vec())
+}
+
+/// The members' repository in AWS's code path: a signed-in member's
+/// address for a shared file works, with our file name; a key outside `shared/` is never signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_file_is_downloaded_by_its_presigned_address() {
+    let moto = MotoS3::start().await;
+    let files = moto.files("ccg-shared-test").await;
+    let key = "shared/shd_moto/1.pdf";
+    files.put(key, PDF.to_vec(), "application/pdf").await.unwrap();
+    assert_eq!(files.head(key).await.unwrap(), Some(PDF.len() as u64));
+
+    let now = jiff::Timestamp::now();
+    let url = files.download_url(key, "Minutes Porto.pdf", "application/pdf", now).await.unwrap().expect("an address in AWS's code path");
+    assert!(url.starts_with(&format!("{}/ccg-shared-test/{key}?", moto.endpoint)), "{url}");
+    let (status, head, body) = tokio::task::spawn_blocking(move || http_get(&url)).await.unwrap();
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(body, PDF);
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-disposition: attachment; filename=\"minutes porto.pdf\""), "{head}");
+
+    // moto does not check an address's expiry (it answers an expired one): that it expires after
+    // DOWNLOAD_SECONDS, and that the signature covers the expiry, is files::s3's unit test.
+
+    files.put("claims/clm_x/doc_y/ticket.pdf", PDF.to_vec(), "application/pdf").await.unwrap();
+    assert!(files.download_url("claims/clm_x/doc_y/ticket.pdf", "t.pdf", "application/pdf", now).await.is_err());
+}

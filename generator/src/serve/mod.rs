@@ -148,7 +148,10 @@ impl State {
             return error(StatusCode::SERVICE_UNAVAILABLE, json, "The forms back end is not running: see the terminal.");
         };
         let (parts, body) = req.into_parts();
-        let body = match read_body(body, json).await {
+        // The desk's repository forms carry a file (the handler holds them to `members.documents.max_mb`).
+        let read =
+            if parts.uri.path().starts_with("/desk/documents/") { read_body_within(body, json, UPLOAD_LIMIT).await } else { read_body(body, json).await };
+        let body = match read {
             Ok(b) => b,
             Err(res) => return res,
         };

@@ -1,6 +1,6 @@
 //! desk's command line: subcommands, their options and their help texts.
 
-use ccg_functions::records::ClaimStatus;
+use ccg_functions::records::{ClaimStatus, SharedKind};
 use ccg_model::Cents;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
@@ -141,6 +141,9 @@ pub enum Command {
     /// The secretariat's staff: who may sign in to the desk's pages.
     #[command(subcommand, arg_required_else_help = true)]
     Staff(StaffCommand),
+    /// The members' repository: documents shared with signed-in members (/members/documents/).
+    #[command(subcommand, arg_required_else_help = true)]
+    Documents(DocumentsCommand),
     /// The audit trail, or one address's or claim's part of it.
     History {
         /// An address or a claim id: only the changes about it.
@@ -176,6 +179,44 @@ pub enum StaffCommand {
         email: String,
     },
     /// List the staff.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Share a file with members: a PDF or an OpenDocument file, judged by its content (recorded in the history).
+    Add {
+        /// The file.
+        file: PathBuf,
+        /// Its title, as members read it.
+        #[arg(long)]
+        title: String,
+        /// The document's date [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// Its language, an ISO 639-1 code.
+        #[arg(long, value_name = "CODE", default_value = "en")]
+        language: String,
+        /// The id of the meeting it belongs to.
+        #[arg(long, value_name = "EVENT")]
+        meeting: Option<String>,
+        /// What it is.
+        #[arg(long, default_value = "other", value_parser = PossibleValuesParser::new(SharedKind::ALL.map(SharedKind::as_str)))]
+        kind: String,
+    },
+    /// Replace a document's file (members then download the new one).
+    Replace {
+        /// The document's id (shd_...).
+        id: String,
+        /// The new file.
+        file: PathBuf,
+    },
+    /// Remove a document: members no longer see it, and its file is deleted.
+    Remove {
+        /// The document's id (shd_...).
+        id: String,
+    },
+    /// List the documents, newest first.
     List,
 }
 

@@ -9,6 +9,7 @@
 //! Exit status: 0 done; 1 refused or failed (one sentence on stderr); 2 a wrong command line.
 
 mod cli;
+mod documents;
 
 use anyhow::{Context, bail};
 use ccg_functions::files::local::LocalFiles;
@@ -182,6 +183,7 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
                 forms.staff().await?.into_iter().map(|s| vec![s.email, s.name, format!("added {} by {}", when(s.added_at), s.added_by)]).collect();
             out.push_str(&table(&["EMAIL", "NAME", "WHEN"], &rows, "no staff"));
         }
+        Command::Documents(c) => out.push_str(&documents::run(&forms, c, operator).await?),
         Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
         Command::Completions { .. } => unreachable!("answered before a store is opened"),
         Command::Reindex => out.push_str("The embedded store gives its records their places in the desk's lists when it is opened: nothing to do.\n"),
@@ -316,7 +318,13 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
     // The emails' links: the real site on DynamoDB; the preview's store accepts the example address.
     let given = cli.base_url.or_else(|| std::env::var("CCG_BASE_URL").ok());
     let public_url = ccg_functions::service::desk::site_address(given.as_deref(), &site.base_url, cli.dynamodb.is_none()).map_err(anyhow::Error::msg)?;
-    let options = Options { public_url, site_title: site.title.clone(), retention: site.retention, ..Options::default() };
+    let options = Options {
+        public_url,
+        site_title: site.title.clone(),
+        retention: site.retention,
+        shared_max_bytes: site.members.documents.max_bytes(),
+        ..Options::default()
+    };
     let text = match cli.dynamodb {
         None => {
             let path = cli.sqlite.unwrap_or_else(|| PathBuf::from("data/forms.sqlite3"));
@@ -342,7 +350,7 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
         }
         Some(table) => {
             let bucket = cli.bucket.or_else(|| std::env::var(BUCKET_VAR).ok()).filter(|b| !b.is_empty());
-            if bucket.is_none() && matches!(cli.command, Command::Files { .. }) {
+            if bucket.is_none() && matches!(cli.command, Command::Files { .. } | Command::Documents(_)) {
                 bail!("the documents bucket is not known: give --bucket NAME or set {BUCKET_VAR} (the stack's output DocumentsBucketName)")
             }
             let mailer: Arc<dyn Mailer> = match SesMailer::from_env().await {

@@ -11,6 +11,7 @@
 //! never by their address, so no address reaches an access log.
 
 mod claims;
+mod documents;
 mod exports;
 mod history;
 mod meetings;
@@ -55,6 +56,11 @@ pub(super) enum DeskPage {
     Export(String),
     History,
     Staff(staff::Ask),
+    /// The members' repository: its list and add form, adding, a document's page, replacing or removing it.
+    Shared,
+    SharedAdd,
+    SharedDoc(String),
+    SharedAct(String, documents::Act),
 }
 
 impl DeskPage {
@@ -86,6 +92,10 @@ impl DeskPage {
             ["exports"] => DeskPage::Exports,
             ["exports", file] => DeskPage::Export(one(file.strip_suffix(".csv")?)?),
             ["history"] => DeskPage::History,
+            ["documents"] => DeskPage::Shared,
+            ["documents", "add"] => DeskPage::SharedAdd,
+            ["documents", d] => DeskPage::SharedDoc(one(d)?),
+            ["documents", d, act] => DeskPage::SharedAct(one(d)?, documents::Act::parse(act)?),
             ["staff"] => DeskPage::Staff(staff::Ask::List),
             ["staff", "add"] => DeskPage::Staff(staff::Ask::Add),
             ["staff", "remove"] => DeskPage::Staff(staff::Ask::Remove),
@@ -103,6 +113,8 @@ impl DeskPage {
                 | DeskPage::MeetingCsv(_)
                 | DeskPage::Export(_)
                 | DeskPage::Staff(staff::Ask::Add | staff::Ask::Remove)
+                | DeskPage::SharedAdd
+                | DeskPage::SharedAct(..)
         )
     }
 
@@ -151,11 +163,15 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: DeskPage, req: &Req<'_>
         DeskPage::Export(what) => exports::download(app, req, who, &what, body).await,
         DeskPage::History => history::page(app, req, who, &q).await,
         DeskPage::Staff(ask) => staff::answer(app, ask, req, who, body).await,
+        DeskPage::Shared => documents::list(app, req, who, &q).await,
+        DeskPage::SharedAdd => documents::add(app, req, who, body).await,
+        DeskPage::SharedDoc(d) => documents::page(app, req, who, &d, &q).await,
+        DeskPage::SharedAct(d, act) => documents::act(app, req, who, &d, act, body).await,
     }
 }
 
 /// A page's query string, read field by field.
-pub(super) struct Query(String);
+pub(super) struct Query(pub(super) String);
 
 impl Query {
     /// A field, trimmed; `None` when absent or empty.
@@ -186,12 +202,13 @@ pub(super) fn step_up<S: Store>(app: &App<S>, req: &Req<'_>, needs: MayDecide) -
 }
 
 /// The desk's sections, in the order of its menu: (path, name).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("/desk/", "Today"),
     ("/desk/people/", "People"),
     ("/desk/claims/", "Claims"),
     ("/desk/usage/", "Usage"),
     ("/desk/meetings/", "Meetings"),
+    ("/desk/documents/", "Documents"),
     ("/desk/exports/", "Exports"),
     ("/desk/history/", "History"),
     ("/desk/staff/", "Staff"),
@@ -284,6 +301,8 @@ pub(super) fn person_url(email_key: &str) -> String {
 pub(super) fn audit_row(e: &AuditEntry) -> Value {
     let link = if e.subject.starts_with("clm_") {
         Some(format!("/desk/claims/{}/", e.subject))
+    } else if e.action.starts_with("shared.") && e.action != "shared.removed" {
+        Some(format!("/desk/documents/{}/", e.subject))
     } else if e.action.starts_with("staff.") {
         Some("/desk/staff/".to_string())
     } else if e.subject.starts_with("export:") {
@@ -338,6 +357,12 @@ mod tests {
         for bad in ["/desk/claims/x/burn", "/desk/nowhere", "/desk/exports/claims", "/deskx", "/desk/claims//pay", "/desk/people/a/b/c/d"] {
             assert_eq!(DeskPage::parse(bad), None, "{bad}");
         }
+        assert_eq!(DeskPage::parse("/desk/documents/"), Some(DeskPage::Shared));
+        assert_eq!(DeskPage::parse("/desk/documents/add"), Some(DeskPage::SharedAdd));
+        assert_eq!(DeskPage::parse("/desk/documents/shd_1/remove"), Some(DeskPage::SharedAct("shd_1".into(), documents::Act::Remove)));
+        assert!(DeskPage::parse("/desk/documents/shd_1/burn").is_none());
+        assert!(DeskPage::parse("/desk/documents/add").unwrap().changes());
+        assert!(!DeskPage::parse("/desk/documents/shd_1/").unwrap().changes());
         assert!(DeskPage::parse("/desk/claims/x/approve").unwrap().changes());
         assert!(!DeskPage::parse("/desk/claims/x").unwrap().changes());
     }

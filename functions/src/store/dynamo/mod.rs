@@ -44,6 +44,9 @@
 //!   SESSION#<id hash>            a session (`records::Session`), `expires_at` (TTL)
 //!   PASSKEY#<credential id>      a passkey (`records::Passkey`)
 //!   CEREMONY#<challenge>         a passkey ceremony in flight (`records::Ceremony`), `expires_at` (TTL)
+//!   SHARED#<id>                 a document of the members' repository (`records::SharedDocument`,
+//!                                `shared.rs`), in `lists` under SHARED and in `about` under
+//!                                SHARED#<event id>, ranked by its date and id
 //!   ACCOUNT#<email key>          a person's `sessions` and `passkeys` (String Sets of their
 //!                                keys' ids, possibly naming some that are gone) and
 //!                                `version` (N, raised when one is added): how a person's
@@ -184,6 +187,7 @@ mod query;
 mod quota;
 mod references;
 mod retention;
+mod shared;
 mod tx;
 
 use attrs::*;

@@ -36,6 +36,7 @@ mod pending;
 mod quota;
 mod retention;
 mod schema;
+mod shared;
 
 use claims::*;
 use contacts::*;
