@@ -45,6 +45,63 @@ pub struct SiteConfig {
     /// How members and the secretariat sign in, and how long a session lasts.
     #[serde(default)]
     pub sign_in: SignInConfig,
+    /// What the members' directory (`/members/directory/`) shows of those who opted in.
+    #[serde(default)]
+    pub directory: DirectoryConfig,
+}
+
+/// `directory`: which of a listed member's details other members see. The
+/// service's own rule: the directory and the privacy notice render it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    pub fields: Vec<DirectoryField>,
+}
+
+/// A detail the directory may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectoryField {
+    Name,
+    City,
+    Country,
+    Organisation,
+    Position,
+    Email,
+}
+
+impl DirectoryField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectoryField::Name => "name",
+            DirectoryField::City => "city",
+            DirectoryField::Country => "country",
+            DirectoryField::Organisation => "organisation",
+            DirectoryField::Position => "position",
+            DirectoryField::Email => "email",
+        }
+    }
+
+    /// How a page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DirectoryField::Name => "Name",
+            DirectoryField::City => "City",
+            DirectoryField::Country => "Country",
+            DirectoryField::Organisation => "Organisation",
+            DirectoryField::Position => "Position",
+            DirectoryField::Email => "Email address",
+        }
+    }
+}
+
+impl Default for DirectoryConfig {
+    /// Without a setting, the directory shows no email address.
+    fn default() -> Self {
+        DirectoryConfig {
+            fields: vec![DirectoryField::Name, DirectoryField::City, DirectoryField::Country, DirectoryField::Organisation, DirectoryField::Position],
+        }
+    }
 }
 
 /// `sign_in`: the emailed link, the sessions of members and of the

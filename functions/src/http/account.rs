@@ -1,6 +1,6 @@
 //! The signed-in pages: `/sign-in/` (an emailed link, or a passkey),
-//! `/account/` (sessions, passkeys, signing out) and the secretariat's
-//! `/desk/` (`http::desk`). One cookie, `__Host-ccg_session`, holds a random
+//! `/account/` (sessions, passkeys, signing out), the members' area
+//! `/members/` (`http::members`) and the secretariat's `/desk/` (`http::desk`). One cookie, `__Host-ccg_session`, holds a random
 //! secret whose hash only is stored. Every answer here is `no-store` and
 //! varies by cookie; every change is a POST behind the same-origin check.
 
@@ -38,6 +38,7 @@ pub enum Page {
     EndSession,
     /// Anything under `/desk/` (`http::desk::DeskPage`).
     Desk,
+    /// Anything under `/members/` (`http::members::MembersPage`).
     Members,
 }
 
@@ -46,6 +47,9 @@ impl Page {
     pub fn parse(path: &str) -> Option<Page> {
         if path.starts_with("/desk/") {
             return Some(Page::Desk);
+        }
+        if path.starts_with("/members/") {
+            return Some(Page::Members);
         }
         Some(match path.trim_end_matches('/') {
             "/sign-in" => Page::SignIn,
@@ -79,9 +83,9 @@ impl Page {
     pub fn allow(self) -> &'static str {
         match self {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
-            // The desk says which of its addresses take what (`DeskPage::allow`).
-            Page::Desk => "GET, HEAD, POST",
-            Page::SignInSent | Page::Account | Page::Members => "GET, HEAD",
+            // The desk and the members' area say which of their addresses take what (`DeskPage::allow`, `MembersPage::allow`).
+            Page::Desk | Page::Members => "GET, HEAD, POST",
+            Page::SignInSent | Page::Account => "GET, HEAD",
             _ => "POST",
         }
     }
@@ -183,7 +187,11 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
 async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: &SignedIn, get: bool, body: &Bytes) -> Response<Bytes> {
     let f = &app.forms;
     match page {
-        Page::Account | Page::Members => account_page(app, req, who, None).await,
+        Page::Account => account_page(app, req, who, None).await,
+        Page::Members => match super::members::MembersPage::parse(req.parts.uri.path()) {
+            Some(p) => super::members::answer(app, p, req, who, get, body).await,
+            None => message(app, req.json, StatusCode::NOT_FOUND, "Not found", "There is no page of the members' area at this address."),
+        },
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
         Page::AddPasskey => {
             passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string())))
@@ -325,7 +333,7 @@ async fn sign_in_link<S: Store>(app: &App<S>, req: &Req<'_>, get: bool, body: &B
 fn home_of(role: crate::records::Role) -> &'static str {
     match role {
         crate::records::Role::Staff => "/desk/",
-        crate::records::Role::Member => "/account/",
+        crate::records::Role::Member => "/members/",
     }
 }
 
@@ -335,12 +343,10 @@ fn max_age<S>(app: &App<S>, s: &crate::records::Session) -> i64 {
     s.created_at + limits.absolute_secs - s.last_used_at
 }
 
-async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
+/// A person's passkeys and sessions as `answers/account-security.html` shows them: (passkeys, sessions).
+pub(super) async fn security<S: Store>(app: &App<S>, who: &SignedIn) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), crate::store::StoreError> {
     let f = &app.forms;
-    let (sessions, passkeys) = match (f.sessions(who).await, f.passkeys(who).await) {
-        (Ok(s), Ok(p)) => (s, p),
-        (Err(e), _) | (_, Err(e)) => return store_failed(app, req.json, e),
-    };
+    let (sessions, passkeys) = tokio::try_join!(f.sessions(who), f.passkeys(who))?;
     let day = |secs: i64| jiff::Timestamp::from_second(secs).map(|t| long_date(jiff::tz::TimeZone::UTC.to_datetime(t).date())).unwrap_or_default();
     let sessions: Vec<_> = sessions
         .iter()
@@ -354,6 +360,14 @@ async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, not
         .collect();
     let passkeys: Vec<_> =
         passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
+    Ok((passkeys, sessions))
+}
+
+async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
+    let (passkeys, sessions) = match security(app, who).await {
+        Ok(v) => v,
+        Err(e) => return store_failed(app, req.json, e),
+    };
     if req.json {
         return json_response(
             StatusCode::OK,

@@ -229,6 +229,7 @@ async fn links_expire_and_can_be_sent_again<S: Store>(store: S) {
         position: "P".into(),
         city_status: ccg_functions::validate::CityStatus::Other,
         project: None,
+        listed: false,
     });
     let old = Pending {
         id: id.clone(),

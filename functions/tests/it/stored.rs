@@ -69,6 +69,7 @@ fn registration(key: &str, name: &str, city: &str, project: Option<&str>) -> Reg
         position: "Officer \"international\"".into(),
         city_status: "lighthouse".into(),
         project: project.map(str::to_string),
+        listed: false,
     }
 }
 
