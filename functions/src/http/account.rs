@@ -189,7 +189,8 @@ async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: 
     match page {
         Page::Account => account_page(app, req, who, None).await,
         Page::Members => match super::members::MembersPage::parse(req.parts.uri.path()) {
-            Some(p) => super::members::answer(app, p, req, who, get, body).await,
+            // Boxed: the members' pages' futures are large, and every signed-in request's future would hold one.
+            Some(p) => Box::pin(super::members::answer(app, p, req, who, get, body)).await,
             None => message(app, req.json, StatusCode::NOT_FOUND, "Not found", "There is no page of the members' area at this address."),
         },
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
@@ -346,7 +347,8 @@ fn max_age<S>(app: &App<S>, s: &crate::records::Session) -> i64 {
 /// A person's passkeys and sessions as `answers/account-security.html` shows them: (passkeys, sessions).
 pub(super) async fn security<S: Store>(app: &App<S>, who: &SignedIn) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), crate::store::StoreError> {
     let f = &app.forms;
-    let (sessions, passkeys) = tokio::try_join!(f.sessions(who), f.passkeys(who))?;
+    // One after the other: both at once would make every signed-in request's future larger.
+    let (sessions, passkeys) = (f.sessions(who).await?, f.passkeys(who).await?);
     let day = |secs: i64| jiff::Timestamp::from_second(secs).map(|t| long_date(jiff::tz::TimeZone::UTC.to_datetime(t).date())).unwrap_or_default();
     let sessions: Vec<_> = sessions
         .iter()

@@ -34,7 +34,7 @@ fn details<S: Store>(app: &App<S>, c: &Contact) -> Value {
 
 pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
     let f = &app.forms;
-    let (mine, (passkeys, sessions)) = match tokio::try_join!(f.my_page(&who.session.email_key), security(app, who)) {
+    let (mine, (passkeys, sessions)) = match tokio::try_join!(f.my_page(&who.session.email_key), Box::pin(security(app, who))) {
         Ok(v) => v,
         Err(e) => return store_failed(app, req.json, e),
     };
