@@ -26,8 +26,9 @@ pub struct MyClaim {
 pub struct MyPage {
     /// `None`: signed in, but no contact holds the address (staff).
     pub contact: Option<Contact>,
-    /// The year of the city they represent, when they are approved for one.
-    pub usage: Option<CityYear>,
+    /// The city they represent (when approved for one): its year, and the
+    /// next one once a claim counts for it (a meeting early next year).
+    pub usage: Vec<CityYear>,
     /// Newest first.
     pub claims: Vec<MyClaim>,
 }
@@ -61,13 +62,15 @@ impl<S: Store> Forms<S> {
     pub async fn my_page(&self, email_key: &str) -> Result<MyPage, StoreError> {
         let (contact, mut claims) = tokio::try_join!(self.timed(self.store.get_contact(email_key)), self.timed(self.store.claims_of_person(email_key)))?;
         let year = self.today().year();
-        let usage = match contact.as_ref().and_then(|c| c.city_key.clone().filter(|_| c.status == crate::records::ContactStatus::Approved)) {
-            Some(city_key) => {
-                let used = self.timed(self.store.year_usage(&city_key, year)).await?;
-                Some(CityYear { left: self.catalogue().rules.remaining(used), city_key, year, used })
+        let mut usage = Vec::new();
+        if let Some(city_key) = contact.as_ref().filter(|c| c.status == crate::records::ContactStatus::Approved).and_then(|c| c.city_key.clone()) {
+            let (this, next) = tokio::try_join!(self.timed(self.store.year_usage(&city_key, year)), self.timed(self.store.year_usage(&city_key, year + 1)))?;
+            let rules = &self.catalogue().rules;
+            usage.push(CityYear { left: rules.remaining(this), city_key: city_key.clone(), year, used: this });
+            if next.trips > 0 {
+                usage.push(CityYear { left: rules.remaining(next), city_key, year: year + 1, used: next });
             }
-            None => None,
-        };
+        }
         claims.sort_by_key(|c| std::cmp::Reverse(lists::claim_rank(c)));
         let mut mine = Vec::with_capacity(claims.len());
         for c in claims {

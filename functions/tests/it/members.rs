@@ -108,7 +108,7 @@ async fn my_page_shows_my_citys_usage_and_my_claims<S: Store>(store: S) {
     // The JSON of my page says the same.
     let r = handle(&app, json_get("/members/", &s)).await;
     let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
-    assert_eq!((v["usage"]["trips_used"].as_u64(), v["claims"].as_array().map(Vec::len)), (Some(2), Some(1)), "{v}");
+    assert_eq!((v["usage"][0]["trips_used"].as_u64(), v["claims"].as_array().map(Vec::len)), (Some(2), Some(1)), "{v}");
     assert_eq!(v["claims"][0]["reference"], mine.as_str());
 }
 

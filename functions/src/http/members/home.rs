@@ -21,6 +21,12 @@ use http::header;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
+/// Words with their first letter a capital ("Confirmed and counted; …").
+fn sentence(words: &str) -> String {
+    let mut c = words.chars();
+    c.next().map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
+}
+
 /// My details as the page shows them.
 fn details<S: Store>(app: &App<S>, c: &Contact) -> Value {
     let d = &c.details;
@@ -47,7 +53,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         return render(app, StatusCode::OK, "/members/", "My page", "answers/members-staff.html", data);
     };
     let cat = f.catalogue();
-    let usage = mine.usage.as_ref().map(|u| super::super::desk::usage::row(app, u));
+    let usage: Vec<Value> = mine.usage.iter().map(|u| super::super::desk::usage::row(app, u)).collect();
     let claims: Vec<Value> = mine
         .claims
         .iter()
@@ -57,7 +63,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
                 m.documents.iter().map(|d| json!({"name": d.file_name, "kind": d.kind.label(), "size": ccg_model::words::file_size(d.size)})).collect();
             json!({
                 "reference": c.reference_or_id(), "event": cat.event(&c.event_id).map_or(c.event_id.clone(), |e| e.title.clone()),
-                "year": c.year, "amount": c.amount.to_string(), "status": c.status.as_str(), "state": c.status.describe(),
+                "year": c.year, "amount": c.amount.to_string(), "status": c.status.as_str(), "state": sentence(c.status.describe()),
                 "paid": c.paid.map(|p| p.to_string()), "documents": documents,
                 "withdraw": withdrawable(c.status).then(|| format!("/members/claims/{}/withdraw", c.reference_or_id())),
             })
