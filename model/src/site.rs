@@ -375,6 +375,17 @@ mod tests {
         }
         assert!(with("logo:\n  src: /logo.svg\n  alt: \" \"\n  width: 1\n  height: 1\n").is_err());
     }
+
+    #[test]
+    fn the_directory_shows_what_the_setting_names_and_no_address_unless_named() {
+        use super::DirectoryField::*;
+        let base = include_str!("../../tests/fixture-site/content/config.yaml");
+        let with = |d: &str| super::SiteConfig::parse(std::path::Path::new("config.yaml"), &format!("{base}{d}"));
+        assert_eq!(with("").unwrap().directory.fields, [Name, City, Country, Organisation, Position]);
+        assert_eq!(with("directory:\n  fields: [name, email]\n").unwrap().directory.fields, [Name, Email]);
+        let err = with("directory:\n  fields: [name, phone]\n").unwrap_err().to_string();
+        assert!(err.contains("config.yaml") && err.contains("phone"), "{err}");
+    }
 }
 
 impl SiteConfig {
