@@ -42,6 +42,7 @@ members_cases!(
     a_request_without_a_session_gets_no_data,
     the_opt_in_at_joining_is_stored_after_confirmation_and_off_by_default,
     staff_without_details_are_pointed_to_the_desk,
+    a_member_leaves_from_their_page_after_a_confirmation,
 );
 
 /// A representative of Valladolid with a counted claim to `event`: its reference.
@@ -246,4 +247,28 @@ async fn staff_without_details_are_pointed_to_the_desk<S: Store>(store: S) {
     let home = page(&app, "/members/", &s).await;
     assert!(home.contains("no member's details of your own") && home.contains(r#"href="/desk/""#), "{home}");
     assert!(home.contains("Where you are signed in"), "{home}");
+}
+
+async fn a_member_leaves_from_their_page_after_a_confirmation<S: Store>(store: S) {
+    let app = app(store, catalogue());
+    let mine = counted(&app, "rep@valladolid.es", "e1", "300").await;
+    let s = sign_in(&app, "rep@valladolid.es", None).await;
+    // The confirmation step changes nothing.
+    let ask = page(&app, "/members/leave/", &s).await;
+    assert!(ask.contains(r#"action="/members/leave""#) && ask.contains("You cannot undo this"), "{ask}");
+    assert!(app.forms.store.get_contact("rep@valladolid.es").await.unwrap().is_some());
+    let r = handle(&app, post("/members/leave", &[], Some(&s))).await;
+    let text = body_text(&r);
+    assert_eq!(r.status(), 200, "{text}");
+    assert!(text.contains("You have left the City Coordinators Group"), "{text}");
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "the cookie is cleared");
+    // Gone: the contact, the claim not decided yet (its trip back to the city), and every session.
+    assert!(app.forms.store.get_contact("rep@valladolid.es").await.unwrap().is_none());
+    let id = app.forms.claim_id(&mine).await.unwrap();
+    assert!(app.forms.store.get_claim(&id).await.unwrap().is_none_or(|c| c.status == ClaimStatus::Withdrawn), "the counted claim is withdrawn");
+    assert_eq!(app.forms.store.year_usage("ES:valladolid", 2027).await.unwrap().trips, 0);
+    let (_, now) = app.forms.now();
+    assert!(app.forms.store.list_sessions("rep@valladolid.es", now).await.unwrap().is_empty());
+    let r = handle(&app, get("/members/", Some(&s))).await;
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/sign-in/"));
 }
