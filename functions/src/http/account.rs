@@ -8,14 +8,14 @@ use super::App;
 use super::answer::{framed, json_response};
 use super::frame::{AnswerPage, Body};
 use super::origin::foreign_post;
-use super::signed_in::{Req, fields, message, see_other, store_failed, store_json};
+use super::signed_in::{Req, fields, message, security, see_other, store_failed, store_json};
 use crate::decode::MAX_BODY;
 use crate::routes::Form;
 use crate::service::account::{COOKIE, SignInError, SignedIn};
 use crate::service::passkeys::PasskeyFlowError;
 use crate::store::Store;
 use bytes::Bytes;
-use ccg_model::words::{long_date, minutes};
+use ccg_model::words::minutes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
@@ -342,27 +342,6 @@ fn home_of(role: crate::records::Role) -> &'static str {
 fn max_age<S>(app: &App<S>, s: &crate::records::Session) -> i64 {
     let limits = ccg_forms::decide::session::SessionLimits::for_role(&app.forms.options.sign_in, s.role);
     s.created_at + limits.absolute_secs - s.last_used_at
-}
-
-/// A person's passkeys and sessions as `answers/account-security.html` shows them: (passkeys, sessions).
-pub(super) async fn security<S: Store>(app: &App<S>, who: &SignedIn) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), crate::store::StoreError> {
-    let f = &app.forms;
-    // One after the other: both at once would make every signed-in request's future larger.
-    let (sessions, passkeys) = (f.sessions(who).await?, f.passkeys(who).await?);
-    let day = |secs: i64| jiff::Timestamp::from_second(secs).map(|t| long_date(jiff::tz::TimeZone::UTC.to_datetime(t).date())).unwrap_or_default();
-    let sessions: Vec<_> = sessions
-        .iter()
-        .map(|s| {
-            json!({
-                "device": s.device, "started": day(s.created_at), "last_used": day(s.last_used_at),
-                "by": if s.by == crate::records::SignedInBy::Passkey { "with a passkey" } else { "by an emailed link" },
-                "this": s.id_hash == who.session.id_hash, "handle": crate::service::account::session_handle(s),
-            })
-        })
-        .collect();
-    let passkeys: Vec<_> =
-        passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
-    Ok((passkeys, sessions))
 }
 
 async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {

@@ -4,10 +4,10 @@
 //! I am in the directory, my passkeys and sessions, and leaving the group.
 
 use super::super::App;
-use super::super::account::{clear_cookie, security};
+use super::super::account::clear_cookie;
 use super::super::answer::{form_again, framed, json_response};
 use super::super::frame::{Back, Body};
-use super::super::signed_in::{Req, fields, message, store_failed};
+use super::super::signed_in::{Req, fields, message, security, store_failed};
 use super::render;
 use crate::records::{ClaimStatus, Contact, ContactStatus};
 use crate::routes::Form;
