@@ -260,7 +260,7 @@ async fn a_member_leaves_from_their_page_after_a_confirmation<S: Store>(store: S
     let r = handle(&app, post("/members/leave", &[], Some(&s))).await;
     let text = body_text(&r);
     assert_eq!(r.status(), 200, "{text}");
-    assert!(text.contains("You have left the City Coordinators Group"), "{text}");
+    assert!(text.contains("Your contact details are deleted, and you are signed out everywhere."), "{text}");
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "the cookie is cleared");
     // Gone: the contact, the claim not decided yet (its trip back to the city), and every session.
     assert!(app.forms.store.get_contact("rep@valladolid.es").await.unwrap().is_none());

@@ -188,7 +188,11 @@ pub(super) async fn leave<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn)
             let mut r = if req.json {
                 json_response(StatusCode::OK, &json!({"status": "left", "withdrawn": erased.claims_withdrawn, "kept": erased.claims_kept}))
             } else {
-                framed(app, StatusCode::OK, Form::Register, super::super::pages::left_page(&app.forms, &erased))
+                let mut left = super::super::pages::left_page(&app.forms, &erased);
+                if let Value::Object(m) = &mut left.body.data {
+                    m.insert("from_page".into(), json!(true));
+                }
+                framed(app, StatusCode::OK, Form::Register, left)
             };
             r.headers_mut().insert(header::SET_COOKIE, clear_cookie());
             r
