@@ -80,6 +80,11 @@ impl<S: Store> Forms<S> {
         Ok(MyPage { contact, usage, claims: mine })
     }
 
+    /// The member's contact, if one holds the address.
+    pub async fn my_contact(&self, email_key: &str) -> Result<Option<Contact>, StoreError> {
+        self.timed(self.store.get_contact(email_key)).await
+    }
+
     /// One of the member's claims (by reference or id), or `None` when it is not theirs.
     pub async fn my_claim(&self, email_key: &str, id_or_reference: &str) -> Result<Option<Claim>, StoreError> {
         let id = self.claim_id(id_or_reference).await?;

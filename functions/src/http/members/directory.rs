@@ -54,7 +54,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
     let cat = f.catalogue();
     let projects: Vec<&str> = cat.directory.projects.iter().map(|p| p.acronym.as_str()).collect();
     let countries = crate::form_view::join_form(&cat.directory).countries;
-    let me = match f.store.get_contact(&who.session.email_key).await {
+    let me = match f.my_contact(&who.session.email_key).await {
         Ok(c) => c,
         Err(e) => return store_failed(app, req.json, e),
     };

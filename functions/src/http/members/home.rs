@@ -85,7 +85,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
 
 /// The join form with my details: sending it changes them once confirmed from the email, as joining does.
 pub(super) async fn details_form<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn) -> Response<Bytes> {
-    let contact = match app.forms.store.get_contact(&who.session.email_key).await {
+    let contact = match app.forms.my_contact(&who.session.email_key).await {
         Ok(Some(c)) => c,
         Ok(None) => return message(app, req.json, StatusCode::NOT_FOUND, "No details", "No member's details are kept for your address."),
         Err(e) => return store_failed(app, req.json, e),
