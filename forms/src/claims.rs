@@ -23,6 +23,7 @@ pub fn registration(input: RegistrationInput) -> Registration {
         position: input.position,
         city_status: input.city_status.as_str().to_string(),
         project: input.project,
+        listed: input.listed,
     }
 }
 
@@ -88,6 +89,7 @@ pub(crate) mod tests {
                 position: "P".into(),
                 city_status: CityStatus::Other,
                 project: None,
+                listed: false,
             }),
             status: ContactStatus::Approved,
             city_key: Some(key.into()),
@@ -141,6 +143,7 @@ pub(crate) mod tests {
                 position: "P".into(),
                 city_status: CityStatus::Other,
                 project: None,
+                listed: false,
             })
         };
         assert_eq!(r("Ana@City.EU").email_key, r("ana@city.eu").email_key);

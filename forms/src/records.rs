@@ -26,6 +26,12 @@ pub struct Registration {
     pub position: String,
     pub city_status: String,
     pub project: Option<String>,
+    /// Listed in the members' directory (`/members/directory/`): an opt-in,
+    /// off unless asked for at joining or on the member's page; records
+    /// written before the directory read as not listed, and one not listed
+    /// is written as before (without the field).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub listed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,6 +333,7 @@ mod tests {
             position: "P".into(),
             city_status: "fellow".into(),
             project: None,
+            listed: false,
         });
         assert_eq!(PendingItem::from_json(&r.to_json()).unwrap(), r);
         let c = PendingItem::Claim(DraftClaim {

@@ -32,7 +32,7 @@ impl FieldErrors {
 }
 
 /// The order of the fields on each form: mistakes are listed in it.
-pub const REGISTRATION_FIELDS: &[&str] = &["name", "email", "organisation", "position", "city", "country", "city_status", "project", "consent"];
+pub const REGISTRATION_FIELDS: &[&str] = &["name", "email", "organisation", "position", "city", "country", "city_status", "project", "listed", "consent"];
 pub const CLAIM_FIELDS: &[&str] = &["email", "event", "travel_start", "travel_end", "transport_eur", "accommodation_eur", "consent", "declaration"];
 
 /// A form that passed validation, or a bot that filled the honeypot.
@@ -82,6 +82,8 @@ pub struct RegistrationInput {
     pub city_status: CityStatus,
     /// Canonical acronym of an SCC project.
     pub project: Option<String>,
+    /// Asked to be listed in the members' directory (a checkbox, off unless ticked).
+    pub listed: bool,
 }
 
 /// A claim as typed: who (by address: the rest is known from the contact),
@@ -283,12 +285,13 @@ pub fn registration(fields: &Fields, directory: &Directory) -> Result<Submission
             }
         },
     };
+    let listed = r.optional("listed").is_some_and(|v| ["yes", "on", "true"].iter().any(|y| v.eq_ignore_ascii_case(y)));
     r.consent();
     let errors = r.errors;
     match city_status {
         Some(_) if errors.is_empty() && honeypot(fields) => Ok(Submission::Honeypot),
         Some(city_status) if errors.is_empty() => {
-            Ok(Submission::Valid(RegistrationInput { name, email, city, country, organisation, position, city_status, project }))
+            Ok(Submission::Valid(RegistrationInput { name, email, city, country, organisation, position, city_status, project, listed }))
         }
         _ => Err(errors),
     }

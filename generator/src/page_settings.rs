@@ -28,6 +28,16 @@ fn web_link(url: &str, text: &str) -> String {
     format!("<a href=\"{}\">{}</a>", escape_html(url), escape_html(text))
 }
 
+/// What the members' directory shows, in words: "name, city and country".
+fn directory_fields(d: &ccg_model::site::DirectoryConfig) -> String {
+    let words: Vec<String> = d.fields.iter().map(|f| f.label().to_lowercase()).collect();
+    match words.as_slice() {
+        [] => "nothing".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Site settings a page's markdown may quote as `{{ name }}`, so a number
 /// or an address that lives in `config.yaml` or the travel rules is written
 /// only there. Values are HTML: text escaped, `*_link` ones a link.
@@ -43,6 +53,7 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
         ("sign_in.member_period", ccg_model::words::minutes(config.sign_in.member.absolute_minutes)),
         ("sign_in.staff_idle_period", ccg_model::words::minutes(config.sign_in.staff.idle_minutes)),
         ("sign_in.staff_period", ccg_model::words::minutes(config.sign_in.staff.absolute_minutes)),
+        ("directory.fields", directory_fields(&config.directory)),
         ("retention.paid_claim_years", r.paid_claim_years.to_string()),
         ("retention.closed_claim_years", r.closed_claim_years.to_string()),
         ("retention.declined_contact_months", r.declined_contact_months.to_string()),

@@ -48,6 +48,9 @@ pub struct SiteConfig {
     /// The members' area: the repository's limits.
     #[serde(default)]
     pub members: MembersConfig,
+    /// What the members' directory (`/members/directory/`) shows of those who opted in.
+    #[serde(default)]
+    pub directory: DirectoryConfig,
 }
 
 /// `members`: what the members' area takes. The service's own rules: the
@@ -76,6 +79,60 @@ impl Default for SharedDocumentsConfig {
 impl SharedDocumentsConfig {
     pub fn max_bytes(self) -> u64 {
         u64::from(self.max_mb) * 1_000_000
+    }
+}
+
+/// `directory`: which of a listed member's details other members see. The
+/// service's own rule: the directory and the privacy notice render it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    pub fields: Vec<DirectoryField>,
+}
+
+/// A detail the directory may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectoryField {
+    Name,
+    City,
+    Country,
+    Organisation,
+    Position,
+    Email,
+}
+
+impl DirectoryField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectoryField::Name => "name",
+            DirectoryField::City => "city",
+            DirectoryField::Country => "country",
+            DirectoryField::Organisation => "organisation",
+            DirectoryField::Position => "position",
+            DirectoryField::Email => "email",
+        }
+    }
+
+    /// How a page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DirectoryField::Name => "Name",
+            DirectoryField::City => "City",
+            DirectoryField::Country => "Country",
+            DirectoryField::Organisation => "Organisation",
+            DirectoryField::Position => "Position",
+            DirectoryField::Email => "Email address",
+        }
+    }
+}
+
+impl Default for DirectoryConfig {
+    /// Without a setting, the directory shows no email address.
+    fn default() -> Self {
+        DirectoryConfig {
+            fields: vec![DirectoryField::Name, DirectoryField::City, DirectoryField::Country, DirectoryField::Organisation, DirectoryField::Position],
+        }
     }
 }
 
@@ -349,6 +406,17 @@ mod tests {
             assert!(err.contains("config.yaml") && err.contains("logo"), "{err}");
         }
         assert!(with("logo:\n  src: /logo.svg\n  alt: \" \"\n  width: 1\n  height: 1\n").is_err());
+    }
+
+    #[test]
+    fn the_directory_shows_what_the_setting_names_and_no_address_unless_named() {
+        use super::DirectoryField::*;
+        let base = include_str!("../../tests/fixture-site/content/config.yaml");
+        let with = |d: &str| super::SiteConfig::parse(std::path::Path::new("config.yaml"), &format!("{base}{d}"));
+        assert_eq!(with("").unwrap().directory.fields, [Name, City, Country, Organisation, Position]);
+        assert_eq!(with("directory:\n  fields: [name, email]\n").unwrap().directory.fields, [Name, Email]);
+        let err = with("directory:\n  fields: [name, phone]\n").unwrap_err().to_string();
+        assert!(err.contains("config.yaml") && err.contains("phone"), "{err}");
     }
 }
 

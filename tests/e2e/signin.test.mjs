@@ -83,7 +83,7 @@ async function askForLink(page, email, js) {
 async function useLink(page, link, js) {
   await page.goto(link);
   await check(page, `sign-in link js=${js}`, js);
-  await Promise.all([page.waitForURL(/\/(account|desk)\/$/), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForURL(/\/(members|desk)\/$/), page.getByRole('button', { name: 'Sign in' }).click()]);
   return new URL(page.url()).pathname;
 }
 
@@ -106,7 +106,10 @@ for (const js of [false, true]) {
     assert.equal(await page.locator('main').innerText(), strangerText, 'the answer tells a member from a stranger');
     const link = signInLink(kit, email);
     assert.ok(link.startsWith(site), `the link leads to ${link}, not the localhost address`);
-    assert.equal(await useLink(page, link, js), '/account/');
+    // A member lands on their page in the members' area; the account page is still theirs.
+    assert.equal(await useLink(page, link, js), '/members/');
+    assert.match(await page.locator('main').innerText(), /My page/);
+    await page.goto(`${site}/account/`);
     const text = await page.locator('main').innerText();
     assert.match(text, /Your account/);
     assert.match(text, new RegExp(email.replace(/[.]/g, '\\.')));
@@ -212,11 +215,11 @@ test('"sign out everywhere" ends the session of another browser', { skip: NO_DES
   const pa = await a.newPage();
   const pb = await b.newPage();
   await askForLink(pa, email, false);
-  assert.equal(await useLink(pa, signInLink(kit, email), false), '/account/');
+  assert.equal(await useLink(pa, signInLink(kit, email), false), '/members/');
   await askForLink(pb, email, false);
-  assert.equal(await useLink(pb, signInLink(kit, email), false), '/account/');
+  assert.equal(await useLink(pb, signInLink(kit, email), false), '/members/');
   await pa.reload();
-  assert.equal((await pa.locator('main li', { hasText: 'signed in on' }).count()), 2, 'the account page does not list both sessions');
+  assert.equal((await pa.locator('main li', { hasText: 'signed in on' }).count()), 2, 'my page does not list both sessions');
   await pa.getByRole('button', { name: 'Sign out everywhere' }).click();
   await pa.getByText(/You are signed out everywhere: 2 sessions ended\./).waitFor();
   await pb.goto(`${site}/account/`);

@@ -159,6 +159,17 @@ impl ClaimChange {
 
 /// The claim after `change`, and whether it gives its trip and euros back;
 /// or, when the claim is in a state the change does not start from, that state.
+/// Whether its claimant may still withdraw a claim in this state: until the secretariat decides it.
+pub fn withdrawable(status: ClaimStatus) -> bool {
+    status == ClaimStatus::Counted
+}
+
+/// Its claimant withdraws a claim (by its emailed link or from their page):
+/// its trip and euros go back to the city; `expires_at` is its end (`retention::claim_end`).
+pub fn withdrawal(expires_at: Option<i64>) -> ClaimChange {
+    ClaimChange { from: vec![ClaimStatus::Counted], to: ClaimStatus::Withdrawn, reason: None, paid: None, expires_at }
+}
+
 pub fn transition(change: &ClaimChange, old: &Claim) -> Result<(Claim, bool), ClaimStatus> {
     if !change.from.contains(&old.status) {
         return Err(old.status);

@@ -46,6 +46,7 @@ mod tests {
             position: "P".into(),
             city_status: "other".into(),
             project: None,
+            listed: false,
         };
         Pending {
             id: "pnd_1".into(),

@@ -1,6 +1,6 @@
 //! The signed-in pages: `/sign-in/` (an emailed link, or a passkey),
-//! `/account/` (sessions, passkeys, signing out) and the secretariat's
-//! `/desk/` (`http::desk`). One cookie, `__Host-ccg_session`, holds a random
+//! `/account/` (sessions, passkeys, signing out), the members' area
+//! `/members/` (`http::members`) and the secretariat's `/desk/` (`http::desk`). One cookie, `__Host-ccg_session`, holds a random
 //! secret whose hash only is stored. Every answer here is `no-store` and
 //! varies by cookie; every change is a POST behind the same-origin check.
 
@@ -8,14 +8,14 @@ use super::App;
 use super::answer::{framed, json_response};
 use super::frame::{AnswerPage, Body};
 use super::origin::foreign_post;
-use super::signed_in::{Req, fields, message, see_other, store_failed, store_json};
+use super::signed_in::{Req, fields, message, security, see_other, store_failed, store_json};
 use crate::decode::MAX_BODY;
 use crate::routes::Form;
 use crate::service::account::{COOKIE, SignInError, SignedIn};
 use crate::service::passkeys::PasskeyFlowError;
 use crate::store::Store;
 use bytes::Bytes;
-use ccg_model::words::{long_date, minutes};
+use ccg_model::words::minutes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
@@ -38,9 +38,8 @@ pub enum Page {
     EndSession,
     /// Anything under `/desk/` (`http::desk::DeskPage`).
     Desk,
+    /// Anything under `/members/` (`http::members::MembersPage`).
     Members,
-    /// The members' repository: `/members/documents/` and a document's file under it (`http::members_documents`).
-    MembersDocuments,
 }
 
 impl Page {
@@ -49,8 +48,8 @@ impl Page {
         if path.starts_with("/desk/") {
             return Some(Page::Desk);
         }
-        if path == "/members/documents" || path.starts_with("/members/documents/") {
-            return Some(Page::MembersDocuments);
+        if path.starts_with("/members/") {
+            return Some(Page::Members);
         }
         Some(match path.trim_end_matches('/') {
             "/sign-in" => Page::SignIn,
@@ -84,9 +83,9 @@ impl Page {
     pub fn allow(self) -> &'static str {
         match self {
             Page::SignIn | Page::SignInLink => "GET, HEAD, POST",
-            // The desk says which of its addresses take what (`DeskPage::allow`).
-            Page::Desk => "GET, HEAD, POST",
-            Page::SignInSent | Page::Account | Page::Members | Page::MembersDocuments => "GET, HEAD",
+            // The desk and the members' area say which of their addresses take what (`DeskPage::allow`, `MembersPage::allow`).
+            Page::Desk | Page::Members => "GET, HEAD, POST",
+            Page::SignInSent | Page::Account => "GET, HEAD",
             _ => "POST",
         }
     }
@@ -194,8 +193,12 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
 async fn signed_in_page<S: Store>(app: &App<S>, page: Page, req: &Req<'_>, who: &SignedIn, get: bool, body: &Bytes) -> Response<Bytes> {
     let f = &app.forms;
     match page {
-        Page::Account | Page::Members => account_page(app, req, who, None).await,
-        Page::MembersDocuments => super::members_documents::answer(app, req).await,
+        Page::Account => account_page(app, req, who, None).await,
+        Page::Members => match super::members::MembersPage::parse(req.parts.uri.path()) {
+            // Boxed: the members' pages' futures are large, and every signed-in request's future would hold one.
+            Some(p) => Box::pin(super::members::answer(app, p, req, who, get, body)).await,
+            None => message(app, req.json, StatusCode::NOT_FOUND, "Not found", "There is no page of the members' area at this address."),
+        },
         Page::AddPasskeyOptions => passkey_json(f.passkey_add_options(who).await.map(|o| (StatusCode::OK, o))),
         Page::AddPasskey => {
             passkey_json(f.add_passkey(who, body, req.user_agent()).await.map(|_| (StatusCode::CREATED, json!({"location": "/account/"}).to_string())))
@@ -337,7 +340,7 @@ async fn sign_in_link<S: Store>(app: &App<S>, req: &Req<'_>, get: bool, body: &B
 fn home_of(role: crate::records::Role) -> &'static str {
     match role {
         crate::records::Role::Staff => "/desk/",
-        crate::records::Role::Member => "/account/",
+        crate::records::Role::Member => "/members/",
     }
 }
 
@@ -348,24 +351,10 @@ fn max_age<S>(app: &App<S>, s: &crate::records::Session) -> i64 {
 }
 
 async fn account_page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
-    let f = &app.forms;
-    let (sessions, passkeys) = match (f.sessions(who).await, f.passkeys(who).await) {
-        (Ok(s), Ok(p)) => (s, p),
-        (Err(e), _) | (_, Err(e)) => return store_failed(app, req.json, e),
+    let (passkeys, sessions) = match security(app, who).await {
+        Ok(v) => v,
+        Err(e) => return store_failed(app, req.json, e),
     };
-    let day = |secs: i64| jiff::Timestamp::from_second(secs).map(|t| long_date(jiff::tz::TimeZone::UTC.to_datetime(t).date())).unwrap_or_default();
-    let sessions: Vec<_> = sessions
-        .iter()
-        .map(|s| {
-            json!({
-                "device": s.device, "started": day(s.created_at), "last_used": day(s.last_used_at),
-                "by": if s.by == crate::records::SignedInBy::Passkey { "with a passkey" } else { "by an emailed link" },
-                "this": s.id_hash == who.session.id_hash, "handle": crate::service::account::session_handle(s),
-            })
-        })
-        .collect();
-    let passkeys: Vec<_> =
-        passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
     if req.json {
         return json_response(
             StatusCode::OK,

@@ -11,7 +11,7 @@ mod desk;
 mod documents;
 pub mod frame;
 mod idempotency;
-mod members_documents;
+mod members;
 mod origin;
 mod pages;
 mod signed_in;

@@ -135,7 +135,7 @@ pub fn claim_page<S>(f: &Forms<S>, c: &Claim, token: &str, docs: &DocumentsView,
     let data = json!({
         "c": counted_data(c, cat.rules.max_per_trip), "event": event, "status": c.status.describe(),
         "reason": reason, "paid": paid, "paid_on": paid_on, "paid_reason": paid_reason,
-        "withdrawable": c.status == ClaimStatus::Counted, "action": action(f, Route::Withdraw), "token": token,
+        "withdrawable": ccg_forms::decide::claim::withdrawable(c.status), "action": action(f, Route::Withdraw), "token": token,
         "documents": docs.documents.iter().map(|d| json!({"file_name": d.file_name, "type": d.kind.label(), "size": file_size(d.size)})).collect::<Vec<_>>(),
                 "upload": docs.form.as_ref().map(|u| json!({"action": u.action, "fields": u.fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()})),
         "added": added.map(|d| &d.file_name),

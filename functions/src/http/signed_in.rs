@@ -1,5 +1,6 @@
-//! What the signed-in pages share (`http::account`, `http::desk`): the
-//! request as they read it, and their plain answers (one sentence, a
+//! What the signed-in pages share (`http::account`, `http::desk`,
+//! `http::members`): the request as they read it, a person's passkeys and
+//! sessions as their pages show them, and their plain answers (one sentence, a
 //! redirect, a store failure), as HTML or JSON.
 
 use super::answer::{framed, json_response};
@@ -96,4 +97,26 @@ pub(super) fn fields(req: &Req<'_>, body: &Bytes) -> Result<Fields, String> {
     }
     let kind = decode::body_kind(header_str(&req.parts.headers, header::CONTENT_TYPE)).map_err(|e| e.to_string())?;
     decode::decode(kind, body).map_err(|e| e.to_string())
+}
+
+/// A person's passkeys and sessions as `answers/account-security.html` shows them: (passkeys, sessions).
+pub(super) async fn security<S: Store>(app: &App<S>, who: &SignedIn) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), crate::store::StoreError> {
+    let f = &app.forms;
+    // One after the other: both at once would make every signed-in request's future larger.
+    let (sessions, passkeys) = (f.sessions(who).await?, f.passkeys(who).await?);
+    let day =
+        |secs: i64| jiff::Timestamp::from_second(secs).map(|t| ccg_model::words::long_date(jiff::tz::TimeZone::UTC.to_datetime(t).date())).unwrap_or_default();
+    let sessions: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "device": s.device, "started": day(s.created_at), "last_used": day(s.last_used_at),
+                "by": if s.by == crate::records::SignedInBy::Passkey { "with a passkey" } else { "by an emailed link" },
+                "this": s.id_hash == who.session.id_hash, "handle": crate::service::account::session_handle(s),
+            })
+        })
+        .collect();
+    let passkeys: Vec<_> =
+        passkeys.iter().map(|p| json!({"id": p.id, "device": p.device, "created": day(p.created_at), "last_used": p.last_used_at.map(day)})).collect();
+    Ok((passkeys, sessions))
 }

@@ -4,7 +4,7 @@
 
 use super::{Form, Forms, messages};
 use crate::records::{AuditEntry, Claim, ClaimStatus, Pending, PendingItem};
-use crate::store::{ClaimChange, ConfirmError, ConfirmFailed, ContactOutcome, OpenMeetings, Store, StoreError, TransitionError};
+use crate::store::{ConfirmError, ConfirmFailed, ContactOutcome, OpenMeetings, Store, StoreError, TransitionError};
 use crate::token;
 use ccg_forms::decide::{check_link, retention};
 use ccg_model::Refusal;
@@ -95,13 +95,7 @@ impl<S: Store> Forms<S> {
         let (id, hash) = token::parse_token(token).ok_or(LinkError::Invalid)?;
         let c = self.claim_of_link(&id, &hash).await?.ok_or(LinkError::Invalid)?;
         let (now, now_secs) = self.now();
-        let change = ClaimChange {
-            from: vec![ClaimStatus::Counted],
-            to: ClaimStatus::Withdrawn,
-            reason: None,
-            paid: None,
-            expires_at: retention::claim_end(&self.options.retention, ClaimStatus::Withdrawn, None, now_secs),
-        };
+        let change = ccg_forms::decide::claim::withdrawal(retention::claim_end(&self.options.retention, ClaimStatus::Withdrawn, None, now_secs));
         let audit = AuditEntry { at: now, actor: "applicant".into(), action: "claim.withdrawn".into(), subject: c.id.clone(), detail: String::new() };
         match self.store.transition_claim(&c.id, change, audit).await {
             Ok(c) => Ok(c),

@@ -266,6 +266,7 @@ mod tests {
             position: "Lead".into(),
             city_status: "lighthouse".into(),
             project: None,
+            listed: false,
         }
     }
 

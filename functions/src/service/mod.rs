@@ -9,6 +9,7 @@ pub mod desk;
 pub mod desk_read;
 pub mod documents;
 pub mod leave;
+pub mod members;
 pub mod messages;
 pub mod passkeys;
 pub mod shared_documents;
@@ -61,6 +62,8 @@ pub struct Options {
     pub staff_link_may_decide: bool,
     /// The largest file of the members' repository (`members.documents.max_mb`).
     pub shared_max_bytes: u64,
+    /// What the members' directory shows (`directory` in config.yaml).
+    pub directory: ccg_model::site::DirectoryConfig,
 }
 
 impl Options {
@@ -78,6 +81,7 @@ impl Options {
             answer_floor: Duration::from_millis(floor_ms),
             sign_in: site.sign_in,
             shared_max_bytes: site.members.documents.max_bytes(),
+            directory: site.directory.clone(),
             ..Options::default()
         }
     }
@@ -102,6 +106,7 @@ impl Default for Options {
             sign_in_url: None,
             staff_link_may_decide: false,
             shared_max_bytes: ccg_model::site::SharedDocumentsConfig::default().max_bytes(),
+            directory: ccg_model::site::DirectoryConfig::default(),
         }
     }
 }

@@ -55,13 +55,17 @@ pub struct ContactQuery {
     /// ISO 3166-1 alpha-2, any case.
     pub country: Option<String>,
     pub text: Option<String>,
+    /// Only the members' directory: contacts who opted in to be listed
+    /// (`Registration::listed`), confirmed or approved (never the declined).
+    pub directory: bool,
     pub order: Order,
 }
 
 impl ContactQuery {
     pub fn admits(&self, c: &Contact) -> bool {
         let d = &c.details;
-        self.status.is_none_or(|s| s == c.status)
+        (!self.directory || (d.listed && c.status != ContactStatus::Declined))
+            && self.status.is_none_or(|s| s == c.status)
             && self.city.as_deref().map(fold).is_none_or(|w| fold(&d.city) == w || c.city_key.as_deref() == Some(w.as_str()))
             && self.country.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(&d.country))
             && self.text.as_deref().map(fold).is_none_or(|t| contact_search_text(c).contains(&t))

@@ -20,8 +20,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 mod account;
+mod directory;
 mod documents;
 use account::*;
+use directory::the_directory_lists_only_the_opted_in_members;
 use documents::documents_go_with_their_claim;
 
 const REG: &str = "/api/register";
@@ -93,6 +95,7 @@ contract_cases!(
     erasure_and_leaving_take_sessions_and_passkeys,
     expired_sign_in_records_are_swept(EMBEDDED),
     many_sessions_all_end,
+    the_directory_lists_only_the_opted_in_members,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.
@@ -229,6 +232,7 @@ async fn links_expire_and_can_be_sent_again<S: Store>(store: S) {
         position: "P".into(),
         city_status: ccg_functions::validate::CityStatus::Other,
         project: None,
+        listed: false,
     });
     let old = Pending {
         id: id.clone(),

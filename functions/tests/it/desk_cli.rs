@@ -286,6 +286,7 @@ async fn reindex_gives_old_items_their_place() {
         position: "P".into(),
         city_status: "lighthouse".into(),
         project: None,
+        listed: false,
     };
     let ana = Contact { details, status: ContactStatus::Confirmed, city_key: None, created_at: at, updated_at: at, version: 1, expires_at: None };
     store.put_records(&[], std::slice::from_ref(&ana), &[], &[]).await.unwrap();

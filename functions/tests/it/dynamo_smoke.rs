@@ -45,6 +45,7 @@ fn registration(email: &str, city: &str) -> Registration {
         position: "Officer".into(),
         city_status: "lighthouse".into(),
         project: Some("REMOURBAN".into()),
+        listed: false,
     }
 }
 

@@ -423,7 +423,7 @@ async fn the_binaries_answer_as_lambdas() {
     let at = mail.find(&format!("{SITE}/sign-in/link?token=")).unwrap_or_else(|| panic!("no sign-in link in {mail}"));
     let token = mail[at..].split_once("token=").unwrap().1.split_whitespace().next().unwrap().to_string();
     let a = account.invoke(&event("account-sign-in-link.json").replace("TOKEN", &token));
-    assert_eq!((a.status, a.header("location")), (303, Some("/account/")), "{a:?}\n{}", account.log());
+    assert_eq!((a.status, a.header("location")), (303, Some("/members/")), "{a:?}\n{}", account.log());
     let cookie = a.cookies.iter().find_map(|c| c.strip_prefix("__Host-ccg_session=")).unwrap_or_else(|| panic!("no session cookie: {a:?}"));
     assert!(cookie.contains("; Secure; HttpOnly; SameSite=Lax"), "{cookie}");
     let secret = cookie.split(';').next().unwrap().to_string();

@@ -109,6 +109,7 @@ async fn fill<S: Store>(store: &S, ops: &[Op]) -> Vec<String> {
                     position: "Officer".into(),
                     city_status: "lighthouse".into(),
                     project: None,
+                    listed: false,
                 };
                 let id = token::new_id("pnd");
                 let pending = Pending {
@@ -221,15 +222,22 @@ fn questions() -> impl Strategy<Value = Questions> {
     let claims = (pick(&ClaimStatus::ALL), pick(&["ES:valladolid", "DE:koln", "XX:none"]), pick(&[2027i16, 2028]), pick(&["e1", "e3"]), order())
         .prop_map(|(status, city, year, event, order)| ClaimQuery { status, city_key: city.map(String::from), year, event_id: event.map(String::from), order });
     let statuses = [ContactStatus::Confirmed, ContactStatus::Approved, ContactStatus::Declined];
-    let contacts =
-        (pick(&statuses), pick(&["VALLADOLID", "köln", "tepebaşı", "de:koln"]), pick(&["es", "DE", "x"]), pick(&["an", "ÑÚ", "@", "σ", "zzz"]), order())
-            .prop_map(|(status, city, country, text, order)| ContactQuery {
-                status,
-                city: city.map(String::from),
-                country: country.map(String::from),
-                text: text.map(String::from),
-                order,
-            });
+    let contacts = (
+        pick(&statuses),
+        pick(&["VALLADOLID", "köln", "tepebaşı", "de:koln"]),
+        pick(&["es", "DE", "x"]),
+        pick(&["an", "ÑÚ", "@", "σ", "zzz"]),
+        any::<bool>(),
+        order(),
+    )
+        .prop_map(|(status, city, country, text, directory, order)| ContactQuery {
+            status,
+            city: city.map(String::from),
+            country: country.map(String::from),
+            text: text.map(String::from),
+            directory,
+            order,
+        });
     let instant =
         prop::option::of((0usize..60, any::<bool>()).prop_map(|(i, exact)| if exact { clock(i) } else { clock(i) + jiff::SignedDuration::from_micros(1) }));
     let audit = (pick(&["éva", "BOB", "x"]), pick(&["claim.", "contact.", "export"]), instant.clone(), instant, order()).prop_map(

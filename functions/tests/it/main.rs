@@ -18,6 +18,7 @@ mod fault;
 mod handler;
 mod lambda_binaries;
 mod lists;
+mod members;
 mod openapi;
 mod passkey;
 mod props;

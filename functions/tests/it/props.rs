@@ -159,6 +159,7 @@ fn contact(keys: &[String], person: usize) -> Contact {
             position: "P".into(),
             city_status: "fellow".into(),
             project: None,
+            listed: false,
         },
         status: ContactStatus::Approved,
         city_key: Some(keys[person].clone()),

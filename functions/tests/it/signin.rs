@@ -156,7 +156,7 @@ async fn a_link_signs_in_once_with_a_host_cookie<S: Store>(store: S) {
     let forged = format!("{id}.{}", "A".repeat(43));
     assert_eq!(handle(&app, post("/sign-in/link", &[("token", &forged)], None)).await.status(), 410);
     let r = handle(&app, post("/sign-in/link", &[("token", &token)], None)).await;
-    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/account/"));
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/members/"));
     let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
     let secret = cookie_of(&r).unwrap();
     assert_eq!(secret.len(), 43, "256 random bits, base64url");

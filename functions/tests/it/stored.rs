@@ -69,6 +69,7 @@ fn registration(key: &str, name: &str, city: &str, project: Option<&str>) -> Reg
         position: "Officer \"international\"".into(),
         city_status: "lighthouse".into(),
         project: project.map(str::to_string),
+        listed: false,
     }
 }
 
@@ -240,6 +241,10 @@ async fn check<S: Store>(s: &S) {
     assert_eq!((cai.status, cai.city_key.as_deref(), cai.version, cai.expires_at), (ContactStatus::Declined, None, 2, Some(FAR)));
     assert_eq!((cai.created_at.to_string(), cai.updated_at.to_string()), (T_CAI.to_string(), T_DECLINE.to_string()));
     assert_eq!(s.get_contact("cai@x.eu").await.unwrap().as_ref(), Some(cai));
+    // Nobody written before the members' directory is listed in it (an opt-in, off unless asked for).
+    assert!(contacts.iter().all(|c| !c.details.listed));
+    let q = ccg_functions::store::lists::ContactQuery { directory: true, ..Default::default() };
+    assert_eq!(s.contacts_page(&q, None, 10).await.unwrap().items, Vec::<Contact>::new());
 
     // Claims, in every state.
     let claims = s.list_claims().await.unwrap();

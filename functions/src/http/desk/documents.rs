@@ -6,7 +6,7 @@
 //! their history line, and answer with a redirect to the page that shows them.
 
 use super::super::App;
-use super::super::members_documents::shared_row;
+use super::super::members::documents::shared_row;
 use super::super::signed_in::{Req, fields, see_other, store_failed};
 use super::{Query, render};
 use crate::files::multipart;

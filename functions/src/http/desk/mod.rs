@@ -18,7 +18,7 @@ mod meetings;
 mod people;
 pub(super) mod staff;
 mod today;
-mod usage;
+pub(super) mod usage;
 
 use super::App;
 use super::answer::framed;
@@ -174,6 +174,10 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: DeskPage, req: &Req<'_>
 pub(super) struct Query(pub(super) String);
 
 impl Query {
+    pub fn new(query: &str) -> Query {
+        Query(query.to_string())
+    }
+
     /// A field, trimmed; `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<String> {
         super::query_param(&self.0, name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())

@@ -41,6 +41,7 @@ pub(super) async fn list<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         city: q.get("city"),
         country: q.get("country"),
         text: q.get("q"),
+        directory: false,
         order: if q.get("order").as_deref() == Some("newest") { Order::Newest } else { Order::Oldest },
     };
     let page = match f.contacts_page(&query, q.get("after").as_deref(), PAGE).await {
@@ -128,7 +129,7 @@ pub(super) async fn page<S: Store>(
     let data = json!({
         "person": person, "done": done, "error": error, "values": values,
         "name": d.name, "email": d.email, "city": d.city, "country": d.country, "organisation": d.organisation, "position": d.position,
-        "city_status": d.city_status, "project": d.project, "status": c.status.as_str(),
+        "city_status": d.city_status, "project": d.project, "status": c.status.as_str(), "listed": d.listed,
         "represents": c.city_key.as_deref().map(|k| f.city_name(k)), "represents_key": c.city_key,
         "since": super::day(c.created_at), "updated": super::day(c.updated_at),
         "claims": claims, "history": history, "last_line": p.history.last().map(audit_row), "cities": cities,

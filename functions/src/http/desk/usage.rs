@@ -15,7 +15,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 /// A city's year as the desk's tables show it.
-pub(super) fn row<S: Store>(app: &App<S>, u: &CityYear) -> Value {
+pub(in crate::http) fn row<S: Store>(app: &App<S>, u: &CityYear) -> Value {
     let rules = &app.forms.catalogue().rules;
     json!({
         "city_key": u.city_key, "city": app.forms.city_name(&u.city_key), "year": u.year,

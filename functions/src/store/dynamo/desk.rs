@@ -78,11 +78,16 @@ fn contacts_ask(q: &ContactQuery) -> Ask {
     if let Some(t) = &q.text {
         filter.call("contains", index::SEARCH, &lists::fold(t));
     }
+    if q.directory {
+        filter.eq("listed", AttributeValue::Bool(true));
+    }
     let parts = match q.status {
         Some(st) => vec![index::contact_list(st)],
+        // The directory never lists the declined: their partition is not asked.
+        None if q.directory => [ContactStatus::Confirmed, ContactStatus::Approved].map(index::contact_list).to_vec(),
         None => [ContactStatus::Confirmed, ContactStatus::Approved, ContactStatus::Declined].map(index::contact_list).to_vec(),
     };
-    let narrowed = q.city.is_some() || q.country.is_some() || q.text.is_some();
+    let narrowed = q.city.is_some() || q.country.is_some() || q.text.is_some() || q.directory;
     Ask { index: index::LISTS, parts, filter, narrowed, order: q.order, from: None, before: None }
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const CONTACT_COLUMNS: &str = "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version, expires_at, rank, search";
+pub(super) const CONTACT_COLUMNS: &str = "email_key, name, email, city, country, organisation, position, city_status, project, status, city_key, created_at, updated_at, version, expires_at, rank, search, listed";
 
 pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     let status: String = r.get(9)?;
@@ -17,6 +17,7 @@ pub(super) fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact>
             position: r.get(6)?,
             city_status: r.get(7)?,
             project: r.get(8)?,
+            listed: r.get::<_, Option<bool>>(17)?.unwrap_or(false),
         },
         status: ContactStatus::parse(&status)
             .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown contact status {status}").into()))?,
@@ -35,7 +36,7 @@ pub(super) fn contact(conn: &Connection, email_key: &str) -> rusqlite::Result<Op
 pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
     let d = &c.details;
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT OR REPLACE INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     ))?
     .execute(params![
         d.email_key,
@@ -55,6 +56,7 @@ pub(super) fn write_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<
         c.expires_at,
         lists::contact_rank(c),
         lists::contact_search_text(c),
+        d.listed,
     ])?;
     Ok(())
 }

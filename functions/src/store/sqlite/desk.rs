@@ -166,6 +166,10 @@ fn contacts_page(conn: &Connection, q: &ContactQuery, cursor: Option<&str>, limi
     if let Some(t) = &q.text {
         w.text("instr(search, ?) > 0", &lists::fold(t));
     }
+    if q.directory {
+        // As the partial index `contacts_listed` is written, so SQLite can use it.
+        w.and("listed = 1 AND status IN ('confirmed', 'approved')", std::iter::empty());
+    }
     w.after(cursor, q.order)?;
     let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts {} ORDER BY rank {}", w.sql(), direction(q.order));
     page(conn, &sql, &w, (row_to_contact, 15), |c| q.admits(c), limit)

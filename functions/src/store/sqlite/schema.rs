@@ -163,8 +163,16 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     conn.execute_batch(super::desk::SCHEMA)?;
+    // Issue 21: the members' directory, an opt-in kept as a column (rows
+    // written before read as not listed), indexed for the directory's page.
+    // Before the ranks are filled: that reads every contact column.
+    let has_listed: bool = conn.query_row("SELECT COUNT(*) FROM pragma_table_info('contacts') WHERE name = 'listed'", [], |r| r.get(0))?;
+    if !has_listed {
+        conn.execute_batch("ALTER TABLE contacts ADD COLUMN listed INTEGER NOT NULL DEFAULT 0")?;
+    }
     super::desk::fill_ranks(conn)?;
     // Issue 21: the members' repository.
     conn.execute_batch(super::shared::SCHEMA)?;
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS contacts_listed ON contacts (rank) WHERE listed = 1 AND status IN ('confirmed', 'approved')")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }

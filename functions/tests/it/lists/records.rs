@@ -66,6 +66,8 @@ pub fn records(claims: usize, contacts: usize) -> Records {
                 position: "Officer".into(),
                 city_status: "lighthouse".into(),
                 project: None,
+                // Every other one opted in to the directory (declined ones too: the directory leaves them out).
+                listed: i % 2 == 1,
             },
             status,
             city_key: approved.then(|| city_key(city)),

@@ -6,12 +6,10 @@
 //! Only a signed-in member or staff gets here (`http::account` sends
 //! anyone else to `/sign-in/` before this runs), and every answer is no-store.
 
-use super::App;
-use super::answer::{framed, json_response};
-use super::frame::{AnswerPage, Body};
-use super::signed_in::{Req, message, see_other, store_failed};
+use super::super::App;
+use super::super::answer::json_response;
+use super::super::signed_in::{Req, message, see_other, store_failed};
 use crate::records::{SharedDocument, language_name};
-use crate::routes::Form;
 use crate::service::shared_documents::{Download, SharedError};
 use crate::store::Store;
 use crate::store::lists::SharedQuery;
@@ -44,21 +42,8 @@ pub(super) fn shared_row<S: Store>(app: &App<S>, d: &SharedDocument) -> Value {
     })
 }
 
-pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>) -> Response<Bytes> {
-    let path = req.parts.uri.path();
-    let rest = path.strip_prefix(BASE).unwrap_or("").trim_matches('/');
-    if rest.is_empty() {
-        return list(app, req).await;
-    }
-    if rest.contains('/') || rest.len() > 100 {
-        return message(app, req.json, StatusCode::NOT_FOUND, "Not found", "There is no document at this address.");
-    }
-    download(app, req, rest).await
-}
-
-async fn list<S: Store>(app: &App<S>, req: &Req<'_>) -> Response<Bytes> {
+pub(super) async fn list<S: Store>(app: &App<S>, req: &Req<'_>, q: &super::super::super::desk::Query) -> Response<Bytes> {
     let f = &app.forms;
-    let q = super::desk::Query(req.parts.uri.query().unwrap_or("").to_string());
     let meeting = q.get("meeting").filter(|m| f.catalogue().event(m).is_some());
     let year = q.get("year").and_then(|y| y.parse::<i16>().ok());
     let ask = SharedQuery { meeting: meeting.clone(), year };
@@ -67,7 +52,7 @@ async fn list<S: Store>(app: &App<S>, req: &Req<'_>) -> Response<Bytes> {
         Err(e) => return store_failed(app, req.json, e),
     };
     let rows: Vec<Value> = page.items.iter().map(|d| shared_row(app, d)).collect();
-    let next = super::desk::next_link(&format!("{BASE}/"), &[("meeting", meeting.clone()), ("year", year.map(|y| y.to_string()))], page.next.as_deref());
+    let next = super::super::desk::next_link(&format!("{BASE}/"), &[("meeting", meeting.clone()), ("year", year.map(|y| y.to_string()))], page.next.as_deref());
     if req.json {
         return json_response(StatusCode::OK, &json!({"documents": rows, "next": next}));
     }
@@ -75,23 +60,15 @@ async fn list<S: Store>(app: &App<S>, req: &Req<'_>) -> Response<Bytes> {
     let mut events: Vec<_> = cat.events.iter().collect();
     events.sort_by(|a, b| b.id.cmp(&a.id));
     let meetings: Vec<Value> = events.iter().map(|e| json!({"id": e.id, "title": e.title, "selected": meeting.as_deref() == Some(e.id.as_str())})).collect();
-    let years: Vec<Value> = super::desk::years(app).into_iter().map(|y| json!({"year": y, "selected": year == Some(y)})).collect();
+    let years: Vec<Value> = super::super::desk::years(app).into_iter().map(|y| json!({"year": y, "selected": year == Some(y)})).collect();
     let data = json!({
         "documents": rows, "next": next, "meetings": meetings, "years": years,
         "filtered": meeting.is_some() || year.is_some(), "first": q.get("after").is_none(),
     });
-    let heading = "The members' repository";
-    let page = AnswerPage {
-        title: heading.into(),
-        heading: heading.into(),
-        body: Body::new("answers/members-documents.html", data),
-        url: format!("{BASE}/"),
-        ..AnswerPage::default()
-    };
-    framed(app, StatusCode::OK, Form::Register, page)
+    super::render(app, StatusCode::OK, "/members/documents/", "The members' repository", "answers/members-documents.html", data)
 }
 
-async fn download<S: Store>(app: &App<S>, req: &Req<'_>, id: &str) -> Response<Bytes> {
+pub(super) async fn download<S: Store>(app: &App<S>, req: &Req<'_>, id: &str) -> Response<Bytes> {
     let f = &app.forms;
     let d = match f.shared_document(id).await {
         Ok(Some(d)) => d,
