@@ -27,7 +27,7 @@ pub const PAGE: usize = 20;
 pub(super) const BASE: &str = "/members/documents";
 
 /// A document as the lists show it (the members' page and the desk's).
-pub(super) fn shared_row<S: Store>(app: &App<S>, d: &SharedDocument) -> Value {
+pub(in crate::http) fn shared_row<S: Store>(app: &App<S>, d: &SharedDocument) -> Value {
     let cat = app.forms.catalogue();
     let meeting = d.meeting.as_ref().map(|m| {
         let title = cat.event(m).map_or(m.clone(), |e| e.title.clone());
@@ -42,7 +42,7 @@ pub(super) fn shared_row<S: Store>(app: &App<S>, d: &SharedDocument) -> Value {
     })
 }
 
-pub(super) async fn list<S: Store>(app: &App<S>, req: &Req<'_>, q: &super::super::super::desk::Query) -> Response<Bytes> {
+pub(super) async fn list<S: Store>(app: &App<S>, req: &Req<'_>, q: &super::super::desk::Query) -> Response<Bytes> {
     let f = &app.forms;
     let meeting = q.get("meeting").filter(|m| f.catalogue().event(m).is_some());
     let year = q.get("year").and_then(|y| y.parse::<i16>().ok());
