@@ -164,5 +164,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.execute_batch(super::desk::SCHEMA)?;
     super::desk::fill_ranks(conn)?;
+    // Issue 21: invitations to meetings, tables of their own.
+    conn.execute_batch(super::invitations::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
