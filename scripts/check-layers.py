@@ -19,7 +19,7 @@ import re
 import sys
 from pathlib import Path
 
-CRATES = ["model", "forms", "functions", "generator"]
+CRATES = ["model", "calendar", "forms", "functions", "generator"]
 
 # (crate, importing top-level module, imported top-level module): an arrow
 # pointing up the layers (domain -> ports -> services -> adapters -> web -> edges).

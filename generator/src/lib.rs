@@ -7,7 +7,6 @@ pub mod build;
 pub mod builder;
 pub mod deps;
 pub mod documents;
-pub mod ical;
 pub mod load;
 pub mod markdown;
 pub mod page_settings;

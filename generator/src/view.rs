@@ -2,17 +2,16 @@
 //! into plain strings once per build, so templates stay free of logic and
 //! the same summary serves the calendar, the home page and the filters.
 
+use ccg_model::SiteConfig;
 use ccg_model::cities::{Project, Role};
 use ccg_model::event::{Event, Format, When};
 use ccg_model::rules::TravelRules;
-use ccg_model::{SiteConfig, countries};
 use jiff::civil::Date;
-use jiff::{Timestamp, ToSpan, ZonedDateTime};
+use jiff::{Timestamp, ZonedDateTime};
 use serde::Serialize;
 
-pub fn country_name(code: &str) -> &str {
-    countries::name(code).unwrap_or(code)
-}
+// The calendar files write an event's facts the same way: one copy, there.
+pub use ccg_calendar::text::{country_name, date_stamp, day_after, description_text, location_text, utc_stamp};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PartOfView {
@@ -76,58 +75,6 @@ pub fn url_encode(s: &str) -> String {
         }
     }
     out
-}
-
-/// `20211007T130000Z`
-pub fn utc_stamp(ts: Timestamp) -> String {
-    ts.strftime("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// `20270316`
-pub fn date_stamp(d: Date) -> String {
-    d.strftime("%Y%m%d").to_string()
-}
-
-/// The day after the last day: how calendars express an inclusive all-day range.
-pub fn day_after(d: Date) -> Date {
-    d.checked_add(1.day()).unwrap_or(d)
-}
-
-pub fn location_text(e: &Event) -> String {
-    match &e.location {
-        Some(l) => {
-            let mut parts: Vec<&str> = Vec::new();
-            parts.extend(l.venue.as_deref());
-            parts.extend(l.address.as_deref());
-            parts.push(&l.city);
-            parts.push(country_name(&l.country));
-            let mut s = parts.join(", ");
-            if e.format == Format::Hybrid {
-                s.push_str(" and online");
-            }
-            s
-        }
-        None if e.format == Format::Virtual => "Online".into(),
-        // Nothing published: say nothing rather than guess.
-        None => String::new(),
-    }
-}
-
-/// The hours of a date-only event, in words, after its first day:
-/// "Friday 19 November 2021, in the morning".
-fn hours_text(e: &Event) -> Option<String> {
-    e.hours.as_ref().map(|h| format!("{}, {h}", e.when.start_date().strftime("%A %-d %B %Y")))
-}
-
-/// Summary and address of the event page: what a calendar entry describes
-/// (with the hours in words, when a date-only event has them).
-pub fn description_text(e: &Event, permalink: &str) -> String {
-    let mut parts: Vec<String> = hours_text(e).map(|h| format!("{h}.")).into_iter().collect();
-    if let Some(s) = e.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        parts.push(s.to_string());
-    }
-    parts.push(permalink.to_string());
-    parts.join("\n\n")
 }
 
 /// The page description of an event without a summary: what is known of it.

@@ -10,13 +10,30 @@ pub mod ses;
 use std::future::Future;
 use std::pin::Pin;
 
+/// A file sent with a message, e.g. an invitation's `invite.ics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// The full MIME type with its parameters; for an invitation
+    /// `text/calendar; charset=UTF-8; method=REQUEST` (or `CANCEL`): see `ccg_calendar::Method::content_type`.
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
 /// One message: plain text plus a simple HTML part, in the site's words, no tracking.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Files sent with the message (an invitation's `invite.ics`).
+    pub attachments: Vec<Attachment>,
+    /// Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
+    pub headers: Vec<(String, String)>,
+    /// A stable id of this message (e.g. "invitation/<event>/<seq>/<person key>"): the outbox keeps one file per id,
+    /// so sending the same id twice delivers it once (how a resumed invitation round proves "exactly once").
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -158,7 +158,11 @@ fn read_file(dir: &Path, name: String) -> io::Result<OutboxMessage> {
     let bytes = fs::read(dir.join(&name))?;
     let stored: Stored =
         serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name} is not an outbox message: {e}")))?;
-    Ok(OutboxMessage { file: name, email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html }, sent_at: stored.sent_at })
+    Ok(OutboxMessage {
+        file: name,
+        email: Email { to: stored.to, subject: stored.subject, text: stored.text, html: stored.html, ..Email::default() },
+        sent_at: stored.sent_at,
+    })
 }
 
 #[cfg(test)]
@@ -180,6 +184,7 @@ mod tests {
             subject: format!("Message {n}"),
             text: format!("Hello {n},\nhttps://example.eu/confirm?n={n}\n"),
             html: format!("<p>Hello {n}</p>"),
+            ..Email::default()
         }
     }
 

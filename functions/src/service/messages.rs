@@ -83,7 +83,7 @@ fn email(to: &str, name: &str, data: Value) -> Email {
     let text = format!("{body}\n");
     let paragraphs: String = body.split("\n\n").map(|p| Paragraph::of(p).html()).collect();
     let html = render("emails/layout.html", &json!({ "subject": subject, "paragraphs": paragraphs }));
-    Email { to: to.to_string(), subject, text, html }
+    Email { to: to.to_string(), subject, text, html, ..Email::default() }
 }
 
 /// The last lines of every email to a contact: how to leave the group.

@@ -62,7 +62,7 @@ fn calendars(opts: &Options, shared: &Shared, cfg: &SiteConfig, writer: &Writer,
     let events: Vec<&Event> = content.events.iter().collect();
     let key = hash_of((&content.event_hashes, shared.config_key, base_url));
     if !kept(shared, writer, outputs, "calendar.ics", key) {
-        feeds.push(("calendar.ics".into(), key, crate::ical::feed(cfg, base_url, &events)));
+        feeds.push(("calendar.ics".into(), key, ccg_calendar::feed(cfg, base_url, &events)));
     }
     let mut unversioned = Vec::new();
     for (e, hash) in events.iter().zip(&content.event_hashes) {
@@ -71,7 +71,7 @@ fn calendars(opts: &Options, shared: &Shared, cfg: &SiteConfig, writer: &Writer,
         if kept(shared, writer, outputs, &rel, key) {
             continue;
         }
-        let ics = crate::ical::single(cfg, base_url, e);
+        let ics = ccg_calendar::single(cfg, base_url, e);
         if let Some(err) = unversioned_change(&opts.out, e, &ics) {
             unversioned.push(err);
         }
@@ -94,8 +94,8 @@ fn unversioned_change(out: &Path, e: &Event, ics: &str) -> Option<ContentError> 
         return None;
     }
     let old = std::fs::read_to_string(out.join("calendar").join(format!("{}.ics", e.id))).ok()?;
-    let (before, seq) = crate::ical::versioned(&old);
-    let (after, _) = crate::ical::versioned(ics);
+    let (before, seq) = ccg_calendar::versioned(&old);
+    let (after, _) = ccg_calendar::versioned(ics);
     if before == after || e.sequence > seq {
         return None;
     }

@@ -173,9 +173,15 @@ fn shows_the_outbox() {
         subject: "Confirm your email".into(),
         text: "Hello Ana,\nplease confirm: https://ccg.example.eu/confirm?t=a1&x=2.\n".into(),
         html: "<p>Hello Ana</p><script>alert(1)</script>".into(),
+        ..Email::default()
     };
-    let second =
-        Email { to: "bo@example.eu".into(), subject: "Your claim <script>alert(1)</script>".into(), text: "Hello Bo".into(), html: "<p>Hello Bo</p>".into() };
+    let second = Email {
+        to: "bo@example.eu".into(),
+        subject: "Your claim <script>alert(1)</script>".into(),
+        text: "Hello Bo".into(),
+        html: "<p>Hello Bo</p>".into(),
+        ..Email::default()
+    };
     rt.block_on(outbox.send(&first)).unwrap();
     rt.block_on(outbox.send(&second)).unwrap();
 

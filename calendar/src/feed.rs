@@ -1,86 +1,16 @@
 //! The iCalendar feed (`/calendar.ics`) and the one-event files
 //! (`/calendar/<id>.ics`), RFC 5545 to the byte.
 //!
-//! The `icalendar` crate builds the calendar, but left alone it adds a random
-//! UID and the current time to each event, escapes only the properties it
-//! knows as TEXT (not NAME nor CATEGORIES, and never a bare CR) and folds with
-//! a character/byte mix-up. So every property is set here, values are
-//! normalised and escaped where the crate does not, and the output is
-//! unfolded and folded again at 75 octets on character boundaries.
+//! Left alone, the `icalendar` crate adds a random UID and the current time to
+//! each event: every property is set here, from the content alone.
 
-use crate::view::{self, date_stamp, day_after, utc_stamp};
+use crate::text::{date_stamp, day_after, description_text, location_text, utc_stamp};
+use crate::wire::{escape_text, finish, normalize_newlines, unfold};
 use ccg_model::SiteConfig;
 use ccg_model::event::{Event, When};
 use icalendar::{Calendar, Component, Property};
 
 pub const PRODID: &str = "-//City Coordinators Group//ccg site generator//EN";
-
-/// TEXT escaping of RFC 5545 section 3.3.11, for properties the crate passes through.
-pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in normalize_newlines(s).chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The crate turns `\n` into `\\n` but would leave a CR in the value.
-fn normalize_newlines(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', "\n")
-}
-
-/// Splits a content line into physical lines of at most 75 octets without
-/// cutting a UTF-8 character; continuation lines start with one space.
-pub fn fold(line: &str, out: &mut String) {
-    let mut rest = line;
-    let mut limit = 75;
-    loop {
-        if rest.len() <= limit {
-            out.push_str(rest);
-            out.push_str("\r\n");
-            return;
-        }
-        let mut cut = limit;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.push_str(&rest[..cut]);
-        out.push_str("\r\n ");
-        rest = &rest[cut..];
-        limit = 74;
-    }
-}
-
-/// Logical lines of the crate's output (its folding undone).
-fn unfold(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for physical in text.split("\r\n") {
-        if let Some(cont) = physical.strip_prefix([' ', '\t'])
-            && let Some(last) = lines.last_mut()
-        {
-            last.push_str(cont);
-            continue;
-        }
-        if !physical.is_empty() {
-            lines.push(physical.to_string());
-        }
-    }
-    lines
-}
-
-fn finish(cal: &Calendar) -> String {
-    let mut out = String::with_capacity(4096);
-    for line in unfold(&cal.to_string()) {
-        fold(&line, &mut out);
-    }
-    out
-}
 
 fn date_value(key: &str, value: String) -> Property {
     let mut p = Property::new(key, value);
@@ -112,7 +42,8 @@ pub fn versioned(ics: &str) -> (Vec<String>, u32) {
     (props, seq)
 }
 
-fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
+/// The VEVENT of a meeting, as the feed, the one-event file and an invitation carry it.
+pub(crate) fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
     let permalink = format!("{base_url}/calendar/{}/", e.id);
     let mut ev = icalendar::Event::new();
     ev.add_property("UID", format!("{}@{}", e.id, site.uid_domain));
@@ -130,8 +61,8 @@ fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
     // SUMMARY, DESCRIPTION and LOCATION are TEXT to the crate: it escapes them.
     let title = if e.is_cancelled() { format!("Cancelled: {}", e.title) } else { e.title.clone() };
     ev.add_property("SUMMARY", normalize_newlines(&title));
-    ev.add_property("DESCRIPTION", normalize_newlines(&view::description_text(e, &permalink)));
-    let place = view::location_text(e);
+    ev.add_property("DESCRIPTION", normalize_newlines(&description_text(e, &permalink)));
+    let place = location_text(e);
     if !place.is_empty() {
         ev.add_property("LOCATION", normalize_newlines(&place));
     }
@@ -148,12 +79,18 @@ fn vevent(e: &Event, site: &SiteConfig, base_url: &str) -> icalendar::Event {
     ev
 }
 
-fn calendar(site: &SiteConfig, name: &str, description: &str, refresh: bool) -> Calendar {
+/// The properties every calendar object of the site opens with; `method` is iTIP's (RFC 5546).
+pub(crate) fn head(method: &str) -> Calendar {
     let mut cal = Calendar::empty();
     cal.append_property(Property::new("PRODID", PRODID));
     cal.append_property(Property::new("VERSION", "2.0"));
     cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
-    cal.append_property(Property::new("METHOD", "PUBLISH"));
+    cal.append_property(Property::new("METHOD", method));
+    cal
+}
+
+fn calendar(site: &SiteConfig, name: &str, description: &str, refresh: bool) -> Calendar {
+    let mut cal = head("PUBLISH");
     // NAME (RFC 7986) is unknown to the crate: escaped here. X-WR-* it escapes.
     cal.append_property(Property::new("NAME", escape_text(name)));
     cal.append_property(Property::new("X-WR-CALNAME", normalize_newlines(name)));
@@ -185,43 +122,25 @@ pub fn single(site: &SiteConfig, base_url: &str, e: &Event) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::wire::tests::assert_wire_format;
+    use crate::wire::{fold, unfold};
     use std::path::Path;
 
-    fn site() -> SiteConfig {
+    pub(crate) fn site() -> SiteConfig {
         SiteConfig::parse(Path::new("config.yaml"), include_str!("../../tests/fixture-site/content/config.yaml")).unwrap()
     }
 
-    fn event(extra: &str, title: &str, start: &str, end: &str, tz: &str) -> Event {
+    pub(crate) fn event(extra: &str, title: &str, start: &str, end: &str, tz: &str) -> Event {
         let text = format!(
             "---\nid: ev-1\ntitle: {title:?}\nstart: {start}\nend: {end}\ntimezone: {tz}\nformat: physical\nkind: co-creation\nlocation:\n  venue: \"Hall; 2nd floor, east\"\n  city: Porto\n  country: PT\n{extra}---\nBody\n"
         );
         ccg_model::event::parse(Path::new("e.md"), &text).unwrap()
     }
 
-    fn timed() -> Event {
+    pub(crate) fn timed() -> Event {
         event("", "Workshop", "2027-03-16T09:30", "2027-03-17T13:00", "Europe/Lisbon")
-    }
-
-    /// Every line ends in CRLF, no physical line is over 75 octets, and none
-    /// splits a UTF-8 character (each is valid UTF-8 on its own).
-    fn assert_wire_format(bytes: &[u8]) {
-        assert!(bytes.ends_with(b"\r\n"));
-        for (i, b) in bytes.iter().enumerate() {
-            if *b == b'\n' {
-                assert_eq!(bytes[i - 1], b'\r', "bare LF at {i}");
-            }
-            if *b == b'\r' {
-                assert_eq!(bytes.get(i + 1), Some(&b'\n'), "bare CR at {i}");
-            }
-        }
-        let body = &bytes[..bytes.len() - 2];
-        for line in body.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            assert!(line.len() <= 75, "line of {} octets: {:?}", line.len(), String::from_utf8_lossy(line));
-            assert!(std::str::from_utf8(line).is_ok(), "a character was split: {line:?}");
-        }
     }
 
     fn logical(text: &str) -> Vec<String> {
