@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod desk;
 pub mod desk_read;
 pub mod documents;
+pub mod invitations;
 pub mod leave;
 pub mod messages;
 pub mod passkeys;
@@ -58,6 +59,8 @@ pub struct Options {
     /// The preview's relaxation: a staff session started by link may decide
     /// without a passkey. Never set in AWS.
     pub staff_link_may_decide: bool,
+    /// The site's settings, for invitations (their calendar object, `invitations:`); set by `for_site`.
+    pub site: Option<Arc<ccg_model::SiteConfig>>,
 }
 
 impl Options {
@@ -74,6 +77,7 @@ impl Options {
             mail_limits: site.forms.emails_per_address,
             answer_floor: Duration::from_millis(floor_ms),
             sign_in: site.sign_in,
+            site: Some(Arc::new(site.clone())),
             ..Options::default()
         }
     }
@@ -97,6 +101,7 @@ impl Default for Options {
             sign_in: ccg_model::site::SignInConfig::default(),
             sign_in_url: None,
             staff_link_may_decide: false,
+            site: None,
         }
     }
 }
