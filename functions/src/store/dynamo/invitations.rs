@@ -81,7 +81,13 @@ impl DynamoStore {
             .key("pk", s(pk))
             .update_expression(set)
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names(&[("#state", "state"), ("#sending_at", "sending_at"), ("#sent_at", "sent_at")])))
+            // DynamoDB refuses a name the expressions do not use.
+            .set_expression_attribute_names(Some(names(
+                &[("#state", "state"), ("#sending_at", "sending_at"), ("#sent_at", "sent_at")]
+                    .into_iter()
+                    .filter(|(k, _)| set.contains(k) || condition.contains(k))
+                    .collect::<Vec<_>>(),
+            )))
             .set_expression_attribute_values(Some(values(vals)))
             .send()
             .await;
