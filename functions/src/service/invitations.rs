@@ -404,3 +404,54 @@ impl<S: Store> Forms<S> {
         Ok((rows, Progress::of(&sends, e.sequence), tally))
     }
 }
+
+impl<S: Store> Forms<S> {
+    /// The desk's "Send" button and `desk invite`: one step of the round,
+    /// with a history line saying who sent how many of what.
+    pub async fn invite_from_desk(&self, site: &SiteConfig, event_id: &str, operator: &str, limit: u32) -> Result<Step, InviteError> {
+        let step = self.invite_step(site, event_id, limit).await?;
+        if step.sent_now > 0 {
+            let audit = crate::records::AuditEntry {
+                at: self.now().0,
+                actor: operator.into(),
+                action: "invite".into(),
+                subject: format!("meeting:{event_id}"),
+                detail: format!(
+                    "{} {} sent (sequence {}); {} of {} sent, {} left",
+                    step.sent_now,
+                    step.kind.map_or("email", SendKind::as_str),
+                    step.sequence,
+                    step.progress.sent,
+                    step.progress.total,
+                    step.progress.left()
+                ),
+            };
+            self.store.record_audit(audit).await?;
+        }
+        Ok(step)
+    }
+
+    /// The invitees of a meeting as CSV (for the logistics), with the history line that says who took it.
+    pub async fn invitees_csv(&self, event_id: &str, operator: &str) -> Result<String, InviteError> {
+        let (rows, _, _) = self.invitees(event_id).await?;
+        let audit = crate::records::AuditEntry {
+            at: self.now().0,
+            actor: operator.into(),
+            action: "export".into(),
+            subject: "export:invitations".into(),
+            detail: format!("invitations of {event_id}"),
+        };
+        self.store.record_audit(audit).await?;
+        let mut out = String::new();
+        crate::export::row(&mut out, &["name", "email", "city", "organisation", "last_sent", "sequence", "state", "answer", "waiting_position"]);
+        for r in &rows {
+            let seq = r.sequence.to_string();
+            let pos = r.position.map(|p| p.to_string()).unwrap_or_default();
+            crate::export::row(
+                &mut out,
+                &[&r.name, &r.email, &r.city, &r.organisation, r.last_sent.unwrap_or(""), &seq, r.state, r.standing.unwrap_or(""), &pos],
+            );
+        }
+        Ok(out)
+    }
+}
