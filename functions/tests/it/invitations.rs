@@ -295,5 +295,19 @@ mod capacity_and_links {
         // The members' area sees its invitations and answers.
         let mine = ccg_functions::http::invitations::member_invitations(&app.forms, "member20@city20.example.eu").await.unwrap();
         assert_eq!((mine.len(), mine[0].standing), (1, Some("going")));
+
+        // Erasure takes a person's invitations, answer and place with them.
+        let going = app.forms.store.list_answers("e1").await.unwrap().1.going;
+        let audit = ccg_functions::records::AuditEntry {
+            at: jiff::Timestamp::from_second(T0).unwrap(),
+            actor: "test".into(),
+            action: "erase".into(),
+            subject: "someone".into(),
+            detail: String::new(),
+        };
+        app.forms.store.erase("member20@city20.example.eu", audit).await.unwrap();
+        assert!(app.forms.store.get_answer("e1", "member20@city20.example.eu").await.unwrap().is_none());
+        assert!(app.forms.store.list_sends("e1").await.unwrap().iter().all(|s| s.email_key != "member20@city20.example.eu"));
+        assert_eq!(app.forms.store.list_answers("e1").await.unwrap().1.going, going - 1);
     }
 }

@@ -98,14 +98,18 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes a person's invitation records (the desk's erasure, which may
-    /// Scan); their place in each meeting's tally goes too.
-    pub(super) async fn erase_invitations(&self, email_key: &str) -> Result<(), StoreError> {
+    /// Deletes the invitation records of the addresses `gone` says (the
+    /// desk's erasure of one, and its sweep of those who left through a link,
+    /// which may not Scan); their places in the meetings' tallies go too. How many addresses had some.
+    pub(super) async fn erase_invitations(&self, gone: impl Fn(&str) -> bool) -> Result<usize, StoreError> {
+        let mut people = std::collections::HashSet::new();
         for item in self.scan("INVANS#").await? {
             let a: InvitationAnswer = read(&item, "invitation answer")?;
-            if a.email_key != email_key {
+            if !gone(&a.email_key) {
                 continue;
             }
+            people.insert(a.email_key.clone());
+            let email_key = a.email_key.as_str();
             let mut attempts = Attempts(0);
             loop {
                 let (t, version) = self.tally_of(&a.event_id).await?;
@@ -117,15 +121,15 @@ impl DynamoStore {
                 }
             }
         }
-        for prefix in ["INVSEND#", "INVLINK#"] {
+        for prefix in ["INVSEND#", "INVLINK#", "UNSUB#"] {
             for item in self.scan(prefix).await? {
-                if get_opt_s(&item, "email_key").as_deref() == Some(email_key) {
+                if let Some(key) = get_opt_s(&item, "email_key").filter(|k| gone(k)) {
                     self.client.delete_item().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).send().await.map_err(sdk_err)?;
+                    people.insert(key);
                 }
             }
         }
-        self.client.delete_item().table_name(&self.table).key("pk", s(format!("UNSUB#{email_key}"))).send().await.map_err(sdk_err)?;
-        Ok(())
+        Ok(people.len())
     }
 
     fn tally_put(&self, event_id: &str, t: &Tally, version: u64) -> Result<TransactWriteItem, StoreError> {
