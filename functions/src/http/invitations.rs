@@ -57,16 +57,16 @@ fn failed<S: Store>(app: &App<S>, json: bool, e: InviteError) -> Response<Bytes>
 }
 
 /// The POST's fields (a button's small form, or an empty body with the token in the query).
-fn fields_of<S: Store>(app: &App<S>, parts: &http::request::Parts, body: &Bytes, json: bool) -> Result<Fields, Response<Bytes>> {
+fn fields_of<S: Store>(app: &App<S>, parts: &http::request::Parts, body: &Bytes, json: bool) -> Result<Fields, Box<Response<Bytes>>> {
     if body.len() > MAX_BODY {
-        return Err(decode_error(app, json, Form::Register, &decode::DecodeError::TooLarge));
+        return Err(Box::new(decode_error(app, json, Form::Register, &decode::DecodeError::TooLarge)));
     }
     let kind = match decode::body_kind(header_str(&parts.headers, header::CONTENT_TYPE)) {
         Ok(k) => k,
         Err(_) if body.is_empty() => BodyKind::Form,
-        Err(e) => return Err(decode_error(app, json, Form::Register, &e)),
+        Err(e) => return Err(Box::new(decode_error(app, json, Form::Register, &e))),
     };
-    decode::decode(kind, body).map_err(|e| decode_error(app, json, Form::Register, &e))
+    decode::decode(kind, body).map_err(|e| Box::new(decode_error(app, json, Form::Register, &e)))
 }
 
 fn not_post<S: Store>(app: &App<S>, json: bool, route: Route) -> Response<Bytes> {
@@ -119,7 +119,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, parts: &http::request::Parts,
     }
     let fields = match fields_of(app, parts, &body, json) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let token = fields.get("token").cloned().or_else(|| query_param(query, "token")).unwrap_or_default();
     let Some(reply) = fields.get("answer").cloned().or_else(|| query_param(query, "answer")).and_then(|a| Reply::parse(&a)) else {
@@ -170,7 +170,7 @@ pub(super) async fn unsubscribe<S: Store>(app: &App<S>, parts: &http::request::P
     }
     let fields = match fields_of(app, parts, &body, json) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let token = fields.get("token").cloned().or_else(|| query_param(query, "token")).unwrap_or_default();
     match f.unsubscribe_by_link(&token).await {
