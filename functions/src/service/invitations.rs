@@ -19,12 +19,12 @@ use crate::store::invitations::{Answered, InvitationLink, InvitationSend, Progre
 use crate::store::{Store, StoreError, person_key};
 use crate::token;
 use ccg_forms::decide::OpenMeetings;
-use ccg_forms::decide::invitation::{self, Answer, LastSent, Said, SendKind, Standing};
+use ccg_forms::decide::invitation::{self, Answer, LastSent, Said, SendKind};
 use ccg_model::words::{day_span, long_date};
 use ccg_model::{Event, SiteConfig, When};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,34 +50,27 @@ pub struct Step {
     pub progress: Progress,
 }
 
-/// A person's invitation to one meeting, for the members' area.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberInvitation {
-    pub event_id: String,
-    pub title: String,
-    pub when: String,
-    pub place: String,
-    pub page: String,
-    pub cancelled: bool,
-    /// `going`, `waiting`, `declined`, or none yet.
-    pub standing: Option<&'static str>,
-    pub position: Option<u32>,
-}
+/// Sends in flight at once, at most (within a second's share of `per_second`).
+const MOST_AT_ONCE: u32 = 16;
 
-/// A row of the desk's list and CSV: who was invited, what they were last sent, their answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct Invitee {
-    pub email_key: String,
-    pub person_key: String,
-    pub name: String,
-    pub email: String,
-    pub city: String,
-    pub organisation: String,
-    pub last_sent: Option<&'static str>,
-    pub sequence: u32,
-    pub state: &'static str,
-    pub standing: Option<&'static str>,
-    pub position: Option<u32>,
+/// Runs the futures together; their outputs in order (the crate has no `futures`).
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (f, o) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *o = Some(v),
+                    std::task::Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// What an email tells of a meeting's date, in words.
@@ -114,7 +107,7 @@ fn why(c: &Contact, site: &SiteConfig) -> Option<&'static str> {
 }
 
 impl<S: Store> Forms<S> {
-    fn meeting(&self, event_id: &str) -> Result<Event, InviteError> {
+    pub(super) fn meeting(&self, event_id: &str) -> Result<Event, InviteError> {
         self.catalogue().event(event_id).cloned().ok_or_else(|| InviteError::UnknownMeeting(event_id.to_string()))
     }
 
@@ -183,21 +176,33 @@ impl<S: Store> Forms<S> {
         let todo: Vec<InvitationSend> =
             self.store.list_sends(event_id).await?.into_iter().filter(|s| s.sequence == e.sequence && takeable(s, now)).take(limit as usize).collect();
         let contacts: HashMap<String, Contact> = self.store.list_contacts().await?.into_iter().map(|c| (c.details.email_key.clone(), c)).collect();
-        let pause = Duration::from_secs_f64(1.0 / f64::from(site.invitations.per_second.max(1)));
+        // Paced at `per_second`: each second's share goes together, then waits out the second.
+        let per_second = site.invitations.per_second.max(1);
         let mut sent_now = 0;
-        for s in todo {
-            let Some(c) = contacts.get(&s.email_key) else { continue };
-            if !self.store.mark_sending(event_id, s.sequence, &s.email_key, self.now().1).await? {
-                continue;
+        for group in todo.chunks(per_second.min(MOST_AT_ONCE) as usize) {
+            let started = std::time::Instant::now();
+            let results = join_all(group.iter().map(|s| self.send_one(site, &e, s, contacts.get(&s.email_key))).collect()).await;
+            for r in results {
+                sent_now += u32::from(r?);
             }
-            let mail = self.send_email(site, &e, &s, c).await?;
-            self.mailer.send(&mail).await?;
-            self.store.mark_sent(event_id, s.sequence, &s.email_key, self.now().1).await?;
-            sent_now += 1;
-            tokio::time::sleep(pause).await;
+            let share = Duration::from_secs_f64(group.len() as f64 / f64::from(per_second));
+            tokio::time::sleep(share.saturating_sub(started.elapsed())).await;
         }
         let progress = Progress::of(&self.store.list_sends(event_id).await?, e.sequence);
         Ok(Step { sequence: e.sequence, kind, queued_now, sent_now, progress })
+    }
+
+    /// One send: taken (marked "sending"), emailed, marked "sent"; false when
+    /// another runner has it or its person is no longer a contact.
+    async fn send_one(&self, site: &SiteConfig, e: &Event, s: &InvitationSend, c: Option<&Contact>) -> Result<bool, InviteError> {
+        let Some(c) = c else { return Ok(false) };
+        if !self.store.mark_sending(&e.id, s.sequence, &s.email_key, self.now().1).await? {
+            return Ok(false);
+        }
+        let mail = self.send_email(site, e, s, c).await?;
+        self.mailer.send(&mail).await?;
+        self.store.mark_sent(&e.id, s.sequence, &s.email_key, self.now().1).await?;
+        Ok(true)
     }
 
     /// A whole round, step after step, until nothing is left; `each` hears of every step.
@@ -329,129 +334,5 @@ impl<S: Store> Forms<S> {
         let link = self.invitation_link(link_token).await?;
         self.store.set_unsubscribed(&link.email_key, true).await?;
         Ok(())
-    }
-
-    /// A person's invitations (meetings they were sent anything about at any
-    /// sequence up to the current one), with their answers, soonest first.
-    pub async fn invitations_of(&self, site: &SiteConfig, email_key: &str) -> Result<Vec<MemberInvitation>, InviteError> {
-        let cat = self.catalogue();
-        let mut out = Vec::new();
-        for e in cat.events.iter().filter(|e| !e.draft) {
-            let mut invited = false;
-            for seq in (0..=e.sequence).rev() {
-                if self.store.get_send(&e.id, seq, email_key).await?.is_some() {
-                    invited = true;
-                    break;
-                }
-            }
-            if !invited {
-                continue;
-            }
-            let answer = self.store.get_answer(&e.id, email_key).await?;
-            let position = match answer.as_ref().map(|a| a.standing) {
-                Some(Standing::Waiting) => self.store.list_answers(&e.id).await?.1.position(email_key),
-                _ => None,
-            };
-            let s = said(e);
-            out.push(MemberInvitation {
-                event_id: e.id.clone(),
-                title: e.title.clone(),
-                when: s.when,
-                place: s.place,
-                page: format!("{}/calendar/{}/", site.base_url, e.id),
-                cancelled: e.is_cancelled(),
-                standing: answer.map(|a| a.standing.as_str()),
-                position,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Who was invited to a meeting, what they were last sent and how they
-    /// answered (the desk's list and CSV), with the round's progress and the tally.
-    pub async fn invitees(&self, event_id: &str) -> Result<(Vec<Invitee>, Progress, invitation::Tally), InviteError> {
-        let e = self.meeting(event_id)?;
-        let sends = self.store.list_sends(event_id).await?;
-        let (answers, tally) = self.store.list_answers(event_id).await?;
-        let answers: HashMap<&str, Standing> = answers.iter().map(|a| (a.email_key.as_str(), a.standing)).collect();
-        let contacts: HashMap<String, Contact> = self.store.list_contacts().await?.into_iter().map(|c| (c.details.email_key.clone(), c)).collect();
-        let mut last: BTreeMap<&str, &InvitationSend> = BTreeMap::new();
-        for s in &sends {
-            if last.get(s.email_key.as_str()).is_none_or(|l| l.sequence < s.sequence) {
-                last.insert(&s.email_key, s);
-            }
-        }
-        let rows = last
-            .into_iter()
-            .map(|(key, s)| {
-                let c = contacts.get(key);
-                let standing = answers.get(key).copied();
-                Invitee {
-                    email_key: key.to_string(),
-                    person_key: person_key(key),
-                    name: c.map(|c| c.details.name.clone()).unwrap_or_default(),
-                    email: c.map(|c| c.details.email.clone()).unwrap_or_default(),
-                    city: c.map(|c| c.details.city.clone()).unwrap_or_default(),
-                    organisation: c.map(|c| c.details.organisation.clone()).unwrap_or_default(),
-                    last_sent: Some(s.kind.as_str()),
-                    sequence: s.sequence,
-                    state: s.state.as_str(),
-                    standing: standing.map(Standing::as_str),
-                    position: tally.position(key),
-                }
-            })
-            .collect();
-        Ok((rows, Progress::of(&sends, e.sequence), tally))
-    }
-}
-
-impl<S: Store> Forms<S> {
-    /// The desk's "Send" button and `desk invite`: one step of the round,
-    /// with a history line saying who sent how many of what.
-    pub async fn invite_from_desk(&self, site: &SiteConfig, event_id: &str, operator: &str, limit: u32) -> Result<Step, InviteError> {
-        let step = self.invite_step(site, event_id, limit).await?;
-        if step.sent_now > 0 {
-            let audit = crate::records::AuditEntry {
-                at: self.now().0,
-                actor: operator.into(),
-                action: "invite".into(),
-                subject: format!("meeting:{event_id}"),
-                detail: format!(
-                    "{} {} sent (sequence {}); {} of {} sent, {} left",
-                    step.sent_now,
-                    step.kind.map_or("email", SendKind::as_str),
-                    step.sequence,
-                    step.progress.sent,
-                    step.progress.total,
-                    step.progress.left()
-                ),
-            };
-            self.store.record_audit(audit).await?;
-        }
-        Ok(step)
-    }
-
-    /// The invitees of a meeting as CSV (for the logistics), with the history line that says who took it.
-    pub async fn invitees_csv(&self, event_id: &str, operator: &str) -> Result<String, InviteError> {
-        let (rows, _, _) = self.invitees(event_id).await?;
-        let audit = crate::records::AuditEntry {
-            at: self.now().0,
-            actor: operator.into(),
-            action: "export".into(),
-            subject: "export:invitations".into(),
-            detail: format!("invitations of {event_id}"),
-        };
-        self.store.record_audit(audit).await?;
-        let mut out = String::new();
-        crate::export::row(&mut out, &["name", "email", "city", "organisation", "last_sent", "sequence", "state", "answer", "waiting_position"]);
-        for r in &rows {
-            let seq = r.sequence.to_string();
-            let pos = r.position.map(|p| p.to_string()).unwrap_or_default();
-            crate::export::row(
-                &mut out,
-                &[&r.name, &r.email, &r.city, &r.organisation, r.last_sent.unwrap_or(""), &seq, r.state, r.standing.unwrap_or(""), &pos],
-            );
-        }
-        Ok(out)
     }
 }

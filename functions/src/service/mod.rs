@@ -9,6 +9,7 @@ pub mod desk;
 pub mod desk_read;
 pub mod documents;
 pub mod invitations;
+pub mod invitations_read;
 pub mod leave;
 pub mod messages;
 pub mod passkeys;

@@ -158,7 +158,8 @@ mod a_round_of_500_with_a_crash {
         let f = forms(store.clone(), rec.clone(), cat(""), T0);
         let crashed = f.invite_all(&site, "e1", |_| {}).await;
         assert!(crashed.is_err(), "the mailer failed after its 250th delivery");
-        assert_eq!(rec.kept().len(), 250);
+        let before = rec.kept().len();
+        assert!((250..500).contains(&before), "{before} delivered before the crash (the rest of its group goes on)");
 
         // A fresh service resumes once the lease of the crashed send is over.
         rec.crash_after.store(usize::MAX, Ordering::SeqCst);
