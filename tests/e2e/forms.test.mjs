@@ -25,9 +25,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONTENT, REPO, axeViolations, cleanup, contentEvents, launchBrowser, normalize, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
+import { CONTENT, REPO, axeViolations, cleanup, contentEvents, launchBrowser, normalize, outboxAll, sccCities, startServe, tempDir, travelRules, vnuErrors } from './support.mjs';
 
 const RULES = travelRules();
 const euros = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -346,15 +346,8 @@ function assertSent(r, what) {
 
 const outboxDir = () => join(dataDir, 'outbox');
 
-/** Every email the preview sent, oldest first: { file, to, subject, text, html, sent_at }. */
-function outbox() {
-  const dir = outboxDir();
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .sort()
-    .map((file) => ({ file, ...JSON.parse(readFileSync(join(dir, file), 'utf8')) }));
-}
+/** Every email the preview sent, oldest first (support.mjs's outboxAll). */
+const outbox = () => outboxAll(dataDir);
 
 const mailsTo = (email) => outbox().filter((m) => m.to.toLowerCase() === email.toLowerCase());
 
@@ -403,8 +396,8 @@ async function openNewestInOutbox(page, email, subject) {
     return out;
   }, email);
   assert.ok(hrefs.length > 0, `/_outbox/ lists no message to ${email}:\n${(await bodyText(page)).slice(0, 1500)}`);
-  // File names sort by the time they were sent: the newest is the greatest.
-  const newest = [...new Set(hrefs)].sort((a, b) => (a.split('/').pop() < b.split('/').pop() ? -1 : 1)).at(-1);
+  // The list shows the newest message first (a message with an id has a file name that does not sort by time).
+  const newest = hrefs[0];
   const nav = page.waitForNavigation({ waitUntil: 'load' });
   await page.locator(`a[href="${newest}"]`).first().click();
   const msg = await nav;

@@ -449,15 +449,29 @@ export function zonedToUtc(localIso, timeZone) {
   return guess;
 }
 
-/** Every email the preview whose data folder is `dataDir` sent to `email` (any letter case), oldest first. */
-export function outboxMails(dataDir, email) {
+/**
+ * Every email the preview whose data folder is `dataDir` sent, oldest first:
+ * { file, to, subject, text, html, sent_at, id?, headers: [[name, value]],
+ * attachments: [{ filename, content_type, body (a Buffer) }] }. A message
+ * with an id is in a file named from the id; its `order` says when it was
+ * sent (functions/src/mail/outbox/).
+ */
+export function outboxAll(dataDir) {
   const dir = join(dataDir, 'outbox');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-    .filter((m) => m.to.toLowerCase() === email.toLowerCase());
+    .map((file) => {
+      const m = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      const attachments = (m.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.content_type, body: Buffer.from(a.base64, 'base64') }));
+      return { file, ...m, order: m.order ?? file.slice(0, -'.json'.length), headers: m.headers ?? [], attachments };
+    })
+    .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+}
+
+/** Every email the preview whose data folder is `dataDir` sent to `email` (any letter case), oldest first. */
+export function outboxMails(dataDir, email) {
+  return outboxAll(dataDir).filter((m) => m.to.toLowerCase() === email.toLowerCase());
 }
 
 export function cleanup(dir) {

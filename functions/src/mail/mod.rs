@@ -3,6 +3,7 @@
 //! shows at `/_outbox/`. The service layer writes the messages; a mailer only
 //! delivers them.
 
+pub mod mime;
 pub mod outbox;
 #[cfg(feature = "ses")]
 pub mod ses;
@@ -33,6 +34,7 @@ pub struct Email {
     pub headers: Vec<(String, String)>,
     /// A stable id of this message (e.g. "invitation/<event>/<seq>/<person key>"): the outbox keeps one file per id,
     /// so sending the same id twice delivers it once (how a resumed invitation round proves "exactly once").
+    /// SES keeps no such record: in AWS the caller's store must know what was sent.
     pub id: Option<String>,
 }
 

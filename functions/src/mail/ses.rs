@@ -1,4 +1,6 @@
-//! The production mailer: Amazon SES (API v2), one `SendEmail` per message.
+//! The production mailer: Amazon SES (API v2), one `SendEmail` per message:
+//! SES's simple content for text and HTML alone, the raw MIME of `mime` for a
+//! message with attachments or headers of its own (an invitation).
 //!
 //! Settings come from the environment: `CCG_MAIL_FROM` (required, a verified
 //! SES identity) and `CCG_SES_CONFIGURATION_SET` (optional; empty means none).
@@ -9,7 +11,8 @@ use super::{Email, MailError, Mailer, SendFuture};
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::timeout::TimeoutConfig;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, RawMessage};
 use std::time::Duration;
 
 pub const FROM_VAR: &str = "CCG_MAIL_FROM";
@@ -64,18 +67,27 @@ fn content(data: &str) -> Result<Content, MailError> {
     Content::builder().data(data).charset(CHARSET).build().map_err(|_| MailError::NotSent("SES request could not be built".into()))
 }
 
+/// What SES is asked to send: the simple form when it can say all of the message.
+fn email_content(from: &str, email: &Email, now: jiff::Timestamp) -> Result<EmailContent, MailError> {
+    if email.attachments.is_empty() && email.headers.is_empty() {
+        let message =
+            Message::builder().subject(content(&email.subject)?).body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build()).build();
+        return Ok(EmailContent::builder().simple(message).build());
+    }
+    let raw = super::mime::message(from, email, now).map_err(|e| MailError::NotSent(e.to_string()))?;
+    let raw = RawMessage::builder().data(Blob::new(raw)).build().map_err(|_| MailError::NotSent("SES request could not be built".into()))?;
+    Ok(EmailContent::builder().raw(raw).build())
+}
+
 impl Mailer for SesMailer {
     fn send<'a>(&'a self, email: &'a Email) -> SendFuture<'a> {
         Box::pin(async move {
-            let message = Message::builder()
-                .subject(content(&email.subject)?)
-                .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
-                .build();
+            let content = email_content(&self.from, email, jiff::Timestamp::now())?;
             self.client
                 .send_email()
                 .from_email_address(&self.from)
                 .destination(Destination::builder().to_addresses(&email.to).build())
-                .content(EmailContent::builder().simple(message).build())
+                .content(content)
                 .set_configuration_set_name(self.configuration_set.clone())
                 .send()
                 .await
@@ -114,6 +126,26 @@ mod tests {
         assert_eq!(settings(from.clone(), None).unwrap(), ("CCG <hello@example.eu>".into(), None));
         assert_eq!(settings(from.clone(), Some(String::new())).unwrap().1, None);
         assert_eq!(settings(from, Some("ccg-mail".into())).unwrap().1, Some("ccg-mail".into()));
+    }
+
+    #[test]
+    fn attachments_or_headers_go_raw() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let plain = Email { to: "ana@example.eu".into(), subject: "S".into(), text: "T".into(), html: "<p>T</p>".into(), ..Email::default() };
+        let simple = email_content("hello@example.eu", &plain, now).unwrap();
+        assert!(simple.simple().is_some() && simple.raw().is_none());
+        let with_header = Email { headers: vec![("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into())], ..plain.clone() };
+        let raw = email_content("hello@example.eu", &with_header, now).unwrap();
+        let bytes = raw.raw().expect("a raw message").data().as_ref();
+        assert_eq!(bytes, super::super::mime::message("hello@example.eu", &with_header, now).unwrap());
+        let with_file = Email {
+            attachments: vec![super::super::Attachment { filename: "a.ics".into(), content_type: "text/calendar".into(), body: b"x".to_vec() }],
+            ..plain
+        };
+        assert!(email_content("hello@example.eu", &with_file, now).unwrap().raw().is_some());
+        let refused = Email { headers: vec![("Bcc".into(), "eve@example.eu".into())], ..with_header };
+        let MailError::NotSent(why) = email_content("hello@example.eu", &refused, now).unwrap_err();
+        assert!(why.contains("Bcc") && !why.contains("eve@"), "{why}");
     }
 
     #[test]

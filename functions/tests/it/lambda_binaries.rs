@@ -48,13 +48,13 @@ fn required_path(var: &str, what: &str) -> PathBuf {
 
 /// Answers SES v2 `SendEmail` (`POST /v2/email/outbound-emails`) like SES
 /// does, and keeps each request's JSON body. Loopback only.
-struct SesStub {
-    url: String,
-    sent: Arc<Mutex<Vec<Value>>>,
+pub(crate) struct SesStub {
+    pub(crate) url: String,
+    pub(crate) sent: Arc<Mutex<Vec<Value>>>,
 }
 
 impl SesStub {
-    fn start() -> SesStub {
+    pub(crate) fn start() -> SesStub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let sent = Arc::new(Mutex::new(Vec::new()));

@@ -25,6 +25,8 @@ mod props;
 #[cfg(feature = "dynamodb")]
 mod s3_files;
 mod serves;
+#[cfg(feature = "ses")]
+mod ses_raw;
 mod signin;
 #[cfg(feature = "dynamodb")]
 mod stored;

@@ -3,6 +3,7 @@
 
 use super::http::{Res, local_redirect, method_not_allowed, page, response};
 use crate::page_settings::escape_html;
+use crate::view::url_encode;
 use ccg_functions::mail::outbox::{self, OutboxMessage};
 use http::{Method, StatusCode, header};
 use std::fmt::Write as _;
@@ -81,17 +82,62 @@ fn outbox_message(name: &str, m: &OutboxMessage) -> String {
     let mut main = format!("<p><a href=\"{OUTBOX_URL}\">All messages in the outbox</a></p>\n<h1>{}</h1>\n", escape_html(&m.email.subject));
     let _ = write!(
         main,
-        "<dl>\n<dt>To</dt><dd>{}</dd>\n<dt>Subject</dt><dd>{}</dd>\n<dt>Sent</dt><dd><time datetime=\"{}\">{}</time></dd>\n</dl>\n\
-         <h2>Text part</h2>\n<pre class=\"mail-text\">{}</pre>\n\
-         <p><a href=\"{OUTBOX_URL}{}.html\">The HTML part</a> (opened with scripts disabled).</p>\n",
+        "<dl>\n<dt>To</dt><dd>{}</dd>\n<dt>Subject</dt><dd>{}</dd>\n<dt>Sent</dt><dd><time datetime=\"{}\">{}</time></dd>\n",
         escape_html(&m.email.to),
         escape_html(&m.email.subject),
         escape_html(&m.sent_at),
         escape_html(&sent_label(&m.sent_at)),
+    );
+    if let Some(id) = &m.email.id {
+        let _ = writeln!(main, "<dt>Message id</dt><dd><code>{}</code></dd>", escape_html(id));
+    }
+    main.push_str("</dl>\n");
+    if !m.email.headers.is_empty() {
+        main.push_str("<h2>Headers</h2>\n<dl class=\"mail-headers\">\n");
+        for (header, value) in &m.email.headers {
+            let _ = writeln!(main, "<dt>{}</dt><dd>{}</dd>", escape_html(header), linkify(value));
+        }
+        main.push_str("</dl>\n");
+    }
+    let _ = write!(
+        main,
+        "<h2>Text part</h2>\n<pre class=\"mail-text\">{}</pre>\n\
+         <p><a href=\"{OUTBOX_URL}{}.html\">The HTML part</a> (opened with scripts disabled).</p>\n",
         linkify(&m.email.text),
         escape_html(name),
     );
+    if !m.email.attachments.is_empty() {
+        main.push_str("<h2>Attachments</h2>\n<ul>\n");
+        for a in &m.email.attachments {
+            let _ = writeln!(
+                main,
+                "<li><a href=\"{OUTBOX_URL}{}/{}\" download>{}</a> ({}, {} bytes)</li>",
+                escape_html(name),
+                escape_html(&url_encode(&a.filename)),
+                escape_html(&a.filename),
+                escape_html(&a.content_type),
+                a.body.len(),
+            );
+        }
+        main.push_str("</ul>\n");
+    }
     page(&format!("{} (outbox)", m.email.subject), &main)
+}
+
+/// One attachment as it was sent: its own type, always saved rather than
+/// shown, and sandboxed should a browser show it anyway.
+fn attachment(m: OutboxMessage, encoded_filename: &str) -> Option<Res> {
+    let a = m.email.attachments.into_iter().find(|a| url_encode(&a.filename) == encoded_filename)?;
+    let ctype = header::HeaderValue::from_str(&a.content_type).unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    // The encoded name is all unreserved characters or %XX: safe inside a quoted string.
+    let disposition = header::HeaderValue::from_str(&format!("attachment; filename=\"{encoded_filename}\"")).ok()?;
+    let mut res = response(StatusCode::OK, "application/octet-stream", a.body);
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, ctype);
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("sandbox"));
+    Some(res)
 }
 
 fn outbox_error(e: &std::io::Error) -> Res {
@@ -99,8 +145,9 @@ fn outbox_error(e: &std::io::Error) -> Res {
     response(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", format!("cannot read the outbox: {e}\n"))
 }
 
-/// `/_outbox/` (the list), `/_outbox/<name>` (one message, text part)
-/// and `/_outbox/<name>.html` (its HTML part). HEAD bodies are dropped by hyper.
+/// `/_outbox/` (the list), `/_outbox/<name>` (one message, text part),
+/// `/_outbox/<name>.html` (its HTML part) and `/_outbox/<name>/<file>` (an
+/// attachment, its name percent-encoded). HEAD bodies are dropped by hyper.
 pub fn answer(data_dir: &Path, method: &Method, path: &str, not_found: impl FnOnce() -> Res) -> Res {
     if method != Method::GET && method != Method::HEAD {
         return method_not_allowed("GET, HEAD");
@@ -112,6 +159,14 @@ pub fn answer(data_dir: &Path, method: &Method, path: &str, not_found: impl FnOn
     if rest.is_empty() {
         return match outbox::read_all(&dir) {
             Ok(messages) => response(StatusCode::OK, "text/html; charset=utf-8", outbox_list(&messages)),
+            Err(e) => outbox_error(&e),
+        };
+    }
+    if let Some((name, file)) = rest.split_once('/') {
+        // read_one accepts only the outbox's own file names; the attachment is found among the message's own.
+        return match outbox::read_one(&dir, name) {
+            Ok(Some(m)) => attachment(m, file).unwrap_or_else(not_found),
+            Ok(None) => not_found(),
             Err(e) => outbox_error(&e),
         };
     }

@@ -3,6 +3,8 @@
 //! the server's own robustness (issue 12): timeouts, the connection limit,
 //! accept() backoff, statuses of malformed requests, same-origin redirects.
 
+mod outbox;
+
 use crate::common::copy_dir;
 use std::fs;
 use std::io::{Read, Write};
@@ -149,83 +151,6 @@ fn serves_previews_routes_the_api_and_rebuilds() {
     fs::write(&page, text.replace("title: How the group works", "title: [broken")).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(get(port, "/how-it-works/").2.contains("<h1>How the group really works</h1>"));
-    drop(server);
-    let _ = fs::remove_dir_all(&tmp);
-}
-
-#[test]
-fn shows_the_outbox() {
-    use ccg_functions::mail::outbox::Outbox;
-    use ccg_functions::mail::{Email, Mailer};
-
-    let tmp = std::env::temp_dir().join(format!("ccg-serve-outbox-{}", std::process::id()));
-    let (_, server) = start_on_a_copy(&tmp);
-    let port = server.port;
-
-    let (status, _, body) = get(port, "/_outbox/");
-    assert_eq!(status, 200);
-    assert!(body.contains("The outbox is empty"), "{body}");
-
-    let outbox = Outbox::new(tmp.join("data").join(generator::serve::OUTBOX_DIR));
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let first = Email {
-        to: "ana@example.eu".into(),
-        subject: "Confirm your email".into(),
-        text: "Hello Ana,\nplease confirm: https://ccg.example.eu/confirm?t=a1&x=2.\n".into(),
-        html: "<p>Hello Ana</p><script>alert(1)</script>".into(),
-        ..Email::default()
-    };
-    let second = Email {
-        to: "bo@example.eu".into(),
-        subject: "Your claim <script>alert(1)</script>".into(),
-        text: "Hello Bo".into(),
-        html: "<p>Hello Bo</p>".into(),
-        ..Email::default()
-    };
-    rt.block_on(outbox.send(&first)).unwrap();
-    rt.block_on(outbox.send(&second)).unwrap();
-
-    let (status, head, list) = get(port, "/_outbox/");
-    assert_eq!(status, 200);
-    assert!(head.contains("content-type: text/html; charset=utf-8"));
-    for part in ["<html lang=\"en\">", "<meta name=\"viewport\"", "<meta name=\"robots\" content=\"noindex\">", "<title>", "<main", "href=\"/style.css\""] {
-        assert!(list.contains(part), "{part} in {list}");
-    }
-    assert_eq!(list.matches("<h1>").count(), 1);
-    assert!(list.contains("Your claim &lt;script&gt;alert(1)&lt;/script&gt;"), "the subject is escaped");
-    assert!(!list.contains("<script>"));
-    let newest = list.find("Your claim").unwrap();
-    let oldest = list.find("Confirm your email").unwrap();
-    assert!(newest < oldest, "newest first");
-
-    // The first message, by the link the list gives it.
-    let start_of_link = list[..oldest].rfind("href=\"/_outbox/").unwrap() + "href=\"".len();
-    let link = &list[start_of_link..start_of_link + list[start_of_link..].find('"').unwrap()];
-    let (status, _, page) = get(port, link);
-    assert_eq!(status, 200);
-    assert!(page.contains("ana@example.eu"));
-    assert!(page.contains("<a href=\"https://ccg.example.eu/confirm?t=a1&amp;x=2\">https://ccg.example.eu/confirm?t=a1&amp;x=2</a>."), "{page}");
-
-    let (status, head, html) = get(port, &format!("{link}.html"));
-    assert_eq!(status, 200);
-    assert!(head.contains("content-type: text/html"));
-    assert!(head.contains("content-security-policy: sandbox"));
-    assert_eq!(html, first.html);
-
-    let (status, head, body) = request(port, "HEAD", link, "").unwrap();
-    assert_eq!(status, 200);
-    assert!(head.contains("content-type: text/html"));
-    assert!(body.is_empty());
-    let (status, head, _) = request(port, "POST", "/_outbox/", "").unwrap();
-    assert_eq!(status, 405);
-    assert!(head.contains("allow: get, head"));
-
-    for bad in ["/_outbox/../x", "/_outbox/..%2Fx", "/_outbox/x", "/_outbox/00000000000000000000-1-0", &format!("{link}/"), &format!("{link}.json")] {
-        let (status, _, body) = get(port, bad);
-        assert_eq!(status, 404, "{bad}");
-        assert!(body.contains("Page not found"), "the site's 404 page for {bad}");
-    }
-    assert_eq!(get(port, "/_outbox").0, 301);
     drop(server);
     let _ = fs::remove_dir_all(&tmp);
 }
