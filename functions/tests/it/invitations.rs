@@ -3,13 +3,14 @@
 //! each exactly once per person; the `.ics` carries the feed's UID and
 //! SEQUENCE; capacity and the waiting list; the answer and unsubscribe links.
 //!
-//! The mailer here keeps one message per `Email.id`, as the preview's outbox
-//! does, and counts every delivery it was handed: "exactly once" is one kept
-//! message per person and round, and at most one re-delivery per crash.
+//! The mailer is the preview's outbox (one file per `Email.id`), with a crash
+//! injected: "exactly once" is one outbox file per person and round, and at
+//! most one re-delivery handed over per crash.
 
 use crate::common::*;
 use bytes::Bytes;
 use ccg_forms::decide::invitation::{Answer, Standing};
+use ccg_functions::mail::outbox::{self, Outbox};
 use ccg_functions::mail::{Email, MailError, Mailer, SendFuture};
 use ccg_functions::records::{Contact, ContactStatus, Registration};
 use ccg_functions::service::{Clock, Forms};
@@ -17,25 +18,26 @@ use ccg_functions::store::Store;
 use ccg_functions::store::invitations::SENDING_LEASE_SECS;
 use ccg_functions::{App, handle};
 use ccg_model::{Catalogue, SiteConfig};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
-/// Keeps one message per id (the last one handed over stays the first: like the outbox, a second send of an id delivers nothing new).
-#[derive(Default)]
+/// The preview's outbox (one file per message id), which fails once, after a
+/// given delivery: the message is written but the send reported failed, as a
+/// crash between the send and its "sent" mark. Counts every delivery handed over.
 struct Recorder {
-    kept: Mutex<BTreeMap<String, Email>>,
+    outbox: Outbox,
     handed: AtomicUsize,
-    /// After this many deliveries the next one is kept but reported failed: a crash between the send and its "sent" mark.
     crash_after: AtomicUsize,
 }
 
 impl Recorder {
     fn new() -> Arc<Recorder> {
-        Arc::new(Recorder { crash_after: AtomicUsize::new(usize::MAX), ..Recorder::default() })
+        Arc::new(Recorder { outbox: Outbox::new(temp_dir("inv-outbox")), handed: AtomicUsize::new(0), crash_after: AtomicUsize::new(usize::MAX) })
     }
+    /// Every file in the outbox.
     fn kept(&self) -> Vec<Email> {
-        self.kept.lock().unwrap().values().cloned().collect()
+        outbox::read_all(self.outbox.dir()).unwrap_or_default().into_iter().map(|m| m.email).collect()
     }
     fn to(&self, to: &str) -> Vec<Email> {
         self.kept().into_iter().filter(|e| e.to == to).collect()
@@ -46,8 +48,7 @@ impl Mailer for Recorder {
     fn send<'a>(&'a self, email: &'a Email) -> SendFuture<'a> {
         Box::pin(async move {
             let n = self.handed.fetch_add(1, Ordering::SeqCst);
-            let id = email.id.clone().unwrap_or_else(|| format!("no-id-{n}"));
-            self.kept.lock().unwrap().entry(id).or_insert_with(|| email.clone());
+            self.outbox.send(email).await?;
             if n + 1 == self.crash_after.load(Ordering::SeqCst) {
                 return Err(MailError::NotSent("crashed after sending".into()));
             }
