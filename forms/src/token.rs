@@ -60,6 +60,11 @@ pub fn parse_sign_in_token(token: &str) -> Option<(String, String)> {
     parse_prefixed(token, "sgn_")
 }
 
+/// Splits an invitation's answer or unsubscribe link token into (link id, secret hash).
+pub fn parse_invitation_token(token: &str) -> Option<(String, String)> {
+    parse_prefixed(token, "inv_")
+}
+
 /// `<prefix><32 lowercase hex>.<secret>` into (id, secret hash).
 fn parse_prefixed(token: &str, prefix: &str) -> Option<(String, String)> {
     let (id, secret) = token.trim().split_once('.')?;

@@ -10,7 +10,7 @@ pub fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
-fn row(out: &mut String, fields: &[&str]) {
+pub(crate) fn row(out: &mut String, fields: &[&str]) {
     let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
     out.push_str(&line.join(","));
     out.push_str("\r\n");

@@ -57,6 +57,10 @@ pub enum Route {
     Documents,
     /// `/leave`: a contact leaves the group from the link in an email; served whichever form a Lambda serves.
     Leave,
+    /// `/invitations/answer`: the "I will attend" / "I will not" link of an invitation (a page with one button, and that button).
+    InvitationAnswer,
+    /// `/invitations/unsubscribe`: no more invitations (the email's link, and the one-click POST of RFC 8058).
+    Unsubscribe,
 }
 
 impl Route {
@@ -76,6 +80,8 @@ impl Route {
             [parent, "confirm"] => Some(Route::Confirm(form(parent)?)),
             ["travel-claims", "withdraw"] => Some(Route::Withdraw),
             ["travel-claims", "documents"] => Some(Route::Documents),
+            ["invitations", "answer"] => Some(Route::InvitationAnswer),
+            ["invitations", "unsubscribe"] => Some(Route::Unsubscribe),
             [.., "leave"] => Some(Route::Leave),
             [.., last] => Some(Route::Submit(form(last)?)),
             _ => None,
@@ -91,6 +97,8 @@ impl Route {
             Route::Withdraw => "/travel-claims/withdraw".into(),
             Route::Documents => "/travel-claims/documents".into(),
             Route::Leave => "/leave".into(),
+            Route::InvitationAnswer => "/invitations/answer".into(),
+            Route::Unsubscribe => "/invitations/unsubscribe".into(),
         }
     }
 
@@ -108,7 +116,7 @@ impl Route {
         match self {
             Route::Submit(f) | Route::Resend(f) | Route::Confirm(f) => f,
             Route::Withdraw | Route::Documents => Form::TravelClaims,
-            Route::Leave => Form::Register,
+            Route::Leave | Route::InvitationAnswer | Route::Unsubscribe => Form::Register,
         }
     }
 
@@ -121,13 +129,15 @@ impl Route {
             Route::Withdraw => "withdraw",
             Route::Documents => "documents",
             Route::Leave => "leave",
+            Route::InvitationAnswer => "invitation-answer",
+            Route::Unsubscribe => "unsubscribe",
         }
     }
 
     /// The methods the address takes (`Allow`, CORS).
     pub fn allow(self) -> &'static str {
         match self {
-            Route::Confirm(_) | Route::Leave | Route::Documents => "GET, HEAD, POST, OPTIONS",
+            Route::Confirm(_) | Route::Leave | Route::Documents | Route::InvitationAnswer | Route::Unsubscribe => "GET, HEAD, POST, OPTIONS",
             _ => "POST, OPTIONS",
         }
     }

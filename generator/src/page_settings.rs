@@ -54,6 +54,14 @@ pub fn page_settings(config: &SiteConfig, rules: Option<&TravelRules>) -> Vec<(&
         ("sign_in.staff_idle_period", ccg_model::words::minutes(config.sign_in.staff.idle_minutes)),
         ("sign_in.staff_period", ccg_model::words::minutes(config.sign_in.staff.absolute_minutes)),
         ("directory.fields", directory_fields(&config.directory)),
+        (
+            "invitations.who",
+            if config.invitations.to_confirmed_contacts {
+                "every approved representative and every confirmed contact".to_string()
+            } else {
+                "every approved representative".to_string()
+            },
+        ),
         ("retention.paid_claim_years", r.paid_claim_years.to_string()),
         ("retention.closed_claim_years", r.closed_claim_years.to_string()),
         ("retention.declined_contact_months", r.declined_contact_months.to_string()),

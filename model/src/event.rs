@@ -208,6 +208,8 @@ pub struct Event {
     /// without a time zone ("morning", "15:00 to 16:30"): pages show it after
     /// the date instead of "all day"; calendar files keep the date.
     pub hours: Option<String>,
+    /// `capacity:` how many places the meeting has; answers past it go on a waiting list. None: no limit.
+    pub capacity: Option<u32>,
     /// Goes up by one each time the time, place or status changes after
     /// publication: calendar apps that subscribed take a change only then.
     pub sequence: u32,
@@ -257,6 +259,8 @@ struct FrontMatter {
     summary: Option<String>,
     #[serde(default)]
     hours: Option<String>,
+    #[serde(default)]
+    capacity: Option<i64>,
     #[serde(default)]
     sequence: u32,
     #[serde(default)]
@@ -352,6 +356,14 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             }
         },
     };
+    let capacity = match fm.capacity {
+        None => None,
+        Some(n) if n > 0 && n <= i64::from(u32::MAX) => u32::try_from(n).ok(),
+        Some(n) => {
+            errors.push(err("capacity", format!("capacity `{n}` must be a number of places above 0")));
+            None
+        }
+    };
     let hours = fm.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()).map(str::to_string);
     if hours.is_some() && matches!(when, Some(When::Timed { .. })) {
         errors.push(err("hours", "hours is for an event given as dates only; this one has a start and end time".into()));
@@ -384,6 +396,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Event, Vec<ContentError>> {
             draft: fm.draft,
             summary: fm.summary,
             hours,
+            capacity,
             sequence: fm.sequence,
             updated,
             sequence_line: if doc.yaml.lines().any(|l| l.starts_with("sequence:")) { at("sequence") } else { at("id") },
@@ -472,6 +485,16 @@ mod tests {
         let e = parse(Path::new("e.md"), &t).unwrap();
         assert_eq!((e.hours.as_deref(), e.kind), (Some("morning"), Kind::None));
         assert!(!e.kind.is_one_of_three());
+    }
+
+    #[test]
+    fn capacity_is_a_number_of_places() {
+        let e = parse(Path::new("e.md"), &OK.replace("kind: advocacy", "kind: advocacy\ncapacity: 20")).unwrap();
+        assert_eq!(e.capacity, Some(20));
+        assert_eq!(parse(Path::new("e.md"), OK).unwrap().capacity, None);
+        let errs = parse(Path::new("e.md"), &OK.replace("kind: advocacy", "kind: advocacy\ncapacity: 0")).unwrap_err();
+        assert_eq!(errs[0].line, 9, "{errs:?}");
+        assert!(errs[0].message.contains("capacity"));
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct SiteConfig {
     /// What the members' directory (`/members/directory/`) shows of those who opted in.
     #[serde(default)]
     pub directory: DirectoryConfig,
+    /// Invitations to meetings: who is invited, when, and how fast they go out.
+    #[serde(default)]
+    pub invitations: InvitationsConfig,
 }
 
 /// `members`: what the members' area takes. The service's own rules: the
@@ -133,6 +136,27 @@ impl Default for DirectoryConfig {
         DirectoryConfig {
             fields: vec![DirectoryField::Name, DirectoryField::City, DirectoryField::Country, DirectoryField::Organisation, DirectoryField::Position],
         }
+    }
+}
+
+/// `invitations`: the service's own rules for inviting people to meetings;
+/// the meeting's desk page and the invitation email state them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvitationsConfig {
+    /// False: only approved representatives are invited; true: every confirmed contact too.
+    pub to_confirmed_contacts: bool,
+    /// True: the daily job sends a meeting's invitations on its `announced` date.
+    pub send_on_announced: bool,
+    /// How many emails one step sends (one press of the desk's button).
+    pub batch: u32,
+    /// How many emails a second (SES's sending rate).
+    pub per_second: u32,
+}
+
+impl Default for InvitationsConfig {
+    fn default() -> Self {
+        InvitationsConfig { to_confirmed_contacts: false, send_on_announced: false, batch: 50, per_second: 10 }
     }
 }
 
@@ -440,6 +464,9 @@ impl SiteConfig {
             && !["fully", "partially", "not"].contains(&level.as_str())
         {
             return Err(ContentError::new(file, yaml::key_line(text, 1, "accessibility"), 1, "accessibility.compliance must be fully, partially or not"));
+        }
+        if c.invitations.batch == 0 || c.invitations.per_second == 0 {
+            return Err(ContentError::new(file, yaml::key_line(text, 1, "invitations"), 1, "invitations.batch and invitations.per_second must be above 0"));
         }
         let days = [
             ("privacy", "updated", &c.privacy.updated),

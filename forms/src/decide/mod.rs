@@ -10,6 +10,7 @@
 
 pub mod claim;
 pub mod documents;
+pub mod invitation;
 pub mod leave;
 pub mod link;
 pub mod payment;

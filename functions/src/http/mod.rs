@@ -11,6 +11,7 @@ mod desk;
 mod documents;
 pub mod frame;
 mod idempotency;
+pub mod invitations;
 mod members;
 mod origin;
 mod pages;
@@ -219,6 +220,12 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
     if route == Route::Documents {
         return (documents::answer(app, parts, body, wants_json).await, None);
     }
+    if route == Route::InvitationAnswer {
+        return (invitations::answer(app, parts, body, wants_json).await, None);
+    }
+    if route == Route::Unsubscribe {
+        return (invitations::unsubscribe(app, parts, body, wants_json).await, None);
+    }
     let token_in_query = query_param(parts.uri.query().unwrap_or(""), "token");
     if matches!(route, Route::Confirm(_)) && (parts.method == Method::GET || parts.method == Method::HEAD) {
         let answer = match token_in_query {
@@ -315,7 +322,7 @@ async fn dispatch<S: Store>(app: &App<S>, route: Route, parts: &http::request::P
             None => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
         },
         Route::Submit(_) => (submit_idempotently(app, form, parts, &body, &fields, json).await, None),
-        Route::Leave | Route::Documents => unreachable!("answered above"),
+        Route::Leave | Route::Documents | Route::InvitationAnswer | Route::Unsubscribe => unreachable!("answered above"),
     }
 }
 

@@ -36,6 +36,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("emails/payment.txt", include_str!("../../../templates/emails/payment.txt")),
     ("emails/sign-in.txt", include_str!("../../../templates/emails/sign-in.txt")),
     ("emails/passkey-changed.txt", include_str!("../../../templates/emails/passkey-changed.txt")),
+    ("emails/invitation-meeting.txt", include_str!("../../../templates/emails/invitation-meeting.txt")),
+    ("emails/invitation-answer.txt", include_str!("../../../templates/emails/invitation-answer.txt")),
+    ("emails/invitation-why.txt", include_str!("../../../templates/emails/invitation-why.txt")),
+    ("emails/invitation.txt", include_str!("../../../templates/emails/invitation.txt")),
+    ("emails/update.txt", include_str!("../../../templates/emails/update.txt")),
+    ("emails/cancellation.txt", include_str!("../../../templates/emails/cancellation.txt")),
+    ("emails/invitation-place.txt", include_str!("../../../templates/emails/invitation-place.txt")),
     ("emails/layout.html", include_str!("../../../templates/emails/layout.html")),
     ("emails/paragraph.html", include_str!("../../../templates/emails/paragraph.html")),
 ];
@@ -135,6 +142,12 @@ fn signed<S>(f: &Forms<S>, mut data: Value) -> Value {
     data["site_title"] = json!(f.options.site_title);
     data["home"] = json!(f.page("/"));
     data
+}
+
+/// An email about a meeting (`service::invitations`: `invitation`, `update`,
+/// `cancellation`, `invitation-place`), from the data that service makes.
+pub fn meeting<S>(f: &Forms<S>, to: &str, template: &str, data: Value) -> Email {
+    email(to, template, signed(f, data))
 }
 
 /// To a new address, or to a known one whose details someone asked to change.

@@ -8,6 +8,8 @@ pub mod confirm;
 pub mod desk;
 pub mod desk_read;
 pub mod documents;
+pub mod invitations;
+pub mod invitations_read;
 pub mod leave;
 pub mod members;
 pub mod messages;
@@ -64,6 +66,8 @@ pub struct Options {
     pub shared_max_bytes: u64,
     /// What the members' directory shows (`directory` in config.yaml).
     pub directory: ccg_model::site::DirectoryConfig,
+    /// The site's settings, for invitations (their calendar object, `invitations:`); set by `for_site`.
+    pub site: Option<Arc<ccg_model::SiteConfig>>,
 }
 
 impl Options {
@@ -82,6 +86,7 @@ impl Options {
             sign_in: site.sign_in,
             shared_max_bytes: site.members.documents.max_bytes(),
             directory: site.directory.clone(),
+            site: Some(Arc::new(site.clone())),
             ..Options::default()
         }
     }
@@ -107,6 +112,7 @@ impl Default for Options {
             staff_link_may_decide: false,
             shared_max_bytes: ccg_model::site::SharedDocumentsConfig::default().max_bytes(),
             directory: ccg_model::site::DirectoryConfig::default(),
+            site: None,
         }
     }
 }

@@ -18,14 +18,15 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+pub mod invitations;
 pub mod lists;
 pub mod roles;
 pub mod sqlite;
 
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
 pub use roles::{
-    AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, MailQuotaStore, PendingStore, RetentionStore,
-    SharedDocumentStore, Store,
+    AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, InvitationStore, MailQuotaStore, PendingStore,
+    RetentionStore, SharedDocumentStore, Store,
 };
 
 use crate::records::ClaimStatus;

@@ -16,6 +16,9 @@ use ccg_model::TravelRules;
 use ccg_model::rules::YearUsage;
 use std::future::Future;
 
+use super::invitations::{Answered, InvitationAnswer, InvitationLink, InvitationSend};
+use ccg_forms::decide::invitation::{Answer, Tally};
+
 /// Submissions waiting for their emailed link.
 pub trait PendingStore: Send + Sync + 'static {
     /// Keeps a submission until its link is used or it expires.
@@ -327,9 +330,63 @@ pub trait DeskStore: ContactStore + ClaimStore + ErasureStore {
     }
 }
 
+/// Invitations to meetings (`store::invitations`): one send per person,
+/// meeting and sequence, taken once; answers against a meeting's capacity
+/// decided atomically with its tally; links kept as hashes; the unsubscribed.
+/// A person's erasure or leaving deletes their sends, answers and links.
+pub trait InvitationStore: Send + Sync + 'static {
+    /// Every send of a meeting, whatever its sequence and state.
+    fn list_sends(&self, event_id: &str) -> impl Future<Output = Result<Vec<InvitationSend>, StoreError>> + Send;
+
+    /// One person's send for a meeting at a sequence.
+    fn get_send(&self, event_id: &str, sequence: u32, email_key: &str) -> impl Future<Output = Result<Option<InvitationSend>, StoreError>> + Send;
+
+    /// Queues each send unless one with its (person, meeting, sequence) is
+    /// there already (then it is left as it is); how many were new.
+    fn queue_sends(&self, sends: Vec<InvitationSend>) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Marks a send "sending" at `now_secs` if it is `invitations::takeable`
+    /// (conditionally: of two runners one gets it); false otherwise.
+    fn mark_sending(&self, event_id: &str, sequence: u32, email_key: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks a send "sent" (from "sending" only); false when it was not sending.
+    fn mark_sent(&self, event_id: &str, sequence: u32, email_key: &str, now_secs: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records `answer` of a person to a meeting of `capacity` places, with
+    /// the meeting's tally (`decide::invitation::answer`) and the standing of
+    /// a person it moves up, in one atomic step.
+    fn answer_invitation(
+        &self,
+        event_id: &str,
+        email_key: &str,
+        capacity: Option<u32>,
+        answer: Answer,
+        now_secs: i64,
+    ) -> impl Future<Output = Result<Answered, StoreError>> + Send;
+
+    /// A meeting's answers (by address key) and its tally.
+    fn list_answers(&self, event_id: &str) -> impl Future<Output = Result<(Vec<InvitationAnswer>, Tally), StoreError>> + Send;
+
+    /// One person's answer to a meeting.
+    fn get_answer(&self, event_id: &str, email_key: &str) -> impl Future<Output = Result<Option<InvitationAnswer>, StoreError>> + Send;
+
+    /// Keeps an emailed link (the hash of its secret).
+    fn put_invitation_link(&self, link: InvitationLink) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The link kept under `id`.
+    fn get_invitation_link(&self, id: &str) -> impl Future<Output = Result<Option<InvitationLink>, StoreError>> + Send;
+
+    /// Sets whether a person is unsubscribed from invitations.
+    fn set_unsubscribed(&self, email_key: &str, unsubscribed: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The address keys of everyone unsubscribed.
+    fn list_unsubscribed(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
 /// Every role: what the flows are written against.
 pub trait Store:
-    PendingStore
+    InvitationStore
+    + PendingStore
     + ContactStore
     + ClaimStore
     + IdempotencyStore
@@ -344,7 +401,8 @@ pub trait Store:
 }
 
 impl<
-    S: PendingStore
+    S: InvitationStore
+        + PendingStore
         + ContactStore
         + ClaimStore
         + IdempotencyStore

@@ -35,7 +35,7 @@ macro_rules! desk_cases {
     };
 }
 
-desk_cases!(the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must);
+desk_cases!(the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must, invitations_from_the_meeting_page);
 
 async fn add_staff<S: Store>(app: &App<S>, email: &str, name: &str) {
     let (now, _) = app.forms.now();
@@ -211,4 +211,34 @@ async fn the_desk_refuses_what_it_must<S: Store>(store: S) {
     // A payment of a claim not approved yet is refused for its state.
     let r = handle(&app, post(&format!("/desk/claims/{reference}/pay"), &[("amount", "10"), ("on", "2027-01-05")], Some(&s))).await;
     assert_eq!(r.status(), 409, "{}", body_text(&r));
+}
+
+/// A meeting's invitations from its desk page: the button sends a batch and
+/// comes back with the progress; the list, the counts, the CSV, the history.
+async fn invitations_from_the_meeting_page<S: Store>(store: S) {
+    let (app, s) = desk(store).await;
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    let before = page(&app, "/desk/meetings/e1/", &s).await;
+    assert!(before.contains("Send invitations</button>") && before.contains("0 sent, 0 queued, of 0"), "{before}");
+    assert_eq!(handle(&app, get("/desk/meetings/e1/invite", Some(&s))).await.status(), 405);
+    let mut foreign = post("/desk/meetings/e1/invite", &[], Some(&s));
+    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(handle(&app, foreign).await.status(), 403);
+    assert!(mails_to(&app, "ana@valladolid.es").iter().all(|m| !m.subject.starts_with("Invitation:")), "a refused POST sends nothing");
+
+    let r = handle(&app, post("/desk/meetings/e1/invite", &[], Some(&s))).await;
+    assert_eq!(location(&r), "/desk/meetings/e1/?done=invited");
+    let after = page(&app, "/desk/meetings/e1/?done=invited", &s).await;
+    assert!(after.contains("Sent. 1 of 1 sent") && after.contains("1 sent, 0 queued, of 1") && after.contains("none yet"), "{after}");
+    assert_eq!(mails_to(&app, "ana@valladolid.es").iter().filter(|m| m.subject.starts_with("Invitation:")).count(), 1);
+    // Pressed again: nothing more is owed, nothing more sent.
+    handle(&app, post("/desk/meetings/e1/invite", &[], Some(&s))).await;
+    assert_eq!(mails_to(&app, "ana@valladolid.es").iter().filter(|m| m.subject.starts_with("Invitation:")).count(), 1);
+
+    let r = handle(&app, post("/desk/meetings/e1/invitations.csv", &[], Some(&s))).await;
+    assert_eq!(r.status(), 200);
+    let csv = body_text(&r);
+    assert!(csv.starts_with("name,email,city,") && csv.contains("ana@valladolid.es"), "{csv}");
+    let history = page(&app, "/desk/history/", &s).await;
+    assert!(history.contains("1 invitation sent (sequence 0)"), "{history}");
 }

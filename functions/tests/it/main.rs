@@ -16,6 +16,7 @@ mod documents;
 mod dynamo_smoke;
 mod fault;
 mod handler;
+mod invitations;
 mod lambda_binaries;
 mod lists;
 mod members;

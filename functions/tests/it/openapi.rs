@@ -45,7 +45,7 @@ fn check_refs(v: &Value, spec: &Value) {
     }
 }
 
-const PATHS: [&str; 9] = [
+const PATHS: [&str; 11] = [
     "/register",
     "/register/resend",
     "/register/confirm",
@@ -55,6 +55,8 @@ const PATHS: [&str; 9] = [
     "/travel-claims/withdraw",
     "/travel-claims/documents",
     "/leave",
+    "/invitations/answer",
+    "/invitations/unsubscribe",
 ];
 
 #[test]
@@ -72,7 +74,7 @@ fn every_status_the_handler_can_give_is_documented() {
             assert!(body["content"][ct].is_object(), "{path} {ct}");
         }
     }
-    for path in ["/register/confirm", "/travel-claims/confirm", "/leave"] {
+    for path in ["/register/confirm", "/travel-claims/confirm", "/leave", "/invitations/answer", "/invitations/unsubscribe"] {
         all.extend(documented(&spec, path, "get"));
     }
     for s in ccg_functions::http::STATUSES {
@@ -195,7 +197,7 @@ async fn statuses_seen_on_real_requests_are_documented() {
         seen.insert(got);
         let doc = match method {
             "options" => "options",
-            "get" | "head" if doc_path.ends_with("/confirm") || doc_path == "/leave" => "get",
+            "get" | "head" if doc_path.ends_with("/confirm") || doc_path == "/leave" || doc_path.starts_with("/invitations/") => "get",
             _ => "post",
         };
         assert!(documented(&spec, doc_path, doc).contains(&got), "{method} {doc_path} gave {got}, not documented");
@@ -255,6 +257,25 @@ async fn statuses_seen_on_real_requests_are_documented() {
     ] {
         let method = r.method().as_str().to_ascii_lowercase();
         check("/leave", &method, &handle(&app, r).await);
+    }
+    // The invitations' links, with tokens that are not ours: their pages, a forged answer, anything else.
+    for doc in ["/invitations/answer", "/invitations/unsubscribe"] {
+        let api = format!("/api{doc}");
+        let mut foreign = form_post(&api, &[("token", "inv_x.y")]);
+        foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+        for r in [
+            req("GET", &format!("{api}?token=inv_x.y&answer=attend"), None, b""),
+            req("PUT", &api, None, b""),
+            req("OPTIONS", &api, None, b""),
+            req("POST", &api, Some("text/plain"), b"x"),
+            req("POST", &api, json, &vec![b' '; 17 * 1024]),
+            req("POST", &api, json, b"{"),
+            foreign,
+            form_post(&api, &[("token", "inv_00000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("answer", "attend")]),
+        ] {
+            let method = r.method().as_str().to_ascii_lowercase();
+            check(doc, &method, &handle(&app, r).await);
+        }
     }
     // A reused idempotency key, and a store that is locked.
     let keyed = |email: &str| {

@@ -239,8 +239,10 @@ fn the_privacy_notice_is_a_data_protection_record() {
     }
     // Each record's period comes with its reason.
     let kept = &text[text.find("How long we keep them").unwrap()..text.find("Leaving the group").unwrap()];
-    // Six records: unconfirmed submissions, contacts, paid and closed claims, supporting documents, the history.
-    assert_eq!(kept.matches("Why:").count(), 6, "{kept}");
+    // Seven records: unconfirmed submissions, contacts, paid and closed claims, supporting documents, invitations, the history.
+    assert_eq!(kept.matches("Why:").count(), 7, "{kept}");
+    // Who is invited is the setting's (`invitations.to_confirmed_contacts`), in words.
+    assert!(text.contains("The secretariat invites every approved representative to the group's meetings"), "{text}");
     // Consent is not said to be the basis while no purpose rests on it.
     assert!(!text.contains("because you agree to it"), "{text}");
     // The record comes after the introduction, before the details.

@@ -138,6 +138,12 @@ pub enum Command {
     },
     /// Delete what is past its retention (content/config.yaml) and say what went.
     Sweep,
+    /// Send a meeting's invitations (or its update, or its cancellation: what each person is owed)
+    /// to the end, in batches at the configured rate, printing progress. Safe to run again: it resumes.
+    Invite {
+        /// The meeting's id (its file's `id:`).
+        event: String,
+    },
     /// The secretariat's staff: who may sign in to the desk's pages.
     #[command(subcommand, arg_required_else_help = true)]
     Staff(StaffCommand),

@@ -166,10 +166,43 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             let e = forms.erase(&email, operator).await?;
             out.push_str(&format!("Erased {email}: {}.\n", e));
         }
-        Command::Sweep => match forms.sweep().await? {
-            Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
-            None => out.push_str("Nothing to sweep.\n"),
-        },
+        Command::Sweep => {
+            match forms.sweep().await? {
+                Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
+                None => out.push_str("Nothing to sweep.\n"),
+            }
+            // The daily job's other part: rounds due on their meeting's announced date (`invitations.send_on_announced`).
+            let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
+            for (id, step) in forms.send_due_rounds(&site).await? {
+                out.push_str(&format!("Invitations of {id}: {} of {} sent.\n", step.progress.sent, step.progress.total));
+            }
+        }
+        Command::Invite { event } => {
+            let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
+            let mut batches = 0u32;
+            loop {
+                let step = forms.invite_from_desk(&site, &event, operator, site.invitations.batch).await?;
+                batches += 1;
+                let what = step.kind.map_or("email", |k| k.as_str());
+                eprintln!(
+                    "{event}: {} {what}s sent in batch {batches}; {} of {} sent, {} left",
+                    step.sent_now,
+                    step.progress.sent,
+                    step.progress.total,
+                    step.progress.left()
+                );
+                if step.sent_now == 0 || step.progress.left() == 0 {
+                    out.push_str(&format!(
+                        "{event} (version {}): {} of {} sent, {} left.\n",
+                        step.sequence,
+                        step.progress.sent,
+                        step.progress.total,
+                        step.progress.left()
+                    ));
+                    break;
+                }
+            }
+        }
         Command::Staff(StaffCommand::Add { email, name }) => {
             let s = forms.add_staff(&email, &name, operator).await?;
             out.push_str(&format!("{} ({}) is now staff, recorded by {}.\n", s.name, s.email, operator.trim()));

@@ -52,6 +52,9 @@ pub(super) enum DeskPage {
     Meetings,
     Meeting(String),
     MeetingCsv(String),
+    /// The meeting's "Send invitations" button: one batch of its round.
+    MeetingInvite(String),
+    MeetingInvitationsCsv(String),
     Exports,
     Export(String),
     History,
@@ -89,6 +92,8 @@ impl DeskPage {
             ["meetings"] => DeskPage::Meetings,
             ["meetings", m] => DeskPage::Meeting(one(m)?),
             ["meetings", m, "claims.csv"] => DeskPage::MeetingCsv(one(m)?),
+            ["meetings", m, "invite"] => DeskPage::MeetingInvite(one(m)?),
+            ["meetings", m, "invitations.csv"] => DeskPage::MeetingInvitationsCsv(one(m)?),
             ["exports"] => DeskPage::Exports,
             ["exports", file] => DeskPage::Export(one(file.strip_suffix(".csv")?)?),
             ["history"] => DeskPage::History,
@@ -111,6 +116,8 @@ impl DeskPage {
                 | DeskPage::PersonAct(..)
                 | DeskPage::ClaimAct(..)
                 | DeskPage::MeetingCsv(_)
+                | DeskPage::MeetingInvite(_)
+                | DeskPage::MeetingInvitationsCsv(_)
                 | DeskPage::Export(_)
                 | DeskPage::Staff(staff::Ask::Add | staff::Ask::Remove)
                 | DeskPage::SharedAdd
@@ -159,6 +166,8 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: DeskPage, req: &Req<'_>
         DeskPage::Meetings => meetings::list(app, req, who).await,
         DeskPage::Meeting(m) => meetings::page(app, req, who, &m, &q).await,
         DeskPage::MeetingCsv(m) => meetings::csv(app, req, who, &m).await,
+        DeskPage::MeetingInvite(m) => meetings::invite(app, req, who, &m).await,
+        DeskPage::MeetingInvitationsCsv(m) => meetings::invitations_csv(app, req, who, &m).await,
         DeskPage::Exports => exports::page(app, req, who).await,
         DeskPage::Export(what) => exports::download(app, req, who, &what, body).await,
         DeskPage::History => history::page(app, req, who, &q).await,

@@ -261,6 +261,7 @@ impl ErasureStore for DynamoStore {
         done.contacts = usize::from(gone.attributes.is_some_and(|a| !a.is_empty()));
         // Their sessions and passkeys (staff records stay: `remove_staff` removes those), and any sign-in link.
         Box::pin(self.erase_account(email_key)).await?;
+        Box::pin(self.erase_invitations(|k| k == email_key)).await?;
         for item in self.scan("SIGNIN#").await? {
             if get_opt_s(&item, "email_key").as_deref() == Some(email_key) {
                 self.client.delete_item().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).send().await.map_err(sdk_err)?;

@@ -179,6 +179,7 @@ mod documents;
 mod erase;
 mod idempotency;
 pub mod index;
+mod invitations;
 mod items;
 mod load;
 mod pending;

@@ -12,7 +12,8 @@ impl RetentionStore for DynamoStore {
 
     /// DynamoDB deletes expired items itself (TTL); what is left is to blank
     /// the history lines that name an address which is no longer a contact
-    /// (someone who left through a link, which may not Scan).
+    /// (someone who left through a link, which may not Scan), and to delete
+    /// such an address's invitations, answers, links and unsubscription.
     async fn sweep(&self, _now_secs: i64) -> Result<Option<Swept>, StoreError> {
         let contacts: std::collections::HashSet<String> = self.scan("CONTACT#").await?.iter().filter_map(|i| get_opt_s(i, "email_key")).collect();
         let mut done = Swept::default();
@@ -44,6 +45,8 @@ impl RetentionStore for DynamoStore {
                 done.leave_links += 1;
             }
         }
+        // The invitations of someone who left through a link (which may not Scan) go here.
+        Box::pin(self.erase_invitations(|k| !contacts.contains(k))).await?;
         Ok(Some(done))
     }
 }

@@ -32,6 +32,7 @@ mod desk;
 mod documents;
 mod erase;
 mod idempotency;
+mod invitations;
 mod pending;
 mod quota;
 mod retention;

@@ -174,5 +174,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Issue 21: the members' repository.
     conn.execute_batch(super::shared::SCHEMA)?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS contacts_listed ON contacts (rank) WHERE listed = 1 AND status IN ('confirmed', 'approved')")?;
+    // Issue 21: invitations to meetings, tables of their own.
+    conn.execute_batch(super::invitations::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
