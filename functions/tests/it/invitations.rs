@@ -89,6 +89,7 @@ fn contact(i: usize, status: ContactStatus) -> Contact {
             position: "Officer".into(),
             city_status: "lighthouse".into(),
             project: None,
+            listed: false,
         },
         status,
         city_key: (status == ContactStatus::Approved).then(|| "ES:valladolid".to_string()),

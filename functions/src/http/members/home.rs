@@ -40,10 +40,11 @@ fn details<S: Store>(app: &App<S>, c: &Contact) -> Value {
 
 pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, notice: Option<&str>) -> Response<Bytes> {
     let f = &app.forms;
-    let (mine, (passkeys, sessions)) = match tokio::try_join!(f.my_page(&who.session.email_key), Box::pin(security(app, who))) {
-        Ok(v) => v,
-        Err(e) => return store_failed(app, req.json, e),
-    };
+    let (mine, (passkeys, sessions), invitations) =
+        match tokio::try_join!(f.my_page(&who.session.email_key), Box::pin(security(app, who)), super::invitations::mine(app, who)) {
+            Ok(v) => v,
+            Err(e) => return store_failed(app, req.json, e),
+        };
     let Some(contact) = mine.contact.as_ref() else {
         // Staff who are not members themselves: their work is on the desk.
         let data = json!({"staff": who.is_staff(), "notice": notice, "passkeys": passkeys, "sessions": sessions, "invitations": []});
@@ -74,8 +75,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         "me": details(app, contact), "usage": usage, "claims": claims, "notice": notice,
         "staff": who.is_staff(), "passkeys": passkeys, "sessions": sessions,
         "directory_fields": fields,
-        // The invitations to meetings and my answers (issue 21's invitations) go here; none yet.
-        "invitations": [],
+        "invitations": invitations, "invitations_action": super::invitations::ACTION,
     });
     if req.json {
         return json_response(StatusCode::OK, &data);

@@ -9,6 +9,7 @@
 mod directory;
 pub(super) mod documents;
 mod home;
+mod invitations;
 
 use super::App;
 use super::answer::framed;
@@ -39,6 +40,8 @@ pub(super) enum MembersPage {
     Documents,
     /// One shared document's file.
     Document(String),
+    /// POST: my answer to an invitation (`meeting`, `answer` = attend or decline).
+    InvitationAnswer,
 }
 
 impl MembersPage {
@@ -58,6 +61,7 @@ impl MembersPage {
             ["directory", "listing"] => MembersPage::Listing,
             ["leave"] => MembersPage::Leave,
             ["documents"] => MembersPage::Documents,
+            ["invitations", "answer"] => MembersPage::InvitationAnswer,
             ["documents", d] if d.len() <= 100 => MembersPage::Document(one(d)?),
             _ => return None,
         })
@@ -66,7 +70,7 @@ impl MembersPage {
     /// What the address takes: a confirmation step shows on GET and acts on POST.
     pub fn allow(&self) -> &'static str {
         match self {
-            MembersPage::Listing => "POST",
+            MembersPage::Listing | MembersPage::InvitationAnswer => "POST",
             MembersPage::Withdraw(_) | MembersPage::Leave => "GET, HEAD, POST",
             _ => "GET, HEAD",
         }
@@ -91,6 +95,7 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: MembersPage, req: &Req<
         MembersPage::Directory => directory::page(app, req, who, &q).await,
         MembersPage::Documents => documents::list(app, req, &q).await,
         MembersPage::Document(id) => documents::download(app, req, &id).await,
+        MembersPage::InvitationAnswer => invitations::answer(app, req, who, body).await,
     }
 }
 
@@ -128,6 +133,7 @@ mod tests {
         assert_eq!(MembersPage::parse("/members/claims/CCG-2027-0001/withdraw"), Some(MembersPage::Withdraw("CCG-2027-0001".into())));
         assert_eq!(MembersPage::parse("/members/leave/"), Some(MembersPage::Leave));
         assert_eq!(MembersPage::parse("/members/documents/"), Some(MembersPage::Documents));
+        assert_eq!(MembersPage::parse("/members/invitations/answer"), Some(MembersPage::InvitationAnswer));
         assert_eq!(MembersPage::parse("/members/documents/d-1"), Some(MembersPage::Document("d-1".into())));
         for bad in ["/membersx", "/members/nowhere", "/members/claims/x", "/members/claims//withdraw", "/members/directory/a/b", "/members/documents/a/b"] {
             assert_eq!(MembersPage::parse(bad), None, "{bad}");
