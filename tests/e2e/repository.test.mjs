@@ -79,7 +79,7 @@ for (const width of [390, 1280]) {
     await page.getByLabel('Email address').fill(email);
     await Promise.all([page.waitForURL(/\/sign-in\/sent\/$/), page.getByRole('button', { name: 'Email me a sign-in link' }).click()]);
     await page.goto(signInLink(kit, email));
-    await Promise.all([page.waitForURL(/\/account\/$/), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(/\/members\/$/), page.getByRole('button', { name: 'Sign in' }).click()]);
 
     await page.goto(`${site}/members/documents/`);
     const main = await page.locator('main').innerText();

@@ -127,10 +127,15 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
     let get = parts.method == Method::GET || parts.method == Method::HEAD;
     // The passkey steps are scripts' (passkey.js): they answer JSON whatever was asked.
     let json = json || page.json_only();
-    let allowed = if get { page.allow().contains("GET") } else { parts.method == Method::POST && page.allow().contains("POST") };
+    // The members' area says what each of its addresses takes, before any session is looked at.
+    let allow = match page {
+        Page::Members => super::members::MembersPage::parse(parts.uri.path()).map_or(page.allow(), |p| p.allow()),
+        _ => page.allow(),
+    };
+    let allowed = if get { allow.contains("GET") } else { parts.method == Method::POST && allow.contains("POST") };
     if !allowed {
         let mut r = message(app, json, StatusCode::METHOD_NOT_ALLOWED, "Not here", "This address does not take this kind of request.");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(page.allow()));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         return r;
     }
     if !get && foreign_post(app, &parts.headers) {
