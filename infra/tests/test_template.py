@@ -485,9 +485,12 @@ class Template(unittest.TestCase):
             for s in statements(doc):
                 if s["Effect"] != "Allow":
                     continue
-                # The members' repository's list, from its own partitions of the indexes only.
+                # The members' repository's list and the directory, from their own partitions of the indexes only.
                 if where == "AccountRole/table" and as_list(s["Action"]) == ["dynamodb:Query"]:
                     self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], SHARED_PARTITIONS)
+                    continue
+                if where == "AccountRole/members" and as_list(s["Action"]) == ["dynamodb:Query"]:
+                    self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], ["CONTACT#confirmed", "CONTACT#approved"])
                     continue
                 self.assertEqual(LISTING & set(as_list(s.get("Action", []))), set(), f"{where} may list the table")
 

@@ -25,11 +25,12 @@ pub(super) async fn mine<S: Store>(app: &App<S>, who: &SignedIn) -> Result<Value
     }
 }
 
-/// An answer from my page: recorded, then my page says where I stand.
-pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, body: &Bytes) -> Response<Bytes> {
+/// An answer from my page, recorded: what my page then says of where I
+/// stand, or the refusal's answer.
+pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, body: &Bytes) -> Result<String, Response<Bytes>> {
     let fields = match fields(req, body) {
         Ok(f) => f,
-        Err(msg) => return message(app, req.json, StatusCode::BAD_REQUEST, "Not answered", &msg),
+        Err(msg) => return Err(message(app, req.json, StatusCode::BAD_REQUEST, "Not answered", &msg)),
     };
     match member_answer(&app.forms, &who.session.email_key, &fields).await {
         Ok(Ok(a)) => {
@@ -41,13 +42,19 @@ pub(super) async fn answer<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn
                 (Standing::Waiting, None) => "The meeting is full: you are on the waiting list. You will get an email if a place frees up.".to_string(),
                 (Standing::Declined, _) => "Your answer is recorded: you will not attend.".to_string(),
             };
-            super::home::page(app, req, who, Some(&notice)).await
+            Ok(notice)
         }
-        Ok(Err(msg)) => message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not answered", &format!("Not answered: {msg}.")),
-        Err(InviteError::Store(e)) => store_failed(app, req.json, e),
+        Ok(Err(msg)) => Err(message(app, req.json, StatusCode::UNPROCESSABLE_ENTITY, "Not answered", &format!("Not answered: {msg}."))),
+        Err(InviteError::Store(e)) => Err(store_failed(app, req.json, e)),
         Err(e) => {
             tracing::error!(detail = %e, "members: an invitation answer failed");
-            message(app, req.json, StatusCode::SERVICE_UNAVAILABLE, "Not answered", "Your answer could not be recorded. Please try again in a few minutes.")
+            Err(message(
+                app,
+                req.json,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not answered",
+                "Your answer could not be recorded. Please try again in a few minutes.",
+            ))
         }
     }
 }

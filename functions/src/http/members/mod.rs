@@ -95,7 +95,10 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: MembersPage, req: &Req<
         MembersPage::Directory => directory::page(app, req, who, &q).await,
         MembersPage::Documents => documents::list(app, req, &q).await,
         MembersPage::Document(id) => documents::download(app, req, &id).await,
-        MembersPage::InvitationAnswer => invitations::answer(app, req, who, body).await,
+        MembersPage::InvitationAnswer => match invitations::answer(app, req, who, body).await {
+            Ok(notice) => home::page(app, req, who, Some(&notice)).await,
+            Err(refused) => refused,
+        },
     }
 }
 
