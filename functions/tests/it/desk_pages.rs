@@ -6,36 +6,12 @@
 //! is told); exports that are recorded; erasure that must be typed.
 
 use crate::common::*;
-use crate::signin::{get, member, post, run_roomy, sign_in};
+use crate::signin::{get, member, post, sign_in};
 use bytes::Bytes;
 use ccg_functions::records::{AuditEntry, ClaimStatus, ContactStatus, Staff};
 use ccg_functions::{App, Store, handle};
 
-macro_rules! desk_cases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async { super::$case(crate::common::sqlite_store(stringify!($case))).await });
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async {
-                        let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-desk-", stringify!($case))).await;
-                        super::$case(store).await
-                    });
-                }
-            )*
-        }
-    };
-}
-
-desk_cases!(the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must, invitations_from_the_meeting_page);
+crate::roomy_cases!("desk"; the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must, invitations_from_the_meeting_page);
 
 async fn add_staff<S: Store>(app: &App<S>, email: &str, name: &str) {
     let (now, _) = app.forms.now();

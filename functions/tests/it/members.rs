@@ -5,37 +5,14 @@
 //! request without a session.
 
 use crate::common::*;
-use crate::signin::{get, post, run_roomy, sign_in, staff};
+use crate::signin::{get, post, sign_in, staff};
 use ccg_functions::records::{ClaimStatus, ContactStatus};
 use ccg_functions::{App, Form, Store, handle};
 use ccg_model::Cents;
 use ccg_model::site::{DirectoryConfig, DirectoryField};
 
-macro_rules! members_cases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async { super::$case(crate::common::sqlite_store(stringify!($case))).await });
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async {
-                        let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-members-", stringify!($case))).await;
-                        super::$case(store).await
-                    });
-                }
-            )*
-        }
-    };
-}
-
-members_cases!(
+crate::roomy_cases!(
+    "members";
     my_page_shows_my_citys_usage_and_my_claims,
     a_claim_is_withdrawn_from_my_page_after_a_confirmation,
     the_directory_shows_only_the_opted_in_and_only_the_configured_fields,

@@ -7,7 +7,7 @@
 //! from the desk's page with a multipart POST.
 
 use crate::common::*;
-use crate::signin::{get, member, post, run_roomy, sign_in, staff};
+use crate::signin::{get, member, post, sign_in, staff};
 use bytes::Bytes;
 use ccg_forms::decide::shared::{SharedFields, SharedRefusal};
 use ccg_functions::files::FileStore;
@@ -16,31 +16,7 @@ use ccg_functions::service::shared_documents::{SentFile, SharedError};
 use ccg_functions::store::lists::SharedQuery;
 use ccg_functions::{Store, handle};
 
-macro_rules! shared_cases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async { super::$case(crate::common::sqlite_store(stringify!($case))).await });
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[test]
-                fn $case() {
-                    super::run_roomy(async {
-                        let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-shared-", stringify!($case))).await;
-                        super::$case(store).await
-                    });
-                }
-            )*
-        }
-    };
-}
-
-shared_cases!(the_repository_keeps_its_promises_on_both_stores, members_download_and_strangers_get_nothing, staff_add_from_the_desk_page);
+crate::roomy_cases!("shared"; the_repository_keeps_its_promises_on_both_stores, members_download_and_strangers_get_nothing, staff_add_from_the_desk_page);
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 

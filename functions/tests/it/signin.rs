@@ -26,13 +26,16 @@ pub(crate) fn run_roomy<F: std::future::Future<Output = ()> + Send + 'static>(ca
     }
 }
 
-macro_rules! signin_cases {
-    ($($case:ident),* $(,)?) => {
+/// Each case as a test on SQLite and on DynamoDB Local (table
+/// `ccg-PREFIX-CASE`), run by `run_roomy`: the handler's flows need the room.
+#[macro_export]
+macro_rules! roomy_cases {
+    ($prefix:literal; $($case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[test]
                 fn $case() {
-                    super::run_roomy(async { super::$case(crate::common::sqlite_store(stringify!($case))).await });
+                    $crate::signin::run_roomy(async { super::$case($crate::common::sqlite_store(stringify!($case))).await });
                 }
             )*
         }
@@ -40,8 +43,8 @@ macro_rules! signin_cases {
             $(
                 #[test]
                 fn $case() {
-                    super::run_roomy(async {
-                        let store = crate::common::DynamoLocal::shared().await.store(concat!("ccg-signin-", stringify!($case))).await;
+                    $crate::signin::run_roomy(async {
+                        let store = $crate::common::DynamoLocal::shared().await.store(concat!("ccg-", $prefix, "-", stringify!($case))).await;
                         super::$case(store).await
                     });
                 }
@@ -50,7 +53,8 @@ macro_rules! signin_cases {
     };
 }
 
-signin_cases!(
+crate::roomy_cases!(
+    "signin";
     a_link_signs_in_once_with_a_host_cookie,
     known_and_unknown_addresses_get_the_same_answer,
     sessions_end_when_idle_and_at_their_absolute_end,
