@@ -652,6 +652,8 @@ test('keyboard only (JavaScript on): the join form with a mistake, mended from t
   assert.equal(await page.locator('input[name="city_status"]:checked').getAttribute('value'), 'fellow');
   await tab('A'); // the hint's link to the list of projects
   await tab('project');
+  await tab('listed'); // the directory's opt-in, off: left so
+  await tab('A'); // its hint's link to the privacy notice
   // Not the consent: a mistake. Tab past the box and the privacy notice's link to the button.
   await tab('consent');
   await tab('A');
