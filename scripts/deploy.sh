@@ -1,34 +1,45 @@
 #!/usr/bin/env bash
-# One command from the repository to the running site:
+# One command from the repository (or a built release) to the running site:
 #
-#   scripts/deploy.sh [--dry-run] [--skip-tests] STACK
+#   scripts/deploy.sh [--dry-run] [--skip-tests] [--new-table] [--prebuilt DIR] STACK
 #
-#  1. the tests (scripts/test.sh), unless --skip-tests (CI runs them first);
-#  2. the site (generator build into public/, with public/version.json);
-#  3. the four functions (register, travel-claim, account, desk-web) for arm64 with
-#     cargo-lambda (profile release-lambda: LTO, stripped), each checked: under
-#     8 MB, needing glibc 2.34 at most (provided.al2023 has 2.34), AArch64;
-#  4. the web ACL stack STACK-edge in us-east-1 (infra/web-acl.yaml; CloudFront
-#     only takes web ACLs from there), unless CCG_WEB_ACL=none;
-#  5. the stack STACK (sam deploy infra/template.yaml);
-#  6. the site uploaded (aws s3 sync --delete) and CloudFront's cache invalidated;
-#  7. the check: the deployed site's /version.json and the functions'
+#  1. the tests (scripts/test.sh), unless --skip-tests or --prebuilt;
+#  2. the release: scripts/build-release.sh into target/ccg-release/ (the site in
+#     site/ENV/, the functions of infra/functions.txt in lambda/NAME/bootstrap,
+#     release.json, SHA256SUMS), or with --prebuilt DIR one built before (CI's
+#     build job: this then compiles nothing); either way every file is checked
+#     against DIR/SHA256SUMS and a file it does not list is refused;
+#  3. the edge stack STACK-edge in us-east-1 (infra/web-acl.yaml: the web ACL,
+#     and what the edge part adds), unless CCG_WEB_ACL=none;
+#  4. the stack STACK (sam deploy infra/template.yaml). It refuses a TableName
+#     other than the one the stack has (a new, empty table behind a live site)
+#     unless --new-table; then the stack policy infra/stack-policy.json (no
+#     replacement or removal of the table and the buckets) and termination
+#     protection are set on it;
+#  5. the site uploaded (aws s3 sync --delete) and CloudFront's cache invalidated;
+#  6. the check: the deployed site's /version.json and the functions'
 #     X-Content-Version (GET {site}/api/register/confirm, GET {site}/sign-in/
 #     for the account function and GET {site}/desk/ for the desk's) all equal
-#     the version just built, so the functions enforce the content the site shows.
+#     the release's, so the functions enforce the content the site shows.
 #
 # --dry-run prints each step's command and runs none (no AWS account needed).
 #
 # AWS credentials and region come from the usual places (AWS_PROFILE,
 # AWS_REGION, or the OIDC role in CI). Parameters of the stack, needed on the
 # first deploy (later deploys keep the previous values of those not given):
+#   CCG_ENVIRONMENT        production (default) or staging: the site built for
+#                          it (site/ENV/), the stacks' Environment parameter
+#   CCG_PERMISSIONS_BOUNDARY_ARN  PermissionsBoundaryArn: the pipeline stack's
+#                          output of that name (infra/pipeline.yaml)
 #   CCG_SITE_ORIGIN        SiteOrigin, e.g. https://ccg.example.eu
 #   CCG_MAIL_FROM          MailFromAddress, verified in SES
-#   CCG_ALARM_EMAIL        AlarmEmail, who gets the alarms
+#   CCG_ALARM_EMAIL        AlarmEmail, who gets the alarms (both stacks)
+#   CCG_MONTHLY_BUDGET_USD MonthlyBudgetUsd (the edge stack's, if it has it)
+#   CCG_ORIGIN_SECRET_VERSION  OriginSecretVersion (if the template has it)
 #   CCG_TABLE_NAME         TableName (default ccg-forms)
 #   CCG_EXTRA_PARAMETERS   more Key=Value overrides, space separated
 #                          (SiteDomainName=... CertificateArn=... SesSandbox=true ...)
-#   CCG_WEB_ACL            "none": deploy without the web ACL (not advised)
+#   CCG_WEB_ACL            "none": deploy without the edge stack (not advised)
 # The site's public addresses, for `generator build --base-url --contact-email`
 # (it refuses the example placeholders of content/config.yaml without them):
 #   CCG_BASE_URL           the site's address (default: CCG_SITE_ORIGIN)
@@ -42,29 +53,30 @@ root=$PWD
 
 dry_run=0
 skip_tests=0
+new_table=0
+prebuilt=""
 stack=""
-for arg in "$@"; do
-  case $arg in
+usage="usage: scripts/deploy.sh [--dry-run] [--skip-tests] [--new-table] [--prebuilt DIR] STACK"
+while [ $# -gt 0 ]; do
+  case $1 in
     --dry-run) dry_run=1 ;;
     --skip-tests) skip_tests=1 ;;
+    --new-table) new_table=1 ;;
+    --prebuilt) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; prebuilt=$(cd "$2" && pwd); shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "deploy: unknown option $arg" >&2; exit 2 ;;
-    *) [ -z "$stack" ] || { echo "deploy: one STACK only" >&2; exit 2; }; stack=$arg ;;
+    -*) echo "deploy: unknown option $1" >&2; exit 2 ;;
+    *) [ -z "$stack" ] || { echo "deploy: one STACK only" >&2; exit 2; }; stack=$1 ;;
   esac
+  shift
 done
-[ -n "$stack" ] || { echo "usage: scripts/deploy.sh [--dry-run] [--skip-tests] STACK" >&2; exit 2; }
+[ -n "$stack" ] || { echo "$usage" >&2; exit 2; }
 [[ $stack =~ ^[a-z][a-z0-9-]{0,40}$ ]] || { echo "deploy: STACK must be lowercase letters, digits and -, e.g. ccg" >&2; exit 2; }
+environment=${CCG_ENVIRONMENT:-production}
+[[ $environment =~ ^(production|staging)$ ]] || { echo "deploy: CCG_ENVIRONMENT is production or staging" >&2; exit 2; }
 
-MAX_BINARY_BYTES=$((8 * 1024 * 1024))
-MAX_GLIBC=2.34
 edge_stack="$stack-edge"
-site_dir=$root/public
 lambda_dir=$root/target/lambda
-# cargo-lambda and its Zig: the tests' pinned venv (scripts/setup-test-deps.sh)
-# if there is one, else whatever is on PATH.
-if [ -x "$root/.cache/venv-cargo-lambda/bin/cargo-lambda" ]; then
-  PATH="$root/.cache/venv-cargo-lambda/bin:$PATH"
-fi
+mapfile -t functions < <(grep -v '^[[:space:]]*\(#\|$\)' infra/functions.txt)
 
 step_no=0
 say() { printf '[deploy] %s\n' "$*"; }
@@ -90,72 +102,115 @@ output() {
     --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text
 }
 
+# declares TEMPLATE NAME: the template has the parameter NAME (so a stack
+# deployed before another part added it is not given an unknown parameter).
+declares() {
+  awk -v name="  $2:" '/^Parameters:/ { p = 1; next } /^[A-Za-z]/ { p = 0 } p && $0 == name { found = 1 } END { exit !found }' "$1"
+}
+
+# table_change_allowed CURRENT WANTED NEW_TABLE: a new stack, the same table,
+# or --new-table.
+table_change_allowed() {
+  [ -z "$1" ] || [ "$1" = None ] || [ -z "$2" ] || [ "$1" = "$2" ] || [ "$3" -eq 1 ]
+}
+
+# verify_release DIR: every file is listed in DIR/SHA256SUMS with its hash,
+# and nothing else is there.
+verify_release() {
+  local dir=$1 listed present
+  [ -f "$dir/SHA256SUMS" ] || die "$dir has no SHA256SUMS"
+  (cd "$dir" && sha256sum --quiet --strict -c SHA256SUMS) || die "$dir does not match its SHA256SUMS"
+  listed=$(sed 's/^[0-9a-f]\{64\}  //' "$dir/SHA256SUMS" | sort)
+  present=$(cd "$dir" && find . -type f ! -name SHA256SUMS -printf '%P\n' | sort)
+  [ "$listed" = "$present" ] || die "$dir holds files SHA256SUMS does not list: $(comm -13 <(printf '%s\n' "$listed") <(printf '%s\n' "$present") | tr '\n' ' ')"
+  say "$dir: $(wc -l <"$dir/SHA256SUMS") files match SHA256SUMS"
+}
+
+# CCG_DEPLOY_FUNCTIONS_ONLY=1: the helpers above for scripts/release.sh's tests.
+[ "${CCG_DEPLOY_FUNCTIONS_ONLY:-0}" = 1 ] && return 0
+
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 if [ -z "$region" ] && [ "$dry_run" -eq 0 ]; then
   region=$(aws configure get region || true)
 fi
 [ -n "$region" ] || { [ "$dry_run" -eq 1 ] && region="<AWS_REGION>"; } || die "set AWS_REGION (an EU region)"
 if [ "$dry_run" -eq 0 ]; then
-  for tool in aws sam curl readelf cargo-lambda; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
+  tools=(aws sam curl sha256sum)
+  [ -n "$prebuilt" ] || tools+=(readelf cargo cargo-lambda)
+  for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
   aws sts get-caller-identity --query Account --output text >/dev/null || die "no AWS credentials"
 fi
 
 # ---------------------------------------------------------------------------- 1
 step "tests"
-if [ "$skip_tests" -eq 1 ]; then
-  say "skipped (--skip-tests)"
+if [ "$skip_tests" -eq 1 ] || [ -n "$prebuilt" ]; then
+  say "skipped (${prebuilt:+--prebuilt}${prebuilt:---skip-tests})"
 else
   run ./scripts/test.sh
 fi
 
 # ---------------------------------------------------------------------------- 2
-step "the site, into public/"
-publish_args=()
-base_url=${CCG_BASE_URL:-${CCG_SITE_ORIGIN:-}}
-[ -z "$base_url" ] || publish_args+=(--base-url "$base_url")
-[ -z "${CCG_CONTACT_EMAIL:-}" ] || publish_args+=(--contact-email "$CCG_CONTACT_EMAIL")
-run cargo run --release -p generator -- build --out "$site_dir" "${publish_args[@]}"
+if [ -n "$prebuilt" ]; then
+  step "the release built before, $prebuilt"
+  release=$prebuilt
+else
+  step "the release, built into target/ccg-release/"
+  release=$root/target/ccg-release
+  [ "$environment" = production ] || export CCG_STAGING_BASE_URL=${CCG_STAGING_BASE_URL:-${CCG_BASE_URL:-${CCG_SITE_ORIGIN:-}}}
+  dry=()
+  [ "$dry_run" -eq 0 ] || dry=(--dry-run)
+  ./scripts/build-release.sh "${dry[@]}" "$release"
+fi
+site_dir=$release/site/$environment
+if [ "$dry_run" -eq 1 ]; then
+  say "would check every file of $release against its SHA256SUMS and copy lambda/*/bootstrap to target/lambda/"
+else
+  verify_release "$release"
+  [ -f "$site_dir/version.json" ] || die "$release has no site for $environment (site/$environment/version.json)"
+  for fn in "${functions[@]}"; do
+    [ -f "$release/lambda/$fn/bootstrap" ] || die "$release has no lambda/$fn/bootstrap"
+    if [ "$(cd "$release/lambda/$fn" && pwd -P)" != "$(mkdir -p "$lambda_dir/$fn" && cd "$lambda_dir/$fn" && pwd -P)" ]; then
+      cp "$release/lambda/$fn/bootstrap" "$lambda_dir/$fn/bootstrap"
+    fi
+  done
+  say "release $(cat "$release/release.json")"
+fi
 
 # ---------------------------------------------------------------------------- 3
-# Each one is a CodeUri folder of infra/template.yaml (target/lambda/NAME).
-functions=(register travel-claim account desk-web)
-step "the functions, for arm64 (target/lambda/{register,travel-claim,account,desk-web}/bootstrap)"
-bin_args=()
-for fn in "${functions[@]}"; do bin_args+=(--bin "$fn"); done
-run cargo lambda build --profile release-lambda --arm64 \
-  --output-format binary -p ccg-functions "${bin_args[@]}" --lambda-dir "$lambda_dir"
-for fn in "${functions[@]}"; do
-  bin=$lambda_dir/$fn/bootstrap
-  if [ "$dry_run" -eq 1 ]; then
-    say "would check $bin: AArch64, < $MAX_BINARY_BYTES bytes, glibc <= $MAX_GLIBC"
-    continue
-  fi
-  [ -f "$bin" ] || die "$bin was not built"
-  readelf -h "$bin" | grep -q 'Machine:[[:space:]]*AArch64' || die "$bin is not an arm64 binary"
-  size=$(stat -c %s "$bin")
-  [ "$size" -lt "$MAX_BINARY_BYTES" ] || die "$bin is $size bytes: more than 8 MB (cold starts grow with it)"
-  glibc=$(readelf --version-info "$bin" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
-  [ -n "$glibc" ] || die "$bin names no glibc version"
-  [ "$(printf '%s\n%s\n' "$glibc" "$MAX_GLIBC" | sort -V | tail -n 1)" = "$MAX_GLIBC" ] \
-    || die "$bin needs glibc $glibc; provided.al2023 has $MAX_GLIBC"
-  say "$fn: $size bytes, glibc $glibc, AArch64"
-done
-
-# ---------------------------------------------------------------------------- 4
-step "the web ACL, stack $edge_stack in us-east-1"
+step "the edge stack $edge_stack in us-east-1"
+edge_template=infra/web-acl.yaml
+origin_request=""
 if [ "${CCG_WEB_ACL:-}" = "none" ]; then
   say "skipped (CCG_WEB_ACL=none): the site runs without a web ACL"
   web_acl=none
 else
+  edge_overrides=()
+  declares "$edge_template" Environment && edge_overrides+=("Environment=$environment")
+  declares "$edge_template" PermissionsBoundaryArn && [ -n "${CCG_PERMISSIONS_BOUNDARY_ARN:-}" ] \
+    && edge_overrides+=("PermissionsBoundaryArn=$CCG_PERMISSIONS_BOUNDARY_ARN")
+  declares "$edge_template" AlarmEmail && [ -n "${CCG_ALARM_EMAIL:-}" ] && edge_overrides+=("AlarmEmail=$CCG_ALARM_EMAIL")
+  declares "$edge_template" MonthlyBudgetUsd && [ -n "${CCG_MONTHLY_BUDGET_USD:-}" ] \
+    && edge_overrides+=("MonthlyBudgetUsd=$CCG_MONTHLY_BUDGET_USD")
+  edge_args=()
+  [ "${#edge_overrides[@]}" -eq 0 ] || edge_args=(--parameter-overrides "${edge_overrides[@]}")
   run aws cloudformation deploy --region us-east-1 --stack-name "$edge_stack" \
-    --template-file infra/web-acl.yaml --no-fail-on-empty-changeset --tags project=ccg \
-    ${CCG_CLOUDFORMATION_ROLE_ARN:+--role-arn "$CCG_CLOUDFORMATION_ROLE_ARN"}
+    --template-file "$edge_template" --no-fail-on-empty-changeset --tags project=ccg "environment=$environment" \
+    --capabilities CAPABILITY_IAM \
+    ${CCG_CLOUDFORMATION_ROLE_ARN:+--role-arn "$CCG_CLOUDFORMATION_ROLE_ARN"} "${edge_args[@]}"
   web_acl=$(output "$edge_stack" us-east-1 WebAclArn)
+  if grep -q '^  OriginRequestFunctionArn:' "$edge_template"; then
+    origin_request=$(output "$edge_stack" us-east-1 OriginRequestFunctionArn)
+  fi
 fi
 
-# ---------------------------------------------------------------------------- 5
+# ---------------------------------------------------------------------------- 4
 step "the stack $stack in $region"
 overrides=("WebAclArn=$web_acl")
+declares infra/template.yaml Environment && overrides+=("Environment=$environment")
+[ -z "${CCG_PERMISSIONS_BOUNDARY_ARN:-}" ] || overrides+=("PermissionsBoundaryArn=$CCG_PERMISSIONS_BOUNDARY_ARN")
+[ -z "$origin_request" ] || ! declares infra/template.yaml OriginRequestFunctionArn \
+  || overrides+=("OriginRequestFunctionArn=$origin_request")
+[ -z "${CCG_ORIGIN_SECRET_VERSION:-}" ] || overrides+=("OriginSecretVersion=$CCG_ORIGIN_SECRET_VERSION")
 [ -z "${CCG_SITE_ORIGIN:-}" ] || overrides+=("SiteOrigin=$CCG_SITE_ORIGIN")
 [ -z "${CCG_MAIL_FROM:-}" ] || overrides+=("MailFromAddress=$CCG_MAIL_FROM")
 [ -z "${CCG_CONTACT_EMAIL:-}" ] || overrides+=("ContactEmail=$CCG_CONTACT_EMAIL")
@@ -165,18 +220,40 @@ if [ -n "${CCG_EXTRA_PARAMETERS:-}" ]; then
   read -r -a extra <<<"$CCG_EXTRA_PARAMETERS"
   overrides+=("${extra[@]}")
 fi
+
+# A deploy that names another table would start the site on an empty one
+# (CreateTable makes it) while the data stays in the old: only on purpose.
+if [ "$dry_run" -eq 0 ]; then
+  current_table=$(aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
+    --query "Stacks[0].Parameters[?ParameterKey=='TableName'].ParameterValue" --output text 2>/dev/null || true)
+else
+  current_table="<the stack's TableName>"
+fi
+wanted_table=${CCG_TABLE_NAME:-}
+for o in "${overrides[@]}"; do [[ $o == TableName=* ]] && wanted_table=${o#TableName=}; done
+if ! table_change_allowed "$current_table" "$wanted_table" "$new_table"; then
+  die "the stack $stack uses the table $current_table; TableName=$wanted_table would start the site on another (empty) table. Pass --new-table if that is what you mean (infra/README.md, \"First deploy\")."
+fi
+
 bucket_args=(--resolve-s3)
 [ -z "${CCG_ARTIFACTS_BUCKET:-}" ] || bucket_args=(--s3-bucket "$CCG_ARTIFACTS_BUCKET" --s3-prefix "$stack")
 role_args=()
 [ -z "${CCG_CLOUDFORMATION_ROLE_ARN:-}" ] || role_args=(--role-arn "$CCG_CLOUDFORMATION_ROLE_ARN")
 run env SAM_CLI_TELEMETRY=0 sam deploy --template-file infra/template.yaml --stack-name "$stack" \
   --region "$region" --capabilities CAPABILITY_IAM --no-confirm-changeset --no-fail-on-empty-changeset \
-  "${bucket_args[@]}" "${role_args[@]}" --tags project=ccg --parameter-overrides "${overrides[@]}"
+  "${bucket_args[@]}" "${role_args[@]}" --tags project=ccg "environment=$environment" \
+  --parameter-overrides "${overrides[@]}"
+# The stateful stack: its table and buckets are never replaced or removed by
+# an update, and the stack is not deleted by a slip.
+run aws cloudformation set-stack-policy --region "$region" --stack-name "$stack" \
+  --stack-policy-body "file://$root/infra/stack-policy.json"
+run aws cloudformation update-termination-protection --region "$region" --stack-name "$stack" \
+  --enable-termination-protection
 bucket=$(output "$stack" "$region" SiteBucketName)
 distribution=$(output "$stack" "$region" DistributionId)
 site_url=$(output "$stack" "$region" SiteUrl)
 
-# ---------------------------------------------------------------------------- 6
+# ---------------------------------------------------------------------------- 5
 step "the site, uploaded; CloudFront's cache invalidated"
 run aws s3 sync "$site_dir/" "s3://$bucket" --delete --exclude '.ccg-*' --region "$region"
 if [ "$dry_run" -eq 1 ]; then
@@ -188,19 +265,19 @@ else
   aws cloudfront wait invalidation-completed --distribution-id "$distribution" --id "$invalidation"
 fi
 
-# ---------------------------------------------------------------------------- 7
+# ---------------------------------------------------------------------------- 6
 step "the deployed site and functions carry the content just built"
 if [ "$dry_run" -eq 1 ]; then
   run curl -fsS "$site_url/version.json"
   run curl -sS -o /dev/null -D - "$site_url/api/register/confirm"
   run curl -sS -o /dev/null -D - "$site_url/sign-in/"
   run curl -sS -o /dev/null -D - "$site_url/desk/"
-  say "would compare all four with public/version.json"
+  say "would compare all four with the release's site/$environment/version.json"
   say "dry run: nothing was deployed"
   exit 0
 fi
 built=$(sed -n 's/.*"content":"\([0-9a-f]*\)".*/\1/p' "$site_dir/version.json")
-[ -n "$built" ] || die "public/version.json has no content version"
+[ -n "$built" ] || die "$site_dir/version.json has no content version"
 # content_version URL: the X-Content-Version a function answers URL with.
 content_version() {
   curl -sS -o /dev/null -D - "$1" | tr -d '\r' | awk 'tolower($1) == "x-content-version:" { print $2 }' || true
