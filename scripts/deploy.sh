@@ -126,9 +126,6 @@ verify_release() {
   say "$dir: $(wc -l <"$dir/SHA256SUMS") files match SHA256SUMS"
 }
 
-# CCG_DEPLOY_FUNCTIONS_ONLY=1: the helpers above for scripts/release.sh's tests.
-[ "${CCG_DEPLOY_FUNCTIONS_ONLY:-0}" = 1 ] && return 0
-
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 if [ -z "$region" ] && [ "$dry_run" -eq 0 ]; then
   region=$(aws configure get region || true)
@@ -162,15 +159,16 @@ else
   ./scripts/build-release.sh "${dry[@]}" "$release"
 fi
 site_dir=$release/site/$environment
-if [ "$dry_run" -eq 1 ]; then
+if [ "$dry_run" -eq 1 ] && [ -z "$prebuilt" ]; then
   say "would check every file of $release against its SHA256SUMS and copy lambda/*/bootstrap to target/lambda/"
 else
   verify_release "$release"
   [ -f "$site_dir/version.json" ] || die "$release has no site for $environment (site/$environment/version.json)"
   for fn in "${functions[@]}"; do
     [ -f "$release/lambda/$fn/bootstrap" ] || die "$release has no lambda/$fn/bootstrap"
-    if [ "$(cd "$release/lambda/$fn" && pwd -P)" != "$(mkdir -p "$lambda_dir/$fn" && cd "$lambda_dir/$fn" && pwd -P)" ]; then
-      cp "$release/lambda/$fn/bootstrap" "$lambda_dir/$fn/bootstrap"
+    mkdir -p "$lambda_dir/$fn"
+    if [ "$(cd "$release/lambda/$fn" && pwd -P)" != "$(cd "$lambda_dir/$fn" && pwd -P)" ]; then
+      run cp "$release/lambda/$fn/bootstrap" "$lambda_dir/$fn/bootstrap"
     fi
   done
   say "release $(cat "$release/release.json")"
