@@ -14,8 +14,8 @@
 #
 # Exits non-zero, saying which check failed, on the first failure. Needs curl
 # and python3. Works offline against a local `generator serve`
-# (scripts/smoke-test.sh http://127.0.0.1:1111), and infra/tests/test_release.py
-# runs it against a stand-in server.
+# (scripts/smoke-test-serve.sh starts one and runs this on it), and
+# infra/tests/test_release.py runs it against a stand-in server.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
