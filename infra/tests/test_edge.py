@@ -177,7 +177,7 @@ class Edge(unittest.TestCase):
             env = f["Properties"]["Environment"]["Variables"]
             self.assertEqual(env["CCG_ORIGIN_SECRET"], current, name)
             self.assertEqual(env["CCG_ORIGIN_SECRET_PREVIOUS"], previous, name)
-        lambda_rs = rust("functions/src/lambda.rs")
+        lambda_rs = rust("functions/src/lambda/edge.rs")
         self.assertIn('ORIGIN_SECRET_VAR: &str = "CCG_ORIGIN_SECRET"', lambda_rs)
         self.assertIn('ORIGIN_SECRET_PREVIOUS_VAR: &str = "CCG_ORIGIN_SECRET_PREVIOUS"', lambda_rs)
 
@@ -192,9 +192,9 @@ class Edge(unittest.TestCase):
 
     # ------------------------------------------------------------ time-outs
     def test_the_deadline_lies_between_the_worst_case_and_the_platforms_timeouts(self):
-        lambda_rs = rust("functions/src/lambda.rs")
+        lambda_rs = rust("functions/src/lambda/edge.rs")
         deadline = duration(lambda_rs, "REQUEST_DEADLINE: Duration =")
-        store = max(duration(lambda_rs, "store_timeout:"), duration(rust("functions/src/store/dynamo/mod.rs"), ".operation_timeout"))
+        store = max(duration(rust("functions/src/lambda.rs"), "store_timeout:"), duration(rust("functions/src/store/dynamo/mod.rs"), ".operation_timeout"))
         ses = duration(rust("functions/src/mail/ses.rs"), ".operation_timeout")
         s3 = duration(rust("functions/src/files/s3.rs"), ".operation_timeout")
         worst = 6 * store + ses + s3

@@ -295,9 +295,9 @@ class Template(unittest.TestCase):
         (header,) = origins[0]["OriginCustomHeaders"]
         for o in origins:
             self.assertEqual(o["OriginCustomHeaders"], [header], f"{o['Id']}: another origin header than the others")
-        lambda_rs = (ROOT / "functions/src/lambda.rs").read_text(encoding="utf-8")
+        lambda_rs = (ROOT / "functions/src/lambda/edge.rs").read_text(encoding="utf-8")
         m = re.search(r'ORIGIN_HEADER: &str = "([^"]+)"', lambda_rs)
-        self.assertIsNotNone(m, "functions/src/lambda.rs names the origin header as ORIGIN_HEADER")
+        self.assertIsNotNone(m, "functions/src/lambda/edge.rs names the origin header as ORIGIN_HEADER")
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
         functions = of_type(self.t, "AWS::Lambda::Function")
         self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
