@@ -263,7 +263,7 @@ class Edge(unittest.TestCase):
             self.assertEqual(s, {"SubscriptionType": "EMAIL", "Address": {"Ref": "AlarmEmail"}})
         self.assertEqual(self.edge["Rules"]["InUsEast1"]["Assertions"][0]["Assert"], {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]})
         readme = (ROOT / "infra/README.md").read_text(encoding="utf-8")
-        self.assertTrue("cost allocation tag" in readme, "infra/README.md does not say the cost allocation tag must be activated")
+        self.assertTrue("cost allocation tag" in " ".join(readme.split()), "infra/README.md does not say the cost allocation tag must be activated")
 
     # ------------------------------------------------------------ the origin-request function
     def origin_request(self):
