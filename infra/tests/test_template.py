@@ -2,8 +2,9 @@
 
 Run by scripts/check-infra.sh after it expanded infra/template.yaml with the
 SAM translator into .cache/infra-template.expanded.json (the path is given
-as CCG_EXPANDED_TEMPLATE). Reads openapi.yaml and infra/web-acl.yaml too: the
-routes are compared with the interface, never with a list written here.
+as CCG_EXPANDED_TEMPLATE). Reads openapi.yaml and infra/web-acl.yaml too: every
+operation of the interface is followed through CloudFront's behaviours to the
+function that answers its part of the site (FUNCTION_OF).
 """
 
 import json
