@@ -8,7 +8,9 @@
 //! `CCG_MAIL_FROM` (the SES sender, required), `CCG_SES_CONFIGURATION_SET`
 //! (optional), `CCG_ORIGIN_SECRET` (the value CloudFront sends as
 //! `X-Ccg-Origin-Verify`: a request without it did not come through
-//! CloudFront and is refused with 403; absent or empty: not checked),
+//! CloudFront and is refused with 403; absent or empty: every request is
+//! refused, `Edge::for_lambda`), `CCG_ORIGIN_SECRET_PREVIOUS` (the value
+//! before a rotation, also taken while CloudFront moves to the new one),
 //! `CCG_PERSON_KEY` (the person key behind the one-contribution rule,
 //! `token::PersonKey`: required, at least 32 characters),
 //! `CCG_DOCUMENTS_BUCKET` (the claims' supporting documents, `files::s3`:
@@ -23,17 +25,19 @@
 
 use crate::embedded;
 use crate::files::s3::{BUCKET_VAR, S3Files};
-use crate::http::{App, Serves, Settings, handle};
+use crate::http::{App, Serves, Settings};
 use crate::mail::ses;
 use crate::service::{Forms, Options};
 use crate::store::dynamo::{self, DynamoStore};
 use crate::token::{PERSON_KEY_VAR, PersonKey};
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
-use http::{Response, StatusCode};
+use http::Response;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
+
+mod edge;
+pub use edge::{Edge, ORIGIN_HEADER, ORIGIN_SECRET_PREVIOUS_VAR, ORIGIN_SECRET_VAR, OriginCheck, REQUEST_DEADLINE, VERSION_HEADER};
 
 /// How long the one-time start-up took.
 #[derive(Debug, Clone, Copy)]
@@ -101,64 +105,6 @@ pub fn to_lambda(resp: http::Response<Bytes>) -> http::Response<lambda_http::Bod
     http::Response::from_parts(parts, body)
 }
 
-/// The header CloudFront adds to every request it sends to the API
-/// (`OriginCustomHeaders` in infra/template.yaml), in lowercase.
-pub const ORIGIN_HEADER: &str = "x-ccg-origin-verify";
-/// The variable holding the value of `ORIGIN_HEADER` the functions expect.
-pub const ORIGIN_SECRET_VAR: &str = "CCG_ORIGIN_SECRET";
-/// The response header naming the content version.
-pub const VERSION_HEADER: &str = "x-content-version";
-
-/// What the Lambda edge adds around the handler: the origin check and the version header.
-#[derive(Debug, Clone)]
-pub struct Edge {
-    /// `None`: every request is taken (no CloudFront in front, as in `serve`).
-    pub origin_secret: Option<String>,
-    pub version: String,
-}
-
-impl Edge {
-    pub fn from_env() -> Edge {
-        Edge { origin_secret: std::env::var(ORIGIN_SECRET_VAR).ok().filter(|s| !s.is_empty()), version: embedded::content_version() }
-    }
-
-    /// Whether the request came through CloudFront (or no check is configured).
-    pub fn admits(&self, headers: &http::HeaderMap) -> bool {
-        let Some(secret) = &self.origin_secret else { return true };
-        headers.get(ORIGIN_HEADER).is_some_and(|v| same_bytes(v.as_bytes(), secret.as_bytes()))
-    }
-
-    /// The handler's answer, or 403 for a request that bypassed CloudFront; with the version header.
-    pub async fn answer<S: crate::store::Store>(&self, app: &App<S>, req: http::Request<Bytes>) -> Response<Bytes> {
-        let mut resp = if self.admits(req.headers()) {
-            handle(app, req).await
-        } else {
-            if app.settings.log {
-                tracing::warn!("forms - 403 without the origin header (not through CloudFront)");
-            }
-            bypassed()
-        };
-        if let Ok(v) = HeaderValue::from_str(&self.version) {
-            resp.headers_mut().insert(VERSION_HEADER, v);
-        }
-        resp
-    }
-}
-
-/// Compared in time independent of where they differ.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn bypassed() -> Response<Bytes> {
-    Response::builder()
-        .status(StatusCode::FORBIDDEN)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Bytes::from_static(b"The forms are reached through the site's own address only.\n"))
-        .expect("a static response")
-}
-
 /// The Lambdas' log: JSON lines, info and worse, each with the span it was
 /// written in (the request's, carrying its id) and no list of outer spans.
 pub fn json_log<W>(writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
@@ -184,7 +130,7 @@ pub async fn answer_request<S: crate::store::Store>(edge: &Edge, app: &App<S>, r
 pub async fn run(serves: Serves) -> Result<(), lambda_http::Error> {
     // Only fails when a subscriber is set already, and then that one logs.
     let _ = tracing::subscriber::set_global_default(json_log(std::io::stderr));
-    let edge = Edge::from_env();
+    let edge = Edge::for_lambda();
     let (app, t) = startup(serves).await.map_err(|e| {
         tracing::error!(form = serves.name(), content = %edge.version, error = %e, "forms start-up failed");
         lambda_http::Error::from(e.to_string())
@@ -194,9 +140,17 @@ pub async fn run(serves: Serves) -> Result<(), lambda_http::Error> {
         content = %edge.version,
         catalogue_ms = %format_args!("{:.2}", t.catalogue.as_secs_f64() * 1000.0),
         client_ms = %format_args!("{:.2}", t.client.as_secs_f64() * 1000.0),
-        origin_check = if edge.origin_secret.is_some() { "on" } else { "off" },
+        origin_check = match &edge.check {
+            OriginCheck::Values(v) if v.len() > 1 => "on, the previous value too",
+            OriginCheck::Values(_) => "on",
+            OriginCheck::Open | OriginCheck::Unset => "unset",
+        },
+        deadline_s = edge.deadline.as_secs(),
         "forms start-up"
     );
+    if edge.check == OriginCheck::Unset {
+        tracing::error!(form = serves.name(), "{ORIGIN_SECRET_VAR} is missing or empty: every request is refused with 403 (infra/template.yaml sets it)");
+    }
     let app = Arc::new(app);
     let edge = Arc::new(edge);
     lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
@@ -211,23 +165,7 @@ pub async fn run(serves: Serves) -> Result<(), lambda_http::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn edge(secret: Option<&str>) -> Edge {
-        Edge { origin_secret: secret.map(str::to_string), version: "0123456789abcdef".into() }
-    }
-
-    #[test]
-    fn the_origin_header_is_checked_only_when_configured() {
-        let mut h = http::HeaderMap::new();
-        assert!(edge(None).admits(&h));
-        assert!(!edge(Some("s3cret-value")).admits(&h));
-        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-valuE"));
-        assert!(!edge(Some("s3cret-value")).admits(&h));
-        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-value-and-more"));
-        assert!(!edge(Some("s3cret-value")).admits(&h));
-        h.insert(ORIGIN_HEADER, HeaderValue::from_static("s3cret-value"));
-        assert!(edge(Some("s3cret-value")).admits(&h));
-    }
+    use http::header::{self, HeaderValue};
 
     /// What the log writes, kept for the test to read.
     #[derive(Clone, Default)]
@@ -272,7 +210,7 @@ mod tests {
         let log = captured.clone();
         let resp = {
             let _log = tracing::subscriber::set_default(json_log(move || log.clone()));
-            answer_request(&edge(None), &app, "8f6c1a2e-request-id", req).await
+            answer_request(&Edge::open(), &app, "8f6c1a2e-request-id", req).await
         };
         let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
@@ -289,7 +227,7 @@ mod tests {
 
     #[test]
     fn the_version_is_the_embedded_content_and_a_valid_header() {
-        let e = Edge::from_env();
+        let e = Edge::open();
         assert_eq!(e.version, embedded::content_version());
         assert!(HeaderValue::from_str(&e.version).is_ok());
     }

@@ -2,8 +2,9 @@
 
 Run by scripts/check-infra.sh after it expanded infra/template.yaml with the
 SAM translator into .cache/infra-template.expanded.json (the path is given
-as CCG_EXPANDED_TEMPLATE). Reads openapi.yaml and infra/web-acl.yaml too: the
-routes are compared with the interface, never with a list written here.
+as CCG_EXPANDED_TEMPLATE). Reads openapi.yaml and infra/web-acl.yaml too: every
+operation of the interface is followed through CloudFront's behaviours to the
+function that answers its part of the site (FUNCTION_OF).
 """
 
 import json
@@ -36,6 +37,19 @@ SESSION_COOKIE = "__Host-ccg_session"
 # pass one on): CachingOptimized, CachingDisabled.
 COOKIELESS_CACHE_POLICIES = {"658327ea-f89d-4fab-a63d-7e88639e58f6", "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+# Which function answers which part of the site (functions/src/routes.rs,
+# `Route::form`; functions/src/http/mod.rs, `Serves`): a leave link is
+# answered by both forms' functions, and sent to the travel claim's.
+FUNCTION_OF = {
+    "/api/register": "RegisterFunction",
+    "/api/invitations": "RegisterFunction",
+    "/api/travel-claims": "TravelClaimFunction",
+    "/api/leave": "TravelClaimFunction",
+    "/sign-in": "AccountFunction",
+    "/account": "AccountFunction",
+    "/members": "AccountFunction",
+    "/desk": "DeskFunction",
+}
 
 
 def load_expanded():
@@ -97,78 +111,76 @@ class Template(unittest.TestCase):
         with open(ROOT / "infra/template.yaml", encoding="utf-8") as f:
             cls.source = yaml_parse(f.read())
 
-    def api_routes(self):
-        """(METHOD, path) -> the logical id of the function it is integrated with."""
-        (api,) = of_type(self.t, "AWS::ApiGatewayV2::Api").values()
-        routes = {}
-        for path, item in api["Properties"]["Body"]["paths"].items():
-            for method, op in item.items():
-                if method not in METHODS:
-                    continue
-                uri = json.dumps(op["x-amazon-apigateway-integration"]["uri"])
-                m = re.search(r"\$\{(\w+)\.Arn\}", uri)
-                self.assertIsNotNone(m, f"{method} {path}: integration names no function")
-                routes[(method.upper(), path)] = m.group(1)
-        return routes
+    def function_of_origin(self, origin):
+        """The logical id of the function whose URL an origin is, or None (the site's bucket)."""
+        domain = origin["DomainName"]
+        if not (isinstance(domain, dict) and "Fn::Select" in domain):
+            return None
+        index, split = domain["Fn::Select"]
+        self.assertEqual(index, 2, origin["Id"])
+        separator, url = split["Fn::Split"]
+        self.assertEqual(separator, "/", origin["Id"])
+        (url_id, attribute) = url["Fn::GetAtt"]
+        self.assertEqual(attribute, "FunctionUrl", origin["Id"])
+        target = self.t["Resources"][url_id]
+        self.assertEqual(target["Type"], "AWS::Lambda::Url", origin["Id"])
+        (function, arn) = target["Properties"]["TargetFunctionArn"]["Fn::GetAtt"]
+        self.assertEqual(arn, "Arn")
+        return function
 
-    def test_routes_are_the_interface(self):
-        # openapi.yaml's operations under its first server (/api) are the
-        # forms' routes, one by one. An operation may name servers of its own
-        # (the sign-in function's JSON is not under /api); those must lie
-        # under a session prefix, which the API routes whole to that function.
-        default_base = self.api["servers"][0]["url"].rstrip("/")
-        documented, elsewhere = set(), set()
+    def behaviour_for(self, path):
+        """The cache behaviour CloudFront picks for a path: the first whose pattern matches, else the default."""
+        dist = self.distribution()
+        for b in dist["CacheBehaviors"]:
+            pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in b["PathPattern"])
+            if re.fullmatch(pattern, path):
+                return b
+        return dist["DefaultCacheBehavior"]
+
+    def function_for(self, path):
+        """The function CloudFront sends a path to, or None (the site's bucket)."""
+        target = self.behaviour_for(path)["TargetOriginId"]
+        (origin,) = [o for o in self.distribution()["Origins"] if o["Id"] == target]
+        return self.function_of_origin(origin)
+
+    def documented(self):
+        """Every (METHOD, path) openapi.yaml documents, under its server's base."""
+        ops = set()
         for path, item in self.api["paths"].items():
             for method, op in item.items():
                 if method not in METHODS:
                     continue
                 servers = op.get("servers") or item.get("servers") or self.api["servers"]
-                base = servers[0]["url"].rstrip("/")
-                (documented if base == default_base else elsewhere).add((method.upper(), base + path))
-        deployed = {route for route in self.api_routes() if not route[1].startswith(SESSION_PREFIXES)}
-        self.assertTrue(documented, "openapi.yaml documents no operation")
-        self.assertEqual(sorted(deployed - documented), [], "routes in the template that openapi.yaml does not document")
-        self.assertEqual(sorted(documented - deployed), [], "operations of openapi.yaml with no route in the template")
-        for method, path in elsewhere:
-            self.assertIn(method, ("GET", "POST"), path)
-            self.assertTrue(any(path == p or path.startswith(p + "/") for p in SESSION_PREFIXES), f"{method} {path}: documented outside /api and outside the session paths")
+                ops.add((method.upper(), servers[0]["url"].rstrip("/") + path))
+        return ops
+
+    def test_routes_are_the_interface(self):
+        # Every operation of openapi.yaml reaches, through CloudFront, the
+        # function that answers it (FUNCTION_OF), with its method allowed;
+        # each function answers the paths of its part and 404 to the rest.
+        ops = self.documented()
+        self.assertTrue(ops, "openapi.yaml documents no operation")
+        for method, path in sorted(ops):
+            owner = [fn for prefix, fn in FUNCTION_OF.items() if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?")]
+            self.assertEqual(len(owner), 1, f"{method} {path}: no part of the site (FUNCTION_OF) claims it")
+            self.assertEqual(self.function_for(path), owner[0], f"{method} {path}: CloudFront sends it elsewhere")
+            self.assertIn(method, self.behaviour_for(path)["AllowedMethods"], f"{method} {path}")
+            if not path.startswith("/api/"):
+                self.assertIn(method, ("GET", "POST"), path)
+                self.assertTrue(path.startswith(tuple(p + "/" for p in SESSION_PREFIXES)), f"{method} {path}: documented outside /api and outside the session paths")
+        # Every part is documented or a session prefix (no behaviour for a part the interface lacks).
+        documented_parts = {prefix for prefix in FUNCTION_OF for _, path in ops if path == prefix or path.startswith(prefix + "/")}
+        self.assertEqual(set(FUNCTION_OF) - documented_parts - set(SESSION_PREFIXES), set(), "a part of FUNCTION_OF that openapi.yaml does not document")
 
     def test_session_paths_go_whole_to_the_account_function_and_the_desk_to_its_own(self):
-        routes = self.api_routes()
-        session = {route: fn for route, fn in routes.items() if route[1].startswith(SESSION_PREFIXES)}
-        whole = lambda prefixes: {(m, p + tail) for p in prefixes for m in ("GET", "POST") for tail in ("", "/{proxy+}")}
-        self.assertEqual(sorted(session), sorted(whole(SESSION_PREFIXES)))
-        desk = whole([DESK_PREFIX])
-        self.assertEqual({fn for r, fn in session.items() if r in desk}, {"DeskFunction"})
-        self.assertEqual({fn for r, fn in session.items() if r not in desk}, {"AccountFunction"})
-        # ...and each answers nothing else (no /api route).
-        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "DeskFunction"), sorted(desk))
-        self.assertEqual(sorted(r for r, fn in routes.items() if fn == "AccountFunction"), sorted(whole(SESSION_PREFIXES) - desk))
-
-    def test_every_route_is_throttled_and_only_real_routes_are_named(self):
-        (stage,) = of_type(self.t, "AWS::ApiGatewayV2::Stage").values()
-        props = stage["Properties"]
-        default = props["DefaultRouteSettings"]
-        self.assertGreater(default["ThrottlingRateLimit"], 0)
-        self.assertGreater(default["ThrottlingBurstLimit"], 0)
-        (api,) = of_type(self.t, "AWS::ApiGatewayV2::Api").values()
-        routes = {f"{m.upper()} {p}" for p, item in api["Properties"]["Body"]["paths"].items() for m in item if m in METHODS}
-        per_route = props.get("RouteSettings", {})
-        self.assertTrue(per_route, "no per-route throttling")
-        for key, s in per_route.items():
-            self.assertIn(key, routes, f"RouteSettings names a route that does not exist: {key}")
-            self.assertGreater(s["ThrottlingRateLimit"], 0)
-        for route in routes:
-            if route.startswith(("POST /api/register", "POST /api/travel-claims")) and route.count("/") == 2:
-                self.assertIn(route, per_route, f"{route}: a submission route without its own limit")
-        # Asking for a sign-in link sends an email: its own, lower limit.
-        self.assertIn("POST /sign-in", per_route)
-        self.assertLessEqual(per_route["POST /sign-in"]["ThrottlingRateLimit"], default["ThrottlingRateLimit"])
-
-    def test_the_api_does_not_answer_cors_itself(self):
-        (api,) = of_type(self.t, "AWS::ApiGatewayV2::Api").values()
-        self.assertNotIn("x-amazon-apigateway-cors", api["Properties"]["Body"])
-        self.assertNotIn("CorsConfiguration", api["Properties"])
+        for prefix in SESSION_PREFIXES:
+            want = "DeskFunction" if prefix == DESK_PREFIX else "AccountFunction"
+            for tail in ("/", "/anything", "/a/b/c?x=1"):
+                self.assertEqual(self.function_for(prefix + tail), want, prefix + tail)
+        # ...and nothing else reaches them: /api/ is the forms'; the bare prefixes are the site's redirect.
+        for path in ("/api/register", "/api/leave", "/api/unknown", "/sign-in", "/desk", "/index.html", "/sign-in-help/"):
+            self.assertNotIn(self.function_for(path), ("AccountFunction", "DeskFunction"), path)
+        self.assertEqual(self.function_for("/api/unknown/path"), "RegisterFunction", "an unknown /api/ path gets a function's 404")
 
     def test_no_wildcard_in_any_allow_statement(self):
         seen = 0
@@ -234,7 +246,7 @@ class Template(unittest.TestCase):
         self.assertEqual(props["Scope"], "CLOUDFRONT")
         managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in props["Rules"] if "ManagedRuleGroupStatement" in r["Statement"]}
         self.assertIn("AWSManagedRulesCommonRuleSet", managed)
-        rate = [r for r in props["Rules"] if "RateBasedStatement" in r["Statement"]]
+        rate = [r for r in props["Rules"] if r["Statement"].get("RateBasedStatement", {}).get("AggregateKeyType") == "IP"]
         self.assertEqual(len(rate), 1)
         rule = rate[0]["Statement"]["RateBasedStatement"]
         self.assertEqual(rule["AggregateKeyType"], "IP")
@@ -269,25 +281,24 @@ class Template(unittest.TestCase):
         for needed in [
             ("AWS/Lambda", "Errors"),
             ("AWS/Lambda", "Throttles"),
-            ("AWS/ApiGateway", "5xx"),
+            ("AWS/Lambda", "Url5xxCount"),
             ("AWS/DynamoDB", "SystemErrors"),
             ("AWS/DynamoDB", "ReadThrottleEvents"),
             ("AWS/DynamoDB", "WriteThrottleEvents"),
         ]:
             self.assertIn(needed, watched, f"no alarm on {needed}")
-        (budget,) = of_type(self.t, "AWS::Budgets::Budget").values()
-        subscribers = [s for n in budget["Properties"]["NotificationsWithSubscribers"] for s in n["Subscribers"]]
-        self.assertTrue(subscribers)
-        for s in subscribers:
-            self.assertEqual(s, {"SubscriptionType": "SNS", "Address": {"Ref": topic}})
+        # The budget is the us-east-1 edge stack's (infra/tests/test_edge.py): AWS::Budgets::Budget is not in every EU region.
+        self.assertEqual(of_type(self.t, "AWS::Budgets::Budget"), {})
 
     def test_only_cloudfront_reaches_the_functions(self):
-        (dist,) = of_type(self.t, "AWS::CloudFront::Distribution").values()
-        (api_origin,) = [o for o in dist["Properties"]["DistributionConfig"]["Origins"] if o["Id"] == "api"]
-        (header,) = api_origin["OriginCustomHeaders"]
-        lambda_rs = (ROOT / "functions/src/lambda.rs").read_text(encoding="utf-8")
+        origins = [o for o in self.distribution()["Origins"] if self.function_of_origin(o)]
+        self.assertEqual(sorted(self.function_of_origin(o) for o in origins), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
+        (header,) = origins[0]["OriginCustomHeaders"]
+        for o in origins:
+            self.assertEqual(o["OriginCustomHeaders"], [header], f"{o['Id']}: another origin header than the others")
+        lambda_rs = (ROOT / "functions/src/lambda/edge.rs").read_text(encoding="utf-8")
         m = re.search(r'ORIGIN_HEADER: &str = "([^"]+)"', lambda_rs)
-        self.assertIsNotNone(m, "functions/src/lambda.rs names the origin header as ORIGIN_HEADER")
+        self.assertIsNotNone(m, "functions/src/lambda/edge.rs names the origin header as ORIGIN_HEADER")
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
         functions = of_type(self.t, "AWS::Lambda::Function")
         self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
@@ -309,7 +320,7 @@ class Template(unittest.TestCase):
             self.assertEqual(env["CCG_PERSON_KEY"], {"Fn::Sub": "{{resolve:secretsmanager:${PersonKey}}}"}, name)
             self.assertEqual(f["Properties"]["Architectures"], ["arm64"], name)
         for name, out in self.t.get("Outputs", {}).items():
-            self.assertNotIn("execute-api", json.dumps(out), f"output {name} gives the API's own address")
+            self.assertNotIn("FunctionUrl", json.dumps(out), f"output {name} gives a function's own address")
 
     def distribution(self):
         (dist,) = of_type(self.t, "AWS::CloudFront::Distribution").values()
@@ -329,10 +340,11 @@ class Template(unittest.TestCase):
         dist = self.distribution()
         by_pattern = {b["PathPattern"]: b for b in dist["CacheBehaviors"]}
         api = by_pattern["/api/*"]
+        function_origins = {o["Id"] for o in dist["Origins"] if self.function_of_origin(o)}
         for prefix in SESSION_PREFIXES:
             b = by_pattern.get(prefix + "/*")
             self.assertIsNotNone(b, f"no cache behaviour for {prefix}/*")
-            self.assertEqual(b["TargetOriginId"], "api", prefix)
+            self.assertIn(b["TargetOriginId"], function_origins, prefix)
             self.assertEqual(b["CachePolicyId"], CACHING_DISABLED, f"{prefix}/* may be cached")
             self.assertEqual(b["ViewerProtocolPolicy"], "https-only", prefix)
             for key in ("AllowedMethods", "ResponseHeadersPolicyId"):
@@ -343,9 +355,10 @@ class Template(unittest.TestCase):
             self.assertEqual(policy["CookiesConfig"], {"CookieBehavior": "whitelist", "Cookies": [SESSION_COOKIE]}, prefix)
             self.assertEqual(policy["QueryStringsConfig"], {"QueryStringBehavior": "all"}, f"{prefix}/*: ?token= must reach the function")
             self.assertEqual(policy["HeadersConfig"], {"HeaderBehavior": "allExcept", "Headers": ["Host"]}, prefix)
-        # The function refuses what lacks the origin header: the session paths use the API's origin, which carries it.
-        (api_origin,) = [o for o in dist["Origins"] if o["Id"] == "api"]
-        self.assertEqual([h["HeaderName"] for h in api_origin["OriginCustomHeaders"]], ["X-Ccg-Origin-Verify"])
+        # The function refuses what lacks the origin header: every function's origin carries it.
+        for o in dist["Origins"]:
+            if o["Id"] in function_origins:
+                self.assertEqual([h["HeaderName"] for h in o["OriginCustomHeaders"]], ["X-Ccg-Origin-Verify"], o["Id"])
         # The CSP lets the passkeys' fetches reach the site itself.
         csp = json.dumps(self.t["Resources"]["SecurityHeadersPolicy"]["Properties"])
         self.assertRegex(csp, r"connect-src 'self'[;\s]")
@@ -517,14 +530,13 @@ class Template(unittest.TestCase):
             "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy", "AWS::CloudFront::OriginAccessControl",
             "AWS::CloudFront::Function", "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginRequestPolicy",
             "AWS::SNS::TopicPolicy",
-            "AWS::SNS::Subscription", "AWS::Lambda::Permission",
+            "AWS::SNS::Subscription", "AWS::Lambda::Permission", "AWS::Lambda::Url",
         }
         for name, r in self.t["Resources"].items():
             if r["Type"] in untaggable:
                 continue
             props = r["Properties"]
-            # An HTTP API's tags are in its OpenAPI body.
-            tags = props.get("Tags") or props.get("ResourceTags") or props.get("Body", {}).get("tags")
+            tags = props.get("Tags") or props.get("ResourceTags")
             self.assertTrue(tags, f"{name} ({r['Type']}) has no tags")
             text = json.dumps(tags)
             self.assertIn("project", text, name)

@@ -7,6 +7,7 @@
 mod account;
 mod answer;
 mod check;
+mod deadline;
 mod desk;
 mod documents;
 pub mod frame;
@@ -17,6 +18,7 @@ mod origin;
 mod pages;
 mod signed_in;
 
+pub use deadline::out_of_time;
 pub use pages::refusal_message;
 
 use answer::{Answer, decode_error, framed, json_response, link_answer, plain, render, submit_answer};
