@@ -10,7 +10,7 @@
 #     build job: this then compiles nothing); either way every file is checked
 #     against DIR/SHA256SUMS and a file it does not list is refused;
 #  3. the edge stack STACK-edge in us-east-1 (infra/web-acl.yaml: the web ACL,
-#     and what the edge part adds), unless CCG_WEB_ACL=none;
+#     the origin-request function that signs the bodies, the budget);
 #  4. the stack STACK (sam deploy infra/template.yaml). It refuses a TableName
 #     other than the one the stack has (a new, empty table behind a live site)
 #     unless --new-table; then the stack policy infra/stack-policy.json (no
@@ -39,7 +39,7 @@
 #   CCG_TABLE_NAME         TableName (default ccg-forms)
 #   CCG_EXTRA_PARAMETERS   more Key=Value overrides, space separated
 #                          (SiteDomainName=... CertificateArn=... SesSandbox=true ...)
-#   CCG_WEB_ACL            "none": deploy without the edge stack (not advised)
+#   CCG_WEB_ACL            "none": the site without its web ACL (not advised)
 # The site's public addresses, for `generator build --base-url --contact-email`
 # (it refuses the example placeholders of content/config.yaml without them):
 #   CCG_BASE_URL           the site's address (default: CCG_SITE_ORIGIN)
@@ -100,12 +100,6 @@ output() {
   fi
   aws cloudformation describe-stacks --region "$2" --stack-name "$1" \
     --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text
-}
-
-# declares TEMPLATE NAME: the template has the parameter NAME (so a stack
-# deployed before another part added it is not given an unknown parameter).
-declares() {
-  awk -v name="  $2:" '/^Parameters:/ { p = 1; next } /^[A-Za-z]/ { p = 0 } p && $0 == name { found = 1 } END { exit !found }' "$1"
 }
 
 # table_change_allowed CURRENT WANTED NEW_TABLE: a new stack, the same table,
@@ -177,37 +171,29 @@ fi
 # ---------------------------------------------------------------------------- 3
 step "the edge stack $edge_stack in us-east-1"
 edge_template=infra/web-acl.yaml
-origin_request=""
+# Always deployed: besides the web ACL it holds the origin-request function
+# without which no form's POST reaches a function, and the budget.
+edge_overrides=("Environment=$environment")
+[ -z "${CCG_PERMISSIONS_BOUNDARY_ARN:-}" ] || edge_overrides+=("PermissionsBoundaryArn=$CCG_PERMISSIONS_BOUNDARY_ARN")
+[ -z "${CCG_ALARM_EMAIL:-}" ] || edge_overrides+=("AlarmEmail=$CCG_ALARM_EMAIL")
+[ -z "${CCG_MONTHLY_BUDGET_USD:-}" ] || edge_overrides+=("MonthlyBudgetUsd=$CCG_MONTHLY_BUDGET_USD")
+run aws cloudformation deploy --region us-east-1 --stack-name "$edge_stack" \
+  --template-file "$edge_template" --no-fail-on-empty-changeset --tags project=ccg "environment=$environment" \
+  --capabilities CAPABILITY_IAM \
+  ${CCG_CLOUDFORMATION_ROLE_ARN:+--role-arn "$CCG_CLOUDFORMATION_ROLE_ARN"} --parameter-overrides "${edge_overrides[@]}"
+origin_request=$(output "$edge_stack" us-east-1 OriginRequestFunctionArn)
 if [ "${CCG_WEB_ACL:-}" = "none" ]; then
-  say "skipped (CCG_WEB_ACL=none): the site runs without a web ACL"
+  say "the site runs without its web ACL (CCG_WEB_ACL=none)"
   web_acl=none
 else
-  edge_overrides=()
-  declares "$edge_template" Environment && edge_overrides+=("Environment=$environment")
-  declares "$edge_template" PermissionsBoundaryArn && [ -n "${CCG_PERMISSIONS_BOUNDARY_ARN:-}" ] \
-    && edge_overrides+=("PermissionsBoundaryArn=$CCG_PERMISSIONS_BOUNDARY_ARN")
-  declares "$edge_template" AlarmEmail && [ -n "${CCG_ALARM_EMAIL:-}" ] && edge_overrides+=("AlarmEmail=$CCG_ALARM_EMAIL")
-  declares "$edge_template" MonthlyBudgetUsd && [ -n "${CCG_MONTHLY_BUDGET_USD:-}" ] \
-    && edge_overrides+=("MonthlyBudgetUsd=$CCG_MONTHLY_BUDGET_USD")
-  edge_args=()
-  [ "${#edge_overrides[@]}" -eq 0 ] || edge_args=(--parameter-overrides "${edge_overrides[@]}")
-  run aws cloudformation deploy --region us-east-1 --stack-name "$edge_stack" \
-    --template-file "$edge_template" --no-fail-on-empty-changeset --tags project=ccg "environment=$environment" \
-    --capabilities CAPABILITY_IAM \
-    ${CCG_CLOUDFORMATION_ROLE_ARN:+--role-arn "$CCG_CLOUDFORMATION_ROLE_ARN"} "${edge_args[@]}"
   web_acl=$(output "$edge_stack" us-east-1 WebAclArn)
-  if grep -q '^  OriginRequestFunctionArn:' "$edge_template"; then
-    origin_request=$(output "$edge_stack" us-east-1 OriginRequestFunctionArn)
-  fi
 fi
 
 # ---------------------------------------------------------------------------- 4
 step "the stack $stack in $region"
 overrides=("WebAclArn=$web_acl")
-declares infra/template.yaml Environment && overrides+=("Environment=$environment")
 [ -z "${CCG_PERMISSIONS_BOUNDARY_ARN:-}" ] || overrides+=("PermissionsBoundaryArn=$CCG_PERMISSIONS_BOUNDARY_ARN")
-[ -z "$origin_request" ] || ! declares infra/template.yaml OriginRequestFunctionArn \
-  || overrides+=("OriginRequestFunctionArn=$origin_request")
+overrides+=("OriginRequestFunctionArn=$origin_request")
 [ -z "${CCG_ORIGIN_SECRET_VERSION:-}" ] || overrides+=("OriginSecretVersion=$CCG_ORIGIN_SECRET_VERSION")
 [ -z "${CCG_SITE_ORIGIN:-}" ] || overrides+=("SiteOrigin=$CCG_SITE_ORIGIN")
 [ -z "${CCG_MAIL_FROM:-}" ] || overrides+=("MailFromAddress=$CCG_MAIL_FROM")
