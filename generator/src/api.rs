@@ -91,6 +91,12 @@ impl Api {
                         Ok(n) => tracing::info!("forms: deleted {n} document file(s) whose claim is gone"),
                         Err(e) => tracing::error!("forms: the sweep of document files failed: {e}"),
                     }
+                    // And the desk's uploads to the members' repository never added.
+                    match ccg_functions::service::shared_uploads::sweep_incoming(daily_files.as_ref(), jiff::Timestamp::now().as_second()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("forms: deleted {n} upload(s) to the members' repository never added"),
+                        Err(e) => tracing::error!("forms: the sweep of the repository's uploads failed: {e}"),
+                    }
                     tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
                     match daily.sweep(jiff::Timestamp::now().as_second()).await {
                         Ok(Some(s)) => tracing::info!("forms: swept {}", ccg_functions::service::desk::swept_summary(&s)),

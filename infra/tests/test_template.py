@@ -29,6 +29,8 @@ DESK_PREFIX = "/desk"
 # The two that only ever read or list: each in its own statement, and only the desk's.
 LISTING = {"dynamodb:Scan", "dynamodb:Query"}
 SHARED_FILES = {"Fn::Sub": "${DocumentsBucket.Arn}/shared/*"}
+# The desk's browser uploads to the repository, until it adds them (service::shared_uploads).
+INCOMING_FILES = {"Fn::Sub": "${DocumentsBucket.Arn}/incoming/shared/*"}
 # The indexes' partitions of the members' repository: the one list the account function may Query.
 SHARED_PARTITIONS = ["SHARED", "SHARED#*"]
 INDEXES = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"
@@ -362,6 +364,8 @@ class Template(unittest.TestCase):
         # The CSP lets the passkeys' fetches reach the site itself.
         csp = json.dumps(self.t["Resources"]["SecurityHeadersPolicy"]["Properties"])
         self.assertRegex(csp, r"connect-src 'self'[;\s]")
+        # The claims' and the desk's upload forms post straight to the documents bucket, at the address files::s3 gives them.
+        self.assertIn("form-action 'self' https://${DocumentsBucket}.s3.${AWS::Region}.amazonaws.com;", csp)
         # The session cookie is a __Host- cookie: it needs https, and its name is the one the function sets.
         self.assertTrue(SESSION_COOKIE.startswith("__Host-"))
 
@@ -396,13 +400,13 @@ class Template(unittest.TestCase):
         for s in stmts:
             if "ses:SendEmail" in as_list(s["Action"]):
                 self.assertEqual(s["Condition"], {"StringEquals": {"ses:FromAddress": {"Ref": "MailFromAddress"}}})
-            if any(a.startswith("s3:") for a in as_list(s["Action"])) and s["Resource"] != SHARED_FILES:
+            if any(a.startswith("s3:") for a in as_list(s["Action"])) and s["Resource"] not in (SHARED_FILES, INCOMING_FILES):
                 self.assertEqual(as_list(s["Action"]), ["s3:GetObject"], "the desk reads documents, and only that")
                 self.assertEqual(s["Resource"], {"Fn::Sub": "${DocumentsBucket.Arn}/claims/*"})
 
-    def shared_files_rights(self, role):
-        """The S3 actions a role has on the members' repository's files (shared/*)."""
-        return {a for s in self.allows(role) if s["Resource"] == SHARED_FILES for a in as_list(s["Action"])}
+    def shared_files_rights(self, role, files=SHARED_FILES):
+        """The S3 actions a role has on the members' repository's files (shared/*), or on `files`."""
+        return {a for s in self.allows(role) if s["Resource"] == files for a in as_list(s["Action"])}
 
     @staticmethod
     def wide(stmts):
@@ -468,7 +472,9 @@ class Template(unittest.TestCase):
         index = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
         forms = self.allows("RegisterRole") + self.allows("TravelClaimRole")
         self.assertLessEqual(
-            self.wide(desk), self.wide(forms) | {index["Fn::Sub"], SHARED_FILES["Fn::Sub"]}, "DeskFunctionRole: a resource with * beyond the forms', the table's indexes and shared/"
+            self.wide(desk),
+            self.wide(forms) | {index["Fn::Sub"], SHARED_FILES["Fn::Sub"], INCOMING_FILES["Fn::Sub"]},
+            "DeskFunctionRole: a resource with * beyond the forms', the table's indexes, shared/ and incoming/shared/",
         )
         for s in desk:
             for a in as_list(s["Action"]):
@@ -485,9 +491,16 @@ class Template(unittest.TestCase):
                     self.assertIn((a, json.dumps(r, sort_keys=True)), granted, f"DeskFunctionRole: {a} on {r}, which DeskPolicy does not grant")
         actions = {a for s in desk for a in as_list(s["Action"])}
         self.assertLessEqual(LISTING, actions, "the desk's lists")
-        claims_files = {a for s in desk if s["Resource"] != SHARED_FILES for a in as_list(s["Action"])}
+        claims_files = {a for s in desk if s["Resource"] not in (SHARED_FILES, INCOMING_FILES) for a in as_list(s["Action"])}
         self.assertNotIn("s3:DeleteObject", claims_files, "deleting claims' documents stays the command's (desk sweep)")
         self.assertEqual(self.shared_files_rights("DeskFunctionRole"), {"s3:PutObject", "s3:DeleteObject"}, "the repository's files: written and deleted")
+        # Its uploads from the browser: put by the form the role signs (S3 allows what the signer may), read and deleted by the desk.
+        self.assertEqual(self.shared_files_rights("DeskFunctionRole", INCOMING_FILES), {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"})
+        for role in ("AccountRole", "RegisterRole", "TravelClaimRole"):
+            self.assertEqual(self.shared_files_rights(role, INCOMING_FILES), set(), f"{role}: the desk's uploads are the desk's")
+        # `desk sweep` lists them to delete those never added.
+        (listing,) = [s for s in statements(policy) if "s3:ListBucket" in as_list(s["Action"])]
+        self.assertIn("incoming/shared/*", as_list(listing["Condition"]["StringLike"]["s3:prefix"]))
         self.assert_mail_and_documents_as_the_forms(desk)
         self.assert_own_logs_and_role("DeskFunction", "DeskFunctionRole", "DeskLogGroup")
 

@@ -1,5 +1,9 @@
 // The members' repository, in Chromium, on the preview: the secretariat
-// shares a PDF (`desk documents add`), a member signs in by emailed link,
+// shares a PDF (`desk documents add`), and in the browser with JavaScript off
+// at 390 px adds one and replaces its file, the file going from the browser
+// straight to the preview's bucket and back to the desk (never in a desk
+// page's body: in AWS CloudFront's Lambda@Edge sees 1 MB at most), a text
+// renamed .pdf refused and deleted; a member signs in by emailed link,
 // opens /members/documents/ at 390 and 1280 px, downloads the PDF (the same
 // bytes), and a browser that is not signed in gets the sign-in page for the
 // same addresses, never the file. The page passes axe-core and the Nu HTML
@@ -10,11 +14,11 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO, axeViolations, cleanup, launchBrowser, startServe, tempDir, vnuErrors } from './support.mjs';
 import { previewKit } from './preview.mjs';
-import { signInLink } from './passkeys.mjs';
+import { signInLink, signInWithNewPasskey } from './passkeys.mjs';
 
 const README_SHOTS = process.env.CCG_UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs', 'screenshots') : null;
 const DESK = process.env.CCG_DESK ? resolve(process.env.CCG_DESK) : null;
@@ -28,6 +32,7 @@ let htmlDir;
 let kit;
 let site;
 let doc; // the shared document's id
+let added; // the one added in the browser: { id, title, bytes }
 const seen = new Map();
 
 before(async () => {
@@ -69,6 +74,93 @@ test('the secretariat shares a PDF from the command line; a text renamed .pdf is
   assert.match(res.stderr, /not a PDF or an OpenDocument file/);
 });
 
+/** Every file under the preview bucket's incoming folder (the uploads not added yet). */
+function incomingFiles() {
+  const dir = join(dataDir, 'files', 'incoming');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+}
+
+/** Keeps the page's HTML for the Nu checker, and checks it does not scroll sideways at its width. */
+async function keep(page, name) {
+  const file = join(htmlDir, `${seen.size}.html`);
+  writeFileSync(file, await page.content());
+  seen.set(file, name);
+  const width = page.viewportSize().width;
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= width, `${name}: scrolls sideways at ${width} px`);
+}
+
+test('the secretariat adds and replaces a document in the browser, JavaScript off, 390 px: the file goes to the bucket, never through the desk', { skip: NO_DESK, timeout: 240_000 }, async () => {
+  const staff = `eva.${Date.now().toString(36)}@secretariat.example.org`;
+  kit.desk('staff', 'add', staff, '--name', 'Eva Staff');
+  // A passkey needs JavaScript: signed in with it once, the session's cookie carries over.
+  const js = await newContext(1280);
+  const signing = await js.newPage();
+  await signInWithNewPasskey(signing, { site, kit, email: staff });
+  const cookies = (await js.cookies(site)).filter((c) => c.name === '__Host-ccg_session');
+  await js.close();
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  await ctx.route('**/*', (route) => (['127.0.0.1', 'localhost'].includes(new URL(route.request().url()).hostname) ? route.continue() : route.abort()));
+  await ctx.addCookies(cookies);
+  const page = await ctx.newPage();
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/desk/')) bodies.push(r.postDataBuffer()?.length ?? 0);
+  });
+
+  await page.goto(`${site}/desk/documents/`);
+  await keep(page, 'desk documents, JavaScript off');
+  // A text renamed .pdf: the bucket takes it, the desk judges it by its content, says why and deletes it.
+  const fake = join(dataDir, 'agenda.pdf');
+  writeFileSync(fake, 'just text, not a PDF');
+  await page.getByLabel('File', { exact: true }).setInputFiles(fake);
+  await Promise.all([page.waitForURL(/\/desk\/documents\/new\?/), page.getByRole('button', { name: 'Upload the file' }).click()]);
+  let main = await page.locator('main').innerText();
+  assert.match(main, /The document was not added: see File below/);
+  assert.match(main, /not a PDF or an OpenDocument file .*so it was deleted/);
+  assert.deepEqual(incomingFiles(), [], 'the refused file is deleted');
+  await keep(page, 'desk document refused, JavaScript off');
+
+  // The PDF, from the page's new form: the desk shows what arrived and asks for the details.
+  const bytes = Buffer.concat([PDF, Buffer.from('% the agenda\n')]);
+  const file = join(dataDir, 'Agenda Valladolid.pdf');
+  writeFileSync(file, bytes);
+  await page.getByLabel('File', { exact: true }).setInputFiles(file);
+  await Promise.all([page.waitForURL(/\/desk\/documents\/new\?/), page.getByRole('button', { name: 'Upload the file' }).click()]);
+  main = await page.locator('main').innerText();
+  for (const want of ['Agenda Valladolid.pdf', 'PDF (judged by its content)', `${bytes.length} bytes`]) assert.ok(main.includes(want), `${want}: ${main}`);
+  assert.equal(incomingFiles().length, 1, 'the upload waits in the incoming folder');
+  await keep(page, 'desk document arrived, JavaScript off');
+  const title = 'Agenda of the Valladolid meeting';
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Date of the document').fill('2027-05-04');
+  await page.getByLabel('Language').selectOption('es');
+  await page.getByLabel('Kind').selectOption('agenda');
+  await Promise.all([page.waitForURL(/\/desk\/documents\/shd_[0-9a-f]+\/\?done=added$/), page.getByRole('button', { name: 'Add the document' }).click()]);
+  main = await page.locator('main').innerText();
+  assert.match(main, /The document is added: members see it now\./);
+  assert.match(main, /Agenda Valladolid\.pdf/);
+  assert.deepEqual(incomingFiles(), [], 'the added file left the incoming folder');
+  const id = new URL(page.url()).pathname.split('/')[3];
+
+  // Replacing its file: the same way, then a confirmation.
+  const second = Buffer.concat([PDF, Buffer.from('% the agenda, second edition\n')]);
+  const v2 = join(dataDir, 'Agenda v2.pdf');
+  writeFileSync(v2, second);
+  await page.getByLabel('File', { exact: true }).setInputFiles(v2);
+  await Promise.all([page.waitForURL(new RegExp(`/desk/documents/${id}/replacement\\?`)), page.getByRole('button', { name: 'Upload the new file' }).click()]);
+  main = await page.locator('main').innerText();
+  assert.ok(main.includes('Agenda Valladolid.pdf') && main.includes('Agenda v2.pdf'), main);
+  await keep(page, 'desk document replacement, JavaScript off');
+  await Promise.all([page.waitForURL(/\?done=replaced$/), page.getByRole('button', { name: 'Replace the file' }).click()]);
+  assert.match(await page.locator('main').innerText(), /The file is replaced: members download the new one now\./);
+  assert.deepEqual(incomingFiles(), []);
+  // Every desk POST carried a form's fields only; the files went to the bucket.
+  assert.ok(bodies.length >= 2 && bodies.every((n) => n < 4096), `desk POST bodies: ${bodies}`);
+  added = { id, title, bytes: second };
+  await ctx.close();
+});
+
 for (const width of [390, 1280]) {
   test(`a member signs in, opens the repository and downloads the PDF at ${width} px`, { skip: NO_DESK, timeout: 180_000 }, async () => {
     assert.ok(doc, 'the document was added');
@@ -103,6 +195,13 @@ for (const width of [390, 1280]) {
     const saved = join(dataDir, `downloaded-${width}.pdf`);
     await download.saveAs(saved);
     assert.deepEqual(readFileSync(saved), PDF, 'the same bytes');
+    // The one the secretariat added and replaced in the browser: its new file.
+    assert.ok(added, 'the document was added in the browser');
+    const [second] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: added.title }).click()]);
+    assert.equal(second.suggestedFilename(), 'Agenda v2.pdf');
+    const saved2 = join(dataDir, `downloaded-${width}-v2.pdf`);
+    await second.saveAs(saved2);
+    assert.deepEqual(readFileSync(saved2), added.bytes, 'the replacement, byte for byte');
 
     // Another browser, not signed in: the sign-in page for the list and for the file's own address.
     const stranger = await newContext(width);
@@ -141,6 +240,22 @@ test("the desk's Documents pages, read by staff signed in by link, pass axe-core
     writeFileSync(file, await page.content());
     seen.set(file, `desk ${path}`);
     assert.deepEqual(await axeViolations(page, `desk ${path}`), [], `axe-core on ${path}`);
+  }
+  // The pages the bucket sends the browser back to: a new document's details, a replacement's confirmation.
+  const file = join(dataDir, 'axe.pdf');
+  writeFileSync(file, PDF);
+  for (const [path, button, url, name] of [
+    ['/desk/documents/', 'Upload the file', /\/desk\/documents\/new\?/, 'arrived'],
+    [`/desk/documents/${doc}/`, 'Upload the new file', /\/replacement\?/, 'replacement'],
+  ]) {
+    await page.goto(`${site}${path}`);
+    await page.getByLabel('File', { exact: true }).setInputFiles(file);
+    await Promise.all([page.waitForURL(url), page.getByRole('button', { name: button }).click()]);
+    assert.match(await page.locator('main').innerText(), /PDF.{0,3}judged by its content/);
+    const html = join(htmlDir, `${seen.size}.html`);
+    writeFileSync(html, await page.content());
+    seen.set(html, `desk document ${name}`);
+    assert.deepEqual(await axeViolations(page, `desk document ${name}`), [], `axe-core on the ${name} page`);
   }
   await ctx.close();
 });

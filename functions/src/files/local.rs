@@ -46,7 +46,7 @@ impl LocalFiles {
 
     /// The file of `key`; `None` for a key that could leave the folder.
     fn path_of(&self, key: &str) -> Option<PathBuf> {
-        let ok = (key.starts_with("claims/") || super::is_shared_key(key))
+        let ok = (key.starts_with("claims/") || super::is_shared_key(key) || key.starts_with(super::INCOMING_SHARED))
             && key.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']) && !s.starts_with('.'));
         ok.then(|| self.root.join(key))
     }
@@ -167,7 +167,7 @@ impl FileStore for LocalFiles {
     fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>> {
         Box::pin(async move {
             let mut keys = Vec::new();
-            // Only the key's first folder (`claims`, `shared`) is walked: the signing key is not a file of the bucket.
+            // Only the key's first folder (`claims`, `shared`, `incoming`) is walked: the signing key is not a file of the bucket.
             let top = prefix.split('/').next().filter(|t| !t.is_empty() && !t.starts_with('.')).unwrap_or("claims");
             let mut stack = vec![self.root.join(top)];
             while let Some(d) = stack.pop() {

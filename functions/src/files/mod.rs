@@ -1,6 +1,7 @@
-//! The file store: where a claim's supporting documents are kept, a port
-//! like the store's roles. A browser uploads a file straight to the bucket
-//! with a form the functions sign (`policy`), never through the functions;
+//! The file store: where a claim's supporting documents and the members'
+//! repository's files are kept, a port like the store's roles. A browser
+//! uploads a file straight to the bucket with a form the functions sign
+//! (`policy`), never through the functions;
 //! the functions then look at what arrived (its size and first bytes),
 //! delete it if it is refused, and the desk reads it. Two buckets keep the
 //! same promises: the preview's own folder (`local`, which also answers the
@@ -61,7 +62,7 @@ pub trait FileStore: Send + Sync + 'static {
     /// Every key under `prefix` (the sweep finds files whose claim is gone).
     fn list<'a>(&'a self, prefix: &'a str) -> FileFuture<'a, Vec<String>>;
 
-    /// Writes a whole file under `key` (the desk's upload of a shared document, the command's).
+    /// Writes a whole file under `key` (a shared document's file, from the desk's incoming upload or the command).
     fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, content_type: &'a str) -> FileFuture<'a, ()>;
 
     /// Where a signed-in member downloads the shared file under `key` as
@@ -70,6 +71,11 @@ pub trait FileStore: Send + Sync + 'static {
     /// preview). Only keys under `shared/` are ever signed.
     fn download_url<'a>(&'a self, key: &'a str, file_name: &'a str, content_type: &'a str, now: jiff::Timestamp) -> FileFuture<'a, Option<String>>;
 }
+
+/// Where the desk's browser uploads to the members' repository wait to be
+/// added (`service::shared_uploads`): the bucket takes them by a signed form,
+/// the desk moves them under `shared/`, the sweep deletes what stays a day.
+pub const INCOMING_SHARED: &str = "incoming/shared/";
 
 /// How long a shared file's download address works once given to a member.
 pub const DOWNLOAD_SECONDS: u64 = 60;

@@ -147,13 +147,8 @@ async fn route<S: Store>(app: &App<S>, page: Page, parts: &Parts, body: Bytes, j
             "This page only takes buttons on the City Coordinators Group's own website. Nothing was changed.",
         );
     }
-    // The desk's repository forms carry a file: up to the repository's limit, and their fields.
-    let limit = if page == Page::Desk && parts.uri.path().starts_with("/desk/documents/") {
-        usize::try_from(app.forms.shared_max_bytes()).unwrap_or(usize::MAX).saturating_add(256 * 1024)
-    } else {
-        MAX_BODY
-    };
-    if body.len() > limit {
+    // No signed-in page takes a file: the desk's repository files go to the bucket (`desk::documents`).
+    if body.len() > MAX_BODY {
         return message(app, json, StatusCode::PAYLOAD_TOO_LARGE, "Not sent", "The request is too large.");
     }
     if matches!(page, Page::PasskeyOptions | Page::AddPasskeyOptions) && !body.is_empty() {

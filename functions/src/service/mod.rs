@@ -15,6 +15,7 @@ pub mod members;
 pub mod messages;
 pub mod passkeys;
 pub mod shared_documents;
+pub mod shared_uploads;
 pub mod staff;
 pub mod submit;
 

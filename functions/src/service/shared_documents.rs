@@ -1,6 +1,7 @@
 //! The members' repository: the secretariat adds, replaces and removes the
-//! documents it shares with signed-in members (from the desk in the browser
-//! and `desk documents`), and members list and download them. The details
+//! documents it shares with signed-in members (from the desk in the browser,
+//! whose files arrive through the bucket: `shared_uploads`, and from
+//! `desk documents`, which sends them itself), and members list and download them. The details
 //! and the file are checked by `decide::shared` (the type by the file's
 //! first bytes); the file is written under `shared/` before its record, and
 //! a record that could not be written takes its file away again, so a
@@ -65,7 +66,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl<S: Store> Forms<S> {
-    fn shared_files(&self) -> Result<std::sync::Arc<dyn crate::files::FileStore>, SharedError> {
+    pub(super) fn shared_files(&self) -> Result<std::sync::Arc<dyn crate::files::FileStore>, SharedError> {
         self.files.clone().ok_or_else(|| SharedError::Files(FileError::Failed("no file store".into())))
     }
 

@@ -20,7 +20,7 @@ fn get(path: &str) -> http::Request<Bytes> {
     http::Request::get(path).body(Bytes::new()).unwrap()
 }
 
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     s.replace("&#x2F;", "/")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
@@ -31,7 +31,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// The hidden fields of the page's form whose action is `action_part`, and that action.
-fn form_in(html: &str, action_part: &str) -> Option<(String, Vec<(String, String)>)> {
+pub(crate) fn form_in(html: &str, action_part: &str) -> Option<(String, Vec<(String, String)>)> {
     let start = html.find("<form")?;
     let rest = &html[start..];
     let mut at = 0;

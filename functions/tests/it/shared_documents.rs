@@ -4,11 +4,12 @@
 //! filtered by meeting and year a page at a time, a file judged by its
 //! content (a text renamed .pdf is refused); a member lists and downloads,
 //! a signed-out request gets the sign-in page and never a byte; staff add
-//! from the desk's page with a multipart POST.
+//! and replace from the desk's pages with the file sent to the bucket (the
+//! preview's, and S3 on moto's server with DynamoDB Local), never through
+//! the desk; uploads never added are swept after a day.
 
 use crate::common::*;
-use crate::signin::{get, member, post, sign_in, staff};
-use bytes::Bytes;
+use crate::signin::{get, member, post, sign_in};
 use ccg_forms::decide::shared::{SharedFields, SharedRefusal};
 use ccg_functions::files::FileStore;
 use ccg_functions::records::{FileType, SharedKind};
@@ -16,9 +17,11 @@ use ccg_functions::service::shared_documents::{SentFile, SharedError};
 use ccg_functions::store::lists::SharedQuery;
 use ccg_functions::{Store, handle};
 
-crate::roomy_cases!("shared"; the_repository_keeps_its_promises_on_both_stores, members_download_and_strangers_get_nothing, staff_add_from_the_desk_page);
+mod uploads;
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+crate::roomy_cases!("shared"; the_repository_keeps_its_promises_on_both_stores, members_download_and_strangers_get_nothing);
+
+pub(crate) const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 fn fields<'a>(title: &'a str, date: &'a str, meeting: &'a str) -> SharedFields<'a> {
     SharedFields { title, date, language: "en", meeting, kind: "minutes" }
@@ -91,15 +94,6 @@ async fn the_repository_keeps_its_promises_on_both_stores<S: Store>(store: S) {
     assert_eq!(lines, want.map(|(x, y)| (x.to_string(), y.to_string())).to_vec());
 }
 
-fn multipart_post(path: &str, fields: &[(&str, &str)], file_name: &str, data: &[u8], cookie: &str) -> http::Request<Bytes> {
-    let pairs: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let (ctype, body) = ccg_functions::files::multipart::write(&pairs, "file", file_name, data);
-    let mut r = post(path, &[], Some(cookie));
-    *r.body_mut() = Bytes::from(body);
-    r.headers_mut().insert("content-type", ctype.parse().unwrap());
-    r
-}
-
 async fn members_download_and_strangers_get_nothing<S: Store>(store: S) {
     let (app, _files) = app_with_files(store, catalogue());
     let d = app.forms.add_shared(&fields("Minutes of Porto", "2027-03-16", "e1"), pdf("Minutes Porto.pdf"), "Eva").await.unwrap();
@@ -146,49 +140,4 @@ async fn members_download_and_strangers_get_nothing<S: Store>(store: S) {
     // Nobody changes the repository from the members' pages.
     let r = handle(&app, post(&url, &[], None)).await;
     assert_eq!(r.status(), 405);
-}
-
-async fn staff_add_from_the_desk_page<S: Store>(store: S) {
-    let (mut app, files) = app_with_files(store, catalogue());
-    app.forms.options.staff_link_may_decide = true;
-    staff(&app, "desk@sec.eu").await;
-    let s = sign_in(&app, "desk@sec.eu", None).await;
-    let list = body_text(&handle(&app, get("/desk/documents/", Some(&s))).await);
-    assert!(list.contains(r#"enctype="multipart/form-data""#) && list.contains("No document is shared yet."), "{list}");
-
-    // A text renamed .pdf: refused by content, with what was typed kept, nothing stored.
-    let details = [("title", "Slides of Porto"), ("date", "2027-03-16"), ("language", "fr"), ("meeting", "e1"), ("kind", "slides")];
-    let r = handle(&app, multipart_post("/desk/documents/add", &details, "slides.pdf", b"just text", &s)).await;
-    assert_eq!(r.status(), 422, "{}", body_text(&r));
-    let refused = body_text(&r);
-    assert!(refused.contains(r#"id="doc-file-error""#) && refused.contains("not a PDF or an OpenDocument file"), "{refused}");
-    assert!(refused.contains(r#"value="Slides of Porto""#));
-    assert!(files.list("shared/").await.unwrap().is_empty());
-
-    let r = handle(&app, multipart_post("/desk/documents/add", &details, "Slides Porto.pdf", PDF, &s)).await;
-    assert_eq!(r.status(), 303, "{}", body_text(&r));
-    let back = r.headers()["location"].to_str().unwrap().to_string();
-    let id = back.trim_start_matches("/desk/documents/").split('/').next().unwrap().to_string();
-    let shown = body_text(&handle(&app, get(&back, Some(&s))).await);
-    assert!(shown.contains("The document is added") && shown.contains("French") && shown.contains("Sam Staff (desk)"), "{shown}");
-    let d = app.forms.shared_document(&id).await.unwrap().unwrap();
-    assert_eq!((d.kind, d.language.as_str(), d.meeting.as_deref()), (SharedKind::Slides, "fr", Some("e1")));
-    assert!(app.forms.store.list_audit().await.unwrap().iter().any(|l| l.subject == id && l.action == "shared.added" && l.actor == "Sam Staff (desk)"));
-    let history = body_text(&handle(&app, get("/desk/history/", Some(&s))).await);
-    assert!(history.contains(&format!(r#"href="/desk/documents/{id}/""#)), "the history line links to the document: {history}");
-
-    // Removing asks for the box to be ticked; then it goes.
-    let remove = format!("/desk/documents/{id}/remove");
-    let r = handle(&app, post(&remove, &[("version", "1")], Some(&s))).await;
-    assert_eq!(r.status(), 422);
-    assert!(app.forms.shared_document(&id).await.unwrap().is_some());
-    let r = handle(&app, post(&remove, &[("version", "1"), ("confirm", "yes")], Some(&s))).await;
-    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/desk/documents/?done=removed"));
-    assert!(app.forms.shared_document(&id).await.unwrap().is_none());
-
-    // A member may not add.
-    member(&app, "ana@city.eu").await;
-    let m = sign_in(&app, "ana@city.eu", None).await;
-    let r = handle(&app, multipart_post("/desk/documents/add", &details, "x.pdf", PDF, &m)).await;
-    assert_eq!(r.status(), 403);
 }

@@ -148,10 +148,8 @@ impl State {
             return error(StatusCode::SERVICE_UNAVAILABLE, json, "The forms back end is not running: see the terminal.");
         };
         let (parts, body) = req.into_parts();
-        // The desk's repository forms carry a file (the handler holds them to `members.documents.max_mb`).
-        let read =
-            if parts.uri.path().starts_with("/desk/documents/") { read_body_within(body, json, UPLOAD_LIMIT).await } else { read_body(body, json).await };
-        let body = match read {
+        // Files go to the preview's bucket (`upload`), never in a page's body: as CloudFront's 1 MB in AWS.
+        let body = match read_body(body, json).await {
             Ok(b) => b,
             Err(res) => return res,
         };

@@ -373,8 +373,10 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             let files = LocalFiles::open(&path.parent().unwrap_or(Path::new(".")).join("files"), &options.public_url)?;
             let forms = Forms::new(store, Arc::new(Outbox::new(outbox)), catalogue, options).with_files(Arc::new(files));
             let files_swept = forms.sweep_files().await.unwrap_or(0);
+            let uploads_swept = forms.sweep_incoming_shared().await.unwrap_or(0);
             let text = run(forms, cli.command, &operator).await?;
             let text = if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text };
+            let text = with_uploads_swept(uploads_swept, text);
             if swept == ccg_functions::store::Swept::default() {
                 text
             } else {
@@ -396,10 +398,22 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             }
             // The table's TTL removes ended claims; their files are deleted here (the preview's desk does it on every run).
             let files_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_files().await? } else { 0 };
+            // The desk's browser uploads to the repository never added (`service::shared_uploads`).
+            let uploads_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_incoming_shared().await? } else { 0 };
             let text = run(forms, cli.command, &operator).await?;
-            if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text }
+            let text = if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text };
+            with_uploads_swept(uploads_swept, text)
         }
     };
     print!("{text}");
     Ok(())
+}
+
+/// `text`, after a line saying how many uploads to the repository were deleted unused (when any were).
+fn with_uploads_swept(n: usize, text: String) -> String {
+    if n == 0 {
+        return text;
+    }
+    let hours = ccg_functions::service::shared_uploads::INCOMING_HOURS;
+    format!("Deleted {n} file(s) uploaded at the desk for the members' repository but not added within {hours} hours.\n{text}")
 }

@@ -59,10 +59,15 @@ pub(super) enum DeskPage {
     Export(String),
     History,
     Staff(staff::Ask),
-    /// The members' repository: its list and add form, adding, a document's page, replacing or removing it.
+    /// The members' repository: its list (with the form that uploads a new
+    /// document's file to the bucket), the page the bucket sends the browser
+    /// back to (what arrived, the details), adding, a document's page, the
+    /// page after a replacement file's upload, replacing or removing it.
     Shared,
+    SharedNew,
     SharedAdd,
     SharedDoc(String),
+    SharedReplacement(String),
     SharedAct(String, documents::Act),
 }
 
@@ -98,8 +103,10 @@ impl DeskPage {
             ["exports", file] => DeskPage::Export(one(file.strip_suffix(".csv")?)?),
             ["history"] => DeskPage::History,
             ["documents"] => DeskPage::Shared,
+            ["documents", "new"] => DeskPage::SharedNew,
             ["documents", "add"] => DeskPage::SharedAdd,
             ["documents", d] => DeskPage::SharedDoc(one(d)?),
+            ["documents", d, "replacement"] => DeskPage::SharedReplacement(one(d)?),
             ["documents", d, act] => DeskPage::SharedAct(one(d)?, documents::Act::parse(act)?),
             ["staff"] => DeskPage::Staff(staff::Ask::List),
             ["staff", "add"] => DeskPage::Staff(staff::Ask::Add),
@@ -173,8 +180,10 @@ pub(super) async fn answer<S: Store>(app: &App<S>, page: DeskPage, req: &Req<'_>
         DeskPage::History => history::page(app, req, who, &q).await,
         DeskPage::Staff(ask) => staff::answer(app, ask, req, who, body).await,
         DeskPage::Shared => documents::list(app, req, who, &q).await,
+        DeskPage::SharedNew => documents::arrived(app, req, who, &q).await,
         DeskPage::SharedAdd => documents::add(app, req, who, body).await,
         DeskPage::SharedDoc(d) => documents::page(app, req, who, &d, &q).await,
+        DeskPage::SharedReplacement(d) => documents::replacement(app, req, who, &d, &q).await,
         DeskPage::SharedAct(d, act) => documents::act(app, req, who, &d, act, body).await,
     }
 }
@@ -374,6 +383,9 @@ mod tests {
         assert_eq!(DeskPage::parse("/desk/documents/add"), Some(DeskPage::SharedAdd));
         assert_eq!(DeskPage::parse("/desk/documents/shd_1/remove"), Some(DeskPage::SharedAct("shd_1".into(), documents::Act::Remove)));
         assert!(DeskPage::parse("/desk/documents/shd_1/burn").is_none());
+        assert_eq!(DeskPage::parse("/desk/documents/new"), Some(DeskPage::SharedNew));
+        assert_eq!(DeskPage::parse("/desk/documents/shd_1/replacement"), Some(DeskPage::SharedReplacement("shd_1".into())));
+        assert!(!DeskPage::parse("/desk/documents/new").unwrap().changes() && !DeskPage::parse("/desk/documents/shd_1/replacement").unwrap().changes());
         assert!(DeskPage::parse("/desk/documents/add").unwrap().changes());
         assert!(!DeskPage::parse("/desk/documents/shd_1/").unwrap().changes());
         assert!(DeskPage::parse("/desk/claims/x/approve").unwrap().changes());
