@@ -9,7 +9,6 @@ use ccg_functions::handle;
 use ccg_functions::mail::events::SesEvent;
 use ccg_functions::metrics::{Metric, Metrics, Suppressed};
 use ccg_functions::service::mail::{Recorded, record_event};
-use ccg_functions::store::roles::*;
 
 const REG: &str = "/api/register";
 
