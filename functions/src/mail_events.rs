@@ -11,8 +11,8 @@ use crate::lambda::json_log;
 use crate::mail::events::decode_sns;
 use crate::metrics::{Metric, Metrics, Unexpected};
 use crate::service::mail::record_event;
-use crate::store::SuppressionStore;
 use crate::store::dynamo::{self, DynamoStore};
+use crate::store::{ContactStore, SuppressionStore};
 use crate::token::{PERSON_KEY_VAR, PersonKey};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -29,7 +29,7 @@ pub struct Handled {
 }
 
 /// Every SES event of one SNS delivery. Err only when the store failed (then SNS tries again).
-pub async fn handle<S: SuppressionStore>(store: &S, metrics: &Metrics, event: &Value) -> Result<Handled, crate::store::StoreError> {
+pub async fn handle<S: SuppressionStore + ContactStore>(store: &S, metrics: &Metrics, event: &Value) -> Result<Handled, crate::store::StoreError> {
     let mut h = Handled::default();
     let decoded = match decode_sns(event) {
         Ok(d) => d,

@@ -28,13 +28,15 @@ impl Reason {
 }
 
 /// What the store keeps of a suppressed address (under a keyed hash of it,
-/// never the address): why, since when, and its person key (the hash the
-/// desk's addresses name a person by) so the desk can link to the person.
+/// never the address): why, since when, and, when it was a contact's, their
+/// person key (the hash the desk's addresses name a person by) so the desk
+/// can link to them. A stranger's address leaves no unkeyed hash behind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
     pub reason: Reason,
     pub at: Timestamp,
-    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
 }
 
 /// The kind of an SES event, as far as suppression goes.
@@ -105,15 +107,19 @@ mod tests {
     #[test]
     fn a_suppressed_address_gets_no_email() {
         assert!(may_email(None));
-        let s = Suppression { reason: Reason::Complaint, at: Timestamp::UNIX_EPOCH, person: "p".into() };
+        let s = Suppression { reason: Reason::Complaint, at: Timestamp::UNIX_EPOCH, person: None };
         assert!(!may_email(Some(&s)));
     }
 
     #[test]
     fn a_suppression_reads_back() {
-        let s = Suppression { reason: Reason::Bounce, at: "2027-03-01T10:00:00Z".parse().unwrap(), person: "lv_abc".into() };
+        let s = Suppression { reason: Reason::Bounce, at: "2027-03-01T10:00:00Z".parse().unwrap(), person: Some("lv_abc".into()) };
         let text = serde_json::to_string(&s).unwrap();
         assert!(text.contains(r#""reason":"bounce""#), "{text}");
         assert_eq!(serde_json::from_str::<Suppression>(&text).unwrap(), s);
+        let stranger = Suppression { person: None, ..s };
+        let text = serde_json::to_string(&stranger).unwrap();
+        assert!(!text.contains("person"), "{text}");
+        assert_eq!(serde_json::from_str::<Suppression>(&text).unwrap(), stranger);
     }
 }

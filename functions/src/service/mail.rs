@@ -10,12 +10,14 @@ use crate::mail::events::SesEvent;
 use crate::mail::{Email, MailError};
 use crate::metrics::{self, Metric, Metrics};
 use crate::records::AuditEntry;
-use crate::store::{Store, StoreError, SuppressionStore};
+use crate::store::{ContactStore, Store, StoreError, SuppressionStore};
 use ccg_forms::claims::email_key;
 use ccg_forms::decide::suppression::{self, Event, Reason, Suppression};
 
 /// The history's actor of what SES told.
 pub const ACTOR: &str = "ses";
+/// The subject of a history line about an address that is no contact's.
+pub const STRANGER: &str = "(an address that is no contact's)";
 
 fn counted(reason: Reason) -> metrics::Suppressed {
     match reason {
@@ -65,22 +67,21 @@ fn kind(event: Event) -> metrics::MailEvent {
 }
 
 /// Counts an SES event and, when `decide::suppression::judge` says so,
-/// suppresses each address it names, each with its history line (which
-/// names the person by their person key, never the address).
-pub async fn record_event<S: SuppressionStore>(store: &S, metrics: &Metrics, event: &SesEvent) -> Result<Recorded, StoreError> {
+/// suppresses each address it names, each with its history line: about the
+/// contact (their address key, as every line of theirs, so their page shows
+/// it and an erasure blanks it) when the address is a contact's, else about
+/// the keyed hash alone, so a stranger's address is nowhere in the table.
+pub async fn record_event<S: SuppressionStore + ContactStore>(store: &S, metrics: &Metrics, event: &SesEvent) -> Result<Recorded, StoreError> {
     metrics.count(Metric::MailEvent(kind(event.kind)));
     let mut done = Recorded::default();
     let Some(reason) = suppression::judge(event.kind) else { return Ok(done) };
     for address in &event.recipients {
         let key = email_key(address);
-        let person = crate::store::person_key(&key);
-        let audit = AuditEntry {
-            at: event.at,
-            actor: ACTOR.into(),
-            action: format!("email.suppressed.{}", reason.as_str()),
-            subject: person.clone(),
-            detail: event.detail.clone(),
-        };
+        let contact = store.get_contact(&key).await?.is_some();
+        let person = contact.then(|| crate::store::person_key(&key));
+        let subject = if contact { key.clone() } else { STRANGER.to_string() };
+        let audit =
+            AuditEntry { at: event.at, actor: ACTOR.into(), action: format!("email.suppressed.{}", reason.as_str()), subject, detail: event.detail.clone() };
         if store.suppress(&key, Suppression { reason, at: event.at, person }, audit).await? {
             done.suppressed += 1;
         } else {

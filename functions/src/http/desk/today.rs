@@ -65,7 +65,7 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         .suppressed
         .iter()
         .filter(|s| s.at >= week_ago)
-        .map(|s| json!({"reason": s.reason.as_str(), "since": super::day(s.at), "url": format!("/desk/people/{}/", s.person)}))
+        .map(|s| json!({"reason": s.reason.as_str(), "since": super::day(s.at), "url": s.person.as_ref().map(|p| format!("/desk/people/{p}/"))}))
         .collect();
     let data = json!({
         "suppressed": suppressed, "notice": notice, "contacts": contacts, "counted": counted, "approved": approved, "year": today.year, "usage": usage,

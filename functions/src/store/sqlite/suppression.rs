@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS suppressions (
     address_key TEXT PRIMARY KEY,
     reason TEXT NOT NULL,
     at TEXT NOT NULL,
-    person TEXT NOT NULL
+    person TEXT
 );
 CREATE INDEX IF NOT EXISTS suppressions_by_time ON suppressions (at);
 ";
