@@ -138,6 +138,19 @@ impl PersonKey {
     }
 }
 
+impl PersonKey {
+    /// What the store keeps a suppressed address under (`decide::suppression`):
+    /// the HMAC-SHA256 of the normalised address, in hex. Without the key it
+    /// says nothing of whose address bounced or complained.
+    pub fn suppression_key(&self, email_key: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(b"ccg-suppression\0");
+        mac.update(email_key.trim().to_lowercase().as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
 fn base64url(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
@@ -177,6 +190,17 @@ mod tests {
         assert_eq!(parse_leave_token(&token(&id, &secret)), Some((id.clone(), hash_secret(&secret))));
         assert_eq!(parse_leave_token(&token(&new_id("pnd"), &secret)), None, "a confirmation link is no leave link");
         assert_eq!(parse_token(&token(&id, &secret)), None, "and the other way round");
+    }
+
+    #[test]
+    fn suppression_keys_are_keyed_and_apart_from_contribution_keys() {
+        let key = PersonKey::from_setting(&PersonKey::new_setting()).unwrap();
+        let ana = key.suppression_key("ana@x.eu");
+        assert_eq!((ana.len(), ana.clone()), (64, key.suppression_key(" Ana@X.eu ")));
+        assert_ne!(ana, key.suppression_key("bob@x.eu"));
+        assert_ne!(ana, key.contribution_key("ana@x.eu", ""), "its own domain of hashes");
+        let other = PersonKey::from_setting(&PersonKey::new_setting()).unwrap();
+        assert_ne!(ana, other.suppression_key("ana@x.eu"), "another key, another hash");
     }
 
     #[test]

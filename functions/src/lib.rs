@@ -16,6 +16,8 @@ pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
+#[cfg(feature = "lambda")]
+pub mod mail_events;
 pub mod metrics;
 pub mod passkey;
 pub mod routes;

@@ -52,6 +52,11 @@ FUNCTION_OF = {
     "/members": "AccountFunction",
     "/desk": "DeskFunction",
 }
+# X-Ray's two write actions have no resource type: IAM takes only "*" for
+# them. The one Allow with a wildcard, and only for exactly these two.
+TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Functions that answer no request of the site: invoked by AWS only (SNS).
+NOT_HTTP = {"MailEventsFunction"}
 
 
 def load_expanded():
@@ -193,6 +198,8 @@ class Template(unittest.TestCase):
                     continue  # a Deny with a wildcard only takes away
                 self.assertNotIn("NotAction", s, where)
                 self.assertNotIn("NotResource", s, where)
+                if set(as_list(s["Action"])) == TRACING and s["Resource"] == "*" and "Condition" not in s:
+                    continue
                 for action in as_list(s.get("Action", [])):
                     self.assertNotIn("*", action, f"{where}: wildcard action {action!r}")
                 for resource in as_list(s.get("Resource", [])):
@@ -265,10 +272,12 @@ class Template(unittest.TestCase):
         self.assertEqual(matched, want, "the per-address rate rule counts POSTs to the forms and to the session paths")
 
     def test_alarms_reach_someone(self):
-        topics = of_type(self.t, "AWS::SNS::Topic")
-        self.assertEqual(len(topics), 1)
-        (topic,) = topics
+        # The alarms' topic: the one an address subscribes to (the other carries SES's events to mail-events).
         subs = [s["Properties"] for s in of_type(self.t, "AWS::SNS::Subscription").values()]
+        emailed = [s["TopicArn"]["Ref"] for s in subs if s["Protocol"] == "email"]
+        self.assertEqual(len(emailed), 1)
+        (topic,) = emailed
+        self.assertIn(topic, of_type(self.t, "AWS::SNS::Topic"))
         self.assertIn({"TopicArn": {"Ref": topic}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}, subs)
         self.assertNotIn("Default", self.t["Parameters"]["AlarmEmail"])
         watched = set()
@@ -302,8 +311,12 @@ class Template(unittest.TestCase):
         m = re.search(r'ORIGIN_HEADER: &str = "([^"]+)"', lambda_rs)
         self.assertIsNotNone(m, "functions/src/lambda/edge.rs names the origin header as ORIGIN_HEADER")
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
-        functions = of_type(self.t, "AWS::Lambda::Function")
+        functions = {n: f for n, f in of_type(self.t, "AWS::Lambda::Function").items() if n not in NOT_HTTP}
         self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
+        # What answers no request may be invoked by its topic alone.
+        for name in NOT_HTTP:
+            perms = [p["Properties"] for p in of_type(self.t, "AWS::Lambda::Permission").values() if p["Properties"]["FunctionName"] == {"Ref": name}]
+            self.assertEqual([(p["Principal"], p["SourceArn"]) for p in perms], [("sns.amazonaws.com", {"Ref": "MailEventsTopic"})], name)
         # The sign-in and desk functions run with what the forms' functions
         # run with; the register function alone has no documents bucket (the
         # account function reads the members' repository's files, shared/, only).
@@ -425,7 +438,7 @@ class Template(unittest.TestCase):
                 "logs:CreateLogStream", "logs:PutLogEvents", "ses:SendEmail",
                 "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
                 "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject",
-            },
+            } | TRACING,
         )
         # The members' repository: its files read (a download's presigned GET), nothing else of the bucket.
         self.assertEqual(self.shared_files_rights("AccountRole"), {"s3:GetObject"})
@@ -478,7 +491,7 @@ class Template(unittest.TestCase):
         )
         for s in desk:
             for a in as_list(s["Action"]):
-                if a.startswith("logs:"):
+                if a.startswith("logs:") or a in TRACING:
                     continue
                 for r in as_list(s["Resource"]):
                     # As the other functions' roles: the configuration set the functions send with, the sandbox's recipients.
@@ -544,6 +557,7 @@ class Template(unittest.TestCase):
             "AWS::CloudFront::Function", "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginRequestPolicy",
             "AWS::SNS::TopicPolicy",
             "AWS::SNS::Subscription", "AWS::Lambda::Permission", "AWS::Lambda::Url",
+            "AWS::SES::ConfigurationSetEventDestination", "AWS::CloudWatch::Dashboard",
         }
         for name, r in self.t["Resources"].items():
             if r["Type"] in untaggable:

@@ -5,7 +5,8 @@
 //! whether an uploaded file becomes a claim's document (`documents`),
 //! whether a payment is recorded and with which reason (`payment`), whether
 //! one more email may go to an address (`quota`), a claim's reference
-//! (`reference`), and when a record's time is up (`retention`). Both stores read, call the
+//! (`reference`), when a record's time is up (`retention`), and whether an
+//! address gets email at all (`suppression`: it bounced for good or complained). Both stores read, call the
 //! decision, then write conditionally on what they read; neither decides.
 
 pub mod claim;
@@ -20,6 +21,7 @@ pub mod registration;
 pub mod retention;
 pub mod session;
 pub mod shared;
+pub mod suppression;
 
 pub use claim::{ClaimChange, ClaimFacts, ClaimOutcome, OpenMeetings, claim_link, confirm_claim, transition};
 pub use leave::{ERASED, Erased, Fate, LeaveLink, anonymised, fate, kept_on_erase, who_leaves};

@@ -5,6 +5,7 @@ use super::pages;
 use super::{App, refusal_message};
 use crate::decode::{DecodeError, MAX_BODY};
 use crate::form_view::{self, FormState};
+use crate::metrics::{Refused, Unexpected};
 use crate::routes::{Form, Route};
 use crate::service::confirm::{LinkError, Receipt};
 use crate::service::submit::SubmitError;
@@ -184,11 +185,14 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
         }
         Answer::Refused { refusal, year } => {
             let msg = refusal_message(refusal, &f.catalogue().rules, year);
-            if json {
+            let mut resp = if json {
                 json_response(StatusCode::CONFLICT, &json!({"reason": refusal.code(), "message": msg}))
             } else {
                 html(StatusCode::CONFLICT, "We cannot accept this claim", Body::message(&msg))
-            }
+            };
+            // Counted by its reason (http::handle, metrics::Refused).
+            resp.extensions_mut().insert(Refused::Claim(refusal));
+            resp
         }
         Answer::Unavailable(detail) => {
             if app.settings.log {
@@ -203,17 +207,20 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             };
             // Clients that retry by themselves (forms.js, the fault tests) wait this long, not less.
             resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+            resp.extensions_mut().insert(Unexpected::StoreUnavailable);
             resp
         }
         Answer::Corrupt(key) => {
             // Not an outage: trying again will not help, so no Retry-After; someone must look at the record.
             tracing::error!(form = form.name(), key = %key, "forms corrupt record");
             let msg = "Something went wrong on our side, so this could not be done. The secretariat has been alerted.";
-            if json {
+            let mut resp = if json {
                 json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": msg}))
             } else {
                 html(StatusCode::INTERNAL_SERVER_ERROR, "The form could not be sent", Body::message(msg))
-            }
+            };
+            resp.extensions_mut().insert(Unexpected::Corrupt);
+            resp
         }
         Answer::MailNotSent { email } => {
             if app.settings.log {
@@ -223,7 +230,7 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
             let msg = "The email about what you sent could not be sent just now. Please ask for it again in a few \
                        minutes with the button below; if no email arrives then, send the form again.";
             let resend = Route::Resend(form).url("", &f.options.api_base, None);
-            if json {
+            let mut resp = if json {
                 json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": msg, "resend": resend}))
             } else {
                 let mut fields = crate::decode::Fields::new();
@@ -235,7 +242,9 @@ pub(super) fn render<S: Store>(app: &App<S>, json: bool, form: Form, answer: Ans
                     ..simple(form, "The email could not be sent", Body::message(msg))
                 };
                 framed(app, StatusCode::SERVICE_UNAVAILABLE, form, page)
-            }
+            };
+            resp.extensions_mut().insert(Unexpected::MailNotSent);
+            resp
         }
         Answer::ResendInvalid { message, email } => {
             if json {

@@ -163,6 +163,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
             Some(page) => account::answer(app, page, &parts, body, wants_json).await,
             None => signed_in::message(app, wants_json, StatusCode::NOT_FOUND, "Not found", "There is no page at this address."),
         };
+        count_answer(app, &resp);
         if app.settings.log {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             tracing::info!(path = parts.uri.path(), status = resp.status().as_u16(), ms = %format_args!("{ms:.1}"), "account answered");
@@ -180,12 +181,23 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request<Bytes>) -> Response<Byt
     if parts.method == Method::POST && matches!(route, Some(Route::Submit(_) | Route::Resend(_))) {
         answer_no_sooner(app, started).await;
     }
+    count_answer(app, &resp);
     if app.settings.log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let what = route.map_or("-".to_string(), |r| format!("{} {}", r.form().name(), r.action()));
         tracing::info!(route = %what, status = resp.status().as_u16(), ms = %format_args!("{ms:.1}"), id = claim_id.as_deref(), "forms answered");
     }
     resp
+}
+
+/// Counts a refusal or an unexpected error (`metrics`), by the kind the
+/// answer names in its extensions or else by its status: every answer of
+/// every function passes here, so no refusal goes uncounted.
+fn count_answer<S: Store>(app: &App<S>, resp: &Response<Bytes>) {
+    use crate::metrics::{Refused, Unexpected};
+    let refused = resp.extensions().get::<Refused>().copied();
+    let unexpected = resp.extensions().get::<Unexpected>().copied();
+    app.forms.metrics.count_answer(resp.status(), refused, unexpected);
 }
 
 /// Holds a sent form's answer until `answer_floor` after its request arrived:

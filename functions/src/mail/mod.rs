@@ -3,6 +3,7 @@
 //! shows at `/_outbox/`. The service layer writes the messages; a mailer only
 //! delivers them.
 
+pub mod events;
 pub mod mime;
 pub mod outbox;
 #[cfg(feature = "ses")]

@@ -93,7 +93,7 @@ impl<S: Store> Forms<S> {
         let url = format!("{}/sign-in/link?token={}", self.sign_in_base(), token::token(&id, &secret));
         let mail = super::messages::sign_in(self, &person.email, &person.name, person.role == Role::Staff, &url);
         // A failed email is not told apart from a sent one: that would tell who is a member.
-        if self.mailer.send(&mail).await.is_err() {
+        if self.send_mail(&mail).await.is_err() {
             tracing::error!(link = %id, "sign-in email not sent");
         }
         Ok(())

@@ -116,7 +116,7 @@ impl<S: Store> Forms<S> {
                 // The new contact's receipt, with the way to leave; the confirmation stands if it cannot be sent.
                 let d = &done.contact.details;
                 let mail = self.with_leave_link(messages::registered(self, d, !done.created), &d.email_key).await;
-                if let Err(e) = self.mailer.send(&mail).await {
+                if let Err(e) = self.send_mail(&mail).await {
                     tracing::warn!(error = %e, "forms: a new contact was not emailed");
                 }
                 Ok(done)
@@ -141,7 +141,7 @@ impl<S: Store> Forms<S> {
                 // The claimant's receipt; the confirmation stands if it cannot be sent.
                 let mail = messages::receipt(self, &receipt.claim, &receipt.event_title, &receipt.remaining);
                 let mail = self.with_leave_link(mail, &receipt.claim.email_key).await;
-                if let Err(e) = self.mailer.send(&mail).await {
+                if let Err(e) = self.send_mail(&mail).await {
                     tracing::warn!(error = %e, "forms: a confirmed claim's receipt was not emailed");
                 }
                 Ok(receipt)
@@ -160,7 +160,7 @@ impl<S: Store> Forms<S> {
 
     /// The secretariat's copy: the confirmation stands even if it cannot be sent.
     async fn tell_secretariat(&self, mail: crate::mail::Email) {
-        if let Err(e) = self.mailer.send(&mail).await {
+        if let Err(e) = self.send_mail(&mail).await {
             tracing::warn!(error = %e, "forms: the secretariat was not emailed");
         }
     }

@@ -109,7 +109,7 @@ impl<S: Store> Forms<S> {
     /// Sends `mail` to a contact, with the way to leave at its end.
     async fn tell_contact(&self, mail: crate::mail::Email, contact: &Contact) -> Result<(), String> {
         let mail = self.with_leave_link(mail, &contact.details.email_key).await;
-        self.mailer.send(&mail).await.map_err(|e| e.to_string())
+        self.send_mail(&mail).await.map_err(|e| e.to_string())
     }
 
     /// Reads, changes and writes the contact `email` (again if it changed in between): the contact before and after.
@@ -274,7 +274,7 @@ impl<S: Store> Forms<S> {
         let event = self.catalogue().event(&claim.event_id).map(|e| e.title.clone()).unwrap_or_else(|| claim.event_id.clone());
         let leave = self.leave_link(&claim.email_key).await;
         let mail = messages::decision(self, &claim, &event, leave.as_deref());
-        let emailed = self.mailer.send(&mail).await.map_err(|e| e.to_string());
+        let emailed = self.send_mail(&mail).await.map_err(|e| e.to_string());
         Ok(Decided { claim, emailed })
     }
 }

@@ -8,6 +8,7 @@ use super::desk::CityYear;
 use crate::records::{AuditEntry, Claim, ClaimStatus, Contact, ContactStatus, Document};
 use crate::store::lists::{AuditQuery, ClaimQuery, ContactQuery, ListPage, Order};
 use crate::store::{Store, StoreError};
+use ccg_forms::decide::suppression::Suppression;
 use ccg_model::cities::Role;
 
 /// What waits for the secretariat, oldest first, and the year's usage.
@@ -21,6 +22,8 @@ pub struct Today {
     pub approved: ListPage<Claim>,
     pub year: i16,
     pub usage: Vec<CityYear>,
+    /// The newest addresses that no email goes to any more (they bounced or complained), newest first.
+    pub suppressed: Vec<Suppression>,
 }
 
 /// A city of the SCC projects a contact may represent, as the directory and the rules see it today.
@@ -48,6 +51,8 @@ pub struct Person {
     pub history: Vec<AuditEntry>,
     /// The cities of the SCC projects their registration names (by name and country).
     pub cities: Vec<CityChoice>,
+    /// Why no email goes to their address, if it bounced for good or they complained.
+    pub suppression: Option<Suppression>,
 }
 
 /// One claim as the desk shows it.
@@ -97,13 +102,14 @@ impl<S: Store> Forms<S> {
         let confirmed = ContactQuery { status: Some(ContactStatus::Confirmed), ..ContactQuery::default() };
         let year = self.today().year();
         let (counted, approved) = (oldest(ClaimStatus::Counted), oldest(ClaimStatus::Approved));
-        let (confirmed, counted, approved, usage) = tokio::try_join!(
+        let (confirmed, counted, approved, usage, suppressed) = tokio::try_join!(
             self.store.contacts_page(&confirmed, None, limit),
             self.store.claims_page(&counted, None, limit),
             self.store.claims_page(&approved, None, limit),
             self.usage_of_year(year),
+            self.store.recent_suppressions(limit),
         )?;
-        Ok(Today { confirmed, counted, approved, year, usage })
+        Ok(Today { confirmed, counted, approved, year, usage, suppressed })
     }
 
     pub async fn claims_page(&self, q: &ClaimQuery, cursor: Option<&str>, limit: usize) -> Result<ListPage<Claim>, StoreError> {
@@ -128,9 +134,9 @@ impl<S: Store> Forms<S> {
     pub async fn person_at_desk(&self, person_key: &str) -> Result<Option<Person>, StoreError> {
         let Some(contact) = self.store.contact_by_person(person_key).await? else { return Ok(None) };
         let key = contact.details.email_key.clone();
-        let (claims, history) = tokio::try_join!(self.store.claims_of_person(&key), self.history_of(&key))?;
+        let (claims, history, suppression) = tokio::try_join!(self.store.claims_of_person(&key), self.history_of(&key), self.store.suppression(&key))?;
         let cities = self.city_choices(&contact.details.city, &contact.details.country);
-        Ok(Some(Person { contact, claims, history, cities }))
+        Ok(Some(Person { contact, claims, history, cities, suppression }))
     }
 
     /// The SCC cities named `city` in `country` (then in any country), each with its project and role.

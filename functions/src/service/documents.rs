@@ -115,7 +115,7 @@ impl<S: Store> Forms<S> {
             Ok(Admit::New) => {
                 if let Some(to) = &self.options.secretariat_email {
                     let count = self.timed(self.store.list_documents(&c.id)).await.map(|d| d.len()).unwrap_or(1);
-                    if let Err(e) = self.mailer.send(&super::messages::new_document(to, self.sign_in_base(), &c, &doc, count)).await {
+                    if let Err(e) = self.send_mail(&super::messages::new_document(to, self.sign_in_base(), &c, &doc, count)).await {
                         tracing::warn!(error = %e, "forms: the secretariat was not emailed");
                     }
                 }

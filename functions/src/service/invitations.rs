@@ -200,7 +200,7 @@ impl<S: Store> Forms<S> {
             return Ok(false);
         }
         let mail = self.send_email(site, e, s, c).await?;
-        self.mailer.send(&mail).await?;
+        self.send_mail(&mail).await?;
         self.store.mark_sent(&e.id, s.sequence, &s.email_key, self.now().1).await?;
         Ok(true)
     }
@@ -293,7 +293,7 @@ impl<S: Store> Forms<S> {
             let mut data = self.meeting_data(site, &e);
             data["name"] = json!(c.details.name);
             data["decline"] = json!(format!("{}&answer=decline", self.route_url(Route::InvitationAnswer, &token)));
-            self.mailer.send(&messages::meeting(self, &c.details.email, "invitation-place", data)).await?;
+            self.send_mail(&messages::meeting(self, &c.details.email, "invitation-place", data)).await?;
         }
         Ok(done)
     }

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod invitations;
 pub mod invitations_read;
 pub mod leave;
+pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod passkeys;

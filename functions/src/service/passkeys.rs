@@ -144,7 +144,7 @@ impl<S: Store> Forms<S> {
     async fn tell_passkey_changed(&self, who: &SignedIn, added: Option<&str>) {
         let (now, _) = self.now();
         let mail = super::messages::passkey_changed(self, &who.email, &who.name, who.is_staff(), added, now);
-        if self.mailer.send(&mail).await.is_err() {
+        if self.send_mail(&mail).await.is_err() {
             tracing::error!(person = %crate::store::person_key(&who.session.email_key), "passkey email not sent");
         }
     }

@@ -190,7 +190,7 @@ impl<S: Store> Forms<S> {
     }
 
     async fn deliver(&self, mail: &Email, to: &str) -> Result<(), SubmitError> {
-        match self.mailer.send(mail).await {
+        match self.send_mail(mail).await {
             Ok(()) => Ok(()),
             Err(_) => Err(SubmitError::MailNotSent { email: to.to_string() }),
         }

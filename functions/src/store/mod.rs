@@ -26,7 +26,7 @@ pub mod sqlite;
 pub use ccg_forms::decide::{ClaimChange, ClaimOutcome, ConfirmError, ContactOutcome, ERASED, Erased, OpenMeetings};
 pub use roles::{
     AccountStore, ClaimStore, ContactStore, DeskStore, DocumentStore, ErasureStore, IdempotencyStore, InvitationStore, MailQuotaStore, PendingStore,
-    RetentionStore, SharedDocumentStore, Store,
+    RetentionStore, SharedDocumentStore, Store, SuppressionStore,
 };
 
 use crate::records::ClaimStatus;

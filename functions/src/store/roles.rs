@@ -18,6 +18,7 @@ use std::future::Future;
 
 use super::invitations::{Answered, InvitationAnswer, InvitationLink, InvitationSend};
 use ccg_forms::decide::invitation::{Answer, Tally};
+use ccg_forms::decide::suppression::Suppression;
 
 /// Submissions waiting for their emailed link.
 pub trait PendingStore: Send + Sync + 'static {
@@ -383,6 +384,26 @@ pub trait InvitationStore: Send + Sync + 'static {
     fn list_unsubscribed(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
 
+/// Addresses that get no more email (`decide::suppression`): SES said they
+/// bounced for good or their owner complained (the mail-events function).
+/// Kept under a keyed hash of the address (`PersonKey::suppression_key`,
+/// with the store's person key), never the address itself.
+pub trait SuppressionStore: Send + Sync + 'static {
+    /// Suppresses the address `email_key` with its history line, in one atomic
+    /// step; false (nothing written) when it is suppressed already: the first
+    /// reason and date stay. Fails without a person key.
+    fn suppress(&self, email_key: &str, suppression: Suppression, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// What is kept of the address `email_key` if it is suppressed. A store
+    /// without a person key (the desk command run without `CCG_PERSON_KEY`)
+    /// knows none: `None` (SES's own list for the configuration set still drops them).
+    fn suppression(&self, email_key: &str) -> impl Future<Output = Result<Option<Suppression>, StoreError>> + Send;
+
+    /// The newest suppressions, newest first, at most `limit` (the desk's Today):
+    /// from one indexed read, whatever their number.
+    fn recent_suppressions(&self, limit: usize) -> impl Future<Output = Result<Vec<Suppression>, StoreError>> + Send;
+}
+
 /// Every role: what the flows are written against.
 pub trait Store:
     InvitationStore
@@ -397,6 +418,7 @@ pub trait Store:
     + AccountStore
     + DeskStore
     + SharedDocumentStore
+    + SuppressionStore
 {
 }
 
@@ -412,7 +434,8 @@ impl<
         + DocumentStore
         + AccountStore
         + DeskStore
-        + SharedDocumentStore,
+        + SharedDocumentStore
+        + SuppressionStore,
 > Store for S
 {
 }

@@ -22,9 +22,11 @@ use std::sync::Arc;
 mod account;
 mod directory;
 mod documents;
+mod suppression;
 use account::*;
 use directory::the_directory_lists_only_the_opted_in_members;
 use documents::documents_go_with_their_claim;
+use suppression::suppressed_addresses_get_no_email;
 
 const REG: &str = "/api/register";
 const CLAIMS: &str = "/api/travel-claims";
@@ -96,6 +98,7 @@ contract_cases!(
     expired_sign_in_records_are_swept(EMBEDDED),
     many_sessions_all_end,
     the_directory_lists_only_the_opted_in_members,
+    suppressed_addresses_get_no_email,
 );
 
 /// The store side of Idempotency-Key: a mark, an answer, a mark let go after a failure.

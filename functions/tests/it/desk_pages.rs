@@ -11,7 +11,7 @@ use bytes::Bytes;
 use ccg_functions::records::{AuditEntry, ClaimStatus, ContactStatus, Staff};
 use ccg_functions::{App, Store, handle};
 
-crate::roomy_cases!("desk"; the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must, invitations_from_the_meeting_page);
+crate::roomy_cases!("desk"; the_secretariats_day_on_the_desk_pages, two_staff_deciding_one_claim_at_once, the_desk_refuses_what_it_must, invitations_from_the_meeting_page, a_suppressed_address_at_the_desk);
 
 async fn add_staff<S: Store>(app: &App<S>, email: &str, name: &str) {
     let (now, _) = app.forms.now();
@@ -217,4 +217,39 @@ async fn invitations_from_the_meeting_page<S: Store>(store: S) {
     assert!(csv.starts_with("name,email,city,") && csv.contains("ana@valladolid.es"), "{csv}");
     let history = page(&app, "/desk/history/", &s).await;
     assert!(history.contains("1 invitation sent (sequence 0)"), "{history}");
+}
+
+/// An address that bounced for good: Today lists it, the person's page says
+/// so, and the desk's own emails (an approval's notice) skip it.
+async fn a_suppressed_address_at_the_desk<S: Store>(store: S) {
+    use ccg_forms::decide::suppression::Event;
+    use ccg_functions::mail::events::SesEvent;
+    let (app, s) = desk(store).await;
+    member(&app, "nina@valladolid.es").await;
+    let person = ccg_functions::store::person_key("nina@valladolid.es");
+    let today = page(&app, "/desk/", &s).await;
+    assert!(!today.contains("Emails that bounced"), "{today}");
+    let bounce = SesEvent {
+        kind: Event::Bounce { permanent: true },
+        recipients: vec!["Nina@Valladolid.es".into()],
+        at: app.forms.now().0,
+        detail: "Permanent/General".into(),
+    };
+    let metrics = ccg_functions::metrics::Metrics::default();
+    assert_eq!(ccg_functions::service::mail::record_event(&app.forms.store, &metrics, &bounce).await.unwrap().suppressed, 1);
+
+    let today = page(&app, "/desk/", &s).await;
+    assert!(today.contains("Emails that bounced or were reported"), "{today}");
+    assert!(today.contains(&format!(r#"href="/desk/people/{person}/""#)), "{today}");
+    let listed = &today[today.find("Emails that bounced").unwrap()..today.find("Contacts to approve").unwrap()];
+    assert!(listed.contains("bounced on") && !listed.to_lowercase().contains("nina"), "no address in the list: {listed}");
+    let page_of = page(&app, &format!("/desk/people/{person}/"), &s).await;
+    assert!(page_of.contains("Emails to this address bounced on") && page_of.contains("none are sent to it any more"), "{page_of}");
+
+    let sent = mails_to(&app, "nina@valladolid.es").len();
+    let r = handle(&app, post(&format!("/desk/people/{person}/approve"), &[("city", "ES:valladolid")], Some(&s))).await;
+    assert_eq!(r.status(), 303, "{}", body_text(&r));
+    assert_eq!(mails_to(&app, "nina@valladolid.es").len(), sent, "the approval's notice is not sent");
+    let skipped = ccg_functions::metrics::Metric::MailSuppressed(ccg_functions::metrics::Suppressed::Bounce);
+    assert_eq!(app.forms.metrics.get(skipped), 1);
 }

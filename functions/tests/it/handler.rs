@@ -510,3 +510,36 @@ async fn sent_forms_are_answered_no_sooner_than_the_floor() {
     handle(&tiny, json_post(REG, registration("ana@valladolid.es"))).await;
     assert_eq!(tiny.forms.metrics.get(Metric::AnswerFloorExceeded), 1, "work that outlasts the floor is counted");
 }
+
+/// Every refusal is counted by its kind and every 5xx as an unexpected error
+/// (`metrics`), where every answer passes: the handler.
+#[tokio::test]
+async fn refusals_and_unexpected_errors_are_counted_by_kind() {
+    use ccg_functions::metrics::{Metric, Refused, Unexpected};
+    use ccg_model::rules::Refusal;
+    let app = app(sqlite_store("handler-metrics"), catalogue_with(10, Some(EURO_RULES), false));
+    let mut bad = registration("ana@valladolid.es");
+    bad["email"] = "not an address".into();
+    assert_eq!(handle(&app, json_post(REG, bad)).await.status(), 422);
+    let mut foreign = form_from_json(REG, &registration("ana@valladolid.es"));
+    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(handle(&app, foreign).await.status(), 403);
+    assert_eq!(handle(&app, request("GET", "/api/register/confirm", None, "")).await.status(), 410);
+    // A claim waiting for its link when its claimant is declined: refused by the rules, with its reason.
+    representative(&app, "ana@valladolid.es", "Valladolid", "ES").await;
+    assert_eq!(handle(&app, json_post(CLAIMS, claim("e1", "100"))).await.status(), 202);
+    let waiting = last_token(&app, "ana@valladolid.es").unwrap();
+    app.forms.decline("ana@valladolid.es", "test desk", None).await.unwrap();
+    let r = handle(&app, confirm_post(Form::TravelClaims, &waiting, true)).await;
+    assert_eq!((r.status().as_u16(), body_json(&r)["reason"].as_str()), (409, Some("not_representative")));
+    let m = &app.forms.metrics;
+    for r in [Refused::Invalid, Refused::Forbidden, Refused::Gone, Refused::Claim(Refusal::NotRepresentative)] {
+        assert_eq!(m.get(Metric::Refused(r)), 1, "{r:?}");
+    }
+    assert_eq!((m.total("Refused"), m.total("UnexpectedError")), (4, 0), "a 409 with its reason is counted once, by it");
+
+    let down = app_with(DynamoStore::new(client_for(&format!("http://127.0.0.1:{}", free_port())), "ccg"), catalogue(), options());
+    assert_eq!(handle(&down, json_post(REG, registration("a@b.eu"))).await.status(), 503);
+    assert_eq!(down.forms.metrics.get(Metric::UnexpectedError(Unexpected::StoreUnavailable)), 1);
+    assert_eq!(down.forms.metrics.total("Refused"), 0);
+}

@@ -392,7 +392,13 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
                 Ok(m) => Arc::new(m),
                 Err(_) => Arc::new(NoMail),
             };
-            let mut forms = Forms::new(DynamoStore::new(client_from_env().await, &table), mailer, catalogue, options);
+            let mut store = DynamoStore::new(client_from_env().await, &table);
+            // With the person key the desk sees suppressed addresses (and emails none of them);
+            // without it SES's own suppression list for the configuration set still drops them.
+            if let Some(key) = std::env::var(ccg_functions::token::PERSON_KEY_VAR).ok().filter(|k| !k.trim().is_empty()) {
+                store = store.with_person_key(ccg_functions::token::PersonKey::from_setting(&key).map_err(|e| anyhow::anyhow!(e))?);
+            }
+            let mut forms = Forms::new(store, mailer, catalogue, options);
             if let Some(b) = bucket {
                 forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?));
             }

@@ -133,6 +133,7 @@ pub(super) async fn page<S: Store>(
         "represents": c.city_key.as_deref().map(|k| f.city_name(k)), "represents_key": c.city_key,
         "since": super::day(c.created_at), "updated": super::day(c.updated_at),
         "claims": claims, "history": history, "last_line": p.history.last().map(audit_row), "cities": cities,
+        "suppressed": p.suppression.as_ref().map(|s| json!({"reason": s.reason.as_str(), "since": super::day(s.at)})),
     });
     render(app, who, status, "/desk/people/", &d.name, "answers/desk-person.html", data)
 }

@@ -59,8 +59,16 @@ pub(super) async fn page<S: Store>(app: &App<S>, req: &Req<'_>, who: &SignedIn, 
         },
         None => None,
     };
+    // Only the newest week's: older ones stay on each person's page.
+    let week_ago = now - jiff::SignedDuration::from_hours(24 * 7);
+    let suppressed: Vec<_> = today
+        .suppressed
+        .iter()
+        .filter(|s| s.at >= week_ago)
+        .map(|s| json!({"reason": s.reason.as_str(), "since": super::day(s.at), "url": s.person.as_ref().map(|p| format!("/desk/people/{p}/"))}))
+        .collect();
     let data = json!({
-        "notice": notice, "contacts": contacts, "counted": counted, "approved": approved, "year": today.year, "usage": usage,
+        "suppressed": suppressed, "notice": notice, "contacts": contacts, "counted": counted, "approved": approved, "year": today.year, "usage": usage,
         "more_contacts": today.confirmed.next.is_some(), "more_counted": today.counted.next.is_some(), "more_approved": today.approved.next.is_some(),
     });
     render(app, who, StatusCode::OK, "/desk/", "Today at the desk", "answers/desk.html", data)

@@ -189,6 +189,7 @@ mod quota;
 mod references;
 mod retention;
 mod shared;
+mod suppression;
 mod tx;
 
 use attrs::*;

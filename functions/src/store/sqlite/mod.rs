@@ -38,6 +38,7 @@ mod quota;
 mod retention;
 mod schema;
 mod shared;
+mod suppression;
 
 use claims::*;
 use contacts::*;

@@ -176,5 +176,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("CREATE INDEX IF NOT EXISTS contacts_listed ON contacts (rank) WHERE listed = 1 AND status IN ('confirmed', 'approved')")?;
     // Issue 21: invitations to meetings, tables of their own.
     conn.execute_batch(super::invitations::SCHEMA)?;
+    // Issue 22: addresses that bounced for good or complained.
+    conn.execute_batch(super::suppression::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
