@@ -171,6 +171,7 @@ use std::time::Duration;
 
 mod account;
 mod attrs;
+pub mod backup;
 mod claims;
 mod contacts;
 mod count;
@@ -189,6 +190,7 @@ mod quota;
 mod references;
 mod retention;
 mod shared;
+pub mod table_check;
 mod tx;
 
 use attrs::*;
