@@ -13,8 +13,8 @@
 #       their exports compared byte for byte; and a copy with one counter
 #       changed must fail the check.
 #   scripts/restore-drill.sh --from-backup RECOVERY_POINT_ARN --table NEW [--role ROLE_ARN]
-#       In AWS: AWS Backup restores the recovery point (the vault
-#       STACK-table, a monthly backup) into table NEW, with the stack's
+#       In AWS: AWS Backup restores the recovery point (a monthly backup in
+#       the vault of the stack's output BackupVaultName) into table NEW, with the stack's
 #       backup role (output BackupRoleArn; or CCG_BACKUP_ROLE_ARN); then the check.
 #   scripts/restore-drill.sh --from-pitr TIME --source TABLE --table NEW
 #       In AWS: point-in-time recovery of TABLE as it was at TIME (RFC 3339,

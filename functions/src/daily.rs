@@ -87,7 +87,9 @@ impl SiteBuilt for VersionObject {
         Box::pin(async move {
             let head = self.client.head_object().bucket(&self.bucket).key(VERSION_KEY).send().await.map_err(|e| {
                 use aws_sdk_s3::error::ProvideErrorMetadata;
-                format!("S3 HeadObject {VERSION_KEY}: {}", e.code().unwrap_or("no answer"))
+                // A HEAD answer has no body, so often no code: its status says it (403: no such key without ListBucket).
+                let why = e.code().map(str::to_string).or_else(|| e.raw_response().map(|r| format!("HTTP {}", r.status().as_u16())));
+                format!("S3 HeadObject {VERSION_KEY}: {}", why.unwrap_or_else(|| "no answer".into()))
             })?;
             let at = head.last_modified().ok_or_else(|| format!("{VERSION_KEY} has no LastModified"))?;
             Timestamp::from_second(at.secs()).map_err(|e| e.to_string())
