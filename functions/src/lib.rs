@@ -8,6 +8,8 @@
 // The domain lives in its own crate, below this one; its modules keep their paths here.
 pub use ccg_forms::{claims, decode, records, text, token, validate};
 
+#[cfg(feature = "lambda")]
+pub mod daily;
 pub mod embedded;
 pub mod export;
 pub mod files;

@@ -56,7 +56,7 @@ FUNCTION_OF = {
 # them. The one Allow with a wildcard, and only for exactly these two.
 TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # Functions that answer no request of the site: invoked by AWS only (SNS).
-NOT_HTTP = {"MailEventsFunction"}
+NOT_HTTP = {"MailEventsFunction", "DailyFunction"}
 
 
 def load_expanded():
@@ -313,10 +313,13 @@ class Template(unittest.TestCase):
         self.assertEqual(header["HeaderName"].lower(), m.group(1))
         functions = {n: f for n, f in of_type(self.t, "AWS::Lambda::Function").items() if n not in NOT_HTTP}
         self.assertEqual(sorted(functions), ["AccountFunction", "DeskFunction", "RegisterFunction", "TravelClaimFunction"])
-        # What answers no request may be invoked by its topic alone.
+        # What answers no request may be invoked by its topic alone (mail-events),
+        # or by no resource policy at all (daily: its schedule's role invokes it).
+        invokers = {"MailEventsFunction": [("sns.amazonaws.com", {"Ref": "MailEventsTopic"})], "DailyFunction": []}
+        self.assertEqual(set(invokers), NOT_HTTP)
         for name in NOT_HTTP:
             perms = [p["Properties"] for p in of_type(self.t, "AWS::Lambda::Permission").values() if p["Properties"]["FunctionName"] == {"Ref": name}]
-            self.assertEqual([(p["Principal"], p["SourceArn"]) for p in perms], [("sns.amazonaws.com", {"Ref": "MailEventsTopic"})], name)
+            self.assertEqual([(p["Principal"], p["SourceArn"]) for p in perms], invokers[name], name)
         # The sign-in and desk functions run with what the forms' functions
         # run with; the register function alone has no documents bucket (the
         # account function reads the members' repository's files, shared/, only).
@@ -531,6 +534,15 @@ class Template(unittest.TestCase):
                 if where == "AccountRole/members" and as_list(s["Action"]) == ["dynamodb:Query"]:
                     self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], ["CONTACT#confirmed", "CONTACT#approved"])
                     continue
+                # The daily job (desk sweep's work): the sweep reads the table whole (a Scan of the table
+                # alone, its own statement), a round its sends, answers and unsubscriptions from the
+                # invitations' partitions of the indexes only (infra/tests/test_backup.py).
+                if where == "DailyRole/table" and as_list(s["Action"]) == ["dynamodb:Scan"]:
+                    self.assertEqual(s["Resource"], {"Fn::Sub": INDEXES.removesuffix("/index/*")})
+                    continue
+                if where == "DailyRole/table" and as_list(s["Action"]) == ["dynamodb:Query"]:
+                    self.assertEqual(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], ["INVSEND#*", "INVANS#*", "UNSUB"])
+                    continue
                 self.assertEqual(LISTING & set(as_list(s.get("Action", []))), set(), f"{where} may list the table")
 
     def test_every_function_is_alarmed(self):
@@ -558,12 +570,16 @@ class Template(unittest.TestCase):
             "AWS::SNS::TopicPolicy",
             "AWS::SNS::Subscription", "AWS::Lambda::Permission", "AWS::Lambda::Url",
             "AWS::SES::ConfigurationSetEventDestination", "AWS::CloudWatch::Dashboard",
+            # No Tags property in CloudFormation: the daily job's schedule, the backup plan's selection.
+            "AWS::Scheduler::Schedule", "AWS::Backup::BackupSelection",
         }
         for name, r in self.t["Resources"].items():
             if r["Type"] in untaggable:
                 continue
             props = r["Properties"]
             tags = props.get("Tags") or props.get("ResourceTags")
+            # AWS Backup names its tags after the resource.
+            tags = tags or props.get("BackupVaultTags") or props.get("BackupPlanTags")
             self.assertTrue(tags, f"{name} ({r['Type']}) has no tags")
             text = json.dumps(tags)
             self.assertIn("project", text, name)

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod confirm;
+pub mod daily;
 pub mod desk;
 pub mod desk_read;
 pub mod documents;

@@ -160,6 +160,25 @@ pub enum Command {
     /// deploying the version that added them (items written before lack them); a second run changes nothing.
     /// The embedded store does it itself when opened.
     Reindex,
+    /// Write every item of the DynamoDB table into FILE, one `{"Item": {...}}` a line in DynamoDB JSON, sorted by key
+    /// (the shape of DynamoDB's export to S3): the restore drill's copy (scripts/restore-drill.sh).
+    ExportTable {
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Put every item of FILE (as `export-table` writes it) into the DynamoDB table: the restore drill's restore.
+    ImportTable {
+        /// The file to read.
+        file: PathBuf,
+        /// Create the table first, as the deployment template defines it (key, indexes, TTL).
+        #[arg(long)]
+        create: bool,
+    },
+    /// Check that the DynamoDB table holds together: its items per kind, and each city's yearly counters equal to
+    /// what its claims add up to. Run it on a restored table before using it (infra/README.md, "Restore from a
+    /// backup"). Exit status 1 when something does not hold.
+    CheckTable,
     /// Print a shell completion script.
     ///
     /// bash: `desk completions bash > ~/.local/share/bash-completion/completions/desk`

@@ -10,6 +10,7 @@
 
 mod cli;
 mod documents;
+mod table;
 
 use anyhow::{Context, bail};
 use ccg_functions::files::local::LocalFiles;
@@ -167,14 +168,11 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             out.push_str(&format!("Erased {email}: {}.\n", e));
         }
         Command::Sweep => {
-            match forms.sweep().await? {
-                Some(s) => out.push_str(&format!("Swept: {}.\n", ccg_functions::service::desk::swept_summary(&s))),
-                None => out.push_str("Nothing to sweep.\n"),
-            }
-            // The daily job's other part: rounds due on their meeting's announced date (`invitations.send_on_announced`).
+            // The daily job, as the `daily` function runs it in AWS (service::daily).
             let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;
-            for (id, step) in forms.send_due_rounds(&site).await? {
-                out.push_str(&format!("Invitations of {id}: {} of {} sent.\n", step.progress.sent, step.progress.total));
+            for line in forms.daily(&site).await?.lines() {
+                out.push_str(&line);
+                out.push('\n');
             }
         }
         Command::Invite { event } => {
@@ -218,7 +216,9 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
         }
         Command::Documents(c) => out.push_str(&documents::run(&forms, c, operator).await?),
         Command::History { about } => out.push_str(&history(&forms.history(about.as_deref()).await?)),
-        Command::Completions { .. } => unreachable!("answered before a store is opened"),
+        Command::Completions { .. } | Command::ExportTable { .. } | Command::ImportTable { .. } | Command::CheckTable => {
+            unreachable!("answered before a store is opened")
+        }
         Command::Reindex => out.push_str("The embedded store gives its records their places in the desk's lists when it is opened: nothing to do.\n"),
     }
     Ok(out)
@@ -338,6 +338,11 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
     if let (Command::Reindex, Some(table)) = (&cli.command, &cli.dynamodb) {
         return reindex(table).await;
     }
+    // The table as a whole (the restore drill): neither content nor mail.
+    if matches!(cli.command, Command::ExportTable { .. } | Command::ImportTable { .. } | Command::CheckTable) {
+        let Some(table) = &cli.dynamodb else { bail!("this command works on a DynamoDB table: give --dynamodb TABLE") };
+        return table::run(table, cli.command).await;
+    }
     let operator = operator(cli.operator);
     // On the preview's store, the preview's content (drafts included: the
     // preview takes claims for draft meetings); else the content built in.
@@ -402,13 +407,8 @@ async fn desk(cli: Cli) -> anyhow::Result<()> {
             if let Some(b) = bucket {
                 forms = forms.with_files(Arc::new(S3Files::from_env(&b).await?));
             }
-            // The table's TTL removes ended claims; their files are deleted here (the preview's desk does it on every run).
-            let files_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_files().await? } else { 0 };
-            // The desk's browser uploads to the repository never added (`service::shared_uploads`).
-            let uploads_swept = if matches!(cli.command, Command::Sweep) { forms.sweep_incoming_shared().await? } else { 0 };
-            let text = run(forms, cli.command, &operator).await?;
-            let text = if files_swept > 0 { format!("Deleted {files_swept} document file(s) whose claim is gone.\n{text}") } else { text };
-            with_uploads_swept(uploads_swept, text)
+            // The table's TTL removes ended claims; `sweep` deletes their files (the preview's desk does it on every run).
+            run(forms, cli.command, &operator).await?
         }
     };
     print!("{text}");

@@ -171,6 +171,7 @@ use std::time::Duration;
 
 mod account;
 mod attrs;
+pub mod backup;
 mod claims;
 mod contacts;
 mod count;
@@ -190,6 +191,7 @@ mod references;
 mod retention;
 mod shared;
 mod suppression;
+pub mod table_check;
 mod tx;
 
 use attrs::*;
