@@ -152,10 +152,11 @@ class Release(unittest.TestCase):
         with open(ROOT / "infra/template.yaml", encoding="utf-8") as f:
             resources = yaml_parse(f.read())["Resources"]
         protected = {r.split("/", 1)[1] for r in deny["Resource"]}
-        self.assertEqual(protected, {"Table", "SiteBucket", "DocumentsBucket"})
+        self.assertEqual(protected, {"Table", "SiteBucket", "DocumentsBucket", "BackupVault", "BackupKey"})
         for name in protected:
             self.assertIn(name, resources)
-        stateful = {n for n, r in resources.items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Backup::BackupVault")}
+        stateful = {n for n, r in resources.items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Backup::BackupVault")
+                    or r.get("DeletionPolicy") == "Retain" and r["Type"] == "AWS::KMS::Key"}
         self.assertEqual(sorted(stateful - protected), [], "a stateful resource the stack policy does not protect")
 
     def test_a_failed_release_rolls_back_to_the_last_good_one(self):
