@@ -18,6 +18,7 @@
 #  4b. scripts/fault-test.sh    generator serve SIGKILLed three times under 10,000 submissions
 #  4c. scripts/schemathesis.sh   openapi.yaml against the generator's serve (schemathesis, pinned)
 #  4d. scripts/restore-drill.sh  the table exported, imported into a new one and checked (DynamoDB Local)
+#  4e. scripts/smoke-test-serve.sh the pipeline's smoke test against generator serve
 #   5. node --test tests/e2e/       HTML validator, axe-core in Chromium, iCal, forms
 #   6. scripts/lighthouse.sh        Lighthouse 100 in all four categories on six pages
 #
@@ -228,6 +229,17 @@ if [ -x "$desk" ] && [ -x "$drill_seed" ]; then
   if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 else
   skip_step "restore drill" "step 3 did not build desk and the drill_seed example"
+fi
+
+# 4e. The pipeline's smoke test (issue 22; scripts/smoke-test.sh, run between
+#     staging and production) against this generator's `serve`: version.json,
+#     a form post from a foreign origin refused, the iCal feed parsed.
+if [ -x "$generator" ]; then
+  rc=0; step "smoke test (the pipeline's, against generator serve)" smoke-test \
+    env CCG_GENERATOR="$generator" scripts/smoke-test-serve.sh || rc=$?
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+else
+  skip_step "smoke test against generator serve" "no generator binary"
 fi
 
 # 5. The site as a person and a calendar app see it.
