@@ -27,6 +27,22 @@ fn counted(reason: Reason) -> metrics::Suppressed {
 }
 
 impl<S: Store> Forms<S> {
+    /// Lets `email` receive emails again, at its owner's request to the
+    /// secretariat (`desk unsuppress`): false when it was not suppressed. The
+    /// history line is about the contact when the address is one, else about
+    /// no one, as the suppression's was. SES's own list for the
+    /// configuration set is the operator's to clear (infra/README.md).
+    pub async fn lift_suppression(&self, email: &str, operator: &str) -> Result<bool, super::desk::DeskError> {
+        let operator = operator.trim();
+        if operator.is_empty() {
+            return Err(super::desk::DeskError::NoOperator);
+        }
+        let key = email_key(email);
+        let subject = if self.store.get_contact(&key).await?.is_some() { key.clone() } else { STRANGER.to_string() };
+        let audit = AuditEntry { at: self.now().0, actor: operator.into(), action: "email.suppression.lifted".into(), subject, detail: String::new() };
+        Ok(self.store.lift_suppression(&key, audit).await?)
+    }
+
     /// Sends `mail` unless its address is suppressed: then nothing goes, the
     /// caller is told it went (what it answers must not differ for a
     /// suppressed address), and the desk shows why on the person's page. A

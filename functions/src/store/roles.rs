@@ -399,6 +399,11 @@ pub trait SuppressionStore: Send + Sync + 'static {
     /// knows none: `None` (SES's own list for the configuration set still drops them).
     fn suppression(&self, email_key: &str) -> impl Future<Output = Result<Option<Suppression>, StoreError>> + Send;
 
+    /// Lets the address `email_key` receive email again (its owner asked the
+    /// secretariat): deletes what `suppress` kept, with its history line, in
+    /// one atomic step; false (nothing written) when it was not suppressed.
+    fn lift_suppression(&self, email_key: &str, audit: AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The newest suppressions, newest first, at most `limit` (the desk's Today):
     /// from one indexed read, whatever their number.
     fn recent_suppressions(&self, limit: usize) -> impl Future<Output = Result<Vec<Suppression>, StoreError>> + Send;

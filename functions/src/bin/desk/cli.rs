@@ -136,6 +136,11 @@ pub enum Command {
         /// The person's address.
         email: String,
     },
+    /// Let an address that bounced or complained receive emails again (its owner asked); needs CCG_PERSON_KEY on DynamoDB.
+    Unsuppress {
+        /// The address.
+        email: String,
+    },
     /// Delete what is past its retention (content/config.yaml) and say what went.
     Sweep,
     /// Send a meeting's invitations (or its update, or its cancellation: what each person is owed)

@@ -167,6 +167,13 @@ async fn run<S: Store>(forms: Forms<S>, command: Command, operator: &str) -> any
             let e = forms.erase(&email, operator).await?;
             out.push_str(&format!("Erased {email}: {}.\n", e));
         }
+        Command::Unsuppress { email } => {
+            if forms.lift_suppression(&email, operator).await? {
+                out.push_str(&format!("Emails to {email} may be sent again. Remove it from SES's suppression list too: aws sesv2 delete-suppressed-destination --email-address {email}\n"));
+            } else {
+                out.push_str(&format!("{email} was not suppressed: nothing changed.\n"));
+            }
+        }
         Command::Sweep => {
             // The daily job, as the `daily` function runs it in AWS (service::daily).
             let site = embedded::site().map_err(|e| anyhow::anyhow!("embedded config: {e}"))?;

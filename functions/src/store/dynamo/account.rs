@@ -36,7 +36,7 @@ impl DynamoStore {
 
     /// Sends a transaction of one change with its audit line: `Ok(false)` when
     /// the first item's condition failed (nothing written).
-    async fn with_audit(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, StoreError> {
+    pub(super) async fn with_audit(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, StoreError> {
         let mut attempts = Attempts(0);
         loop {
             match self.transact(items.clone()).await? {

@@ -22,16 +22,7 @@ impl SuppressionStore for DynamoStore {
         item.insert(index::LISTS.hash.into(), s(LIST));
         item.insert(index::LISTS.range.into(), s(suppression.at.to_string()));
         let items = vec![self.put_new(item)?, self.put(audit_item(&audit), None)?];
-        let what = "the suppression";
-        let mut attempts = Attempts(0);
-        loop {
-            match self.transact(items.clone()).await? {
-                Sent::Done => return Ok(true),
-                Sent::Cancelled(r) if failed(&r, 0) => return Ok(false),
-                Sent::Cancelled(r) if !conflicted(&r) => return Err(busy(&r, what)),
-                Sent::Cancelled(_) | Sent::InProgress => attempts.again(what).await?,
-            }
-        }
+        self.with_audit(items, "the suppression").await
     }
 
     async fn suppression(&self, email_key: &str) -> Result<Option<Suppression>, StoreError> {
@@ -39,6 +30,13 @@ impl SuppressionStore for DynamoStore {
         let pk = suppress_pk(&person_key.suppression_key(email_key));
         let Some(i) = self.get(pk.clone()).await? else { return Ok(None) };
         parse(&i, || pk).map(Some)
+    }
+
+    async fn lift_suppression(&self, email_key: &str, audit: AuditEntry) -> Result<bool, StoreError> {
+        let pk = suppress_pk(&self.person_key()?.suppression_key(email_key));
+        let delete = Delete::builder().table_name(&self.table).key("pk", s(pk)).condition_expression("attribute_exists(pk)").build().map_err(build_err)?;
+        let items = vec![TransactWriteItem::builder().delete(delete).build(), self.put(audit_item(&audit), None)?];
+        self.with_audit(items, "lifting the suppression").await
     }
 
     async fn recent_suppressions(&self, limit: usize) -> Result<Vec<Suppression>, StoreError> {

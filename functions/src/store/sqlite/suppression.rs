@@ -61,6 +61,21 @@ impl SuppressionStore for SqliteStore {
         .await
     }
 
+    async fn lift_suppression(&self, email_key: &str, audit: AuditEntry) -> Result<bool, StoreError> {
+        let key = self.person_key()?.suppression_key(email_key);
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let gone = tx.prepare_cached("DELETE FROM suppressions WHERE address_key = ?1").and_then(|mut st| st.execute(params![key])).map_err(map_err)?;
+            if gone == 0 {
+                return Ok(false);
+            }
+            write_audit(&tx, &audit).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn recent_suppressions(&self, limit: usize) -> Result<Vec<Suppression>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |conn| {

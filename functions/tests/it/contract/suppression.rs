@@ -75,4 +75,16 @@ pub(super) async fn suppressed_addresses_get_no_email<S: Store>(store: S) {
     assert_eq!(recent.iter().map(|s| s.reason).collect::<Vec<_>>(), [Reason::Complaint, Reason::Complaint, Reason::Bounce]);
     assert_eq!(recent[2].person, kept.person);
     assert_eq!(app.forms.store.recent_suppressions(1).await.unwrap().len(), 1);
+
+    // Lifted at its owner's request: emails go again, once; a second lift changes nothing.
+    assert!(matches!(app.forms.lift_suppression("eva@example.org", " ").await, Err(ccg_functions::service::desk::DeskError::NoOperator)));
+    assert!(app.forms.lift_suppression("Eva@Example.org", "desk@sec.eu").await.unwrap());
+    assert_eq!(app.forms.store.suppression("eva@example.org").await.unwrap(), None);
+    assert!(!app.forms.lift_suppression("eva@example.org", "desk@sec.eu").await.unwrap());
+    let lifted: Vec<_> = app.forms.store.list_audit().await.unwrap().into_iter().filter(|a| a.action == "email.suppression.lifted").collect();
+    assert_eq!(lifted.len(), 1);
+    assert_eq!((lifted[0].subject.as_str(), lifted[0].actor.as_str()), (ccg_functions::service::mail::STRANGER, "desk@sec.eu"));
+    assert_eq!(handle(&app, json_post(REG, registration("eva@example.org"))).await.status(), 202);
+    assert_eq!(mails_to(&app, "eva@example.org").len(), 1);
+    assert_eq!(app.forms.store.recent_suppressions(10).await.unwrap().len(), 2);
 }
