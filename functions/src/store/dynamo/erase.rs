@@ -267,6 +267,15 @@ impl ErasureStore for DynamoStore {
                 self.client.delete_item().table_name(&self.table).key("pk", s(get_s(&item, "pk")?)).send().await.map_err(sdk_err)?;
             }
         }
+        // A suppression outlives the contact (the address still bounces), but
+        // no longer names them: the desk's link to their page goes with them.
+        let person = crate::store::person_key(email_key);
+        for item in self.scan("SUPPRESS#").await? {
+            if get_opt_s(&item, "person").as_deref() == Some(person.as_str()) {
+                let pk = get_s(&item, "pk")?;
+                self.client.update_item().table_name(&self.table).key("pk", s(pk)).update_expression("REMOVE person").send().await.map_err(sdk_err)?;
+            }
+        }
         for item in self.scan("AUDIT#").await? {
             if get_opt_s(&item, "subject").as_deref() == Some(email_key) {
                 self.blank_subject(&item).await?;

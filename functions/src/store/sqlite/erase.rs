@@ -24,6 +24,9 @@ pub(super) fn erase_person(tx: &Connection, key: &str, audit: AuditEntry) -> Res
     tx.execute("DELETE FROM leave_links WHERE email_key = ?1", params![key]).map_err(map_err)?;
     super::account::erase_account(tx, key)?;
     super::invitations::erase(tx, key)?;
+    // A suppression outlives the contact (the address still bounces), but no
+    // longer names them: the desk's link to their page goes with them.
+    tx.execute("UPDATE suppressions SET person = NULL WHERE person = ?1", params![crate::store::person_key(key)]).map_err(map_err)?;
     let claims = all(tx, &format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE email_key = ?1"), params![key], row_to_claim)?;
     for c in claims {
         let fate = decide::fate(&c);

@@ -76,6 +76,11 @@ pub(super) async fn suppressed_addresses_get_no_email<S: Store>(store: S) {
     assert_eq!(recent[2].person, kept.person);
     assert_eq!(app.forms.store.recent_suppressions(1).await.unwrap().len(), 1);
 
+    // Erased at the desk: still suppressed (the address still bounces), no longer hers.
+    app.forms.erase("ana.lopez@valladolid.es", "desk@sec.eu").await.unwrap();
+    let after = app.forms.store.suppression("ana.lopez@valladolid.es").await.unwrap().expect("still suppressed");
+    assert_eq!((after.reason, after.person), (Reason::Bounce, None));
+
     // Lifted at its owner's request: emails go again, once; a second lift changes nothing.
     assert!(matches!(app.forms.lift_suppression("eva@example.org", " ").await, Err(ccg_functions::service::desk::DeskError::NoOperator)));
     assert!(app.forms.lift_suppression("Eva@Example.org", "desk@sec.eu").await.unwrap());
