@@ -92,7 +92,7 @@ impl DynamoStore {
         }
     }
 
-    /// Writes `items` as they are (BatchWriteItem, unprocessed ones again).
+    /// Writes `items` as they are (BatchWriteItem, unprocessed ones again): an import, or the tests' loads.
     pub async fn put_items(&self, items: Vec<Item>) -> Result<(), StoreError> {
         for chunk in items.chunks(25) {
             let mut writes: Vec<WriteRequest> = chunk
@@ -106,7 +106,7 @@ impl DynamoStore {
                 match out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|w| !w.is_empty()) {
                     Some(left) => {
                         writes = left;
-                        attempts.again("the imported items").await?;
+                        attempts.again("the written items").await?;
                     }
                     None => break,
                 }

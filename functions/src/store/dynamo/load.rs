@@ -4,7 +4,6 @@
 //! transactions that write them in use.
 
 use super::*;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 impl DynamoStore {
     /// Writes the claims (with their claimants' LEAVE# items listing them),
@@ -43,24 +42,7 @@ impl DynamoStore {
                 ("claim_ids", AttributeValue::L(ids)),
             ]));
         }
-        for chunk in items.chunks(25) {
-            let mut writes: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|i| PutRequest::builder().set_item(Some(i.clone())).build().map(|p| WriteRequest::builder().put_request(p).build()))
-                .collect::<Result<_, _>>()
-                .map_err(build_err)?;
-            let mut attempts = Attempts(0);
-            loop {
-                let out = self.client.batch_write_item().request_items(&self.table, writes).send().await.map_err(sdk_err)?;
-                match out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|w| !w.is_empty()) {
-                    Some(left) => {
-                        writes = left;
-                        attempts.again("the records").await?;
-                    }
-                    None => break,
-                }
-            }
-        }
-        Ok(())
+        // As an import writes them (`backup::put_items`).
+        self.put_items(items).await
     }
 }
