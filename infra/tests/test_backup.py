@@ -13,10 +13,16 @@ import json
 import math
 import os
 import re
+import sys
 import unittest
 from pathlib import Path
 
 import yaml
+
+# The shared readers of the expansion are test_template.py's (its folder is on
+# the path under `unittest discover -s infra/tests`, and is put there for a direct run).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_template import as_list, of_type, strings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPANDED = Path(os.environ.get("CCG_EXPANDED_TEMPLATE", ROOT / ".cache/infra-template.expanded.json"))
@@ -25,23 +31,7 @@ TABLE_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:tab
 BETWEEN_BACKUPS_DAYS = 31
 
 
-def of_type(template, kind):
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
 
-
-def as_list(value):
-    return value if isinstance(value, list) else [value]
-
-
-def strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for v in value:
-            yield from strings(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from strings(v)
 
 
 def days_of_years(years):

@@ -14,12 +14,18 @@ import os
 import re
 import subprocess
 import tempfile
+import sys
 import unittest
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from samtranslator.yaml_helper import yaml_parse
+
+# The shared readers of the expansion are test_template.py's (its folder is on
+# the path under `unittest discover -s infra/tests`, and is put there for a direct run).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_template import as_list, of_type, strings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPANDED = Path(os.environ.get("CCG_EXPANDED_TEMPLATE", ROOT / ".cache/infra-template.expanded.json"))
@@ -29,9 +35,6 @@ DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::Account
 EVENT_PRINCIPALS = {"events.amazonaws.com", "sns.amazonaws.com", "scheduler.amazonaws.com"}
 HASH_HEADER = "x-amz-content-sha256"
 
-
-def of_type(template, kind):
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
 
 
 def duration(text, what):

@@ -7,8 +7,14 @@ every sender naming it, the alarms, the dashboard, tracing and log retention.
 import json
 import os
 import re
+import sys
 import unittest
 from pathlib import Path
+
+# The shared readers of the expansion are test_template.py's (its folder is on
+# the path under `unittest discover -s infra/tests`, and is put there for a direct run).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_template import as_list, of_type, strings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPANDED = Path(os.environ.get("CCG_EXPANDED_TEMPLATE", ROOT / ".cache/infra-template.expanded.json"))
@@ -26,12 +32,6 @@ def load():
         return json.load(f)
 
 
-def of_type(t, kind):
-    return {n: r for n, r in t["Resources"].items() if r["Type"] == kind}
-
-
-def as_list(v):
-    return v if isinstance(v, list) else [v]
 
 
 def own_metric_names():
