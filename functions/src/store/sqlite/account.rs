@@ -164,19 +164,12 @@ pub(super) fn sweep_account(tx: &Connection, now_secs: i64) -> Result<usize, Sto
 impl AccountStore for SqliteStore {
     async fn add_staff(&self, staff: Staff, audit: AuditEntry) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let added = tx
-                .execute(
+            changed_with_audit(conn, &audit, |tx| {
+                tx.execute(
                     &format!("INSERT OR IGNORE INTO staff ({STAFF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
                     params![staff.email_key, staff.email, staff.name, staff.added_at.to_string(), staff.added_by],
                 )
-                .map_err(map_err)?;
-            if added == 0 {
-                return Ok(false);
-            }
-            write_audit(&tx, &audit).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
+            })
         })
         .await
     }
@@ -370,16 +363,7 @@ impl AccountStore for SqliteStore {
 
     async fn remove_passkey(&self, email_key: &str, id: &str, audit: AuditEntry) -> Result<bool, StoreError> {
         let (key, id) = (email_key.to_string(), id.to_string());
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            if tx.execute("DELETE FROM passkeys WHERE id = ?1 AND email_key = ?2", params![id, key]).map_err(map_err)? == 0 {
-                return Ok(false);
-            }
-            write_audit(&tx, &audit).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
-        })
-        .await
+        self.run(move |conn| changed_with_audit(conn, &audit, |tx| tx.execute("DELETE FROM passkeys WHERE id = ?1 AND email_key = ?2", params![id, key]))).await
     }
 
     async fn put_ceremony(&self, ceremony: Ceremony) -> Result<(), StoreError> {

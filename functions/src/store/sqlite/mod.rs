@@ -196,6 +196,19 @@ fn write_audit(conn: &Connection, a: &AuditEntry) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// One change and its history line in one write transaction: the line is
+/// written, and both committed, only when `change` changed a row; false
+/// (nothing written) when it changed none.
+fn changed_with_audit(conn: &mut Connection, audit: &AuditEntry, change: impl FnOnce(&Connection) -> rusqlite::Result<usize>) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+    if change(&tx).map_err(map_err)? == 0 {
+        return Ok(false);
+    }
+    write_audit(&tx, audit).map_err(map_err)?;
+    tx.commit().map_err(map_err)?;
+    Ok(true)
+}
+
 fn audit_entry(now: jiff::Timestamp, actor: &str, action: &str, subject: &str, detail: String) -> AuditEntry {
     AuditEntry { at: now, actor: actor.into(), action: action.into(), subject: subject.into(), detail }
 }

@@ -37,19 +37,12 @@ fn json(d: &SharedDocument) -> String {
 impl SharedDocumentStore for SqliteStore {
     async fn add_shared(&self, doc: SharedDocument, audit: AuditEntry) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let added = tx
-                .execute(
+            changed_with_audit(conn, &audit, |tx| {
+                tx.execute(
                     "INSERT OR IGNORE INTO shared_documents (id, rank, meeting, version, record) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![doc.id, doc.rank(), doc.meeting, doc.version as i64, json(&doc)],
                 )
-                .map_err(map_err)?;
-            if added == 0 {
-                return Ok(false);
-            }
-            write_audit(&tx, &audit).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
+            })
         })
         .await
     }

@@ -35,17 +35,10 @@ impl SuppressionStore for SqliteStore {
     async fn suppress(&self, email_key: &str, suppression: Suppression, audit: AuditEntry) -> Result<bool, StoreError> {
         let key = self.person_key()?.suppression_key(email_key);
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let added = tx
-                .prepare_cached("INSERT INTO suppressions (address_key, reason, at, person) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (address_key) DO NOTHING")
-                .and_then(|mut st| st.execute(params![key, suppression.reason.as_str(), suppression.at.to_string(), suppression.person]))
-                .map_err(map_err)?;
-            if added == 0 {
-                return Ok(false);
-            }
-            write_audit(&tx, &audit).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
+            changed_with_audit(conn, &audit, |tx| {
+                tx.prepare_cached("INSERT INTO suppressions (address_key, reason, at, person) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (address_key) DO NOTHING")
+                    .and_then(|mut st| st.execute(params![key, suppression.reason.as_str(), suppression.at.to_string(), suppression.person]))
+            })
         })
         .await
     }
@@ -63,17 +56,8 @@ impl SuppressionStore for SqliteStore {
 
     async fn lift_suppression(&self, email_key: &str, audit: AuditEntry) -> Result<bool, StoreError> {
         let key = self.person_key()?.suppression_key(email_key);
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let gone = tx.prepare_cached("DELETE FROM suppressions WHERE address_key = ?1").and_then(|mut st| st.execute(params![key])).map_err(map_err)?;
-            if gone == 0 {
-                return Ok(false);
-            }
-            write_audit(&tx, &audit).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(true)
-        })
-        .await
+        self.run(move |conn| changed_with_audit(conn, &audit, |tx| tx.prepare_cached("DELETE FROM suppressions WHERE address_key = ?1")?.execute(params![key])))
+            .await
     }
 
     async fn recent_suppressions(&self, limit: usize) -> Result<Vec<Suppression>, StoreError> {
